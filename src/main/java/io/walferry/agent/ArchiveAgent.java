@@ -1,0 +1,242 @@
+package io.walferry.agent;
+
+import io.walferry.archive.ArchivePusher;
+import io.walferry.archive.ArchiveSet;
+import io.walferry.config.NodeConfig;
+import io.walferry.config.WalferryConfig;
+import io.walferry.failure.ExitCode;
+import io.walferry.failure.WalferryException;
+import io.walferry.repository.Repository;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchService;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The per-node agent's archiving side: it watches {@code archive_status} and pushes every ready WAL file
+ * ahead of PostgreSQL, with a pool of workers, then acks it through the {@link FastPathDirectory} so that
+ * archive_command only has to confirm. It never drops WAL: a failing push is retried with backoff for as
+ * long as it fails, and the failure is reported to PostgreSQL's log through archive_command.
+ */
+public final class ArchiveAgent implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ArchiveAgent.class);
+    private static final Backoff RETRY = new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(60));
+    private static final long RESCAN_MILLIS = 1000;
+
+    private final WalferryConfig config;
+    private final NodeConfig node;
+    private final ArchiveStatus status;
+    private final FastPathDirectory fastPath;
+    private final ExecutorService workers;
+    private final ScheduledExecutorService housekeeping;
+    private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+    private final Set<String> done = ConcurrentHashMap.newKeySet();
+    private final Map<String, Retry> retries = new ConcurrentHashMap<>();
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private volatile ArchivePusher pusher;
+
+    private record Retry(int attempts, long notBeforeNanos) {
+    }
+
+    public ArchiveAgent(WalferryConfig config, NodeConfig node, Map<String, String> env) {
+        this.config = config;
+        this.node = node;
+        this.status = new ArchiveStatus(node.dataDirectory().resolve("pg_wal"));
+        if (!Files.isDirectory(status.statusDirectory())) {
+            throw WalferryException.config("node " + node.name() + ": " + status.statusDirectory() + " does not exist",
+                    "data_directory of node " + node.name() + " must be the PostgreSQL data directory");
+        }
+        Path spool = config.spoolFor(node);
+        try {
+            Files.createDirectories(spool);
+            lockChannel = FileChannel.open(spool.resolve("agent.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            lock = lockChannel.tryLock();
+        } catch (IOException e) {
+            throw WalferryException.config("cannot use spool directory " + spool + ": " + e.getMessage(),
+                    "set archive.spool_directory to a directory the agent's OS user may write");
+        }
+        if (lock == null) {
+            throw WalferryException.config("another walferry agent is already running for node " + node.name()
+                    + " (it holds " + spool.resolve("agent.lock") + ")", "stop it first; one agent runs per node");
+        }
+        try {
+            fastPath = FastPathDirectory.forDataDirectory(node.dataDirectory(), env);
+            fastPath.prepare(ProcessHandle.current().pid(), config.archive().timeout().toSeconds());
+        } catch (IOException e) {
+            throw WalferryException.config("cannot prepare the agent's runtime directory: " + e.getMessage(),
+                    "run the agent as the PostgreSQL server's OS user");
+        }
+        workers = Executors.newFixedThreadPool(config.archive().workers(), Thread.ofPlatform().name("push-", 1).factory());
+        housekeeping = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("housekeeping").daemon().factory());
+    }
+
+    public FastPathDirectory fastPath() {
+        return fastPath;
+    }
+
+    /** Runs until {@link #close()}; returns only then. */
+    public void run() {
+        LOG.info("agent for node {} of cluster {}: watching {} with {} workers, {} compression", node.name(),
+                config.cluster(), status.statusDirectory(), config.archive().workers(), config.archive().compression());
+        housekeeping.scheduleWithFixedDelay(this::housekeep, 0, 10, TimeUnit.SECONDS);
+        try (WatchService watch = status.statusDirectory().getFileSystem().newWatchService()) {
+            status.statusDirectory().register(watch, StandardWatchEventKinds.ENTRY_CREATE);
+            while (running.get()) {
+                scheduleReady();
+                var key = watch.poll(RESCAN_MILLIS, TimeUnit.MILLISECONDS);
+                if (key != null) {
+                    key.pollEvents();
+                    key.reset();
+                }
+            }
+        } catch (InterruptedException | ClosedWatchServiceException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException e) {
+            throw WalferryException.config("cannot watch " + status.statusDirectory() + ": " + e.getMessage(),
+                    "run the agent as the PostgreSQL server's OS user");
+        }
+    }
+
+    private void scheduleReady() {
+        try {
+            long now = System.nanoTime();
+            for (String name : status.ready()) {
+                if (done.contains(name) || inFlight.contains(name)) {
+                    continue;
+                }
+                Retry r = retries.get(name);
+                if (r != null && r.notBeforeNanos() - now > 0) {
+                    continue;
+                }
+                inFlight.add(name);
+                workers.execute(() -> push(name));
+            }
+        } catch (IOException e) {
+            LOG.error("cannot list {}: {}", status.statusDirectory(), e.getMessage());
+        }
+    }
+
+    private void push(String name) {
+        Path file = status.pgWal().resolve(name);
+        long t0 = System.nanoTime();
+        try {
+            if (!running.get()) {
+                return;
+            }
+            ArchivePusher.Result result = pusher().push(file);
+            fastPath.ack(name, file);
+            done.add(name);
+            retries.remove(name);
+            result.failedOptional().forEach((repo, e) -> LOG.warn("{} not stored in optional repository {}: {}", name, repo, e.oneLine()));
+            LOG.info("archived {} ({}) in {} ms", name, result.stored(), (System.nanoTime() - t0) / 1_000_000);
+        } catch (WalferryException e) {
+            failed(name, e.exitCode().code(), e.oneLine());
+        } catch (IOException e) {
+            failed(name, ExitCode.FAILED.code(), "cannot write the agent's ack for " + name + ": " + e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.error("unexpected failure pushing {}", name, e);
+            failed(name, ExitCode.FAILED.code(), "unexpected failure pushing " + name + ": " + e);
+        } finally {
+            inFlight.remove(name);
+        }
+    }
+
+    private void failed(String name, int code, String message) {
+        Retry previous = retries.get(name);
+        int attempts = previous == null ? 0 : previous.attempts() + 1;
+        Duration delay = RETRY.delay(attempts);
+        retries.put(name, new Retry(attempts, System.nanoTime() + delay.toNanos()));
+        LOG.error("push of {} failed (attempt {}, next in {} ms): {}", name, attempts + 1, delay.toMillis(), message);
+        try {
+            fastPath.fail(name, code, message);
+        } catch (IOException e) {
+            LOG.error("cannot record the failure of {} for archive_command: {}", name, e.getMessage());
+        }
+    }
+
+    /** Opens the repositories on first use and again after a failure, so that a repository down at start is waited for. */
+    private ArchivePusher pusher() {
+        ArchivePusher p = pusher;
+        if (p == null) {
+            synchronized (this) {
+                if (pusher == null) {
+                    ArchiveSet set = ArchiveSet.open(config);
+                    for (Repository r : set.repositories()) {
+                        int removed = r.removeAbandoned();
+                        if (removed > 0) {
+                            LOG.info("removed {} temporary objects a stopped writer left in repository {}", removed, r.name());
+                        }
+                    }
+                    pusher = new ArchivePusher(set, config.archive().compression());
+                }
+                p = pusher;
+            }
+        }
+        return p;
+    }
+
+    /** Periodic care that must never stop the agent: forget what PostgreSQL has finished with. */
+    private void housekeep() {
+        try {
+            if (!fastPath.intact()) {
+                LOG.warn("runtime directory {} was removed; recreating it", fastPath.path());
+                done.clear();
+                fastPath.prepare(ProcessHandle.current().pid(), config.archive().timeout().toSeconds());
+            }
+            for (String name : fastPath.ackedNames()) {
+                if (!status.isReady(name) && !inFlight.contains(name)) {
+                    fastPath.forget(name);
+                    done.remove(name);
+                    retries.remove(name);
+                }
+            }
+            done.removeIf(n -> !status.isReady(n));
+        } catch (Throwable t) {
+            LOG.error("housekeeping failed (will run again): {}", t.toString());
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!running.compareAndSet(true, false)) {
+            return;
+        }
+        LOG.info("agent stopping: finishing pushes under way");
+        housekeeping.shutdownNow();
+        workers.shutdown();
+        try {
+            if (!workers.awaitTermination(60, TimeUnit.SECONDS)) {
+                workers.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            fastPath.close();
+            lock.release();
+            lockChannel.close();
+        } catch (IOException e) {
+            LOG.warn("cleanup at stop: {}", e.getMessage());
+        }
+        LOG.info("agent stopped");
+    }
+}

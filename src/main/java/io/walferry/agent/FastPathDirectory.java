@@ -1,0 +1,152 @@
+package io.walferry.agent;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The small directory through which the agent tells the launcher script, without a JVM, that a WAL file is
+ * already durable in every required repository (docs/agent-protocol.md). It lives at
+ * {@code $WALFERRY_RUNTIME_DIR or /tmp/walferry-<uid>}, then the data directory's real path with '/' as '%',
+ * and holds {@code agent.pid}, {@code timeout}, {@code acked/<file>} and {@code failed/<file>}. An ack is
+ * written only after the commit it stands for, and counts only while it is not older than the WAL file.
+ */
+public final class FastPathDirectory {
+    public static final String ENV_RUNTIME = "WALFERRY_RUNTIME_DIR";
+    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
+
+    private final Path dir;
+
+    private FastPathDirectory(Path dir) {
+        this.dir = dir;
+    }
+
+    public static FastPathDirectory forDataDirectory(Path dataDirectory, Map<String, String> env) throws IOException {
+        Path real = dataDirectory.toRealPath();
+        String base = env.getOrDefault(ENV_RUNTIME, "");
+        Path root = base.isEmpty() ? Path.of("/tmp/walferry-" + currentUid()) : Path.of(base);
+        return new FastPathDirectory(root.resolve(real.toString().replace('/', '%')));
+    }
+
+    public Path path() {
+        return dir;
+    }
+
+    /** Creates the directory owner-only; refuses one that another user could have planted acks in. */
+    public void prepare(long pid, long timeoutSeconds) throws IOException {
+        Path root = dir.getParent();
+        ensurePrivate(root);
+        ensurePrivate(dir);
+        Files.createDirectories(dir.resolve("acked"));
+        Files.createDirectories(dir.resolve("failed"));
+        clear("acked");
+        clear("failed");
+        writeAtomically(dir.resolve("timeout"), Long.toString(timeoutSeconds));
+        writeAtomically(dir.resolve("agent.pid"), Long.toString(pid));
+    }
+
+    public void ack(String fileName, Path walFile) throws IOException {
+        Path ack = dir.resolve("acked").resolve(fileName);
+        writeAtomically(ack, "");
+        // An ack must not be older than the file it confirms; the launcher compares the two.
+        FileTime walTime = Files.getLastModifiedTime(walFile);
+        if (Files.getLastModifiedTime(ack).compareTo(walTime) < 0) {
+            Files.setLastModifiedTime(ack, walTime);
+        }
+        Files.deleteIfExists(dir.resolve("failed").resolve(fileName));
+    }
+
+    public void fail(String fileName, int exitCode, String message) throws IOException {
+        writeAtomically(dir.resolve("failed").resolve(fileName), exitCode + " " + message.replace('\n', ' '));
+    }
+
+    public boolean acked(String fileName) {
+        return Files.exists(dir.resolve("acked").resolve(fileName));
+    }
+
+    public void forget(String fileName) throws IOException {
+        Files.deleteIfExists(dir.resolve("acked").resolve(fileName));
+        Files.deleteIfExists(dir.resolve("failed").resolve(fileName));
+    }
+
+    public Iterable<String> ackedNames() throws IOException {
+        java.util.List<String> names = new java.util.ArrayList<>();
+        for (String sub : new String[]{"acked", "failed"}) {
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir.resolve(sub))) {
+                for (Path p : ds) {
+                    if (!p.getFileName().toString().startsWith(".")) {
+                        names.add(p.getFileName().toString());
+                    }
+                }
+            } catch (NoSuchFileException e) {
+                // recreated by the next prepare
+            }
+        }
+        return names;
+    }
+
+    public boolean intact() {
+        return Files.isDirectory(dir.resolve("acked")) && Files.exists(dir.resolve("agent.pid"));
+    }
+
+    /** Withdraws every ack: without the agent, archive-push checks the repositories itself. */
+    public void close() throws IOException {
+        Files.deleteIfExists(dir.resolve("agent.pid"));
+        clear("acked");
+        clear("failed");
+    }
+
+    public Optional<String> pidFileContent() throws IOException {
+        Path p = dir.resolve("agent.pid");
+        return Files.exists(p) ? Optional.of(Files.readString(p).strip()) : Optional.empty();
+    }
+
+    private void clear(String sub) throws IOException {
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir.resolve(sub))) {
+            for (Path p : ds) {
+                Files.deleteIfExists(p);
+            }
+        } catch (NoSuchFileException e) {
+            // nothing to clear
+        }
+    }
+
+    private static void ensurePrivate(Path d) throws IOException {
+        if (!Files.exists(d)) {
+            try {
+                Files.createDirectory(d, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                // created concurrently; checked below
+            }
+        }
+        int owner = (Integer) Files.getAttribute(d, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        if (owner != currentUid() || !Files.isDirectory(d, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            throw new IOException(d + " is not a directory owned by uid " + currentUid() + "; remove it");
+        }
+        Files.setPosixFilePermissions(d, OWNER_ONLY);
+    }
+
+    private static void writeAtomically(Path target, String content) throws IOException {
+        Path temp = target.resolveSibling("." + target.getFileName() + ".tmp");
+        Files.writeString(temp, content, StandardCharsets.UTF_8);
+        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    static int currentUid() {
+        try {
+            return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        } catch (IOException | UnsupportedOperationException e) {
+            return -1;
+        }
+    }
+}

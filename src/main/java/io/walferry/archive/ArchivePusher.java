@@ -1,0 +1,61 @@
+package io.walferry.archive;
+
+import io.walferry.config.Compression;
+import io.walferry.failure.WalferryException;
+import io.walferry.postgres.WalFileName;
+import io.walferry.repository.PutOutcome;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Pushes one WAL file to every repository: checks it first, then stores it, and succeeds only when every
+ * required repository holds a verified copy. Used by archive-push directly and by the agent's workers.
+ */
+public final class ArchivePusher {
+    private final ArchiveSet archives;
+    private final Compression compression;
+
+    public ArchivePusher(ArchiveSet archives, Compression compression) {
+        this.archives = archives;
+        this.compression = compression;
+    }
+
+    /** What happened in each repository; optional repositories that failed are listed with their error. */
+    public record Result(WalFileName name, Map<String, PutOutcome> stored, Map<String, WalferryException> failedOptional) {
+    }
+
+    public Result push(Path file) {
+        WalFileName name = parseName(file);
+        WalFileCheck.verify(file, name, archives.identity());
+        Map<String, PutOutcome> stored = new LinkedHashMap<>();
+        Map<String, WalferryException> failedOptional = new LinkedHashMap<>();
+        List<WalferryException> failedRequired = new ArrayList<>();
+        for (ArchiveTarget t : archives.targets()) {
+            try {
+                stored.put(t.repository().name(), t.repository().putWal(name, file, compression));
+            } catch (WalferryException e) {
+                if (t.required() || e.exitCode() == io.walferry.failure.ExitCode.REFUSED) {
+                    failedRequired.add(e);
+                } else {
+                    failedOptional.put(t.repository().name(), e);
+                }
+            }
+        }
+        if (!failedRequired.isEmpty()) {
+            throw failedRequired.get(0);
+        }
+        return new Result(name, stored, failedOptional);
+    }
+
+    public static WalFileName parseName(Path file) {
+        try {
+            return WalFileName.parse(file.getFileName().toString());
+        } catch (IllegalArgumentException e) {
+            throw WalferryException.config(e.getMessage(), "archive_command must be 'walferry archive-push %p'");
+        }
+    }
+}

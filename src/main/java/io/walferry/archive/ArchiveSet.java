@@ -1,0 +1,45 @@
+package io.walferry.archive;
+
+import io.walferry.config.RepositoryConfig;
+import io.walferry.config.WalferryConfig;
+import io.walferry.failure.WalferryException;
+import io.walferry.postgres.ClusterIdentity;
+import io.walferry.repository.ClusterRecord;
+import io.walferry.repository.Repository;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The repositories of a cluster, opened and checked to agree on the cluster's identity: every archive
+ * command starts from one.
+ */
+public record ArchiveSet(String cluster, List<ArchiveTarget> targets, ClusterIdentity identity) {
+    public ArchiveSet {
+        targets = List.copyOf(targets);
+    }
+
+    public static ArchiveSet open(WalferryConfig config) {
+        List<ArchiveTarget> targets = new ArrayList<>();
+        ClusterIdentity identity = null;
+        String identitySource = null;
+        for (RepositoryConfig rc : config.repositories()) {
+            Repository r = Repository.open(rc, config.cluster(), false);
+            ClusterRecord rec = r.requireClusterRecord();
+            if (identity == null) {
+                identity = rec.identity();
+                identitySource = r.name();
+            } else if (!rec.identity().equals(identity)) {
+                throw WalferryException.config("repositories " + identitySource + " and " + r.name()
+                        + " are registered to different clusters (system identifiers " + identity.systemIdentifierText()
+                        + " and " + rec.systemIdentifier() + ")", "a cluster's repositories must all belong to it; check the paths");
+            }
+            targets.add(ArchiveTarget.of(rc, r));
+        }
+        return new ArchiveSet(config.cluster(), targets, identity);
+    }
+
+    public List<Repository> repositories() {
+        return targets.stream().map(ArchiveTarget::repository).toList();
+    }
+}

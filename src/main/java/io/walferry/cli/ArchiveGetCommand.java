@@ -1,0 +1,62 @@
+package io.walferry.cli;
+
+import io.walferry.archive.ArchiveGetter;
+import io.walferry.failure.ExitCode;
+import io.walferry.failure.WalferryException;
+import io.walferry.postgres.WalFileName;
+import io.walferry.repository.Repository;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * restore_command: hands PostgreSQL one verified WAL file. "Not in the archive" exits 1 quietly, as PostgreSQL
+ * expects. A copy that cannot be verified is an error: a standby gets exit 1 and asks again later, but archive
+ * recovery gets 126, which stops it, because ending recovery at that file would silently lose what follows.
+ */
+@Command(name = "archive-get", description = "Fetch one WAL file (restore_command = 'walferry archive-get %%f %%p').")
+final class ArchiveGetCommand implements Callable<Integer> {
+    @ParentCommand
+    Main main;
+
+    @Parameters(index = "0", paramLabel = "WAL_FILE", description = "The file PostgreSQL asks for: %f.")
+    String walFile;
+
+    @Parameters(index = "1", paramLabel = "TARGET", description = "Where to write it: %p.")
+    Path target;
+
+    @Override
+    public Integer call() {
+        WalFileName name;
+        try {
+            name = WalFileName.parse(walFile);
+        } catch (IllegalArgumentException e) {
+            throw WalferryException.config(e.getMessage(), "restore_command must be 'walferry archive-get %f %p'");
+        }
+        Context ctx = main.context();
+        List<Repository> repositories = ctx.config().repositories().stream()
+                .map(rc -> Repository.open(rc, ctx.config().cluster(), false)).toList();
+        try {
+            ArchiveGetter.Outcome outcome = new ArchiveGetter(repositories).get(name, target);
+            if (ctx.json()) {
+                Output.json(main.spec.commandLine().getOut(), Output.object().put("file", walFile)
+                        .put("found", outcome == ArchiveGetter.Outcome.FOUND));
+            }
+            return outcome == ArchiveGetter.Outcome.FOUND ? 0 : ExitCode.FAILED.code();
+        } catch (WalferryException e) {
+            if (Files.exists(Path.of("standby.signal"))) {
+                throw new WalferryException(ExitCode.FAILED, e.getMessage(), e.hint(), e);
+            }
+            if (Files.exists(Path.of("recovery.signal"))) {
+                throw new WalferryException(ExitCode.RECOVERY_MUST_STOP, e.getMessage() + "; stopping archive recovery "
+                        + "rather than ending it early", e.hint(), e);
+            }
+            throw e;
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package io.walferry.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.walferry.config.RepositoryConfig;
+import io.walferry.config.WalferryConfig;
+import io.walferry.postgres.WalFileName;
+import io.walferry.repository.ArchiveSummary;
+import io.walferry.repository.ClusterRecord;
+import io.walferry.repository.Repository;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ParentCommand;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+/** What each repository holds for the cluster: identity, timelines, segment ranges, gaps and sizes. */
+@Command(name = "info", description = "Show what every repository holds: timelines, WAL ranges, gaps, sizes.")
+final class InfoCommand implements Callable<Integer> {
+    @ParentCommand
+    Main main;
+
+    @Override
+    public Integer call() {
+        Context ctx = main.context();
+        WalferryConfig config = ctx.config();
+        PrintWriter out = main.spec.commandLine().getOut();
+        ArrayNode json = Output.JSON.createArrayNode();
+        for (RepositoryConfig rc : config.repositories()) {
+            Repository repo = Repository.open(rc, config.cluster(), false);
+            Optional<ClusterRecord> rec = repo.clusterRecord();
+            ObjectNode o = json.addObject().put("repository", repo.name()).put("location", rc.describe())
+                    .put("required", rc.required());
+            if (rec.isEmpty()) {
+                o.put("registered", false);
+                if (!ctx.json()) {
+                    out.printf("repository %s: cluster %s is not registered (run walferry repo-create)%n%n", rc.describe(), config.cluster());
+                }
+                continue;
+            }
+            ClusterRecord r = rec.get();
+            ArchiveSummary s = ArchiveSummary.of(repo, r.walSegmentSize());
+            o.put("registered", true).put("cluster", r.cluster()).put("system_identifier", r.systemIdentifier())
+                    .put("pg_version", r.pgVersion()).put("wal_segment_size", r.walSegmentSize())
+                    .put("objects", s.objects()).put("stored_bytes", s.storedBytes()).put("original_bytes", s.originalBytes());
+            ArrayNode tls = o.putArray("timelines");
+            for (ArchiveSummary.Timeline t : s.timelines()) {
+                ObjectNode tn = tls.addObject().put("timeline", t.timeline()).put("segments", t.segments())
+                        .put("oldest", t.oldest().map(WalFileName::fileName).orElse(null))
+                        .put("newest", t.newest().map(WalFileName::fileName).orElse(null))
+                        .put("history_file", t.hasHistory());
+                ArrayNode gaps = tn.putArray("gaps");
+                t.gaps().forEach(g -> gaps.addObject().put("from", g.from().fileName()).put("to", g.to().fileName()));
+            }
+            if (!ctx.json()) {
+                out.printf("repository %s%n", rc.describe());
+                out.printf("  cluster %s: system identifier %s, PostgreSQL %d, %d MB WAL segments%n", r.cluster(),
+                        r.systemIdentifier(), r.pgVersion(), r.walSegmentSize() >> 20);
+                out.printf("  %d objects, %s stored for %s of WAL (%.2fx)%n", s.objects(), Output.bytes(s.storedBytes()),
+                        Output.bytes(s.originalBytes()), s.storedBytes() == 0 ? 1.0 : (double) s.originalBytes() / s.storedBytes());
+                List<List<String>> rows = new ArrayList<>();
+                for (ArchiveSummary.Timeline t : s.timelines()) {
+                    rows.add(List.of(String.valueOf(t.timeline()), String.valueOf(t.segments()),
+                            t.oldest().map(WalFileName::fileName).orElse("-"), t.newest().map(WalFileName::fileName).orElse("-"),
+                            t.gaps().isEmpty() ? "none" : t.gaps().stream().map(g -> g.from().fileName() + ".." + g.to().fileName())
+                                    .reduce((a, b) -> a + ", " + b).orElse(""),
+                            t.timeline() == 1 ? "-" : t.hasHistory() ? "yes" : "MISSING"));
+                }
+                out.println();
+                Output.table(out, List.of("  timeline", "segments", "oldest", "newest", "gaps", "history"),
+                        rows.stream().map(row -> {
+                            List<String> r2 = new ArrayList<>(row);
+                            r2.set(0, "  " + r2.get(0));
+                            return (List<String>) r2;
+                        }).toList());
+                out.println();
+            }
+        }
+        if (ctx.json()) {
+            Output.json(out, json);
+        }
+        return 0;
+    }
+}

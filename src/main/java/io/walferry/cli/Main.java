@@ -1,0 +1,99 @@
+package io.walferry.cli;
+
+import ch.qos.logback.classic.Level;
+import io.walferry.failure.ExitCode;
+import io.walferry.failure.WalferryException;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.util.Map;
+
+/** The walferry command line: parses, runs one command, turns every failure into one line and an exit code. */
+@Command(name = "walferry", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "WAL archive, backups and replicas for PostgreSQL across regions and accounts.",
+        subcommands = {RepoCreateCommand.class, ArchivePushCommand.class, ArchiveGetCommand.class, AgentCommand.class,
+                CheckCommand.class, InfoCommand.class, CommandLine.HelpCommand.class},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:success", "1:not found (archive-get) or failed, retry later", "2:configuration or usage error",
+                "3:repository unreachable, or an object in it corrupt", "4:PostgreSQL unreachable or refused",
+                "5:input refused (WAL of another cluster, different content than stored)",
+                "126:archive-get in archive recovery could not deliver a verified file: recovery must stop"})
+public final class Main implements Runnable {
+    public static final String VERSION = "0.1.0";
+
+    @Mixin
+    GlobalOptions options;
+
+    @Spec
+    CommandSpec spec;
+
+    private Map<String, String> env = System.getenv();
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: see walferry --help");
+    }
+
+    Context context() {
+        return new Context(options, env);
+    }
+
+    public static void main(String[] args) {
+        int code = run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true), System.getenv());
+        System.exit(code);
+    }
+
+    /** Runs one command line; used by main and by tests in-process. */
+    public static int run(String[] args, PrintWriter out, PrintWriter err, Map<String, String> env) {
+        Main main = new Main();
+        main.env = env;
+        CommandLine cl = new CommandLine(main);
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setExecutionStrategy(parseResult -> {
+            configureLogging(main.options.debug, parseResult.subcommand() != null
+                    && parseResult.subcommand().commandSpec().name().equals("agent"));
+            return new CommandLine.RunLast().execute(parseResult);
+        });
+        cl.setParameterExceptionHandler((ex, a) -> {
+            err.println("walferry: " + ex.getMessage() + " (see " + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help)");
+            err.flush();
+            return ExitCode.CONFIG.code();
+        });
+        cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
+            if (ex instanceof WalferryException we) {
+                err.println("walferry: " + we.oneLine());
+            } else {
+                err.println("walferry: internal error: " + ex + (main.options.debug ? "" : " (run with --debug for details)"));
+            }
+            if (main.options.debug) {
+                ex.printStackTrace(err);
+            }
+            err.flush();
+            return ex instanceof WalferryException we ? we.exitCode().code() : ExitCode.FAILED.code();
+        });
+        int code = cl.execute(args);
+        out.flush();
+        err.flush();
+        return code;
+    }
+
+    private static void configureLogging(boolean debug, boolean longRunning) {
+        if (LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger root) {
+            root.setLevel(debug ? Level.DEBUG : longRunning ? Level.INFO : Level.WARN);
+        }
+    }
+
+    /** The version picocli prints for --version. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[]{"walferry " + VERSION};
+        }
+    }
+}

@@ -1,0 +1,15 @@
+package io.walferry.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * How WAL is archived.
+ *
+ * @param compression    for new objects
+ * @param workers        parallel pushes by the agent
+ * @param spoolDirectory the agent's working state; each node gets {@code <spool>/<cluster>/<node>}
+ * @param timeout        how long check waits for a switched segment, and archive-push for the agent
+ */
+public record ArchiveConfig(Compression compression, int workers, Path spoolDirectory, Duration timeout) {
+}

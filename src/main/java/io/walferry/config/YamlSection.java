@@ -1,0 +1,251 @@
+package io.walferry.config;
+
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * One YAML mapping of the configuration, read key by key with the line of each value at hand, so that
+ * every bad value is reported with its file, line and dotted key. Keys that nobody read are typos and
+ * are refused by {@link #refuseUnknownKeys()}.
+ */
+final class YamlSection {
+    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)?");
+    private static final Pattern SECRET_REF = Pattern.compile("\\$\\{(env|file):([^}]+)}");
+
+    private final Path file;
+    private final String prefix;
+    private final Node node;
+    private final Map<String, NodeTuple> entries = new LinkedHashMap<>();
+    private final Set<String> read = new java.util.HashSet<>();
+    private final SecretResolver secrets;
+
+    YamlSection(Path file, String prefix, Node node, SecretResolver secrets) {
+        this.file = file;
+        this.prefix = prefix;
+        this.node = node;
+        this.secrets = secrets;
+        if (!(node instanceof MappingNode mapping)) {
+            throw error(node, prefix.isEmpty() ? "" : prefix, "expected a mapping of keys to values");
+        }
+        for (NodeTuple t : mapping.getValue()) {
+            if (!(t.getKeyNode() instanceof ScalarNode key)) {
+                throw error(t.getKeyNode(), prefix, "expected a plain key");
+            }
+            if (entries.put(key.getValue(), t) != null) {
+                throw error(key, keyPath(key.getValue()), "given twice");
+            }
+        }
+    }
+
+    int line() {
+        return node.getStartMark().getLine() + 1;
+    }
+
+    String keyPath(String key) {
+        return prefix.isEmpty() ? key : prefix + "." + key;
+    }
+
+    boolean has(String key) {
+        return entries.containsKey(key);
+    }
+
+    Optional<String> optionalString(String key) {
+        read.add(key);
+        NodeTuple t = entries.get(key);
+        if (t == null || isNull(t.getValueNode())) {
+            return Optional.empty();
+        }
+        if (!(t.getValueNode() instanceof ScalarNode scalar)) {
+            throw error(t.getValueNode(), keyPath(key), "expected a single value");
+        }
+        String v = scalar.getValue().trim();
+        if (v.isEmpty()) {
+            throw error(scalar, keyPath(key), "must not be empty");
+        }
+        return Optional.of(v);
+    }
+
+    String string(String key) {
+        return optionalString(key).orElseThrow(() -> error(node, keyPath(key), "is required"));
+    }
+
+    String string(String key, String defaultValue) {
+        return optionalString(key).orElse(defaultValue);
+    }
+
+    String name(String key) {
+        String v = string(key);
+        if (!v.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")) {
+            throw error(valueNode(key), keyPath(key), "expected a name of letters, digits, '.', '_' or '-' (at most 63), got \"" + v + "\"");
+        }
+        return v;
+    }
+
+    int integer(String key, int defaultValue, int min, int max) {
+        Optional<String> v = optionalString(key);
+        if (v.isEmpty()) {
+            return defaultValue;
+        }
+        try {
+            int i = Integer.parseInt(v.get());
+            if (i >= min && i <= max) {
+                return i;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below with the expected range
+        }
+        throw error(valueNode(key), keyPath(key), "expected a whole number from " + min + " to " + max + ", got \"" + v.get() + "\"");
+    }
+
+    boolean bool(String key, boolean defaultValue) {
+        Optional<String> v = optionalString(key);
+        if (v.isEmpty()) {
+            return defaultValue;
+        }
+        return switch (v.get().toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "on" -> true;
+            case "false", "no", "off" -> false;
+            default -> throw error(valueNode(key), keyPath(key), "expected true or false, got \"" + v.get() + "\"");
+        };
+    }
+
+    Duration duration(String key, Duration defaultValue) {
+        Optional<String> v = optionalString(key);
+        if (v.isEmpty()) {
+            return defaultValue;
+        }
+        Matcher m = DURATION.matcher(v.get());
+        if (!m.matches()) {
+            throw error(valueNode(key), keyPath(key), "expected a duration such as 500ms, 60s, 5m or 1h, got \"" + v.get() + "\"");
+        }
+        long n = Long.parseLong(m.group(1));
+        String unit = m.group(2) == null ? "s" : m.group(2);
+        return switch (unit) {
+            case "ms" -> Duration.ofMillis(n);
+            case "m" -> Duration.ofMinutes(n);
+            case "h" -> Duration.ofHours(n);
+            case "d" -> Duration.ofDays(n);
+            default -> Duration.ofSeconds(n);
+        };
+    }
+
+    Optional<Path> optionalPath(String key) {
+        return optionalString(key).map(v -> {
+            Path p = Path.of(v);
+            if (!p.isAbsolute()) {
+                throw error(valueNode(key), keyPath(key), "expected an absolute path, got \"" + v + "\"");
+            }
+            return p.normalize();
+        });
+    }
+
+    Path path(String key) {
+        return optionalPath(key).orElseThrow(() -> error(node, keyPath(key), "is required"));
+    }
+
+    <E extends Enum<E>> E choice(String key, Class<E> type, E defaultValue) {
+        Optional<String> v = optionalString(key);
+        if (v.isEmpty()) {
+            return defaultValue;
+        }
+        for (E e : type.getEnumConstants()) {
+            if (e.name().equalsIgnoreCase(v.get().replace('-', '_'))) {
+                return e;
+            }
+        }
+        List<String> names = new ArrayList<>();
+        for (E e : type.getEnumConstants()) {
+            names.add(e.name().toLowerCase(Locale.ROOT));
+        }
+        throw error(valueNode(key), keyPath(key), "expected one of " + String.join(", ", names) + ", got \"" + v.get() + "\"");
+    }
+
+    /** A value that may be a secret: inline, ${env:NAME} or ${file:/path}. */
+    Optional<Secret> secret(String key) {
+        Optional<String> v = optionalString(key);
+        if (v.isEmpty()) {
+            return Optional.empty();
+        }
+        Matcher m = SECRET_REF.matcher(v.get());
+        if (!m.matches()) {
+            if (v.get().contains("${")) {
+                throw error(valueNode(key), keyPath(key), "expected ${env:NAME} or ${file:/path} as a secret reference");
+            }
+            return Optional.of(new Secret(v.get(), "inline"));
+        }
+        try {
+            return Optional.of(secrets.resolve(m.group(1), m.group(2).trim()));
+        } catch (IllegalArgumentException e) {
+            throw error(valueNode(key), keyPath(key), e.getMessage());
+        }
+    }
+
+    Optional<YamlSection> optionalSection(String key) {
+        read.add(key);
+        NodeTuple t = entries.get(key);
+        if (t == null || isNull(t.getValueNode())) {
+            return Optional.empty();
+        }
+        return Optional.of(new YamlSection(file, keyPath(key), t.getValueNode(), secrets));
+    }
+
+    List<YamlSection> list(String key) {
+        read.add(key);
+        NodeTuple t = entries.get(key);
+        if (t == null || isNull(t.getValueNode())) {
+            throw error(node, keyPath(key), "is required (a list)");
+        }
+        if (!(t.getValueNode() instanceof SequenceNode seq)) {
+            throw error(t.getValueNode(), keyPath(key), "expected a list");
+        }
+        List<YamlSection> out = new ArrayList<>();
+        for (int i = 0; i < seq.getValue().size(); i++) {
+            out.add(new YamlSection(file, keyPath(key) + "[" + i + "]", seq.getValue().get(i), secrets));
+        }
+        if (out.isEmpty()) {
+            throw error(seq, keyPath(key), "must list at least one entry");
+        }
+        return out;
+    }
+
+    void refuseUnknownKeys() {
+        for (Map.Entry<String, NodeTuple> e : entries.entrySet()) {
+            if (!read.contains(e.getKey())) {
+                throw error(e.getValue().getKeyNode(), keyPath(e.getKey()),
+                        "unknown key (expected one of: " + String.join(", ", read.stream().sorted().toList()) + ")");
+            }
+        }
+    }
+
+    ConfigException error(String key, String problem) {
+        return error(entries.containsKey(key) ? entries.get(key).getValueNode() : node, keyPath(key), problem);
+    }
+
+    ConfigException error(Node at, String key, String problem) {
+        return new ConfigException(file, at.getStartMark().getLine() + 1, key, problem);
+    }
+
+    private Node valueNode(String key) {
+        NodeTuple t = entries.get(key);
+        return t == null ? node : t.getValueNode();
+    }
+
+    private static boolean isNull(Node n) {
+        return n instanceof ScalarNode s && "tag:yaml.org,2002:null".equals(s.getTag().getValue());
+    }
+}

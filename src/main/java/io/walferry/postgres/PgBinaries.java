@@ -1,0 +1,94 @@
+package io.walferry.postgres;
+
+import io.walferry.failure.WalferryException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * Finds the PostgreSQL server programs: --pg-bin, then the node's bin_directory, then PATH, then
+ * {@code pg_config --bindir}, then the newest {@code /usr/lib/postgresql/N/bin}. A directory counts only if it
+ * holds pg_ctl and postgres.
+ */
+public record PgBinaries(Path directory) {
+    private static final Path DEBIAN_ROOT = Path.of("/usr/lib/postgresql");
+
+    public Path program(String name) {
+        return directory.resolve(name);
+    }
+
+    public static PgBinaries find(Optional<Path> commandLine, Optional<Path> nodeSetting) {
+        List<String> tried = new ArrayList<>();
+        for (Optional<Path> explicit : List.of(commandLine, nodeSetting)) {
+            if (explicit.isPresent()) {
+                if (holdsServer(explicit.get())) {
+                    return new PgBinaries(explicit.get());
+                }
+                throw WalferryException.config("no PostgreSQL server programs (pg_ctl, postgres) in " + explicit.get(),
+                        "point --pg-bin or the node's bin_directory at PostgreSQL's bin directory");
+            }
+        }
+        String path = System.getenv("PATH");
+        if (path != null) {
+            for (String dir : path.split(":")) {
+                if (!dir.isEmpty() && holdsServer(Path.of(dir))) {
+                    return new PgBinaries(Path.of(dir));
+                }
+            }
+            tried.add("PATH");
+        }
+        Optional<Path> fromPgConfig = pgConfigBindir();
+        if (fromPgConfig.isPresent() && holdsServer(fromPgConfig.get())) {
+            return new PgBinaries(fromPgConfig.get());
+        }
+        tried.add("pg_config --bindir");
+        Optional<Path> debian = newestDebian();
+        if (debian.isPresent()) {
+            return new PgBinaries(debian.get());
+        }
+        tried.add(DEBIAN_ROOT + "/*/bin");
+        throw WalferryException.config("no PostgreSQL server programs found (looked in " + String.join(", ", tried) + ")",
+                "install the PostgreSQL server, or pass --pg-bin DIR");
+    }
+
+    private static boolean holdsServer(Path dir) {
+        return Files.isExecutable(dir.resolve("pg_ctl")) && Files.isExecutable(dir.resolve("postgres"));
+    }
+
+    private static Optional<Path> pgConfigBindir() {
+        try {
+            Process p = new ProcessBuilder("pg_config", "--bindir").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes()).strip();
+            if (p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0 && !out.isEmpty()) {
+                return Optional.of(Path.of(out));
+            }
+        } catch (IOException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<Path> newestDebian() {
+        if (!Files.isDirectory(DEBIAN_ROOT)) {
+            return Optional.empty();
+        }
+        try (Stream<Path> versions = Files.list(DEBIAN_ROOT)) {
+            return versions.filter(v -> v.getFileName().toString().matches("\\d+"))
+                    .sorted(Comparator.comparingInt((Path v) -> Integer.parseInt(v.getFileName().toString())).reversed())
+                    .map(v -> v.resolve("bin"))
+                    .filter(PgBinaries::holdsServer)
+                    .findFirst();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+}

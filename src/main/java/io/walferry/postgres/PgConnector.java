@@ -1,0 +1,64 @@
+package io.walferry.postgres;
+
+import io.walferry.config.ConnectionConfig;
+import io.walferry.config.NodeConfig;
+import io.walferry.failure.WalferryException;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Properties;
+
+/**
+ * Opens JDBC connections to a node with the configured role and TLS settings. Errors name the node and
+ * the address, never the password.
+ */
+public final class PgConnector {
+    private final ConnectionConfig config;
+
+    public PgConnector(ConnectionConfig config) {
+        this.config = config;
+    }
+
+    public Connection connect(NodeConfig node) {
+        return connect(node, false);
+    }
+
+    /** A replication connection speaks the walsender protocol (for IDENTIFY_SYSTEM, slots, streams). */
+    public Connection connect(NodeConfig node, boolean replication) {
+        Properties p = new Properties();
+        p.setProperty("user", config.user());
+        config.password().ifPresent(s -> p.setProperty("password", s.reveal()));
+        p.setProperty("sslmode", config.sslMode());
+        config.sslRootCert().ifPresent(c -> p.setProperty("sslrootcert", c.toString()));
+        config.sslCert().ifPresent(c -> p.setProperty("sslcert", c.toString()));
+        config.sslKey().ifPresent(c -> p.setProperty("sslkey", c.toString()));
+        p.setProperty("connectTimeout", String.valueOf(Math.max(1, config.connectTimeout().toSeconds())));
+        p.setProperty("ApplicationName", "walferry");
+        if (replication) {
+            p.setProperty("replication", "database");
+            p.setProperty("assumeMinServerVersion", "10");
+            p.setProperty("preferQueryMode", "simple");
+        }
+        String url = "jdbc:postgresql://" + hostForUrl(node.host()) + ":" + node.port() + "/" + config.database();
+        try {
+            return DriverManager.getConnection(url, p);
+        } catch (SQLException e) {
+            throw WalferryException.postgres("cannot connect to node " + node.name() + " at " + node.host() + ":" + node.port()
+                    + " as " + config.user() + ": " + firstLine(e.getMessage()),
+                    "check that PostgreSQL runs there and that pg_hba.conf admits this host and role", e);
+        }
+    }
+
+    private static String hostForUrl(String host) {
+        return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) {
+            return "unknown error";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+}

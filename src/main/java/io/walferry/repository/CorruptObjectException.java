@@ -1,0 +1,12 @@
+package io.walferry.repository;
+
+import io.walferry.failure.ExitCode;
+import io.walferry.failure.WalferryException;
+
+/** A stored object that cannot be handed over: damaged, truncated or altered. */
+public final class CorruptObjectException extends WalferryException {
+    public CorruptObjectException(String repository, String key, String problem) {
+        super(ExitCode.REPOSITORY, "object " + key + " in repository " + repository + " " + problem,
+                "nothing was handed over; restore the object from another repository or move it aside");
+    }
+}

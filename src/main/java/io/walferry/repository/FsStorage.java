@@ -1,0 +1,223 @@
+package io.walferry.repository;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * A repository in a local or mounted directory. A new object is written to a hidden temporary file beside
+ * its final name, fsynced, then published with a hard link, which fails rather than replace an existing
+ * object; the directory is fsynced after. Temporary names carry host and PID so that an agent can remove
+ * what a killed writer left, and nothing a live writer still owns.
+ */
+public final class FsStorage implements Storage {
+    private static final Pattern TEMP = Pattern.compile("\\..+\\.([^.]+)\\.(\\d+)\\.[0-9a-f]+\\.tmp");
+    private static final String HOST = hostName();
+    private static final long PID = ProcessHandle.current().pid();
+
+    private final Path root;
+
+    public FsStorage(Path root) {
+        this.root = root;
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    @Override
+    public String describe() {
+        return root.toString();
+    }
+
+    @Override
+    public PendingObject create(String key) throws IOException {
+        Path target = resolve(key);
+        createDirectories(target.getParent());
+        Path temp = target.resolveSibling("." + target.getFileName() + "." + HOST + "." + PID + "."
+                + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1) + ".tmp");
+        FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                StandardOpenOption.WRITE);
+        return new FsPending(target, temp, channel);
+    }
+
+    @Override
+    public Optional<InputStream> open(String key) throws IOException {
+        try {
+            return Optional.of(Files.newInputStream(resolve(key)));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public List<Entry> list(String directoryKey) throws IOException {
+        Path dir = directoryKey.isEmpty() ? root : resolve(directoryKey);
+        List<Entry> out = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                String name = p.getFileName().toString();
+                if (name.startsWith(".")) {
+                    continue;
+                }
+                boolean directory = Files.isDirectory(p);
+                out.add(new Entry(name, directory ? 0 : sizeOrZero(p), directory));
+            }
+        } catch (NoSuchFileException e) {
+            return List.of();
+        }
+        out.sort(Comparator.comparing(Entry::name));
+        return out;
+    }
+
+    @Override
+    public void delete(String key) throws IOException {
+        Path p = resolve(key);
+        Files.deleteIfExists(p);
+        fsyncDirectory(p.getParent());
+    }
+
+    @Override
+    public int removeAbandoned(String directoryKey) throws IOException {
+        Path dir = directoryKey.isEmpty() ? root : resolve(directoryKey);
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        int removed = 0;
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) walk::iterator) {
+                Matcher m = TEMP.matcher(p.getFileName().toString());
+                if (m.matches() && m.group(1).equals(HOST) && !alive(Long.parseLong(m.group(2)))) {
+                    Files.deleteIfExists(p);
+                    removed++;
+                }
+            }
+        }
+        return removed;
+    }
+
+    private Path resolve(String key) {
+        Path p = root.resolve(key).normalize();
+        if (!p.startsWith(root) || key.isEmpty()) {
+            throw new IllegalArgumentException("key outside the repository: " + key);
+        }
+        return p;
+    }
+
+    private void createDirectories(Path dir) throws IOException {
+        if (Files.isDirectory(dir)) {
+            return;
+        }
+        createDirectories(dir.getParent());
+        try {
+            Files.createDirectory(dir);
+        } catch (FileAlreadyExistsException e) {
+            return;
+        }
+        // The new directory's entry must survive a crash too, or a committed object could vanish with it.
+        fsyncDirectory(dir.getParent());
+    }
+
+    static void fsyncDirectory(Path dir) throws IOException {
+        try (FileChannel c = FileChannel.open(dir, StandardOpenOption.READ)) {
+            c.force(true);
+        }
+    }
+
+    private static long sizeOrZero(Path p) {
+        try {
+            return Files.size(p);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    private static boolean alive(long pid) {
+        return pid == PID || ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName().replace('.', '_');
+        } catch (IOException e) {
+            return ManagementFactory.getRuntimeMXBean().getName().replace('.', '_').replace('@', '_');
+        }
+    }
+
+    private static final class FsPending implements PendingObject {
+        private final Path target;
+        private final Path temp;
+        private final FileChannel channel;
+        private boolean done;
+
+        FsPending(Path target, Path temp, FileChannel channel) {
+            this.target = target;
+            this.temp = temp;
+            this.channel = channel;
+        }
+
+        @Override
+        public FileChannel channel() {
+            return channel;
+        }
+
+        @Override
+        public CommitOutcome commitIfAbsent() throws IOException {
+            channel.force(true);
+            channel.close();
+            done = true;
+            try {
+                try {
+                    Files.createLink(target, temp);
+                } catch (FileAlreadyExistsException e) {
+                    return CommitOutcome.ALREADY_EXISTS;
+                } catch (UnsupportedOperationException | FileSystemException e) {
+                    if (e instanceof FileAlreadyExistsException) {
+                        return CommitOutcome.ALREADY_EXISTS;
+                    }
+                    // Some mounted filesystems have no hard links: a checked rename is the best they allow.
+                    if (Files.exists(target)) {
+                        return CommitOutcome.ALREADY_EXISTS;
+                    }
+                    try {
+                        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+                    } catch (AtomicMoveNotSupportedException ex) {
+                        throw new IOException("the filesystem of " + target.getParent() + " supports neither hard links nor atomic renames", ex);
+                    }
+                }
+                fsyncDirectory(target.getParent());
+                return CommitOutcome.CREATED;
+            } finally {
+                Files.deleteIfExists(temp);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (!done) {
+                channel.close();
+                Files.deleteIfExists(temp);
+                done = true;
+            }
+        }
+    }
+}

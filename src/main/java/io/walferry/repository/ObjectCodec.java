@@ -1,0 +1,297 @@
+package io.walferry.repository;
+
+import com.github.luben.zstd.ZstdInputStream;
+import com.github.luben.zstd.ZstdOutputStream;
+import io.walferry.config.Compression;
+import io.walferry.repository.ObjectHeader.MalformedObjectException;
+import net.jpountz.lz4.LZ4Compressor;
+import net.jpountz.lz4.LZ4Factory;
+import net.jpountz.lz4.LZ4FrameInputStream;
+import net.jpountz.lz4.LZ4FrameOutputStream;
+import net.jpountz.xxhash.XXHashFactory;
+
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.zip.CRC32C;
+
+/**
+ * Turns original bytes into a stored object (header, then the compressed payload) and back, checking on the
+ * way back everything the header promises: payload length and CRC, decompression, original length and
+ * SHA-256. Nothing decoded is trusted until all of them match.
+ */
+public final class ObjectCodec {
+    private static final int BUFFER = 1 << 20;
+
+    private ObjectCodec() {
+    }
+
+    /** Encodes {@code source} into {@code target} from position 0; the header is written last, once known. */
+    public static ObjectHeader encode(InputStream source, FileChannel target, Compression compression) throws IOException {
+        target.position(ObjectHeader.SIZE);
+        ChannelSink sink = new ChannelSink(target);
+        MessageDigest sha = sha256();
+        long original = 0;
+        byte[] buf = new byte[BUFFER];
+        try (OutputStream out = compressor(new KeepOpen(sink), compression)) {
+            int n;
+            while ((n = source.read(buf)) > 0) {
+                sha.update(buf, 0, n);
+                out.write(buf, 0, n);
+                original += n;
+            }
+        }
+        sink.flushBuffer();
+        ObjectHeader header = new ObjectHeader(compression.type(), 0, original, sink.count, sha.digest(), (int) sink.crc.getValue());
+        ByteBuffer hb = header.encode();
+        while (hb.hasRemaining()) {
+            target.write(hb, ObjectHeader.SIZE - hb.remaining());
+        }
+        return header;
+    }
+
+    /** Decodes an object to {@code out}, verifying it completely; out may have received bytes when this throws. */
+    public static ObjectHeader decode(InputStream stored, OutputStream out) throws IOException, MalformedObjectException {
+        ObjectHeader header = readHeader(stored);
+        PayloadInput payload = new PayloadInput(stored, header.payloadSize());
+        MessageDigest sha = sha256();
+        long original = 0;
+        try (InputStream in = decompressor(payload, header)) {
+            byte[] buf = new byte[BUFFER];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                sha.update(buf, 0, n);
+                out.write(buf, 0, n);
+                original += n;
+            }
+        } catch (PayloadInput.SourceFailure e) {
+            throw e.getCause();
+        } catch (IOException | RuntimeException e) {
+            // The decompressor failed on the bytes it was given: say first whether they were all there.
+            payload.drain();
+            payload.checkComplete();
+            throw new MalformedObjectException("payload cannot be decompressed (" + e.getMessage() + ")");
+        }
+        payload.drain();
+        payload.checkComplete();
+        if ((int) payload.crc.getValue() != header.payloadCrc32c()) {
+            throw new MalformedObjectException("payload does not match its CRC-32C: the stored bytes were altered");
+        }
+        if (original != header.originalSize()) {
+            throw new MalformedObjectException("decodes to " + original + " bytes, the header says " + header.originalSize());
+        }
+        byte[] digest = sha.digest();
+        if (!Arrays.equals(digest, header.sha256())) {
+            throw new MalformedObjectException("decodes to content with SHA-256 " + HexFormat.of().formatHex(digest)
+                    + ", the header says " + header.sha256Hex());
+        }
+        return header;
+    }
+
+    /** Checks a stored copy without decoding it: header, payload length and payload CRC. */
+    public static ObjectHeader checkStored(InputStream stored) throws IOException, MalformedObjectException {
+        ObjectHeader header = readHeader(stored);
+        PayloadInput payload = new PayloadInput(stored, header.payloadSize());
+        try {
+            payload.drain();
+        } catch (PayloadInput.SourceFailure e) {
+            throw e.getCause();
+        }
+        payload.checkComplete();
+        if ((int) payload.crc.getValue() != header.payloadCrc32c()) {
+            throw new MalformedObjectException("payload does not match its CRC-32C: the stored bytes were altered");
+        }
+        return header;
+    }
+
+    public static ObjectHeader readHeader(InputStream stored) throws IOException, MalformedObjectException {
+        byte[] hb = stored.readNBytes(ObjectHeader.SIZE);
+        return ObjectHeader.decode(hb, hb.length);
+    }
+
+    /** SHA-256 of a whole stream, to compare new content with a stored object's header. */
+    public static byte[] sha256Of(InputStream in) throws IOException {
+        MessageDigest sha = sha256();
+        byte[] buf = new byte[BUFFER];
+        int n;
+        while ((n = in.read(buf)) > 0) {
+            sha.update(buf, 0, n);
+        }
+        return sha.digest();
+    }
+
+    static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JVM has no SHA-256", e);
+        }
+    }
+
+    private static OutputStream compressor(OutputStream out, Compression c) throws IOException {
+        return switch (c.type()) {
+            case NONE -> out;
+            case LZ4 -> {
+                LZ4Factory f = LZ4Factory.fastestInstance();
+                LZ4Compressor compressor = c.level() == 0 ? f.fastCompressor() : f.highCompressor(c.level());
+                yield new LZ4FrameOutputStream(out, LZ4FrameOutputStream.BLOCKSIZE.SIZE_4MB, -1L, compressor,
+                        XXHashFactory.fastestInstance().hash32(), LZ4FrameOutputStream.FLG.Bits.BLOCK_INDEPENDENCE);
+            }
+            case ZSTD -> new ZstdOutputStream(out, c.level());
+        };
+    }
+
+    private static InputStream decompressor(InputStream in, ObjectHeader h) throws IOException {
+        return switch (h.compression()) {
+            case NONE -> in;
+            case LZ4 -> new LZ4FrameInputStream(in);
+            case ZSTD -> new ZstdInputStream(in);
+        };
+    }
+
+    /** Writes the payload to the channel through a buffer, counting the bytes and their CRC-32C. */
+    private static final class ChannelSink extends OutputStream {
+        private final FileChannel channel;
+        private final ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER);
+        private final CRC32C crc = new CRC32C();
+        private long count;
+
+        ChannelSink(FileChannel channel) {
+            this.channel = channel;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[]{(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            crc.update(b, off, len);
+            count += len;
+            while (len > 0) {
+                int n = Math.min(len, buffer.remaining());
+                buffer.put(b, off, n);
+                off += n;
+                len -= n;
+                if (!buffer.hasRemaining()) {
+                    flushBuffer();
+                }
+            }
+        }
+
+        void flushBuffer() throws IOException {
+            buffer.flip();
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+            buffer.clear();
+        }
+    }
+
+    /** Lets a compressor's close() finish its frame without closing the sink. */
+    private static final class KeepOpen extends FilterOutputStream {
+        KeepOpen(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+        }
+
+        @Override
+        public void close() throws IOException {
+            flush();
+        }
+    }
+
+    /**
+     * Reads exactly the payload, counting bytes and CRC, and marks failures of the underlying stream so they
+     * are reported as I/O errors rather than as corruption.
+     */
+    private static final class PayloadInput extends InputStream {
+        private final InputStream in;
+        private final long expected;
+        private final CRC32C crc = new CRC32C();
+        private long count;
+
+        PayloadInput(InputStream in, long expected) {
+            this.in = in;
+            this.expected = expected;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = read(one, 0, 1);
+            return n < 0 ? -1 : one[0] & 0xFF;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (count >= expected) {
+                return -1;
+            }
+            int want = (int) Math.min(len, expected - count);
+            int n;
+            try {
+                n = in.read(b, off, want);
+            } catch (IOException e) {
+                throw new SourceFailure(e);
+            }
+            if (n < 0) {
+                return -1;
+            }
+            crc.update(b, off, n);
+            count += n;
+            return n;
+        }
+
+        void drain() throws IOException {
+            byte[] buf = new byte[BUFFER];
+            while (read(buf, 0, buf.length) > 0) {
+                // counting and CRC happen in read
+            }
+        }
+
+        void checkComplete() throws IOException, MalformedObjectException {
+            if (count < expected) {
+                throw new MalformedObjectException("payload is " + count + " bytes, the header says " + expected + ": truncated");
+            }
+            int extra;
+            try {
+                extra = in.read();
+            } catch (IOException e) {
+                throw new SourceFailure(e).getCause();
+            }
+            if (extra >= 0) {
+                throw new MalformedObjectException("has bytes after the payload the header describes");
+            }
+        }
+
+        @Override
+        public void close() {
+            // the caller owns the underlying stream
+        }
+
+        /** An I/O error of the storage underneath, not a property of the object. */
+        static final class SourceFailure extends IOException {
+            SourceFailure(IOException cause) {
+                super(cause);
+            }
+
+            @Override
+            public synchronized IOException getCause() {
+                return (IOException) super.getCause();
+            }
+        }
+    }
+}

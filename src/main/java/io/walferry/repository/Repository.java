@@ -1,0 +1,298 @@
+package io.walferry.repository;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.walferry.config.Compression;
+import io.walferry.config.FsRepositoryConfig;
+import io.walferry.config.RepositoryConfig;
+import io.walferry.failure.WalferryException;
+import io.walferry.postgres.WalFileName;
+import io.walferry.repository.ObjectHeader.MalformedObjectException;
+import io.walferry.repository.Storage.CommitOutcome;
+import io.walferry.repository.Storage.PendingObject;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One configured repository as seen by one cluster: its registration and its WAL archive, laid out as
+ * docs/repository-format.md describes. Every write is a verified, no-clobber commit through {@link Storage}.
+ */
+public final class Repository {
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    private final String name;
+    private final Storage storage;
+    private final String cluster;
+
+    public Repository(String name, Storage storage, String cluster) {
+        this.name = name;
+        this.storage = storage;
+        this.cluster = cluster;
+    }
+
+    /** Opens a configured repository; its location must exist unless {@code mayCreate}. */
+    public static Repository open(RepositoryConfig config, String cluster, boolean mayCreate) {
+        return switch (config) {
+            case FsRepositoryConfig fs -> {
+                Path root = fs.path();
+                if (!Files.isDirectory(root)) {
+                    if (!mayCreate || root.getParent() == null || !Files.isDirectory(root.getParent())) {
+                        throw WalferryException.config("repository " + fs.name() + ": directory " + root + " does not exist",
+                                "create or mount it" + (mayCreate ? "" : ", then run walferry repo-create"));
+                    }
+                    try {
+                        Files.createDirectory(root);
+                    } catch (IOException e) {
+                        throw WalferryException.repository("repository " + fs.name() + ": cannot create " + root + ": " + e.getMessage(),
+                                "check the permissions of " + root.getParent(), e);
+                    }
+                }
+                yield new Repository(fs.name(), new FsStorage(root), cluster);
+            }
+        };
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public String describe() {
+        return name + " (" + storage.describe() + ")";
+    }
+
+    public Storage storage() {
+        return storage;
+    }
+
+    // ---- registration --------------------------------------------------------------------------------
+
+    public Optional<ClusterRecord> clusterRecord() {
+        String key = cluster + "/cluster.json";
+        try {
+            Optional<InputStream> in = storage.open(key);
+            if (in.isEmpty()) {
+                return Optional.empty();
+            }
+            try (InputStream s = in.get()) {
+                return Optional.of(JSON.readValue(s, ClusterRecord.class));
+            }
+        } catch (IOException e) {
+            throw WalferryException.repository("repository " + name + ": cannot read " + key + ": " + e.getMessage(),
+                    "check that " + storage.describe() + " is reachable and intact", e);
+        }
+    }
+
+    public ClusterRecord requireClusterRecord() {
+        return clusterRecord().orElseThrow(() -> WalferryException.config(
+                "repository " + name + " has no registration for cluster " + cluster,
+                "run walferry repo-create while the primary is running"));
+    }
+
+    /** Writes the registration unless one exists; returns the one that is stored afterwards. */
+    public ClusterRecord register(ClusterRecord record) {
+        String key = cluster + "/cluster.json";
+        try (PendingObject p = storage.create(key)) {
+            byte[] bytes = JSON.writeValueAsBytes(record);
+            ByteBuffer b = ByteBuffer.wrap(bytes);
+            while (b.hasRemaining()) {
+                p.channel().write(b);
+            }
+            if (p.commitIfAbsent() == CommitOutcome.CREATED) {
+                return record;
+            }
+        } catch (IOException e) {
+            throw writeFailure(key, e);
+        }
+        return requireClusterRecord();
+    }
+
+    // ---- WAL -----------------------------------------------------------------------------------------
+
+    public static String walKey(String cluster, WalFileName file) {
+        return cluster + "/wal/" + file.group() + "/" + file.fileName();
+    }
+
+    private String walKey(WalFileName file) {
+        return walKey(cluster, file);
+    }
+
+    /**
+     * Stores a WAL file. An identical intact copy already stored counts as success; different content is
+     * refused with both checksums and the stored copy is left as it is.
+     */
+    public PutOutcome putWal(WalFileName file, Path source, Compression compression) {
+        String key = walKey(file);
+        try {
+            Optional<ObjectHeader> stored = header(key);
+            if (stored.isPresent()) {
+                byte[] sha;
+                try (InputStream in = Files.newInputStream(source)) {
+                    sha = ObjectCodec.sha256Of(in);
+                }
+                return compareWithStored(key, Files.size(source), sha);
+            }
+            ObjectHeader written;
+            CommitOutcome outcome;
+            try (PendingObject p = storage.create(key); InputStream in = Files.newInputStream(source)) {
+                written = ObjectCodec.encode(in, p.channel(), compression);
+                p.channel().force(false);
+                verifyWritten(key, p, written);
+                outcome = p.commitIfAbsent();
+            }
+            if (outcome == CommitOutcome.ALREADY_EXISTS) {
+                // Another writer (the agent, or a second archive-push) got there first.
+                return compareWithStored(key, written.originalSize(), written.sha256());
+            }
+            return PutOutcome.STORED;
+        } catch (IOException e) {
+            throw writeFailure(key, e);
+        }
+    }
+
+    private PutOutcome compareWithStored(String key, long size, byte[] sha) throws IOException {
+        ObjectHeader stored = checkStored(key).orElseThrow(() -> new IOException("object vanished while being compared"));
+        if (stored.originalSize() != size || !Arrays.equals(stored.sha256(), sha)) {
+            throw WalferryException.refused(key.substring(key.lastIndexOf('/') + 1) + " is already in repository " + name
+                    + " with different content (stored: " + stored.originalSize() + " bytes, sha256 " + stored.sha256Hex()
+                    + "; new: " + size + " bytes, sha256 " + HexFormat.of().formatHex(sha) + "); the stored copy was kept",
+                    "find out why PostgreSQL produced a different file of that name (a restored copy of the cluster "
+                            + "archiving into the same repository?) before archiving it elsewhere");
+        }
+        return PutOutcome.ALREADY_STORED;
+    }
+
+    /** Reads back what was written, before it is published, so that only a checked copy is ever acknowledged. */
+    private void verifyWritten(String key, PendingObject p, ObjectHeader written) throws IOException {
+        p.channel().position(0);
+        try {
+            ObjectHeader back = ObjectCodec.checkStored(Channels.newInputStream(p.channel()));
+            if (back.payloadCrc32c() != written.payloadCrc32c() || back.payloadSize() != written.payloadSize()) {
+                throw new IOException("read-back of " + key + " differs from what was written");
+            }
+        } catch (MalformedObjectException e) {
+            throw new IOException("read-back of " + key + " " + e.getMessage());
+        }
+    }
+
+    /** The stored header, after checking the stored payload against it; empty if absent. */
+    private Optional<ObjectHeader> checkStored(String key) throws IOException {
+        Optional<InputStream> in = storage.open(key);
+        if (in.isEmpty()) {
+            return Optional.empty();
+        }
+        try (InputStream s = in.get()) {
+            return Optional.of(ObjectCodec.checkStored(s));
+        } catch (MalformedObjectException e) {
+            throw new CorruptObjectException(name, key, e.getMessage());
+        }
+    }
+
+    private Optional<ObjectHeader> header(String key) throws IOException {
+        Optional<InputStream> in = storage.open(key);
+        if (in.isEmpty()) {
+            return Optional.empty();
+        }
+        try (InputStream s = in.get()) {
+            return Optional.of(ObjectCodec.readHeader(s));
+        } catch (MalformedObjectException e) {
+            throw new CorruptObjectException(name, key, e.getMessage());
+        }
+    }
+
+    /** The stored header of a WAL file, or empty if it is not stored. */
+    public Optional<ObjectHeader> walHeader(WalFileName file) {
+        String key = walKey(file);
+        try {
+            return header(key);
+        } catch (IOException e) {
+            throw readFailure(key, e);
+        }
+    }
+
+    /**
+     * Decodes a WAL file to {@code out}, fully verified. Returns false if it is not stored; throws
+     * {@link CorruptObjectException} if the copy is damaged, in which case out holds unverified bytes that the
+     * caller must discard.
+     */
+    public boolean getWal(WalFileName file, OutputStream out) {
+        String key = walKey(file);
+        try {
+            Optional<InputStream> in = storage.open(key);
+            if (in.isEmpty()) {
+                return false;
+            }
+            try (InputStream s = in.get()) {
+                ObjectCodec.decode(s, out);
+                return true;
+            }
+        } catch (MalformedObjectException e) {
+            throw new CorruptObjectException(name, key, e.getMessage());
+        } catch (IOException e) {
+            throw readFailure(key, e);
+        }
+    }
+
+    /** Every WAL file stored for this cluster, in name order within each group. */
+    public List<StoredWal> listWal() {
+        String dir = cluster + "/wal";
+        List<StoredWal> out = new ArrayList<>();
+        try {
+            for (Storage.Entry group : storage.list(dir)) {
+                if (!group.directory()) {
+                    continue;
+                }
+                for (Storage.Entry e : storage.list(dir + "/" + group.name())) {
+                    if (e.directory()) {
+                        continue;
+                    }
+                    try {
+                        out.add(new StoredWal(WalFileName.parse(e.name()), e.size()));
+                    } catch (IllegalArgumentException ignored) {
+                        // not ours: a file someone put there by hand is not part of the archive
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw readFailure(dir, e);
+        }
+        return out;
+    }
+
+    /** Removes temporary objects that crashed writers of this host left. */
+    public int removeAbandoned() {
+        try {
+            return storage.removeAbandoned(cluster);
+        } catch (IOException e) {
+            throw readFailure(cluster, e);
+        }
+    }
+
+    private WalferryException writeFailure(String key, IOException e) {
+        return WalferryException.repository("repository " + name + ": cannot store " + key + ": " + describe(e),
+                "check that " + storage.describe() + " is reachable, writable and not full", e);
+    }
+
+    private WalferryException readFailure(String key, IOException e) {
+        return WalferryException.repository("repository " + name + ": cannot read " + key + ": " + describe(e),
+                "check that " + storage.describe() + " is reachable and readable", e);
+    }
+
+    private static String describe(IOException e) {
+        String m = e.getMessage();
+        return e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+    }
+}

@@ -1,0 +1,50 @@
+package io.walferry.repository;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Where a repository's bytes live. Every driver gives the same guarantees: a new object becomes visible
+ * whole or not at all, an existing object is never replaced, and what is committed is durable. Keys are
+ * '/'-separated relative paths.
+ */
+public interface Storage {
+    /** A description that is safe to print (no credentials). */
+    String describe();
+
+    /** Starts writing a new object; nothing is visible at {@code key} until {@link PendingObject#commitIfAbsent()}. */
+    PendingObject create(String key) throws IOException;
+
+    /** The object's bytes, or empty if there is no object at {@code key}. */
+    Optional<InputStream> open(String key) throws IOException;
+
+    /** The entries directly under a directory key ("" for the root); no temporary objects. */
+    List<Entry> list(String directoryKey) throws IOException;
+
+    void delete(String key) throws IOException;
+
+    /** Removes temporary objects that a crashed writer of this host left behind. */
+    int removeAbandoned(String directoryKey) throws IOException;
+
+    /** One name in a listing. */
+    record Entry(String name, long size, boolean directory) {
+    }
+
+    /** What committing found. */
+    enum CommitOutcome { CREATED, ALREADY_EXISTS }
+
+    /** An object being written; closing it without a commit discards it. */
+    interface PendingObject extends AutoCloseable {
+        /** A local channel holding the object's bytes, positioned by the writer. */
+        FileChannel channel();
+
+        /** Makes the bytes durable and visible at the key, unless an object is there already. */
+        CommitOutcome commitIfAbsent() throws IOException;
+
+        @Override
+        void close() throws IOException;
+    }
+}
