@@ -51,8 +51,8 @@ public final class FastPathDirectory {
         Files.createDirectories(dir.resolve("failed"));
         clear("acked");
         clear("failed");
-        writeAtomically(dir.resolve("timeout"), Long.toString(timeoutSeconds));
-        writeAtomically(dir.resolve("agent.pid"), Long.toString(pid));
+        writeAtomically(dir.resolve("timeout"), timeoutSeconds + "\n");
+        writeAtomically(dir.resolve("agent.pid"), pid + "\n");
     }
 
     public void ack(String fileName, Path walFile) throws IOException {
@@ -67,7 +67,7 @@ public final class FastPathDirectory {
     }
 
     public void fail(String fileName, int exitCode, String message) throws IOException {
-        writeAtomically(dir.resolve("failed").resolve(fileName), exitCode + " " + message.replace('\n', ' '));
+        writeAtomically(dir.resolve("failed").resolve(fileName), exitCode + " " + message.replace('\n', ' ') + "\n");
     }
 
     public boolean acked(String fileName) {

@@ -46,10 +46,11 @@ public final class ArchiveGetter {
                 }
                 if (found) {
                     Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                    // A damaged copy elsewhere must not go unnoticed just because another one was good.
+                    failures.forEach(f -> LOG.warn("{} (used the copy in repository {})", f.oneLine(), r.name()));
                     return Outcome.FOUND;
                 }
             } catch (WalferryException e) {
-                LOG.warn("{}", e.oneLine());
                 failures.add(e);
             } catch (IOException e) {
                 throw WalferryException.config("cannot write " + target + ": " + e.getMessage(),

@@ -156,7 +156,7 @@ final class CheckCommand implements Callable<Integer> {
         } else {
             out.printf("node %s (%s:%d)%n", node.name(), node.host(), node.port());
             for (Finding f : findings) {
-                out.printf("  %-4s %s%s%n", f.ok() ? "ok" : "FAIL", f.detail(), f.ok() || f.hint() == null ? "" : "\n       hint: " + f.hint());
+                out.printf("  %-4s  %s%s%n", f.ok() ? "ok" : "FAIL", f.detail(), f.ok() || f.hint() == null ? "" : "\n        hint: " + f.hint());
             }
             out.println(ok ? "all checks passed" : "some checks failed");
         }

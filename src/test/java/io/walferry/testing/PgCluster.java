@@ -1,5 +1,7 @@
 package io.walferry.testing;
 
+import io.walferry.postgres.PgBinaries;
+
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
@@ -121,6 +123,40 @@ public final class PgCluster implements AutoCloseable {
                 """, false);
         PgLogOnFailure.register(c);
         return c;
+    }
+
+    /**
+     * Creates (but does not start) a copy of a running cluster with pg_basebackup, on its own port. With
+     * {@code withWal} false the copy holds no WAL and must get it from the archive.
+     */
+    public static PgCluster baseBackup(PgCluster source, Path parentDir, String name, boolean withWal) {
+        Path bin = binDir();
+        Path baseDir = parentDir.toAbsolutePath().normalize().resolve(name);
+        PgCluster c = new PgCluster(name, bin, baseDir, allocatePort());
+        try {
+            Files.createDirectories(baseDir);
+            Files.createFile(c.logFile);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create cluster directory " + baseDir, e);
+        }
+        ServerUser.makeTraversable(baseDir);
+        ServerUser.chown(baseDir);
+        c.runAsServer(List.of(bin.resolve("pg_basebackup").toString(), "-h", "127.0.0.1", "-p", String.valueOf(source.port()),
+                "-U", "postgres", "-D", c.dataDir.toString(), "-c", "fast", "-X", withWal ? "stream" : "none"), INITDB_TIMEOUT);
+        c.appendConf("port = %d\n".formatted(c.port));
+        PgLogOnFailure.register(c);
+        return c;
+    }
+
+    /** Writes an empty file into the data directory (standby.signal, recovery.signal). */
+    public void touch(String fileName) {
+        Path p = dataDir.resolve(fileName);
+        try {
+            Files.writeString(p, "");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + p, e);
+        }
+        ServerUser.chown(p);
     }
 
     /** Appends {@code key = 'value'} to postgresql.conf; takes effect on the next start or reload. */
@@ -321,15 +357,17 @@ public final class PgCluster implements AutoCloseable {
 
     // ---- internals ----
 
+    /** The same search users get (docs/configuration.md), with the test override as the explicit choice. */
     private static Path binDir() {
         String configured = System.getProperty(BIN_PROPERTY);
         if (configured == null || configured.isBlank()) {
             configured = System.getenv(BIN_PROPERTY);
         }
-        Path bin = Path.of(configured == null || configured.isBlank() ? DEFAULT_BIN : configured);
+        Optional<Path> explicit = configured == null || configured.isBlank() ? Optional.empty() : Optional.of(Path.of(configured));
+        Path bin = PgBinaries.find(explicit, Optional.empty()).directory();
         if (!Files.isExecutable(bin.resolve("initdb"))) {
             throw new IllegalStateException("PostgreSQL binaries not found: no executable initdb in " + bin
-                    + ". Install PostgreSQL 15 or point system property / environment variable "
+                    + ". Install the PostgreSQL 15 server or point system property / environment variable "
                     + BIN_PROPERTY + " at its bin directory.");
         }
         return bin;

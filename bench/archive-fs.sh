@@ -1,0 +1,339 @@
+#!/usr/bin/env bash
+# WAL archive to a filesystem repository: walferry vs pgBackRest, in one run, on the
+# same cached WAL backlog (the shared anchor workload).
+#
+#   sudo bench/archive-fs.sh                       # all rows, ~4-5 min (+1 min the first time)
+#   CONFIGS="pgbackrest wf-agent" bench/archive-fs.sh
+#
+# Rows (CONFIGS, in this order by default):
+#   pgbackrest    pgBackRest archive-push, archive-async=y, process-max=2, compress-type=lz4,
+#                 posix repo: the anchors' own path (lib.sh pgbr_conf + drain_backlog), i.e.
+#                 exactly what `CONFIGS=lz4:async anchors/wal_archive.sh` runs.
+#   wf-agent      walferry agent (lz4, 2 workers) + archive_command
+#                 '<walferry> -c <yaml> archive-push %p' (the launcher confirms the agent's ack).
+#   wf-agent-wrap the same, but archive_command is a tiny bash wrapper that records
+#                 $EPOCHREALTIME before/after calling the launcher: archive_command wall time.
+#   wf-sync       walferry without the agent: one JVM per archive_command call (reference).
+#   wf-agent-patched-wrap  (diagnostic, not in the default CONFIGS) like wf-agent-wrap, but with a copy
+#                 of the launcher whose fast path tolerates an agent.pid without a trailing newline
+#                 (`read -r pid <agent.pid || [[ -n $pid ]]`); measures what that launcher bug costs.
+#                 Only the frozen copy in the scratch dir is patched, never $WF_HOME.
+#
+# Method: identical to anchors/wal_archive.sh. Copy the cached stopped primary (every WAL segment
+# since initdb still .ready), start it with archive_command='', then ALTER SYSTEM SET archive_command
+# + pg_reload_conf(); done when pg_stat_archiver.archived_count >= N_READY (failed_count reported).
+# seconds = pg_stat_archiver.last_archived_time - clock_timestamp() at the reload.
+# For the agent rows the agent (and repo-create) must run before archive_command is set, so the
+# agent sees the backlog before the reload. Those rows therefore report two clocks:
+#   seconds        from the agent's launch (the earlier of launch and reload; what the MB/s and
+#                  the final ratio use: no pushing happens off the clock)
+#   from_reload    the anchors' clock taken literally (work the agent did before the reload is
+#                  off the clock; shown for transparency, with the number of acks at the reload).
+# Per-call latency: gaps between the archiver's DEBUG1 "archived write-ahead log file" lines.
+#
+# The walferry build is frozen: $WF_HOME/walferry and $WF_HOME/target/walferry.jar are copied into
+# the scratch dir and run from there (no pom.xml beside the copy, so the launcher never rebuilds).
+# This script never builds; if the jar is missing it stops.
+#
+# Env: CONFIGS  WF_HOME (default: this script's repo)  WF_COMPRESSION=lz4  WF_WORKERS=2
+#      WF_AGENT_JVM_OPTS  extra JVM options for the agent only (%DIR% = the row's scratch dir), e.g.
+#          "-XX:StartFlightRecording=filename=%DIR%/agent.jfr,settings=profile" (the .jfr is kept in
+#          RESULTS_DIR)
+#      RESULTS_DIR (default bench/results)  KEEP=1  plus the anchors' SCALE TXNS ... WAIT_MAX
+set -Eeuo pipefail
+
+SELF_DIR=$(cd "$(dirname "$0")" && pwd)
+ANCHORS=$(cd "$(dirname "$0")/../../shared/bench/anchors" && pwd) ||
+  { echo "anchors not found at $(dirname "$0")/../../shared/bench/anchors" >&2; exit 2; }
+WF_HOME=${WF_HOME:-$(cd "$SELF_DIR/.." && pwd)}
+# shellcheck source=/dev/null
+source "$ANCHORS/lib.sh"
+need "$PGBACKREST_BIN" flock du setpriv jq getconf
+
+CONFIGS=${CONFIGS:-"pgbackrest wf-agent wf-agent-wrap wf-sync"}
+WF_COMPRESSION=${WF_COMPRESSION:-lz4}
+WF_WORKERS=${WF_WORKERS:-2}
+WF_AGENT_JVM_OPTS=${WF_AGENT_JVM_OPTS:-}
+RESULTS_DIR=${RESULTS_DIR:-$SELF_DIR/results}
+NAME=walferry-archive-fs
+PG_UID=$(id -u postgres)
+PG_GID=$(id -g postgres)
+CLK_TCK=$(getconf CLK_TCK)
+
+[[ -f $WF_HOME/target/walferry.jar ]] || die "$WF_HOME/target/walferry.jar is missing: build it first (this script never builds)"
+[[ -x $WF_HOME/walferry ]] || die "$WF_HOME/walferry (the launcher) is missing"
+
+# ---- leftovers of an interrupted run: agents (ab_setup handles servers and pgbackrest) --------------
+WF_AGENTS=()      # PIDs of walferry agents we started (the java process itself)
+WF_RUNTIME=()     # per-data-directory runtime dirs of those agents (/tmp/walferry-<uid>/...)
+stop_agent() { # pid
+  local p=$1 i
+  kill -0 "$p" 2>/dev/null || return 0
+  kill -TERM "$p" 2>/dev/null || true
+  for i in $(seq 1 300); do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
+  if kill -0 "$p" 2>/dev/null; then log "agent $p did not stop in 60 s; SIGKILL"; kill -KILL "$p" 2>/dev/null || true; fi
+  wait "$p" 2>/dev/null || true
+}
+if [[ -d $AB_ROOT/$NAME ]]; then
+  while IFS= read -r f; do
+    p=$(cat "$f" 2>/dev/null || true)
+    if [[ $p =~ ^[0-9]+$ ]] && tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q 'walferry.jar.* agent'; then
+      log "stopping leftover walferry agent pid $p"; stop_agent "$p"
+    fi
+  done < <(find "$AB_ROOT/$NAME" -maxdepth 3 -name bench-agent.pid 2>/dev/null)
+fi
+
+ab_setup "$NAME"
+wf_cleanup() {
+  local rc=$? d p
+  set +e
+  for d in "${AB_SERVERS[@]}"; do [[ -n $d ]] && pg_stop "$d" immediate; done
+  for p in "${WF_AGENTS[@]}"; do stop_agent "$p"; done
+  for d in "${WF_RUNTIME[@]}"; do [[ -n $d && $d == /tmp/walferry-$PG_UID/* ]] && rm -rf "$d"; done
+  (exit $rc)
+  ab_cleanup
+}
+trap wf_cleanup EXIT
+mkdir -p "$RESULTS_DIR"
+
+# ---- frozen walferry build ---------------------------------------------------------------------
+WFX=$AB_WORK/walferry-dist
+mkdir -p "$WFX/target"
+cp "$WF_HOME/walferry" "$WFX/walferry"
+cp "$WF_HOME/target/walferry.jar" "$WFX/target/walferry.jar"
+chmod 755 "$WFX" "$WFX/target" "$WFX/walferry"; chmod 644 "$WFX/target/walferry.jar"
+[[ ! -e $WFX/pom.xml ]] || die "frozen copy must not have a pom.xml"
+JAR_SHA=$(sha256sum "$WFX/target/walferry.jar" | cut -c1-12)
+JAR_TIME=$(date -r "$WF_HOME/target/walferry.jar" -Is)
+WF_GIT=$(git -C "$WF_HOME" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [[ -n $(find "$WF_HOME/src/main" "$WF_HOME/pom.xml" -newer "$WF_HOME/target/walferry.jar" -print -quit 2>/dev/null) ]]; then
+  log "NOTE: sources in $WF_HOME are newer than the jar; measuring the jar as built ($JAR_TIME)"
+  JAR_STALE=" (sources newer than the jar)"
+else
+  JAR_STALE=""
+fi
+WF_VERSION=$(as_pg "$WFX/walferry" --version)
+# diagnostic copy with the fast path's agent.pid read fixed (see wf-agent-patched-wrap above)
+WFX_PATCHED=$AB_WORK/walferry-dist-patched
+if [[ $CONFIGS == *patched* ]]; then
+  cp -a "$WFX" "$WFX_PATCHED"
+  sed -i 's/read -r pid <"$d\/agent.pid" || return 1/read -r pid <"$d\/agent.pid" || [[ -n $pid ]] || return 1/' "$WFX_PATCHED/walferry"
+  grep -q 'read -r pid <"$d/agent.pid" || \[\[ -n $pid \]\] || return 1' "$WFX_PATCHED/walferry" ||
+    die "could not patch the launcher copy for the diagnostic row (launcher changed?)"
+fi
+JAVA_VERSION="?"
+for h in ${WALFERRY_JAVA_HOME:-} ${JAVA_HOME:-} /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/*; do  # the launcher's order
+  v=$(sed -n 's/^JAVA_VERSION="\(.*\)"/\1/p' "$h/release" 2>/dev/null || true)
+  if [[ -x $h/bin/java && ${v%%.*} -ge 21 ]] 2>/dev/null; then JAVA_VERSION="$v ($h)"; break; fi
+done
+
+# ---- the workload --------------------------------------------------------------------------------
+ensure_workload
+SEG_TOTAL=$((N_SEGS * SEG_BYTES))
+RESULT_FILE=$RESULTS_DIR/archive-fs-$(date +%Y%m%d-%H%M%S).txt
+{
+  echo "# archive-fs $(date -Is) host=$(hostname) cores=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "# pgbackrest=$($PGBACKREST_BIN version | awk '{print $2}') process-max=$PROCESS_MAX | $WF_VERSION git=$WF_GIT jar=$JAR_SHA built=$JAR_TIME$JAR_STALE java=$JAVA_VERSION | walferry $WF_COMPRESSION, $WF_WORKERS workers"
+  echo "# workload $(basename "$WL_DIR"): WAL $(mb "$WAL_BYTES") MB (LSN $START_LSN..$END_LSN), $N_SEGS segments = $(mb $SEG_TOTAL) MB (+$((N_READY - N_SEGS)) backup history file), last $LAST_SEG"
+  echo "# MB/s = 16 MiB x $N_SEGS segments / seconds; ratio = segment bytes / repo bytes (du -sb)"
+} | tee "$RESULT_FILE"
+
+declare -A MBS SECS P50
+emit() { echo "$*" | tee -a "$RESULT_FILE"; }
+
+# ---- helpers ------------------------------------------------------------------------------------
+# Run a command as postgres, in the background, without an extra process in between (setpriv execs),
+# so that $! is the walferry launcher, which execs java.
+bg_as_pg() { # logfile cmd...
+  local logf=$1; shift
+  setpriv --reuid="$PG_UID" --regid="$PG_GID" --init-groups \
+    env HOME=/var/lib/postgresql USER=postgres LOGNAME=postgres "$@" >"$logf" 2>&1 </dev/null &
+}
+
+# logback "YYYY-mm-dd HH:MM:SS.mmm" -> epoch seconds
+log_epoch() { date -d "$1" +%s.%3N; }
+
+proc_cpu_s() { # pid -> "usr sys" seconds
+  awk -v t="$CLK_TCK" '{ sub(/^.*\) /, ""); printf "%.2f %.2f", $12/t, $13/t }' "/proc/$1/stat" 2>/dev/null || echo "? ?"
+}
+
+wf_yaml() { # dir port
+  local dir=$1 port=$2
+  mkdir_pg "$dir/repo" "$dir/spool"
+  cat >"$dir/walferry.yaml" <<EOF
+cluster: bench
+nodes:
+  - name: pg1
+    port: $port
+    data_directory: $dir/pg
+repositories:
+  - name: local
+    type: fs
+    path: $dir/repo
+archive:
+  compression: $WF_COMPRESSION
+  workers: $WF_WORKERS
+  spool_directory: $dir/spool
+EOF
+  chown postgres:postgres "$dir/walferry.yaml"
+}
+
+# Drain the backlog with walferry ($WFBIN = the launcher to use). mode: agent | agent-wrap | sync |
+# agent-patched-wrap (agent* = with the agent, *wrap = archive_command through the timing wrapper).
+# Sets D_ARCH D_FAIL D_LAST D_SECS (from reload) D_CPU, and for agent modes A_SECS (from the agent's
+# launch), A_PRE (acks present at the reload), A_START_S (launch -> agent logged it is watching),
+# A_DONE_S (launch -> the agent's last "archived" log line), A_CPU (agent usr/sys CPU seconds).
+wf_drain() { # dir mode
+  local dir=$1 mode=$2 d=$1/pg port t0 ta r m cmd apid rtd sq="'" i
+  A_SECS="" A_PRE="" A_START_S="" A_DONE_S="" A_CPU=""
+  port=$(free_port)
+  clone_primary "$d" "$port"
+  wf_yaml "$dir" "$port"
+  pg_start "$d" "$dir/pg.log"
+  as_pg "$WFBIN" -c "$dir/walferry.yaml" repo-create >"$dir/repo-create.log" 2>&1 ||
+    { cat "$dir/repo-create.log" >&2; die "walferry repo-create failed"; }
+  cmd="$WFBIN -c $dir/walferry.yaml archive-push %p"
+  if [[ $mode == agent* ]]; then
+    rtd=/tmp/walferry-$PG_UID/$(realpath "$d" | tr / %)
+    WF_RUNTIME+=("$rtd")
+    ta=$(now)
+    bg_as_pg "$dir/agent.log" WALFERRY_JVM_OPTS="${WF_AGENT_JVM_OPTS//%DIR%/$dir}" "$WFBIN" -c "$dir/walferry.yaml" agent
+    apid=$!
+    WF_AGENTS+=("$apid"); echo "$apid" >"$dir/bench-agent.pid"
+    # ready = its fast-path directory names it (archive_command then confirms acks without a JVM)
+    for i in $(seq 1 300); do
+      [[ -f $rtd/agent.pid && $(cat "$rtd/agent.pid" 2>/dev/null) == "$apid" ]] && break
+      kill -0 "$apid" 2>/dev/null || { cat "$dir/agent.log" >&2; die "walferry agent exited"; }
+      sleep 0.05
+    done
+    [[ -f $rtd/agent.pid ]] || die "walferry agent not ready after 15 s"
+  fi
+  if [[ $mode == *wrap ]]; then
+    # archive_command wall time: $EPOCHREALTIME around the launcher call. Whether the agent's ack
+    # already existed is checked before the clock starts (so that check is not timed).
+    cat >"$dir/wrap.sh" <<EOF
+#!/bin/bash
+pre=0; [[ -e $rtd/acked/\${1##*/} ]] && pre=1
+t0=\$EPOCHREALTIME
+$WFBIN -c $dir/walferry.yaml archive-push "\$1"
+rc=\$?
+t1=\$EPOCHREALTIME
+printf '%s %s %s %s %s\n' "\$t0" "\$t1" "\$rc" "\$pre" "\${1##*/}" >>$dir/calls.txt
+exit \$rc
+EOF
+    chmod 755 "$dir/wrap.sh"; chown postgres:postgres "$dir/wrap.sh"
+    touch "$dir/calls.txt"; chown postgres:postgres "$dir/calls.txt"
+    cmd="$dir/wrap.sh %p"
+  fi
+  q "$port" "alter system set archive_command = '${cmd//$sq/$sq$sq}'" >/dev/null
+  m=$(cpu_mark)
+  t0=$(q "$port" "select extract(epoch from clock_timestamp()) from (select pg_reload_conf()) s")
+  [[ $mode == agent* ]] && A_PRE=$(find "$rtd/acked" -maxdepth 1 -type f ! -name '.*' 2>/dev/null | wc -l)
+  log "  draining $N_READY files ($N_SEGS segments) on port $port"
+  wait_for "$port" "select archived_count >= $N_READY or failed_count >= 3 from pg_stat_archiver" ||
+    log "  did not finish within ${WAIT_MAX}s"
+  D_CPU=$(cpu_since "$m")
+  r=$(q "$port" "select archived_count, failed_count, last_archived_wal,
+                 round((extract(epoch from last_archived_time) - $t0)::numeric, 3),
+                 extract(epoch from last_archived_time) from pg_stat_archiver")
+  local last_t
+  IFS='|' read -r D_ARCH D_FAIL D_LAST D_SECS last_t <<<"$r"
+  [[ $D_LAST == "$LAST_SEG" ]] || log "  WARNING last_archived_wal=$D_LAST, expected $LAST_SEG"
+  [[ $D_FAIL == 0 ]] || log "  WARNING failed_count=$D_FAIL (see $dir/pg.log)"
+  pg_stop "$d" immediate
+  if [[ $mode == agent* ]]; then
+    A_CPU=$(proc_cpu_s "$apid")
+    A_SECS=$(calc "$last_t - $ta" 3)
+    local l1 l2
+    l1=$(grep -m1 'agent for node' "$dir/agent.log" | cut -c1-23 || true)
+    l2=$(grep 'ArchiveAgent: archived ' "$dir/agent.log" | tail -1 | cut -c1-23 || true)
+    [[ -n $l1 ]] && A_START_S=$(calc "$(log_epoch "$l1") - $ta" 2)
+    [[ -n $l2 ]] && A_DONE_S=$(calc "$(log_epoch "$l2") - $ta" 2)
+    stop_agent "$apid"
+    rm -rf "$rtd"
+  fi
+  # what the repository says it holds (stored vs original bytes)
+  as_pg "$WFBIN" -c "$dir/walferry.yaml" info --output json >"$dir/info.json" 2>"$dir/info.err" || true
+  if [[ ${KEEP:-0} != 1 ]]; then rm -rf "$d"; fi
+}
+
+# ---- the rows ----------------------------------------------------------------------------------
+for c in $CONFIGS; do
+  dir=$AB_WORK/$c
+  case $c in
+    pgbackrest)
+      label=pgbackrest-lz4-async-p$PROCESS_MAX
+      log "[$label] (anchors: pgbr_conf + drain_backlog, as CONFIGS=lz4:async wal_archive.sh)"
+      pgbr_conf "$dir" "$dir/pg" lz4 async
+      drain_backlog "$dir"
+      repo_b=$(du -sb "$dir/repo" | awk '{print $1}')
+      lat_pg=$(pglog_intervals_ms "$dir/pg.log" 'archived write-ahead log file' | lat_stats)
+      lat_br=$( (pgbr_cmd_ms "$dir/log/$STANZA-archive-push.log" archive-push || true) | lat_stats)
+      emit "$(printf '%-26s archived=%s/%s failed=%s seconds=%s MB/s=%s repo_mb=%s ratio=%s %s | per-call (pg log) %s | (pgbackrest log) %s' \
+        "$label" "$D_ARCH" "$N_READY" "$D_FAIL" "$D_SECS" "$(calc "$SEG_TOTAL / 1048576 / $D_SECS" 1)" \
+        "$(mb "$repo_b")" "$(calc "$SEG_TOTAL / $repo_b" 2)" "$D_CPU" "$lat_pg" "$lat_br")"
+      MBS[$c]=$(calc "$SEG_TOTAL / 1048576 / $D_SECS" 1); SECS[$c]=$D_SECS
+      P50[$c]=$(sed -nE 's/.*p50=([0-9.]+)ms.*/\1/p' <<<"$lat_pg")
+      ;;
+    wf-agent | wf-agent-wrap | wf-sync | wf-agent-patched-wrap)
+      mode=${c#wf-}
+      WFBIN=$WFX/walferry
+      [[ $mode == *patched* ]] && WFBIN=$WFX_PATCHED/walferry
+      label=walferry-$mode-$WF_COMPRESSION$([[ $mode == agent* ]] && echo "-w$WF_WORKERS" || true)
+      log "[$label]"
+      mkdir_pg "$dir"
+      wf_drain "$dir" "$mode"
+      repo_b=$(du -sb "$dir/repo" | awk '{print $1}')
+      info=$(jq -r '.[0] | "objects=\(.objects) stored_mb=\(.stored_bytes/1048576*10|round/10) original_mb=\(.original_bytes/1048576*10|round/10)"' "$dir/info.json" 2>/dev/null || echo "info failed: $(head -c 200 "$dir/info.err")")
+      lat_pg=$(pglog_intervals_ms "$dir/pg.log" 'archived write-ahead log file' | lat_stats)
+      if [[ $mode == agent* ]]; then
+        secs=$A_SECS
+        clock="seconds=$A_SECS (from agent launch; from_reload=$D_SECS, acked_at_reload=$A_PRE/$N_READY)"
+      else
+        secs=$D_SECS
+        clock="seconds=$D_SECS"
+      fi
+      line=$(printf '%-26s archived=%s/%s failed=%s %s MB/s=%s repo_mb=%s ratio=%s [info %s] %s | per-call (pg log) %s' \
+        "$label" "$D_ARCH" "$N_READY" "$D_FAIL" "$clock" "$(calc "$SEG_TOTAL / 1048576 / $secs" 1)" \
+        "$(mb "$repo_b")" "$(calc "$SEG_TOTAL / $repo_b" 2)" "$info" "$D_CPU" "$lat_pg")
+      if [[ $mode == agent* ]]; then
+        lat_ag=$( (sed -nE 's/.*ArchiveAgent: archived .* in ([0-9]+) ms$/\1/p' "$dir/agent.log" || true) | lat_stats)
+        line+=" | agent push $lat_ag | agent: watching after ${A_START_S:-?}s, last push done at ${A_DONE_S:-?}s, cpu usr/sys=${A_CPU// //}s"
+      fi
+      if [[ $mode == *wrap ]]; then
+        w_all=$(awk '{printf "%.3f\n", ($2-$1)*1000}' "$dir/calls.txt" | lat_stats)
+        w_pre=$(awk '$4==1 {printf "%.3f\n", ($2-$1)*1000}' "$dir/calls.txt" | lat_stats)
+        w_wait=$(awk '$4==0 {printf "%.3f\n", ($2-$1)*1000}' "$dir/calls.txt" | lat_stats)
+        w_fail=$(awk '$3!=0' "$dir/calls.txt" | wc -l)
+        line+=" | archive_command wall (wrapper, \$EPOCHREALTIME around the launcher; see note) all: $w_all; ack already there: $w_pre; waited for agent: $w_wait; nonzero exits=$w_fail"
+        P50[$c]=$(sed -nE 's/.*p50=([0-9.]+)ms.*/\1/p' <<<"$w_all")
+        cp "$dir/calls.txt" "$RESULT_FILE.$c.calls.txt"
+      else
+        P50[$c]=$(sed -nE 's/.*p50=([0-9.]+)ms.*/\1/p' <<<"$lat_pg")
+      fi
+      emit "$line"
+      [[ $mode == agent* ]] && cp "$dir/agent.log" "$RESULT_FILE.$c.agent.log"
+      [[ -f $dir/agent.jfr ]] && cp "$dir/agent.jfr" "$RESULT_FILE.$c.agent.jfr"
+      MBS[$c]=$(calc "$SEG_TOTAL / 1048576 / $secs" 1); SECS[$c]=$secs
+      ;;
+    *) die "unknown config $c (pgbackrest wf-agent wf-agent-wrap wf-sync wf-agent-patched-wrap)" ;;
+  esac
+  if [[ ${KEEP:-0} != 1 ]]; then rm -rf "$dir/repo"; fi
+done
+
+# ---- summary ------------------------------------------------------------------------------------
+emit "# note: the wrapper's times are \$EPOCHREALTIME just before and after running the launcher from a bash script:"
+emit "#   they include fork+exec of the launcher (bash), its work and its exit; they exclude PostgreSQL's 'sh -c' and"
+emit "#   the wrapper's own bash start, which the pg-log gaps of that row do include (those are the upper bound)."
+emit "# agent rows: seconds run from the agent's launch (JVM start included), because the agent sees the backlog"
+emit "#   before the reload; from_reload is the anchors' clock taken literally and leaves that head start out."
+if [[ -n ${MBS[pgbackrest]:-} ]]; then
+  for c in wf-agent wf-agent-wrap wf-sync wf-agent-patched-wrap; do
+    [[ -n ${MBS[$c]:-} ]] || continue
+    emit "$(printf 'ratio %-14s MB/s / pgbackrest MB/s = %s / %s = %sx (target >= 1.5x for wf-agent)' "$c" "${MBS[$c]}" "${MBS[pgbackrest]}" "$(calc "${MBS[$c]} / ${MBS[pgbackrest]}" 2)")"
+  done
+fi
+[[ -n ${P50[wf-agent-wrap]:-} ]] && emit "archive_command median (wf-agent-wrap, wrapper) = ${P50[wf-agent-wrap]} ms (target <= 20 ms)"
+[[ -n ${P50[wf-agent]:-} ]] && emit "archive_command median (wf-agent, pg log gaps)  = ${P50[wf-agent]} ms"
+[[ -n ${P50[wf-agent-patched-wrap]:-} ]] && emit "archive_command median (wf-agent-patched-wrap, wrapper; diagnostic) = ${P50[wf-agent-patched-wrap]} ms"
+log "results in $RESULT_FILE"

@@ -1,0 +1,302 @@
+package io.walferry.archive;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.walferry.testing.AgentProcess;
+import io.walferry.testing.Await;
+import io.walferry.testing.PgCluster;
+import io.walferry.testing.PgLogOnFailure;
+import io.walferry.testing.ServerUser;
+import io.walferry.testing.TempDirs;
+import io.walferry.testing.WalferryFixture;
+import io.walferry.testing.WalferryFixture.Result;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** archive-push, archive-get and the agent against a real PostgreSQL 15 and a filesystem repository. */
+@ExtendWith(PgLogOnFailure.class)
+class ArchiveIT {
+    private Path dir;
+    private PgCluster pg;
+    private WalferryFixture wf;
+
+    @BeforeEach
+    void setUp() {
+        dir = TempDirs.create("wf-archive-");
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (pg != null) {
+            pg.close();
+        }
+        TempDirs.deleteTree(dir);
+    }
+
+    /** A primary with 1 MB segments (many segments from little data), archiving through walferry. */
+    private void startPrimary(int segmentMb, String archiveYaml) {
+        pg = PgCluster.init(dir, "primary", segmentMb);
+        wf = new WalferryFixture(dir.resolve("wf"), pg, archiveYaml);
+        wf.enableArchiving(pg);
+        pg.set("wal_keep_size", "2GB");
+        pg.start();
+        Result r = wf.run("repo-create");
+        assertThat(r.exitCode()).as(r.all()).isZero();
+        assertThat(r.out()).contains("registered cluster test");
+    }
+
+    private String switchWal() throws SQLException {
+        pg.execute("select pg_create_restore_point('test')");
+        return pg.queryString("select pg_walfile_name(pg_switch_wal())");
+    }
+
+    private void awaitArchived(String segment) {
+        Await.until(Duration.ofSeconds(180), segment + " to be archived", () ->
+                pg.queryLong("select count(*) from pg_stat_archiver where last_archived_wal >= '" + segment + "'") == 1);
+    }
+
+    private List<String> segmentsUpTo(String last) throws IOException {
+        try (Stream<Path> s = Files.list(pg.dataDir().resolve("pg_wal"))) {
+            return s.map(p -> p.getFileName().toString()).filter(n -> n.matches("[0-9A-F]{24}") && n.compareTo(last) <= 0)
+                    .sorted().toList();
+        }
+    }
+
+    /** archive-get every segment into a scratch directory and compare it with what PostgreSQL wrote. */
+    private void assertRestoresByteIdentical(List<String> segments) throws IOException {
+        Path restore = Files.createDirectories(dir.resolve("restore"));
+        for (String seg : segments) {
+            Path target = restore.resolve(seg);
+            Result r = wf.inProcess("archive-get", seg, target.toString());
+            assertThat(r.exitCode()).as(seg + ": " + r.all()).isZero();
+            assertThat(Files.mismatch(target, pg.dataDir().resolve("pg_wal").resolve(seg))).as(seg).isEqualTo(-1L);
+            Files.delete(target);
+        }
+    }
+
+    private void assertNoTemporaryObjects() throws IOException {
+        try (Stream<Path> s = Files.walk(wf.repo())) {
+            assertThat(s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".tmp")).toList()).isEmpty();
+        }
+    }
+
+    private JsonNode info() throws IOException {
+        Result r = wf.inProcess("info", "--output", "json");
+        assertThat(r.exitCode()).as(r.all()).isZero();
+        return new ObjectMapper().readTree(r.out()).get(0);
+    }
+
+    @Test
+    void agentArchivesFiftySegmentsAndEachRestoresByteIdentical() throws Exception {
+        startPrimary(1, "  workers: 2\n");
+        try (AgentProcess agent = wf.startAgent()) {
+            pg.execute("create table t as select g, md5(g::text) as h from generate_series(1, 700000) g");
+            String last = switchWal();
+            awaitArchived(last);
+            assertThat(pg.queryLong("select failed_count from pg_stat_archiver")).isZero();
+            assertThat(agent.log()).contains("archived " + last);
+            agent.stop();
+            assertThat(agent.log()).contains("agent stopped");
+
+            List<String> segments = segmentsUpTo(last);
+            assertThat(segments).hasSizeGreaterThanOrEqualTo(50);
+            assertRestoresByteIdentical(segments);
+            JsonNode tl = info().get("timelines").get(0);
+            assertThat(tl.get("segments").asLong()).isGreaterThanOrEqualTo(segments.size());
+            assertThat(tl.get("gaps")).isEmpty();
+            assertThat(tl.get("newest").asText()).isGreaterThanOrEqualTo(last);
+        }
+    }
+
+    @Test
+    void agentKilledMidRunRestartsWithNoGapAndNoPartialObject() throws Exception {
+        startPrimary(1, "  workers: 2\n");
+        pg.execute("create table t (g int, h text)");
+        AgentProcess first = wf.startAgent();
+        CompletableFuture<Void> workload = CompletableFuture.runAsync(() -> {
+            try {
+                for (int i = 0; i < 20; i++) {
+                    pg.execute("insert into t select g, md5(g::text) from generate_series(1, 40000) g");
+                }
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        Await.until(Duration.ofSeconds(120), "the agent to archive a few segments",
+                () -> first.log().split("archived 0", -1).length > 5);
+        first.kill9();
+        AgentProcess second = wf.startAgent();
+        try {
+            workload.get();
+            String last = switchWal();
+            awaitArchived(last);
+            Await.until(Duration.ofSeconds(60), "the restarted agent to push", () -> second.log().contains("archived 0"));
+            assertThat(second.isAlive()).isTrue();
+            assertNoTemporaryObjects();
+            List<String> segments = segmentsUpTo(last);
+            assertRestoresByteIdentical(segments);
+            JsonNode tl = info().get("timelines").get(0);
+            assertThat(tl.get("gaps")).isEmpty();
+            assertThat(tl.get("oldest").asText()).isEqualTo(segments.get(0));
+        } finally {
+            second.close();
+        }
+    }
+
+    @Test
+    void withoutAgentArchivePushWorksOnItsOwnAndCheckPasses() throws Exception {
+        startPrimary(0, null);
+        Result check = wf.run("check");
+        assertThat(check.exitCode()).as(check.all()).isZero();
+        assertThat(check.out()).contains("reached every repository").contains("all checks passed");
+        Result json = wf.run("check", "--output", "json");
+        JsonNode j = new ObjectMapper().readTree(json.out());
+        assertThat(j.get("ok").asBoolean()).isTrue();
+        assertThat(j.get("checks")).hasSizeGreaterThanOrEqualTo(6);
+    }
+
+    @Test
+    void checkNamesEachMisconfigurationWithAHint() throws Exception {
+        pg = PgCluster.init(dir, "primary");
+        wf = new WalferryFixture(dir.resolve("wf"), pg, null);
+        pg.set("max_wal_senders", "0");
+        pg.start();
+        Result r = wf.run("check");
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.out()).contains("FAIL  archive_mode = off").contains("ALTER SYSTEM SET archive_mode = on")
+                .contains("FAIL  max_wal_senders = 0").contains("not registered").contains("run walferry repo-create")
+                .contains("some checks failed").doesNotContain("round trip");
+    }
+
+    @Test
+    void duplicatePushIdenticalSucceedsDifferentIsRefusedAndStoredCopyKept() throws Exception {
+        startPrimary(0, null);
+        pg.execute("create table t as select g from generate_series(1, 10000) g");
+        String seg = switchWal();
+        awaitArchived(seg);
+        Path original = pg.dataDir().resolve("pg_wal").resolve(seg);
+        Path copyDir = Files.createDirectories(dir.resolve("copies"));
+        Path copy = copyDir.resolve(seg);
+        Files.copy(original, copy);
+        ServerUser.chown(copyDir);
+
+        Result same = wf.run("archive-push", copy.toString());
+        assertThat(same.exitCode()).as(same.all()).isZero();
+
+        try (RandomAccessFile f = new RandomAccessFile(copy.toFile(), "rw")) {
+            f.seek(4 << 20);
+            int b = f.read();
+            f.seek(4 << 20);
+            f.write(b ^ 0xFF);
+        }
+        Result different = wf.run("archive-push", copy.toString());
+        assertThat(different.exitCode()).isEqualTo(5);
+        assertThat(different.err()).contains("already in repository local with different content")
+                .containsPattern("stored: \\d+ bytes, sha256 [0-9a-f]{64}; new: \\d+ bytes, sha256 [0-9a-f]{64}")
+                .doesNotContain("Exception").hasLineCount(1);
+        assertRestoresByteIdentical(List.of(seg));
+    }
+
+    @Test
+    void walOfAnotherClusterIsRefused() throws Exception {
+        startPrimary(0, null);
+        try (PgCluster other = PgCluster.init(dir, "other")) {
+            Path foreign = other.dataDir().resolve("pg_wal").resolve("000000010000000000000001");
+            Result r = wf.run("archive-push", foreign.toString());
+            assertThat(r.exitCode()).isEqualTo(5);
+            assertThat(r.err()).contains("000000010000000000000001 is refused").contains("WAL of another cluster").hasLineCount(1);
+            Result get = wf.inProcess("archive-get", "000000010000000000000001", dir.resolve("x").toString());
+            assertThat(get.exitCode()).as("nothing of the other cluster was stored").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void corruptOrTruncatedObjectFailsArchiveGetWithoutCreatingTarget() throws Exception {
+        startPrimary(0, null);
+        pg.execute("create table t as select g, md5(g::text) from generate_series(1, 50000) g");
+        String seg = switchWal();
+        awaitArchived(seg);
+        Path object = Files.walk(wf.repo()).filter(p -> p.getFileName().toString().equals(seg)).findFirst().orElseThrow();
+        byte[] good = Files.readAllBytes(object);
+        Path work = Files.createDirectories(dir.resolve("work"));
+        ServerUser.chown(work);
+        Path target = work.resolve("RECOVERYXLOG");
+
+        Result missing = wf.run(work, "archive-get", "0000000100000000000000FF", target.toString());
+        assertThat(missing.exitCode()).isEqualTo(1);
+        assertThat(missing.err()).isEmpty();
+
+        byte[] flipped = good.clone();
+        flipped[flipped.length / 2] ^= 0x01;
+        Files.write(object, flipped);
+        Result corrupt = wf.run(work, "archive-get", seg, target.toString());
+        assertThat(corrupt.exitCode()).isEqualTo(3);
+        assertThat(corrupt.err()).contains("object test/wal/").contains("altered").hasLineCount(1);
+        assertThat(target).doesNotExist();
+        try (Stream<Path> s = Files.list(work)) {
+            assertThat(s.toList()).as("no temporary file left").isEmpty();
+        }
+
+        Files.write(object, java.util.Arrays.copyOf(good, good.length / 2));
+        Result truncated = wf.run(work, "archive-get", seg, target.toString());
+        assertThat(truncated.exitCode()).isEqualTo(3);
+        assertThat(truncated.err()).contains("truncated");
+        assertThat(target).doesNotExist();
+
+        // During archive recovery a damaged file must stop replay; a standby asks again later.
+        Files.writeString(work.resolve("recovery.signal"), "");
+        assertThat(wf.run(work, "archive-get", seg, target.toString()).exitCode()).isEqualTo(126);
+        Files.delete(work.resolve("recovery.signal"));
+        Files.writeString(work.resolve("standby.signal"), "");
+        assertThat(wf.run(work, "archive-get", seg, target.toString()).exitCode()).isEqualTo(1);
+        assertThat(target).doesNotExist();
+
+        Files.write(object, good);
+        Result repaired = wf.run(work, "archive-get", seg, target.toString());
+        assertThat(repaired.exitCode()).as(repaired.all()).isZero();
+        assertThat(Files.mismatch(target, pg.dataDir().resolve("pg_wal").resolve(seg))).isEqualTo(-1L);
+    }
+
+    @Test
+    void agentRetriesWhileRepositoryIsUnavailableAndReportsThroughArchiveCommand() throws Exception {
+        startPrimary(1, null);
+        try (AgentProcess agent = wf.startAgent()) {
+            String first = switchWal();
+            awaitArchived(first);
+            Path walDir = wf.repo().resolve("test/wal");
+            Path moved = wf.repo().resolve("test/wal-away");
+            // The repository's WAL directory becomes unwritable, as a lost mount or a full disk would make it.
+            Files.move(walDir, moved);
+            Files.writeString(walDir, "not a directory");
+            pg.execute("create table t as select g from generate_series(1, 20000) g");
+            String blocked = switchWal();
+            Await.until(Duration.ofSeconds(60), "archive_command to fail", () ->
+                    pg.queryLong("select failed_count from pg_stat_archiver") > 0);
+            assertThat(agent.log()).contains("push of").contains("failed");
+            Await.until(Duration.ofSeconds(30), "the agent's error in PostgreSQL's log", () ->
+                    pg.logTail(400).contains("the agent failed to archive it and retries"));
+
+            Files.delete(walDir);
+            Files.move(moved, walDir);
+            awaitArchived(blocked);
+            assertThat(agent.isAlive()).isTrue();
+            JsonNode tl = info().get("timelines").get(0);
+            assertThat(tl.get("gaps")).isEmpty();
+            assertRestoresByteIdentical(segmentsUpTo(blocked));
+        }
+    }
+}

@@ -1,0 +1,176 @@
+package io.walferry.config;
+
+import io.walferry.cli.Main;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ConfigLoaderTest {
+    @TempDir
+    Path tmp;
+
+    private static final String VALID = """
+            cluster: main
+            nodes:
+              - name: pg1
+                region: us-east-1
+                host: 10.0.0.1
+                port: 5433
+                data_directory: /var/lib/postgresql/15/main
+            repositories:
+              - name: local
+                type: fs
+                path: /var/lib/walferry/repo
+            archive:
+              compression: zstd
+              compression_level: 6
+              workers: 4
+              spool_directory: /var/spool/walferry
+              timeout: 2m
+            """;
+
+    private Path write(String yaml) throws IOException {
+        Path p = tmp.resolve("walferry.yaml");
+        Files.writeString(p, yaml);
+        return p;
+    }
+
+    @Test
+    void readsEveryKey() throws IOException {
+        WalferryConfig c = new ConfigLoader(Map.of()).load(write(VALID));
+        assertThat(c.cluster()).isEqualTo("main");
+        NodeConfig n = c.nodes().get(0);
+        assertThat(n.region()).isEqualTo("us-east-1");
+        assertThat(n.port()).isEqualTo(5433);
+        assertThat(c.repositories().get(0)).isEqualTo(new FsRepositoryConfig("local", Path.of("/var/lib/walferry/repo"), true));
+        assertThat(c.archive().compression()).isEqualTo(new Compression(CompressionType.ZSTD, 6));
+        assertThat(c.archive().workers()).isEqualTo(4);
+        assertThat(c.archive().timeout()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(c.connection().sslMode()).isEqualTo("prefer");
+    }
+
+    @Test
+    void defaults() throws IOException {
+        WalferryConfig c = new ConfigLoader(Map.of()).load(write("""
+                cluster: c
+                nodes: [{name: a, data_directory: /d}]
+                repositories: [{type: fs, path: /r}]
+                """));
+        assertThat(c.archive().compression()).isEqualTo(new Compression(CompressionType.LZ4, 0));
+        assertThat(c.archive().workers()).isEqualTo(2);
+        assertThat(c.archive().timeout()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(c.nodes().get(0).port()).isEqualTo(5432);
+        assertThat(c.repositories().get(0).name()).isEqualTo("repo1");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "workers: 4|workers: lots|:15: archive.workers: expected a whole number from 1 to 64, got \"lots\"",
+            "compression: zstd|compression: brotli|:13: archive.compression: expected one of none, lz4, zstd, got \"brotli\"",
+            "compression_level: 6|compression_level: 40|:14: archive.compression_level: expected a whole number from 1 to 19, got \"40\"",
+            "timeout: 2m|timeout: soon|:17: archive.timeout: expected a duration such as 500ms, 60s, 5m or 1h, got \"soon\"",
+            "port: 5433|port: 99999|:6: nodes[0].port: expected a whole number from 1 to 65535, got \"99999\"",
+            "type: fs|type: ftp|:10: repositories[0].type: expected fs, got \"ftp\"",
+            "path: /var/lib/walferry/repo|path: relative/repo|:11: repositories[0].path: expected an absolute path, got \"relative/repo\"",
+            "    region: us-east-1|    regoin: us-east-1|:4: nodes[0].regoin: unknown key",
+            "cluster: main|cluster: 'has space'|:1: cluster: expected a name of letters",
+            "    host: 10.0.0.1|    host: [a, b]|:5: nodes[0].host: expected a single value",
+    })
+    void badValueGivesOneLineWithFileLineAndKey(String from, String to, String expected) throws IOException {
+        Path file = write(VALID.replace(from, to));
+        assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(file))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file.toString())
+                .hasMessageContaining(expected)
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+    }
+
+    @Test
+    void missingRequiredKeysAndBrokenYaml() throws IOException {
+        assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(write("nodes: []\n")))
+                .hasMessageContaining("cluster: is required");
+        assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(write("cluster: a\nnodes: [{name: a, data_directory: /d}]\n")))
+                .hasMessageContaining("repositories: is required");
+        assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(write("cluster: a\n  nodes: - x\n")))
+                .hasMessageContaining(":2: not valid YAML");
+        assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(write(VALID + "cluster: again\n")))
+                .hasMessageContaining(":18: cluster: given twice");
+        assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(tmp.resolve("absent.yaml")))
+                .hasMessageContaining("absent.yaml does not exist");
+    }
+
+    @Test
+    void secretsComeFromEnvironmentOrPrivateFilesAndNeverShow() throws IOException {
+        String yaml = VALID + "connection:\n  user: walferry\n  password: ${env:WF_PW}\n  sslmode: verify-full\n  sslrootcert: /etc/ca.pem\n";
+        WalferryConfig c = new ConfigLoader(Map.of("WF_PW", "s3cret")).load(write(yaml));
+        assertThat(c.connection().password().orElseThrow().reveal()).isEqualTo("s3cret");
+        assertThat(c.toString()).doesNotContain("s3cret").contains("env:WF_PW");
+
+        assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(write(yaml)))
+                .hasMessageContaining(":20: connection.password: environment variable WF_PW is not set");
+
+        Path secret = tmp.resolve("pw");
+        Files.writeString(secret, "fromfile\n");
+        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-r--r--"));
+        String fileYaml = yaml.replace("${env:WF_PW}", "${file:" + secret + "}");
+        assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(write(fileYaml)))
+                .hasMessageContaining("is readable by other users; run chmod o-rwx");
+        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
+        assertThat(new ConfigLoader(Map.of()).load(write(fileYaml)).connection().password().orElseThrow().reveal()).isEqualTo("fromfile");
+    }
+
+    @Test
+    void inlinePasswordNeedsAPrivateConfigFile() throws IOException {
+        Path file = write(VALID + "connection:\n  password: hunter2\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+        assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(file))
+                .hasMessageContaining("connection.password is written inline but the file is readable by other users")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("hunter2"));
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        assertThat(new ConfigLoader(Map.of()).load(file).connection().password()).isPresent();
+    }
+
+    @Test
+    void verifySslModesNeedACertificateAuthority() throws IOException {
+        assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(write(VALID + "connection:\n  sslmode: verify-ca\n")))
+                .hasMessageContaining("connection.sslrootcert: is required with sslmode verify-ca");
+    }
+
+    @Test
+    void cliPrintsOneLineAndExitsTwo() throws IOException {
+        Path file = write(VALID.replace("workers: 4", "workers: -1"));
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(new String[]{"-c", file.toString(), "info"}, new PrintWriter(out), new PrintWriter(err), Map.of());
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString().strip()).startsWith("walferry: " + file + ":15: archive.workers").doesNotContain("\n")
+                .doesNotContain("Exception");
+
+        err.getBuffer().setLength(0);
+        code = Main.run(new String[]{"info"}, new PrintWriter(out), new PrintWriter(err), Map.of("WALFERRY_CONFIG", tmp.resolve("nope.yaml").toString()));
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains("nope.yaml does not exist");
+
+        err.getBuffer().setLength(0);
+        code = Main.run(new String[]{"-c", write(VALID).toString(), "--node", "pg9", "agent"}, new PrintWriter(out), new PrintWriter(err), Map.of());
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains("node 'pg9' is not in").contains("use one of: pg1");
+
+        err.getBuffer().setLength(0);
+        code = Main.run(new String[]{"no-such-command"}, new PrintWriter(out), new PrintWriter(err), Map.of());
+        assertThat(code).isEqualTo(2);
+    }
+}

@@ -1,0 +1,86 @@
+package io.walferry.repository;
+
+import io.walferry.config.Compression;
+import io.walferry.config.CompressionType;
+import io.walferry.repository.ObjectHeader.MalformedObjectException;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ObjectCodecTest {
+    @TempDir
+    Path tmp;
+
+    /** Half compressible, half random: like real WAL. */
+    private static byte[] sample() {
+        byte[] b = new byte[3 << 20];
+        Random r = new Random(42);
+        for (int i = 0; i < b.length / 2; i++) {
+            b[i] = (byte) ("walferry".charAt(i % 8) + (i / 4096) % 3);
+        }
+        byte[] noise = new byte[b.length / 2];
+        r.nextBytes(noise);
+        System.arraycopy(noise, 0, b, b.length / 2, noise.length);
+        return b;
+    }
+
+    private byte[] encode(byte[] original, Compression c) throws IOException {
+        Path f = tmp.resolve("obj-" + c.type());
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ObjectHeader h = ObjectCodec.encode(new ByteArrayInputStream(original), ch, c);
+            assertThat(h.originalSize()).isEqualTo(original.length);
+            assertThat(h.payloadSize() + ObjectHeader.SIZE).isEqualTo(ch.size());
+        }
+        return Files.readAllBytes(f);
+    }
+
+    @ParameterizedTest
+    @EnumSource(CompressionType.class)
+    void roundTripsEveryCompression(CompressionType type) throws Exception {
+        byte[] original = sample();
+        byte[] stored = encode(original, Compression.defaultFor(type));
+        if (type != CompressionType.NONE) {
+            assertThat(stored.length).isLessThan(original.length * 3 / 4);
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ObjectHeader h = ObjectCodec.decode(new ByteArrayInputStream(stored), out);
+        assertThat(out.toByteArray()).isEqualTo(original);
+        assertThat(h.compression()).isEqualTo(type);
+        assertThat(ObjectCodec.checkStored(new ByteArrayInputStream(stored)).sha256()).isEqualTo(h.sha256());
+    }
+
+    @ParameterizedTest
+    @EnumSource(CompressionType.class)
+    void detectsEveryKindOfDamage(CompressionType type) throws Exception {
+        byte[] stored = encode(sample(), Compression.defaultFor(type));
+        for (int at : new int[]{3, 20, 40, ObjectHeader.SIZE + 10, stored.length / 2, stored.length - 1}) {
+            byte[] bad = stored.clone();
+            bad[at] ^= 0x40;
+            assertThatThrownBy(() -> ObjectCodec.decode(new ByteArrayInputStream(bad), OutputStream.nullOutputStream()))
+                    .as("flipped byte at " + at).isInstanceOf(MalformedObjectException.class);
+        }
+        for (int len : new int[]{0, 10, ObjectHeader.SIZE, stored.length / 2, stored.length - 1}) {
+            byte[] cut = Arrays.copyOf(stored, len);
+            assertThatThrownBy(() -> ObjectCodec.decode(new ByteArrayInputStream(cut), OutputStream.nullOutputStream()))
+                    .as("truncated to " + len).isInstanceOf(MalformedObjectException.class).hasMessageContaining("truncated");
+        }
+        byte[] longer = Arrays.copyOf(stored, stored.length + 1);
+        assertThatThrownBy(() -> ObjectCodec.decode(new ByteArrayInputStream(longer), OutputStream.nullOutputStream()))
+                .isInstanceOf(MalformedObjectException.class).hasMessageContaining("after the payload");
+    }
+}

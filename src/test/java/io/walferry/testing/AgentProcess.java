@@ -1,0 +1,79 @@
+package io.walferry.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** A walferry agent running as its own process, as the server's OS user, that tests can stop or kill -9. */
+public final class AgentProcess implements AutoCloseable {
+    private final Process process;
+    private final Path log;
+
+    private AgentProcess(Process process, Path log) {
+        this.process = process;
+        this.log = log;
+    }
+
+    static AgentProcess start(WalferryFixture f) {
+        List<String> cmd = new ArrayList<>(List.of(WalferryFixture.launcher().toString(), "-c", f.config().toString(), "agent"));
+        Path log = f.dir().resolve("agent-" + System.nanoTime() + ".log");
+        try {
+            ProcessBuilder pb = new ProcessBuilder(ServerUser.wrap(cmd)).directory(f.dir().toFile())
+                    .redirectErrorStream(true).redirectOutput(log.toFile());
+            pb.environment().keySet().removeIf(k -> k.startsWith("PG") || k.startsWith("WALFERRY"));
+            AgentProcess a = new AgentProcess(pb.start(), log);
+            Await.until(Duration.ofSeconds(60), "the agent to start (log: " + log + ")",
+                    () -> {
+                        if (!a.process.isAlive()) {
+                            throw new AssertionError("agent exited with " + a.process.exitValue() + ":\n" + a.log());
+                        }
+                        return a.log().contains("agent for node");
+                    });
+            return a;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public String log() {
+        try {
+            return Files.exists(log) ? Files.readString(log) : "";
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** The JVM itself (runuser forks it). */
+    public Optional<ProcessHandle> jvm() {
+        return process.descendants().filter(p -> p.info().command().map(c -> c.endsWith("java")).orElse(false)).findFirst()
+                .or(() -> process.info().command().map(c -> c.endsWith("java")).orElse(false) ? Optional.of(process.toHandle()) : Optional.empty());
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    public void kill9() {
+        jvm().ifPresent(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+        Await.until(Duration.ofSeconds(30), "the killed agent to exit", () -> !process.isAlive());
+    }
+
+    /** SIGTERM, and wait for the clean stop. */
+    public void stop() {
+        jvm().ifPresent(ProcessHandle::destroy);
+        Await.until(Duration.ofSeconds(90), "the agent to stop", () -> !process.isAlive());
+    }
+
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            kill9();
+        }
+    }
+}

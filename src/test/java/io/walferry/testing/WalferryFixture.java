@@ -1,0 +1,176 @@
+package io.walferry.testing;
+
+import io.walferry.cli.Main;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * walferry as a user runs it against one test cluster: a configuration file, a repository and a spool
+ * directory owned by the server's OS user, and the real launcher script and jar (copied once to /tmp so
+ * that the server's OS user can run them, whatever directory the build ran in).
+ */
+public final class WalferryFixture {
+    private static Path launcher;
+
+    private final Path dir;
+    private final Path config;
+    private final Path repo;
+    private final Path spool;
+
+    public record Result(int exitCode, String out, String err) {
+        public String all() {
+            return out + err;
+        }
+    }
+
+    public WalferryFixture(Path dir, PgCluster node, String archiveYaml) {
+        this.dir = dir;
+        this.repo = dir.resolve("repo");
+        this.spool = dir.resolve("spool");
+        this.config = dir.resolve("walferry.yaml");
+        try {
+            Files.createDirectories(repo);
+            Files.createDirectories(spool);
+            writeConfig(List.of(node), archiveYaml);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        ServerUser.makeTraversable(dir);
+        ServerUser.chown(dir);
+    }
+
+    public void writeConfig(List<PgCluster> nodes, String archiveYaml) throws IOException {
+        StringBuilder y = new StringBuilder("cluster: test\nnodes:\n");
+        for (PgCluster n : nodes) {
+            y.append("  - name: ").append(n.name()).append('\n')
+                    .append("    host: 127.0.0.1\n")
+                    .append("    port: ").append(n.port()).append('\n')
+                    .append("    data_directory: ").append(n.dataDir()).append('\n');
+        }
+        y.append("repositories:\n  - name: local\n    type: fs\n    path: ").append(repo).append('\n');
+        y.append("archive:\n  spool_directory: ").append(spool).append('\n').append(archiveYaml == null ? "" : archiveYaml);
+        Files.writeString(config, y.toString());
+        ServerUser.chown(config);
+    }
+
+    public Path config() {
+        return config;
+    }
+
+    public Path repo() {
+        return repo;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    /** The archive_command a user would set. */
+    public String archiveCommand() {
+        return launcher() + " -c " + config + " archive-push %p";
+    }
+
+    public String restoreCommand() {
+        return launcher() + " -c " + config + " archive-get %f %p";
+    }
+
+    /** Sets archiving up on a stopped cluster, as the configuration guide says. */
+    public void enableArchiving(PgCluster pg) {
+        pg.set("archive_mode", "on");
+        pg.set("archive_command", archiveCommand());
+        pg.set("archive_timeout", "0");
+    }
+
+    /** Runs the launcher as the server's OS user, in {@code workDir} (null: the fixture directory). */
+    public Result run(Path workDir, String... args) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(launcher().toString());
+        cmd.add("-c");
+        cmd.add(config.toString());
+        cmd.addAll(List.of(args));
+        return exec(ServerUser.wrap(cmd), workDir == null ? dir : workDir, Duration.ofMinutes(3));
+    }
+
+    public Result run(String... args) {
+        return run(null, args);
+    }
+
+    /** Runs a command in this JVM (as the test's user), for commands that only read. */
+    public Result inProcess(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        List<String> all = new ArrayList<>(List.of("-c", config.toString()));
+        all.addAll(List.of(args));
+        int code = Main.run(all.toArray(String[]::new), new PrintWriter(out), new PrintWriter(err), new HashMap<>(System.getenv()));
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    public AgentProcess startAgent() {
+        return AgentProcess.start(this);
+    }
+
+    static Result exec(List<String> cmd, Path workDir, Duration timeout) {
+        try {
+            Path out = Files.createTempFile("wf-out-", ".txt");
+            Path err = Files.createTempFile("wf-err-", ".txt");
+            try {
+                ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile())
+                        .redirectOutput(out.toFile()).redirectError(err.toFile());
+                Map<String, String> env = pb.environment();
+                env.keySet().removeIf(k -> k.startsWith("PG") || k.startsWith("WALFERRY"));
+                Process p = pb.start();
+                if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                    p.destroyForcibly();
+                    throw new AssertionError("timed out: " + cmd);
+                }
+                return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+            } finally {
+                Files.deleteIfExists(out);
+                Files.deleteIfExists(err);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    /** The launcher and the jar built by this Maven run, copied where every user may run them. */
+    public static synchronized Path launcher() {
+        if (launcher == null) {
+            Path script = Path.of(System.getProperty("walferry.launcher", "walferry")).toAbsolutePath();
+            Path jar = Path.of(System.getProperty("walferry.jar", "target/walferry.jar")).toAbsolutePath();
+            if (!Files.isRegularFile(jar)) {
+                throw new IllegalStateException("no " + jar + ": integration tests run after 'mvn package' (mvn verify)");
+            }
+            try {
+                Path home = TempDirs.create("walferry-it-launcher-");
+                Files.createDirectories(home.resolve("target"));
+                Files.copy(script, home.resolve("walferry"), StandardCopyOption.COPY_ATTRIBUTES);
+                Files.copy(jar, home.resolve("target/walferry.jar"));
+                home.resolve("walferry").toFile().setExecutable(true, false);
+                home.resolve("target").toFile().setExecutable(true, false);
+                home.resolve("target").toFile().setReadable(true, false);
+                home.resolve("target/walferry.jar").toFile().setReadable(true, false);
+                ServerUser.makeTraversable(home);
+                launcher = home.resolve("walferry");
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return launcher;
+    }
+}
