@@ -38,8 +38,10 @@ public record PgBinaries(Path directory) {
         String path = System.getenv("PATH");
         if (path != null) {
             for (String dir : path.split(":")) {
-                if (!dir.isEmpty() && holdsServer(Path.of(dir))) {
-                    return new PgBinaries(Path.of(dir));
+                // PATH often holds only links (pg_ctl -> /usr/lib/postgresql/15/bin/pg_ctl): use where they point.
+                Optional<Path> real = dir.isEmpty() ? Optional.empty() : realServerDirectory(Path.of(dir));
+                if (real.isPresent()) {
+                    return new PgBinaries(real.get());
                 }
             }
             tried.add("PATH");
@@ -56,6 +58,18 @@ public record PgBinaries(Path directory) {
         tried.add(DEBIAN_ROOT + "/*/bin");
         throw WalferryException.config("no PostgreSQL server programs found (looked in " + String.join(", ", tried) + ")",
                 "install the PostgreSQL server, or pass --pg-bin DIR");
+    }
+
+    private static Optional<Path> realServerDirectory(Path dir) {
+        if (!holdsServer(dir)) {
+            return Optional.empty();
+        }
+        try {
+            Path real = dir.resolve("pg_ctl").toRealPath().getParent();
+            return holdsServer(real) ? Optional.of(real) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
     }
 
     private static boolean holdsServer(Path dir) {

@@ -299,4 +299,32 @@ class ArchiveIT {
             assertRestoresByteIdentical(segmentsUpTo(blocked));
         }
     }
+
+    @Test
+    void backupHistoryAndPartialSegmentsRoundTrip() throws Exception {
+        startPrimary(0, null);
+        try (PgCluster copy = PgCluster.baseBackup(pg, dir, "copy", true)) {
+            String backupFile;
+            try (Stream<Path> s = Files.list(pg.dataDir().resolve("pg_wal"))) {
+                backupFile = s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".backup")).findFirst().orElseThrow();
+            }
+            awaitArchived(switchWal());
+            Path restored = dir.resolve("restored");
+            assertThat(wf.inProcess("archive-get", backupFile, restored.toString()).exitCode()).isZero();
+            assertThat(Files.mismatch(restored, pg.dataDir().resolve("pg_wal").resolve(backupFile))).isEqualTo(-1L);
+        }
+        // A promoted standby archives the old timeline's last segment as <segment>.partial.
+        String seg = switchWal();
+        awaitArchived(seg);
+        Path partialDir = Files.createDirectories(dir.resolve("partial"));
+        Path partial = partialDir.resolve(seg + ".partial");
+        Files.copy(pg.dataDir().resolve("pg_wal").resolve(seg), partial);
+        ServerUser.chown(partialDir);
+        Result push = wf.run("archive-push", partial.toString());
+        assertThat(push.exitCode()).as(push.all()).isZero();
+        Path back = dir.resolve("partial-back");
+        assertThat(wf.inProcess("archive-get", seg + ".partial", back.toString()).exitCode()).isZero();
+        assertThat(Files.mismatch(back, partial)).isEqualTo(-1L);
+        assertThat(wf.repo().resolve("test/wal/" + seg.substring(0, 16) + "/" + seg + ".partial")).exists();
+    }
 }

@@ -1,0 +1,77 @@
+package io.walferry.archive;
+
+import io.walferry.testing.AgentProcess;
+import io.walferry.testing.Await;
+import io.walferry.testing.PgCluster;
+import io.walferry.testing.PgLogOnFailure;
+import io.walferry.testing.TempDirs;
+import io.walferry.testing.WalferryFixture;
+import io.walferry.testing.WalferryFixture.Result;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A standby with no WAL of its own and no connection to the primary replays everything through
+ * walferry archive-get, then is promoted: its timeline history file goes through archive-push and comes
+ * back byte-identical.
+ */
+@ExtendWith(PgLogOnFailure.class)
+class StandbyReplayIT {
+    @Test
+    void archiveOnlyStandbyReplaysThenPromotionArchivesTheHistoryFile() throws Exception {
+        Path dir = TempDirs.create("wf-standby-");
+        try (PgCluster primary = PgCluster.init(dir, "primary")) {
+            WalferryFixture wf = new WalferryFixture(dir.resolve("wf"), primary, null);
+            wf.enableArchiving(primary);
+            primary.start();
+            assertThat(wf.run("repo-create").exitCode()).isZero();
+            try (AgentProcess agent = wf.startAgent()) {
+                primary.execute("create table t (id int primary key, note text)");
+                primary.execute("insert into t select g, md5(g::text) from generate_series(1, 1000) g");
+
+                try (PgCluster standby = PgCluster.baseBackup(primary, dir, "standby", false)) {
+                    standby.set("restore_command", wf.restoreCommand());
+                    standby.set("archive_mode", "on");
+                    standby.set("archive_command", wf.archiveCommand());
+                    standby.touch("standby.signal");
+                    standby.start();
+
+                    primary.execute("insert into t select g, 'after backup' from generate_series(1001, 5000) g");
+                    primary.execute("select pg_switch_wal()");
+                    Await.until(Duration.ofSeconds(120), "the standby to replay rows written after the backup",
+                            () -> standby.queryLong("select count(*) from t") == 5000);
+                    assertThat(standby.queryString("select pg_is_in_recovery()")).isEqualTo("t");
+                    assertThat(standby.queryLong("select count(*) from pg_stat_wal_receiver")).as("no streaming").isZero();
+
+                    standby.execute("select pg_promote()");
+                    Await.until(Duration.ofSeconds(60), "promotion", () -> "f".equals(standby.queryString("select pg_is_in_recovery()")));
+                    standby.execute("insert into t values (5001, 'on timeline 2')");
+                    String tl2 = standby.queryString("select pg_walfile_name(pg_switch_wal())");
+                    assertThat(tl2).startsWith("00000002");
+                    Await.until(Duration.ofSeconds(60), tl2 + " archived by the promoted standby (no agent: synchronously)",
+                            () -> standby.queryLong("select count(*) from pg_stat_archiver where last_archived_wal >= '" + tl2 + "'") == 1);
+
+                    Path history = standby.dataDir().resolve("pg_wal/00000002.history");
+                    Await.until(Duration.ofSeconds(60), "00000002.history to be archived",
+                            () -> Files.exists(wf.repo().resolve("test/wal/history/00000002.history")));
+                    Path restored = dir.resolve("restored.history");
+                    Result get = wf.inProcess("archive-get", "00000002.history", restored.toString());
+                    assertThat(get.exitCode()).as(get.all()).isZero();
+                    assertThat(Files.mismatch(restored, history)).isEqualTo(-1L);
+
+                    Result info = wf.inProcess("info");
+                    assertThat(info.out()).containsPattern("\\n\\s+2\\s+\\d+\\s+0000000200").contains("yes");
+                }
+                assertThat(agent.log()).doesNotContain("ERROR");
+            }
+        } finally {
+            TempDirs.deleteTree(dir);
+        }
+    }
+}
