@@ -14,10 +14,6 @@
 #   wf-agent-wrap the same, but archive_command is a tiny bash wrapper that records
 #                 $EPOCHREALTIME before/after calling the launcher: archive_command wall time.
 #   wf-sync       walferry without the agent: one JVM per archive_command call (reference).
-#   wf-agent-patched-wrap  (diagnostic, not in the default CONFIGS) like wf-agent-wrap, but with a copy
-#                 of the launcher whose fast path tolerates an agent.pid without a trailing newline
-#                 (`read -r pid <agent.pid || [[ -n $pid ]]`); measures what that launcher bug costs.
-#                 Only the frozen copy in the scratch dir is patched, never $WF_HOME.
 #
 # Method: identical to anchors/wal_archive.sh. Copy the cached stopped primary (every WAL segment
 # since initdb still .ready), start it with archive_command='', then ALTER SYSTEM SET archive_command
@@ -39,6 +35,9 @@
 #      WF_AGENT_JVM_OPTS  extra JVM options for the agent only (%DIR% = the row's scratch dir), e.g.
 #          "-XX:StartFlightRecording=filename=%DIR%/agent.jfr,settings=profile" (the .jfr is kept in
 #          RESULTS_DIR)
+#      QUIET_WAIT=0  seconds to wait, before each row, for other sessions' Maven/surefire JVMs to finish
+#          (the machine has 2 vCPUs; a concurrent test run skews everything). Rows measured while
+#          one ran are marked "concurrent-mvn=yes".
 #      RESULTS_DIR (default bench/results)  KEEP=1  plus the anchors' SCALE TXNS ... WAIT_MAX
 set -Eeuo pipefail
 
@@ -54,6 +53,7 @@ CONFIGS=${CONFIGS:-"pgbackrest wf-agent wf-agent-wrap wf-sync"}
 WF_COMPRESSION=${WF_COMPRESSION:-lz4}
 WF_WORKERS=${WF_WORKERS:-2}
 WF_AGENT_JVM_OPTS=${WF_AGENT_JVM_OPTS:-}
+QUIET_WAIT=${QUIET_WAIT:-0}
 RESULTS_DIR=${RESULTS_DIR:-$SELF_DIR/results}
 NAME=walferry-archive-fs
 PG_UID=$(id -u postgres)
@@ -105,7 +105,7 @@ chmod 755 "$WFX" "$WFX/target" "$WFX/walferry"; chmod 644 "$WFX/target/walferry.
 [[ ! -e $WFX/pom.xml ]] || die "frozen copy must not have a pom.xml"
 JAR_SHA=$(sha256sum "$WFX/target/walferry.jar" | cut -c1-12)
 JAR_TIME=$(date -r "$WF_HOME/target/walferry.jar" -Is)
-WF_GIT=$(git -C "$WF_HOME" rev-parse --short HEAD 2>/dev/null || echo unknown)
+WF_GIT=${WF_GIT:-$(git -C "$WF_HOME" rev-parse --short HEAD 2>/dev/null || echo unknown)}
 if [[ -n $(find "$WF_HOME/src/main" "$WF_HOME/pom.xml" -newer "$WF_HOME/target/walferry.jar" -print -quit 2>/dev/null) ]]; then
   log "NOTE: sources in $WF_HOME are newer than the jar; measuring the jar as built ($JAR_TIME)"
   JAR_STALE=" (sources newer than the jar)"
@@ -113,14 +113,7 @@ else
   JAR_STALE=""
 fi
 WF_VERSION=$(as_pg "$WFX/walferry" --version)
-# diagnostic copy with the fast path's agent.pid read fixed (see wf-agent-patched-wrap above)
-WFX_PATCHED=$AB_WORK/walferry-dist-patched
-if [[ $CONFIGS == *patched* ]]; then
-  cp -a "$WFX" "$WFX_PATCHED"
-  sed -i 's/read -r pid <"$d\/agent.pid" || return 1/read -r pid <"$d\/agent.pid" || [[ -n $pid ]] || return 1/' "$WFX_PATCHED/walferry"
-  grep -q 'read -r pid <"$d/agent.pid" || \[\[ -n $pid \]\] || return 1' "$WFX_PATCHED/walferry" ||
-    die "could not patch the launcher copy for the diagnostic row (launcher changed?)"
-fi
+
 JAVA_VERSION="?"
 for h in ${WALFERRY_JAVA_HOME:-} ${JAVA_HOME:-} /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/*; do  # the launcher's order
   v=$(sed -n 's/^JAVA_VERSION="\(.*\)"/\1/p' "$h/release" 2>/dev/null || true)
@@ -140,6 +133,26 @@ RESULT_FILE=$RESULTS_DIR/archive-fs-$(date +%Y%m%d-%H%M%S).txt
 
 declare -A MBS SECS P50
 emit() { echo "$*" | tee -a "$RESULT_FILE"; }
+
+# Other sessions' Maven / surefire JVMs (a concurrent test run on this 2-vCPU machine).
+other_mvn() { { pgrep -f 'plexus-classworlds|surefirebooter' 2>/dev/null || true; } | wc -l; }
+wait_quiet() {
+  local t0 n
+  ((QUIET_WAIT > 0)) || return 0
+  t0=$(now)
+  while n=$(other_mvn); ((n > 0)); do
+    if awk -v e="$(since "$t0")" -v m="$QUIET_WAIT" 'BEGIN{exit !(e>m)}'; then
+      log "  still $n Maven/surefire processes after ${QUIET_WAIT}s; measuring anyway"; return 0
+    fi
+    sleep 2
+  done
+  awk -v e="$(since "$t0")" 'BEGIN{exit !(e>1)}' && log "  waited $(since "$t0") s for other Maven runs to finish" || true
+}
+# busy CPU-seconds of the whole machine implied by a cpu_since split over a window
+busy_cpu_s() { # "cpu%(usr/sys/...)=u/s/i/w/st" seconds
+  local split=${1#*=}
+  awk -v u="${split%%/*}" -v s="$(cut -d/ -f2 <<<"$split")" -v n="$(nproc)" -v t="$2" 'BEGIN{printf "%.1f", (u+s)/100*n*t}'
+}
 
 # ---- helpers ------------------------------------------------------------------------------------
 # Run a command as postgres, in the background, without an extra process in between (setpriv execs),
@@ -178,8 +191,8 @@ EOF
   chown postgres:postgres "$dir/walferry.yaml"
 }
 
-# Drain the backlog with walferry ($WFBIN = the launcher to use). mode: agent | agent-wrap | sync |
-# agent-patched-wrap (agent* = with the agent, *wrap = archive_command through the timing wrapper).
+# Drain the backlog with walferry ($WFBIN = the launcher to use). mode: agent | agent-wrap | sync
+# (agent* = with the agent, *wrap = archive_command through the timing wrapper).
 # Sets D_ARCH D_FAIL D_LAST D_SECS (from reload) D_CPU, and for agent modes A_SECS (from the agent's
 # launch), A_PRE (acks present at the reload), A_START_S (launch -> agent logged it is watching),
 # A_DONE_S (launch -> the agent's last "archived" log line), A_CPU (agent usr/sys CPU seconds).
@@ -233,6 +246,10 @@ EOF
   wait_for "$port" "select archived_count >= $N_READY or failed_count >= 3 from pg_stat_archiver" ||
     log "  did not finish within ${WAIT_MAX}s"
   D_CPU=$(cpu_since "$m")
+  A_DIED=""
+  if [[ $mode == agent* ]] && ! kill -0 "$apid" 2>/dev/null; then
+    A_DIED=yes; log "  WARNING: the agent (pid $apid) exited before the drain finished; this row is not valid"
+  fi
   r=$(q "$port" "select archived_count, failed_count, last_archived_wal,
                  round((extract(epoch from last_archived_time) - $t0)::numeric, 3),
                  extract(epoch from last_archived_time) from pg_stat_archiver")
@@ -260,6 +277,8 @@ EOF
 # ---- the rows ----------------------------------------------------------------------------------
 for c in $CONFIGS; do
   dir=$AB_WORK/$c
+  wait_quiet
+  mvn_before=$(other_mvn)
   case $c in
     pgbackrest)
       label=pgbackrest-lz4-async-p$PROCESS_MAX
@@ -269,16 +288,16 @@ for c in $CONFIGS; do
       repo_b=$(du -sb "$dir/repo" | awk '{print $1}')
       lat_pg=$(pglog_intervals_ms "$dir/pg.log" 'archived write-ahead log file' | lat_stats)
       lat_br=$( (pgbr_cmd_ms "$dir/log/$STANZA-archive-push.log" archive-push || true) | lat_stats)
-      emit "$(printf '%-26s archived=%s/%s failed=%s seconds=%s MB/s=%s repo_mb=%s ratio=%s %s | per-call (pg log) %s | (pgbackrest log) %s' \
+      emit "$(printf '%-26s archived=%s/%s failed=%s seconds=%s MB/s=%s repo_mb=%s ratio=%s %s busy_cpu_s~%s concurrent-mvn=%s | per-call (pg log) %s | (pgbackrest log) %s' \
         "$label" "$D_ARCH" "$N_READY" "$D_FAIL" "$D_SECS" "$(calc "$SEG_TOTAL / 1048576 / $D_SECS" 1)" \
-        "$(mb "$repo_b")" "$(calc "$SEG_TOTAL / $repo_b" 2)" "$D_CPU" "$lat_pg" "$lat_br")"
+        "$(mb "$repo_b")" "$(calc "$SEG_TOTAL / $repo_b" 2)" "$D_CPU" "$(busy_cpu_s "$D_CPU" "$D_SECS")" \
+        "$( ((mvn_before + $(other_mvn) > 0)) && echo yes || echo no)" "$lat_pg" "$lat_br")"
       MBS[$c]=$(calc "$SEG_TOTAL / 1048576 / $D_SECS" 1); SECS[$c]=$D_SECS
       P50[$c]=$(sed -nE 's/.*p50=([0-9.]+)ms.*/\1/p' <<<"$lat_pg")
       ;;
-    wf-agent | wf-agent-wrap | wf-sync | wf-agent-patched-wrap)
+    wf-agent | wf-agent-wrap | wf-sync)
       mode=${c#wf-}
       WFBIN=$WFX/walferry
-      [[ $mode == *patched* ]] && WFBIN=$WFX_PATCHED/walferry
       label=walferry-$mode-$WF_COMPRESSION$([[ $mode == agent* ]] && echo "-w$WF_WORKERS" || true)
       log "[$label]"
       mkdir_pg "$dir"
@@ -293,9 +312,10 @@ for c in $CONFIGS; do
         secs=$D_SECS
         clock="seconds=$D_SECS"
       fi
-      line=$(printf '%-26s archived=%s/%s failed=%s %s MB/s=%s repo_mb=%s ratio=%s [info %s] %s | per-call (pg log) %s' \
+      line=$(printf '%-26s archived=%s/%s failed=%s %s MB/s=%s repo_mb=%s ratio=%s [info %s] %s busy_cpu_s~%s concurrent-mvn=%s%s | per-call (pg log) %s' \
         "$label" "$D_ARCH" "$N_READY" "$D_FAIL" "$clock" "$(calc "$SEG_TOTAL / 1048576 / $secs" 1)" \
-        "$(mb "$repo_b")" "$(calc "$SEG_TOTAL / $repo_b" 2)" "$info" "$D_CPU" "$lat_pg")
+        "$(mb "$repo_b")" "$(calc "$SEG_TOTAL / $repo_b" 2)" "$info" "$D_CPU" "$(busy_cpu_s "$D_CPU" "$D_SECS")" \
+        "$( ((mvn_before + $(other_mvn) > 0)) && echo yes || echo no)" "${A_DIED:+ AGENT-DIED-EARLY(invalid)}" "$lat_pg")
       if [[ $mode == agent* ]]; then
         lat_ag=$( (sed -nE 's/.*ArchiveAgent: archived .* in ([0-9]+) ms$/\1/p' "$dir/agent.log" || true) | lat_stats)
         line+=" | agent push $lat_ag | agent: watching after ${A_START_S:-?}s, last push done at ${A_DONE_S:-?}s, cpu usr/sys=${A_CPU// //}s"
@@ -316,7 +336,7 @@ for c in $CONFIGS; do
       [[ -f $dir/agent.jfr ]] && cp "$dir/agent.jfr" "$RESULT_FILE.$c.agent.jfr"
       MBS[$c]=$(calc "$SEG_TOTAL / 1048576 / $secs" 1); SECS[$c]=$secs
       ;;
-    *) die "unknown config $c (pgbackrest wf-agent wf-agent-wrap wf-sync wf-agent-patched-wrap)" ;;
+    *) die "unknown config $c (pgbackrest wf-agent wf-agent-wrap wf-sync)" ;;
   esac
   if [[ ${KEEP:-0} != 1 ]]; then rm -rf "$dir/repo"; fi
 done
@@ -328,12 +348,11 @@ emit "#   the wrapper's own bash start, which the pg-log gaps of that row do inc
 emit "# agent rows: seconds run from the agent's launch (JVM start included), because the agent sees the backlog"
 emit "#   before the reload; from_reload is the anchors' clock taken literally and leaves that head start out."
 if [[ -n ${MBS[pgbackrest]:-} ]]; then
-  for c in wf-agent wf-agent-wrap wf-sync wf-agent-patched-wrap; do
+  for c in wf-agent wf-agent-wrap wf-sync; do
     [[ -n ${MBS[$c]:-} ]] || continue
     emit "$(printf 'ratio %-14s MB/s / pgbackrest MB/s = %s / %s = %sx (target >= 1.5x for wf-agent)' "$c" "${MBS[$c]}" "${MBS[pgbackrest]}" "$(calc "${MBS[$c]} / ${MBS[pgbackrest]}" 2)")"
   done
 fi
 [[ -n ${P50[wf-agent-wrap]:-} ]] && emit "archive_command median (wf-agent-wrap, wrapper) = ${P50[wf-agent-wrap]} ms (target <= 20 ms)"
 [[ -n ${P50[wf-agent]:-} ]] && emit "archive_command median (wf-agent, pg log gaps)  = ${P50[wf-agent]} ms"
-[[ -n ${P50[wf-agent-patched-wrap]:-} ]] && emit "archive_command median (wf-agent-patched-wrap, wrapper; diagnostic) = ${P50[wf-agent-patched-wrap]} ms"
 log "results in $RESULT_FILE"

@@ -78,7 +78,7 @@ for _ in $(seq 1 100); do grep -q "agent for node" "$WORK/agent.log" && break; s
 say "Checking the setup (walferry check): settings, repository, and a real round trip"
 as_pg "$WF" -c "$WORK/walferry.yaml" check
 
-say "Writing data: about 300 MB of WAL"
+say "Writing data: about 200 MB of WAL"
 psql -qc "create table demo as select g as id, md5(g::text) as payload from generate_series(1, 2000000) g"
 LAST=$(psql -Atc "select pg_walfile_name(pg_switch_wal())")
 for _ in $(seq 1 600); do

@@ -97,6 +97,7 @@ public final class ArchiveAgent implements AutoCloseable {
     public void run() {
         LOG.info("agent for node {} of cluster {}: watching {} with {} workers, {} compression", node.name(),
                 config.cluster(), status.statusDirectory(), config.archive().workers(), config.archive().compression());
+        openRepositories();
         housekeeping.scheduleWithFixedDelay(this::housekeep, 0, 10, TimeUnit.SECONDS);
         try (WatchService watch = status.statusDirectory().getFileSystem().newWatchService()) {
             status.statusDirectory().register(watch, StandardWatchEventKinds.ENTRY_CREATE);
@@ -170,6 +171,21 @@ public final class ArchiveAgent implements AutoCloseable {
             fastPath.fail(name, code, message);
         } catch (IOException e) {
             LOG.error("cannot record the failure of {} for archive_command: {}", name, e.getMessage());
+        }
+    }
+
+    /**
+     * Fails fast on what only the user can fix (an unregistered repository, a missing path); a repository
+     * that is merely unreachable now is retried by the pushes.
+     */
+    private void openRepositories() {
+        try {
+            pusher();
+        } catch (WalferryException e) {
+            if (e.exitCode() == ExitCode.CONFIG) {
+                throw e;
+            }
+            LOG.error("repositories not available yet, pushes will retry: {}", e.oneLine());
         }
     }
 

@@ -18,7 +18,16 @@ final class AgentCommand implements Callable<Integer> {
         ArchiveAgent agent = new ArchiveAgent(ctx.config(), ctx.node(), ctx.env());
         Thread stopper = new Thread(agent::close, "agent-stop");
         Runtime.getRuntime().addShutdownHook(stopper);
-        agent.run();
+        try {
+            agent.run();
+        } finally {
+            agent.close();
+            try {
+                Runtime.getRuntime().removeShutdownHook(stopper);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running or has run: it closed the agent
+            }
+        }
         return 0;
     }
 }

@@ -173,4 +173,11 @@ class ConfigLoaderTest {
         code = Main.run(new String[]{"no-such-command"}, new PrintWriter(out), new PrintWriter(err), Map.of());
         assertThat(code).isEqualTo(2);
     }
+
+    @Test
+    void theExampleFileIsValid() {
+        WalferryConfig c = new ConfigLoader(Map.of("WALFERRY_PGPASSWORD", "x")).load(Path.of("examples/walferry.yaml"));
+        assertThat(c.nodes()).hasSize(2);
+        assertThat(c.connection().sslMode()).isEqualTo("verify-full");
+    }
 }
