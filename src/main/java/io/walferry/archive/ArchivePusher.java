@@ -1,6 +1,7 @@
 package io.walferry.archive;
 
 import io.walferry.config.Compression;
+import io.walferry.failure.ExitCode;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.WalFileName;
 import io.walferry.repository.PutOutcome;
@@ -38,7 +39,7 @@ public final class ArchivePusher {
             try {
                 stored.put(t.repository().name(), t.repository().putWal(name, file, compression));
             } catch (WalferryException e) {
-                if (t.required() || e.exitCode() == io.walferry.failure.ExitCode.REFUSED) {
+                if (t.required() || e.exitCode() == ExitCode.REFUSED) {
                     failedRequired.add(e);
                 } else {
                     failedOptional.put(t.repository().name(), e);

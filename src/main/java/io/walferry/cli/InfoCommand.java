@@ -70,12 +70,7 @@ final class InfoCommand implements Callable<Integer> {
                             t.timeline() == 1 ? "-" : t.hasHistory() ? "yes" : "MISSING"));
                 }
                 out.println();
-                Output.table(out, List.of("  timeline", "segments", "oldest", "newest", "gaps", "history"),
-                        rows.stream().map(row -> {
-                            List<String> r2 = new ArrayList<>(row);
-                            r2.set(0, "  " + r2.get(0));
-                            return (List<String>) r2;
-                        }).toList());
+                Output.table(out, "  ", List.of("timeline", "segments", "oldest", "newest", "gaps", "history"), rows);
                 out.println();
             }
         }

@@ -27,8 +27,8 @@ final class Output {
         }
     }
 
-    /** A table with a header row; every column as wide as its widest cell. */
-    static void table(PrintWriter out, List<String> header, List<List<String>> rows) {
+    /** A table with a header row; every column as wide as its widest cell, each line after {@code indent}. */
+    static void table(PrintWriter out, String indent, List<String> header, List<List<String>> rows) {
         int[] width = new int[header.size()];
         for (int i = 0; i < header.size(); i++) {
             width[i] = header.get(i).length();
@@ -36,14 +36,14 @@ final class Output {
                 width[i] = Math.max(width[i], r.get(i).length());
             }
         }
-        printRow(out, header, width);
+        printRow(out, indent, header, width);
         for (List<String> r : rows) {
-            printRow(out, r, width);
+            printRow(out, indent, r, width);
         }
     }
 
-    private static void printRow(PrintWriter out, List<String> cells, int[] width) {
-        StringBuilder b = new StringBuilder();
+    private static void printRow(PrintWriter out, String indent, List<String> cells, int[] width) {
+        StringBuilder b = new StringBuilder(indent);
         for (int i = 0; i < cells.size(); i++) {
             if (i > 0) {
                 b.append("  ");

@@ -191,9 +191,6 @@ public final class FsStorage implements Storage {
                 } catch (FileAlreadyExistsException e) {
                     return CommitOutcome.ALREADY_EXISTS;
                 } catch (UnsupportedOperationException | FileSystemException e) {
-                    if (e instanceof FileAlreadyExistsException) {
-                        return CommitOutcome.ALREADY_EXISTS;
-                    }
                     // Some mounted filesystems have no hard links: a checked rename is the best they allow.
                     if (Files.exists(target)) {
                         return CommitOutcome.ALREADY_EXISTS;

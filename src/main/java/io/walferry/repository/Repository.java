@@ -188,29 +188,30 @@ public final class Repository {
         }
     }
 
-    /** The stored header, after checking the stored payload against it; empty if absent. */
-    private Optional<ObjectHeader> checkStored(String key) throws IOException {
+    /** Reads an object with {@code reader}; empty if absent, {@link CorruptObjectException} if damaged. */
+    private <T> Optional<T> readObject(String key, ObjectReader<T> reader) throws IOException {
         Optional<InputStream> in = storage.open(key);
         if (in.isEmpty()) {
             return Optional.empty();
         }
         try (InputStream s = in.get()) {
-            return Optional.of(ObjectCodec.checkStored(s));
+            return Optional.of(reader.read(s));
         } catch (MalformedObjectException e) {
             throw new CorruptObjectException(name, key, e.getMessage());
         }
     }
 
+    private interface ObjectReader<T> {
+        T read(InputStream stored) throws IOException, MalformedObjectException;
+    }
+
+    /** The stored header, after checking the stored payload against it; empty if absent. */
+    private Optional<ObjectHeader> checkStored(String key) throws IOException {
+        return readObject(key, ObjectCodec::checkStored);
+    }
+
     private Optional<ObjectHeader> header(String key) throws IOException {
-        Optional<InputStream> in = storage.open(key);
-        if (in.isEmpty()) {
-            return Optional.empty();
-        }
-        try (InputStream s = in.get()) {
-            return Optional.of(ObjectCodec.readHeader(s));
-        } catch (MalformedObjectException e) {
-            throw new CorruptObjectException(name, key, e.getMessage());
-        }
+        return readObject(key, ObjectCodec::readHeader);
     }
 
     /** The stored header of a WAL file, or empty if it is not stored. */
@@ -231,16 +232,7 @@ public final class Repository {
     public boolean getWal(WalFileName file, OutputStream out) {
         String key = walKey(file);
         try {
-            Optional<InputStream> in = storage.open(key);
-            if (in.isEmpty()) {
-                return false;
-            }
-            try (InputStream s = in.get()) {
-                ObjectCodec.decode(s, out);
-                return true;
-            }
-        } catch (MalformedObjectException e) {
-            throw new CorruptObjectException(name, key, e.getMessage());
+            return readObject(key, stored -> ObjectCodec.decode(stored, out)).isPresent();
         } catch (IOException e) {
             throw readFailure(key, e);
         }
