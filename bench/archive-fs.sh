@@ -35,9 +35,10 @@
 #      WF_AGENT_JVM_OPTS  extra JVM options for the agent only (%DIR% = the row's scratch dir), e.g.
 #          "-XX:StartFlightRecording=filename=%DIR%/agent.jfr,settings=profile" (the .jfr is kept in
 #          RESULTS_DIR)
+#      SYNC_BEFORE_CLOCK=0  1: sync after cloning the primary, before the clock, for every row (see below)
 #      QUIET_WAIT=0  seconds to wait, before each row, for other sessions' Maven/surefire JVMs to finish
 #          (the machine has 2 vCPUs; a concurrent test run skews everything). Rows measured while
-#          one ran are marked "concurrent-mvn=yes".
+#          one ran (sampled every 0.5 s during the row) are marked "concurrent-mvn=yes".
 #      RESULTS_DIR (default bench/results)  KEEP=1  plus the anchors' SCALE TXNS ... WAIT_MAX
 set -Eeuo pipefail
 
@@ -47,6 +48,14 @@ ANCHORS=$(cd "$(dirname "$0")/../../shared/bench/anchors" && pwd) ||
 WF_HOME=${WF_HOME:-$(cd "$SELF_DIR/.." && pwd)}
 # shellcheck source=/dev/null
 source "$ANCHORS/lib.sh"
+
+# SYNC_BEFORE_CLOCK=1: flush the page cache after cloning the 5 GB primary, before the clock starts, for
+# every row alike. Without it the clone's gigabytes of dirty pages are written back during the
+# measurement (about half the CPU goes to the kernel), whichever tool is measured.
+if [[ ${SYNC_BEFORE_CLOCK:-0} == 1 ]]; then
+  eval "anchors_$(declare -f clone_primary)"
+  clone_primary() { anchors_clone_primary "$@" && sync; }
+fi
 need "$PGBACKREST_BIN" flock du setpriv jq getconf
 
 CONFIGS=${CONFIGS:-"pgbackrest wf-agent wf-agent-wrap wf-sync"}
@@ -129,6 +138,7 @@ RESULT_FILE=$RESULTS_DIR/archive-fs-$(date +%Y%m%d-%H%M%S).txt
   echo "# pgbackrest=$($PGBACKREST_BIN version | awk '{print $2}') process-max=$PROCESS_MAX | $WF_VERSION git=$WF_GIT jar=$JAR_SHA built=$JAR_TIME$JAR_STALE java=$JAVA_VERSION | walferry $WF_COMPRESSION, $WF_WORKERS workers"
   echo "# workload $(basename "$WL_DIR"): WAL $(mb "$WAL_BYTES") MB (LSN $START_LSN..$END_LSN), $N_SEGS segments = $(mb $SEG_TOTAL) MB (+$((N_READY - N_SEGS)) backup history file), last $LAST_SEG"
   echo "# MB/s = 16 MiB x $N_SEGS segments / seconds; ratio = segment bytes / repo bytes (du -sb)"
+  echo "# sync_before_clock=${SYNC_BEFORE_CLOCK:-0}"
 } | tee "$RESULT_FILE"
 
 declare -A MBS SECS P50
@@ -147,6 +157,10 @@ wait_quiet() {
     sleep 2
   done
   awk -v e="$(since "$t0")" 'BEGIN{exit !(e>1)}' && log "  waited $(since "$t0") s for other Maven runs to finish" || true
+}
+row_noise() { # config -> yes/no: was another Maven/surefire JVM seen during the row
+  kill "$SAMPLER" 2>/dev/null || true; wait "$SAMPLER" 2>/dev/null || true
+  awk '$1 > 0 {y=1} END{print (y ? "yes" : "no")}' "$AB_WORK/mvn-$1.txt"
 }
 # busy CPU-seconds of the whole machine implied by a cpu_since split over a window
 busy_cpu_s() { # "cpu%(usr/sys/...)=u/s/i/w/st" seconds
@@ -168,6 +182,46 @@ log_epoch() { date -d "$1" +%s.%3N; }
 
 proc_cpu_s() { # pid -> "usr sys" seconds
   awk -v t="$CLK_TCK" '{ sub(/^.*\) /, ""); printf "%.2f %.2f", $12/t, $13/t }' "/proc/$1/stat" 2>/dev/null || echo "? ?"
+}
+# CPU seconds of a process including its waited-for children (utime+stime+cutime+cstime)
+proc_cpu_all_s() { # pid
+  awk -v t="$CLK_TCK" '{ sub(/^.*\) /, ""); printf "%.2f", ($12+$13+$14+$15)/t }' "/proc/$1/stat" 2>/dev/null || echo "?"
+}
+# The agent's CPU per thread group (push workers, JIT compilers, GC/VM, the rest), as usr/sys seconds
+agent_threads_cpu() { # pid
+  local f
+  for f in /proc/"$1"/task/*/stat; do cat "$f" 2>/dev/null; echo; done | awk -v t="$CLK_TCK" '
+    /\(/ { c = $0; sub(/^[^(]*\(/, "", c); sub(/\).*$/, "", c); r = $0; sub(/^.*\) /, "", r); split(r, f, " ");
+      g = c ~ /^push-/ ? "push" : c ~ /Compiler/ ? "jit" : c ~ /^(VM Thread|GC|VM Periodic)/ ? "gc+vm" : "other";
+      u[g] += f[12]; s[g] += f[13] }
+    END { for (g in u) printf "%s=%.2f/%.2f ", g, u[g]/t, s[g]/t }'
+}
+# pgBackRest's CPU, sampled every 0.2 s while its row runs (drain_backlog stops the server itself):
+# the archiver incl. its waited-for children (the foreground archive-push calls), and every
+# detached archive-push:async / :local process of this row (usr+sys of each, last sample).
+# Processes that live less than 0.2 s or their last < 0.2 s are missed, so these are lower bounds.
+pgbr_cpu_sampler() { # dir outfile
+  local dir=$1 out=$2 pm="" arch p
+  while :; do
+    [[ -z $pm ]] && pm=$(pg_pid "$dir/pg")
+    if [[ -n $pm ]]; then
+      arch=$(pgrep -P "$pm" -f 'archiver' | head -1 || true)
+      [[ -n $arch ]] && echo "archiver $arch $(proc_cpu_all_s "$arch")" >>"$out"
+    fi
+    for p in $(pgrep -f -- "--config=$dir/pgbackrest.conf.*archive-push:(async|local)" || true); do
+      echo "worker $p $(awk -v t="$CLK_TCK" '{ sub(/^.*\) /, ""); printf "%.2f", ($12+$13)/t }' "/proc/$p/stat" 2>/dev/null)" >>"$out"
+    done
+    sleep 0.2
+  done
+}
+pgbr_cpu_summary() { # outfile
+  awk '$3 != "" && $3 != "?" { last[$1 " " $2] = $3; kind[$1 " " $2] = $1 }
+       END { for (k in last) { s[kind[k]] += last[k]; if (kind[k] == "worker") n++ }
+             printf "archive_command side cpu_s>=%.2f (archiver + its children), async+local workers cpu_s>=%.2f (%d processes)", s["archiver"], s["worker"], n }' "$1"
+}
+# what the agent read and wrote (from /proc/PID/io), MB
+agent_io() { # pid
+  awk '/^(rchar|wchar|read_bytes|write_bytes):/ { sub(":", "", $1); printf "%s=%.0f ", $1, $2/1048576 }' "/proc/$1/io" 2>/dev/null || true
 }
 
 wf_yaml() { # dir port
@@ -257,9 +311,15 @@ EOF
   IFS='|' read -r D_ARCH D_FAIL D_LAST D_SECS last_t <<<"$r"
   [[ $D_LAST == "$LAST_SEG" ]] || log "  WARNING last_archived_wal=$D_LAST, expected $LAST_SEG"
   [[ $D_FAIL == 0 ]] || log "  WARNING failed_count=$D_FAIL (see $dir/pg.log)"
+  # CPU of everything archive_command ran (sh, launcher, wrapper, sleep, JVMs): the archiver's children
+  local pm arch
+  pm=$(pg_pid "$d"); arch=$(pgrep -P "$pm" -f 'archiver' | head -1 || true)
+  D_ARCHCMD_CPU=$([[ -n $arch ]] && proc_cpu_all_s "$arch" || echo "?")
   pg_stop "$d" immediate
   if [[ $mode == agent* ]]; then
     A_CPU=$(proc_cpu_s "$apid")
+    A_THREADS=$(agent_threads_cpu "$apid")
+    A_IO=$(agent_io "$apid")
     A_SECS=$(calc "$last_t - $ta" 3)
     local l1 l2
     l1=$(grep -m1 'agent for node' "$dir/agent.log" | cut -c1-23 || true)
@@ -278,20 +338,26 @@ EOF
 for c in $CONFIGS; do
   dir=$AB_WORK/$c
   wait_quiet
-  mvn_before=$(other_mvn)
+  # sample, during the whole row, whether another session's Maven/surefire JVM runs
+  : >"$AB_WORK/mvn-$c.txt"
+  ( while :; do other_mvn >>"$AB_WORK/mvn-$c.txt"; sleep 0.5; done ) &
+  SAMPLER=$!; AB_PIDS+=("$SAMPLER")
   case $c in
     pgbackrest)
       label=pgbackrest-lz4-async-p$PROCESS_MAX
       log "[$label] (anchors: pgbr_conf + drain_backlog, as CONFIGS=lz4:async wal_archive.sh)"
       pgbr_conf "$dir" "$dir/pg" lz4 async
+      pgbr_cpu_sampler "$dir" "$AB_WORK/pgbr-cpu-$c.txt" &
+      PGBR_SAMPLER=$!; AB_PIDS+=("$PGBR_SAMPLER")
       drain_backlog "$dir"
+      kill "$PGBR_SAMPLER" 2>/dev/null || true; wait "$PGBR_SAMPLER" 2>/dev/null || true
       repo_b=$(du -sb "$dir/repo" | awk '{print $1}')
       lat_pg=$(pglog_intervals_ms "$dir/pg.log" 'archived write-ahead log file' | lat_stats)
       lat_br=$( (pgbr_cmd_ms "$dir/log/$STANZA-archive-push.log" archive-push || true) | lat_stats)
       emit "$(printf '%-26s archived=%s/%s failed=%s seconds=%s MB/s=%s repo_mb=%s ratio=%s %s busy_cpu_s~%s concurrent-mvn=%s | per-call (pg log) %s | (pgbackrest log) %s' \
         "$label" "$D_ARCH" "$N_READY" "$D_FAIL" "$D_SECS" "$(calc "$SEG_TOTAL / 1048576 / $D_SECS" 1)" \
         "$(mb "$repo_b")" "$(calc "$SEG_TOTAL / $repo_b" 2)" "$D_CPU" "$(busy_cpu_s "$D_CPU" "$D_SECS")" \
-        "$( ((mvn_before + $(other_mvn) > 0)) && echo yes || echo no)" "$lat_pg" "$lat_br")"
+        "$(row_noise "$c")" "$lat_pg" "$lat_br") | $(pgbr_cpu_summary "$AB_WORK/pgbr-cpu-$c.txt")"
       MBS[$c]=$(calc "$SEG_TOTAL / 1048576 / $D_SECS" 1); SECS[$c]=$D_SECS
       P50[$c]=$(sed -nE 's/.*p50=([0-9.]+)ms.*/\1/p' <<<"$lat_pg")
       ;;
@@ -315,10 +381,11 @@ for c in $CONFIGS; do
       line=$(printf '%-26s archived=%s/%s failed=%s %s MB/s=%s repo_mb=%s ratio=%s [info %s] %s busy_cpu_s~%s concurrent-mvn=%s%s | per-call (pg log) %s' \
         "$label" "$D_ARCH" "$N_READY" "$D_FAIL" "$clock" "$(calc "$SEG_TOTAL / 1048576 / $secs" 1)" \
         "$(mb "$repo_b")" "$(calc "$SEG_TOTAL / $repo_b" 2)" "$info" "$D_CPU" "$(busy_cpu_s "$D_CPU" "$D_SECS")" \
-        "$( ((mvn_before + $(other_mvn) > 0)) && echo yes || echo no)" "${A_DIED:+ AGENT-DIED-EARLY(invalid)}" "$lat_pg")
+        "$(row_noise "$c")" "${A_DIED:+ AGENT-DIED-EARLY(invalid)}" "$lat_pg")
+      line+=" | archive_command side cpu_s=$D_ARCHCMD_CPU (archiver + its children)"
       if [[ $mode == agent* ]]; then
         lat_ag=$( (sed -nE 's/.*ArchiveAgent: archived .* in ([0-9]+) ms$/\1/p' "$dir/agent.log" || true) | lat_stats)
-        line+=" | agent push $lat_ag | agent: watching after ${A_START_S:-?}s, last push done at ${A_DONE_S:-?}s, cpu usr/sys=${A_CPU// //}s"
+        line+=" | agent push $lat_ag | agent: watching after ${A_START_S:-?}s, last push done at ${A_DONE_S:-?}s, cpu usr/sys=${A_CPU// //}s (${A_THREADS% }) io MB: ${A_IO% }"
       fi
       if [[ $mode == *wrap ]]; then
         w_all=$(awk '{printf "%.3f\n", ($2-$1)*1000}' "$dir/calls.txt" | lat_stats)

@@ -28,7 +28,9 @@ PORT=$(comm -23 <(seq 25432 25532) <(ss -Htan 2>/dev/null | awk '{print $4}' | s
 PORT=${PORT:-25432}
 
 cleanup() {
-  [[ -n ${AGENT_PID:-} ]] && kill "$AGENT_PID" 2>/dev/null && wait "$AGENT_PID" 2>/dev/null
+  # runuser does not pass SIGTERM on to the agent's JVM, so it is stopped by its own command line.
+  pkill -TERM -f -- "-c $WORK/walferry.yaml agent" 2>/dev/null || true
+  [[ -n ${AGENT_PID:-} ]] && wait "$AGENT_PID" 2>/dev/null
   as_pg "$PGBIN/pg_ctl" -D "$WORK/data" -m fast stop >/dev/null 2>&1 || true
   [[ ${KEEP:-0} == 1 ]] || rm -rf "$WORK"
 }

@@ -148,7 +148,9 @@ public final class ArchiveAgent implements AutoCloseable {
             done.add(name);
             retries.remove(name);
             result.failedOptional().forEach((repo, e) -> LOG.warn("{} not stored in optional repository {}: {}", name, repo, e.oneLine()));
-            LOG.info("archived {} ({}) in {} ms", name, result.stored(), (System.nanoTime() - t0) / 1_000_000);
+            StringBuilder detail = new StringBuilder();
+            result.stored().forEach((repo, put) -> detail.append("; ").append(repo).append(": ").append(put.summary()));
+            LOG.info("archived {} in {} ms{}", name, (System.nanoTime() - t0) / 1_000_000, detail);
         } catch (WalferryException e) {
             failed(name, e.exitCode().code(), e.oneLine());
         } catch (IOException e) {

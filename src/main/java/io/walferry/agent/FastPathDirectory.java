@@ -52,7 +52,28 @@ public final class FastPathDirectory {
         clear("acked");
         clear("failed");
         writeAtomically(dir.resolve("timeout"), timeoutSeconds + "\n");
+        makeWaitFifo();
         writeAtomically(dir.resolve("agent.pid"), pid + "\n");
+    }
+
+    /**
+     * A FIFO nobody writes: the launcher waits on it with {@code read -t}, a timed sleep without a fork.
+     * Without it the launcher falls back to forking sleep, so failing to make one is not an error.
+     */
+    private void makeWaitFifo() {
+        Path fifo = dir.resolve("wait.fifo");
+        if (Files.exists(fifo)) {
+            return;
+        }
+        try {
+            Process p = new ProcessBuilder("mkfifo", "-m", "600", fifo.toString()).redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            p.waitFor();
+        } catch (IOException e) {
+            // no mkfifo on this system: the launcher polls with sleep instead
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     public void ack(String fileName, Path walFile) throws IOException {

@@ -4,7 +4,7 @@ import io.walferry.config.Compression;
 import io.walferry.failure.ExitCode;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.WalFileName;
-import io.walferry.repository.PutOutcome;
+import io.walferry.repository.PutResult;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,13 +26,13 @@ public final class ArchivePusher {
     }
 
     /** What happened in each repository; optional repositories that failed are listed with their error. */
-    public record Result(WalFileName name, Map<String, PutOutcome> stored, Map<String, WalferryException> failedOptional) {
+    public record Result(WalFileName name, Map<String, PutResult> stored, Map<String, WalferryException> failedOptional) {
     }
 
     public Result push(Path file) {
         WalFileName name = parseName(file);
         WalFileCheck.verify(file, name, archives.identity());
-        Map<String, PutOutcome> stored = new LinkedHashMap<>();
+        Map<String, PutResult> stored = new LinkedHashMap<>();
         Map<String, WalferryException> failedOptional = new LinkedHashMap<>();
         List<WalferryException> failedRequired = new ArrayList<>();
         for (ArchiveTarget t : archives.targets()) {

@@ -30,7 +30,7 @@ final class ArchivePushCommand implements Callable<Integer> {
         ArchivePusher.Result r = pusher.push(walPath);
         if (ctx.json()) {
             var o = Output.object().put("file", r.name().fileName());
-            r.stored().forEach((repo, outcome) -> o.with("repositories").put(repo, outcome.name().toLowerCase()));
+            r.stored().forEach((repo, put) -> o.with("repositories").put(repo, put.outcome().name().toLowerCase()));
             r.failedOptional().forEach((repo, e) -> o.with("repositories").put(repo, "failed: " + e.oneLine()));
             Output.json(main.spec.commandLine().getOut(), o);
         }

@@ -151,8 +151,22 @@ public final class FsStorage implements Storage {
         }
     }
 
+    /** A zombie counts as dead: it will never finish its write, and an init that does not reap keeps it forever. */
     private static boolean alive(long pid) {
-        return pid == PID || ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        if (pid == PID) {
+            return true;
+        }
+        if (!ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+            return false;
+        }
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            int close = stat.lastIndexOf(')');
+            return close < 0 || close + 2 >= stat.length() || stat.charAt(close + 2) != 'Z';
+        } catch (IOException e) {
+            // no procfs: trust the handle; with procfs, a vanished entry means the process just exited
+            return !Files.isDirectory(Path.of("/proc"));
+        }
     }
 
     private static String hostName() {

@@ -16,16 +16,13 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.zip.CRC32C;
 
 /**
  * Turns original bytes into a stored object (header, then the compressed payload) and back, checking on the
  * way back everything the header promises: payload length and CRC, decompression, original length and
- * SHA-256. Nothing decoded is trusted until all of them match.
+ * checksum. Nothing decoded is trusted until all of them match.
  */
 public final class ObjectCodec {
     private static final int BUFFER = 1 << 20;
@@ -33,11 +30,19 @@ public final class ObjectCodec {
     private ObjectCodec() {
     }
 
+    /** The checksum new objects get. */
+    public static final ChecksumAlgorithm DEFAULT_CHECKSUM = ChecksumAlgorithm.XXH64;
+
     /** Encodes {@code source} into {@code target} from position 0; the header is written last, once known. */
     public static ObjectHeader encode(InputStream source, FileChannel target, Compression compression) throws IOException {
+        return encode(source, target, compression, DEFAULT_CHECKSUM);
+    }
+
+    static ObjectHeader encode(InputStream source, FileChannel target, Compression compression, ChecksumAlgorithm checksum)
+            throws IOException {
         target.position(ObjectHeader.SIZE);
         ChannelSink sink = new ChannelSink(target);
-        MessageDigest sha = sha256();
+        ChecksumAlgorithm.Hasher sha = checksum.newHasher();
         long original = 0;
         byte[] buf = new byte[BUFFER];
         try (OutputStream out = compressor(new KeepOpen(sink), compression)) {
@@ -49,7 +54,8 @@ public final class ObjectCodec {
             }
         }
         sink.flushBuffer();
-        ObjectHeader header = new ObjectHeader(compression.type(), 0, original, sink.count, sha.digest(), (int) sink.crc.getValue());
+        ObjectHeader header = new ObjectHeader(compression.type(), 0, original, sink.count, checksum, sha.field(),
+                (int) sink.crc.getValue());
         ByteBuffer hb = header.encode();
         while (hb.hasRemaining()) {
             target.write(hb, ObjectHeader.SIZE - hb.remaining());
@@ -61,7 +67,7 @@ public final class ObjectCodec {
     public static ObjectHeader decode(InputStream stored, OutputStream out) throws IOException, MalformedObjectException {
         ObjectHeader header = readHeader(stored);
         PayloadInput payload = new PayloadInput(stored, header.payloadSize());
-        MessageDigest sha = sha256();
+        ChecksumAlgorithm.Hasher sha = header.checksum().newHasher();
         long original = 0;
         try (InputStream in = decompressor(payload, header)) {
             byte[] buf = new byte[BUFFER];
@@ -87,10 +93,10 @@ public final class ObjectCodec {
         if (original != header.originalSize()) {
             throw new MalformedObjectException("decodes to " + original + " bytes, the header says " + header.originalSize());
         }
-        byte[] digest = sha.digest();
-        if (!Arrays.equals(digest, header.sha256())) {
-            throw new MalformedObjectException("decodes to content with SHA-256 " + HexFormat.of().formatHex(digest)
-                    + ", the header says " + header.sha256Hex());
+        byte[] digest = sha.field();
+        if (!Arrays.equals(digest, header.checksumField())) {
+            throw new MalformedObjectException("decodes to content with checksum " + header.checksum().format(digest)
+                    + ", the header says " + header.checksumText());
         }
         return header;
     }
@@ -116,23 +122,15 @@ public final class ObjectCodec {
         return ObjectHeader.decode(hb, hb.length);
     }
 
-    /** SHA-256 of a whole stream, to compare new content with a stored object's header. */
-    public static byte[] sha256Of(InputStream in) throws IOException {
-        MessageDigest sha = sha256();
+    /** The checksum field of a whole stream, to compare new content with a stored object's header. */
+    public static byte[] checksumOf(InputStream in, ChecksumAlgorithm algorithm) throws IOException {
+        ChecksumAlgorithm.Hasher h = algorithm.newHasher();
         byte[] buf = new byte[BUFFER];
         int n;
         while ((n = in.read(buf)) > 0) {
-            sha.update(buf, 0, n);
+            h.update(buf, 0, n);
         }
-        return sha.digest();
-    }
-
-    static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("the JVM has no SHA-256", e);
-        }
+        return h.field();
     }
 
     private static OutputStream compressor(OutputStream out, Compression c) throws IOException {

@@ -5,7 +5,6 @@ import io.walferry.config.CompressionType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.util.HexFormat;
 import java.util.zip.CRC32C;
 
 /**
@@ -17,26 +16,33 @@ import java.util.zip.CRC32C;
  * @param encryption       0: none (the only value of this version)
  * @param originalSize     bytes before compression
  * @param payloadSize      stored bytes after the header
- * @param sha256           SHA-256 of the original bytes
+ * @param checksum         the checksum algorithm of the original bytes
+ * @param checksumField    its value, left-aligned in 32 bytes
  * @param payloadCrc32c    CRC-32C of the stored payload, to check a copy without decoding it
  */
 public record ObjectHeader(CompressionType compression, int encryption, long originalSize, long payloadSize,
-                           byte[] sha256, int payloadCrc32c) {
+                           ChecksumAlgorithm checksum, byte[] checksumField, int payloadCrc32c) {
     public static final int SIZE = 72;
     public static final int FORMAT_VERSION = 1;
     private static final byte[] MAGIC = "WFOB".getBytes(StandardCharsets.US_ASCII);
-    private static final int CHECKSUM_SHA256 = 1;
 
-    public String sha256Hex() {
-        return HexFormat.of().formatHex(sha256);
+    /** e.g. "xxh64:1f2e3d4c5b6a7988". */
+    public String checksumText() {
+        return checksum.format(checksumField);
+    }
+
+    /** True when both describe the same original bytes. */
+    public boolean sameContent(ObjectHeader other) {
+        return originalSize == other.originalSize && checksum == other.checksum
+                && java.util.Arrays.equals(checksumField, other.checksumField);
     }
 
     public ByteBuffer encode() {
         ByteBuffer b = ByteBuffer.allocate(SIZE).order(ByteOrder.BIG_ENDIAN);
         b.put(MAGIC).putShort((short) FORMAT_VERSION).putShort((short) SIZE);
-        b.put((byte) compression.id()).put((byte) encryption).put((byte) CHECKSUM_SHA256).put((byte) 0);
+        b.put((byte) compression.id()).put((byte) encryption).put((byte) checksum.id()).put((byte) 0);
         b.putInt(0);
-        b.putLong(originalSize).putLong(payloadSize).put(sha256).putInt(payloadCrc32c);
+        b.putLong(originalSize).putLong(payloadSize).put(checksumField).putInt(payloadCrc32c);
         CRC32C crc = new CRC32C();
         crc.update(b.array(), 0, 68);
         b.putInt((int) crc.getValue());
@@ -70,7 +76,10 @@ public record ObjectHeader(CompressionType compression, int encryption, long ori
         int checksum = Byte.toUnsignedInt(b.get());
         b.get();
         b.getInt();
-        if (checksum != CHECKSUM_SHA256) {
+        ChecksumAlgorithm algorithm;
+        try {
+            algorithm = ChecksumAlgorithm.fromId(checksum);
+        } catch (IllegalArgumentException e) {
             throw new MalformedObjectException("uses checksum algorithm " + checksum + ", unknown to this walferry");
         }
         if (encryption != 0) {
@@ -84,10 +93,10 @@ public record ObjectHeader(CompressionType compression, int encryption, long ori
         }
         long original = b.getLong();
         long payload = b.getLong();
-        byte[] sha = new byte[32];
-        b.get(sha);
+        byte[] field = new byte[ChecksumAlgorithm.FIELD_SIZE];
+        b.get(field);
         int payloadCrc = b.getInt();
-        return new ObjectHeader(compression, encryption, original, payload, sha, payloadCrc);
+        return new ObjectHeader(compression, encryption, original, payload, algorithm, field, payloadCrc);
     }
 
     /** Why an object cannot be read: a damaged header, a truncated or altered payload. */

@@ -21,7 +21,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 
@@ -134,45 +133,56 @@ public final class Repository {
      * Stores a WAL file. An identical intact copy already stored counts as success; different content is
      * refused with both checksums and the stored copy is left as it is.
      */
-    public PutOutcome putWal(WalFileName file, Path source, Compression compression) {
+    public PutResult putWal(WalFileName file, Path source, Compression compression) {
         String key = walKey(file);
+        long t0 = System.nanoTime();
         try {
             Optional<ObjectHeader> stored = header(key);
             if (stored.isPresent()) {
-                byte[] sha;
+                ChecksumAlgorithm algorithm = stored.get().checksum();
+                byte[] field;
                 try (InputStream in = Files.newInputStream(source)) {
-                    sha = ObjectCodec.sha256Of(in);
+                    field = ObjectCodec.checksumOf(in, algorithm);
                 }
-                return compareWithStored(key, Files.size(source), sha);
+                long size = Files.size(source);
+                compareWithStored(key, size, algorithm, field);
+                return PutResult.alreadyStored(size, System.nanoTime() - t0);
             }
             ObjectHeader written;
             CommitOutcome outcome;
+            long t1;
+            long t2;
+            long t3;
             try (PendingObject p = storage.create(key); InputStream in = Files.newInputStream(source)) {
                 written = ObjectCodec.encode(in, p.channel(), compression);
+                t1 = System.nanoTime();
                 p.channel().force(false);
+                t2 = System.nanoTime();
                 verifyWritten(key, p, written);
+                t3 = System.nanoTime();
                 outcome = p.commitIfAbsent();
             }
             if (outcome == CommitOutcome.ALREADY_EXISTS) {
                 // Another writer (the agent, or a second archive-push) got there first.
-                return compareWithStored(key, written.originalSize(), written.sha256());
+                compareWithStored(key, written.originalSize(), written.checksum(), written.checksumField());
+                return PutResult.alreadyStored(written.originalSize(), System.nanoTime() - t0);
             }
-            return PutOutcome.STORED;
+            return new PutResult(PutOutcome.STORED, written.originalSize(), written.payloadSize() + ObjectHeader.SIZE,
+                    t1 - t0, t2 - t1, t3 - t2, System.nanoTime() - t3);
         } catch (IOException e) {
             throw writeFailure(key, e);
         }
     }
 
-    private PutOutcome compareWithStored(String key, long size, byte[] sha) throws IOException {
+    private void compareWithStored(String key, long size, ChecksumAlgorithm algorithm, byte[] field) throws IOException {
         ObjectHeader stored = checkStored(key).orElseThrow(() -> new IOException("object vanished while being compared"));
-        if (stored.originalSize() != size || !Arrays.equals(stored.sha256(), sha)) {
+        if (stored.originalSize() != size || stored.checksum() != algorithm || !Arrays.equals(stored.checksumField(), field)) {
             throw WalferryException.refused(key.substring(key.lastIndexOf('/') + 1) + " is already in repository " + name
-                    + " with different content (stored: " + stored.originalSize() + " bytes, sha256 " + stored.sha256Hex()
-                    + "; new: " + size + " bytes, sha256 " + HexFormat.of().formatHex(sha) + "); the stored copy was kept",
+                    + " with different content (stored: " + stored.originalSize() + " bytes, " + stored.checksumText()
+                    + "; new: " + size + " bytes, " + algorithm.format(field) + "); the stored copy was kept",
                     "find out why PostgreSQL produced a different file of that name (a restored copy of the cluster "
                             + "archiving into the same repository?) before archiving it elsewhere");
         }
-        return PutOutcome.ALREADY_STORED;
     }
 
     /** Reads back what was written, before it is published, so that only a checked copy is ever acknowledged. */

@@ -88,10 +88,13 @@ class ArchiveIT {
         }
     }
 
-    private void assertNoTemporaryObjects() throws IOException {
-        try (Stream<Path> s = Files.walk(wf.repo())) {
-            assertThat(s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".tmp")).toList()).isEmpty();
-        }
+    /** Writes in flight finish and take their temporary files with them; abandoned ones would stay forever. */
+    private void awaitNoTemporaryObjects() {
+        Await.until(Duration.ofSeconds(60), "no temporary objects in the repository", () -> {
+            try (Stream<Path> s = Files.walk(wf.repo())) {
+                return s.noneMatch(p -> p.getFileName().toString().endsWith(".tmp"));
+            }
+        });
     }
 
     private JsonNode info() throws IOException {
@@ -146,7 +149,7 @@ class ArchiveIT {
             awaitArchived(last);
             Await.until(Duration.ofSeconds(60), "the restarted agent to push", () -> second.log().contains("archived 0"));
             assertThat(second.isAlive()).isTrue();
-            assertNoTemporaryObjects();
+            awaitNoTemporaryObjects();
             List<String> segments = segmentsUpTo(last);
             assertRestoresByteIdentical(segments);
             JsonNode tl = info().get("timelines").get(0);
@@ -206,7 +209,7 @@ class ArchiveIT {
         Result different = wf.run("archive-push", copy.toString());
         assertThat(different.exitCode()).isEqualTo(5);
         assertThat(different.err()).contains("already in repository local with different content")
-                .containsPattern("stored: \\d+ bytes, sha256 [0-9a-f]{64}; new: \\d+ bytes, sha256 [0-9a-f]{64}")
+                .containsPattern("stored: \\d+ bytes, xxh64:[0-9a-f]{16}; new: \\d+ bytes, xxh64:[0-9a-f]{16}")
                 .doesNotContain("Exception").hasLineCount(1);
         assertRestoresByteIdentical(List.of(seg));
     }

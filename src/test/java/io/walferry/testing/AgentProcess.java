@@ -58,9 +58,13 @@ public final class AgentProcess implements AutoCloseable {
         return process.isAlive();
     }
 
+    /** SIGKILL to the JVM only; runuser then reaps it and exits, so no zombie is left behind. */
     public void kill9() {
-        jvm().ifPresent(ProcessHandle::destroyForcibly);
-        process.destroyForcibly();
+        Optional<ProcessHandle> jvm = jvm();
+        jvm.ifPresent(ProcessHandle::destroyForcibly);
+        if (jvm.isEmpty()) {
+            process.destroyForcibly();
+        }
         Await.until(Duration.ofSeconds(30), "the killed agent to exit", () -> !process.isAlive());
     }
 
