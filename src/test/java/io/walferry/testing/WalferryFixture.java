@@ -167,6 +167,11 @@ public final class WalferryFixture {
                 home.resolve("target/walferry.jar").toFile().setReadable(true, false);
                 ServerUser.makeTraversable(home);
                 launcher = home.resolve("walferry");
+                // As the owner of the copy, record the startup cache that every user then reads.
+                Result warm = exec(List.of(launcher.toString(), "self-test"), home, Duration.ofMinutes(2));
+                if (warm.exitCode() != 0) {
+                    throw new IllegalStateException("walferry self-test failed: " + warm.all());
+                }
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
