@@ -112,6 +112,9 @@ cp "$WF_HOME/walferry" "$WFX/walferry"
 cp "$WF_HOME/target/walferry.jar" "$WFX/target/walferry.jar"
 chmod 755 "$WFX" "$WFX/target" "$WFX/walferry"; chmod 644 "$WFX/target/walferry.jar"
 [[ ! -e $WFX/pom.xml ]] || die "frozen copy must not have a pom.xml"
+# As an installation would: the owner of the copy records the startup cache once (walferry self-test),
+# before any clock starts; every user then reads it.
+"$WFX/walferry" self-test >/dev/null || die "walferry self-test failed in $WFX"
 JAR_SHA=$(sha256sum "$WFX/target/walferry.jar" | cut -c1-12)
 JAR_TIME=$(date -r "$WF_HOME/target/walferry.jar" -Is)
 WF_GIT=${WF_GIT:-$(git -C "$WF_HOME" rev-parse --short HEAD 2>/dev/null || echo unknown)}
@@ -384,7 +387,7 @@ for c in $CONFIGS; do
         "$(row_noise "$c")" "${A_DIED:+ AGENT-DIED-EARLY(invalid)}" "$lat_pg")
       line+=" | archive_command side cpu_s=$D_ARCHCMD_CPU (archiver + its children)"
       if [[ $mode == agent* ]]; then
-        lat_ag=$( (sed -nE 's/.*ArchiveAgent: archived .* in ([0-9]+) ms$/\1/p' "$dir/agent.log" || true) | lat_stats)
+        lat_ag=$( (sed -nE 's/.*ArchiveAgent: archived [^ ]+ in ([0-9]+) ms.*/\1/p' "$dir/agent.log" || true) | lat_stats)
         line+=" | agent push $lat_ag | agent: watching after ${A_START_S:-?}s, last push done at ${A_DONE_S:-?}s, cpu usr/sys=${A_CPU// //}s (${A_THREADS% }) io MB: ${A_IO% }"
       fi
       if [[ $mode == *wrap ]]; then
@@ -399,7 +402,9 @@ for c in $CONFIGS; do
         P50[$c]=$(sed -nE 's/.*p50=([0-9.]+)ms.*/\1/p' <<<"$lat_pg")
       fi
       emit "$line"
-      [[ $mode == agent* ]] && cp "$dir/agent.log" "$RESULT_FILE.$c.agent.log"
+      ROWNO=$((${ROWNO:-0} + 1))
+      [[ $mode == agent* ]] && cp "$dir/agent.log" "$RESULT_FILE.$ROWNO-$c.agent.log"
+      cp "$dir/pg.log" "$RESULT_FILE.$ROWNO-$c.pg.log"
       [[ -f $dir/agent.jfr ]] && cp "$dir/agent.jfr" "$RESULT_FILE.$c.agent.jfr"
       MBS[$c]=$(calc "$SEG_TOTAL / 1048576 / $secs" 1); SECS[$c]=$secs
       ;;

@@ -35,9 +35,16 @@ public final class FsStorage implements Storage {
     private static final long PID = ProcessHandle.current().pid();
 
     private final Path root;
+    /** Cleared for good once the filesystem refuses O_DIRECT, so that it is not asked again for every object. */
+    private volatile boolean tryDirect;
 
     public FsStorage(Path root) {
+        this(root, true);
+    }
+
+    public FsStorage(Path root, boolean directIo) {
         this.root = root;
+        this.tryDirect = directIo;
     }
 
     public Path root() {
@@ -50,14 +57,21 @@ public final class FsStorage implements Storage {
     }
 
     @Override
-    public PendingObject create(String key) throws IOException {
+    public PendingObject create(String key, int headerSize) throws IOException {
         Path target = resolve(key);
         createDirectories(target.getParent());
         Path temp = target.resolveSibling("." + target.getFileName() + "." + HOST + "." + PID + "."
                 + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1) + ".tmp");
-        FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
-        return new FsPending(target, temp, channel);
+        FileObjectWriter writer = FileObjectWriter.create(temp, headerSize, tryDirect);
+        if (tryDirect && !writer.direct()) {
+            tryDirect = false;
+        }
+        return new FsPending(target, temp, writer);
+    }
+
+    /** Whether new objects are written with direct I/O, for the agent's log. */
+    public boolean directIo() {
+        return tryDirect;
     }
 
     @Override
@@ -180,24 +194,33 @@ public final class FsStorage implements Storage {
     private static final class FsPending implements PendingObject {
         private final Path target;
         private final Path temp;
-        private final FileChannel channel;
+        private final FileObjectWriter writer;
         private boolean done;
 
-        FsPending(Path target, Path temp, FileChannel channel) {
+        FsPending(Path target, Path temp, FileObjectWriter writer) {
             this.target = target;
             this.temp = temp;
-            this.channel = channel;
+            this.writer = writer;
         }
 
         @Override
-        public FileChannel channel() {
-            return channel;
+        public void write(byte[] b, int off, int len) throws IOException {
+            writer.write(b, off, len);
+        }
+
+        @Override
+        public void finish(java.nio.ByteBuffer header) throws IOException {
+            writer.finish(header);
+        }
+
+        @Override
+        public InputStream readBack() throws IOException {
+            return writer.readBack();
         }
 
         @Override
         public CommitOutcome commitIfAbsent() throws IOException {
-            channel.force(true);
-            channel.close();
+            writer.close();
             done = true;
             try {
                 try {
@@ -225,7 +248,7 @@ public final class FsStorage implements Storage {
         @Override
         public void close() throws IOException {
             if (!done) {
-                channel.close();
+                writer.close();
                 Files.deleteIfExists(temp);
                 done = true;
             }

@@ -14,8 +14,6 @@ import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.util.Arrays;
 import java.util.zip.CRC32C;
 
@@ -33,15 +31,14 @@ public final class ObjectCodec {
     /** The checksum new objects get. */
     public static final ChecksumAlgorithm DEFAULT_CHECKSUM = ChecksumAlgorithm.XXH64;
 
-    /** Encodes {@code source} into {@code target} from position 0; the header is written last, once known. */
-    public static ObjectHeader encode(InputStream source, FileChannel target, Compression compression) throws IOException {
+    /** Encodes {@code source} into {@code target}; the header goes last, once known, in front of the payload. */
+    public static ObjectHeader encode(InputStream source, ObjectSink target, Compression compression) throws IOException {
         return encode(source, target, compression, DEFAULT_CHECKSUM);
     }
 
-    static ObjectHeader encode(InputStream source, FileChannel target, Compression compression, ChecksumAlgorithm checksum)
+    static ObjectHeader encode(InputStream source, ObjectSink target, Compression compression, ChecksumAlgorithm checksum)
             throws IOException {
-        target.position(ObjectHeader.SIZE);
-        ChannelSink sink = new ChannelSink(target);
+        PayloadSink sink = new PayloadSink(target);
         ChecksumAlgorithm.Hasher sha = checksum.newHasher();
         long original = 0;
         byte[] buf = new byte[BUFFER];
@@ -53,13 +50,9 @@ public final class ObjectCodec {
                 original += n;
             }
         }
-        sink.flushBuffer();
         ObjectHeader header = new ObjectHeader(compression.type(), 0, original, sink.count, checksum, sha.field(),
                 (int) sink.crc.getValue());
-        ByteBuffer hb = header.encode();
-        while (hb.hasRemaining()) {
-            target.write(hb, ObjectHeader.SIZE - hb.remaining());
-        }
+        target.finish(header.encode());
         return header;
     }
 
@@ -154,15 +147,14 @@ public final class ObjectCodec {
         };
     }
 
-    /** Writes the payload to the channel through a buffer, counting the bytes and their CRC-32C. */
-    private static final class ChannelSink extends OutputStream {
-        private final FileChannel channel;
-        private final ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER);
+    /** Passes the payload on, counting the bytes and their CRC-32C. */
+    private static final class PayloadSink extends OutputStream {
+        private final ObjectSink target;
         private final CRC32C crc = new CRC32C();
         private long count;
 
-        ChannelSink(FileChannel channel) {
-            this.channel = channel;
+        PayloadSink(ObjectSink target) {
+            this.target = target;
         }
 
         @Override
@@ -174,23 +166,7 @@ public final class ObjectCodec {
         public void write(byte[] b, int off, int len) throws IOException {
             crc.update(b, off, len);
             count += len;
-            while (len > 0) {
-                int n = Math.min(len, buffer.remaining());
-                buffer.put(b, off, n);
-                off += n;
-                len -= n;
-                if (!buffer.hasRemaining()) {
-                    flushBuffer();
-                }
-            }
-        }
-
-        void flushBuffer() throws IOException {
-            buffer.flip();
-            while (buffer.hasRemaining()) {
-                channel.write(buffer);
-            }
-            buffer.clear();
+            target.write(b, off, len);
         }
     }
 

@@ -16,7 +16,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -104,12 +103,10 @@ public final class Repository {
     /** Writes the registration unless one exists; returns the one that is stored afterwards. */
     public ClusterRecord register(ClusterRecord record) {
         String key = cluster + "/cluster.json";
-        try (PendingObject p = storage.create(key)) {
+        try (PendingObject p = storage.create(key, 0)) {
             byte[] bytes = JSON.writeValueAsBytes(record);
-            ByteBuffer b = ByteBuffer.wrap(bytes);
-            while (b.hasRemaining()) {
-                p.channel().write(b);
-            }
+            p.write(bytes, 0, bytes.length);
+            p.finish(ByteBuffer.allocate(0));
             if (p.commitIfAbsent() == CommitOutcome.CREATED) {
                 return record;
             }
@@ -152,14 +149,11 @@ public final class Repository {
             CommitOutcome outcome;
             long t1;
             long t2;
-            long t3;
-            try (PendingObject p = storage.create(key); InputStream in = Files.newInputStream(source)) {
-                written = ObjectCodec.encode(in, p.channel(), compression);
+            try (PendingObject p = storage.create(key, ObjectHeader.SIZE); InputStream in = Files.newInputStream(source)) {
+                written = ObjectCodec.encode(in, p, compression);
                 t1 = System.nanoTime();
-                p.channel().force(false);
-                t2 = System.nanoTime();
                 verifyWritten(key, p, written);
-                t3 = System.nanoTime();
+                t2 = System.nanoTime();
                 outcome = p.commitIfAbsent();
             }
             if (outcome == CommitOutcome.ALREADY_EXISTS) {
@@ -168,7 +162,7 @@ public final class Repository {
                 return PutResult.alreadyStored(written.originalSize(), System.nanoTime() - t0);
             }
             return new PutResult(PutOutcome.STORED, written.originalSize(), written.payloadSize() + ObjectHeader.SIZE,
-                    t1 - t0, t2 - t1, t3 - t2, System.nanoTime() - t3);
+                    t1 - t0, t2 - t1, System.nanoTime() - t2);
         } catch (IOException e) {
             throw writeFailure(key, e);
         }
@@ -187,9 +181,8 @@ public final class Repository {
 
     /** Reads back what was written, before it is published, so that only a checked copy is ever acknowledged. */
     private void verifyWritten(String key, PendingObject p, ObjectHeader written) throws IOException {
-        p.channel().position(0);
-        try {
-            ObjectHeader back = ObjectCodec.checkStored(Channels.newInputStream(p.channel()));
+        try (InputStream stored = p.readBack()) {
+            ObjectHeader back = ObjectCodec.checkStored(stored);
             if (back.payloadCrc32c() != written.payloadCrc32c() || back.payloadSize() != written.payloadSize()) {
                 throw new IOException("read-back of " + key + " differs from what was written");
             }

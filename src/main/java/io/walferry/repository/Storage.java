@@ -2,7 +2,6 @@ package io.walferry.repository;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.channels.FileChannel;
 import java.util.List;
 import java.util.Optional;
 
@@ -15,8 +14,11 @@ public interface Storage {
     /** A description that is safe to print (no credentials). */
     String describe();
 
-    /** Starts writing a new object; nothing is visible at {@code key} until {@link PendingObject#commitIfAbsent()}. */
-    PendingObject create(String key) throws IOException;
+    /**
+     * Starts writing a new object whose first {@code headerSize} bytes are given last, by
+     * {@link ObjectSink#finish}; nothing is visible at {@code key} until {@link PendingObject#commitIfAbsent()}.
+     */
+    PendingObject create(String key, int headerSize) throws IOException;
 
     /** The object's bytes, or empty if there is no object at {@code key}. */
     Optional<InputStream> open(String key) throws IOException;
@@ -37,11 +39,11 @@ public interface Storage {
     enum CommitOutcome { CREATED, ALREADY_EXISTS }
 
     /** An object being written; closing it without a commit discards it. */
-    interface PendingObject extends AutoCloseable {
-        /** A local channel holding the object's bytes, positioned by the writer. */
-        FileChannel channel();
+    interface PendingObject extends ObjectSink, AutoCloseable {
+        /** The object's bytes as they were stored, read back from where they are durable; after finish. */
+        InputStream readBack() throws IOException;
 
-        /** Makes the bytes durable and visible at the key, unless an object is there already. */
+        /** Makes the finished object visible at the key, unless an object is there already. */
         CommitOutcome commitIfAbsent() throws IOException;
 
         @Override

@@ -18,7 +18,9 @@ class FsStorageTest {
     Path root;
 
     private static void write(Storage.PendingObject p, String text) throws IOException {
-        p.channel().write(ByteBuffer.wrap(text.getBytes()));
+        byte[] b = text.getBytes();
+        p.write(b, 0, b.length);
+        p.finish(ByteBuffer.allocate(0));
     }
 
     private String read(FsStorage s, String key) throws IOException {
@@ -30,17 +32,17 @@ class FsStorageTest {
     @Test
     void commitPublishesWholeAndNeverReplaces() throws IOException {
         FsStorage s = new FsStorage(root);
-        try (Storage.PendingObject p = s.create("c/wal/g/obj")) {
+        try (Storage.PendingObject p = s.create("c/wal/g/obj", 0)) {
             write(p, "first");
             assertThat(s.open("c/wal/g/obj")).as("invisible before commit").isEmpty();
             assertThat(p.commitIfAbsent()).isEqualTo(Storage.CommitOutcome.CREATED);
         }
-        try (Storage.PendingObject p = s.create("c/wal/g/obj")) {
+        try (Storage.PendingObject p = s.create("c/wal/g/obj", 0)) {
             write(p, "second");
             assertThat(p.commitIfAbsent()).isEqualTo(Storage.CommitOutcome.ALREADY_EXISTS);
         }
         assertThat(read(s, "c/wal/g/obj")).isEqualTo("first");
-        try (Storage.PendingObject p = s.create("c/wal/g/other")) {
+        try (Storage.PendingObject p = s.create("c/wal/g/other", 0)) {
             write(p, "abandoned by close");
         }
         assertThat(s.list("c/wal/g")).extracting(Storage.Entry::name).containsExactly("obj");

@@ -11,7 +11,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.channels.FileChannel;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -38,15 +38,33 @@ class ObjectCodecTest {
         return b;
     }
 
-    private byte[] encode(byte[] original, Compression c) throws IOException {
-        Path f = tmp.resolve("obj-" + c.type());
-        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            ObjectHeader h = ObjectCodec.encode(new ByteArrayInputStream(original), ch, c);
-            assertThat(h.originalSize()).isEqualTo(original.length);
-            assertThat(h.payloadSize() + ObjectHeader.SIZE).isEqualTo(ch.size());
+    /** An object in memory: the payload as it comes, the header put in front at the end. */
+    static final class MemorySink implements ObjectSink {
+        private final ByteArrayOutputStream payload = new ByteArrayOutputStream();
+        private byte[] object;
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            payload.write(b, off, len);
         }
-        return Files.readAllBytes(f);
+
+        @Override
+        public void finish(ByteBuffer header) {
+            byte[] h = new byte[header.remaining()];
+            header.get(h);
+            ByteArrayOutputStream all = new ByteArrayOutputStream();
+            all.writeBytes(h);
+            all.writeBytes(payload.toByteArray());
+            object = all.toByteArray();
+        }
+    }
+
+    private byte[] encode(byte[] original, Compression c) throws IOException {
+        MemorySink sink = new MemorySink();
+        ObjectHeader h = ObjectCodec.encode(new ByteArrayInputStream(original), sink, c);
+        assertThat(h.originalSize()).isEqualTo(original.length);
+        assertThat(h.payloadSize() + ObjectHeader.SIZE).isEqualTo(sink.object.length);
+        return sink.object;
     }
 
     @ParameterizedTest
@@ -68,11 +86,9 @@ class ObjectCodecTest {
     @EnumSource(ChecksumAlgorithm.class)
     void readsEveryChecksumAlgorithm(ChecksumAlgorithm checksum) throws Exception {
         byte[] original = sample();
-        Path f = tmp.resolve("obj-" + checksum);
-        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ)) {
-            ObjectCodec.encode(new ByteArrayInputStream(original), ch, Compression.defaultFor(CompressionType.LZ4), checksum);
-        }
-        byte[] stored = Files.readAllBytes(f);
+        MemorySink sink = new MemorySink();
+        ObjectCodec.encode(new ByteArrayInputStream(original), sink, Compression.defaultFor(CompressionType.LZ4), checksum);
+        byte[] stored = sink.object;
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         assertThat(ObjectCodec.decode(new ByteArrayInputStream(stored), out).checksum()).isEqualTo(checksum);
         assertThat(out.toByteArray()).isEqualTo(original);
