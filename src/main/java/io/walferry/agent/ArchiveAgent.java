@@ -6,6 +6,7 @@ import io.walferry.config.NodeConfig;
 import io.walferry.config.WalferryConfig;
 import io.walferry.failure.ExitCode;
 import io.walferry.failure.WalferryException;
+import io.walferry.repository.EncodeGate;
 import io.walferry.repository.Repository;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,6 +46,7 @@ public final class ArchiveAgent implements AutoCloseable {
     private final ArchiveStatus status;
     private final FastPathDirectory fastPath;
     private final ExecutorService workers;
+    private final EncodeGate encodeGate;
     private final ScheduledExecutorService housekeeping;
     private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
     private final Set<String> done = ConcurrentHashMap.newKeySet();
@@ -85,7 +87,9 @@ public final class ArchiveAgent implements AutoCloseable {
             throw WalferryException.config("cannot prepare the agent's runtime directory: " + e.getMessage(),
                     "run the agent as the PostgreSQL server's OS user");
         }
-        workers = Executors.newFixedThreadPool(config.archive().workers(), Thread.ofPlatform().name("push-", 1).factory());
+        // Twice as many pushes in flight as compress at once: the others wait on fsync and read-back.
+        workers = Executors.newFixedThreadPool(2 * config.archive().workers(), Thread.ofPlatform().name("push-", 1).factory());
+        encodeGate = EncodeGate.limit(config.archive().workers());
         housekeeping = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("housekeeping").daemon().factory());
     }
 
@@ -204,7 +208,7 @@ public final class ArchiveAgent implements AutoCloseable {
                             LOG.info("removed {} temporary objects a stopped writer left in repository {}", removed, r.name());
                         }
                     }
-                    pusher = new ArchivePusher(set, config.archive().compression());
+                    pusher = new ArchivePusher(set, config.archive().compression(), encodeGate);
                 }
                 p = pusher;
             }

@@ -4,6 +4,7 @@ import io.walferry.config.Compression;
 import io.walferry.failure.ExitCode;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.WalFileName;
+import io.walferry.repository.EncodeGate;
 import io.walferry.repository.PutResult;
 
 import java.nio.file.Path;
@@ -19,10 +20,16 @@ import java.util.Map;
 public final class ArchivePusher {
     private final ArchiveSet archives;
     private final Compression compression;
+    private final EncodeGate gate;
 
     public ArchivePusher(ArchiveSet archives, Compression compression) {
+        this(archives, compression, EncodeGate.NONE);
+    }
+
+    public ArchivePusher(ArchiveSet archives, Compression compression, EncodeGate gate) {
         this.archives = archives;
         this.compression = compression;
+        this.gate = gate;
     }
 
     /** What happened in each repository; optional repositories that failed are listed with their error. */
@@ -37,7 +44,7 @@ public final class ArchivePusher {
         List<WalferryException> failedRequired = new ArrayList<>();
         for (ArchiveTarget t : archives.targets()) {
             try {
-                stored.put(t.repository().name(), t.repository().putWal(name, file, compression));
+                stored.put(t.repository().name(), t.repository().putWal(name, file, compression, gate));
             } catch (WalferryException e) {
                 if (t.required() || e.exitCode() == ExitCode.REFUSED) {
                     failedRequired.add(e);

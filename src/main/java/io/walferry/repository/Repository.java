@@ -131,6 +131,11 @@ public final class Repository {
      * refused with both checksums and the stored copy is left as it is.
      */
     public PutResult putWal(WalFileName file, Path source, Compression compression) {
+        return putWal(file, source, compression, EncodeGate.NONE);
+    }
+
+    /** As {@link #putWal(WalFileName, Path, Compression)}, compressing only when {@code gate} allows. */
+    public PutResult putWal(WalFileName file, Path source, Compression compression, EncodeGate gate) {
         String key = walKey(file);
         long t0 = System.nanoTime();
         try {
@@ -150,7 +155,7 @@ public final class Repository {
             long t1;
             long t2;
             try (PendingObject p = storage.create(key, ObjectHeader.SIZE); InputStream in = Files.newInputStream(source)) {
-                written = ObjectCodec.encode(in, p, compression);
+                written = gate.run(() -> ObjectCodec.encode(in, p, compression));
                 t1 = System.nanoTime();
                 verifyWritten(key, p, written);
                 t2 = System.nanoTime();
