@@ -11,7 +11,6 @@ import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -125,11 +124,6 @@ public final class FastPathDirectory {
         Files.deleteIfExists(dir.resolve("agent.pid"));
         clear("acked");
         clear("failed");
-    }
-
-    public Optional<String> pidFileContent() throws IOException {
-        Path p = dir.resolve("agent.pid");
-        return Files.exists(p) ? Optional.of(Files.readString(p).strip()) : Optional.empty();
     }
 
     private void clear(String sub) throws IOException {

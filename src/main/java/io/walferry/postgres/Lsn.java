@@ -2,8 +2,6 @@ package io.walferry.postgres;
 
 /** A WAL position, as PostgreSQL prints it: "X/Y" in hex. Ordered as an unsigned 64-bit number. */
 public record Lsn(long value) implements Comparable<Lsn> {
-    public static final Lsn ZERO = new Lsn(0);
-
     public static Lsn parse(String text) {
         int slash = text.indexOf('/');
         if (slash < 1) {

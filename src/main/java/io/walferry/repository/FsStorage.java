@@ -36,15 +36,10 @@ public final class FsStorage implements Storage {
 
     private final Path root;
     /** Cleared for good once the filesystem refuses O_DIRECT, so that it is not asked again for every object. */
-    private volatile boolean tryDirect;
+    private volatile boolean tryDirect = true;
 
     public FsStorage(Path root) {
-        this(root, true);
-    }
-
-    public FsStorage(Path root, boolean directIo) {
         this.root = root;
-        this.tryDirect = directIo;
     }
 
     public Path root() {
@@ -69,10 +64,6 @@ public final class FsStorage implements Storage {
         return new FsPending(target, temp, writer);
     }
 
-    /** Whether new objects are written with direct I/O, for the agent's log. */
-    public boolean directIo() {
-        return tryDirect;
-    }
 
     @Override
     public Optional<InputStream> open(String key) throws IOException {

@@ -72,10 +72,6 @@ public final class Repository {
         return name + " (" + storage.describe() + ")";
     }
 
-    public Storage storage() {
-        return storage;
-    }
-
     // ---- registration --------------------------------------------------------------------------------
 
     public Optional<ClusterRecord> clusterRecord() {
