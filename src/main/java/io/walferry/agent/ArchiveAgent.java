@@ -7,6 +7,7 @@ import io.walferry.config.WalferryConfig;
 import io.walferry.failure.ExitCode;
 import io.walferry.failure.WalferryException;
 import io.walferry.repository.EncodeGate;
+import io.walferry.config.RepositoryConfig;
 import io.walferry.repository.Repository;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,6 +56,7 @@ public final class ArchiveAgent implements AutoCloseable {
     private final FileChannel lockChannel;
     private final FileLock lock;
     private volatile ArchivePusher pusher;
+    private long lastCleanup;
 
     private record Retry(int attempts, long notBeforeNanos) {
     }
@@ -125,15 +127,24 @@ public final class ArchiveAgent implements AutoCloseable {
         try {
             long now = System.nanoTime();
             for (String name : status.ready()) {
-                if (done.contains(name) || inFlight.contains(name)) {
+                // Done means acked: if the ack went missing (runtime directory recreated), push again.
+                if (inFlight.contains(name) || done.contains(name) && fastPath.acked(name)) {
                     continue;
                 }
                 Retry r = retries.get(name);
                 if (r != null && r.notBeforeNanos() - now > 0) {
                     continue;
                 }
+                if (!running.get()) {
+                    return;
+                }
                 inFlight.add(name);
-                workers.execute(() -> push(name));
+                try {
+                    workers.execute(() -> push(name));
+                } catch (java.util.concurrent.RejectedExecutionException stopping) {
+                    inFlight.remove(name);
+                    return;
+                }
             }
         } catch (IOException e) {
             LOG.error("cannot list {}: {}", status.statusDirectory(), e.getMessage());
@@ -147,7 +158,12 @@ public final class ArchiveAgent implements AutoCloseable {
             if (!running.get()) {
                 return;
             }
+            FileIdentity before = FileIdentity.of(file);
             ArchivePusher.Result result = pusher().push(file);
+            if (!before.equals(FileIdentity.of(file))) {
+                failed(name, ExitCode.FAILED.code(), name + " changed while it was being archived; archiving it again");
+                return;
+            }
             fastPath.ack(name, file);
             done.add(name);
             retries.remove(name);
@@ -158,7 +174,7 @@ public final class ArchiveAgent implements AutoCloseable {
         } catch (WalferryException e) {
             failed(name, e.exitCode().code(), e.oneLine());
         } catch (IOException e) {
-            failed(name, ExitCode.FAILED.code(), "cannot write the agent's ack for " + name + ": " + e.getMessage());
+            failed(name, ExitCode.FAILED.code(), "cannot read " + file + " or write the agent's ack for it: " + e.getMessage());
         } catch (RuntimeException e) {
             LOG.error("unexpected failure pushing {}", name, e);
             failed(name, ExitCode.FAILED.code(), "unexpected failure pushing " + name + ": " + e);
@@ -201,14 +217,7 @@ public final class ArchiveAgent implements AutoCloseable {
         if (p == null) {
             synchronized (this) {
                 if (pusher == null) {
-                    ArchiveSet set = ArchiveSet.open(config);
-                    for (Repository r : set.repositories()) {
-                        int removed = r.removeAbandoned();
-                        if (removed > 0) {
-                            LOG.info("removed {} temporary objects a stopped writer left in repository {}", removed, r.name());
-                        }
-                    }
-                    pusher = new ArchivePusher(set, config.archive().compression(), encodeGate);
+                    pusher = new ArchivePusher(ArchiveSet.open(config), config.archive().compression(), encodeGate);
                 }
                 p = pusher;
             }
@@ -216,8 +225,24 @@ public final class ArchiveAgent implements AutoCloseable {
         return p;
     }
 
-    /** Periodic care that must never stop the agent: forget what PostgreSQL has finished with. */
+    /**
+     * Periodic care that must never stop the agent: forget what PostgreSQL has finished with, and (at start,
+     * then hourly) remove temporary objects that killed writers of this host left in the repositories.
+     */
     private void housekeep() {
+        try {
+            if (System.nanoTime() - lastCleanup > TimeUnit.HOURS.toNanos(1) || lastCleanup == 0) {
+                lastCleanup = System.nanoTime() | 1;
+                for (RepositoryConfig rc : config.repositories()) {
+                    int removed = Repository.open(rc, config.cluster(), false).removeAbandoned();
+                    if (removed > 0) {
+                        LOG.info("removed {} temporary objects a stopped writer left in repository {}", removed, rc.name());
+                    }
+                }
+            }
+        } catch (Throwable t) {
+            LOG.warn("cleaning up temporary objects failed (will run again): {}", t.toString());
+        }
         try {
             if (!fastPath.intact()) {
                 LOG.warn("runtime directory {} was removed; recreating it", fastPath.path());

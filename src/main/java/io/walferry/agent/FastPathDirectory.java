@@ -136,19 +136,30 @@ public final class FastPathDirectory {
         }
     }
 
+    /**
+     * Creates {@code d} owner-only, or accepts an existing one only if this user owns it and nobody else can
+     * write it; an existing directory's mode is never changed (it may be shared, like /run/postgresql).
+     */
     private static void ensurePrivate(Path d) throws IOException {
-        if (!Files.exists(d)) {
+        if (!Files.exists(d, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             try {
                 Files.createDirectory(d, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+                Files.setPosixFilePermissions(d, OWNER_ONLY); // the umask may have narrowed it; never widened
+                return;
             } catch (java.nio.file.FileAlreadyExistsException e) {
                 // created concurrently; checked below
             }
         }
         int owner = (Integer) Files.getAttribute(d, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS);
         if (owner != currentUid() || !Files.isDirectory(d, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            throw new IOException(d + " is not a directory owned by uid " + currentUid() + "; remove it");
+            throw new IOException(d + " is not a directory owned by uid " + currentUid() + "; remove it or set "
+                    + ENV_RUNTIME + " to a private directory");
         }
-        Files.setPosixFilePermissions(d, OWNER_ONLY);
+        Set<PosixFilePermission> perms = Files.getPosixFilePermissions(d, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        if (perms.contains(PosixFilePermission.GROUP_WRITE) || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
+            throw new IOException(d + " is writable by other users, who could fake the agent's acks; set "
+                    + ENV_RUNTIME + " to a directory only this user can write");
+        }
     }
 
     private static void writeAtomically(Path target, String content) throws IOException {

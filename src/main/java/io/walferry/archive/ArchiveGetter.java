@@ -1,5 +1,6 @@
 package io.walferry.archive;
 
+import io.walferry.failure.ExitCode;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.WalFileName;
 import io.walferry.repository.Repository;
@@ -9,6 +10,7 @@ import org.slf4j.LoggerFactory;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -50,11 +52,17 @@ public final class ArchiveGetter {
                     failures.forEach(f -> LOG.warn("{} (used the copy in repository {})", f.oneLine(), r.name()));
                     return Outcome.FOUND;
                 }
+                // "Not there" counts only from a repository that is really there: an unmounted share
+                // looks empty, and a false "not found" would end archive recovery early.
+                if (r.clusterRecord().isEmpty()) {
+                    failures.add(WalferryException.repository("repository " + r.describe() + " holds no registration for this cluster",
+                            "is it mounted? walferry info shows what each repository holds", null));
+                }
             } catch (WalferryException e) {
                 failures.add(e);
-            } catch (IOException e) {
-                throw WalferryException.config("cannot write " + target + ": " + e.getMessage(),
-                        "run restore_command as the PostgreSQL server's OS user, with %p as the target");
+            } catch (IOException | UncheckedIOException e) {
+                throw new WalferryException(ExitCode.FAILED, "cannot write " + target + ": " + e.getMessage(),
+                        "check the free space and permissions of " + target.toAbsolutePath().getParent(), e);
             } finally {
                 deleteQuietly(temp);
             }

@@ -38,25 +38,28 @@ final class ArchiveGetCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw WalferryException.config(e.getMessage(), "restore_command must be 'walferry archive-get %f %p'");
         }
-        Context ctx = main.context();
-        List<Repository> repositories = ctx.config().repositories().stream()
-                .map(rc -> Repository.open(rc, ctx.config().cluster(), false)).toList();
         try {
+            Context ctx = main.context();
+            List<Repository> repositories = ctx.config().repositories().stream()
+                    .map(rc -> Repository.open(rc, ctx.config().cluster(), false)).toList();
             ArchiveGetter.Outcome outcome = new ArchiveGetter(repositories).get(name, target);
             if (ctx.json()) {
                 Output.json(main.spec.commandLine().getOut(), Output.object().put("file", walFile)
                         .put("found", outcome == ArchiveGetter.Outcome.FOUND));
             }
             return outcome == ArchiveGetter.Outcome.FOUND ? 0 : ExitCode.FAILED.code();
-        } catch (WalferryException e) {
+        } catch (RuntimeException e) {
+            // Anything but a clean "not found" must not read as one: see docs/exit-codes.md.
+            WalferryException we = e instanceof WalferryException w ? w
+                    : new WalferryException(ExitCode.FAILED, "unexpected failure: " + e, "run with --debug for details", e);
             if (Files.exists(Path.of("standby.signal"))) {
-                throw new WalferryException(ExitCode.FAILED, e.getMessage(), e.hint(), e);
+                throw new WalferryException(ExitCode.FAILED, we.getMessage(), we.hint(), we);
             }
             if (Files.exists(Path.of("recovery.signal"))) {
-                throw new WalferryException(ExitCode.RECOVERY_MUST_STOP, e.getMessage() + "; stopping archive recovery "
-                        + "rather than ending it early", e.hint(), e);
+                throw new WalferryException(ExitCode.RECOVERY_MUST_STOP, we.getMessage() + "; stopping archive recovery "
+                        + "rather than ending it early", we.hint(), we);
             }
-            throw e;
+            throw we;
         }
     }
 }

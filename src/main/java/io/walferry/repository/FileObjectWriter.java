@@ -42,8 +42,14 @@ abstract sealed class FileObjectWriter implements ObjectSink permits FileObjectW
                 FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
                         ExtendedOpenOption.DIRECT);
                 return new Direct(file, ch, headerSize, block);
-            } catch (IOException | UnsupportedOperationException e) {
+            } catch (UnsupportedOperationException e) {
                 java.nio.file.Files.deleteIfExists(file);
+            } catch (java.nio.file.FileSystemException e) {
+                // EINVAL: this filesystem has no O_DIRECT. Anything else (no space, no permission) is real.
+                java.nio.file.Files.deleteIfExists(file);
+                if (e.getReason() == null || !e.getReason().contains("Invalid argument")) {
+                    throw e;
+                }
             }
         }
         FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ);

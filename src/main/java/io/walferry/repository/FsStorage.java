@@ -21,7 +21,6 @@ import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * A repository in a local or mounted directory. A new object is written to a hidden temporary file beside
@@ -107,17 +106,24 @@ public final class FsStorage implements Storage {
         if (!Files.isDirectory(dir)) {
             return 0;
         }
-        int removed = 0;
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : (Iterable<Path>) walk::iterator) {
+        int[] removed = {0};
+        // Other writers finish and delete their own temporary files during the walk: never an error.
+        Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() {
+            @Override
+            public java.nio.file.FileVisitResult visitFile(Path p, java.nio.file.attribute.BasicFileAttributes attrs) throws IOException {
                 Matcher m = TEMP.matcher(p.getFileName().toString());
-                if (m.matches() && m.group(1).equals(HOST) && !alive(Long.parseLong(m.group(2)))) {
-                    Files.deleteIfExists(p);
-                    removed++;
+                if (m.matches() && m.group(1).equals(HOST) && !alive(Long.parseLong(m.group(2))) && Files.deleteIfExists(p)) {
+                    removed[0]++;
                 }
+                return java.nio.file.FileVisitResult.CONTINUE;
             }
-        }
-        return removed;
+
+            @Override
+            public java.nio.file.FileVisitResult visitFileFailed(Path p, IOException e) {
+                return java.nio.file.FileVisitResult.CONTINUE;
+            }
+        });
+        return removed[0];
     }
 
     private Path resolve(String key) {
@@ -211,15 +217,18 @@ public final class FsStorage implements Storage {
 
         @Override
         public CommitOutcome commitIfAbsent() throws IOException {
-            writer.close();
             done = true;
             try {
+                writer.close();
                 try {
                     Files.createLink(target, temp);
                 } catch (FileAlreadyExistsException e) {
                     return CommitOutcome.ALREADY_EXISTS;
                 } catch (UnsupportedOperationException | FileSystemException e) {
-                    // Some mounted filesystems have no hard links: a checked rename is the best they allow.
+                    if (e instanceof FileSystemException fse && !noHardLinks(fse)) {
+                        throw fse;
+                    }
+                    // This filesystem has no hard links: a checked rename is the best it allows.
                     if (Files.exists(target)) {
                         return CommitOutcome.ALREADY_EXISTS;
                     }
@@ -234,6 +243,12 @@ public final class FsStorage implements Storage {
             } finally {
                 Files.deleteIfExists(temp);
             }
+        }
+
+        /** EPERM or EOPNOTSUPP: hard links are not available here (vfat, some FUSE and SMB mounts). */
+        private static boolean noHardLinks(FileSystemException e) {
+            String reason = e.getReason() == null ? "" : e.getReason();
+            return reason.contains("Operation not permitted") || reason.contains("not supported");
         }
 
         @Override

@@ -14,6 +14,7 @@ import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.zip.CRC32C;
 
@@ -62,14 +63,21 @@ public final class ObjectCodec {
         PayloadInput payload = new PayloadInput(stored, header.payloadSize());
         ChecksumAlgorithm.Hasher sha = header.checksum().newHasher();
         long original = 0;
+        byte[] buf = new byte[BUFFER];
         try (InputStream in = decompressor(payload, header)) {
-            byte[] buf = new byte[BUFFER];
             int n;
             while ((n = in.read(buf)) > 0) {
                 sha.update(buf, 0, n);
-                out.write(buf, 0, n);
+                try {
+                    out.write(buf, 0, n);
+                } catch (IOException e) {
+                    // The destination failed (a full disk, say): nothing is wrong with the object.
+                    throw new UncheckedIOException(e);
+                }
                 original += n;
             }
+        } catch (UncheckedIOException e) {
+            throw e;
         } catch (PayloadInput.SourceFailure e) {
             throw e.getCause();
         } catch (IOException | RuntimeException e) {

@@ -46,4 +46,16 @@ class AgentStartTest {
         assertThat(agent(config(tmp.resolve("nowhere"), repo), err)).isEqualTo(2);
         assertThat(err.toString()).contains("archive_status does not exist").contains("must be the PostgreSQL data directory");
     }
+
+    @Test
+    void aRuntimeDirectoryOthersCanWriteIsRefusedNotChanged() throws IOException {
+        Path data = Files.createDirectories(tmp.resolve("data/pg_wal/archive_status"));
+        Path shared = Files.createDirectories(tmp.resolve("run"));
+        Files.setPosixFilePermissions(shared, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxr-x"));
+        StringWriter err = new StringWriter();
+        assertThat(agent(config(data.getParent().getParent(), Files.createDirectories(tmp.resolve("repo"))), err)).isEqualTo(2);
+        assertThat(err.toString()).contains("is writable by other users, who could fake the agent's acks");
+        assertThat(Files.getPosixFilePermissions(shared)).as("mode left as it was")
+                .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxr-x"));
+    }
 }

@@ -330,4 +330,34 @@ class ArchiveIT {
         assertThat(Files.mismatch(back, partial)).isEqualTo(-1L);
         assertThat(wf.repo().resolve("test/wal/" + seg.substring(0, 16) + "/" + seg + ".partial")).exists();
     }
+
+    @Test
+    void anUnmountedRepositoryIsNeverReadAsNotFound() throws Exception {
+        startPrimary(0, null);
+        String seg = switchWal();
+        awaitArchived(seg);
+        Path work = Files.createDirectories(dir.resolve("recovering"));
+        ServerUser.chown(work);
+        Path target = work.resolve("RECOVERYXLOG");
+        // An unmounted share: the mount point is there, empty.
+        Path away = dir.resolve("repo-contents");
+        Files.move(wf.repo().resolve("test"), away);
+
+        Result plain = wf.run(work, "archive-get", seg, target.toString());
+        assertThat(plain.exitCode()).isEqualTo(3);
+        assertThat(plain.err()).contains("holds no registration for this cluster").contains("is it mounted?");
+        Files.writeString(work.resolve("recovery.signal"), "");
+        assertThat(wf.run(work, "archive-get", seg, target.toString()).exitCode()).as("archive recovery stops").isEqualTo(126);
+        Result badConfig = WalferryFixture.exec(ServerUser.wrap(List.of(WalferryFixture.launcher().toString(), "-c",
+                dir.resolve("missing.yaml").toString(), "archive-get", seg, target.toString())), work, Duration.ofMinutes(1));
+        assertThat(badConfig.exitCode()).as("a configuration error in archive recovery stops it too").isEqualTo(126);
+        Files.delete(work.resolve("recovery.signal"));
+        Files.writeString(work.resolve("standby.signal"), "");
+        assertThat(wf.run(work, "archive-get", seg, target.toString()).exitCode()).as("a standby asks again").isEqualTo(1);
+        assertThat(target).doesNotExist();
+
+        Files.move(away, wf.repo().resolve("test"));
+        assertThat(wf.run(work, "archive-get", seg, target.toString()).exitCode()).isZero();
+        assertThat(Files.mismatch(target, pg.dataDir().resolve("pg_wal").resolve(seg))).isEqualTo(-1L);
+    }
 }

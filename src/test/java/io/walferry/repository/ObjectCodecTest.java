@@ -117,4 +117,22 @@ class ObjectCodecTest {
         assertThatThrownBy(() -> ObjectCodec.decode(new ByteArrayInputStream(longer), OutputStream.nullOutputStream()))
                 .isInstanceOf(MalformedObjectException.class).hasMessageContaining("after the payload");
     }
+
+    @org.junit.jupiter.api.Test
+    void aFailingDestinationIsNotReportedAsCorruption() throws Exception {
+        byte[] stored = encode(sample(), Compression.defaultFor(CompressionType.LZ4));
+        OutputStream full = new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                throw new IOException("No space left on device");
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                throw new IOException("No space left on device");
+            }
+        };
+        assertThatThrownBy(() -> ObjectCodec.decode(new ByteArrayInputStream(stored), full))
+                .isInstanceOf(java.io.UncheckedIOException.class).hasMessageContaining("No space left");
+    }
 }

@@ -121,7 +121,7 @@ public final class WalferryFixture {
         return AgentProcess.start(this);
     }
 
-    static Result exec(List<String> cmd, Path workDir, Duration timeout) {
+    public static Result exec(List<String> cmd, Path workDir, Duration timeout) {
         try {
             Path out = Files.createTempFile("wf-out-", ".txt");
             Path err = Files.createTempFile("wf-err-", ".txt");
