@@ -360,4 +360,49 @@ class ArchiveIT {
         assertThat(wf.run(work, "archive-get", seg, target.toString()).exitCode()).isZero();
         assertThat(Files.mismatch(target, pg.dataDir().resolve("pg_wal").resolve(seg))).isEqualTo(-1L);
     }
+
+    @Test
+    void everyRequiredRepositoryHoldsEachSegmentAndArchiveGetFallsBackPastACorruptCopy() throws Exception {
+        pg = PgCluster.init(dir, "primary");
+        wf = new WalferryFixture(dir.resolve("wf"), pg, null);
+        Path second = wf.addRepository("second", true);
+        wf.enableArchiving(pg);
+        pg.start();
+        Result created = wf.run("repo-create");
+        assertThat(created.exitCode()).as(created.all()).isZero();
+        assertThat(created.out()).contains("local (").contains("second (");
+        try (AgentProcess agent = wf.startAgent()) {
+            pg.execute("create table t as select g, md5(g::text) from generate_series(1, 50000) g");
+            String seg = switchWal();
+            awaitArchived(seg);
+            String key = "test/wal/" + seg.substring(0, 16) + "/" + seg;
+            assertThat(wf.repo().resolve(key)).exists();
+            assertThat(second.resolve(key)).exists();
+            Result check = wf.run("check");
+            assertThat(check.out()).contains("local (fs").contains("second (fs").contains("reached every repository");
+
+            Result info = wf.inProcess("info", "--output", "json");
+            JsonNode repos = new ObjectMapper().readTree(info.out());
+            assertThat(repos).hasSize(2);
+            assertThat(repos.get(1).get("timelines").get(0).get("newest").asText()).isGreaterThanOrEqualTo(seg);
+
+            // The first repository's copy is damaged: the second one's is handed over, with a warning.
+            byte[] good = Files.readAllBytes(wf.repo().resolve(key));
+            byte[] bad = good.clone();
+            bad[bad.length / 3] ^= 0x10;
+            Files.write(wf.repo().resolve(key), bad);
+            Path work = Files.createDirectories(dir.resolve("fallback"));
+            ServerUser.chown(work);
+            Result get = wf.run(work, "archive-get", seg, work.resolve("RECOVERYXLOG").toString());
+            assertThat(get.exitCode()).as(get.all()).isZero();
+            assertThat(get.err()).contains("altered").contains("used the copy in repository second");
+            assertThat(Files.mismatch(work.resolve("RECOVERYXLOG"), pg.dataDir().resolve("pg_wal").resolve(seg))).isEqualTo(-1L);
+
+            // Both damaged: nothing is handed over.
+            Files.write(second.resolve(key), bad);
+            Files.delete(work.resolve("RECOVERYXLOG"));
+            assertThat(wf.run(work, "archive-get", seg, work.resolve("RECOVERYXLOG").toString()).exitCode()).isEqualTo(3);
+            assertThat(work.resolve("RECOVERYXLOG")).doesNotExist();
+        }
+    }
 }

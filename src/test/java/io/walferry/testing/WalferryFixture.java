@@ -28,6 +28,9 @@ public final class WalferryFixture {
     private final Path config;
     private final Path repo;
     private final Path spool;
+    private final StringBuilder extraRepositories = new StringBuilder();
+    private List<PgCluster> nodes;
+    private String archiveYaml;
 
     public record Result(int exitCode, String out, String err) {
         public String all() {
@@ -51,7 +54,24 @@ public final class WalferryFixture {
         ServerUser.chown(dir);
     }
 
+    /** Adds a second (third...) filesystem repository to the configuration and returns its path. */
+    public Path addRepository(String name, boolean required) {
+        Path path = dir.resolve("repo-" + name);
+        try {
+            Files.createDirectories(path);
+            ServerUser.chown(path);
+            extraRepositories.append("  - name: ").append(name).append("\n    type: fs\n    path: ").append(path)
+                    .append("\n    required: ").append(required).append('\n');
+            writeConfig(nodes, archiveYaml);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return path;
+    }
+
     public void writeConfig(List<PgCluster> nodes, String archiveYaml) throws IOException {
+        this.nodes = nodes;
+        this.archiveYaml = archiveYaml;
         StringBuilder y = new StringBuilder("cluster: test\nnodes:\n");
         for (PgCluster n : nodes) {
             y.append("  - name: ").append(n.name()).append('\n')
@@ -59,7 +79,7 @@ public final class WalferryFixture {
                     .append("    port: ").append(n.port()).append('\n')
                     .append("    data_directory: ").append(n.dataDir()).append('\n');
         }
-        y.append("repositories:\n  - name: local\n    type: fs\n    path: ").append(repo).append('\n');
+        y.append("repositories:\n  - name: local\n    type: fs\n    path: ").append(repo).append('\n').append(extraRepositories);
         y.append("archive:\n  spool_directory: ").append(spool).append('\n').append(archiveYaml == null ? "" : archiveYaml);
         Files.writeString(config, y.toString());
         ServerUser.chown(config);
