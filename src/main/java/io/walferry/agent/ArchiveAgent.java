@@ -1,11 +1,14 @@
 package io.walferry.agent;
 
+import io.walferry.archive.ArchiveGetter;
+import io.walferry.archive.CatchUpMarkers;
 import io.walferry.archive.ArchivePusher;
 import io.walferry.archive.ArchiveSet;
 import io.walferry.config.NodeConfig;
 import io.walferry.config.WalferryConfig;
 import io.walferry.failure.ExitCode;
 import io.walferry.failure.WalferryException;
+import io.walferry.postgres.WalFileName;
 import io.walferry.repository.EncodeGate;
 import io.walferry.config.RepositoryConfig;
 import io.walferry.repository.Repository;
@@ -22,6 +25,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchService;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -57,6 +61,7 @@ public final class ArchiveAgent implements AutoCloseable {
     private final FileLock lock;
     private volatile ArchivePusher pusher;
     private long lastCleanup;
+    private final CatchUpMarkers behind;
 
     private record Retry(int attempts, long notBeforeNanos) {
     }
@@ -70,6 +75,7 @@ public final class ArchiveAgent implements AutoCloseable {
                     "data_directory of node " + node.name() + " must be the PostgreSQL data directory");
         }
         Path spool = config.spoolFor(node);
+        this.behind = CatchUpMarkers.in(spool);
         try {
             Files.createDirectories(spool);
             lockChannel = FileChannel.open(spool.resolve("agent.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -167,7 +173,10 @@ public final class ArchiveAgent implements AutoCloseable {
             fastPath.ack(name, file);
             done.add(name);
             retries.remove(name);
-            result.failedOptional().forEach((repo, e) -> LOG.warn("{} not stored in optional repository {}: {}", name, repo, e.oneLine()));
+            for (var missed : result.failedOptional().entrySet()) {
+                LOG.warn("{} not stored in optional repository {} (will catch up): {}", name, missed.getKey(), missed.getValue().oneLine());
+                behind.mark(missed.getKey(), name);
+            }
             StringBuilder detail = new StringBuilder();
             result.stored().forEach((repo, put) -> detail.append("; ").append(repo).append(": ").append(put.summary()));
             LOG.info("archived {} in {} ms{}", name, (System.nanoTime() - t0) / 1_000_000, detail);
@@ -226,6 +235,52 @@ public final class ArchiveAgent implements AutoCloseable {
     }
 
     /**
+     * Copies into each lagging optional repository what it missed, from a repository that holds a verified
+     * copy; that works whether or not PostgreSQL still has the file. A repository still down stays marked.
+     */
+    private void catchUp() throws IOException {
+        ArchivePusher p = pusher;
+        if (p == null) {
+            return;
+        }
+        String stillDown = null;
+        for (CatchUpMarkers.Marker m : behind.list()) {
+            if (!running.get()) {
+                return;
+            }
+            if (m.repository().equals(stillDown)) {
+                continue; // try again at the next housekeeping
+            }
+            var target = p.archives().target(m.repository());
+            if (target.isEmpty() || catchUp(p, target.get(), m.fileName())) {
+                behind.clear(m); // done, or the repository is no longer configured
+            } else {
+                stillDown = m.repository();
+            }
+        }
+    }
+
+    private boolean catchUp(ArchivePusher p, io.walferry.archive.ArchiveTarget target, String name) throws IOException {
+        WalFileName wal = WalFileName.parse(name);
+        List<Repository> sources = p.archives().repositories().stream().filter(r -> r != target.repository()).toList();
+        Path copy = config.spoolFor(node).resolve(".catchup-" + name);
+        try {
+            if (new ArchiveGetter(sources).get(wal, copy) != ArchiveGetter.Outcome.FOUND) {
+                LOG.error("no repository holds {} to catch up repository {}", name, target.repository().name());
+                return true; // nothing to copy from: keeping the marker would retry forever
+            }
+            target.repository().putWal(wal, copy, config.archive().compression(), encodeGate);
+            LOG.info("caught up repository {} with {}", target.repository().name(), name);
+            return true;
+        } catch (WalferryException e) {
+            LOG.warn("repository {} still behind ({}): {}", target.repository().name(), name, e.oneLine());
+            return false;
+        } finally {
+            Files.deleteIfExists(copy);
+        }
+    }
+
+    /**
      * Periodic care that must never stop the agent: forget what PostgreSQL has finished with, and (at start,
      * then hourly) remove temporary objects that killed writers of this host left in the repositories.
      */
@@ -257,6 +312,7 @@ public final class ArchiveAgent implements AutoCloseable {
                 }
             }
             done.removeIf(n -> !status.isReady(n));
+            catchUp();
         } catch (Throwable t) {
             LOG.error("housekeeping failed (will run again): {}", t.toString());
         }

@@ -32,6 +32,10 @@ public final class ArchivePusher {
         this.gate = gate;
     }
 
+    public ArchiveSet archives() {
+        return archives;
+    }
+
     /** What happened in each repository; optional repositories that failed are listed with their error. */
     public record Result(WalFileName name, Map<String, PutResult> stored, Map<String, WalferryException> failedOptional) {
     }

@@ -19,13 +19,27 @@ public record ArchiveSet(String cluster, List<ArchiveTarget> targets, ClusterIde
         targets = List.copyOf(targets);
     }
 
+    /**
+     * Opens every repository. Required ones must be reachable and registered to one identity; an optional
+     * one that is not reachable now is kept anyway, refuses writes until it is back, and is caught up then.
+     */
     public static ArchiveSet open(WalferryConfig config) {
         List<ArchiveTarget> targets = new ArrayList<>();
         ClusterIdentity identity = null;
         String identitySource = null;
         for (RepositoryConfig rc : config.repositories()) {
-            Repository r = Repository.open(rc, config.cluster(), false);
-            ClusterRecord rec = r.requireClusterRecord();
+            Repository r;
+            ClusterRecord rec;
+            try {
+                r = Repository.open(rc, config.cluster(), false);
+                rec = r.requireClusterRecord();
+            } catch (WalferryException e) {
+                if (rc.required()) {
+                    throw e;
+                }
+                targets.add(ArchiveTarget.of(rc, Repository.unchecked(rc, config.cluster())));
+                continue;
+            }
             if (identity == null) {
                 identity = rec.identity();
                 identitySource = r.name();
@@ -36,7 +50,15 @@ public record ArchiveSet(String cluster, List<ArchiveTarget> targets, ClusterIde
             }
             targets.add(ArchiveTarget.of(rc, r));
         }
+        if (identity == null) {
+            throw WalferryException.config("no repository of cluster " + config.cluster() + " is registered",
+                    "run walferry repo-create while the primary is running");
+        }
         return new ArchiveSet(config.cluster(), targets, identity);
+    }
+
+    public java.util.Optional<ArchiveTarget> target(String repositoryName) {
+        return targets.stream().filter(t -> t.repository().name().equals(repositoryName)).findFirst();
     }
 
     public List<Repository> repositories() {

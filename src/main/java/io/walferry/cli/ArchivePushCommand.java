@@ -2,7 +2,9 @@ package io.walferry.cli;
 
 import io.walferry.archive.ArchivePusher;
 import io.walferry.archive.ArchiveSet;
+import io.walferry.archive.CatchUpMarkers;
 import io.walferry.config.WalferryConfig;
+import io.walferry.failure.WalferryException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
@@ -34,8 +36,20 @@ final class ArchivePushCommand implements Callable<Integer> {
             r.failedOptional().forEach((repo, e) -> o.with("repositories").put(repo, "failed: " + e.oneLine()));
             Output.json(main.spec.commandLine().getOut(), o);
         }
-        r.failedOptional().forEach((repo, e) -> main.spec.commandLine().getErr()
-                .println("walferry: warning: optional repository " + repo + ": " + e.oneLine()));
+        if (!r.failedOptional().isEmpty()) {
+            for (var missed : r.failedOptional().entrySet()) {
+                String fate;
+                try {
+                    CatchUpMarkers.in(config.spoolFor(ctx.node())).mark(missed.getKey(), r.name().fileName());
+                    fate = "the agent will catch it up";
+                } catch (java.io.IOException | WalferryException e) {
+                    // The file is archived in every required repository: this must not fail the push.
+                    fate = "and it could not be noted for catching up (" + e.getMessage() + ")";
+                }
+                main.spec.commandLine().getErr().println("walferry: warning: " + r.name().fileName() + " not stored in optional repository "
+                        + missed.getKey() + ", " + fate + ": " + missed.getValue().oneLine());
+            }
+        }
         return 0;
     }
 }

@@ -74,6 +74,11 @@ public final class FsStorage implements Storage {
     }
 
     @Override
+    public boolean exists(String key) {
+        return Files.exists(resolve(key));
+    }
+
+    @Override
     public List<Entry> list(String directoryKey) throws IOException {
         Path dir = directoryKey.isEmpty() ? root : resolve(directoryKey);
         List<Entry> out = new ArrayList<>();

@@ -64,6 +64,16 @@ public final class Repository {
         };
     }
 
+    /**
+     * A configured repository that may be unreachable now (an optional one): nothing is checked until it
+     * is used, and {@link #putWal} refuses to write while its registration is not there.
+     */
+    public static Repository unchecked(RepositoryConfig config, String cluster) {
+        return switch (config) {
+            case FsRepositoryConfig fs -> new Repository(fs.name(), new FsStorage(fs.path()), cluster);
+        };
+    }
+
     public String name() {
         return name;
     }
@@ -135,6 +145,11 @@ public final class Repository {
         String key = walKey(file);
         long t0 = System.nanoTime();
         try {
+            // An unmounted share is an empty directory: writing there would "archive" onto the local disk.
+            if (!storage.exists(cluster + "/cluster.json")) {
+                throw WalferryException.repository("repository " + describe() + " holds no registration for cluster "
+                        + cluster, "is it mounted? run walferry repo-create once it is", null);
+            }
             Optional<ObjectHeader> stored = header(key);
             if (stored.isPresent()) {
                 ChecksumAlgorithm algorithm = stored.get().checksum();

@@ -23,6 +23,8 @@ public interface Storage {
     /** The object's bytes, or empty if there is no object at {@code key}. */
     Optional<InputStream> open(String key) throws IOException;
 
+    boolean exists(String key) throws IOException;
+
     /** The entries directly under a directory key ("" for the root); no temporary objects. */
     List<Entry> list(String directoryKey) throws IOException;
 

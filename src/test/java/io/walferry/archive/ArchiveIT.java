@@ -405,4 +405,46 @@ class ArchiveIT {
             assertThat(work.resolve("RECOVERYXLOG")).doesNotExist();
         }
     }
+
+    @Test
+    void anOptionalRepositoryThatWasDownIsCaughtUpAndNothingIsWrittenIntoItsMountPoint() throws Exception {
+        pg = PgCluster.init(dir, "primary", 1);
+        wf = new WalferryFixture(dir.resolve("wf"), pg, null);
+        Path second = wf.addRepository("second", false);
+        wf.enableArchiving(pg);
+        pg.set("wal_keep_size", "1GB");
+        pg.start();
+        assertThat(wf.run("repo-create").exitCode()).isZero();
+        // The optional repository's share is unmounted: its mount point is an empty directory.
+        Path away = dir.resolve("second-unmounted");
+        Files.move(second.resolve("test"), away);
+        try (AgentProcess agent = wf.startAgent()) {
+            pg.execute("create table t as select g, md5(g::text) from generate_series(1, 40000) g");
+            String seg = switchWal();
+            awaitArchived(seg);
+            assertThat(pg.queryLong("select failed_count from pg_stat_archiver")).as("archiving is not held up").isZero();
+            assertThat(agent.log()).contains("will catch up");
+            try (Stream<Path> s = Files.list(second)) {
+                assertThat(s.toList()).as("nothing written onto the disk under the mount point").isEmpty();
+            }
+
+            Files.move(away, second.resolve("test"));
+            String key = "test/wal/" + seg.substring(0, 16) + "/" + seg;
+            Await.until(Duration.ofSeconds(90), "the agent to catch the optional repository up", () -> Files.exists(second.resolve(key)));
+            assertThat(agent.log()).contains("caught up repository second with");
+            Result info = wf.inProcess("info", "--output", "json");
+            JsonNode repos = new ObjectMapper().readTree(info.out());
+            JsonNode required = repos.get(0).get("timelines").get(0);
+            JsonNode caughtUp = repos.get(1).get("timelines").get(0);
+            assertThat(caughtUp.get("gaps")).isEmpty();
+            assertThat(caughtUp.get("oldest")).as("everything the required repository holds").isEqualTo(required.get("oldest"));
+            assertThat(caughtUp.get("segments")).isEqualTo(required.get("segments"));
+
+            // Its copies are real: with the first repository's copy gone, archive-get serves the second's.
+            Files.delete(wf.repo().resolve(key));
+            Path restored = dir.resolve("from-second");
+            assertThat(wf.inProcess("archive-get", seg, restored.toString()).exitCode()).isZero();
+            assertThat(Files.mismatch(restored, pg.dataDir().resolve("pg_wal").resolve(seg))).isEqualTo(-1L);
+        }
+    }
 }
