@@ -81,16 +81,16 @@ public final class ObjectCodec {
         } catch (PayloadInput.SourceFailure e) {
             throw e.getCause();
         } catch (IOException | RuntimeException e) {
-            // The decompressor failed on the bytes it was given: say first whether they were all there.
+            // The decompressor failed on the bytes it was given: say first whether they were all there and
+            // intact, the causes a DBA can act on, before blaming the compressed data itself.
             payload.drain();
             payload.checkComplete();
+            checkCrc(payload, header);
             throw new MalformedObjectException("payload cannot be decompressed (" + e.getMessage() + ")");
         }
         payload.drain();
         payload.checkComplete();
-        if ((int) payload.crc.getValue() != header.payloadCrc32c()) {
-            throw new MalformedObjectException("payload does not match its CRC-32C: the stored bytes were altered");
-        }
+        checkCrc(payload, header);
         if (original != header.originalSize()) {
             throw new MalformedObjectException("decodes to " + original + " bytes, the header says " + header.originalSize());
         }
@@ -112,10 +112,14 @@ public final class ObjectCodec {
             throw e.getCause();
         }
         payload.checkComplete();
+        checkCrc(payload, header);
+        return header;
+    }
+
+    private static void checkCrc(PayloadInput payload, ObjectHeader header) throws MalformedObjectException {
         if ((int) payload.crc.getValue() != header.payloadCrc32c()) {
             throw new MalformedObjectException("payload does not match its CRC-32C: the stored bytes were altered");
         }
-        return header;
     }
 
     public static ObjectHeader readHeader(InputStream stored) throws IOException, MalformedObjectException {
