@@ -54,7 +54,6 @@ public final class ArchiveAgent implements AutoCloseable {
     private final EncodeGate encodeGate;
     private final ScheduledExecutorService housekeeping;
     private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
-    private final Set<String> done = ConcurrentHashMap.newKeySet();
     private final Map<String, Retry> retries = new ConcurrentHashMap<>();
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final FileChannel lockChannel;
@@ -133,8 +132,8 @@ public final class ArchiveAgent implements AutoCloseable {
         try {
             long now = System.nanoTime();
             for (String name : status.ready()) {
-                // Done means acked: if the ack went missing (runtime directory recreated), push again.
-                if (inFlight.contains(name) || done.contains(name) && fastPath.acked(name)) {
+                // The ack is the record of a finished push: if it went missing (runtime directory recreated), push again.
+                if (inFlight.contains(name) || fastPath.acked(name)) {
                     continue;
                 }
                 Retry r = retries.get(name);
@@ -171,7 +170,6 @@ public final class ArchiveAgent implements AutoCloseable {
                 return;
             }
             fastPath.ack(name, file);
-            done.add(name);
             retries.remove(name);
             for (var missed : result.failedOptional().entrySet()) {
                 LOG.warn("{} not stored in optional repository {} (will catch up): {}", name, missed.getKey(), missed.getValue().oneLine());
@@ -301,17 +299,14 @@ public final class ArchiveAgent implements AutoCloseable {
         try {
             if (!fastPath.intact()) {
                 LOG.warn("runtime directory {} was removed; recreating it", fastPath.path());
-                done.clear();
                 fastPath.prepare(ProcessHandle.current().pid(), config.archive().timeout().toSeconds());
             }
-            for (String name : fastPath.ackedNames()) {
+            for (String name : fastPath.ackedOrFailedNames()) {
                 if (!status.isReady(name) && !inFlight.contains(name)) {
                     fastPath.forget(name);
-                    done.remove(name);
                     retries.remove(name);
                 }
             }
-            done.removeIf(n -> !status.isReady(n));
             catchUp();
         } catch (Throwable t) {
             LOG.error("housekeeping failed (will run again): {}", t.toString());

@@ -99,7 +99,7 @@ public final class FastPathDirectory {
         Files.deleteIfExists(dir.resolve("failed").resolve(fileName));
     }
 
-    public Iterable<String> ackedNames() throws IOException {
+    public Iterable<String> ackedOrFailedNames() throws IOException {
         java.util.List<String> names = new java.util.ArrayList<>();
         for (String sub : new String[]{"acked", "failed"}) {
             try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir.resolve(sub))) {

@@ -33,8 +33,12 @@ public record ObjectHeader(CompressionType compression, int encryption, long ori
 
     /** True when both describe the same original bytes. */
     public boolean sameContent(ObjectHeader other) {
-        return originalSize == other.originalSize && checksum == other.checksum
-                && java.util.Arrays.equals(checksumField, other.checksumField);
+        return describes(other.originalSize, other.checksum, other.checksumField);
+    }
+
+    /** True when this header describes original bytes of that size and checksum. */
+    public boolean describes(long size, ChecksumAlgorithm algorithm, byte[] field) {
+        return originalSize == size && checksum == algorithm && java.util.Arrays.equals(checksumField, field);
     }
 
     public ByteBuffer encode() {

@@ -19,7 +19,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
@@ -186,7 +185,7 @@ public final class Repository {
 
     private void compareWithStored(String key, long size, ChecksumAlgorithm algorithm, byte[] field) throws IOException {
         ObjectHeader stored = checkStored(key).orElseThrow(() -> new IOException("object vanished while being compared"));
-        if (stored.originalSize() != size || stored.checksum() != algorithm || !Arrays.equals(stored.checksumField(), field)) {
+        if (!stored.describes(size, algorithm, field)) {
             throw WalferryException.refused(key.substring(key.lastIndexOf('/') + 1) + " is already in repository " + name
                     + " with different content (stored: " + stored.originalSize() + " bytes, " + stored.checksumText()
                     + "; new: " + size + " bytes, " + algorithm.format(field) + "); the stored copy was kept",
