@@ -84,6 +84,11 @@ public final class ConfigLoader {
         if (connection.password().map(Secret::inline).orElse(false)) {
             refuseWorldReadable(file, "connection.password is written inline");
         }
+        for (RepositoryConfig r : repositories) {
+            if (secretsOf(r).stream().anyMatch(Secret::inline)) {
+                refuseWorldReadable(file, "repository " + r.name() + " has a secret written inline");
+            }
+        }
         return new WalferryConfig(file, cluster, nodes, repositories, archive, connection);
     }
 
@@ -142,10 +147,12 @@ public final class ConfigLoader {
                 throw s.error("name", "repository name \"" + name + "\" is used twice");
             }
             String type = s.string("type");
+            boolean required = s.bool("required", true);
+            Optional<EncryptionConfig> encryption = encryption(s.optionalSection("encryption"));
             RepositoryConfig repo = switch (type) {
-                case "fs" -> new FsRepositoryConfig(name, s.path("path"), s.bool("required", true));
-                case "s3" -> throw s.error("type", "s3 repositories are not available in this version; use type: fs");
-                default -> throw s.error("type", "expected fs, got \"" + type + "\"");
+                case "fs" -> new FsRepositoryConfig(name, s.path("path"), required, encryption);
+                case "s3" -> s3(s, name, required, encryption);
+                default -> throw s.error("type", "expected fs or s3, got \"" + type + "\"");
             };
             s.refuseUnknownKeys();
             repos.add(repo);
@@ -154,6 +161,117 @@ public final class ConfigLoader {
             throw top.error("repositories", "at least one repository must be required");
         }
         return repos;
+    }
+
+    private static Optional<EncryptionConfig> encryption(Optional<YamlSection> section) {
+        if (section.isEmpty()) {
+            return Optional.empty();
+        }
+        YamlSection s = section.get();
+        String cipher = s.string("cipher", "aes-256-gcm");
+        if (!cipher.equals("aes-256-gcm")) {
+            throw s.error("cipher", "expected aes-256-gcm, got \"" + cipher + "\"");
+        }
+        Secret key = s.secret("key").orElseThrow(() -> s.error("key", "is required: a secret reference such as ${file:/etc/walferry/repo.key}"));
+        if (key.reveal().length() < EncryptionConfig.MIN_KEY_LENGTH) {
+            throw s.error("key", "must be at least " + EncryptionConfig.MIN_KEY_LENGTH
+                    + " characters of random text (make one with: openssl rand -base64 48)");
+        }
+        s.refuseUnknownKeys();
+        return Optional.of(new EncryptionConfig(key));
+    }
+
+    private static final java.util.regex.Pattern BUCKET = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9.\\-]{1,61}[a-z0-9]");
+
+    private static S3RepositoryConfig s3(YamlSection s, String name, boolean required, Optional<EncryptionConfig> encryption) {
+        String bucket = s.string("bucket");
+        if (!BUCKET.matcher(bucket).matches()) {
+            throw s.error("bucket", "expected a bucket name (lower-case letters, digits, '.', '-'), got \"" + bucket + "\"");
+        }
+        String prefix = s.string("prefix", "");
+        while (prefix.startsWith("/")) {
+            prefix = prefix.substring(1);
+        }
+        while (prefix.endsWith("/")) {
+            prefix = prefix.substring(0, prefix.length() - 1);
+        }
+        Optional<java.net.URI> endpoint = s.optionalUrl("endpoint");
+        String region = s.string("region", endpoint.isPresent() ? "us-east-1" : null);
+        if (region == null) {
+            throw s.error("region", "is required for AWS S3 (for example us-east-1)");
+        }
+        S3RepositoryConfig.ServerSideEncryption sse = s.choice("sse", S3RepositoryConfig.ServerSideEncryption.class,
+                S3RepositoryConfig.ServerSideEncryption.NONE);
+        Optional<String> kmsKey = s.optionalString("sse_kms_key_id");
+        if (kmsKey.isPresent() && sse != S3RepositoryConfig.ServerSideEncryption.KMS) {
+            throw s.error("sse_kms_key_id", "is only used with sse: kms");
+        }
+        boolean verifyTls = s.bool("verify_tls", true);
+        Optional<Path> caFile = s.optionalPath("ca_file");
+        if (caFile.isPresent() && !Files.isReadable(caFile.get())) {
+            throw s.error("ca_file", "cannot read " + caFile.get() + " (a PEM file of the CA certificates to trust)");
+        }
+        S3RepositoryConfig c = new S3RepositoryConfig(name, required, encryption, bucket, prefix, region, endpoint,
+                s.bool("path_style", false), s.optionalString("storage_class"), sse, kmsKey, verifyTls, caFile,
+                credentials(s.optionalSection("credentials")),
+                s.byteSize("part_size", 16L << 20, S3RepositoryConfig.MIN_PART_SIZE, S3RepositoryConfig.MAX_PART_SIZE),
+                s.duration("retry_timeout", Duration.ofSeconds(60)), s.duration("io_timeout", Duration.ofSeconds(30)));
+        if (c.retryTimeout().isZero() || c.ioTimeout().isZero()) {
+            throw s.error(c.retryTimeout().isZero() ? "retry_timeout" : "io_timeout", "must be longer than 0s");
+        }
+        return c;
+    }
+
+    private static S3RepositoryConfig.S3Credentials credentials(Optional<YamlSection> section) {
+        if (section.isEmpty()) {
+            return S3RepositoryConfig.S3Credentials.defaultChain();
+        }
+        YamlSection s = section.get();
+        Optional<Secret> id = s.secret("access_key_id");
+        Optional<Secret> key = s.secret("secret_access_key");
+        if (id.isPresent() != key.isPresent()) {
+            throw s.error(id.isPresent() ? "secret_access_key" : "access_key_id", "is required with "
+                    + (id.isPresent() ? "access_key_id" : "secret_access_key"));
+        }
+        Optional<Secret> token = s.secret("session_token");
+        Optional<String> profile = s.optionalString("profile");
+        if (profile.isPresent() && id.isPresent()) {
+            throw s.error("profile", "cannot be combined with access_key_id: use one source of credentials");
+        }
+        Optional<S3RepositoryConfig.AssumeRole> role = Optional.empty();
+        if (s.has("role_arn")) {
+            String arn = s.string("role_arn");
+            if (!arn.startsWith("arn:")) {
+                throw s.error("role_arn", "expected a role ARN such as arn:aws:iam::123456789012:role/walferry, got \"" + arn + "\"");
+            }
+            Duration duration = s.duration("session_duration", Duration.ofHours(1));
+            if (duration.toSeconds() < 900 || duration.toSeconds() > 43200) {
+                throw s.error("session_duration", "expected from 15m to 12h");
+            }
+            role = Optional.of(new S3RepositoryConfig.AssumeRole(arn, s.secret("external_id"),
+                    s.string("session_name", "walferry"), duration, s.optionalUrl("sts_endpoint"), s.optionalString("sts_region")));
+        } else {
+            for (String k : List.of("external_id", "session_name", "session_duration", "sts_endpoint", "sts_region")) {
+                if (s.has(k)) {
+                    throw s.error(k, "is only used with role_arn");
+                }
+            }
+        }
+        s.refuseUnknownKeys();
+        return new S3RepositoryConfig.S3Credentials(id, key, token, profile, role);
+    }
+
+    /** Every secret a repository holds, to refuse a world-readable file that has one inline. */
+    private static List<Secret> secretsOf(RepositoryConfig r) {
+        List<Secret> out = new ArrayList<>();
+        r.encryption().ifPresent(e -> out.add(e.key()));
+        if (r instanceof S3RepositoryConfig s3) {
+            s3.credentials().accessKeyId().ifPresent(out::add);
+            s3.credentials().secretAccessKey().ifPresent(out::add);
+            s3.credentials().sessionToken().ifPresent(out::add);
+            s3.credentials().assumeRole().flatMap(S3RepositoryConfig.AssumeRole::externalId).ifPresent(out::add);
+        }
+        return out;
     }
 
     private static ArchiveConfig archive(Optional<YamlSection> section) {

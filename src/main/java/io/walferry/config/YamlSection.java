@@ -6,6 +6,7 @@ import org.yaml.snakeyaml.nodes.NodeTuple;
 import org.yaml.snakeyaml.nodes.ScalarNode;
 import org.yaml.snakeyaml.nodes.SequenceNode;
 
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -142,6 +143,47 @@ final class YamlSection {
             case "d" -> Duration.ofDays(n);
             default -> Duration.ofSeconds(n);
         };
+    }
+
+    private static final Pattern BYTE_SIZE =
+            Pattern.compile("(\\d+)\\s*(B|KiB|MiB|GiB|KB|MB|GB)?");
+
+    /** A size such as 8MiB or 16MB (both binary, as PostgreSQL reads them), from {@code min} to {@code max} bytes. */
+    long byteSize(String key, long defaultValue, long min, long max) {
+        Optional<String> v = optionalString(key);
+        if (v.isEmpty()) {
+            return defaultValue;
+        }
+        Matcher m = BYTE_SIZE.matcher(v.get());
+        if (m.matches()) {
+            long n = Long.parseLong(m.group(1));
+            String unit = m.group(2) == null ? "B" : m.group(2);
+            long bytes = n << switch (unit) {
+                case "KiB", "KB" -> 10;
+                case "MiB", "MB" -> 20;
+                case "GiB", "GB" -> 30;
+                default -> 0;
+            };
+            if (bytes >= min && bytes <= max) {
+                return bytes;
+            }
+        }
+        throw error(valueNode(key), keyPath(key), "expected a size from " + (min >> 20) + "MiB to " + (max >> 20)
+                + "MiB such as 16MiB, got \"" + v.get() + "\"");
+    }
+
+    Optional<URI> optionalUrl(String key) {
+        return optionalString(key).map(v -> {
+            try {
+                URI u = new URI(v);
+                if ((u.getScheme() != null && (u.getScheme().equals("http") || u.getScheme().equals("https"))) && u.getHost() != null) {
+                    return u;
+                }
+            } catch (java.net.URISyntaxException ignored) {
+                // reported below
+            }
+            throw error(valueNode(key), keyPath(key), "expected an http:// or https:// URL with a host, got \"" + v + "\"");
+        });
     }
 
     Optional<Path> optionalPath(String key) {

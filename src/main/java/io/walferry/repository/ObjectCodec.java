@@ -34,16 +34,23 @@ public final class ObjectCodec {
 
     /** Encodes {@code source} into {@code target}; the header goes last, once known, in front of the payload. */
     public static ObjectHeader encode(InputStream source, ObjectSink target, Compression compression) throws IOException {
-        return encode(source, target, compression, DEFAULT_CHECKSUM);
+        return encode(source, target, compression, ObjectSeal.NONE);
     }
 
-    static ObjectHeader encode(InputStream source, ObjectSink target, Compression compression, ChecksumAlgorithm checksum)
+    /** As {@link #encode(InputStream, ObjectSink, Compression)}, encrypting the compressed payload with {@code seal}. */
+    public static ObjectHeader encode(InputStream source, ObjectSink target, Compression compression, ObjectSeal seal)
             throws IOException {
+        return encode(source, target, compression, seal, DEFAULT_CHECKSUM);
+    }
+
+    static ObjectHeader encode(InputStream source, ObjectSink target, Compression compression, ObjectSeal seal,
+                               ChecksumAlgorithm checksum) throws IOException {
         PayloadSink sink = new PayloadSink(target);
         ChecksumAlgorithm.Hasher sha = checksum.newHasher();
         long original = 0;
         byte[] buf = new byte[BUFFER];
-        try (OutputStream out = compressor(new KeepOpen(sink), compression)) {
+        OutputStream payload = seal.cipher() == null ? new KeepOpen(sink) : seal.cipher().encrypt(new KeepOpen(sink), seal.name());
+        try (OutputStream out = compressor(payload, compression)) {
             int n;
             while ((n = source.read(buf)) > 0) {
                 sha.update(buf, 0, n);
@@ -51,7 +58,7 @@ public final class ObjectCodec {
                 original += n;
             }
         }
-        ObjectHeader header = new ObjectHeader(compression.type(), 0, original, sink.count, checksum, sha.field(),
+        ObjectHeader header = new ObjectHeader(compression.type(), seal.scheme(), original, sink.count, checksum, sha.field(),
                 (int) sink.crc.getValue());
         target.finish(header.encode());
         return header;
@@ -59,12 +66,26 @@ public final class ObjectCodec {
 
     /** Decodes an object to {@code out}, verifying it completely; out may have received bytes when this throws. */
     public static ObjectHeader decode(InputStream stored, OutputStream out) throws IOException, MalformedObjectException {
+        return decode(stored, out, ObjectSeal.NONE);
+    }
+
+    /**
+     * As {@link #decode(InputStream, OutputStream)} for a repository whose objects are sealed with {@code seal}:
+     * a plain object is refused there, as it may have been put in place of an encrypted one.
+     */
+    public static ObjectHeader decode(InputStream stored, OutputStream out, ObjectSeal seal) throws IOException, MalformedObjectException {
         ObjectHeader header = readHeader(stored);
+        if (header.encryption() != seal.scheme()) {
+            if (seal.cipher() == null) {
+                throw new ObjectSeal.KeyRequiredException();
+            }
+            throw new MalformedObjectException("is not encrypted, but every object of this repository is: refused");
+        }
         PayloadInput payload = new PayloadInput(stored, header.payloadSize());
         ChecksumAlgorithm.Hasher sha = header.checksum().newHasher();
         long original = 0;
         byte[] buf = new byte[BUFFER];
-        try (InputStream in = decompressor(payload, header)) {
+        try (InputStream in = decompressor(seal.cipher() == null ? payload : seal.cipher().decrypt(payload, seal.name()), header)) {
             int n;
             while ((n = in.read(buf)) > 0) {
                 sha.update(buf, 0, n);
@@ -80,6 +101,12 @@ public final class ObjectCodec {
             throw e;
         } catch (PayloadInput.SourceFailure e) {
             throw e.getCause();
+        } catch (ObjectCipher.AuthenticationFailure e) {
+            payload.drain();
+            payload.checkComplete();
+            checkCrc(payload, header);
+            throw new MalformedObjectException("fails authentication (" + e.getMessage()
+                    + "): it was altered, or moved from another name");
         } catch (IOException | RuntimeException e) {
             // The decompressor failed on the bytes it was given: say first whether they were all there and
             // intact, the causes a DBA can act on, before blaming the compressed data itself.

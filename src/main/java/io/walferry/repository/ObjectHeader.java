@@ -13,7 +13,7 @@ import java.util.zip.CRC32C;
  * over. The byte layout is documented in docs/repository-format.md; change it only with a new version.
  *
  * @param compression      how the payload is compressed
- * @param encryption       0: none (the only value of this version)
+ * @param encryption       0: none, 1: AES-256-GCM ({@link ObjectCipher})
  * @param originalSize     bytes before compression
  * @param payloadSize      stored bytes after the header
  * @param checksum         the checksum algorithm of the original bytes
@@ -86,7 +86,7 @@ public record ObjectHeader(CompressionType compression, int encryption, long ori
         } catch (IllegalArgumentException e) {
             throw new MalformedObjectException("uses checksum algorithm " + checksum + ", unknown to this walferry");
         }
-        if (encryption != 0) {
+        if (encryption != 0 && encryption != ObjectCipher.SCHEME_AES_256_GCM) {
             throw new MalformedObjectException("is encrypted with scheme " + encryption + ", unknown to this walferry");
         }
         CompressionType compression;

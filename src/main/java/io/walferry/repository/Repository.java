@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.walferry.config.Compression;
+import io.walferry.config.EncryptionConfig;
+import io.walferry.config.S3RepositoryConfig;
 import io.walferry.config.FsRepositoryConfig;
 import io.walferry.config.RepositoryConfig;
 import io.walferry.failure.WalferryException;
@@ -34,11 +36,19 @@ public final class Repository {
     private final String name;
     private final Storage storage;
     private final String cluster;
+    private final Optional<EncryptionConfig> encryption;
+    /** Resolved on first use from the registration (its salt and key fingerprint); null until then. */
+    private volatile ObjectCipher cipher;
 
     public Repository(String name, Storage storage, String cluster) {
+        this(name, storage, cluster, Optional.empty());
+    }
+
+    public Repository(String name, Storage storage, String cluster, Optional<EncryptionConfig> encryption) {
         this.name = name;
         this.storage = storage;
         this.cluster = cluster;
+        this.encryption = encryption;
     }
 
     /** Opens a configured repository; its location must exist unless {@code mayCreate}. */
@@ -58,8 +68,9 @@ public final class Repository {
                                 "check the permissions of " + root.getParent(), e);
                     }
                 }
-                yield new Repository(fs.name(), new FsStorage(root), cluster);
+                yield new Repository(fs.name(), new FsStorage(root), cluster, fs.encryption());
             }
+            case S3RepositoryConfig s3 -> new Repository(s3.name(), S3Storage.connect(s3), cluster, s3.encryption());
         };
     }
 
@@ -69,7 +80,8 @@ public final class Repository {
      */
     public static Repository unchecked(RepositoryConfig config, String cluster) {
         return switch (config) {
-            case FsRepositoryConfig fs -> new Repository(fs.name(), new FsStorage(fs.path()), cluster);
+            case FsRepositoryConfig fs -> new Repository(fs.name(), new FsStorage(fs.path()), cluster, fs.encryption());
+            case S3RepositoryConfig s3 -> new Repository(s3.name(), S3Storage.connect(s3), cluster, s3.encryption());
         };
     }
 
@@ -105,8 +117,16 @@ public final class Repository {
                 "run walferry repo-create while the primary is running"));
     }
 
-    /** Writes the registration unless one exists; returns the one that is stored afterwards. */
+    /**
+     * Writes the registration unless one exists, with the encryption salt and key fingerprint when this
+     * repository is encrypted; returns the one that is stored afterwards.
+     */
     public ClusterRecord register(ClusterRecord record) {
+        if (encryption.isPresent() && record.encryption() == null) {
+            String salt = ObjectCipher.newSalt();
+            record = record.withEncryption(new ClusterRecord.EncryptionRecord("aes-256-gcm", "hkdf-sha256", salt,
+                    ObjectCipher.derive(encryption.get().key(), salt).fingerprint()));
+        }
         String key = cluster + "/cluster.json";
         try (PendingObject p = storage.create(key, 0)) {
             byte[] bytes = JSON.writeValueAsBytes(record);
@@ -118,7 +138,49 @@ public final class Repository {
         } catch (IOException e) {
             throw writeFailure(key, e);
         }
-        return requireClusterRecord();
+        ClusterRecord stored = requireClusterRecord();
+        cipherFor(stored);
+        return stored;
+    }
+
+    /** The cipher of this repository's objects, checked against the registration; null when not encrypted. */
+    private ObjectCipher cipherFor(ClusterRecord record) {
+        ClusterRecord.EncryptionRecord stored = record.encryption();
+        if (stored == null) {
+            if (encryption.isPresent()) {
+                throw WalferryException.config("repository " + name + " was created without encryption, but the configuration gives it a key",
+                        "a repository's encryption is fixed when it is created: remove encryption from it, or use a new repository");
+            }
+            return null;
+        }
+        if (encryption.isEmpty()) {
+            throw WalferryException.config("repository " + name + " is encrypted (key fingerprint " + stored.keyFingerprint()
+                    + ") and no key is configured", "set encryption.key of repository " + name + " to the key it was created with");
+        }
+        if (!stored.cipher().equals("aes-256-gcm") || !stored.kdf().equals("hkdf-sha256")) {
+            throw WalferryException.config("repository " + name + " uses cipher " + stored.cipher() + " / " + stored.kdf()
+                    + ", unknown to this walferry", "upgrade walferry");
+        }
+        ObjectCipher c = ObjectCipher.derive(encryption.get().key(), stored.salt());
+        if (!c.fingerprint().equals(stored.keyFingerprint())) {
+            throw WalferryException.config("repository " + name + ": wrong encryption key (its fingerprint is " + c.fingerprint()
+                    + ", the repository was created with " + stored.keyFingerprint() + ")",
+                    "set encryption.key to the key repository " + name + " was created with (" + encryption.get().key().source() + " now)");
+        }
+        return c;
+    }
+
+    /** How objects named {@code objectName} are sealed in this repository. */
+    private ObjectSeal seal(String objectName) {
+        if (encryption.isEmpty()) {
+            return ObjectSeal.NONE;
+        }
+        ObjectCipher c = cipher;
+        if (c == null) {
+            c = cipherFor(requireClusterRecord());
+            cipher = c;
+        }
+        return new ObjectSeal(c, objectName);
     }
 
     // ---- WAL -----------------------------------------------------------------------------------------
@@ -165,7 +227,8 @@ public final class Repository {
             long t1;
             long t2;
             try (PendingObject p = storage.create(key, ObjectHeader.SIZE); InputStream in = Files.newInputStream(source)) {
-                written = gate.run(() -> ObjectCodec.encode(in, p, compression));
+                ObjectSeal seal = seal(file.fileName());
+                written = gate.run(() -> ObjectCodec.encode(in, p, compression, seal));
                 t1 = System.nanoTime();
                 verifyWritten(key, p, written);
                 t2 = System.nanoTime();
@@ -250,7 +313,11 @@ public final class Repository {
     public boolean getWal(WalFileName file, OutputStream out) {
         String key = walKey(file);
         try {
-            return readObject(key, stored -> ObjectCodec.decode(stored, out)).isPresent();
+            ObjectSeal seal = seal(file.fileName());
+            return readObject(key, stored -> ObjectCodec.decode(stored, out, seal)).isPresent();
+        } catch (ObjectSeal.KeyRequiredException e) {
+            throw WalferryException.config("repository " + name + " holds encrypted objects (" + key + ") and no key is configured",
+                    "set encryption.key of repository " + name);
         } catch (IOException e) {
             throw readFailure(key, e);
         }

@@ -55,7 +55,7 @@ class ConfigLoaderTest {
         NodeConfig n = c.nodes().get(0);
         assertThat(n.region()).isEqualTo("us-east-1");
         assertThat(n.port()).isEqualTo(5433);
-        assertThat(c.repositories().get(0)).isEqualTo(new FsRepositoryConfig("local", Path.of("/var/lib/walferry/repo"), true));
+        assertThat(c.repositories().get(0)).isEqualTo(new FsRepositoryConfig("local", Path.of("/var/lib/walferry/repo"), true, java.util.Optional.empty()));
         assertThat(c.archive().compression()).isEqualTo(new Compression(CompressionType.ZSTD, 6));
         assertThat(c.archive().workers()).isEqualTo(4);
         assertThat(c.archive().timeout()).isEqualTo(Duration.ofMinutes(2));

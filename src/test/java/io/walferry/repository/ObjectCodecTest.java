@@ -87,7 +87,7 @@ class ObjectCodecTest {
     void readsEveryChecksumAlgorithm(ChecksumAlgorithm checksum) throws Exception {
         byte[] original = sample();
         MemorySink sink = new MemorySink();
-        ObjectCodec.encode(new ByteArrayInputStream(original), sink, Compression.defaultFor(CompressionType.LZ4), checksum);
+        ObjectCodec.encode(new ByteArrayInputStream(original), sink, Compression.defaultFor(CompressionType.LZ4), ObjectSeal.NONE, checksum);
         byte[] stored = sink.object;
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         assertThat(ObjectCodec.decode(new ByteArrayInputStream(stored), out).checksum()).isEqualTo(checksum);

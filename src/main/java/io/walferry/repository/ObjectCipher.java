@@ -1,0 +1,247 @@
+package io.walferry.repository;
+
+import io.walferry.config.Secret;
+
+import javax.crypto.AEADBadTagException;
+import javax.crypto.Cipher;
+import javax.crypto.Mac;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+
+/**
+ * Client-side authenticated encryption of object payloads: AES-256-GCM, with a key of its own for every
+ * object, in chunks so that neither side holds a whole object. The layout is in docs/repository-format.md:
+ * <pre>
+ *   payload = object salt (32 random bytes) || chunk 0 || chunk 1 || ... || last chunk
+ *   chunk   = AES-256-GCM(object key, nonce = chunk index (8 bytes) || 0 0 0 || last ? 1 : 0) of up to 1 MiB, with its 16-byte tag
+ *   object key = HMAC-SHA256(repository key, "walferry/object/v1" 0x00 || object salt || name || 0x01)
+ *   repository key = HMAC-SHA256(repository salt, configured secret)        (HKDF-SHA256 extract and expand)
+ * </pre>
+ * A fresh random salt per object gives a fresh key, so chunk nonces can simply count. The "last" flag makes
+ * a truncation at a chunk boundary fail; the name in the key derivation makes an object moved to another
+ * name fail. The repository stores only {@link #fingerprint()}, never the key.
+ */
+public final class ObjectCipher {
+    public static final int SCHEME_AES_256_GCM = 1;
+    static final int SALT = 32;
+    static final int CHUNK = 1 << 20;
+    static final int TAG = 16;
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final byte[] repositoryKey;
+
+    private ObjectCipher(byte[] repositoryKey) {
+        this.repositoryKey = repositoryKey;
+    }
+
+    /** A new random repository salt, hex, for a repository's registration. */
+    public static String newSalt() {
+        byte[] s = new byte[SALT];
+        RANDOM.nextBytes(s);
+        return HexFormat.of().formatHex(s);
+    }
+
+    public static ObjectCipher derive(Secret key, String saltHex) {
+        return new ObjectCipher(hmac(HexFormat.of().parseHex(saltHex), key.reveal().getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** Identifies the key without revealing it: 16 bytes of an HMAC under it, hex. */
+    public String fingerprint() {
+        byte[] f = hmac(repositoryKey, "walferry/key-fingerprint/v1\u0001".getBytes(StandardCharsets.US_ASCII));
+        return HexFormat.of().formatHex(f, 0, 16);
+    }
+
+    private byte[] objectKey(byte[] salt, String name) {
+        byte[] label = "walferry/object/v1\u0000".getBytes(StandardCharsets.US_ASCII);
+        byte[] n = name.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer info = ByteBuffer.allocate(label.length + salt.length + n.length + 1);
+        info.put(label).put(salt).put(n).put((byte) 1);
+        return hmac(repositoryKey, info.array());
+    }
+
+    private static byte[] hmac(byte[] key, byte[] data) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(key, "HmacSHA256"));
+            return mac.doFinal(data);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is not available in this JVM", e);
+        }
+    }
+
+    private static byte[] nonce(long index, boolean last) {
+        byte[] n = new byte[12];
+        ByteBuffer.wrap(n).putLong(index);
+        n[11] = (byte) (last ? 1 : 0);
+        return n;
+    }
+
+    /** A stream that encrypts what is written to it into {@code out}; close() writes the last chunk. */
+    OutputStream encrypt(OutputStream out, String name) throws IOException {
+        byte[] salt = new byte[SALT];
+        RANDOM.nextBytes(salt);
+        out.write(salt);
+        return new Encrypting(out, new SecretKeySpec(objectKey(salt, name), "AES"));
+    }
+
+    /** A stream of the plaintext of {@code in}; every chunk is authenticated before any of it is returned. */
+    InputStream decrypt(InputStream in, String name) throws IOException {
+        byte[] salt = in.readNBytes(SALT);
+        if (salt.length < SALT) {
+            throw new AuthenticationFailure("the encrypted payload is shorter than its salt");
+        }
+        return new Decrypting(in, new SecretKeySpec(objectKey(salt, name), "AES"));
+    }
+
+    /** The payload's bytes were not produced by this key for this name: altered, truncated or moved. */
+    static final class AuthenticationFailure extends IOException {
+        AuthenticationFailure(String message) {
+            super(message);
+        }
+    }
+
+    private static Cipher aesGcm() throws IOException {
+        try {
+            return Cipher.getInstance("AES/GCM/NoPadding");
+        } catch (GeneralSecurityException e) {
+            throw new IOException("AES/GCM is not available in this JVM", e);
+        }
+    }
+
+    private static final class Encrypting extends OutputStream {
+        private final OutputStream out;
+        private final SecretKeySpec key;
+        private final Cipher cipher;
+        private final byte[] plain = new byte[CHUNK];
+        private final byte[] sealed = new byte[CHUNK + TAG];
+        private int fill;
+        private long index;
+        private boolean closed;
+
+        Encrypting(OutputStream out, SecretKeySpec key) throws IOException {
+            this.out = out;
+            this.key = key;
+            this.cipher = aesGcm();
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[]{(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            while (len > 0) {
+                if (fill == CHUNK) {
+                    // Only now is it known that this full chunk is not the last one.
+                    seal(false);
+                }
+                int n = Math.min(len, CHUNK - fill);
+                System.arraycopy(b, off, plain, fill, n);
+                fill += n;
+                off += n;
+                len -= n;
+            }
+        }
+
+        private void seal(boolean last) throws IOException {
+            try {
+                cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG * 8, nonce(index++, last)));
+                int n = cipher.doFinal(plain, 0, fill, sealed, 0);
+                out.write(sealed, 0, n);
+                fill = 0;
+            } catch (GeneralSecurityException e) {
+                throw new IOException("encryption failed: " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (!closed) {
+                closed = true;
+                seal(true);
+                out.close();
+            }
+        }
+    }
+
+    private static final class Decrypting extends InputStream {
+        private final InputStream in;
+        private final SecretKeySpec key;
+        private final Cipher cipher;
+        private final byte[] sealed = new byte[CHUNK + TAG + 1];
+        private final byte[] plain = new byte[CHUNK];
+        private int carried;
+        private int pos;
+        private int limit;
+        private long index;
+        private boolean done;
+
+        Decrypting(InputStream in, SecretKeySpec key) throws IOException {
+            this.in = in;
+            this.key = key;
+            this.cipher = aesGcm();
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = read(one, 0, 1);
+            return n < 0 ? -1 : one[0] & 0xFF;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            while (pos == limit) {
+                if (done) {
+                    return -1;
+                }
+                nextChunk();
+            }
+            int n = Math.min(len, limit - pos);
+            System.arraycopy(plain, pos, b, off, n);
+            pos += n;
+            return n;
+        }
+
+        private void nextChunk() throws IOException {
+            // One byte beyond a full chunk tells whether another chunk follows.
+            int have = carried + in.readNBytes(sealed, carried, sealed.length - carried);
+            boolean last = have < sealed.length;
+            int chunk = last ? have : CHUNK + TAG;
+            if (chunk < TAG) {
+                throw new AuthenticationFailure("chunk " + index + " is shorter than its tag: truncated");
+            }
+            try {
+                cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG * 8, nonce(index, last)));
+                limit = cipher.doFinal(sealed, 0, chunk, plain, 0);
+            } catch (AEADBadTagException e) {
+                throw new AuthenticationFailure("chunk " + index + " fails authentication (AES-256-GCM)");
+            } catch (GeneralSecurityException e) {
+                throw new IOException("decryption failed: " + e.getMessage(), e);
+            }
+            index++;
+            pos = 0;
+            if (last) {
+                done = true;
+                carried = 0;
+            } else {
+                sealed[0] = sealed[CHUNK + TAG];
+                carried = 1;
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            in.close();
+        }
+    }
+}

@@ -1,0 +1,120 @@
+package io.walferry.repository;
+
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.io.SequenceInputStream;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * An object being written to object storage, held in memory as the parts it will be uploaded in. The first
+ * {@code headerSize} bytes are reserved for the header, which is filled in last; a short tail part is merged
+ * into the one before it, because every part but the last must be at least 5 MiB.
+ */
+final class PartBuffer {
+    static final int MIN_PART = 5 << 20;
+
+    private final int partSize;
+    private final int headerSize;
+    private final List<byte[]> parts = new ArrayList<>();
+    private int fill;
+    private long size;
+
+    PartBuffer(long partSize, int headerSize) {
+        this.partSize = Math.toIntExact(partSize);
+        this.headerSize = headerSize;
+        // Small objects (most compressed WAL) should not cost a part-sized allocation.
+        parts.add(new byte[Math.min(this.partSize, Math.max(headerSize, 1 << 20))]);
+        fill = headerSize;
+        size = headerSize;
+    }
+
+    void write(byte[] b, int off, int len) {
+        while (len > 0) {
+            byte[] cur = parts.get(parts.size() - 1);
+            if (fill == cur.length) {
+                if (cur.length < partSize) {
+                    cur = java.util.Arrays.copyOf(cur, (int) Math.min(partSize, (long) cur.length * 4));
+                    parts.set(parts.size() - 1, cur);
+                } else {
+                    cur = new byte[partSize];
+                    parts.add(cur);
+                    fill = 0;
+                }
+            }
+            int n = Math.min(len, cur.length - fill);
+            System.arraycopy(b, off, cur, fill, n);
+            fill += n;
+            off += n;
+            len -= n;
+            size += n;
+        }
+    }
+
+    void putHeader(ByteBuffer header) {
+        if (header.remaining() != headerSize) {
+            throw new IllegalArgumentException("header is " + header.remaining() + " bytes, " + headerSize + " were reserved");
+        }
+        header.get(parts.get(0), 0, headerSize);
+    }
+
+    long size() {
+        return size;
+    }
+
+    /** The parts to upload, each exactly as stored; a tail shorter than 5 MiB is joined to the part before it. */
+    List<ByteSlice> uploadParts() {
+        List<ByteSlice> out = new ArrayList<>();
+        for (int i = 0; i < parts.size(); i++) {
+            boolean last = i == parts.size() - 1;
+            out.add(new ByteSlice(List.of(parts.get(i)), last ? fill : parts.get(i).length));
+        }
+        if (out.size() > 1 && out.get(out.size() - 1).length() < MIN_PART) {
+            ByteSlice tail = out.remove(out.size() - 1);
+            ByteSlice prev = out.remove(out.size() - 1);
+            List<byte[]> joined = new ArrayList<>(prev.arrays());
+            joined.addAll(tail.arrays());
+            out.add(new ByteSlice(joined, prev.length() + tail.length()));
+        }
+        return out;
+    }
+
+    InputStream read() {
+        List<InputStream> streams = new ArrayList<>();
+        for (ByteSlice s : uploadParts()) {
+            streams.add(s.stream());
+        }
+        return new SequenceInputStream(Collections.enumeration(streams));
+    }
+
+    /** Whole arrays, of which the last one is used up to {@code length} in total. */
+    record ByteSlice(List<byte[]> arrays, long length) {
+        InputStream stream() {
+            List<InputStream> streams = new ArrayList<>();
+            long left = length;
+            for (byte[] a : arrays) {
+                int n = (int) Math.min(a.length, left);
+                streams.add(new ByteArrayInputStream(a, 0, n));
+                left -= n;
+            }
+            return new SequenceInputStream(Collections.enumeration(streams));
+        }
+
+        /** One array holding the slice; copies only when the slice spans several. */
+        byte[] contiguous() {
+            if (arrays.size() == 1 && arrays.get(0).length == length) {
+                return arrays.get(0);
+            }
+            byte[] out = new byte[Math.toIntExact(length)];
+            int at = 0;
+            for (byte[] a : arrays) {
+                int n = Math.min(a.length, out.length - at);
+                System.arraycopy(a, 0, out, at, n);
+                at += n;
+            }
+            return out;
+        }
+    }
+}

@@ -1,0 +1,128 @@
+package io.walferry.repository;
+
+import io.walferry.config.S3RepositoryConfig;
+import io.walferry.failure.WalferryException;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.http.SdkHttpClient;
+import software.amazon.awssdk.http.SdkHttpConfigurationOption;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.sts.StsClient;
+import software.amazon.awssdk.services.sts.StsClientBuilder;
+import software.amazon.awssdk.services.sts.auth.StsAssumeRoleCredentialsProvider;
+import software.amazon.awssdk.utils.AttributeMap;
+
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.time.Duration;
+
+/**
+ * Builds the AWS SDK client of an S3 repository from its configuration: endpoint and addressing, TLS trust,
+ * timeouts, and the credentials chain including an assumed role. The SDK's own retries are off: walferry
+ * retries with {@link TransientRetry}, which knows which failures pass and logs each retry.
+ */
+final class S3ClientFactory {
+    private S3ClientFactory() {
+    }
+
+    static S3Client build(S3RepositoryConfig c) {
+        SdkHttpClient http = httpClient(c);
+        S3ClientBuilder b = S3Client.builder()
+                .httpClient(http)
+                .region(Region.of(c.region()))
+                .forcePathStyle(c.pathStyle())
+                .credentialsProvider(credentials(c, http))
+                // Content-MD5 is sent on every upload instead: it is what every S3-compatible store checks.
+                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+                .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()));
+        c.endpoint().ifPresent(b::endpointOverride);
+        return b.build();
+    }
+
+    private static SdkHttpClient httpClient(S3RepositoryConfig c) {
+        ApacheHttpClient.Builder http = ApacheHttpClient.builder()
+                .socketTimeout(c.ioTimeout())
+                .connectionTimeout(Duration.ofSeconds(Math.min(10, c.ioTimeout().toSeconds() + 1)))
+                .maxConnections(64);
+        if (c.caFile().isPresent()) {
+            TrustManager[] trust = trustManagers(c, c.caFile().get());
+            http.tlsTrustManagersProvider(() -> trust);
+        }
+        if (!c.verifyTls()) {
+            return http.buildWithDefaults(AttributeMap.builder().put(SdkHttpConfigurationOption.TRUST_ALL_CERTIFICATES, true).build());
+        }
+        return http.build();
+    }
+
+    private static TrustManager[] trustManagers(S3RepositoryConfig c, Path pem) {
+        try (InputStream in = Files.newInputStream(pem)) {
+            KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+            store.load(null, null);
+            int i = 0;
+            for (Certificate cert : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                store.setCertificateEntry("ca" + i++, cert);
+            }
+            if (i == 0) {
+                throw new GeneralSecurityException("no certificate in the file");
+            }
+            TrustManagerFactory f = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            f.init(store);
+            return f.getTrustManagers();
+        } catch (IOException | GeneralSecurityException e) {
+            throw WalferryException.config("repository " + c.name() + ": cannot read the CA certificates in " + pem + ": "
+                    + e.getMessage(), "ca_file must be a PEM file of one or more CA certificates");
+        }
+    }
+
+    private static AwsCredentialsProvider credentials(S3RepositoryConfig c, SdkHttpClient http) {
+        S3RepositoryConfig.S3Credentials cred = c.credentials();
+        AwsCredentialsProvider base;
+        if (cred.accessKeyId().isPresent()) {
+            String id = cred.accessKeyId().get().reveal();
+            String secret = cred.secretAccessKey().orElseThrow().reveal();
+            base = StaticCredentialsProvider.create(cred.sessionToken()
+                    .<software.amazon.awssdk.auth.credentials.AwsCredentials>map(t -> AwsSessionCredentials.create(id, secret, t.reveal()))
+                    .orElseGet(() -> AwsBasicCredentials.create(id, secret)));
+        } else if (cred.profile().isPresent()) {
+            base = ProfileCredentialsProvider.create(cred.profile().get());
+        } else {
+            base = DefaultCredentialsProvider.builder().build();
+        }
+        if (cred.assumeRole().isEmpty()) {
+            return base;
+        }
+        S3RepositoryConfig.AssumeRole role = cred.assumeRole().get();
+        StsClientBuilder sts = StsClient.builder()
+                .httpClient(http)
+                .credentialsProvider(base)
+                .region(Region.of(role.stsRegion().orElse(c.region())));
+        role.stsEndpoint().ifPresent(sts::endpointOverride);
+        return StsAssumeRoleCredentialsProvider.builder()
+                .stsClient(sts.build())
+                .refreshRequest(r -> {
+                    r.roleArn(role.roleArn()).roleSessionName(role.sessionName())
+                            .durationSeconds((int) role.sessionDuration().toSeconds());
+                    role.externalId().ifPresent(e -> r.externalId(e.reveal()));
+                })
+                .build();
+    }
+}
