@@ -83,7 +83,7 @@ class ConfigLoaderTest {
             "compression_level: 6|compression_level: 40|:14: archive.compression_level: expected a whole number from 1 to 19, got \"40\"",
             "timeout: 2m|timeout: soon|:17: archive.timeout: expected a duration such as 500ms, 60s, 5m or 1h, got \"soon\"",
             "port: 5433|port: 99999|:6: nodes[0].port: expected a whole number from 1 to 65535, got \"99999\"",
-            "type: fs|type: ftp|:10: repositories[0].type: expected fs, got \"ftp\"",
+            "type: fs|type: ftp|:10: repositories[0].type: expected fs or s3, got \"ftp\"",
             "path: /var/lib/walferry/repo|path: relative/repo|:11: repositories[0].path: expected an absolute path, got \"relative/repo\"",
             "    region: us-east-1|    regoin: us-east-1|:4: nodes[0].regoin: unknown key",
             "cluster: main|cluster: 'has space'|:1: cluster: expected a name of letters",
@@ -179,5 +179,73 @@ class ConfigLoaderTest {
         WalferryConfig c = new ConfigLoader(Map.of("WALFERRY_PGPASSWORD", "x")).load(Path.of("examples/walferry.yaml"));
         assertThat(c.nodes()).hasSize(2);
         assertThat(c.connection().sslMode()).isEqualTo("verify-full");
+    }
+
+    private static final String S3 = """
+            cluster: c
+            nodes: [{name: a, data_directory: /d}]
+            repositories:
+              - name: east
+                type: s3
+                bucket: wal-east
+                prefix: /prod/main/
+                region: us-east-1
+                storage_class: STANDARD_IA
+                sse: kms
+                sse_kms_key_id: alias/walferry
+                part_size: 32MiB
+                credentials:
+                  access_key_id: ${env:AK}
+                  secret_access_key: ${env:SK}
+                  role_arn: arn:aws:iam::123456789012:role/walferry-writer
+                  external_id: ${env:EXT}
+                encryption:
+                  key: ${env:REPO_KEY}
+            """;
+    private static final Map<String, String> S3_ENV = Map.of("AK", "AKIAEXAMPLE", "SK", "secret-key-value", "EXT", "ext-id-value",
+            "REPO_KEY", "0123456789abcdef0123456789abcdef-key");
+
+    @Test
+    void anS3RepositoryWithEverySetting() throws IOException {
+        S3RepositoryConfig r = (S3RepositoryConfig) new ConfigLoader(S3_ENV).load(write(S3)).repositories().get(0);
+        assertThat(r.bucket()).isEqualTo("wal-east");
+        assertThat(r.prefix()).isEqualTo("prod/main");
+        assertThat(r.sse()).isEqualTo(S3RepositoryConfig.ServerSideEncryption.KMS);
+        assertThat(r.kmsKeyId()).contains("alias/walferry");
+        assertThat(r.storageClass()).contains("STANDARD_IA");
+        assertThat(r.partSize()).isEqualTo(32L << 20);
+        assertThat(r.verifyTls()).isTrue();
+        assertThat(r.credentials().assumeRole().orElseThrow().sessionName()).isEqualTo("walferry");
+        assertThat(r.encryption()).isPresent();
+        assertThat(r.toString() + r.describe()).doesNotContain("secret-key-value").doesNotContain("ext-id-value")
+                .doesNotContain("AKIAEXAMPLE").doesNotContain("0123456789abcdef0123456789abcdef-key");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "region: us-east-1|path_style: false|repositories[0].region: is required for AWS S3",
+            "part_size: 32MiB|part_size: 1MiB|repositories[0].part_size: expected a size from 5MiB",
+            "bucket: wal-east|bucket: Wal_East|repositories[0].bucket: expected a bucket name",
+            "sse: kms|sse: aes256|repositories[0].sse_kms_key_id: is only used with sse: kms",
+            "      role_arn: arn:aws:iam::123456789012:role/walferry-writer|      session_name: x|repositories[0].credentials.external_id: is only used with role_arn",
+            "      secret_access_key: ${env:SK}|      profile: p|repositories[0].credentials.secret_access_key: is required with access_key_id",
+            "      key: ${env:REPO_KEY}|      key: short|repositories[0].encryption.key: must be at least 32 characters",
+            "type: s3|type: s4|repositories[0].type: expected fs or s3",
+    })
+    void badS3SettingsGiveOneLine(String from, String to, String expected) throws IOException {
+        Path file = write(S3.replace(from, to));
+        assertThatThrownBy(() -> new ConfigLoader(S3_ENV).load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining(expected).satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+    }
+
+    @Test
+    void inlineS3KeysNeedAPrivateConfigFile() throws IOException {
+        Path file = write(S3.replace("${env:SK}", "inline-secret-value"));
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+        assertThatThrownBy(() -> new ConfigLoader(S3_ENV).load(file))
+                .hasMessageContaining("repository east has a secret written inline but the file is readable by other users")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("inline-secret-value"));
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        assertThat(new ConfigLoader(S3_ENV).load(file).repositories()).hasSize(1);
     }
 }

@@ -40,6 +40,10 @@ class ObjectCodecTest {
 
     /** An object in memory: the payload as it comes, the header put in front at the end. */
     static final class MemorySink implements ObjectSink {
+        byte[] object() {
+            return object;
+        }
+
         private final ByteArrayOutputStream payload = new ByteArrayOutputStream();
         private byte[] object;
 

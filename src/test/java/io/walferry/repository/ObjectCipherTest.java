@@ -1,0 +1,154 @@
+package io.walferry.repository;
+
+import io.walferry.config.Compression;
+import io.walferry.config.CompressionType;
+import io.walferry.config.Secret;
+import io.walferry.repository.ObjectHeader.MalformedObjectException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.zip.CRC32C;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Client-side encryption of objects: round trips at chunk edges, and every way of tampering refused. */
+class ObjectCipherTest {
+    private static final String SALT = ObjectCipher.newSalt();
+    private static final ObjectCipher CIPHER = ObjectCipher.derive(new Secret("a".repeat(20) + "-0123456789abcdef", "inline"), SALT);
+    private static final ObjectSeal SEAL = new ObjectSeal(CIPHER, "000000010000000000000003");
+    private static final int CHUNK = ObjectCipher.CHUNK;
+
+    private static byte[] random(int size) {
+        byte[] b = new byte[size];
+        new Random(size).nextBytes(b);
+        return b;
+    }
+
+    private static byte[] encode(byte[] original, Compression c, ObjectSeal seal) throws Exception {
+        ObjectCodecTest.MemorySink sink = new ObjectCodecTest.MemorySink();
+        ObjectCodec.encode(new ByteArrayInputStream(original), sink, c, seal);
+        return sink.object();
+    }
+
+    private static byte[] decode(byte[] stored, ObjectSeal seal) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ObjectCodec.decode(new ByteArrayInputStream(stored), out, seal);
+        return out.toByteArray();
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 17})
+    void roundTripsAtEveryChunkEdge(int size) throws Exception {
+        byte[] original = random(size);
+        byte[] stored = encode(original, Compression.defaultFor(CompressionType.NONE), SEAL);
+        assertThat(ObjectHeader.decode(stored, stored.length).encryption()).isEqualTo(ObjectCipher.SCHEME_AES_256_GCM);
+        assertThat(decode(stored, SEAL)).isEqualTo(original);
+        // the stored payload is not the plaintext
+        if (size > 0) assertThat(Arrays.copyOfRange(stored, ObjectHeader.SIZE + ObjectCipher.SALT, ObjectHeader.SIZE + ObjectCipher.SALT + Math.min(size, 64)))
+                .isNotEqualTo(Arrays.copyOf(original, Math.min(size, 64)));
+    }
+
+    @Test
+    void roundTripsWithEveryCompression() throws Exception {
+        byte[] original = new byte[5 << 20];
+        for (int i = 0; i < original.length; i++) {
+            original[i] = (byte) (i / 1000);
+        }
+        for (CompressionType t : CompressionType.values()) {
+            byte[] stored = encode(original, Compression.defaultFor(t), SEAL);
+            assertThat(decode(stored, SEAL)).as(t.name()).isEqualTo(original);
+            if (t != CompressionType.NONE) {
+                assertThat(stored.length).as(t.name() + " compresses before it encrypts").isLessThan(original.length / 10);
+            }
+        }
+    }
+
+    @Test
+    void twoObjectsOfTheSameContentDiffer() throws Exception {
+        byte[] original = random(1000);
+        assertThat(encode(original, Compression.defaultFor(CompressionType.NONE), SEAL))
+                .isNotEqualTo(encode(original, Compression.defaultFor(CompressionType.NONE), SEAL));
+    }
+
+    @Test
+    void theFingerprintIdentifiesTheKeyWithoutRevealingIt() {
+        Secret key = new Secret("k".repeat(40), "inline");
+        assertThat(ObjectCipher.derive(key, SALT).fingerprint()).isEqualTo(ObjectCipher.derive(key, SALT).fingerprint())
+                .hasSize(32).doesNotContain("kkkk");
+        assertThat(ObjectCipher.derive(new Secret("j".repeat(40), "inline"), SALT).fingerprint())
+                .isNotEqualTo(ObjectCipher.derive(key, SALT).fingerprint());
+    }
+
+    /** Rewrites the payload CRC, as someone would who wants a changed object to pass the integrity check. */
+    private static byte[] withValidCrc(byte[] stored) {
+        CRC32C crc = new CRC32C();
+        crc.update(stored, ObjectHeader.SIZE, stored.length - ObjectHeader.SIZE);
+        ByteBuffer.wrap(stored, 64, 4).putInt((int) crc.getValue());
+        CRC32C h = new CRC32C();
+        h.update(stored, 0, 68);
+        ByteBuffer.wrap(stored, 68, 4).putInt((int) h.getValue());
+        return stored;
+    }
+
+    @Test
+    void anyAlteredByteIsRefusedEvenWithItsCrcRewritten() throws Exception {
+        byte[] stored = encode(random(2 * CHUNK + 100), Compression.defaultFor(CompressionType.NONE), SEAL);
+        for (int at : new int[]{ObjectHeader.SIZE, ObjectHeader.SIZE + ObjectCipher.SALT + 5, ObjectHeader.SIZE + ObjectCipher.SALT + CHUNK + 3,
+                stored.length - 1}) {
+            byte[] bad = stored.clone();
+            bad[at] ^= 0x01;
+            assertThatThrownBy(() -> decode(bad, SEAL)).as("byte " + at + ", CRC not rewritten")
+                    .isInstanceOf(MalformedObjectException.class).hasMessageContaining("altered");
+            assertThatThrownBy(() -> decode(withValidCrc(bad.clone()), SEAL)).as("byte " + at + ", CRC rewritten")
+                    .isInstanceOf(MalformedObjectException.class).hasMessageContaining("fails authentication");
+        }
+    }
+
+    @Test
+    void aTruncationAtAChunkBoundaryIsRefused() throws Exception {
+        byte[] original = random(2 * CHUNK + 100);
+        byte[] stored = encode(original, Compression.defaultFor(CompressionType.NONE), SEAL);
+        int cut = ObjectHeader.SIZE + ObjectCipher.SALT + 2 * (CHUNK + ObjectCipher.TAG);
+        byte[] shorter = Arrays.copyOf(stored, cut);
+        // fix every size the header states, so that only the cipher can tell
+        ByteBuffer.wrap(shorter, 16, 16).putLong(2L * CHUNK).putLong(cut - ObjectHeader.SIZE);
+        assertThatThrownBy(() -> decode(withValidCrc(shorter), SEAL))
+                .isInstanceOf(MalformedObjectException.class).hasMessageContaining("fails authentication");
+    }
+
+    @Test
+    void anObjectMovedToAnotherNameIsRefused() throws Exception {
+        byte[] stored = encode(random(1000), Compression.defaultFor(CompressionType.LZ4), SEAL);
+        assertThatThrownBy(() -> decode(stored, new ObjectSeal(CIPHER, "000000010000000000000004")))
+                .isInstanceOf(MalformedObjectException.class).hasMessageContaining("fails authentication");
+    }
+
+    @Test
+    void aPlainObjectInAnEncryptedRepositoryIsRefused() throws Exception {
+        byte[] plain = encode(random(1000), Compression.defaultFor(CompressionType.LZ4), ObjectSeal.NONE);
+        assertThatThrownBy(() -> decode(plain, SEAL)).isInstanceOf(MalformedObjectException.class).hasMessageContaining("not encrypted");
+    }
+
+    @Test
+    void anEncryptedObjectWithoutAKeyAsksForTheKey() throws Exception {
+        byte[] stored = encode(random(1000), Compression.defaultFor(CompressionType.LZ4), SEAL);
+        assertThatThrownBy(() -> decode(stored, ObjectSeal.NONE)).isInstanceOf(ObjectSeal.KeyRequiredException.class);
+        // checking a copy needs no key
+        assertThat(ObjectCodec.checkStored(new ByteArrayInputStream(stored)).encryption()).isEqualTo(1);
+    }
+
+    @Test
+    void aWrongKeyFailsAuthentication() throws Exception {
+        byte[] stored = encode(random(1000), Compression.defaultFor(CompressionType.LZ4), SEAL);
+        ObjectCipher other = ObjectCipher.derive(new Secret("b".repeat(40), "inline"), SALT);
+        assertThatThrownBy(() -> decode(stored, new ObjectSeal(other, SEAL.name())))
+                .isInstanceOf(MalformedObjectException.class).hasMessageContaining("fails authentication");
+    }
+}
