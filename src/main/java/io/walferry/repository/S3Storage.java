@@ -21,7 +21,6 @@ import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.S3Object;
 import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
 
-import javax.net.ssl.SSLHandshakeException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.UnknownHostException;
@@ -258,11 +257,30 @@ public final class S3Storage implements Storage {
                 }
             });
             completed = outcome == CommitOutcome.CREATED;
+            abortOthers(key, uploadId);
             return outcome;
         } finally {
             if (!completed) {
                 abortQuietly(key, uploadId);
             }
+        }
+    }
+
+    /**
+     * Aborts the other unfinished uploads of a key that now exists: a start whose answer was lost and was
+     * retried leaves one behind, and none of them could ever complete (If-None-Match), so none is of use.
+     */
+    private void abortOthers(String key, String uploadId) {
+        try {
+            List<MultipartUpload> uploads = call("LIST UPLOADS " + key,
+                    () -> client.listMultipartUploads(r -> r.bucket(config.bucket()).prefix(s3Key(key))).uploads());
+            for (MultipartUpload u : uploads) {
+                if (u.key().equals(s3Key(key)) && !u.uploadId().equals(uploadId)) {
+                    abort(u.key(), u.uploadId());
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // Left for removeAbandoned (or the bucket's lifecycle rule): an unfinished upload is invisible.
         }
     }
 
@@ -334,7 +352,8 @@ public final class S3Storage implements Storage {
         if (t instanceof WalferryException) {
             return false;
         }
-        if (t instanceof TransientS3Failure) {
+        if (t instanceof TransientS3Failure || t instanceof java.io.UncheckedIOException) {
+            // The SDK reports a connection that broke while it read an answer as an unchecked I/O error.
             return true;
         }
         return t instanceof IOException && !(t instanceof java.io.InterruptedIOException);
@@ -345,8 +364,8 @@ public final class S3Storage implements Storage {
         if (e instanceof AwsServiceException s) {
             String code = code(s);
             int status = s.statusCode();
-            if (status >= 500 || status == 429 || status == 408 || TRANSIENT_CODES.contains(code)) {
-                return new TransientS3Failure(what + ": HTTP " + status + " " + code, e);
+            if ((status >= 500 && status != 501) || status == 429 || status == 408 || TRANSIENT_CODES.contains(code)) {
+                return new TransientS3Failure(what + ": HTTP " + status + (code.isEmpty() ? "" : " " + code), e);
             }
             String where = "repository " + config.name() + " (" + describe() + ")";
             if (status == 403 || "AccessDenied".equals(code)) {
@@ -376,8 +395,7 @@ public final class S3Storage implements Storage {
         }
         Throwable root = rootCause(e);
         String where = "repository " + config.name() + " (" + describe() + ")";
-        if (root instanceof SSLHandshakeException || root instanceof java.security.cert.CertPathValidatorException
-                || (root.getMessage() != null && root.getMessage().contains("PKIX path"))) {
+        if (causedBy(e, java.security.cert.CertificateException.class) || causedBy(e, java.security.GeneralSecurityException.class)) {
             return WalferryException.config(where + ": the TLS certificate of the endpoint is not trusted (" + root.getMessage() + ")",
                     "set ca_file to the PEM file of the CA that signed it");
         }
@@ -398,6 +416,15 @@ public final class S3Storage implements Storage {
         }
         return WalferryException.repository(where + ": " + what + " failed: " + TransientRetry.describe(e),
                 "check the repository settings", e);
+    }
+
+    private static boolean causedBy(Throwable t, Class<? extends Throwable> type) {
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (type.isInstance(c)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static Throwable rootCause(Throwable t) {

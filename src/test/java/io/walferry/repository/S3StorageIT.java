@@ -1,16 +1,23 @@
 package io.walferry.repository;
 
 import io.walferry.config.Compression;
+import io.walferry.config.EncryptionConfig;
+import io.walferry.config.Secret;
+import software.amazon.awssdk.services.s3.S3Client;
 import io.walferry.config.CompressionType;
 import io.walferry.config.ConfigLoader;
 import io.walferry.config.S3RepositoryConfig;
 import io.walferry.config.WalferryConfig;
 import io.walferry.failure.ExitCode;
 import io.walferry.failure.WalferryException;
+import io.walferry.postgres.ClusterIdentity;
+import io.walferry.postgres.PgVersion;
 import io.walferry.postgres.WalFileName;
 import io.walferry.repository.Storage.CommitOutcome;
 import io.walferry.repository.Storage.PendingObject;
+import io.walferry.testing.FaultProxy;
 import io.walferry.testing.S3ProxyServer;
+import io.walferry.testing.StsStandIn;
 import io.walferry.testing.TempDirs;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,6 +34,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Arrays;
+import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -74,16 +84,25 @@ class S3StorageIT {
                     prefix: /walferry/prod/
                     endpoint: %s
                     path_style: true
-                    part_size: 5MiB
-                    retry_timeout: 20s
-                    io_timeout: 2s
-                    credentials:
-                      access_key_id: ${env:TEST_KEY_ID}
-                      secret_access_key: ${env:TEST_SECRET}
-                %s""".formatted(bucket, endpoint, extra.indent(4)));
+                %s""".formatted(bucket, endpoint, (extra.contains("credentials:") ? withDefaults(extra) : withDefaults(extra) + """
+                credentials:
+                  access_key_id: ${env:TEST_KEY_ID}
+                  secret_access_key: ${env:TEST_SECRET}
+                """).indent(4)));
         WalferryConfig c = new ConfigLoader(Map.of("TEST_KEY_ID", S3ProxyServer.ACCESS_KEY, "TEST_SECRET", S3ProxyServer.SECRET_KEY))
                 .load(file);
         return (S3RepositoryConfig) c.repositories().get(0);
+    }
+
+    /** The test settings: small parts, short timeouts; {@code extra} may override them. */
+    private static String withDefaults(String extra) {
+        StringBuilder y = new StringBuilder(extra.isBlank() ? "" : extra.stripTrailing() + "\n");
+        for (String d : List.of("part_size: 5MiB", "retry_timeout: 20s", "io_timeout: 2s")) {
+            if (!extra.contains(d.substring(0, d.indexOf(':') + 1))) {
+                y.append(d).append('\n');
+            }
+        }
+        return y.toString();
     }
 
     private static S3RepositoryConfig config(String extra) throws IOException {
@@ -138,5 +157,226 @@ class S3StorageIT {
         assertThat(put(storage, "c/big", random(13 << 20, 4))).isEqualTo(CommitOutcome.ALREADY_EXISTS);
         assertThat(get(storage, "c/big")).isEqualTo(big);
         assertThat(storage.list("c")).extracting(Storage.Entry::name).containsExactly("big");
+    }
+
+    // ---- a repository on S3 -------------------------------------------------------------------------------
+
+    private static final ClusterIdentity IDENTITY = new ClusterIdentity(7311234567890123456L, new PgVersion(15), 16 << 20);
+
+    private static Repository registered(S3RepositoryConfig c) {
+        Repository r = Repository.open(c, "test", true);
+        r.register(ClusterRecord.of("test", IDENTITY, "now", "test"));
+        return r;
+    }
+
+    private static WalFileName segment(int n) {
+        return WalFileName.parse("%08X%08X%08X".formatted(1, 0, n));
+    }
+
+    /** WAL-like content: compressible runs with random bytes in between. */
+    private static Path walFile(int n, int size) throws IOException {
+        byte[] b = new byte[size];
+        Random r = new Random(n);
+        for (int i = 0; i < size; i += 8192) {
+            int len = Math.min(8192, size - i);
+            if ((i / 8192) % 2 == 0) {
+                r.nextBytes(Arrays.copyOfRange(b, i, i + len));
+                byte[] noise = new byte[len];
+                r.nextBytes(noise);
+                System.arraycopy(noise, 0, b, i, len);
+            } else {
+                Arrays.fill(b, i, i + len, (byte) n);
+            }
+        }
+        Path p = dir.resolve("wal-" + n + "-" + size);
+        Files.write(p, b);
+        return p;
+    }
+
+    private static byte[] getWal(Repository r, WalFileName f) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertThat(r.getWal(f, out)).as(f.fileName() + " found").isTrue();
+        return out.toByteArray();
+    }
+
+    @ParameterizedTest
+    @EnumSource(CompressionType.class)
+    void walRoundTripsWithEachCompressionPlainAndEncrypted(CompressionType type) throws IOException {
+        Compression c = Compression.defaultFor(type);
+        for (boolean encrypted : new boolean[]{false, true}) {
+            Repository r = registered(config(encrypted ? "encryption:\n  key: " + KEY : ""));
+            for (int n = 1; n <= 3; n++) {
+                Path wal = walFile(n, n == 3 ? 16 << 20 : 1 << 20);
+                assertThat(r.putWal(segment(n), wal, c).outcome()).isEqualTo(PutOutcome.STORED);
+                assertThat(r.putWal(segment(n), wal, c).outcome()).as("same content again").isEqualTo(PutOutcome.ALREADY_STORED);
+                assertThat(getWal(r, segment(n))).as(type + (encrypted ? " encrypted" : "")).isEqualTo(Files.readAllBytes(wal));
+            }
+            assertThatThrownBy(() -> r.putWal(segment(1), walFile(9, 1 << 20), c))
+                    .isInstanceOf(WalferryException.class).hasMessageContaining("with different content");
+            assertThat(r.listWal()).hasSize(3);
+            assertThat(r.clusterRecord().orElseThrow().encryption() != null).isEqualTo(encrypted);
+        }
+    }
+
+    @Test
+    void aWrongOrMissingKeyIsOneLineNamingTheRepository() throws IOException {
+        S3RepositoryConfig good = config("encryption:\n  key: " + KEY);
+        Repository r = registered(good);
+        Path wal = walFile(1, 1 << 20);
+        r.putWal(segment(1), wal, Compression.defaultFor(CompressionType.LZ4));
+
+        S3RepositoryConfig wrong = withKey(good, Optional.of("another-key-of-more-than-32-characters!!"));
+        assertThatThrownBy(() -> getWal(Repository.open(wrong, "test", false), segment(1)))
+                .isInstanceOfSatisfying(WalferryException.class, e -> {
+                    assertThat(e.exitCode()).isEqualTo(ExitCode.CONFIG);
+                    assertThat(e.oneLine()).contains("repository s3repo: wrong encryption key").doesNotContain("\n")
+                            .doesNotContain("another-key");
+                });
+        assertThatThrownBy(() -> Repository.open(wrong, "test", false).putWal(segment(2), wal, Compression.defaultFor(CompressionType.LZ4)))
+                .hasMessageContaining("wrong encryption key");
+        S3RepositoryConfig none = withKey(good, Optional.empty());
+        assertThatThrownBy(() -> getWal(Repository.open(none, "test", false), segment(1)))
+                .isInstanceOfSatisfying(WalferryException.class, e -> assertThat(e.oneLine())
+                        .contains("repository s3repo holds encrypted objects").contains("set encryption.key"));
+        assertThat(Repository.open(wrong, "test", false).listWal()).hasSize(1);
+    }
+
+    private static S3RepositoryConfig withKey(S3RepositoryConfig c, Optional<String> key) {
+        return new S3RepositoryConfig(c.name(), c.required(), key.map(k -> new EncryptionConfig(new Secret(k, "inline"))),
+                c.bucket(), c.prefix(), c.region(), c.endpoint(), c.pathStyle(), c.storageClass(), c.sse(), c.kmsKeyId(),
+                c.verifyTls(), c.caFile(), c.credentials(), c.partSize(), c.retryTimeout(), c.ioTimeout());
+    }
+
+    @Test
+    void aTamperedObjectIsDetectedAndNothingIsHandedOver() throws IOException {
+        S3RepositoryConfig c = config("encryption:\n  key: " + KEY);
+        Repository r = registered(c);
+        r.putWal(segment(1), walFile(1, 1 << 20), Compression.defaultFor(CompressionType.LZ4));
+        Path stored = s3.objectFile(c.bucket(), c.prefix() + "/" + Repository.walKey("test", segment(1)));
+        assertThat(stored).exists();
+        byte[] original = Files.readAllBytes(stored);
+        byte[] bad = original.clone();
+        bad[ObjectHeader.SIZE + 500] ^= 0x40;
+        Files.write(stored, bad);
+        assertThatThrownBy(() -> getWal(r, segment(1))).isInstanceOf(CorruptObjectException.class).hasMessageContaining("altered");
+        // the same change with the payload CRC rewritten to match: only the cipher can tell
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(bad, ObjectHeader.SIZE, bad.length - ObjectHeader.SIZE);
+        ByteBuffer.wrap(bad, 64, 4).putInt((int) crc.getValue());
+        java.util.zip.CRC32C h = new java.util.zip.CRC32C();
+        h.update(bad, 0, 68);
+        ByteBuffer.wrap(bad, 68, 4).putInt((int) h.getValue());
+        Files.write(stored, bad);
+        assertThatThrownBy(() -> getWal(r, segment(1))).isInstanceOf(CorruptObjectException.class)
+                .hasMessageContaining("fails authentication");
+        Files.write(stored, original);
+        assertThat(getWal(r, segment(1))).isEqualTo(Files.readAllBytes(walFile(1, 1 << 20)));
+    }
+
+    // ---- faults between walferry and the server ----------------------------------------------------------
+
+    @Test
+    void injectedFaultsLoseNothingAndDuplicateNothing() throws IOException {
+        try (FaultProxy proxy = FaultProxy.start(s3.endpoint().getPort())) {
+            S3RepositoryConfig c = config("http://127.0.0.1:" + proxy.port(), "encryption:\n  key: " + KEY);
+            Repository r = registered(c);
+            proxy.plan(FaultProxy.every(2, FaultProxy.Fault.SERVER_ERROR, FaultProxy.Fault.DROP_REQUEST,
+                    FaultProxy.Fault.DROP_RESPONSE, FaultProxy.Fault.SLOW));
+            List<Path> files = new ArrayList<>();
+            for (int n = 1; n <= 8; n++) {
+                // every other one large enough for a multipart upload with 5 MiB parts
+                Path wal = walFile(n, n % 2 == 0 ? 12 << 20 : 1 << 20);
+                files.add(wal);
+                assertThat(r.putWal(segment(n), wal, Compression.defaultFor(CompressionType.NONE)).outcome())
+                        .isIn(PutOutcome.STORED, PutOutcome.ALREADY_STORED);
+            }
+            for (int n = 1; n <= 8; n++) {
+                assertThat(getWal(r, segment(n))).as("segment " + n).isEqualTo(Files.readAllBytes(files.get(n - 1)));
+            }
+            assertThat(proxy.faultsInjected()).as(String.join("\n", proxy.log())).isGreaterThan(20);
+            assertThat(proxy.log()).anyMatch(l -> l.endsWith("DROP_RESPONSE")).anyMatch(l -> l.endsWith("SLOW"));
+            proxy.plan(req -> FaultProxy.Fault.NONE);
+            assertThat(r.listWal()).hasSize(8);
+            try (S3Client admin = s3.client()) {
+                assertThat(admin.listMultipartUploads(b -> b.bucket(c.bucket())).uploads()).as("no unfinished upload left").isEmpty();
+                assertThat(admin.listObjectsV2(b -> b.bucket(c.bucket())).contents()).as("8 segments and the registration")
+                        .hasSize(9);
+            }
+        }
+    }
+
+    @Test
+    void aServerThatKeepsFailingGivesUpInBoundedTimeAndSaysWhy() throws IOException {
+        try (FaultProxy proxy = FaultProxy.start(s3.endpoint().getPort())) {
+            S3RepositoryConfig c = config("http://127.0.0.1:" + proxy.port(), "retry_timeout: 3s");
+            Repository r = registered(c);
+            proxy.plan(req -> FaultProxy.Fault.SERVER_ERROR);
+            long t0 = System.nanoTime();
+            assertThatThrownBy(() -> r.putWal(segment(1), walFile(1, 1 << 20), Compression.defaultFor(CompressionType.LZ4)))
+                    .isInstanceOfSatisfying(WalferryException.class, e -> {
+                        assertThat(e.exitCode()).isEqualTo(ExitCode.REPOSITORY);
+                        assertThat(e.oneLine()).contains("repository s3repo").contains("HTTP 503").containsPattern("failed \\d+ times");
+                    });
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(15));
+            proxy.plan(req -> FaultProxy.Fault.NONE);
+            assertThat(r.listWal()).isEmpty();
+        }
+    }
+
+    // ---- TLS and credentials ---------------------------------------------------------------------------
+
+    @Test
+    void tlsIsVerifiedAgainstTheConfiguredCa() throws IOException {
+        try (S3ProxyServer tls = S3ProxyServer.start(true)) {
+            S3ProxyServer plain = s3;
+            s3 = tls;
+            try {
+                S3RepositoryConfig withCa = config(tls.endpoint().toString(), "ca_file: " + tls.caFile());
+                registered(withCa).putWal(segment(1), walFile(1, 1 << 20), Compression.defaultFor(CompressionType.LZ4));
+                assertThat(getWal(Repository.open(withCa, "test", false), segment(1))).hasSize(1 << 20);
+
+                S3RepositoryConfig noCa = config(tls.endpoint().toString(), "retry_timeout: 3s");
+                assertThatThrownBy(() -> Repository.open(noCa, "test", false).listWal())
+                        .isInstanceOfSatisfying(WalferryException.class, e -> {
+                            assertThat(e.exitCode()).isEqualTo(ExitCode.CONFIG);
+                            assertThat(e.oneLine()).contains("TLS certificate").contains("ca_file").doesNotContain("\n");
+                        });
+            } finally {
+                s3 = plain;
+            }
+        }
+    }
+
+    @Test
+    void aRoleIsAssumedThroughSts() throws IOException {
+        // STS cannot run here: StsStandIn answers AssumeRole as STS does, and S3Proxy accepts only the role's keys.
+        try (S3ProxyServer roleOnly = S3ProxyServer.start(false, "ROLEKEYID", "role-secret-access-key-0123456789", true);
+             StsStandIn sts = StsStandIn.start("ROLEKEYID", "role-secret-access-key-0123456789", "role-session-token")) {
+            S3ProxyServer plain = s3;
+            s3 = roleOnly;
+            try {
+                String creds = """
+                        credentials:
+                          access_key_id: BASEKEYID
+                          secret_access_key: base-secret-access-key
+                          role_arn: arn:aws:iam::210987654321:role/walferry-archive
+                          external_id: walferry-ext-7
+                          session_name: pg-east
+                          sts_endpoint: %s
+                        """.formatted(sts.endpoint());
+                S3RepositoryConfig c = config(roleOnly.endpoint().toString(), creds);
+                Repository r = registered(c);
+                r.putWal(segment(1), walFile(1, 1 << 20), Compression.defaultFor(CompressionType.LZ4));
+                assertThat(getWal(r, segment(1))).hasSize(1 << 20);
+                assertThat(sts.calls()).isNotEmpty();
+                StsStandIn.Call call = sts.calls().get(0);
+                assertThat(call.parameters()).containsEntry("Action", "AssumeRole")
+                        .containsEntry("RoleArn", "arn:aws:iam::210987654321:role/walferry-archive")
+                        .containsEntry("ExternalId", "walferry-ext-7").containsEntry("RoleSessionName", "pg-east");
+                assertThat(call.authorization()).contains("Credential=BASEKEYID/");
+            } finally {
+                s3 = plain;
+            }
+        }
     }
 }

@@ -41,15 +41,22 @@ public final class FaultProxy implements AutoCloseable {
     }
 
     public enum Fault {
-        /** Pass the exchange through untouched. */
+        /** Pass the exchange through (with only its Connection headers rewritten). */
         NONE,
         /** Answer 503 SlowDown without contacting the server. */
         SERVER_ERROR,
         /** Send the server only part of the request, then reset both sides: the server never acts on it. */
         DROP_REQUEST,
-        /** Let the server act on the request, then cut its response halfway and reset the client. */
+        /**
+         * Let the server act on the request, then reset the client halfway through the response: after half of
+         * the body, or right after the head if the body's length is unknown, or halfway through the head if there
+         * is no body (a complete bodiless response would count as a success).
+         */
         DROP_RESPONSE,
-        /** Let the server act on the request, but hold its answer back for {@link #slowDelay()}. */
+        /**
+         * Let the server act on the request, but hold its final answer back for {@link #slowDelay()}; a 100 Continue
+         * still passes at once, or the client would never send the body.
+         */
         SLOW
     }
 
@@ -273,15 +280,22 @@ public final class FaultProxy implements AutoCloseable {
             if (fault == Fault.SLOW && awaitClosed(slowDelay)) {
                 return;
             }
-            toClient.write(response.withConnectionClose());
+            byte[] responseHead = response.withConnectionClose();
             if (fault == Fault.DROP_RESPONSE) {
+                abort = true;
                 long length = responseBodyLength(response);
+                if (length == 0) {
+                    // With no body, a whole head is a whole response and the client would simply succeed.
+                    toClient.write(responseHead, 0, responseHead.length / 2);
+                    return;
+                }
+                toClient.write(responseHead);
                 if (length > 1) {
                     copy(fromUpstream, toClient, length / 2);
                 }
-                abort = true;
                 return;
             }
+            toClient.write(responseHead);
             // The server closes after this response (Connection: close), which ends the body of any framing.
             fromUpstream.transferTo(toClient);
         }

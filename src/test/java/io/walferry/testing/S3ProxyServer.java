@@ -49,11 +49,14 @@ public final class S3ProxyServer implements AutoCloseable {
     }
 
     public static S3ProxyServer start(boolean tls) {
-        return start(tls, ACCESS_KEY, SECRET_KEY);
+        return start(tls, ACCESS_KEY, SECRET_KEY, false);
     }
 
-    /** Starts a server that accepts only the given key pair. */
-    public static S3ProxyServer start(boolean tls, String accessKey, String secretKey) {
+    /**
+     * Starts a server that accepts only the given key pair. S3Proxy does not implement session tokens: for
+     * temporary credentials (an assumed role) it must be told to ignore their header.
+     */
+    public static S3ProxyServer start(boolean tls, String accessKey, String secretKey, boolean ignoreSessionTokens) {
         Path jar = Path.of(System.getProperty("walferry.s3proxy.jar", "target/s3proxy/s3proxy.jar")).toAbsolutePath();
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException("no " + jar + ": the build copies S3Proxy there (mvn process-test-resources)");
@@ -71,6 +74,9 @@ public final class S3ProxyServer implements AutoCloseable {
                     "jclouds.identity=" + accessKey,
                     "jclouds.credential=" + secretKey,
                     "jclouds.filesystem.basedir=" + blobs));
+            if (ignoreSessionTokens) {
+                props.add("s3proxy.ignore-unknown-headers=true");
+            }
             Path caFile = null;
             if (tls) {
                 Path keystore = dir.resolve("keystore.p12");
