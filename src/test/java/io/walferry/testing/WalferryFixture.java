@@ -31,6 +31,7 @@ public final class WalferryFixture {
     private final StringBuilder extraRepositories = new StringBuilder();
     private List<PgCluster> nodes;
     private String archiveYaml;
+    private String repositoriesYaml;
 
     public record Result(int exitCode, String out, String err) {
         public String all() {
@@ -79,10 +80,40 @@ public final class WalferryFixture {
                     .append("    port: ").append(n.port()).append('\n')
                     .append("    data_directory: ").append(n.dataDir()).append('\n');
         }
-        y.append("repositories:\n  - name: local\n    type: fs\n    path: ").append(repo).append('\n').append(extraRepositories);
+        if (repositoriesYaml != null) {
+            y.append("repositories:\n").append(repositoriesYaml);
+        } else {
+            y.append("repositories:\n  - name: local\n    type: fs\n    path: ").append(repo).append('\n').append(extraRepositories);
+        }
         y.append("archive:\n  spool_directory: ").append(spool).append('\n').append(archiveYaml == null ? "" : archiveYaml);
         Files.writeString(config, y.toString());
         ServerUser.chown(config);
+    }
+
+    /**
+     * Replaces the repositories of the configuration with {@code yaml}, the list items under
+     * {@code repositories:} (the filesystem repository {@link #repo()} may be one of them).
+     */
+    public void repositories(String yaml) {
+        repositoriesYaml = yaml;
+        try {
+            writeConfig(nodes, archiveYaml);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A secret file only the server's OS user can read, for a ${file:...} reference. */
+    public Path secretFile(String name, String value) {
+        try {
+            Path p = dir.resolve(name);
+            Files.writeString(p, value);
+            Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            ServerUser.chown(p);
+            return p;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     public Path config() {

@@ -1,0 +1,217 @@
+package io.walferry.archive;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.walferry.testing.AgentProcess;
+import io.walferry.testing.Await;
+import io.walferry.testing.FaultProxy;
+import io.walferry.testing.PgCluster;
+import io.walferry.testing.PgLogOnFailure;
+import io.walferry.testing.S3ProxyServer;
+import io.walferry.testing.ServerUser;
+import io.walferry.testing.TempDirs;
+import io.walferry.testing.WalferryFixture;
+import io.walferry.testing.WalferryFixture.Result;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Archiving a real PostgreSQL 15 to S3 (S3Proxy): large segments in parts, encryption, catch-up and fallback. */
+@ExtendWith(PgLogOnFailure.class)
+class S3ArchiveIT {
+    private static S3ProxyServer s3;
+    private Path dir;
+    private PgCluster pg;
+    private WalferryFixture wf;
+
+    @BeforeAll
+    static void startS3() {
+        s3 = S3ProxyServer.start(false);
+    }
+
+    @AfterAll
+    static void stopS3() {
+        if (s3 != null) {
+            s3.close();
+        }
+    }
+
+    @BeforeEach
+    void setUp() {
+        dir = TempDirs.create("wf-s3archive-");
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (pg != null) {
+            pg.close();
+        }
+        TempDirs.deleteTree(dir);
+    }
+
+    /** An S3 repository item for the configuration, with its secrets in files only the server's user reads. */
+    private String s3Repository(String name, String bucket, String endpoint, boolean required, boolean encrypted) {
+        s3.createBucket(bucket);
+        Path id = wf.secretFile(name + ".key-id", S3ProxyServer.ACCESS_KEY);
+        Path secret = wf.secretFile(name + ".secret", S3ProxyServer.SECRET_KEY);
+        String y = """
+                  - name: %s
+                    type: s3
+                    bucket: %s
+                    prefix: pg
+                    endpoint: %s
+                    path_style: true
+                    part_size: 5MiB
+                    retry_timeout: 3s
+                    io_timeout: 5s
+                    required: %s
+                    credentials:
+                      access_key_id: ${file:%s}
+                      secret_access_key: ${file:%s}
+                """.formatted(name, bucket, endpoint, required, id, secret);
+        if (encrypted) {
+            Path key = wf.secretFile(name + ".encryption-key", "vq3Z0x8l4Rk2mWc9tYb7NfH1sJd6PaE5uGo0iQ=");
+            y += "    encryption:\n      key: ${file:" + key + "}\n";
+        }
+        return y;
+    }
+
+    private String fsRepository() {
+        return "  - name: local\n    type: fs\n    path: " + wf.repo() + "\n";
+    }
+
+    private String switchWal() throws SQLException {
+        pg.execute("select pg_create_restore_point('test')");
+        return pg.queryString("select pg_walfile_name(pg_switch_wal())");
+    }
+
+    private void awaitArchived(String segment) {
+        Await.until(Duration.ofSeconds(240), segment + " to be archived", () ->
+                pg.queryLong("select count(*) from pg_stat_archiver where last_archived_wal >= '" + segment + "'") == 1);
+    }
+
+    private List<String> segmentsUpTo(String last) throws IOException {
+        try (Stream<Path> s = Files.list(pg.dataDir().resolve("pg_wal"))) {
+            return s.map(p -> p.getFileName().toString()).filter(n -> n.matches("[0-9A-F]{24}") && n.compareTo(last) <= 0)
+                    .sorted().toList();
+        }
+    }
+
+    private static String key(String segment) {
+        return "pg/test/wal/" + segment.substring(0, 16) + "/" + segment;
+    }
+
+    @Test
+    void sixtyFourMegabyteSegmentsGoToEncryptedS3InPartsAndRestoreByteIdentical() throws Exception {
+        pg = PgCluster.init(dir, "primary", 64);
+        wf = new WalferryFixture(dir.resolve("wf"), pg, "  compression: lz4\n  workers: 2\n");
+        wf.repositories(s3Repository("s3east", "wal-east", s3.endpoint().toString(), true, true));
+        wf.enableArchiving(pg);
+        pg.set("wal_keep_size", "2GB");
+        pg.start();
+        Result created = wf.run("repo-create");
+        assertThat(created.exitCode()).as(created.all()).isZero();
+        assertThat(created.out()).contains("s3east (s3://wal-east/pg at " + s3.endpoint());
+        try (AgentProcess agent = wf.startAgent()) {
+            pg.execute("create table t as select g, md5(g::text) as h, repeat(md5((g * 7)::text), 3) as r from generate_series(1, 900000) g");
+            String last = switchWal();
+            awaitArchived(last);
+            assertThat(pg.queryLong("select failed_count from pg_stat_archiver")).isZero();
+            List<String> segments = segmentsUpTo(last);
+            assertThat(segments).hasSizeGreaterThanOrEqualTo(3);
+
+            Path work = Files.createDirectories(dir.resolve("restore"));
+            ServerUser.chown(work);
+            for (String seg : segments) {
+                Path stored = s3.objectFile("wal-east", key(seg));
+                assertThat(stored).as(seg + " stored").exists();
+                // encrypted: the stored object carries encryption scheme 1 in its header
+                assertThat(Files.readAllBytes(stored)[9]).isEqualTo((byte) 1);
+                Result get = wf.run(work, "archive-get", seg, work.resolve("RECOVERYXLOG").toString());
+                assertThat(get.exitCode()).as(seg + ": " + get.all()).isZero();
+                assertThat(Files.mismatch(work.resolve("RECOVERYXLOG"), pg.dataDir().resolve("pg_wal").resolve(seg))).as(seg).isEqualTo(-1L);
+                Files.delete(work.resolve("RECOVERYXLOG"));
+            }
+            // at least one object above the part size went up as a multipart upload and is whole
+            assertThat(segments.stream().mapToLong(seg -> size(s3.objectFile("wal-east", key(seg)))).max().orElse(0))
+                    .isGreaterThan(5L << 20);
+
+            Result check = wf.run("check");
+            assertThat(check.exitCode()).as(check.all()).isZero();
+            assertThat(check.out()).contains("s3east (s3").contains("reached every repository");
+            Result info = wf.inProcess("info", "--output", "json");
+            assertThat(info.exitCode()).as(info.all()).isZero();
+            JsonNode repo = new ObjectMapper().readTree(info.out()).get(0);
+            assertThat(repo.get("timelines").get(0).get("gaps")).isEmpty();
+            assertThat(info.out()).doesNotContain(S3ProxyServer.SECRET_KEY);
+        }
+    }
+
+    private static long size(Path p) {
+        try {
+            return Files.size(p);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    @Test
+    void anS3RepositoryThatWasDownIsCaughtUpAndServesWhenTheOtherCopyIsCorrupt() throws Exception {
+        pg = PgCluster.init(dir, "primary", 1);
+        wf = new WalferryFixture(dir.resolve("wf"), pg, null);
+        try (FaultProxy proxy = FaultProxy.start(s3.endpoint().getPort())) {
+            wf.repositories(fsRepository() + s3Repository("s3west", "wal-west", "http://127.0.0.1:" + proxy.port(), false, false));
+            wf.enableArchiving(pg);
+            pg.set("wal_keep_size", "1GB");
+            pg.start();
+            Result created = wf.run("repo-create");
+            assertThat(created.exitCode()).as(created.all()).isZero();
+
+            try (AgentProcess agent = wf.startAgent()) {
+                // The bucket's region is down: every request gets 503 Slow Down.
+                proxy.plan(r -> FaultProxy.Fault.SERVER_ERROR);
+                pg.execute("create table t as select g, md5(g::text) from generate_series(1, 40000) g");
+                String seg = switchWal();
+                awaitArchived(seg);
+                assertThat(pg.queryLong("select failed_count from pg_stat_archiver")).as("archiving is not held up").isZero();
+                Await.until(Duration.ofSeconds(60), "the miss to be noted", () -> agent.log().contains("will catch up"));
+                assertThat(s3.objectFile("wal-west", key(seg))).doesNotExist();
+
+                proxy.plan(r -> FaultProxy.Fault.NONE);
+                Await.until(Duration.ofSeconds(120), "the agent to catch the S3 repository up",
+                        () -> Files.exists(s3.objectFile("wal-west", key(seg))));
+                assertThat(agent.log()).contains("caught up repository s3west with");
+                Result info = wf.inProcess("info", "--output", "json");
+                JsonNode repos = new ObjectMapper().readTree(info.out());
+                assertThat(repos.get(1).get("timelines").get(0).get("gaps")).isEmpty();
+                assertThat(repos.get(1).get("timelines").get(0).get("segments"))
+                        .isEqualTo(repos.get(0).get("timelines").get(0).get("segments"));
+
+                // The filesystem copy is damaged: the S3 copy is handed over, with a warning.
+                Path local = wf.repo().resolve("test/wal/" + seg.substring(0, 16) + "/" + seg);
+                byte[] bad = Files.readAllBytes(local);
+                bad[bad.length / 2] ^= 0x08;
+                Files.write(local, bad);
+                Path work = Files.createDirectories(dir.resolve("fallback"));
+                ServerUser.chown(work);
+                Result get = wf.run(work, "archive-get", seg, work.resolve("RECOVERYXLOG").toString());
+                assertThat(get.exitCode()).as(get.all()).isZero();
+                assertThat(get.err()).contains("altered").contains("used the copy in repository s3west");
+                assertThat(Files.mismatch(work.resolve("RECOVERYXLOG"), pg.dataDir().resolve("pg_wal").resolve(seg))).isEqualTo(-1L);
+            }
+        }
+    }
+}
