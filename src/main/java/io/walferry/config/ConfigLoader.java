@@ -215,6 +215,7 @@ public final class ConfigLoader {
                 s.bool("path_style", false), s.optionalString("storage_class"), sse, kmsKey, verifyTls, caFile,
                 credentials(s.optionalSection("credentials")),
                 s.byteSize("part_size", 16L << 20, S3RepositoryConfig.MIN_PART_SIZE, S3RepositoryConfig.MAX_PART_SIZE),
+                s.choice("upload_checksum", S3RepositoryConfig.UploadChecksum.class, S3RepositoryConfig.UploadChecksum.CRC32C),
                 s.duration("retry_timeout", Duration.ofSeconds(60)), s.duration("io_timeout", Duration.ofSeconds(30)));
         if (c.retryTimeout().isZero() || c.ioTimeout().isZero()) {
             throw s.error(c.retryTimeout().isZero() ? "retry_timeout" : "io_timeout", "must be longer than 0s");

@@ -13,6 +13,7 @@ import java.util.Optional;
  * @param pathStyle     bucket in the path instead of the host name (most S3-compatible stores)
  * @param storageClass  for example STANDARD_IA; empty for the bucket's default
  * @param partSize      multipart part size; an object up to this size is one PUT
+ * @param uploadChecksum the checksum sent with every body, which the server checks before it acknowledges
  * @param retryTimeout  how long one request is retried on transient failures before it fails
  * @param ioTimeout     how long a connection may stay silent before the attempt is abandoned and retried
  */
@@ -20,9 +21,13 @@ public record S3RepositoryConfig(String name, boolean required, Optional<Encrypt
                                  String bucket, String prefix, String region, Optional<URI> endpoint, boolean pathStyle,
                                  Optional<String> storageClass, ServerSideEncryption sse, Optional<String> kmsKeyId,
                                  boolean verifyTls, Optional<Path> caFile, S3Credentials credentials,
-                                 long partSize, Duration retryTimeout, Duration ioTimeout) implements RepositoryConfig {
+                                 long partSize, UploadChecksum uploadChecksum, Duration retryTimeout, Duration ioTimeout)
+        implements RepositoryConfig {
     public static final long MIN_PART_SIZE = 5L << 20;
     public static final long MAX_PART_SIZE = 1L << 30;
+
+    /** CRC32C (x-amz-checksum-crc32c, hardware-fast, confirmed by the server's answer) or Content-MD5 (older stores). */
+    public enum UploadChecksum { CRC32C, MD5 }
 
     /** Server-side encryption requested on every write. */
     public enum ServerSideEncryption { NONE, AES256, KMS }

@@ -16,33 +16,33 @@ import java.util.List;
 final class PartBuffer {
     static final int MIN_PART = 5 << 20;
 
-    private final int partSize;
+    private final PartPool pool;
     private final int headerSize;
     private final List<byte[]> parts = new ArrayList<>();
     private int fill;
     private long size;
 
-    PartBuffer(long partSize, int headerSize) {
-        this.partSize = Math.toIntExact(partSize);
+    PartBuffer(PartPool pool, int headerSize) {
+        this.pool = pool;
         this.headerSize = headerSize;
-        // Small objects (most compressed WAL) should not cost a part-sized allocation.
-        parts.add(new byte[Math.min(this.partSize, Math.max(headerSize, 1 << 20))]);
+        parts.add(pool.take());
         fill = headerSize;
         size = headerSize;
+    }
+
+    /** Gives the arrays back to the pool; nothing may read this buffer afterwards. */
+    void release() {
+        parts.forEach(pool::give);
+        parts.clear();
     }
 
     void write(byte[] b, int off, int len) {
         while (len > 0) {
             byte[] cur = parts.get(parts.size() - 1);
             if (fill == cur.length) {
-                if (cur.length < partSize) {
-                    cur = java.util.Arrays.copyOf(cur, (int) Math.min(partSize, (long) cur.length * 4));
-                    parts.set(parts.size() - 1, cur);
-                } else {
-                    cur = new byte[partSize];
-                    parts.add(cur);
-                    fill = 0;
-                }
+                cur = pool.take();
+                parts.add(cur);
+                fill = 0;
             }
             int n = Math.min(len, cur.length - fill);
             System.arraycopy(b, off, cur, fill, n);
@@ -100,21 +100,6 @@ final class PartBuffer {
                 left -= n;
             }
             return new SequenceInputStream(Collections.enumeration(streams));
-        }
-
-        /** One array holding the slice; copies only when the slice spans several. */
-        byte[] contiguous() {
-            if (arrays.size() == 1 && arrays.get(0).length == length) {
-                return arrays.get(0);
-            }
-            byte[] out = new byte[Math.toIntExact(length)];
-            int at = 0;
-            for (byte[] a : arrays) {
-                int n = Math.min(a.length, out.length - at);
-                System.arraycopy(a, 0, out, at, n);
-                at += n;
-            }
-            return out;
         }
     }
 }

@@ -39,6 +39,7 @@ public final class Repository {
     private final Optional<EncryptionConfig> encryption;
     /** Resolved on first use from the registration (its salt and key fingerprint); null until then. */
     private volatile ObjectCipher cipher;
+    private volatile boolean registrationSeen;
 
     public Repository(String name, Storage storage, String cluster) {
         this(name, storage, cluster, Optional.empty());
@@ -207,11 +208,15 @@ public final class Repository {
         long t0 = System.nanoTime();
         try {
             // An unmounted share is an empty directory: writing there would "archive" onto the local disk.
-            if (!storage.exists(cluster + "/cluster.json")) {
+            // Object storage cannot be unmounted: there, seeing the registration once is enough.
+            if (!(storage.remote() && registrationSeen) && !storage.exists(cluster + "/cluster.json")) {
                 throw WalferryException.repository("repository " + describe() + " holds no registration for cluster "
                         + cluster, "is it mounted? run walferry repo-create once it is", null);
             }
-            Optional<ObjectHeader> stored = header(key);
+            registrationSeen = true;
+            // On object storage the conditional commit finds an existing copy for the price of the upload;
+            // a look first would cost every new file a round trip, to save work only on rare duplicates.
+            Optional<ObjectHeader> stored = storage.remote() ? Optional.empty() : header(key);
             if (stored.isPresent()) {
                 ChecksumAlgorithm algorithm = stored.get().checksum();
                 byte[] field;

@@ -9,7 +9,10 @@ import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.ContentStreamProvider;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
+import software.amazon.awssdk.services.s3.model.PutObjectResponse;
+import software.amazon.awssdk.services.s3.model.UploadPartResponse;
 import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
@@ -24,6 +27,8 @@ import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
+import java.util.zip.CRC32C;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -38,7 +43,7 @@ import java.util.Set;
  * A repository in an S3 bucket. An object is held in memory while it is written (the header comes last),
  * then uploaded in one PUT or, above the part size, as a multipart upload; either is made visible by a
  * conditional request ({@code If-None-Match: *}), so an existing object is never replaced and a reader never
- * sees a partial one. Every body goes with its Content-MD5, which the server checks before it acknowledges:
+ * sees a partial one. Every body goes with its CRC-32C (or Content-MD5), which the server checks before it acknowledges:
  * that is this driver's verification that what is stored is what was written. Transient failures are
  * retried for a bounded time ({@link TransientRetry}).
  */
@@ -52,16 +57,23 @@ public final class S3Storage implements Storage {
     private final S3Client client;
     private final String base;
     private final TransientRetry retry;
+    private final PartPool partPool;
 
     S3Storage(S3RepositoryConfig config, S3Client client) {
         this.config = config;
         this.client = client;
         this.base = config.prefix().isEmpty() ? "" : config.prefix() + "/";
+        this.partPool = new PartPool(Math.toIntExact(config.partSize()), 8);
         this.retry = new TransientRetry(config.retryTimeout(), Duration.ofMillis(100), Duration.ofSeconds(10), S3Storage::isTransient);
     }
 
     public static S3Storage connect(S3RepositoryConfig config) {
         return new S3Storage(config, S3ClientFactory.build(config));
+    }
+
+    @Override
+    public boolean remote() {
+        return true;
     }
 
     @Override
@@ -133,7 +145,8 @@ public final class S3Storage implements Storage {
 
     @Override
     public int removeAbandoned(String directoryKey) throws IOException {
-        String prefix = s3Key(directoryKey);
+        // The trailing '/' keeps cluster "main" from matching the uploads of cluster "main2".
+        String prefix = s3Key(directoryKey.isEmpty() ? "" : directoryKey + "/");
         Instant before = Instant.now().minus(ABANDONED_AFTER);
         int removed = 0;
         List<MultipartUpload> uploads = call("LIST UPLOADS " + directoryKey,
@@ -151,7 +164,7 @@ public final class S3Storage implements Storage {
 
     @Override
     public PendingObject create(String key, int headerSize) {
-        return new S3Pending(key, new PartBuffer(config.partSize(), headerSize));
+        return new S3Pending(key, new PartBuffer(partPool, headerSize));
     }
 
     private final class S3Pending implements PendingObject {
@@ -193,20 +206,32 @@ public final class S3Storage implements Storage {
 
         @Override
         public void close() {
-            // nothing was sent that a reader could see: an unfinished upload is aborted where it fails
+            // Nothing was sent that a reader could see (an unfinished upload is aborted where it fails);
+            // the memory goes back for the next object.
+            buffer.release();
         }
     }
 
+    private boolean crc32c() {
+        return config.uploadChecksum() == S3RepositoryConfig.UploadChecksum.CRC32C;
+    }
+
     private CommitOutcome putWhole(String key, PartBuffer.ByteSlice body) throws IOException {
-        String md5 = md5(body);
         PutObjectRequest.Builder req = PutObjectRequest.builder().bucket(config.bucket()).key(s3Key(key))
-                .contentLength(body.length()).contentMD5(md5).ifNoneMatch("*");
+                .contentLength(body.length()).ifNoneMatch("*");
+        String crc = crc32c() ? crc32c(body) : null;
+        if (crc32c()) {
+            req.checksumCRC32C(crc);
+        } else {
+            req.contentMD5(md5(body));
+        }
         config.storageClass().ifPresent(req::storageClass);
         sse(req);
         PutObjectRequest request = req.build();
         return call("PUT " + key, () -> {
             try {
-                client.putObject(request, requestBody(body));
+                PutObjectResponse r = client.putObject(request, requestBody(body));
+                confirmed("PUT " + key, crc, r.checksumCRC32C());
                 return CommitOutcome.CREATED;
             } catch (AwsServiceException e) {
                 if (e.statusCode() == 412) {
@@ -219,6 +244,9 @@ public final class S3Storage implements Storage {
 
     private CommitOutcome putInParts(String key, List<PartBuffer.ByteSlice> parts) throws IOException {
         CreateMultipartUploadRequest.Builder create = CreateMultipartUploadRequest.builder().bucket(config.bucket()).key(s3Key(key));
+        if (crc32c()) {
+            create.checksumAlgorithm(ChecksumAlgorithm.CRC32_C);
+        }
         config.storageClass().ifPresent(create::storageClass);
         if (config.sse() == S3RepositoryConfig.ServerSideEncryption.AES256) {
             create.serverSideEncryption(ServerSideEncryption.AES256);
@@ -234,11 +262,16 @@ public final class S3Storage implements Storage {
             for (int i = 0; i < parts.size(); i++) {
                 PartBuffer.ByteSlice part = parts.get(i);
                 int number = i + 1;
-                String md5 = md5(part);
-                String etag = call("PUT PART " + number + " of " + key, () -> client.uploadPart(r -> r.bucket(config.bucket())
-                        .key(s3Key(key)).uploadId(uploadId).partNumber(number).contentLength(part.length()).contentMD5(md5),
-                        requestBody(part)).eTag());
-                done.add(CompletedPart.builder().partNumber(number).eTag(etag).build());
+                String md5 = crc32c() ? null : md5(part);
+                String crc = crc32c() ? crc32c(part) : null;
+                String what = "PUT PART " + number + " of " + key;
+                String etag = call(what, () -> {
+                    UploadPartResponse r = client.uploadPart(b -> b.bucket(config.bucket()).key(s3Key(key)).uploadId(uploadId)
+                            .partNumber(number).contentLength(part.length()).contentMD5(md5).checksumCRC32C(crc), requestBody(part));
+                    confirmed(what, crc, r.checksumCRC32C());
+                    return r.eTag();
+                });
+                done.add(CompletedPart.builder().partNumber(number).eTag(etag).checksumCRC32C(crc).build());
             }
             CommitOutcome outcome = call("COMPLETE UPLOAD " + key, () -> {
                 try {
@@ -318,6 +351,28 @@ public final class S3Storage implements Storage {
         // A fresh stream per attempt, so that a retry resends the same bytes without copying them.
         ContentStreamProvider provider = slice::stream;
         return RequestBody.fromContentProvider(provider, slice.length(), "application/octet-stream");
+    }
+
+    /**
+     * A server that checked the CRC-32C we sent answers with it; one that answers without it did not check,
+     * and its acknowledgement proves nothing about the bytes it stored.
+     */
+    private void confirmed(String what, String sent, String answered) {
+        if (sent != null && !sent.equals(answered)) {
+            throw WalferryException.repository("repository " + config.name() + " (" + describe() + "): the store did not confirm the CRC-32C of "
+                    + what + " (answered " + answered + ")", "this store does not check x-amz-checksum-crc32c: set upload_checksum: md5", null);
+        }
+    }
+
+    private static String crc32c(PartBuffer.ByteSlice slice) {
+        CRC32C crc = new CRC32C();
+        long left = slice.length();
+        for (byte[] a : slice.arrays()) {
+            int n = (int) Math.min(a.length, left);
+            crc.update(a, 0, n);
+            left -= n;
+        }
+        return Base64.getEncoder().encodeToString(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
     }
 
     private static String md5(PartBuffer.ByteSlice slice) throws IOException {

@@ -15,6 +15,14 @@ public interface Storage {
     String describe();
 
     /**
+     * True for object storage reached over the network: every call is a round trip, and its location
+     * cannot be silently replaced by an empty directory the way an unmounted share can.
+     */
+    default boolean remote() {
+        return false;
+    }
+
+    /**
      * Starts writing a new object whose first {@code headerSize} bytes are given last, by
      * {@link ObjectSink#finish}; nothing is visible at {@code key} until {@link PendingObject#commitIfAbsent()}.
      */

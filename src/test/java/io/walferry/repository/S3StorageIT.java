@@ -159,6 +159,17 @@ class S3StorageIT {
         assertThat(storage.list("c")).extracting(Storage.Entry::name).containsExactly("big");
     }
 
+    @Test
+    void olderStoresCanUseContentMd5Instead() throws IOException {
+        S3Storage storage = S3Storage.connect(config("upload_checksum: md5"));
+        byte[] small = random(70_000, 5);
+        byte[] big = random(11 << 20, 6);
+        assertThat(put(storage, "c/small", small)).isEqualTo(CommitOutcome.CREATED);
+        assertThat(put(storage, "c/big", big)).isEqualTo(CommitOutcome.CREATED);
+        assertThat(get(storage, "c/small")).isEqualTo(small);
+        assertThat(get(storage, "c/big")).isEqualTo(big);
+    }
+
     // ---- a repository on S3 -------------------------------------------------------------------------------
 
     private static final ClusterIdentity IDENTITY = new ClusterIdentity(7311234567890123456L, new PgVersion(15), 16 << 20);
@@ -244,7 +255,7 @@ class S3StorageIT {
     private static S3RepositoryConfig withKey(S3RepositoryConfig c, Optional<String> key) {
         return new S3RepositoryConfig(c.name(), c.required(), key.map(k -> new EncryptionConfig(new Secret(k, "inline"))),
                 c.bucket(), c.prefix(), c.region(), c.endpoint(), c.pathStyle(), c.storageClass(), c.sse(), c.kmsKeyId(),
-                c.verifyTls(), c.caFile(), c.credentials(), c.partSize(), c.retryTimeout(), c.ioTimeout());
+                c.verifyTls(), c.caFile(), c.credentials(), c.partSize(), c.uploadChecksum(), c.retryTimeout(), c.ioTimeout());
     }
 
     @Test
