@@ -2,6 +2,8 @@ package io.walferry.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.walferry.backup.BackupCatalog;
+import io.walferry.backup.BackupManifest;
 import io.walferry.config.RepositoryConfig;
 import io.walferry.config.WalferryConfig;
 import io.walferry.postgres.WalFileName;
@@ -12,13 +14,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.ParentCommand;
 
 import java.io.PrintWriter;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** What each repository holds for the cluster: identity, timelines, segment ranges, gaps and sizes. */
-@Command(name = "info", description = "Show what every repository holds: timelines, WAL ranges, gaps, sizes.")
+@Command(name = "info", description = "Show what every repository holds: timelines, WAL ranges, gaps, sizes, backups.")
 final class InfoCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
@@ -55,6 +59,16 @@ final class InfoCommand implements Callable<Integer> {
                 ArrayNode gaps = tn.putArray("gaps");
                 t.gaps().forEach(g -> gaps.addObject().put("from", g.from().fileName()).put("to", g.to().fileName()));
             }
+            List<BackupManifest> backups = new BackupCatalog(repo).list();
+            ArrayNode bj = o.putArray("backups");
+            for (BackupManifest b : backups) {
+                bj.addObject().put("id", b.id()).put("bytes", b.bytes()).put("files", b.files().size())
+                        .put("start_time", b.startTime()).put("stop_time", b.stopTime())
+                        .put("duration_seconds", Duration.between(Instant.parse(b.startTime()), Instant.parse(b.stopTime())).toSeconds())
+                        .put("timeline", b.timeline()).put("start_wal", b.startWal()).put("stop_wal", b.stopWal())
+                        .put("start_lsn", b.startLsn()).put("stop_lsn", b.stopLsn())
+                        .put("earliest_recovery_time", b.stopTime()).put("from_standby", b.fromStandby()).put("node", b.node());
+            }
             if (!ctx.json()) {
                 out.printf("repository %s%n", rc.describe());
                 out.printf("  cluster %s: system identifier %s, PostgreSQL %d, %d MB WAL segments%n", r.cluster(),
@@ -71,6 +85,18 @@ final class InfoCommand implements Callable<Integer> {
                 }
                 out.println();
                 Output.table(out, "  ", List.of("timeline", "segments", "oldest", "newest", "gaps", "history"), rows);
+                out.println();
+                if (backups.isEmpty()) {
+                    out.println("  no backups");
+                } else {
+                    List<List<String>> brows = new ArrayList<>();
+                    for (BackupManifest b : backups) {
+                        brows.add(List.of(b.id(), Output.bytes(b.bytes()),
+                                Duration.between(Instant.parse(b.startTime()), Instant.parse(b.stopTime())).toSeconds() + " s",
+                                b.startWal() + ".." + b.stopWal().substring(16), b.stopTime(), b.fromStandby() ? b.node() + " (standby)" : b.node()));
+                    }
+                    Output.table(out, "  ", List.of("backup", "size", "took", "WAL", "restores to after", "from"), brows);
+                }
                 out.println();
             }
         }

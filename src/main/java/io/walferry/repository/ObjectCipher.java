@@ -173,7 +173,7 @@ public final class ObjectCipher {
         }
     }
 
-    private static final class Decrypting extends InputStream {
+    private static final class Decrypting extends BulkInputStream {
         private final InputStream in;
         private final SecretKeySpec key;
         private final Cipher cipher;
@@ -189,13 +189,6 @@ public final class ObjectCipher {
             this.in = in;
             this.key = key;
             this.cipher = aesGcm();
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            int n = read(one, 0, 1);
-            return n < 0 ? -1 : one[0] & 0xFF;
         }
 
         @Override

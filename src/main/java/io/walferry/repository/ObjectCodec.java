@@ -230,7 +230,7 @@ public final class ObjectCodec {
      * Reads exactly the payload, counting bytes and CRC, and marks failures of the underlying stream so they
      * are reported as I/O errors rather than as corruption.
      */
-    private static final class PayloadInput extends InputStream {
+    private static final class PayloadInput extends BulkInputStream {
         private final InputStream in;
         private final long expected;
         private final CRC32C crc = new CRC32C();
@@ -239,13 +239,6 @@ public final class ObjectCodec {
         PayloadInput(InputStream in, long expected) {
             this.in = in;
             this.expected = expected;
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            int n = read(one, 0, 1);
-            return n < 0 ? -1 : one[0] & 0xFF;
         }
 
         @Override

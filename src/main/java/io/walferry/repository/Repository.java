@@ -354,6 +354,52 @@ public final class Repository {
         return out;
     }
 
+    // ---- any object under the cluster (backups) ---------------------------------------------------------
+
+    /**
+     * Stores a new object at {@code relativeKey} under the cluster's directory, read once from
+     * {@code source}; it must not exist (such objects are written once, under a fresh name).
+     */
+    public ObjectHeader putNew(String relativeKey, InputStream source, Compression compression, EncodeGate gate) {
+        String key = cluster + "/" + relativeKey;
+        try (PendingObject p = storage.create(key, ObjectHeader.SIZE)) {
+            ObjectSeal seal = seal(relativeKey);
+            ObjectHeader written = gate.run(() -> ObjectCodec.encode(source, p, compression, seal));
+            verifyWritten(key, p, written);
+            if (p.commitIfAbsent() == CommitOutcome.ALREADY_EXISTS) {
+                throw WalferryException.refused("repository " + name + " already holds " + key + "; it was left as it is",
+                        "each backup is written under a name of its own: is another walferry writing the same backup?");
+            }
+            return written;
+        } catch (IOException e) {
+            throw writeFailure(key, e);
+        }
+    }
+
+    /** Decodes the object at {@code relativeKey} to {@code out}, verified; its header, or empty if there is none. */
+    public Optional<ObjectHeader> get(String relativeKey, OutputStream out) {
+        String key = cluster + "/" + relativeKey;
+        try {
+            ObjectSeal seal = seal(relativeKey);
+            return readObject(key, stored -> ObjectCodec.decode(stored, out, seal));
+        } catch (ObjectSeal.KeyRequiredException e) {
+            throw WalferryException.config("repository " + name + " holds encrypted objects (" + key + ") and no key is configured",
+                    "set encryption.key of repository " + name);
+        } catch (IOException e) {
+            throw readFailure(key, e);
+        }
+    }
+
+    /** The entries directly under {@code relativeDirectory} of the cluster's directory. */
+    public List<Storage.Entry> list(String relativeDirectory) {
+        String dir = cluster + "/" + relativeDirectory;
+        try {
+            return storage.list(dir);
+        } catch (IOException e) {
+            throw readFailure(dir, e);
+        }
+    }
+
     /** Removes temporary objects that crashed writers of this host left. */
     public int removeAbandoned() {
         try {

@@ -507,7 +507,7 @@ public final class S3Storage implements Storage {
      * Reads an object, resuming from the current offset with a ranged GET when the connection fails, and
      * only from the same version of the object (If-Match on its ETag).
      */
-    private final class ResumingObjectStream extends InputStream {
+    private final class ResumingObjectStream extends BulkInputStream {
         private final String key;
         private final String etag;
         private final long length;
@@ -518,13 +518,6 @@ public final class S3Storage implements Storage {
             this.key = key;
             this.etag = etag;
             this.length = length;
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            int n = read(one, 0, 1);
-            return n < 0 ? -1 : one[0] & 0xFF;
         }
 
         @Override

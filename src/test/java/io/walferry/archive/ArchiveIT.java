@@ -60,20 +60,15 @@ class ArchiveIT {
     }
 
     private String switchWal() throws SQLException {
-        pg.execute("select pg_create_restore_point('test')");
-        return pg.queryString("select pg_walfile_name(pg_switch_wal())");
+        return pg.switchWal();
     }
 
     private void awaitArchived(String segment) {
-        Await.until(Duration.ofSeconds(180), segment + " to be archived", () ->
-                pg.queryLong("select count(*) from pg_stat_archiver where last_archived_wal >= '" + segment + "'") == 1);
+        pg.awaitArchived(segment, Duration.ofSeconds(180));
     }
 
     private List<String> segmentsUpTo(String last) throws IOException {
-        try (Stream<Path> s = Files.list(pg.dataDir().resolve("pg_wal"))) {
-            return s.map(p -> p.getFileName().toString()).filter(n -> n.matches("[0-9A-F]{24}") && n.compareTo(last) <= 0)
-                    .sorted().toList();
-        }
+        return pg.walSegmentsUpTo(last);
     }
 
     /** archive-get every segment into a scratch directory and compare it with what PostgreSQL wrote. */

@@ -179,6 +179,9 @@ class ConfigLoaderTest {
         WalferryConfig c = new ConfigLoader(Map.of("WALFERRY_PGPASSWORD", "x")).load(Path.of("examples/walferry.yaml"));
         assertThat(c.nodes()).hasSize(2);
         assertThat(c.connection().sslMode()).isEqualTo("verify-full");
+        assertThat(c.repositories()).hasSize(2);
+        assertThat(c.repositories().get(1)).isInstanceOfSatisfying(S3RepositoryConfig.class,
+                r -> assertThat(r.credentials().assumeRole()).isPresent());
     }
 
     private static final String S3 = """

@@ -26,6 +26,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * One real PostgreSQL 15 cluster for tests: its own directory, a free loopback TCP port, trust
@@ -146,6 +147,32 @@ public final class PgCluster implements AutoCloseable {
         c.appendConf("port = %d\n".formatted(c.port));
         PgLogOnFailure.register(c);
         return c;
+    }
+
+    /**
+     * A cluster over a data directory that something else made (walferry restore) in
+     * {@code parentDir/name/data}, on a port of its own; not started.
+     */
+    public static PgCluster existing(Path parentDir, String name) {
+        Path baseDir = parentDir.toAbsolutePath().normalize().resolve(name);
+        PgCluster c = new PgCluster(name, binDir(), baseDir, allocatePort());
+        try {
+            Files.createDirectories(baseDir);
+            if (!Files.exists(c.logFile)) {
+                Files.createFile(c.logFile);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create cluster directory " + baseDir, e);
+        }
+        ServerUser.makeTraversable(baseDir);
+        ServerUser.chown(baseDir);
+        PgLogOnFailure.register(c);
+        return c;
+    }
+
+    /** Sets this cluster's port in its configuration (after a restore copied the source's). */
+    public void usePort() {
+        appendConf("port = %d\n".formatted(port));
     }
 
     /** Writes an empty file into the data directory (standby.signal, recovery.signal). */
@@ -317,6 +344,26 @@ public final class PgCluster implements AutoCloseable {
     }
 
     /** Runs {@code sql} in auto-commit mode. */
+    /** Ends the current WAL segment (with a restore point in it, so it is never empty); returns its name. */
+    public String switchWal() throws SQLException {
+        execute("select pg_create_restore_point('test')");
+        return queryString("select pg_walfile_name(pg_switch_wal())");
+    }
+
+    /** Waits until the archiver reports {@code segment} (or a later one) archived. */
+    public void awaitArchived(String segment, Duration timeout) {
+        Await.until(timeout, segment + " to be archived", () ->
+                queryLong("select count(*) from pg_stat_archiver where last_archived_wal >= '" + segment + "'") == 1);
+    }
+
+    /** The WAL segments in pg_wal up to and including {@code last}, in order. */
+    public List<String> walSegmentsUpTo(String last) throws IOException {
+        try (Stream<Path> s = Files.list(dataDir().resolve("pg_wal"))) {
+            return s.map(p -> p.getFileName().toString()).filter(n -> n.matches("[0-9A-F]{24}") && n.compareTo(last) <= 0)
+                    .sorted().toList();
+        }
+    }
+
     public void execute(String sql) throws SQLException {
         try (Connection c = connect(); Statement s = c.createStatement()) {
             c.setAutoCommit(true);

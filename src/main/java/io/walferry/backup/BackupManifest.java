@@ -1,0 +1,78 @@
+package io.walferry.backup;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.walferry.postgres.Lsn;
+
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * Everything a restore needs to know about one base backup, stored as the object {@code backup/<id>/manifest}
+ * (docs/repository-format.md). It is written last: a backup without a manifest is incomplete and is never
+ * restored or counted.
+ */
+public record BackupManifest(
+        @JsonProperty("format_version") int formatVersion,
+        @JsonProperty("id") String id,
+        @JsonProperty("cluster") String cluster,
+        @JsonProperty("system_identifier") String systemIdentifier,
+        @JsonProperty("pg_version_num") int pgVersionNum,
+        @JsonProperty("timeline") int timeline,
+        @JsonProperty("start_lsn") String startLsn,
+        @JsonProperty("stop_lsn") String stopLsn,
+        @JsonProperty("start_wal") String startWal,
+        @JsonProperty("stop_wal") String stopWal,
+        @JsonProperty("start_time") String startTime,
+        @JsonProperty("stop_time") String stopTime,
+        @JsonProperty("from_standby") boolean fromStandby,
+        @JsonProperty("node") String node,
+        @JsonProperty("compression") String compression,
+        @JsonProperty("chunk_size") long chunkSize,
+        @JsonProperty("directories") List<String> directories,
+        @JsonProperty("tablespaces") List<DataDirectoryScan.Tablespace> tablespaces,
+        @JsonProperty("files") List<FileEntry> files) {
+
+    public static final int FORMAT_VERSION = 1;
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    /**
+     * One file: its size as copied and, per chunk object, the checksum its header must carry (so that a
+     * valid object of another backup or file put in its place is refused).
+     */
+    public record FileEntry(@JsonProperty("path") String path, @JsonProperty("size") long size,
+                            @JsonProperty("chunks") List<String> chunkChecksums) {
+    }
+
+    public long bytes() {
+        return files.stream().mapToLong(FileEntry::size).sum();
+    }
+
+    public Lsn start() {
+        return Lsn.parse(startLsn);
+    }
+
+    public Lsn stop() {
+        return Lsn.parse(stopLsn);
+    }
+
+    public byte[] toJson() {
+        try {
+            return JSON.writeValueAsBytes(this);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static BackupManifest fromJson(byte[] json) throws IOException {
+        return JSON.readValue(json, BackupManifest.class);
+    }
+
+    /** The key of a file's chunk: the file's path, with "@N" for the chunks after the first. */
+    public static String chunkPath(String path, int chunk) {
+        return chunk == 0 ? path : path + "@" + chunk;
+    }
+}

@@ -1,0 +1,243 @@
+package io.walferry.backup;
+
+import io.walferry.failure.ExitCode;
+import io.walferry.failure.WalferryException;
+import io.walferry.repository.Repository;
+
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+
+/**
+ * Restores a base backup into an empty directory, in parallel. Every chunk is decoded and verified (its own
+ * checksum, and the one the manifest recorded for it) before it is renamed into place; global/pg_control is
+ * written last, so that a restore that failed half way leaves a directory PostgreSQL refuses to start.
+ * Then backup_label, tablespace_map, the recovery settings and the signal file.
+ */
+public final class BackupRestore {
+    private static final String PG_CONTROL = "global/pg_control";
+
+    /** How the restored server recovers. */
+    public record Options(int jobs, RecoveryTarget target, boolean standby, String restoreCommand, boolean force,
+                          java.util.Map<String, String> tablespaceLocations) {
+        /** Where a tablespace goes: where it was, unless remapped. */
+        String location(DataDirectoryScan.Tablespace t) {
+            return tablespaceLocations.getOrDefault(t.oid(), t.location());
+        }
+    }
+
+    private final Repository repository;
+    private final BackupManifest manifest;
+    private final Options options;
+    private final BaseBackup.Progress progress;
+
+    public BackupRestore(Repository repository, BackupManifest manifest, Options options, BaseBackup.Progress progress) {
+        this.repository = repository;
+        this.manifest = manifest;
+        this.options = options;
+        this.progress = progress;
+    }
+
+    public void run(Path target) {
+        prepare(target);
+        try {
+            for (String dir : manifest.directories()) {
+                if (!dir.startsWith("pg_tblspc/")) {
+                    Files.createDirectories(target.resolve(dir));
+                }
+            }
+            for (DataDirectoryScan.Tablespace t : manifest.tablespaces()) {
+                Path location = Path.of(options.location(t));
+                refuseNonEmpty(location, "tablespace " + t.oid());
+                Files.createDirectories(location);
+                Files.createDirectories(target.resolve("pg_tblspc"));
+                Files.deleteIfExists(target.resolve("pg_tblspc").resolve(t.oid()));
+                Files.createSymbolicLink(target.resolve("pg_tblspc").resolve(t.oid()), location);
+            }
+            for (String dir : manifest.directories()) {
+                if (dir.startsWith("pg_tblspc/")) {
+                    Files.createDirectories(target.resolve(dir));
+                }
+            }
+            List<BackupManifest.FileEntry> files = new ArrayList<>(manifest.files());
+            files.removeIf(f -> f.path().equals(PG_CONTROL));
+            files.sort(Comparator.comparingLong(BackupManifest.FileEntry::size).reversed());
+            restoreAll(target, files);
+            BackupManifest.FileEntry control = manifest.files().stream().filter(f -> f.path().equals(PG_CONTROL)).findFirst()
+                    .orElseThrow(() -> WalferryException.repository("backup " + manifest.id() + " has no " + PG_CONTROL, null, null));
+            writeText(target.resolve("backup_label"), read("backup_label"));
+            if (!manifest.tablespaces().isEmpty()) {
+                // PostgreSQL makes the pg_tblspc links from this file when recovery starts: it names the new places.
+                StringBuilder map = new StringBuilder();
+                for (DataDirectoryScan.Tablespace t : manifest.tablespaces()) {
+                    map.append(t.oid()).append(' ').append(options.location(t)).append('\n');
+                }
+                writeText(target.resolve("tablespace_map"), map.toString());
+            }
+            appendRecoverySettings(target);
+            Files.writeString(target.resolve(options.standby() ? "standby.signal" : "recovery.signal"), "");
+            // Last: until pg_control is there, PostgreSQL does not start on this directory.
+            restoreFile(target, control, new AtomicLong(), 0);
+            fsyncTree(target);
+        } catch (IOException e) {
+            throw new WalferryException(ExitCode.FAILED, "cannot write " + target + ": " + e.getMessage(),
+                    "check its free space and permissions", e);
+        }
+    }
+
+    private void prepare(Path target) {
+        try {
+            if (Files.exists(target.resolve("postmaster.pid"))) {
+                throw WalferryException.refused(target + " holds a postmaster.pid: a server may be running there",
+                        "stop it; walferry never restores under a running server");
+            }
+            if (!options.force()) {
+                refuseNonEmpty(target, "the target directory");
+            } else if (Files.isDirectory(target)) {
+                try (Stream<Path> s = Files.walk(target)) {
+                    for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                        if (!p.equals(target)) {
+                            Files.delete(p);
+                        }
+                    }
+                }
+            }
+            Files.createDirectories(target);
+            Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwx------"));
+        } catch (IOException e) {
+            throw new WalferryException(ExitCode.FAILED, "cannot prepare " + target + ": " + e.getMessage(),
+                    "check the path and its permissions", e);
+        }
+    }
+
+    private static void refuseNonEmpty(Path dir, String what) throws IOException {
+        if (Files.isDirectory(dir)) {
+            try (Stream<Path> s = Files.list(dir)) {
+                if (s.findAny().isPresent()) {
+                    throw WalferryException.refused(what + " " + dir + " is not empty", "restore into an empty directory, or pass --force to replace its contents");
+                }
+            }
+        }
+    }
+
+    private void restoreAll(Path target, List<BackupManifest.FileEntry> files) {
+        long total = manifest.bytes();
+        AtomicLong done = new AtomicLong();
+        ExecutorService pool = Executors.newFixedThreadPool(options.jobs(), r -> {
+            Thread t = new Thread(r, "restore");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (BackupManifest.FileEntry f : files) {
+                futures.add(pool.submit(() -> {
+                    restoreFile(target, f, done, total);
+                    return null;
+                }));
+            }
+            for (Future<?> f : futures) {
+                f.get();
+            }
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof WalferryException we) {
+                throw we;
+            }
+            if (e.getCause() instanceof UncheckedIOException u) {
+                throw new WalferryException(ExitCode.FAILED, "cannot write the restored files: " + u.getCause().getMessage(),
+                        "check the free space and permissions of " + target, u);
+            }
+            throw new WalferryException(ExitCode.FAILED, "restore failed: " + e.getCause(), "run with --debug for details", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new WalferryException(ExitCode.FAILED, "restore interrupted", null);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** Decodes a file's chunks into a temporary file beside it, verifies them, then renames it into place. */
+    private void restoreFile(Path target, BackupManifest.FileEntry f, AtomicLong done, long total) throws IOException {
+        Path dest = target.resolve(f.path());
+        Files.createDirectories(dest.getParent());
+        Path temp = dest.resolveSibling("." + dest.getFileName() + ".walferry-restore");
+        try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE); OutputStream out = new BufferedOutputStream(java.nio.channels.Channels.newOutputStream(ch), 1 << 20)) {
+            for (int i = 0; i < f.chunkChecksums().size(); i++) {
+                String key = BackupCatalog.dir(manifest.id()) + "/data/" + BackupManifest.chunkPath(f.path(), i);
+                var header = repository.get(key, out).orElseThrow(() -> WalferryException.repository("backup " + manifest.id()
+                        + " in repository " + repository.name() + " is missing " + key, "restore another backup; this one is damaged", null));
+                String expected = f.chunkChecksums().get(i);
+                if (!expected.equals(header.checksumText())) {
+                    throw WalferryException.repository("backup " + manifest.id() + " in repository " + repository.name() + ": " + key
+                            + " is not the object the manifest recorded (" + header.checksumText() + ", expected " + expected + ")",
+                            "restore another backup; this one is damaged", null);
+                }
+                progress.copied(done.addAndGet(header.originalSize()), total);
+            }
+            out.flush();
+            ch.force(true);
+        } catch (RuntimeException | IOException e) {
+            Files.deleteIfExists(temp);
+            throw e;
+        }
+        Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-------"));
+        Files.move(temp, dest, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private String read(String name) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        if (repository.get(BackupCatalog.dir(manifest.id()) + "/" + name, out).isEmpty()) {
+            throw WalferryException.repository("backup " + manifest.id() + " in repository " + repository.name() + " has no " + name,
+                    "restore another backup; this one is damaged", null);
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private void appendRecoverySettings(Path target) throws IOException {
+        Path auto = target.resolve("postgresql.auto.conf");
+        StringBuilder b = new StringBuilder(Files.exists(auto) ? Files.readString(auto) : "");
+        if (b.length() > 0 && b.charAt(b.length() - 1) != '\n') {
+            b.append('\n');
+        }
+        b.append("# added by walferry restore of backup ").append(manifest.id()).append('\n');
+        for (String line : options.target().settings(options.restoreCommand())) {
+            b.append(line).append('\n');
+        }
+        writeText(auto, b.toString());
+    }
+
+    private static void writeText(Path p, String text) throws IOException {
+        Files.writeString(p, text);
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-------"));
+    }
+
+    private static void fsyncTree(Path root) throws IOException {
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : s.toList()) {
+                if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+                        ch.force(true);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,219 @@
+package io.walferry.backup;
+
+import io.walferry.config.Compression;
+import io.walferry.config.NodeConfig;
+import io.walferry.failure.ExitCode;
+import io.walferry.failure.WalferryException;
+import io.walferry.postgres.BackupSession;
+import io.walferry.postgres.Lsn;
+import io.walferry.postgres.WalFileName;
+import io.walferry.repository.ClusterRecord;
+import io.walferry.repository.EncodeGate;
+import io.walferry.repository.ObjectHeader;
+import io.walferry.repository.Repository;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.sql.Connection;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A full base backup of a running primary or standby into every repository: PostgreSQL's non-exclusive
+ * backup API on one session, the data directory's files copied in parallel (each in chunks of at most
+ * {@code chunkSize}, each chunk an object compressed, checksummed and, where configured, encrypted), then
+ * pg_backup_stop, then a wait until every WAL segment the backup needs is in every repository, and only then
+ * the manifest: a backup without one is incomplete.
+ */
+public final class BaseBackup {
+    private static final Logger LOG = LoggerFactory.getLogger(BaseBackup.class);
+    private static final DateTimeFormatter ID = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+    private static final Pattern TIMELINE = Pattern.compile("(?m)^START TIMELINE: (\\d+)$");
+
+    /** How a backup is taken. */
+    public record Options(int jobs, Compression compression, long chunkSize, Duration walTimeout) {
+    }
+
+    /** Told of the bytes copied so far, from the copying threads. */
+    public interface Progress {
+        void copied(long done, long total);
+    }
+
+    private final NodeConfig node;
+    private final List<Repository> repositories;
+    private final ClusterRecord cluster;
+    private final Options options;
+    private final Progress progress;
+
+    public BaseBackup(NodeConfig node, List<Repository> repositories, ClusterRecord cluster, Options options, Progress progress) {
+        this.node = node;
+        this.repositories = List.copyOf(repositories);
+        this.cluster = cluster;
+        this.options = options;
+        this.progress = progress;
+    }
+
+    /**
+     * Takes the backup through {@code connection} (held open to the end).
+     *
+     * @param switchWalOnPrimary for a backup from a standby: makes the primary close its current segment, so
+     *                           that the last one the backup needs gets archived; may do nothing
+     */
+    public BackupManifest run(Connection connection, Runnable switchWalOnPrimary) {
+        Instant started = Instant.now();
+        String id = ID.format(started);
+        BackupSession session = BackupSession.start(connection, "walferry " + id);
+        LOG.info("backup {} started at {}{}", id, session.startLsn(), session.fromStandby() ? " (from a standby)" : "");
+        DataDirectoryScan.Result scan = DataDirectoryScan.scan(node.dataDirectory());
+        List<BackupManifest.FileEntry> files = copy(id, scan);
+        BackupSession.Stop stop = session.stop(!session.fromStandby());
+        int timeline = timeline(stop.backupLabel());
+        long segSize = cluster.walSegmentSize();
+        WalFileName.Segment first = WalFileName.Segment.of(timeline, session.startLsn().segmentNumber(segSize), segSize);
+        WalFileName.Segment last = WalFileName.Segment.of(timeline, new Lsn(stop.lsn().value() - 1).segmentNumber(segSize), segSize);
+        if (session.fromStandby()) {
+            switchWalOnPrimary.run();
+        }
+        awaitWal(first, last);
+        for (Repository r : repositories) {
+            put(r, BackupCatalog.dir(id) + "/backup_label", stop.backupLabel().getBytes(StandardCharsets.UTF_8));
+            put(r, BackupCatalog.dir(id) + "/tablespace_map", stop.tablespaceMap().getBytes(StandardCharsets.UTF_8));
+        }
+        BackupManifest manifest = new BackupManifest(BackupManifest.FORMAT_VERSION, id, cluster.cluster(), cluster.systemIdentifier(),
+                session.versionNum(), timeline, session.startLsn().toString(), stop.lsn().toString(), first.fileName(), last.fileName(),
+                started.toString(), Instant.now().toString(), session.fromStandby(), node.name(), options.compression().type().label(),
+                options.chunkSize(), scan.directories(), scan.tablespaces(), files);
+        // Last: the manifest is what makes the backup exist.
+        for (Repository r : repositories) {
+            put(r, BackupCatalog.dir(id) + "/manifest", manifest.toJson());
+        }
+        LOG.info("backup {} complete: {} files, {} bytes, WAL {} to {}", id, files.size(), manifest.bytes(), first.fileName(), last.fileName());
+        return manifest;
+    }
+
+    private void put(Repository r, String key, byte[] bytes) {
+        r.putNew(key, new ByteArrayInputStream(bytes), options.compression(), EncodeGate.NONE);
+    }
+
+    private List<BackupManifest.FileEntry> copy(String id, DataDirectoryScan.Result scan) {
+        long total = scan.bytes();
+        AtomicLong done = new AtomicLong();
+        List<DataDirectoryScan.Item> order = new ArrayList<>(scan.files());
+        order.sort(Comparator.comparingLong(DataDirectoryScan.Item::size).reversed());
+        ExecutorService pool = Executors.newFixedThreadPool(options.jobs(), r -> {
+            Thread t = new Thread(r, "backup");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<BackupManifest.FileEntry>> futures = new ArrayList<>();
+            for (DataDirectoryScan.Item item : order) {
+                futures.add(pool.submit(() -> copyFile(id, item, done, total)));
+            }
+            List<BackupManifest.FileEntry> out = new ArrayList<>();
+            for (Future<BackupManifest.FileEntry> f : futures) {
+                BackupManifest.FileEntry e = f.get();
+                if (e != null) {
+                    out.add(e);
+                }
+            }
+            out.sort(Comparator.comparing(BackupManifest.FileEntry::path));
+            return out;
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof WalferryException we) {
+                throw we;
+            }
+            throw new WalferryException(ExitCode.FAILED, "backup failed: " + e.getCause(), "run with --debug for details", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new WalferryException(ExitCode.FAILED, "backup interrupted", null);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** Copies one file chunk by chunk into every repository; null if it vanished (dropped during the backup). */
+    private BackupManifest.FileEntry copyFile(String id, DataDirectoryScan.Item item, AtomicLong done, long total) throws IOException {
+        List<String> checksums = new ArrayList<>();
+        long size = 0;
+        try (InputStream in = Files.newInputStream(item.source())) {
+            int chunk = 0;
+            while (true) {
+                byte[] bytes = in.readNBytes((int) options.chunkSize());
+                if (bytes.length == 0 && chunk > 0) {
+                    break;
+                }
+                String key = BackupCatalog.dir(id) + "/data/" + BackupManifest.chunkPath(item.path(), chunk);
+                ObjectHeader header = null;
+                for (Repository r : repositories) {
+                    header = r.putNew(key, new ByteArrayInputStream(bytes), options.compression(), EncodeGate.NONE);
+                }
+                checksums.add(header.checksumText());
+                size += bytes.length;
+                progress.copied(done.addAndGet(bytes.length), total);
+                chunk++;
+                if (bytes.length < options.chunkSize()) {
+                    break;
+                }
+            }
+        } catch (NoSuchFileException e) {
+            return null; // dropped while the backup ran; replay of the WAL drops it on restore too
+        }
+        return new BackupManifest.FileEntry(item.path(), size, checksums);
+    }
+
+    private static int timeline(String backupLabel) {
+        Matcher m = TIMELINE.matcher(backupLabel);
+        if (!m.find()) {
+            throw new WalferryException(ExitCode.POSTGRES, "the backup label has no START TIMELINE line", null);
+        }
+        return Integer.parseInt(m.group(1));
+    }
+
+    /** Waits until every segment from {@code first} to {@code last} is in every repository. */
+    private void awaitWal(WalFileName.Segment first, WalFileName.Segment last) {
+        long deadline = System.nanoTime() + options.walTimeout().toNanos();
+        long segSize = cluster.walSegmentSize();
+        for (Repository r : repositories) {
+            for (WalFileName.Segment s = first; s.fileName().compareTo(last.fileName()) <= 0; s = s.next(segSize)) {
+                WalFileName.Segment seg = s;
+                waitFor(deadline, () -> r.walHeader(seg).isPresent(), () -> WalferryException.repository("backup incomplete: WAL segment "
+                        + seg.fileName() + " did not reach repository " + r.name() + " within " + options.walTimeout().toSeconds() + " s",
+                        "check archiving (walferry check); the backup was not recorded as complete", null));
+            }
+        }
+    }
+
+    private static void waitFor(long deadline, BooleanSupplier condition, java.util.function.Supplier<WalferryException> timeout) {
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw timeout.get();
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw timeout.get();
+            }
+        }
+    }
+}

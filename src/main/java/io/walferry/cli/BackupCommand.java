@@ -1,0 +1,98 @@
+package io.walferry.cli;
+
+import io.walferry.backup.BackupManifest;
+import io.walferry.backup.BaseBackup;
+import io.walferry.config.NodeConfig;
+import io.walferry.config.RepositoryConfig;
+import io.walferry.config.WalferryConfig;
+import io.walferry.failure.WalferryException;
+import io.walferry.postgres.PgConnector;
+import io.walferry.repository.ClusterRecord;
+import io.walferry.repository.Repository;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+import java.io.PrintWriter;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** A full base backup of the node into every repository. */
+@Command(name = "backup", description = "Take a full base backup of a running primary or standby into every repository.")
+final class BackupCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(BackupCommand.class);
+
+    @ParentCommand
+    Main main;
+
+    @Option(names = "--jobs", description = "Files copied at the same time (default: archive.workers).")
+    Integer jobs;
+
+    @Option(names = "--wal-timeout", description = "How long to wait for the backup's WAL to reach every repository (default: 300s).",
+            defaultValue = "300")
+    long walTimeoutSeconds;
+
+    @Override
+    public Integer call() throws SQLException {
+        Context ctx = main.context();
+        WalferryConfig config = ctx.config();
+        NodeConfig node = ctx.node();
+        List<Repository> repos = new ArrayList<>();
+        ClusterRecord record = null;
+        for (RepositoryConfig rc : config.repositories()) {
+            Repository r = Repository.open(rc, config.cluster(), false);
+            record = r.requireClusterRecord();
+            repos.add(r);
+        }
+        ProgressLine progress = new ProgressLine(main.spec.commandLine().getErr(), "backup", ctx.json());
+        BaseBackup backup = new BaseBackup(node, repos, record, new BaseBackup.Options(jobs == null ? config.archive().workers() : jobs,
+                config.archive().compression(), 64L << 20, Duration.ofSeconds(walTimeoutSeconds)), progress);
+        PgConnector pg = new PgConnector(config.connection());
+        BackupManifest m;
+        try (Connection c = pg.connect(node)) {
+            m = backup.run(c, () -> switchWalOnPrimary(config, node, pg));
+        }
+        progress.finish();
+        PrintWriter out = main.spec.commandLine().getOut();
+        if (ctx.json()) {
+            Output.json(out, Output.object().put("backup", m.id()).put("files", m.files().size()).put("bytes", m.bytes())
+                    .put("start_lsn", m.startLsn()).put("stop_lsn", m.stopLsn()).put("timeline", m.timeline())
+                    .put("start_wal", m.startWal()).put("stop_wal", m.stopWal()).put("from_standby", m.fromStandby()));
+        } else {
+            out.printf("backup %s complete: %d files, %s, WAL %s to %s, in %d repositories%n", m.id(), m.files().size(),
+                    Output.bytes(m.bytes()), m.startWal(), m.stopWal(), repos.size());
+        }
+        return 0;
+    }
+
+    /** A backup from a standby needs the primary to close the segment the backup ends in. */
+    private static void switchWalOnPrimary(WalferryConfig config, NodeConfig self, PgConnector pg) {
+        for (NodeConfig n : config.nodes()) {
+            if (n.name().equals(self.name())) {
+                continue;
+            }
+            try (Connection c = pg.connect(n); Statement s = c.createStatement()) {
+                try (ResultSet r = s.executeQuery("select pg_is_in_recovery()")) {
+                    r.next();
+                    if (r.getBoolean(1)) {
+                        continue;
+                    }
+                }
+                s.execute("select pg_switch_wal()");
+                LOG.info("asked the primary {} to switch WAL, so that the backup's last segment is archived", n.name());
+                return;
+            } catch (SQLException | WalferryException e) {
+                LOG.debug("node {} not usable as the primary: {}", n.name(), e.getMessage());
+            }
+        }
+        LOG.warn("no primary reachable to switch WAL: the backup waits until its last segment is archived anyway");
+    }
+}

@@ -1,0 +1,124 @@
+package io.walferry.cli;
+
+import io.walferry.backup.BackupCatalog;
+import io.walferry.backup.BackupManifest;
+import io.walferry.backup.BackupRestore;
+import io.walferry.backup.RecoveryTarget;
+import io.walferry.config.RepositoryConfig;
+import io.walferry.config.WalferryConfig;
+import io.walferry.failure.WalferryException;
+import io.walferry.repository.Repository;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+/** Restores a backup into a directory and sets up archive recovery, optionally to a target. */
+@Command(name = "restore", description = "Restore the newest (or a named) backup into a directory, with recovery settings.")
+final class RestoreCommand implements Callable<Integer> {
+    @ParentCommand
+    Main main;
+
+    @Option(names = "--target-dir", required = true, description = "The data directory to restore into (empty, or --force).")
+    Path targetDir;
+
+    @Option(names = "--backup", description = "The backup to restore (default: the newest complete one).")
+    String backupId;
+
+    @Option(names = "--repository", description = "The repository to restore from (default: the first that holds the backup).")
+    String repositoryName;
+
+    @Option(names = "--target-time", description = "Recover up to this time, e.g. '2026-11-22 10:00:00+00'.")
+    String targetTime;
+
+    @Option(names = "--target-lsn", description = "Recover up to this LSN.")
+    String targetLsn;
+
+    @Option(names = "--target-xid", description = "Recover up to this transaction id.")
+    String targetXid;
+
+    @Option(names = "--target-name", description = "Recover up to this restore point (pg_create_restore_point).")
+    String targetName;
+
+    @Option(names = "--target-action", defaultValue = "promote", description = "At the target: promote, pause or shutdown (default promote).")
+    String targetAction;
+
+    @Option(names = "--target-timeline", defaultValue = "latest", description = "latest (default), current, or a timeline id.")
+    String targetTimeline;
+
+    @Option(names = "--standby", description = "Write standby.signal instead of recovery.signal: keep replaying as a standby.")
+    boolean standby;
+
+    @Option(names = "--force", description = "Replace what the target directory holds.")
+    boolean force;
+
+    @Option(names = "--tablespace", paramLabel = "OID=DIR", description = "Restore tablespace OID into DIR instead of where it was (repeatable).")
+    java.util.Map<String, String> tablespaces = new java.util.HashMap<>();
+
+    @Option(names = "--jobs", description = "Files restored at the same time (default: archive.workers).")
+    Integer jobs;
+
+    @Override
+    public Integer call() {
+        Context ctx = main.context();
+        WalferryConfig config = ctx.config();
+        RecoveryTarget target = target();
+        Path dir = targetDir.toAbsolutePath().normalize();
+        List<WalferryException> misses = new ArrayList<>();
+        for (RepositoryConfig rc : config.repositories()) {
+            if (repositoryName != null && !rc.name().equals(repositoryName)) {
+                continue;
+            }
+            Repository repo = Repository.open(rc, config.cluster(), false);
+            BackupManifest m;
+            try {
+                m = new BackupCatalog(repo).pick(backupId);
+            } catch (WalferryException e) {
+                misses.add(e);
+                continue;
+            }
+            ProgressLine progress = new ProgressLine(main.spec.commandLine().getErr(), "restore", ctx.json());
+            String launcher = Optional.ofNullable(ctx.env().get("WALFERRY_LAUNCHER")).orElse("walferry");
+            String restoreCommand = launcher + " -c " + config.source() + " archive-get %f \"%p\"";
+            new BackupRestore(repo, m, new BackupRestore.Options(jobs == null ? config.archive().workers() : jobs, target, standby,
+                    restoreCommand, force, tablespaces), progress).run(dir);
+            progress.finish();
+            PrintWriter out = main.spec.commandLine().getOut();
+            if (ctx.json()) {
+                Output.json(out, Output.object().put("backup", m.id()).put("repository", repo.name()).put("target_dir", dir.toString())
+                        .put("files", m.files().size()).put("bytes", m.bytes()).put("recovery_target", target.any()));
+            } else {
+                out.printf("restored backup %s from repository %s into %s: %d files, %s%n", m.id(), repo.name(), dir, m.files().size(),
+                        Output.bytes(m.bytes()));
+                out.printf("start PostgreSQL on it: it replays WAL from the archive through walferry archive-get%s%n",
+                        target.any() ? " up to the target, then " + target.action() + "s" : "");
+            }
+            return 0;
+        }
+        if (!misses.isEmpty()) {
+            throw misses.get(0);
+        }
+        throw WalferryException.config("no repository named " + repositoryName, "walferry info lists the repositories");
+    }
+
+    private RecoveryTarget target() {
+        int given = (targetTime != null ? 1 : 0) + (targetLsn != null ? 1 : 0) + (targetXid != null ? 1 : 0) + (targetName != null ? 1 : 0);
+        if (given > 1) {
+            throw WalferryException.config("more than one recovery target given", "use one of --target-time, --target-lsn, --target-xid, --target-name");
+        }
+        if (!List.of("promote", "pause", "shutdown").contains(targetAction)) {
+            throw WalferryException.config("--target-action must be promote, pause or shutdown, not " + targetAction, null);
+        }
+        if (!targetTimeline.matches("latest|current|\\d+")) {
+            throw WalferryException.config("--target-timeline must be latest, current or a number, not " + targetTimeline, null);
+        }
+        return new RecoveryTarget(Optional.ofNullable(targetTime), Optional.ofNullable(targetLsn), Optional.ofNullable(targetXid),
+                Optional.ofNullable(targetName), targetAction, targetTimeline);
+    }
+}

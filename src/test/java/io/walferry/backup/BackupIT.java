@@ -1,0 +1,213 @@
+package io.walferry.backup;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.walferry.testing.AgentProcess;
+import io.walferry.testing.Await;
+import io.walferry.testing.PgCluster;
+import io.walferry.testing.PgLogOnFailure;
+import io.walferry.testing.ServerUser;
+import io.walferry.testing.TempDirs;
+import io.walferry.testing.WalferryFixture;
+import io.walferry.testing.WalferryFixture.Result;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** walferry backup and restore against a real PostgreSQL 15: identical data, PITR, damage, a standby's backup. */
+@ExtendWith(PgLogOnFailure.class)
+class BackupIT {
+    private Path dir;
+    private PgCluster pg;
+    private PgCluster restored;
+    private PgCluster standby;
+    private WalferryFixture wf;
+
+    @BeforeEach
+    void setUp() {
+        dir = TempDirs.create("wf-backup-");
+    }
+
+    @AfterEach
+    void tearDown() {
+        for (PgCluster c : new PgCluster[]{restored, standby, pg}) {
+            if (c != null) {
+                c.close();
+            }
+        }
+        TempDirs.deleteTree(dir);
+    }
+
+    private AgentProcess startPrimary() {
+        pg = PgCluster.init(dir, "primary", 1);
+        wf = new WalferryFixture(dir.resolve("wf"), pg, "  workers: 2\n");
+        wf.enableArchiving(pg);
+        pg.set("wal_keep_size", "512MB");
+        pg.start();
+        Result r = wf.run("repo-create");
+        assertThat(r.exitCode()).as(r.all()).isZero();
+        return wf.startAgent();
+    }
+
+    /** Every user table's rows, as one md5 per table: what "identical data" is compared on. */
+    private static Map<String, String> tableDigests(PgCluster c) throws SQLException {
+        Map<String, String> out = new LinkedHashMap<>();
+        String tables = c.queryString("select string_agg(quote_ident(relname), ',' order by relname) from pg_stat_user_tables");
+        for (String t : tables.split(",")) {
+            out.put(t, c.queryString("select count(*) || ':' || coalesce(md5(string_agg(x::text, ',' order by x::text)), '') from " + t + " x"));
+        }
+        return out;
+    }
+
+    private String backup(String... extra) throws IOException {
+        List<String> args = new java.util.ArrayList<>(List.of("backup", "--output", "json"));
+        args.addAll(List.of(extra));
+        Result r = wf.run(args.toArray(String[]::new));
+        assertThat(r.exitCode()).as(r.all()).isZero();
+        return new ObjectMapper().readTree(r.out()).get("backup").asText();
+    }
+
+    /** Restores into a new cluster directory and returns the (stopped) cluster. */
+    private PgCluster restore(String name, String... extra) {
+        PgCluster c = PgCluster.existing(dir, name);
+        List<String> args = new java.util.ArrayList<>(List.of("restore", "--target-dir", c.dataDir().toString()));
+        args.addAll(List.of(extra));
+        Result r = wf.run(args.toArray(String[]::new));
+        assertThat(r.exitCode()).as(r.all()).isZero();
+        assertThat(r.out()).contains("restored backup");
+        c.usePort();
+        c.set("archive_mode", "off");
+        return c;
+    }
+
+    private static void awaitPromoted(PgCluster c) {
+        Await.until(Duration.ofSeconds(120), c.name() + " to finish recovery", () -> {
+            try {
+                return c.queryString("select pg_is_in_recovery()").equals("f");
+            } catch (SQLException e) {
+                return false;
+            }
+        });
+    }
+
+    @Test
+    void backupThenRestoreGivesIdenticalDataAndFollowsTablespaces() throws Exception {
+        try (AgentProcess agent = startPrimary()) {
+            Path tsDir = Files.createDirectories(dir.resolve("ts1"));
+            ServerUser.chown(tsDir);
+            pg.execute("create tablespace ts1 location '" + tsDir + "'");
+            pg.execute("create table accounts as select g as id, md5(g::text) as h, g * 1.5 as amount from generate_series(1, 200000) g");
+            pg.execute("create index on accounts (h)");
+            pg.execute("create table in_ts tablespace ts1 as select g, repeat('x', g % 50) as pad from generate_series(1, 50000) g");
+            pg.execute("create table empty_one (x int)");
+            Map<String, String> before = tableDigests(pg);
+            String id = backup();
+
+            JsonNode info = new ObjectMapper().readTree(wf.inProcess("info", "--output", "json").out()).get(0);
+            assertThat(info.get("backups")).hasSize(1);
+            assertThat(info.get("backups").get(0).get("id").asText()).isEqualTo(id);
+            assertThat(info.get("backups").get(0).get("earliest_recovery_time").asText()).isNotEmpty();
+
+            String oid = pg.queryString("select oid from pg_tablespace where spcname = 'ts1'");
+            Path newTs = Files.createDirectories(dir.resolve("ts1-restored"));
+            ServerUser.chown(newTs);
+            restored = restore("restored", "--tablespace", oid + "=" + newTs);
+            assertThat(restored.dataDir().resolve("global/pg_control")).exists();
+            assertThat(restored.dataDir().resolve("recovery.signal")).exists();
+            assertThat(Files.readString(restored.dataDir().resolve("postgresql.auto.conf"))).contains("restore_command = ")
+                    .contains("archive-get %f");
+            restored.start();
+            awaitPromoted(restored);
+            assertThat(tableDigests(restored)).isEqualTo(before);
+            assertThat(restored.queryString("select pg_tablespace_location(oid) from pg_tablespace where spcname = 'ts1'"))
+                    .isEqualTo(newTs.toString());
+            assertThat(restored.queryLong("select count(*) from accounts where h = md5('777')")).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void pointInTimeRecoveryKeepsTheFirstCommitAndNotTheSecond() throws Exception {
+        try (AgentProcess agent = startPrimary()) {
+            pg.execute("create table events (id int, note text)");
+            backup();
+            pg.execute("insert into events values (1, 'before the target')");
+            String target = pg.queryString("select clock_timestamp()::text");
+            pg.execute("insert into events values (2, 'after the target')");
+            String last = pg.switchWal();
+            pg.awaitArchived(last, Duration.ofSeconds(120));
+
+            restored = restore("pitr", "--target-time", target, "--target-action", "promote");
+            restored.start();
+            awaitPromoted(restored);
+            assertThat(restored.queryString("select string_agg(id::text, ',' order by id) from events")).isEqualTo("1");
+        }
+    }
+
+    @Test
+    void aCorruptBackupFileStopsTheRestoreBeforePostgresCanStart() throws Exception {
+        try (AgentProcess agent = startPrimary()) {
+            pg.execute("create table t as select g, md5(g::text) from generate_series(1, 100000) g");
+            String id = backup();
+            Path data = wf.repo().resolve("test/backup/" + id + "/data");
+            Path largest;
+            try (Stream<Path> s = Files.walk(data)) {
+                largest = s.filter(Files::isRegularFile).max(Comparator.comparingLong(p -> p.toFile().length())).orElseThrow();
+            }
+            byte[] b = Files.readAllBytes(largest);
+            b[b.length / 2] ^= 0x20;
+            Files.write(largest, b);
+
+            PgCluster target = PgCluster.existing(dir, "damaged");
+            Result r = wf.run("restore", "--target-dir", target.dataDir().toString());
+            assertThat(r.exitCode()).as(r.all()).isEqualTo(3);
+            assertThat(r.err()).contains("altered").doesNotContain("Exception");
+            assertThat(target.dataDir().resolve("global/pg_control")).as("PostgreSQL cannot start there").doesNotExist();
+
+            // not empty now: refused without --force
+            Result again = wf.run("restore", "--target-dir", target.dataDir().toString());
+            assertThat(again.exitCode()).isEqualTo(5);
+            assertThat(again.err()).contains("is not empty").contains("--force");
+        }
+    }
+
+    @Test
+    void aBackupTakenFromAStandbyRestores() throws Exception {
+        try (AgentProcess agent = startPrimary()) {
+            pg.execute("create table t as select g, md5(g::text) as h from generate_series(1, 100000) g");
+            standby = PgCluster.baseBackup(pg, dir, "standby", true);
+            standby.set("primary_conninfo", "host=127.0.0.1 port=" + pg.port() + " user=postgres");
+            standby.set("archive_mode", "on");
+            standby.touch("standby.signal");
+            standby.start();
+            wf.writeConfig(List.of(pg, standby), "  workers: 2\n");
+            pg.execute("insert into t select g, 'late' from generate_series(100001, 100100) g");
+            String lsn = pg.queryString("select pg_current_wal_lsn()::text");
+            Await.until(Duration.ofSeconds(60), "the standby to replay " + lsn,
+                    () -> standby.queryString("select pg_last_wal_replay_lsn() >= '" + lsn + "'::pg_lsn").equals("t"));
+            Map<String, String> before = tableDigests(pg);
+
+            String id = backup("--node", "standby");
+            JsonNode info = new ObjectMapper().readTree(wf.inProcess("info", "--output", "json").out()).get(0);
+            assertThat(info.get("backups").get(0).get("from_standby").asBoolean()).isTrue();
+
+            restored = restore("from-standby", "--backup", id);
+            restored.start();
+            awaitPromoted(restored);
+            assertThat(tableDigests(restored)).isEqualTo(before);
+        }
+    }
+}
