@@ -44,15 +44,14 @@ public class CompressionLevels {
         int count = Integer.parseInt(args[1]);
         List<byte[]> segments = new ArrayList<>();
         try (Stream<Path> s = Files.list(walDir)) {
-            for (Path p : s.filter(p -> p.getFileName().toString().matches("[0-9A-F]{24}")).sorted().toList()) {
-                if (segments.size() == count) {
-                    break;
-                }
-                segments.add(Files.readAllBytes(p));
+            // Evenly spread over the whole backlog: its first segments are initdb and a bulk load, not the workload.
+            List<Path> all = s.filter(p -> p.getFileName().toString().matches("[0-9A-F]{24}")).sorted().toList();
+            for (int i = 0; i < count && i < all.size(); i++) {
+                segments.add(Files.readAllBytes(all.get((int) ((long) i * all.size() / Math.min(count, all.size())))));
             }
         }
         long original = segments.stream().mapToLong(b -> b.length).sum();
-        System.out.printf("# %d segments of %s, %d MB, one thread; MB/s of original bytes%n", segments.size(), walDir, original >> 20);
+        System.out.printf("# %d segments spread over %s, %d MB, one thread; MB/s of original bytes%n", segments.size(), walDir, original >> 20);
         String[] settings = args.length > 2 ? args[2].split(",")
                 : "none,lz4:0,lz4:3,lz4:9,zstd:1,zstd:3,zstd:6,zstd:9,zstd:19".split(",");
         for (String setting : settings) {

@@ -14,4 +14,4 @@ JAVA=${WALFERRY_JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java
 WAL_DIR=${WAL_DIR:-$(ls -d /tmp/anchorbench/cache/wal-*/primary/pg_wal 2>/dev/null | head -1)}
 [[ -d $WAL_DIR ]] || { echo "no WAL directory: set WAL_DIR or run ../shared/bench/anchors/wal_archive.sh once" >&2; exit 2; }
 [[ -f $WF_HOME/target/walferry.jar ]] || { echo "build first: mvn package" >&2; exit 2; }
-"$JAVA" -Xmx4g -cp "$WF_HOME/target/walferry.jar" "$HERE/CompressionLevels.java" "$WAL_DIR" "${SEGMENTS:-32}" ${SETTINGS:+"$SETTINGS"}
+"$JAVA" -Xmx4g --enable-native-access=ALL-UNNAMED -cp "$WF_HOME/target/walferry.jar" "$HERE/CompressionLevels.java" "$WAL_DIR" "${SEGMENTS:-32}" ${SETTINGS:+"$SETTINGS"}

@@ -36,7 +36,7 @@ public final class BackupRestore {
 
     /** How the restored server recovers. */
     public record Options(int jobs, RecoveryTarget target, boolean standby, String restoreCommand, boolean force,
-                          java.util.Map<String, String> tablespaceLocations) {
+                          java.util.Map<String, String> tablespaceLocations, List<String> extraSettings) {
         /** Where a tablespace goes: where it was, unless remapped. */
         String location(DataDirectoryScan.Tablespace t) {
             return tablespaceLocations.getOrDefault(t.oid(), t.location());
@@ -219,6 +219,9 @@ public final class BackupRestore {
         }
         b.append("# added by walferry restore of backup ").append(manifest.id()).append('\n');
         for (String line : options.target().settings(options.restoreCommand())) {
+            b.append(line).append('\n');
+        }
+        for (String line : options.extraSettings()) {
             b.append(line).append('\n');
         }
         writeText(auto, b.toString());

@@ -81,6 +81,12 @@ public final class BaseBackup {
     public BackupManifest run(Connection connection, Runnable switchWalOnPrimary) {
         Instant started = Instant.now();
         String id = ID.format(started);
+        // One backup per second and name: a second one within the same second waits for the next.
+        while (taken(id)) {
+            sleepQuietly(Duration.ofMillis(1000 - started.toEpochMilli() % 1000));
+            started = Instant.now();
+            id = ID.format(started);
+        }
         BackupSession session = BackupSession.start(connection, "walferry " + id);
         LOG.info("backup {} started at {}{}", id, session.startLsn(), session.fromStandby() ? " (from a standby)" : "");
         DataDirectoryScan.Result scan = DataDirectoryScan.scan(node.dataDirectory());
@@ -108,6 +114,24 @@ public final class BaseBackup {
         }
         LOG.info("backup {} complete: {} files, {} bytes, WAL {} to {}", id, files.size(), manifest.bytes(), first.fileName(), last.fileName());
         return manifest;
+    }
+
+    private boolean taken(String id) {
+        for (Repository r : repositories) {
+            if (r.list("backup").stream().anyMatch(e -> e.name().equals(id))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void sleepQuietly(Duration d) {
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new WalferryException(ExitCode.FAILED, "interrupted", null);
+        }
     }
 
     private void put(Repository r, String key, byte[] bytes) {

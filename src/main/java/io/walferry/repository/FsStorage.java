@@ -74,6 +74,27 @@ public final class FsStorage implements Storage {
     }
 
     @Override
+    public void removeEmptyDirectories(String directoryKey) throws IOException {
+        Path dir = resolve(directoryKey);
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (var s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    try (DirectoryStream<Path> ds = Files.newDirectoryStream(p)) {
+                        if (ds.iterator().hasNext()) {
+                            continue;
+                        }
+                    }
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+        fsyncDirectory(dir.getParent());
+    }
+
+    @Override
     public boolean exists(String key) {
         return Files.exists(resolve(key));
     }

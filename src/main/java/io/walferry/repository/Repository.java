@@ -400,6 +400,45 @@ public final class Repository {
         }
     }
 
+    /** Deletes the object at {@code relativeKey} (retention only). */
+    public void delete(String relativeKey) {
+        String key = cluster + "/" + relativeKey;
+        try {
+            storage.delete(key);
+        } catch (IOException e) {
+            throw writeFailure(key, e);
+        }
+    }
+
+    /** Removes the empty directories left under {@code relativeDirectory} (retention only). */
+    public void removeEmptyDirectories(String relativeDirectory) {
+        String dir = cluster + "/" + relativeDirectory;
+        try {
+            storage.removeEmptyDirectories(dir);
+        } catch (IOException e) {
+            throw writeFailure(dir, e);
+        }
+    }
+
+    /** Deletes a stored WAL file (retention only). */
+    public void deleteWal(WalFileName file) {
+        delete(walKey(cluster, file).substring(cluster.length() + 1));
+    }
+
+    /** Every object key under {@code relativeDirectory}, relative to the cluster's directory, depth first. */
+    public List<String> listTree(String relativeDirectory) {
+        List<String> out = new ArrayList<>();
+        for (Storage.Entry e : list(relativeDirectory)) {
+            String child = relativeDirectory + "/" + e.name();
+            if (e.directory()) {
+                out.addAll(listTree(child));
+            } else {
+                out.add(child);
+            }
+        }
+        return out;
+    }
+
     /** Removes temporary objects that crashed writers of this host left. */
     public int removeAbandoned() {
         try {

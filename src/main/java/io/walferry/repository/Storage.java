@@ -38,6 +38,10 @@ public interface Storage {
 
     void delete(String key) throws IOException;
 
+    /** Removes the directories under (and including) {@code directoryKey} that hold nothing; a no-op where there are none. */
+    default void removeEmptyDirectories(String directoryKey) throws IOException {
+    }
+
     /** Removes temporary objects that a crashed writer of this host left behind. */
     int removeAbandoned(String directoryKey) throws IOException;
 

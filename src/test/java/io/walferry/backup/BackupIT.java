@@ -185,6 +185,47 @@ class BackupIT {
     }
 
     @Test
+    void expireKeepsEverythingARetainedBackupNeeds() throws Exception {
+        try (AgentProcess agent = startPrimary()) {
+            pg.execute("create table t (g int)");
+            String first = backup();
+            for (int round = 1; round <= 2; round++) {
+                pg.execute("insert into t select g from generate_series(1, 20000) g");
+                pg.awaitArchived(pg.switchWal(), Duration.ofSeconds(120));
+                backup();
+            }
+            JsonNode before = new ObjectMapper().readTree(wf.inProcess("info", "--output", "json").out()).get(0);
+            assertThat(before.get("backups")).hasSize(3);
+            String second = before.get("backups").get(1).get("id").asText();
+            String secondStart = before.get("backups").get(1).get("start_wal").asText();
+            assertThat(before.get("timelines").get(0).get("oldest").asText()).isLessThan(secondStart);
+
+            Result dry = wf.run("expire", "--keep", "2", "--dry-run");
+            assertThat(dry.out()).contains("would expire 1 backups (" + first + ")");
+            assertThat(wf.inProcess("info", "--output", "json").out()).contains(first);
+
+            Result r = wf.run("expire", "--keep", "2", "--output", "json");
+            assertThat(r.exitCode()).as(r.all()).isZero();
+            JsonNode after = new ObjectMapper().readTree(wf.inProcess("info", "--output", "json").out()).get(0);
+            assertThat(after.get("backups")).hasSize(2);
+            assertThat(after.get("backups").get(0).get("id").asText()).isEqualTo(second);
+            assertThat(after.get("timelines").get(0).get("oldest").asText()).as("WAL from the oldest retained backup on")
+                    .isEqualTo(secondStart);
+            assertThat(after.get("timelines").get(0).get("gaps")).isEmpty();
+            try (Stream<Path> s = Files.walk(wf.repo().resolve("test/backup"))) {
+                assertThat(s.map(Path::toString).filter(p -> p.contains(first)).toList()).as("nothing of the expired backup left").isEmpty();
+            }
+
+            // the oldest retained backup still restores and replays to the end of the archive
+            long rows = pg.queryLong("select count(*) from t");
+            restored = restore("after-expire", "--backup", second);
+            restored.start();
+            awaitPromoted(restored);
+            assertThat(restored.queryLong("select count(*) from t")).isEqualTo(rows);
+        }
+    }
+
+    @Test
     void aBackupTakenFromAStandbyRestores() throws Exception {
         try (AgentProcess agent = startPrimary()) {
             pg.execute("create table t as select g, md5(g::text) as h from generate_series(1, 100000) g");

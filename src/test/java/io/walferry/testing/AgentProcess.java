@@ -20,7 +20,15 @@ public final class AgentProcess implements AutoCloseable {
     }
 
     static AgentProcess start(WalferryFixture f) {
+        return start(f, null);
+    }
+
+    /** The agent of one node of a configuration with several (null: the only node). */
+    static AgentProcess start(WalferryFixture f, String node) {
         List<String> cmd = new ArrayList<>(List.of(WalferryFixture.launcher().toString(), "-c", f.config().toString(), "agent"));
+        if (node != null) {
+            cmd.addAll(List.of("--node", node));
+        }
         Path log = f.dir().resolve("agent-" + System.nanoTime() + ".log");
         try {
             ProcessBuilder pb = new ProcessBuilder(ServerUser.wrap(cmd)).directory(f.dir().toFile())

@@ -172,6 +172,10 @@ public final class WalferryFixture {
         return AgentProcess.start(this);
     }
 
+    public AgentProcess startAgent(String node) {
+        return AgentProcess.start(this, node);
+    }
+
     public static Result exec(List<String> cmd, Path workDir, Duration timeout) {
         try {
             Path out = Files.createTempFile("wf-out-", ".txt");

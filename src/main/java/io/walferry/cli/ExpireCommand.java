@@ -1,0 +1,70 @@
+package io.walferry.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.walferry.backup.Retention;
+import io.walferry.config.RepositoryConfig;
+import io.walferry.config.WalferryConfig;
+import io.walferry.failure.WalferryException;
+import io.walferry.repository.ClusterRecord;
+import io.walferry.repository.Repository;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+/** Removes backups beyond the retention policy, and the WAL no retained backup needs, in every repository. */
+@Command(name = "expire", description = "Remove backups beyond --keep / --max-age, and the WAL that no retained backup needs.")
+final class ExpireCommand implements Callable<Integer> {
+    @ParentCommand
+    Main main;
+
+    @Option(names = "--keep", description = "Keep the newest N backups.")
+    Integer keep;
+
+    @Option(names = "--max-age-days", description = "Keep every backup younger than this many days.")
+    Integer maxAgeDays;
+
+    @Option(names = "--dry-run", description = "Say what would be removed, remove nothing.")
+    boolean dryRun;
+
+    @Override
+    public Integer call() {
+        if (keep == null && maxAgeDays == null) {
+            throw WalferryException.config("expire needs a policy", "pass --keep N and/or --max-age-days D");
+        }
+        if ((keep != null && keep < 1) || (maxAgeDays != null && maxAgeDays < 0)) {
+            throw WalferryException.config("--keep must be at least 1 and --max-age-days at least 0", null);
+        }
+        Context ctx = main.context();
+        WalferryConfig config = ctx.config();
+        PrintWriter out = main.spec.commandLine().getOut();
+        ArrayNode json = Output.JSON.createArrayNode();
+        Retention.Policy policy = new Retention.Policy(Optional.ofNullable(keep), Optional.ofNullable(maxAgeDays).map(Duration::ofDays));
+        for (RepositoryConfig rc : config.repositories()) {
+            Repository repo = Repository.open(rc, config.cluster(), false);
+            ClusterRecord record = repo.requireClusterRecord();
+            Retention.Result r = new Retention(repo, record.walSegmentSize()).apply(policy, Instant.now(), dryRun);
+            if (ctx.json()) {
+                ObjectNode o = json.addObject().put("repository", r.repository()).put("dry_run", dryRun)
+                        .put("wal_kept_from", r.walKeptFrom().orElse(null)).put("wal_removed", r.walRemoved().size());
+                r.retained().forEach(o.putArray("retained")::add);
+                r.expired().forEach(o.putArray("expired")::add);
+            } else {
+                out.printf("repository %s: %s %d backups (%s), kept %d (%s); %s %d WAL files%s%n", r.repository(),
+                        dryRun ? "would expire" : "expired", r.expired().size(), String.join(", ", r.expired()), r.retained().size(),
+                        String.join(", ", r.retained()), dryRun ? "would remove" : "removed", r.walRemoved().size(),
+                        r.walKeptFrom().map(w -> ", WAL kept from " + w).orElse(" (no backup: nothing removed)"));
+            }
+        }
+        if (ctx.json()) {
+            Output.json(out, json);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,54 @@
+package io.walferry.cli;
+
+import io.walferry.config.NodeConfig;
+import io.walferry.config.RepositoryConfig;
+import io.walferry.config.WalferryConfig;
+import io.walferry.postgres.PgBinaries;
+import io.walferry.postgres.PgConnector;
+import io.walferry.postgres.PgControl;
+import io.walferry.replica.Promotion;
+import io.walferry.repository.Repository;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+/** Promotes a replica, fencing the old primary first and repointing the other replicas after. */
+@Command(name = "promote", description = "Promote a replica (--node): fence the old primary, promote, repoint the other replicas.")
+final class PromoteCommand implements Callable<Integer> {
+    @ParentCommand
+    Main main;
+
+    @Option(names = "--timeout", defaultValue = "120", description = "Seconds allowed for each step (default 120).")
+    long timeoutSeconds;
+
+    @Override
+    public Integer call() {
+        Context ctx = main.context();
+        WalferryConfig config = ctx.config();
+        NodeConfig node = ctx.node();
+        List<Repository> required = config.repositories().stream().filter(RepositoryConfig::required)
+                .map(rc -> Repository.open(rc, config.cluster(), false)).toList();
+        PgBinaries bin = PgBinaries.find(Optional.ofNullable(main.options.pgBin), node.binDirectory());
+        Promotion.Result r = new Promotion(config, new PgConnector(config.connection()), new PgControl(bin), required)
+                .promote(node, Duration.ofSeconds(timeoutSeconds));
+        PrintWriter out = main.spec.commandLine().getOut();
+        if (ctx.json()) {
+            var o = Output.object().put("promoted", r.promoted()).put("old_primary", r.oldPrimary().orElse(null)).put("fence", r.fence())
+                    .put("timeline", r.timeline()).put("lsn", r.promotedAt().toString());
+            var rp = o.putArray("repointed");
+            r.repointed().forEach(rp::add);
+            Output.json(out, o);
+        } else {
+            out.printf("%s is the primary on timeline %d (from %s); old primary %s: %s%n", r.promoted(), r.timeline(), r.promotedAt(),
+                    r.oldPrimary().orElse("none reachable"), r.fence());
+            r.repointed().forEach(s -> out.println("  replica " + s));
+        }
+        return 0;
+    }
+}

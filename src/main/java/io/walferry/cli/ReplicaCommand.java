@@ -1,0 +1,74 @@
+package io.walferry.cli;
+
+import io.walferry.config.NodeConfig;
+import io.walferry.config.WalferryConfig;
+import io.walferry.postgres.PgBinaries;
+import io.walferry.postgres.PgConnector;
+import io.walferry.postgres.PgControl;
+import io.walferry.replica.ReplicaProvisioner;
+import io.walferry.repository.Repository;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+/** Replicas: {@code walferry replica create --node NAME}. */
+@Command(name = "replica", description = "Manage replicas.", subcommands = ReplicaCommand.Create.class)
+final class ReplicaCommand {
+    @ParentCommand
+    Main main;
+
+    /** Makes a node a replica of the current primary from the newest backup, starts it, waits until it has caught up. */
+    @Command(name = "create", description = "Make a node (--node) a replica of the current primary, from the repository's newest backup.")
+    static final class Create implements Callable<Integer> {
+        @ParentCommand
+        ReplicaCommand parent;
+
+        @Option(names = "--mode", defaultValue = "streaming", description = "streaming (a slot on the primary, archive as fallback) or archive.")
+        String mode;
+
+        @Option(names = "--backup", description = "The backup to start from (default: the newest).")
+        String backup;
+
+        @Option(names = "--force", description = "Replace what the node's data directory holds.")
+        boolean force;
+
+        @Option(names = "--timeout", defaultValue = "600", description = "Seconds to wait for the replica to catch up (default 600).")
+        long timeoutSeconds;
+
+        @Override
+        public Integer call() {
+            Main main = parent.main;
+            Context ctx = main.context();
+            WalferryConfig config = ctx.config();
+            NodeConfig node = ctx.node();
+            ReplicaProvisioner.Mode m = switch (mode) {
+                case "streaming" -> ReplicaProvisioner.Mode.STREAMING;
+                case "archive" -> ReplicaProvisioner.Mode.ARCHIVE;
+                default -> throw io.walferry.failure.WalferryException.config("--mode must be streaming or archive, not " + mode, null);
+            };
+            Repository repo = Repository.open(config.repositories().get(0), config.cluster(), false);
+            PgBinaries bin = PgBinaries.find(Optional.ofNullable(main.options.pgBin), node.binDirectory());
+            String launcher = Optional.ofNullable(ctx.env().get("WALFERRY_LAUNCHER")).orElse("walferry");
+            ProgressLine progress = new ProgressLine(main.spec.commandLine().getErr(), "restore", ctx.json());
+            ReplicaProvisioner.Result r = new ReplicaProvisioner(config, new PgConnector(config.connection()), new PgControl(bin), repo,
+                    launcher + " -c " + config.source() + " archive-get %f \"%p\"", progress)
+                    .create(node, m, backup, force, Duration.ofSeconds(timeoutSeconds));
+            progress.finish();
+            PrintWriter out = main.spec.commandLine().getOut();
+            if (ctx.json()) {
+                Output.json(out, Output.object().put("node", r.node()).put("mode", m.name().toLowerCase()).put("backup", r.backup())
+                        .put("primary", r.primary().orElse(null)).put("slot", r.slot().orElse(null)).put("replayed_to", r.caughtUpTo().toString()));
+            } else {
+                out.printf("node %s is a %s replica%s, from backup %s; it has replayed up to %s%n", r.node(), m.name().toLowerCase(),
+                        r.primary().map(p -> " of " + p + r.slot().map(s -> " through slot " + s).orElse("")).orElse(""), r.backup(),
+                        r.caughtUpTo());
+            }
+            return 0;
+        }
+    }
+}

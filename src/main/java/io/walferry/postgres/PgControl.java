@@ -1,0 +1,57 @@
+package io.walferry.postgres;
+
+import io.walferry.failure.ExitCode;
+import io.walferry.failure.WalferryException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Starts and stops a local server with pg_ctl, as the OS user walferry runs as (the server's owner). The
+ * server's own output goes to {@code <data directory>/walferry-server.log} until its logging takes over.
+ */
+public final class PgControl {
+    private final PgBinaries binaries;
+
+    public PgControl(PgBinaries binaries) {
+        this.binaries = binaries;
+    }
+
+    public static Path logFile(Path dataDirectory) {
+        return dataDirectory.resolve("walferry-server.log");
+    }
+
+    public void start(Path dataDirectory) {
+        run(List.of(binaries.program("pg_ctl").toString(), "-D", dataDirectory.toString(), "-l", logFile(dataDirectory).toString(),
+                "-w", "-t", "120", "start"), "start", dataDirectory);
+    }
+
+    /** Stops the server; {@code mode} is smart, fast or immediate. False if it was not running. */
+    public boolean stop(Path dataDirectory, String mode) {
+        if (!Files.exists(dataDirectory.resolve("postmaster.pid"))) {
+            return false;
+        }
+        run(List.of(binaries.program("pg_ctl").toString(), "-D", dataDirectory.toString(), "-m", mode, "-w", "-t", "120", "stop"),
+                "stop", dataDirectory);
+        return true;
+    }
+
+    private static void run(List<String> cmd, String what, Path dataDirectory) {
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes()).strip();
+            if (!p.waitFor(180, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new WalferryException(ExitCode.POSTGRES, "pg_ctl " + what + " failed for " + dataDirectory + ": "
+                        + out.lines().reduce((a, b) -> b).orElse(""), "see " + logFile(dataDirectory) + " and the server log");
+            }
+        } catch (IOException e) {
+            throw new WalferryException(ExitCode.POSTGRES, "cannot run pg_ctl: " + e.getMessage(), "check bin_directory / --pg-bin", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new WalferryException(ExitCode.FAILED, "interrupted while pg_ctl " + what + " ran", null);
+        }
+    }
+}

@@ -1,0 +1,194 @@
+package io.walferry.replica;
+
+import io.walferry.config.NodeConfig;
+import io.walferry.config.WalferryConfig;
+import io.walferry.failure.ExitCode;
+import io.walferry.failure.WalferryException;
+import io.walferry.postgres.Lsn;
+import io.walferry.postgres.PgConnector;
+import io.walferry.postgres.PgControl;
+import io.walferry.postgres.WalFileName;
+import io.walferry.repository.Repository;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Promotes a replica. The old primary is fenced first (stopped if its data directory is here, else made
+ * read-only and its sessions ended), so that two primaries are never writable at once; the replica
+ * receives what the old primary still sent and is promoted; the new timeline's history file must reach
+ * every required repository; streaming replicas are repointed to the new primary, with a slot there, and
+ * archive-fed replicas follow the new timeline through the archive.
+ */
+public final class Promotion {
+    private static final Logger LOG = LoggerFactory.getLogger(Promotion.class);
+
+    /** What happened, in words a status line can show. */
+    public record Result(String promoted, Optional<String> oldPrimary, String fence, int timeline, Lsn promotedAt, List<String> repointed) {
+    }
+
+    private final WalferryConfig config;
+    private final PgConnector pg;
+    private final PgControl control;
+    private final List<Repository> requiredRepositories;
+
+    public Promotion(WalferryConfig config, PgConnector pg, PgControl control, List<Repository> requiredRepositories) {
+        this.config = config;
+        this.pg = pg;
+        this.control = control;
+        this.requiredRepositories = requiredRepositories;
+    }
+
+    public Result promote(NodeConfig target, Duration timeout) {
+        requireReplica(target);
+        Topology topology = new Topology(config, pg);
+        Optional<NodeConfig> old = topology.primary(target.name());
+        String fence = old.map(this::fence).orElse("no primary reachable");
+        awaitReplayStill(target, timeout);
+        Lsn at;
+        int timeline;
+        try (Connection c = pg.connect(target); Statement s = c.createStatement()) {
+            try (ResultSet r = s.executeQuery("select pg_promote(true, " + Math.max(1, timeout.toSeconds()) + ")")) {
+                r.next();
+                if (!r.getBoolean(1)) {
+                    throw new WalferryException(ExitCode.POSTGRES, "node " + target.name() + " did not finish promotion in time",
+                            "see its server log");
+                }
+            }
+            try (ResultSet r = s.executeQuery("select pg_current_wal_lsn(), pg_walfile_name(pg_current_wal_lsn())")) {
+                r.next();
+                at = Lsn.parse(r.getString(1));
+                timeline = Integer.parseInt(r.getString(2).substring(0, 8), 16);
+            }
+        } catch (SQLException e) {
+            throw WalferryException.postgres("cannot promote " + target.name() + ": " + e.getMessage(), "see its server log", e);
+        }
+        LOG.info("promoted {} on timeline {} at {}", target.name(), timeline, at);
+        awaitHistoryArchived(timeline, timeout);
+        List<String> repointed = repoint(target, old);
+        return new Result(target.name(), old.map(NodeConfig::name), fence, timeline, at, repointed);
+    }
+
+    private void requireReplica(NodeConfig n) {
+        try (Connection c = pg.connect(n); Statement s = c.createStatement(); ResultSet r = s.executeQuery("select pg_is_in_recovery()")) {
+            r.next();
+            if (!r.getBoolean(1)) {
+                throw WalferryException.refused("node " + n.name() + " is already a primary", "walferry status shows each node's role");
+            }
+        } catch (SQLException e) {
+            throw WalferryException.postgres("cannot reach node " + n.name() + ": " + e.getMessage(), null, e);
+        }
+    }
+
+    /** Makes sure the old primary takes no more writes: stopped when it runs here, else read-only with its sessions ended. */
+    private String fence(NodeConfig old) {
+        if (Files.exists(old.dataDirectory().resolve("postmaster.pid"))) {
+            control.stop(old.dataDirectory(), "fast");
+            LOG.info("stopped the old primary {} (fast shutdown sends the replicas everything it wrote)", old.name());
+            return "stopped";
+        }
+        try (Connection c = pg.connect(old); Statement s = c.createStatement()) {
+            s.execute("alter system set default_transaction_read_only = on");
+            s.execute("select pg_reload_conf()");
+            s.execute("select pg_terminate_backend(pid) from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()");
+            LOG.warn("the old primary {} is not on this host: it was made read-only and its sessions ended; stop it there", old.name());
+            return "read-only";
+        } catch (SQLException e) {
+            throw WalferryException.postgres("cannot fence the old primary " + old.name() + ": " + e.getMessage(),
+                    "stop it by hand, then run promote again", e);
+        }
+    }
+
+    /** Waits until the replica has replayed all it received (the old primary's last WAL), for up to {@code timeout}. */
+    private void awaitReplayStill(NodeConfig target, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String last = null;
+        int still = 0;
+        while (System.nanoTime() < deadline && still < 4) {
+            try (Connection c = pg.connect(target); Statement s = c.createStatement();
+                 ResultSet r = s.executeQuery("select coalesce(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()) = pg_last_wal_replay_lsn(), "
+                         + "pg_last_wal_replay_lsn()::text")) {
+                r.next();
+                String now = r.getString(2);
+                still = r.getBoolean(1) && now.equals(last) ? still + 1 : 0;
+                last = now;
+            } catch (SQLException e) {
+                throw WalferryException.postgres("cannot read the replay position of " + target.name() + ": " + e.getMessage(), null, e);
+            }
+            sleep(250);
+        }
+    }
+
+    private void awaitHistoryArchived(int timeline, Duration timeout) {
+        WalFileName history = WalFileName.parse("%08X.history".formatted(timeline));
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (Repository r : requiredRepositories) {
+            while (r.walHeader(history).isEmpty()) {
+                if (System.nanoTime() > deadline) {
+                    throw WalferryException.repository("the new timeline's history file " + history.fileName() + " did not reach repository "
+                            + r.name() + " in time", "check archiving on the new primary (walferry check)", null);
+                }
+                sleep(250);
+            }
+        }
+    }
+
+    /** Points the other streaming replicas at the new primary, each with a slot there. */
+    private List<String> repoint(NodeConfig primary, Optional<NodeConfig> old) {
+        List<String> done = new ArrayList<>();
+        for (NodeConfig n : config.nodes()) {
+            if (n.name().equals(primary.name()) || old.map(o -> o.name().equals(n.name())).orElse(false)) {
+                continue;
+            }
+            try (Connection c = pg.connect(n); Statement s = c.createStatement()) {
+                boolean streaming;
+                try (ResultSet r = s.executeQuery("select pg_is_in_recovery(), current_setting('primary_conninfo') <> ''")) {
+                    r.next();
+                    if (!r.getBoolean(1)) {
+                        continue;
+                    }
+                    streaming = r.getBoolean(2);
+                }
+                if (!streaming) {
+                    done.add(n.name() + " (archive: follows the new timeline)");
+                    continue;
+                }
+                String slot = Topology.slotName(n.name());
+                try (Connection p = pg.connect(primary); PreparedStatement ps = p.prepareStatement(
+                        "select pg_create_physical_replication_slot(?, true) where not exists (select 1 from pg_replication_slots where slot_name = ?)")) {
+                    ps.setString(1, slot);
+                    ps.setString(2, slot);
+                    ps.execute();
+                }
+                String conninfo = ReplicaProvisioner.conninfo(primary, n.name(), config.connection());
+                s.execute("alter system set primary_conninfo = '" + conninfo.replace("'", "''") + "'");
+                s.execute("alter system set primary_slot_name = '" + slot + "'");
+                s.execute("select pg_reload_conf()");
+                done.add(n.name() + " (streaming from " + primary.name() + ")");
+            } catch (SQLException | WalferryException e) {
+                LOG.warn("could not repoint {}: {} (it keeps replaying from the archive; run walferry promote's repoint again later)",
+                        n.name(), e.getMessage());
+            }
+        }
+        return done;
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new WalferryException(ExitCode.FAILED, "interrupted", null);
+        }
+    }
+}

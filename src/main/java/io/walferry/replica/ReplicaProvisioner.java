@@ -1,0 +1,184 @@
+package io.walferry.replica;
+
+import io.walferry.backup.BackupCatalog;
+import io.walferry.backup.BackupManifest;
+import io.walferry.backup.BackupRestore;
+import io.walferry.backup.BaseBackup;
+import io.walferry.backup.RecoveryTarget;
+import io.walferry.config.ConnectionConfig;
+import io.walferry.config.NodeConfig;
+import io.walferry.config.WalferryConfig;
+import io.walferry.failure.ExitCode;
+import io.walferry.failure.WalferryException;
+import io.walferry.postgres.Lsn;
+import io.walferry.postgres.PgConnector;
+import io.walferry.postgres.PgControl;
+import io.walferry.repository.Repository;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Turns a configured node into a replica of the current primary from the repository's newest backup (the
+ * primary's data directory is never read): streaming through a physical replication slot with the archive
+ * as fallback, or replaying from the archive alone (another account, no network path). It checks and
+ * prepares what the primary must provide, starts the replica and returns once it is in recovery and has
+ * caught up.
+ */
+public final class ReplicaProvisioner {
+    private static final Logger LOG = LoggerFactory.getLogger(ReplicaProvisioner.class);
+
+    public enum Mode { STREAMING, ARCHIVE }
+
+    /** What was done: the backup used, the primary followed (none for an isolated archive replica), the LSN caught up to. */
+    public record Result(String node, Mode mode, String backup, Optional<String> primary, Optional<String> slot, Lsn caughtUpTo) {
+    }
+
+    private final WalferryConfig config;
+    private final PgConnector pg;
+    private final PgControl control;
+    private final Repository repository;
+    private final String restoreCommand;
+    private final BaseBackup.Progress progress;
+
+    public ReplicaProvisioner(WalferryConfig config, PgConnector pg, PgControl control, Repository repository, String restoreCommand,
+                              BaseBackup.Progress progress) {
+        this.config = config;
+        this.pg = pg;
+        this.control = control;
+        this.repository = repository;
+        this.restoreCommand = restoreCommand;
+        this.progress = progress;
+    }
+
+    public Result create(NodeConfig node, Mode mode, String backupId, boolean force, Duration timeout) {
+        Topology topology = new Topology(config, pg);
+        Optional<NodeConfig> primary = topology.primary(node.name());
+        if (mode == Mode.STREAMING && primary.isEmpty()) {
+            throw WalferryException.postgres("a streaming replica needs a reachable primary, and none of the configured nodes is one",
+                    "start the primary, or use --mode archive for a replica without a network path to it", null);
+        }
+        List<String> settings = new ArrayList<>(List.of("port = " + node.port(), "hot_standby = on"));
+        Optional<String> slot = Optional.empty();
+        if (mode == Mode.STREAMING) {
+            slot = Optional.of(Topology.slotName(node.name()));
+            preparePrimary(primary.get(), slot.get());
+            settings.add("primary_conninfo = " + quote(conninfo(primary.get(), node.name(), config.connection())));
+            settings.add("primary_slot_name = " + quote(slot.get()));
+        }
+        BackupManifest backup = new BackupCatalog(repository).pick(backupId);
+        LOG.info("restoring backup {} into {} for replica {}", backup.id(), node.dataDirectory(), node.name());
+        new BackupRestore(repository, backup, new BackupRestore.Options(config.archive().workers(), RecoveryTarget.none(), true,
+                restoreCommand, force, Map.of(), settings), progress).run(node.dataDirectory());
+        control.start(node.dataDirectory());
+        Lsn caughtUp = awaitCaughtUp(node, mode, primary, timeout);
+        return new Result(node.name(), mode, backup.id(), primary.map(NodeConfig::name), slot, caughtUp);
+    }
+
+    /** Checks what a streaming replica needs of the primary, and makes its slot. */
+    private void preparePrimary(NodeConfig primary, String slot) {
+        try (Connection c = pg.connect(primary); Statement s = c.createStatement()) {
+            try (ResultSet r = s.executeQuery("select current_setting('wal_level'), current_setting('max_wal_senders')::int, "
+                    + "current_setting('max_replication_slots')::int")) {
+                r.next();
+                if (r.getString(1).equals("minimal") || r.getInt(2) == 0 || r.getInt(3) == 0) {
+                    throw WalferryException.postgres("primary " + primary.name() + " cannot serve a streaming replica (wal_level "
+                            + r.getString(1) + ", max_wal_senders " + r.getInt(2) + ", max_replication_slots " + r.getInt(3) + ")",
+                            "set wal_level = replica, max_wal_senders and max_replication_slots above 0 on the primary, and restart it", null);
+                }
+            }
+            try (ResultSet r = s.executeQuery("select count(*) from pg_hba_file_rules where error is null and "
+                    + "'replication' = any(database)")) {
+                r.next();
+                if (r.getLong(1) == 0) {
+                    LOG.warn("pg_hba.conf of {} has no 'replication' line: add one such as 'host replication {} <replica address>/32 "
+                            + "scram-sha-256' and reload it, or the replica cannot stream", primary.name(), config.connection().user());
+                }
+            } catch (SQLException e) {
+                LOG.debug("pg_hba_file_rules not readable: {}", e.getMessage());
+            }
+            try (PreparedStatement p = c.prepareStatement("select pg_create_physical_replication_slot(?, true) "
+                    + "where not exists (select 1 from pg_replication_slots where slot_name = ?)")) {
+                p.setString(1, slot);
+                p.setString(2, slot);
+                p.execute();
+            }
+        } catch (SQLException e) {
+            throw WalferryException.postgres("cannot prepare primary " + primary.name() + ": " + e.getMessage(),
+                    "the role needs REPLICATION (or superuser) to create a replication slot", e);
+        }
+    }
+
+    /** primary_conninfo for a replica: the same role and TLS settings walferry uses, no password (use a passfile). */
+    static String conninfo(NodeConfig primary, String applicationName, ConnectionConfig c) {
+        StringBuilder b = new StringBuilder();
+        b.append("host=").append(primary.host()).append(" port=").append(primary.port()).append(" user=").append(c.user())
+                .append(" application_name=").append(applicationName).append(" sslmode=").append(c.sslMode());
+        c.sslRootCert().ifPresent(p -> b.append(" sslrootcert=").append(p));
+        c.sslCert().ifPresent(p -> b.append(" sslcert=").append(p));
+        c.sslKey().ifPresent(p -> b.append(" sslkey=").append(p));
+        return b.toString();
+    }
+
+    private Lsn awaitCaughtUp(NodeConfig node, Mode mode, Optional<NodeConfig> primary, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Lsn target = null;
+        if (primary.isPresent()) {
+            try (Connection c = pg.connect(primary.get()); Statement s = c.createStatement()) {
+                try (ResultSet r = s.executeQuery("select pg_current_wal_lsn()")) {
+                    r.next();
+                    target = Lsn.parse(r.getString(1));
+                }
+                if (mode == Mode.ARCHIVE) {
+                    // The replica can only reach what is archived: close the segment that holds the target.
+                    s.execute("select pg_switch_wal()");
+                }
+            } catch (SQLException e) {
+                throw WalferryException.postgres("cannot read the primary's position: " + e.getMessage(), null, e);
+            }
+        }
+        while (true) {
+            try (Connection c = pg.connect(node); Statement s = c.createStatement();
+                 ResultSet r = s.executeQuery("select pg_is_in_recovery(), pg_last_wal_replay_lsn()")) {
+                r.next();
+                if (!r.getBoolean(1)) {
+                    throw new WalferryException(ExitCode.POSTGRES, "replica " + node.name() + " is not in recovery",
+                            "it left recovery: was standby.signal removed?");
+                }
+                String replay = r.getString(2);
+                if (replay != null && (target == null || Lsn.parse(replay).compareTo(target) >= 0)) {
+                    return Lsn.parse(replay);
+                }
+            } catch (SQLException | WalferryException e) {
+                if (e instanceof WalferryException we && we.exitCode() == ExitCode.POSTGRES && we.getMessage().contains("not in recovery")) {
+                    throw we;
+                }
+                LOG.debug("replica {} not ready yet: {}", node.name(), e.getMessage());
+            }
+            if (System.nanoTime() > deadline) {
+                throw new WalferryException(ExitCode.POSTGRES, "replica " + node.name() + " did not catch up to " + target + " within "
+                        + timeout.toSeconds() + " s", "see " + PgControl.logFile(node.dataDirectory()) + " and walferry status");
+            }
+            try {
+                Thread.sleep(250);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new WalferryException(ExitCode.FAILED, "interrupted", null);
+            }
+        }
+    }
+
+    private static String quote(String v) {
+        return "'" + v.replace("'", "''") + "'";
+    }
+}

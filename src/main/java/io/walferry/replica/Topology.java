@@ -1,0 +1,50 @@
+package io.walferry.replica;
+
+import io.walferry.config.NodeConfig;
+import io.walferry.config.WalferryConfig;
+import io.walferry.failure.WalferryException;
+import io.walferry.postgres.PgConnector;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Optional;
+
+/** Finds which configured node is the primary now: the reachable one not in recovery. */
+public final class Topology {
+    private final WalferryConfig config;
+    private final PgConnector pg;
+
+    public Topology(WalferryConfig config, PgConnector pg) {
+        this.config = config;
+        this.pg = pg;
+    }
+
+    public Optional<NodeConfig> primary(String except) {
+        for (NodeConfig n : config.nodes()) {
+            if (n.name().equals(except)) {
+                continue;
+            }
+            try (Connection c = pg.connect(n); Statement s = c.createStatement(); ResultSet r = s.executeQuery("select pg_is_in_recovery()")) {
+                r.next();
+                if (!r.getBoolean(1)) {
+                    return Optional.of(n);
+                }
+            } catch (SQLException | WalferryException e) {
+                // not reachable or not running: not the primary we can use
+            }
+        }
+        return Optional.empty();
+    }
+
+    public NodeConfig requirePrimary(String except) {
+        return primary(except).orElseThrow(() -> WalferryException.postgres("no reachable primary among the configured nodes",
+                "start the primary, or check the nodes' host and port in the configuration", null));
+    }
+
+    /** The name of the physical replication slot walferry keeps for a replica node. */
+    public static String slotName(String node) {
+        return "walferry_" + node.toLowerCase().replaceAll("[^a-z0-9_]", "_");
+    }
+}
