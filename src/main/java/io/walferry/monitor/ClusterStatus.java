@@ -42,18 +42,19 @@ public final class ClusterStatus {
 
     public List<Node> read() {
         List<Node> nodes = new ArrayList<>();
-        Optional<String> primaryLsn = Optional.empty();
+        Optional<NodeConfig> primary = Optional.empty();
         for (NodeConfig n : config.nodes()) {
             Node node = read(n);
             nodes.add(node);
             if ("primary".equals(node.role())) {
-                primaryLsn = Optional.ofNullable(node.currentLsn());
+                primary = Optional.of(n);
             }
         }
+        // Lag in bytes needs the primary's position, taken again after the replicas' so that it is not older than theirs.
+        Optional<String> primaryLsn = primary.flatMap(this::currentLsn);
         if (primaryLsn.isEmpty()) {
             return nodes;
         }
-        // Lag in bytes needs the primary's position: taken after the replicas', so it is never negative by much.
         List<Node> out = new ArrayList<>();
         for (Node n : nodes) {
             out.add(n.role() != null && n.role().equals("replica") && n.replayLsn() != null
@@ -70,6 +71,15 @@ public final class ClusterStatus {
 
     private static long lagBytes(String primary, String replay) {
         return io.walferry.postgres.Lsn.parse(primary).value() - io.walferry.postgres.Lsn.parse(replay).value();
+    }
+
+    private Optional<String> currentLsn(NodeConfig n) {
+        try (Connection c = pg.connect(n); Statement s = c.createStatement(); ResultSet r = s.executeQuery("select pg_current_wal_lsn()::text")) {
+            r.next();
+            return Optional.of(r.getString(1));
+        } catch (SQLException | WalferryException e) {
+            return Optional.empty();
+        }
     }
 
     private Node read(NodeConfig n) {

@@ -1,0 +1,337 @@
+package io.walferry.demo;
+
+import io.walferry.backup.BackupManifest;
+import io.walferry.backup.BaseBackup;
+import io.walferry.config.ConfigLoader;
+import io.walferry.config.NodeConfig;
+import io.walferry.config.WalferryConfig;
+import io.walferry.failure.ExitCode;
+import io.walferry.failure.WalferryException;
+import io.walferry.monitor.ClusterStatus;
+import io.walferry.postgres.PgBinaries;
+import io.walferry.postgres.PgConnector;
+import io.walferry.postgres.PgControl;
+import io.walferry.postgres.ServerInfo;
+import io.walferry.replica.ReplicaProvisioner;
+import io.walferry.repository.ClusterRecord;
+import io.walferry.repository.Repository;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+
+/**
+ * The whole flow on one machine, told in plain words: a primary ("us-east-1") archiving through the walferry
+ * agent into a repository, a base backup, a streaming replica ("us-west-2") and an archive-only replica
+ * ("eu-central-1") made from it, a write workload with live status, and at the end a check that every row
+ * the primary acknowledged is on every replica.
+ */
+public final class Demo {
+    /** How the demo runs. */
+    public record Options(Path dir, int seconds, boolean keep, Optional<Path> pgBin, String launcher, Path cache) {
+    }
+
+    /** Where the demo tells what it does. */
+    public interface View {
+        void say(String line);
+
+        void status(List<ClusterStatus.Node> nodes);
+    }
+
+    private static final String[] NAMES = {"us-east-1", "us-west-2", "eu-central-1"};
+
+    private final Options o;
+    private final View view;
+    private final List<Path> started = new ArrayList<>();
+    private Process agent;
+    private PgControl control;
+
+    public Demo(Options options, View view) {
+        this.o = options;
+        this.view = view;
+    }
+
+    public int run() {
+        try {
+            return steps();
+        } finally {
+            if (!o.keep()) {
+                stopAll();
+            }
+        }
+    }
+
+    private int steps() {
+        view.say("walferry demo: a primary in \"us-east-1\", a streaming replica in \"us-west-2\" and an archive-only replica in "
+                + "\"eu-central-1\", all on this machine on loopback ports, under " + o.dir());
+        clean();
+        PgBinaries bin;
+        try {
+            bin = PgBinaries.find(o.pgBin(), Optional.empty());
+        } catch (WalferryException e) {
+            bin = EmbeddedPostgres.obtain(o.cache(), view::say);
+        }
+        control = new PgControl(bin);
+        view.say("Using PostgreSQL from " + bin.directory());
+        int[] ports = {freePort(), freePort(), freePort()};
+        Path config = writeConfig(bin, ports);
+        Path primaryData = o.dir().resolve(NAMES[0]);
+        LocalServer.initdb(bin, primaryData, ports[0], o.dir(), o.launcher() + " -c " + config + " archive-push %p");
+        control.start(primaryData);
+        started.add(primaryData);
+        view.say("Started the primary us-east-1 on port " + ports[0] + "; its archive_command hands WAL to walferry");
+
+        WalferryConfig cfg = new ConfigLoader(Map.of()).load(config);
+        PgConnector pg = new PgConnector(cfg.connection());
+        NodeConfig primary = cfg.node(NAMES[0]).orElseThrow();
+        Repository repo = Repository.open(cfg.repositories().get(0), cfg.cluster(), true);
+        try (Connection c = pg.connect(primary)) {
+            ClusterRecord rec = repo.register(ClusterRecord.of(cfg.cluster(), ServerInfo.identity(c), Instant.now().toString(), "walferry demo"));
+            view.say("Registered the cluster in repository " + repo.describe() + " (system identifier " + rec.systemIdentifier() + ")");
+        } catch (SQLException e) {
+            throw WalferryException.postgres("cannot reach the primary: " + e.getMessage(), null, e);
+        }
+        startAgent(config);
+        view.say("Started the walferry agent: it archives WAL in parallel, ahead of PostgreSQL's archiver");
+
+        sql(pg, primary, "create table orders (id bigserial primary key, region text not null, amount numeric not null, "
+                + "created timestamptz not null default now())");
+        sql(pg, primary, "insert into orders (region, amount) select 'us-east-1', g % 1000 from generate_series(1, 50000) g");
+        view.say("Created table orders with 50000 rows");
+
+        BackupManifest b;
+        try (Connection c = pg.connect(primary)) {
+            b = new BaseBackup(primary, List.of(repo), repo.requireClusterRecord(), new BaseBackup.Options(2,
+                    cfg.archive().compression(), 64L << 20, Duration.ofMinutes(2)), (done, total) -> { }).run(c, () -> { });
+        } catch (SQLException e) {
+            throw WalferryException.postgres("backup failed: " + e.getMessage(), null, e);
+        }
+        view.say("Took base backup " + b.id() + " (" + b.files().size() + " files, " + (b.bytes() >> 20) + " MB); it is complete "
+                + "because WAL " + b.startWal() + " to " + b.stopWal() + " is in the repository");
+
+        String restoreCommand = o.launcher() + " -c " + config + " archive-get %f \"%p\"";
+        ReplicaProvisioner provisioner = new ReplicaProvisioner(cfg, pg, control, repo, restoreCommand, (d, t) -> { });
+        NodeConfig west = cfg.node(NAMES[1]).orElseThrow();
+        started.add(west.dataDirectory());
+        ReplicaProvisioner.Result w = provisioner.create(west, ReplicaProvisioner.Mode.STREAMING, b.id(), true, Duration.ofMinutes(3));
+        view.say("Created replica us-west-2 from the backup: it streams from us-east-1 through replication slot " + w.slot().orElse("")
+                + ", with the archive as fallback");
+        NodeConfig eu = cfg.node(NAMES[2]).orElseThrow();
+        started.add(eu.dataDirectory());
+        provisioner.create(eu, ReplicaProvisioner.Mode.ARCHIVE, b.id(), true, Duration.ofMinutes(3));
+        view.say("Created replica eu-central-1 from the backup: it has no connection to the primary and replays only from the archive");
+
+        view.say("Writing to the primary for " + o.seconds() + " s; status every second:");
+        long acknowledged = workload(pg, primary, cfg);
+        view.say("Stopped writing: the primary acknowledged " + acknowledged + " rows in all");
+        sql(pg, primary, "select pg_switch_wal()");
+        boolean all = true;
+        for (NodeConfig r : List.of(west, eu)) {
+            long rows = awaitRows(pg, r, acknowledged, Duration.ofMinutes(2));
+            boolean ok = rows == acknowledged;
+            all &= ok;
+            view.say((ok ? "OK   " : "FAIL ") + r.name() + " holds " + rows + " of the " + acknowledged + " rows");
+        }
+        view.status(new ClusterStatus(cfg, pg).read());
+        if (o.keep()) {
+            view.say("Everything keeps running (--keep). Configuration: " + config + "; try: walferry -c " + config + " status");
+            view.say("Stop it with: " + String.join(" && ", started.stream().map(d -> bin(d)).toList()) + " && kill " + agent.pid());
+        } else {
+            view.say("Stopping the servers and the agent; the data stays under " + o.dir());
+        }
+        view.say(all ? "Every row written is on every replica." : "Some rows are missing on a replica: see the status above and " + o.dir());
+        return all ? 0 : 1;
+    }
+
+    private String bin(Path dataDir) {
+        return "pg_ctl -D " + dataDir + " stop";
+    }
+
+    private long workload(PgConnector pg, NodeConfig primary, WalferryConfig cfg) {
+        AtomicLong acknowledged = new AtomicLong(countRows(pg, primary));
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread writer = new Thread(() -> {
+            try (Connection c = pg.connect(primary); Statement s = c.createStatement()) {
+                while (!stop.get()) {
+                    // committed (autocommit) before it is counted: only acknowledged rows are checked on the replicas
+                    int n = s.executeUpdate("insert into orders (region, amount) select 'us-east-1', random() * 1000 from generate_series(1, 200)");
+                    acknowledged.addAndGet(n);
+                }
+            } catch (SQLException e) {
+                view.say("the writer stopped: " + e.getMessage());
+            }
+        }, "demo-writer");
+        writer.start();
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(o.seconds());
+        ClusterStatus status = new ClusterStatus(cfg, pg);
+        while (System.nanoTime() < end) {
+            long next = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+            view.status(status.read());
+            sleepUntil(next);
+        }
+        stop.set(true);
+        try {
+            writer.join(30_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return acknowledged.get();
+    }
+
+    private long awaitRows(PgConnector pg, NodeConfig n, long rows, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long have = -1;
+        while (System.nanoTime() < deadline) {
+            try {
+                have = countRows(pg, n);
+                if (have >= rows) {
+                    return have;
+                }
+            } catch (WalferryException e) {
+                // not reachable for a moment: try again until the deadline
+            }
+            sleepUntil(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500));
+        }
+        return have;
+    }
+
+    private static long countRows(PgConnector pg, NodeConfig n) {
+        try (Connection c = pg.connect(n); Statement s = c.createStatement(); var r = s.executeQuery("select count(*) from orders")) {
+            r.next();
+            return r.getLong(1);
+        } catch (SQLException e) {
+            throw WalferryException.postgres("cannot count rows on " + n.name() + ": " + e.getMessage(), null, e);
+        }
+    }
+
+    private static void sql(PgConnector pg, NodeConfig n, String sql) {
+        try (Connection c = pg.connect(n); Statement s = c.createStatement()) {
+            s.execute(sql);
+        } catch (SQLException e) {
+            throw WalferryException.postgres("on " + n.name() + ": " + e.getMessage(), null, e);
+        }
+    }
+
+    private Path writeConfig(PgBinaries bin, int[] ports) {
+        StringBuilder y = new StringBuilder("cluster: demo\nnodes:\n");
+        for (int i = 0; i < NAMES.length; i++) {
+            y.append("  - name: ").append(NAMES[i]).append("\n    region: ").append(NAMES[i]).append("\n    host: 127.0.0.1\n    port: ")
+                    .append(ports[i]).append("\n    data_directory: ").append(o.dir().resolve(NAMES[i])).append("\n    bin_directory: ")
+                    .append(bin.directory()).append('\n');
+        }
+        y.append("repositories:\n  - name: repository\n    type: fs\n    path: ").append(o.dir().resolve("repository")).append('\n');
+        y.append("archive:\n  compression: lz4\n  workers: 2\n  spool_directory: ").append(o.dir().resolve("spool")).append('\n');
+        y.append("connection:\n  user: postgres\n  sslmode: disable\n");
+        Path config = o.dir().resolve("walferry.yaml");
+        try {
+            Files.writeString(config, y.toString());
+            Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-------"));
+        } catch (IOException e) {
+            throw new WalferryException(ExitCode.FAILED, "cannot write " + config + ": " + e.getMessage(), null, e);
+        }
+        return config;
+    }
+
+    private void startAgent(Path config) {
+        try {
+            Path log = o.dir().resolve("agent.log");
+            agent = new ProcessBuilder(o.launcher(), "-c", config.toString(), "agent", "--node", NAMES[0])
+                    .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            Files.writeString(o.dir().resolve("agent.pid"), agent.pid() + "\n");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!Files.readString(log).contains("agent for node")) {
+                if (!agent.isAlive() || System.nanoTime() > deadline) {
+                    throw new WalferryException(ExitCode.FAILED, "the walferry agent did not start: " + Files.readString(log).strip(),
+                            "see " + log);
+                }
+                sleepUntil(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100));
+            }
+        } catch (IOException e) {
+            throw new WalferryException(ExitCode.FAILED, "cannot start the agent (" + o.launcher() + "): " + e.getMessage(), null, e);
+        }
+    }
+
+    /** A previous run's servers and agent are stopped, and its directory removed. */
+    private void clean() {
+        try {
+            if (Files.isDirectory(o.dir())) {
+                Path pid = o.dir().resolve("agent.pid");
+                if (Files.exists(pid)) {
+                    ProcessHandle.of(Long.parseLong(Files.readString(pid).strip())).ifPresent(ProcessHandle::destroy);
+                }
+                for (String n : NAMES) {
+                    Path d = o.dir().resolve(n);
+                    if (Files.exists(d.resolve("postmaster.pid"))) {
+                        try {
+                            new PgControl(PgBinaries.find(o.pgBin(), Optional.empty())).stop(d, "immediate");
+                        } catch (WalferryException ignored) {
+                            // no server binaries yet, or it is not running: removed below all the same
+                        }
+                    }
+                }
+                try (Stream<Path> s = Files.walk(o.dir())) {
+                    for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+            }
+            Files.createDirectories(o.dir());
+            Files.setPosixFilePermissions(o.dir(), PosixFilePermissions.fromString("rwx------"));
+        } catch (IOException e) {
+            throw new WalferryException(ExitCode.FAILED, "cannot prepare " + o.dir() + ": " + e.getMessage(), "pass --dir DIR", e);
+        }
+    }
+
+    private void stopAll() {
+        for (int i = started.size() - 1; i >= 0; i--) {
+            try {
+                control.stop(started.get(i), "fast");
+            } catch (RuntimeException e) {
+                view.say("could not stop " + started.get(i) + ": " + e.getMessage());
+            }
+        }
+        if (agent != null) {
+            agent.destroy();
+            try {
+                agent.waitFor(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static int freePort() {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new WalferryException(ExitCode.FAILED, "no free port: " + e.getMessage(), null, e);
+        }
+    }
+
+    private static void sleepUntil(long nanoTime) {
+        long ms = TimeUnit.NANOSECONDS.toMillis(nanoTime - System.nanoTime());
+        if (ms > 0) {
+            try {
+                Thread.sleep(ms);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

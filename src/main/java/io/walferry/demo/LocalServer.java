@@ -1,0 +1,66 @@
+package io.walferry.demo;
+
+import io.walferry.failure.ExitCode;
+import io.walferry.failure.WalferryException;
+import io.walferry.postgres.PgBinaries;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The demo's primary: initdb with the settings walferry's archiving and replicas need, listening on
+ * loopback only and trusting loopback connections (a demo on one machine; never a production setting).
+ */
+final class LocalServer {
+    private LocalServer() {
+    }
+
+    static void initdb(PgBinaries bin, Path dataDir, int port, Path socketDir, String archiveCommand) {
+        run(List.of(bin.program("initdb").toString(), "-D", dataDir.toString(), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                "--locale=C", "--no-instructions"));
+        try {
+            Files.writeString(dataDir.resolve("postgresql.conf"), """
+
+                    # ---- walferry demo ----
+                    listen_addresses = '127.0.0.1'
+                    port = %d
+                    unix_socket_directories = '%s'
+                    wal_level = replica
+                    max_wal_senders = 10
+                    max_replication_slots = 10
+                    hot_standby = on
+                    archive_mode = on
+                    archive_command = '%s'
+                    archive_timeout = 10s
+                    shared_buffers = 64MB
+                    max_wal_size = 1GB
+                    """.formatted(port, socketDir, archiveCommand.replace("'", "''")), java.nio.file.StandardOpenOption.APPEND);
+            Files.writeString(dataDir.resolve("pg_hba.conf"), """
+                    # walferry demo: loopback only
+                    host    all             all             127.0.0.1/32    trust
+                    host    replication     all             127.0.0.1/32    trust
+                    """);
+        } catch (IOException e) {
+            throw new WalferryException(ExitCode.FAILED, "cannot configure " + dataDir + ": " + e.getMessage(), null, e);
+        }
+    }
+
+    private static void run(List<String> cmd) {
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes());
+            if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new WalferryException(ExitCode.POSTGRES, cmd.get(0) + " failed: " + out.strip().lines().reduce((a, b) -> b).orElse(""),
+                        "run walferry demo --debug for details");
+            }
+        } catch (IOException e) {
+            throw new WalferryException(ExitCode.POSTGRES, "cannot run " + cmd.get(0) + ": " + e.getMessage(), null, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new WalferryException(ExitCode.FAILED, "interrupted", null);
+        }
+    }
+}
