@@ -249,7 +249,8 @@ public final class ConfigLoader {
             if (duration.toSeconds() < 900 || duration.toSeconds() > 43200) {
                 throw s.error("session_duration", "expected from 15m to 12h");
             }
-            role = Optional.of(new S3RepositoryConfig.AssumeRole(arn, s.secret("external_id"),
+            // An external id is not a secret (AWS: it guards against the confused deputy, not against readers).
+            role = Optional.of(new S3RepositoryConfig.AssumeRole(arn, s.optionalString("external_id"),
                     s.string("session_name", "walferry"), duration, s.optionalUrl("sts_endpoint"), s.optionalString("sts_region")));
         } else {
             for (String k : List.of("external_id", "session_name", "session_duration", "sts_endpoint", "sts_region")) {
@@ -270,7 +271,6 @@ public final class ConfigLoader {
             s3.credentials().accessKeyId().ifPresent(out::add);
             s3.credentials().secretAccessKey().ifPresent(out::add);
             s3.credentials().sessionToken().ifPresent(out::add);
-            s3.credentials().assumeRole().flatMap(S3RepositoryConfig.AssumeRole::externalId).ifPresent(out::add);
         }
         return out;
     }

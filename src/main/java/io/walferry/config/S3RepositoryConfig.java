@@ -49,7 +49,7 @@ public record S3RepositoryConfig(String name, boolean required, Optional<Encrypt
     }
 
     /** Cross-account access: the role to assume, and where STS is (a regional or a stand-in endpoint). */
-    public record AssumeRole(String roleArn, Optional<Secret> externalId, String sessionName, Duration sessionDuration,
+    public record AssumeRole(String roleArn, Optional<String> externalId, String sessionName, Duration sessionDuration,
                              Optional<URI> stsEndpoint, Optional<String> stsRegion) {
     }
 }

@@ -121,7 +121,7 @@ final class S3ClientFactory {
                 .refreshRequest(r -> {
                     r.roleArn(role.roleArn()).roleSessionName(role.sessionName())
                             .durationSeconds((int) role.sessionDuration().toSeconds());
-                    role.externalId().ifPresent(e -> r.externalId(e.reveal()));
+                    role.externalId().ifPresent(r::externalId);
                 })
                 .build();
     }
