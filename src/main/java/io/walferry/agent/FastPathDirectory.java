@@ -41,6 +41,15 @@ public final class FastPathDirectory {
         return dir;
     }
 
+    /** The prefetch queue's directory, created owner-only like the rest: the launcher takes files from it. */
+    public Path preparePrefetch() throws IOException {
+        ensurePrivate(dir.getParent());
+        ensurePrivate(dir);
+        Path q = dir.resolve("prefetch");
+        ensurePrivate(q);
+        return q;
+    }
+
     /** Creates the directory owner-only; refuses one that another user could have planted acks in. */
     public void prepare(long pid, long timeoutSeconds) throws IOException {
         Path root = dir.getParent();

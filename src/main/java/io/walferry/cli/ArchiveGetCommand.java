@@ -9,7 +9,17 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
+import io.walferry.agent.FastPathDirectory;
+import io.walferry.archive.PrefetchQueue;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Optional;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -42,7 +52,8 @@ final class ArchiveGetCommand implements Callable<Integer> {
             Context ctx = main.context();
             List<Repository> repositories = ctx.config().repositories().stream()
                     .map(rc -> Repository.open(rc, ctx.config().cluster(), false)).toList();
-            ArchiveGetter.Outcome outcome = new ArchiveGetter(repositories).get(name, target);
+            ArchiveGetter.Outcome outcome = prefetched(ctx, repositories, name) ? ArchiveGetter.Outcome.FOUND
+                    : new ArchiveGetter(repositories).get(name, target);
             if (ctx.json()) {
                 Output.json(main.spec.commandLine().getOut(), Output.object().put("file", walFile)
                         .put("found", outcome == ArchiveGetter.Outcome.FOUND));
@@ -61,5 +72,44 @@ final class ArchiveGetCommand implements Callable<Integer> {
             }
             throw we;
         }
+    }
+
+    /**
+     * With prefetch on and PostgreSQL asking (the working directory is its data directory): hands over the
+     * segment if it is queued, else tells the prefetcher where replay is; and starts a prefetcher if none runs.
+     */
+    private boolean prefetched(Context ctx, List<Repository> repositories, WalFileName name) {
+        int depth = ctx.config().archive().prefetch();
+        Path dataDir = Path.of("").toAbsolutePath();
+        if (depth == 0 || !(name instanceof WalFileName.Segment seg) || !Files.exists(dataDir.resolve("PG_VERSION"))) {
+            return false;
+        }
+        try {
+            PrefetchQueue queue = new PrefetchQueue(FastPathDirectory.forDataDirectory(dataDir, ctx.env()).preparePrefetch());
+            boolean taken = queue.take(seg, target);
+            // replay is at seg now: what is queued before it is stale, and the prefetcher goes on after it
+            queue.restartAfter(seg, repositories.get(0).requireClusterRecord().walSegmentSize());
+            startPrefetcher(ctx, queue, dataDir);
+            return taken;
+        } catch (IOException | RuntimeException e) {
+            // prefetch only saves time: without it archive-get fetches the file itself
+            LoggerFactory.getLogger(ArchiveGetCommand.class).debug("prefetch not used: {}", e.toString());
+            return false;
+        }
+    }
+
+    private static void startPrefetcher(Context ctx, PrefetchQueue queue, Path dataDir) throws IOException {
+        Path lock = queue.dir().resolve(".lock");
+        try (FileChannel ch = FileChannel.open(lock, StandardOpenOption.CREATE, StandardOpenOption.WRITE); FileLock l = ch.tryLock()) {
+            if (l == null) {
+                return; // one runs
+            }
+        }
+        String launcher = Optional.ofNullable(ctx.env().get("WALFERRY_LAUNCHER")).orElse("walferry");
+        List<String> cmd = new ArrayList<>(List.of("setsid", launcher, "-c", ctx.config().source().toString(), "archive-prefetch",
+                "--data-directory", dataDir.toString()));
+        new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(queue.dir().resolve("prefetch.log").toFile()))
+                .start();
     }
 }

@@ -278,13 +278,14 @@ public final class ConfigLoader {
     private static ArchiveConfig archive(Optional<YamlSection> section) {
         Path defaultSpool = Path.of("/var/spool/walferry");
         if (section.isEmpty()) {
-            return new ArchiveConfig(Compression.defaultFor(CompressionType.LZ4), 2, defaultSpool, Duration.ofSeconds(60));
+            return new ArchiveConfig(Compression.defaultFor(CompressionType.LZ4), 2, defaultSpool, Duration.ofSeconds(60), 8);
         }
         YamlSection s = section.get();
         CompressionType type = s.choice("compression", CompressionType.class, CompressionType.LZ4);
         int level = s.integer("compression_level", type.defaultLevel(), type.minLevel(), type.maxLevel());
         ArchiveConfig a = new ArchiveConfig(new Compression(type, level), s.integer("workers", 2, 1, 64),
-                s.optionalPath("spool_directory").orElse(defaultSpool), s.duration("timeout", Duration.ofSeconds(60)));
+                s.optionalPath("spool_directory").orElse(defaultSpool), s.duration("timeout", Duration.ofSeconds(60)),
+                s.integer("prefetch", 8, 0, 256));
         if (a.timeout().isZero()) {
             throw s.error("timeout", "must be longer than 0s");
         }

@@ -4,6 +4,7 @@ import io.walferry.testing.AgentProcess;
 import io.walferry.testing.Await;
 import io.walferry.testing.PgCluster;
 import io.walferry.testing.PgLogOnFailure;
+import io.walferry.testing.ServerUser;
 import io.walferry.testing.TempDirs;
 import io.walferry.testing.WalferryFixture;
 import io.walferry.testing.WalferryFixture.Result;
@@ -69,6 +70,44 @@ class StandbyReplayIT {
                     assertThat(info.out()).containsPattern("\\n\\s+2\\s+\\d+\\s+0000000200").contains("yes");
                 }
                 assertThat(agent.log()).doesNotContain("ERROR");
+            }
+        } finally {
+            TempDirs.deleteTree(dir);
+        }
+    }
+
+    @Test
+    void archiveReplayTakesPrefetchedSegmentsWithoutAJvm() throws Exception {
+        Path dir = TempDirs.create("wf-prefetch-");
+        try (PgCluster primary = PgCluster.init(dir, "primary", 1)) {
+            WalferryFixture wf = new WalferryFixture(dir.resolve("wf"), primary, "  prefetch: 6\n");
+            wf.enableArchiving(primary);
+            primary.set("wal_keep_size", "256MB");
+            primary.start();
+            assertThat(wf.run("repo-create").exitCode()).isZero();
+            try (AgentProcess agent = wf.startAgent();
+                 PgCluster standby = PgCluster.baseBackup(primary, dir, "standby", false)) {
+                primary.execute("create table t as select g, md5(g::text) as h from generate_series(1, 300000) g");
+                String last = primary.switchWal();
+                primary.awaitArchived(last, Duration.ofSeconds(120));
+                long rows = primary.queryLong("select count(*) from t");
+
+                standby.set("restore_command", wf.restoreCommand());
+                standby.touch("standby.signal");
+                standby.start();
+                Await.until(Duration.ofSeconds(180), "the standby to replay from the archive",
+                        () -> standby.queryString("select count(*) from pg_class where relname = 't'").equals("1")
+                                && standby.queryLong("select count(*) from t") == rows);
+
+                Path queue = Path.of("/tmp/walferry-" + ServerUser.uid() + "/" + standby.dataDir().toRealPath().toString().replace('/', '%'),
+                        "prefetch");
+                Path taken = queue.resolve(".taken");
+                assertThat(taken).as("segments handed over by the launcher from the prefetch queue").exists();
+                assertThat(Files.readAllLines(taken)).as(Files.readString(queue.resolve("prefetch.log"))).hasSizeGreaterThan(10);
+                try (var q = Files.list(queue)) {
+                    assertThat(q.filter(p -> p.getFileName().toString().matches("[0-9A-F]{24}")).count()).as("bounded queue")
+                            .isLessThanOrEqualTo(6);
+                }
             }
         } finally {
             TempDirs.deleteTree(dir);

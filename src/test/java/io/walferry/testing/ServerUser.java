@@ -42,6 +42,18 @@ public final class ServerUser {
     }
 
     /** Whether the JVM runs as root (and servers therefore run as {@code postgres}). */
+    /** The numeric id of the server's OS user (its runtime directories are named after it). */
+    public static int uid() {
+        try {
+            Process p = new ProcessBuilder("id", "-u", name()).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes()).strip();
+            p.waitFor();
+            return Integer.parseInt(out);
+        } catch (IOException | InterruptedException | NumberFormatException e) {
+            throw new IllegalStateException("cannot read the uid of " + name() + ": " + e);
+        }
+    }
+
     public static boolean isRoot() {
         return ROOT;
     }

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Replay speed from the archive: a standby started from the anchors' pre-workload base backup replays the
+# whole cached WAL backlog (2.4 GB), fetched by walferry archive-get with prefetch (the default: 8 segments
+# ahead) and without (one JVM per segment), against the same standby replaying from a local pg_wal, and
+# against pgBackRest 2.45's async archive-get (process-max=2), in one run.
+#
+#   sudo bench/replay.sh                 # about 4 minutes
+#   CONFIGS="local wf-prefetch" bench/replay.sh
+#
+# Method (as the anchors' wal_restore.sh): copy $WL_DIR/base, add standby.signal and restore_command (or,
+# for "local", put every segment of the backlog into pg_wal first, outside the clock), start it, poll
+# pg_last_wal_replay_lsn() until it reaches END_LSN. seconds = start -> reached. MB/s = WAL from the
+# backup's redo point to END_LSN / seconds; ratio = MB/s / local MB/s (target: >= 0.9 with prefetch).
+# The archives are filled first, outside the clock: walferry's by its agent (lz4), pgBackRest's by its
+# async archive-push (lz4).
+#
+# Env: CONFIGS="local wf-prefetch wf-noprefetch pgbackrest"  WF_HOME  RESULTS_DIR  KEEP=1
+set -Eeuo pipefail
+SELF_DIR=$(cd "$(dirname "$0")" && pwd)
+ANCHORS=$(cd "$SELF_DIR/../../shared/bench/anchors" && pwd)
+WF_HOME=${WF_HOME:-$(cd "$SELF_DIR/.." && pwd)}
+# shellcheck source=/dev/null
+source "$ANCHORS/lib.sh"
+need "$PGBACKREST_BIN" setpriv
+CONFIGS=${CONFIGS:-"local wf-prefetch wf-noprefetch pgbackrest"}
+RESULTS_DIR=${RESULTS_DIR:-$SELF_DIR/results}
+PG_UID=$(id -u postgres)
+lsn2int() { local h=${1%/*} l=${1#*/}; echo $(((16#$h << 32) + 16#$l)); }
+[[ -f $WF_HOME/target/walferry.jar ]] || die "build first: ./walferry --version"
+
+ab_setup walferry-replay
+mkdir -p "$RESULTS_DIR"
+ensure_workload
+BASE_REDO=$(sed -n 's/^START WAL LOCATION: \([0-9A-F]*\/[0-9A-F]*\) .*/\1/p' "$WL_DIR/base/backup_label")
+REPLAY_BYTES=$(($(lsn2int "$END_LSN") - $(lsn2int "$BASE_REDO")))
+RESULT_FILE=$RESULTS_DIR/replay-$(date +%Y%m%d-%H%M%S).txt
+{
+  echo "# replay $(date -Is) cores=$(nproc) walferry git=$(git -C "$WF_HOME" rev-parse --short HEAD) pgbackrest=$($PGBACKREST_BIN version | awk '{print $2}')"
+  echo "# workload $(basename "$WL_DIR"): replay $BASE_REDO..$END_LSN = $(mb $REPLAY_BYTES) MB"
+} | tee "$RESULT_FILE"
+
+# frozen walferry, as an installation: its owner records the startup cache once
+WFX=$AB_WORK/walferry-dist
+mkdir -p "$WFX/target" && cp "$WF_HOME/walferry" "$WFX/" && cp "$WF_HOME/target/walferry.jar" "$WFX/target/"
+chmod -R a+rX "$WFX" && "$WFX/walferry" self-test >/dev/null || die "self-test failed"
+WF=$WFX/walferry
+
+wf_yaml() { # file prefetch [port]
+  cat >"$1" <<EOF
+cluster: bench
+nodes:
+  - name: pg1
+    port: ${3:-5432}
+    data_directory: $AB_WORK/primary
+repositories:
+  - name: local
+    type: fs
+    path: $AB_WORK/wf-repo
+archive:
+  compression: lz4
+  workers: 2
+  prefetch: $2
+  spool_directory: $AB_WORK/spool
+EOF
+  chown postgres:postgres "$1"
+}
+
+# ---- fill the archives (outside the clock) ------------------------------------------------------
+mkdir_pg "$AB_WORK/wf-repo" "$AB_WORK/spool"
+if [[ " $CONFIGS " == *" wf-"* ]]; then
+  log "[fill walferry repository] agent + archive-push"
+  port=$(free_port)
+  clone_primary "$AB_WORK/primary" "$port"
+  wf_yaml "$AB_WORK/fill.yaml" 8 "$port"
+  pg_start "$AB_WORK/primary" "$AB_WORK/primary.log"
+  as_pg "$WF" -c "$AB_WORK/fill.yaml" repo-create >/dev/null
+  setpriv --reuid="$PG_UID" --regid="$(id -g postgres)" --init-groups env HOME=/var/lib/postgresql "$WF" -c "$AB_WORK/fill.yaml" agent \
+    >"$AB_WORK/agent.log" 2>&1 </dev/null &
+  AGENT=$!; AB_PIDS+=("$AGENT")
+  for i in $(seq 1 300); do grep -q 'agent for node' "$AB_WORK/agent.log" && break; sleep 0.1; done
+  q "$port" "alter system set archive_command = '$WF -c $AB_WORK/fill.yaml archive-push %p'" >/dev/null
+  q "$port" "select pg_reload_conf()" >/dev/null
+  wait_for "$port" "select archived_count >= $N_READY from pg_stat_archiver" || die "walferry archive incomplete"
+  pg_stop "$AB_WORK/primary" fast
+  kill "$AGENT" 2>/dev/null || true; wait "$AGENT" 2>/dev/null || true
+  rm -rf "/tmp/walferry-$PG_UID/$(realpath "$AB_WORK/primary" | tr / %)"
+fi
+if [[ " $CONFIGS " == *" pgbackrest "* ]]; then
+  log "[fill pgBackRest repository] async archive-push"
+  pgbr_conf "$AB_WORK/pgbr" "$AB_WORK/pgbr/pg" lz4 async
+  drain_backlog "$AB_WORK/pgbr"
+  [[ $D_ARCH -ge $N_READY ]] || die "pgBackRest archive incomplete"
+fi
+
+# ---- the rows -----------------------------------------------------------------------------------
+declare -A MBS
+for c in $CONFIGS; do
+  dir=$AB_WORK/$c d=$AB_WORK/$c/pg
+  mkdir_pg "$dir"
+  cp -a "$WL_DIR/base" "$d"
+  port=$(free_port)
+  sed -i -e "s|^port = .*|port = $port|" "$d/postgresql.conf"
+  case $c in
+    local)
+      # every segment of the backlog in pg_wal, before the clock
+      cp "$WL_DIR"/primary/pg_wal/[0-9A-F]*[0-9A-F] "$d/pg_wal/" 2>/dev/null || true
+      chown -R postgres:postgres "$d/pg_wal"
+      rcmd="" ;;
+    wf-prefetch) wf_yaml "$dir/walferry.yaml" 8; rcmd="$WF -c $dir/walferry.yaml archive-get %f \"%p\"" ;;
+    wf-noprefetch) wf_yaml "$dir/walferry.yaml" 0; rcmd="$WF -c $dir/walferry.yaml archive-get %f \"%p\"" ;;
+    pgbackrest)
+      PGBR_EXTRA="archive-get-queue-max=268435456" pgbr_conf "$dir" "$d" lz4 async "repo1-path=$AB_WORK/pgbr/repo"
+      rcmd="$PGBACKREST_BIN --config=$dir/pgbackrest.conf --stanza=$STANZA archive-get %f \"%p\"" ;;
+    *) die "unknown row $c" ;;
+  esac
+  printf "archive_mode = off\nhot_standby = on\nrestore_command = '%s'\n" "$rcmd" >>"$d/postgresql.conf"
+  as_pg touch "$d/standby.signal"
+  log "[$c]"
+  m=$(cpu_mark); t0=$(now)
+  pg_start "$d" "$dir/pg.log"
+  ok=yes; wait_for "$port" "select pg_last_wal_replay_lsn() >= '$END_LSN'" || ok=NO
+  secs=$(since "$t0"); cpu=$(cpu_since "$m")
+  pg_stop "$d" immediate
+  [[ $c == pgbackrest ]] && reap_pgbackrest 30 "$dir"
+  pkill -u postgres -f "archive-prefetch --data-directory $d" 2>/dev/null || true
+  MBS[$c]=$(calc "$REPLAY_BYTES / 1048576 / $secs" 1)
+  printf '%-14s reached=%s seconds=%s MB/s=%s %s\n' "$c" "$ok" "$secs" "${MBS[$c]}" "$cpu" | tee -a "$RESULT_FILE"
+  [[ ${KEEP:-0} == 1 ]] || rm -rf "$d"
+done
+if [[ -n ${MBS[local]:-} ]]; then
+  for c in $CONFIGS; do
+    [[ $c == local ]] && continue
+    printf 'ratio %-14s MB/s / local MB/s = %s / %s = %sx%s\n' "$c" "${MBS[$c]}" "${MBS[local]}" \
+      "$(calc "${MBS[$c]} / ${MBS[local]}" 2)" "$([[ $c == wf-prefetch ]] && echo ' (target >= 0.9x)')" | tee -a "$RESULT_FILE"
+  done
+fi
+log "results in $RESULT_FILE"

@@ -1,0 +1,96 @@
+package io.walferry.archive;
+
+import io.walferry.postgres.WalFileName;
+
+import java.io.IOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The segments fetched ahead of replay for one data directory, in {@code <runtime dir>/prefetch/}: each file
+ * there is complete and verified (written under a temporary name, checked, renamed), so handing one over is
+ * a move. The launcher takes them without a JVM (docs/agent-protocol.md); {@code .from} tells the
+ * prefetcher where replay now is.
+ */
+public final class PrefetchQueue {
+    private static final String FROM = ".from";
+    private final Path dir;
+
+    public PrefetchQueue(Path dir) {
+        this.dir = dir;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    /** Creates the directory, owner-only: the launcher trusts only files its user owns there. */
+    public void prepare() throws IOException {
+        Files.createDirectories(dir);
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+    }
+
+    /** Moves a queued segment to {@code target}; false if it is not queued. */
+    public boolean take(WalFileName name, Path target) throws IOException {
+        Path queued = dir.resolve(name.fileName());
+        if (!Files.isRegularFile(queued)) {
+            return false;
+        }
+        try {
+            Files.move(queued, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            // another file system: copy beside the target, then rename, so that the target is never partial
+            Path temp = target.resolveSibling("." + target.getFileName() + ".walferry-prefetch");
+            Files.copy(queued, temp, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Files.deleteIfExists(queued);
+        }
+        return true;
+    }
+
+    /** Segment names queued now, in order. */
+    public List<String> queued() throws IOException {
+        List<String> out = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return out;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "[0-9A-F]*")) {
+            for (Path p : ds) {
+                String n = p.getFileName().toString();
+                if (n.length() == 24) {
+                    out.add(n);
+                }
+            }
+        }
+        out.sort(null);
+        return out;
+    }
+
+    /**
+     * Replay asked for {@code requested}, which was not queued: whatever is queued before it, or on another
+     * timeline, will not be asked for; the prefetcher is told to go on from the segment after it.
+     */
+    public void restartAfter(WalFileName.Segment requested, long segmentSize) throws IOException {
+        for (String n : queued()) {
+            if (n.compareTo(requested.fileName()) <= 0 || !n.startsWith(requested.fileName().substring(0, 8))) {
+                Files.deleteIfExists(dir.resolve(n));
+            }
+        }
+        Path temp = dir.resolve(FROM + ".tmp");
+        Files.writeString(temp, requested.next(segmentSize).fileName() + "\n");
+        Files.move(temp, dir.resolve(FROM), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** Where the prefetcher should be, if archive-get said. */
+    public Optional<String> from() throws IOException {
+        Path f = dir.resolve(FROM);
+        return Files.exists(f) ? Optional.of(Files.readString(f).strip()) : Optional.empty();
+    }
+}
