@@ -73,6 +73,9 @@ public final class Prefetcher {
         String from = queue.from().orElseThrow(() -> new IOException("no .from in " + queue.dir()));
         WalFileName.Segment next = (WalFileName.Segment) WalFileName.parse(from);
         long lastProgress = System.nanoTime();
+        // Fetches in flight, in segment order: new ones start as soon as one ends, so the workers never
+        // wait for the slowest of a batch.
+        java.util.ArrayDeque<Fetch> inFlight = new java.util.ArrayDeque<>();
         List<String> before = queue.queued();
         while (Files.exists(dataDirectory.resolve("postmaster.pid"))) {
             String asked = queue.from().orElse(from);
@@ -80,55 +83,60 @@ public final class Prefetcher {
                 // replay jumped (a miss, another timeline): go on from where it is
                 from = asked;
                 next = (WalFileName.Segment) WalFileName.parse(from);
+                inFlight.forEach(f -> f.result().cancel(false));
+                inFlight.clear();
             }
             List<String> queued = queue.queued();
             if (!queued.equals(before)) {
                 lastProgress = System.nanoTime();
+                before = queued;
             }
-            int room = depth - queued.size();
-            boolean waiting = false;
-            if (room > 0) {
-                // next is the first segment not fetched yet; those after it that are queued are skipped
-                List<WalFileName.Segment> batch = new ArrayList<>();
-                WalFileName.Segment s = next;
-                for (int scanned = 0; batch.size() < Math.min(room, workers) && scanned < depth + workers; scanned++) {
-                    if (!queued.contains(s.fileName())) {
-                        batch.add(s);
-                    }
-                    s = s.next(segmentSize);
+            // start fetches while there is room: queued + in flight stay within the depth
+            while (inFlight.size() < workers && queued.size() + inFlight.size() < depth) {
+                while (queued.contains(next.fileName())) {
+                    next = next.next(segmentSize);
                 }
-                List<Future<ArchiveGetter.Outcome>> results = new ArrayList<>();
-                for (WalFileName.Segment seg : batch) {
-                    results.add(pool.submit(() -> getter.get(seg, queue.dir().resolve(seg.fileName()))));
-                }
-                boolean contiguous = true;
-                for (int i = 0; i < results.size(); i++) {
-                    boolean found = false;
-                    try {
-                        found = results.get(i).get() == ArchiveGetter.Outcome.FOUND;
-                    } catch (java.util.concurrent.ExecutionException e) {
-                        String why = e.getCause() instanceof WalferryException w ? w.oneLine() : String.valueOf(e.getCause());
-                        LOG.warn("prefetch of {} failed (archive-get will report it when replay asks): {}", batch.get(i).fileName(), why);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        return;
-                    }
-                    if (found && contiguous) {
-                        next = batch.get(i).next(segmentSize);
-                        lastProgress = System.nanoTime();
-                    } else if (!found) {
-                        contiguous = false;
-                        waiting = true; // not archived yet: ask again in a moment
-                    }
-                }
+                WalFileName.Segment seg = next;
+                inFlight.add(new Fetch(seg, pool.submit(() -> getter.get(seg, queue.dir().resolve(seg.fileName())))));
+                next = next.next(segmentSize);
+            }
+            Fetch oldest = inFlight.peekFirst();
+            if (oldest == null) {
+                sleep(20); // the queue is full: replay has not taken from it yet
+                continue;
+            }
+            boolean found = false;
+            try {
+                found = oldest.result().get() == ArchiveGetter.Outcome.FOUND;
+            } catch (java.util.concurrent.ExecutionException e) {
+                String why = e.getCause() instanceof WalferryException w ? w.oneLine() : String.valueOf(e.getCause());
+                LOG.warn("prefetch of {} failed (archive-get will report it when replay asks): {}", oldest.segment().fileName(), why);
+            } catch (java.util.concurrent.CancellationException e) {
+                continue;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            inFlight.removeFirst();
+            if (found) {
+                lastProgress = System.nanoTime();
+                before = queue.queued();
+            } else {
+                // not archived yet (or unreadable): everything after it waits; ask again in a moment
+                inFlight.forEach(f -> f.result().cancel(false));
+                inFlight.clear();
+                next = oldest.segment();
+                sleep(500);
             }
             if (System.nanoTime() - lastProgress > idleSeconds * 1_000_000_000L) {
                 LOG.info("prefetch: nothing taken for {} s, stopping", idleSeconds);
                 return;
             }
-            before = queue.queued();
-            sleep(waiting ? 500 : room <= 0 ? 20 : 0);
         }
+    }
+
+    /** A segment being fetched. */
+    private record Fetch(WalFileName.Segment segment, Future<ArchiveGetter.Outcome> result) {
     }
 
     private static void sleep(long ms) {

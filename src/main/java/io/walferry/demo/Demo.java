@@ -82,10 +82,14 @@ public final class Demo {
                 + "\"eu-central-1\", all on this machine on loopback ports, under " + o.dir());
         clean();
         PgBinaries bin;
-        try {
-            bin = PgBinaries.find(o.pgBin(), Optional.empty());
-        } catch (WalferryException e) {
-            bin = EmbeddedPostgres.obtain(o.cache(), view::say);
+        if (o.pgBin().isPresent()) {
+            bin = PgBinaries.find(o.pgBin(), Optional.empty()); // as asked, or a clear error
+        } else {
+            try {
+                bin = PgBinaries.find(Optional.empty(), Optional.empty());
+            } catch (WalferryException none) {
+                bin = EmbeddedPostgres.obtain(o.cache(), view::say);
+            }
         }
         control = new PgControl(bin);
         view.say("Using PostgreSQL from " + bin.directory());

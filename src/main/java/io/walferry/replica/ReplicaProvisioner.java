@@ -97,6 +97,12 @@ public final class ReplicaProvisioner {
                             "set wal_level = replica, max_wal_senders and max_replication_slots above 0 on the primary, and restart it", null);
                 }
             }
+            try (ResultSet r = s.executeQuery("select rolreplication or rolsuper from pg_roles where rolname = current_user")) {
+                if (r.next() && !r.getBoolean(1)) {
+                    throw WalferryException.postgres("role " + config.connection().user() + " on " + primary.name()
+                            + " may not replicate", "run on the primary: ALTER ROLE " + config.connection().user() + " REPLICATION", null);
+                }
+            }
             try (ResultSet r = s.executeQuery("select count(*) from pg_hba_file_rules where error is null and "
                     + "'replication' = any(database)")) {
                 r.next();
