@@ -53,7 +53,7 @@ public class CompressionLevels {
         long original = segments.stream().mapToLong(b -> b.length).sum();
         System.out.printf("# %d segments spread over %s, %d MB, one thread; MB/s of original bytes%n", segments.size(), walDir, original >> 20);
         String[] settings = args.length > 2 ? args[2].split(",")
-                : "none,lz4:0,lz4:3,lz4:9,zstd:1,zstd:3,zstd:6,zstd:9,zstd:19".split(",");
+                : "none,lz4:0,lz4:3,lz4:9,zstd:1,zstd:3,zstd:6,zstd:9".split(",");
         for (String setting : settings) {
             String[] kv = setting.split(":");
             CompressionType type = CompressionType.valueOf(kv[0].toUpperCase());

@@ -34,7 +34,12 @@ P=$AB_WORK/primary
 clone_primary "$P" "$port"
 # the backlog counts as archived: each tool then archives only what its own backup writes
 for f in "$P"/pg_wal/archive_status/*.ready; do mv "$f" "${f%.ready}.done"; done
+# pgBackRest connects through a Unix socket
+SOCK=$AB_WORK/sock; mkdir_pg "$SOCK"
+echo "unix_socket_directories = '$SOCK'" >>"$P/postgresql.conf"
 pg_start "$P" "$AB_WORK/primary.log"
+# the checkpoint after the workload is written now, before any row: each backup's own checkpoint is then alike
+q "$port" "checkpoint" >/dev/null
 DATA_BYTES=$(du -sb --exclude=pg_wal "$P" | awk '{print $1}')
 RESULT_FILE=$RESULTS_DIR/backup-$(date +%Y%m%d-%H%M%S).txt
 {
@@ -80,6 +85,7 @@ EOF
       rm -rf "$dir/restore" ;;
     pgbackrest)
       pgbr_conf "$dir" "$P" lz4 sync
+      printf 'pg1-port=%s\npg1-socket-path=%s\n' "$port" "$SOCK" >>"$dir/pgbackrest.conf"   # stanza options: the [stanza] section is last
       set_archive "$PGBACKREST_BIN --config=$dir/pgbackrest.conf --stanza=$STANZA archive-push %p"
       pgbr "$dir/pgbackrest.conf" stanza-create >/dev/null
       B[$c]=$( { timed pgbr "$dir/pgbackrest.conf" backup --type=full --start-fast >&2; } 2>&1 | tail -1)

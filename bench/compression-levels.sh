@@ -5,7 +5,7 @@
 #   bench/compression-levels.sh                 # 32 segments (512 MB), ~2 min
 #   SEGMENTS=64 SETTINGS=lz4:0,zstd:1,zstd:3 bench/compression-levels.sh
 #
-# Env: SEGMENTS=32  SETTINGS (default: none,lz4:0,lz4:3,lz4:9,zstd:1,zstd:3,zstd:6,zstd:9,zstd:19)
+# Env: SEGMENTS=32  SETTINGS (default: none,lz4:0,lz4:3,lz4:9,zstd:1,zstd:3,zstd:6,zstd:9; zstd:19 is about 3 MB/s)
 #      WAL_DIR (default: the anchors' cached workload primary's pg_wal; anchors/wal_archive.sh makes it)
 set -Eeuo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)

@@ -4,7 +4,7 @@
 # ahead) and without (one JVM per segment), against the same standby replaying from a local pg_wal, and
 # against pgBackRest 2.45's async archive-get (process-max=2), in one run.
 #
-#   sudo bench/replay.sh                 # about 4 minutes
+#   sudo bench/replay.sh                 # about 4 minutes (PREFETCH=16 segments, as pgBackRest's 256 MiB queue)
 #   CONFIGS="local wf-prefetch" bench/replay.sh
 #
 # Method (as the anchors' wal_restore.sh): copy $WL_DIR/base, add standby.signal and restore_command (or,
@@ -23,6 +23,8 @@ WF_HOME=${WF_HOME:-$(cd "$SELF_DIR/.." && pwd)}
 source "$ANCHORS/lib.sh"
 need "$PGBACKREST_BIN" setpriv
 CONFIGS=${CONFIGS:-"local wf-prefetch wf-noprefetch pgbackrest"}
+# walferry's queue in segments: 16 x 16 MiB = pgBackRest's archive-get-queue-max of 256 MiB below
+PREFETCH=${PREFETCH:-16}
 RESULTS_DIR=${RESULTS_DIR:-$SELF_DIR/results}
 PG_UID=$(id -u postgres)
 lsn2int() { local h=${1%/*} l=${1#*/}; echo $(((16#$h << 32) + 16#$l)); }
@@ -106,7 +108,7 @@ for c in $CONFIGS; do
       cp "$WL_DIR"/primary/pg_wal/[0-9A-F]*[0-9A-F] "$d/pg_wal/" 2>/dev/null || true
       chown -R postgres:postgres "$d/pg_wal"
       rcmd="" ;;
-    wf-prefetch) wf_yaml "$dir/walferry.yaml" 8; rcmd="$WF -c $dir/walferry.yaml archive-get %f \"%p\"" ;;
+    wf-prefetch) wf_yaml "$dir/walferry.yaml" "$PREFETCH"; rcmd="$WF -c $dir/walferry.yaml archive-get %f \"%p\"" ;;
     wf-noprefetch) wf_yaml "$dir/walferry.yaml" 0; rcmd="$WF -c $dir/walferry.yaml archive-get %f \"%p\"" ;;
     pgbackrest)
       PGBR_EXTRA="archive-get-queue-max=268435456" pgbr_conf "$dir" "$d" lz4 async "repo1-path=$AB_WORK/pgbr/repo"
@@ -115,6 +117,7 @@ for c in $CONFIGS; do
   esac
   printf "archive_mode = off\nhot_standby = on\nrestore_command = '%s'\n" "$rcmd" >>"$d/postgresql.conf"
   as_pg touch "$d/standby.signal"
+  sync # the copies above are on disk before the clock starts, for every row alike
   log "[$c]"
   m=$(cpu_mark); t0=$(now)
   pg_start "$d" "$dir/pg.log"

@@ -143,7 +143,10 @@ public final class BaseBackup {
         AtomicLong done = new AtomicLong();
         List<DataDirectoryScan.Item> order = new ArrayList<>(scan.files());
         order.sort(Comparator.comparingLong(DataDirectoryScan.Item::size).reversed());
-        ExecutorService pool = Executors.newFixedThreadPool(options.jobs(), r -> {
+        // Twice as many copiers as compressions at once: while some wait on the disk (writes, read-back
+        // checks, fsyncs), the others compress; the gate keeps the CPU use at jobs.
+        EncodeGate gate = EncodeGate.limit(options.jobs());
+        ExecutorService pool = Executors.newFixedThreadPool(2 * options.jobs(), r -> {
             Thread t = new Thread(r, "backup");
             t.setDaemon(true);
             return t;
@@ -151,7 +154,7 @@ public final class BaseBackup {
         try {
             List<Future<BackupManifest.FileEntry>> futures = new ArrayList<>();
             for (DataDirectoryScan.Item item : order) {
-                futures.add(pool.submit(() -> copyFile(id, item, done, total)));
+                futures.add(pool.submit(() -> copyFile(id, item, done, total, gate)));
             }
             List<BackupManifest.FileEntry> out = new ArrayList<>();
             for (Future<BackupManifest.FileEntry> f : futures) {
@@ -176,7 +179,8 @@ public final class BaseBackup {
     }
 
     /** Copies one file chunk by chunk into every repository; null if it vanished (dropped during the backup). */
-    private BackupManifest.FileEntry copyFile(String id, DataDirectoryScan.Item item, AtomicLong done, long total) throws IOException {
+    private BackupManifest.FileEntry copyFile(String id, DataDirectoryScan.Item item, AtomicLong done, long total, EncodeGate gate)
+            throws IOException {
         List<String> checksums = new ArrayList<>();
         long size = 0;
         try (InputStream in = Files.newInputStream(item.source())) {
@@ -189,7 +193,7 @@ public final class BaseBackup {
                 String key = BackupCatalog.dir(id) + "/data/" + BackupManifest.chunkPath(item.path(), chunk);
                 ObjectHeader header = null;
                 for (Repository r : repositories) {
-                    header = r.putNew(key, new ByteArrayInputStream(bytes), options.compression(), EncodeGate.NONE);
+                    header = r.putNew(key, new ByteArrayInputStream(bytes), bytes.length, options.compression(), gate);
                 }
                 checksums.add(header.checksumText());
                 size += bytes.length;

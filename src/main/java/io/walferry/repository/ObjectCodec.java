@@ -40,17 +40,32 @@ public final class ObjectCodec {
     /** As {@link #encode(InputStream, ObjectSink, Compression)}, encrypting the compressed payload with {@code seal}. */
     public static ObjectHeader encode(InputStream source, ObjectSink target, Compression compression, ObjectSeal seal)
             throws IOException {
-        return encode(source, target, compression, seal, DEFAULT_CHECKSUM);
+        return encode(source, target, compression, seal, DEFAULT_CHECKSUM, -1);
+    }
+
+    /**
+     * As above, for a source of about {@code expectedSize} bytes (-1: unknown): small objects get small lz4
+     * blocks, because every lz4 frame writer allocates and clears two buffers of its block size, and a
+     * backup writes a thousand files of a few kilobytes.
+     */
+    public static ObjectHeader encode(InputStream source, ObjectSink target, Compression compression, ObjectSeal seal, long expectedSize)
+            throws IOException {
+        return encode(source, target, compression, seal, DEFAULT_CHECKSUM, expectedSize);
     }
 
     static ObjectHeader encode(InputStream source, ObjectSink target, Compression compression, ObjectSeal seal,
                                ChecksumAlgorithm checksum) throws IOException {
+        return encode(source, target, compression, seal, checksum, -1);
+    }
+
+    private static ObjectHeader encode(InputStream source, ObjectSink target, Compression compression, ObjectSeal seal,
+                                       ChecksumAlgorithm checksum, long expectedSize) throws IOException {
         PayloadSink sink = new PayloadSink(target);
         ChecksumAlgorithm.Hasher sha = checksum.newHasher();
         long original = 0;
         byte[] buf = new byte[BUFFER];
         OutputStream payload = seal.cipher() == null ? new KeepOpen(sink) : seal.cipher().encrypt(new KeepOpen(sink), seal.name());
-        try (OutputStream out = compressor(payload, compression)) {
+        try (OutputStream out = compressor(payload, compression, expectedSize)) {
             int n;
             while ((n = source.read(buf)) > 0) {
                 sha.update(buf, 0, n);
@@ -165,13 +180,23 @@ public final class ObjectCodec {
         return h.field();
     }
 
-    private static OutputStream compressor(OutputStream out, Compression c) throws IOException {
+    private static LZ4FrameOutputStream.BLOCKSIZE lz4Block(long expectedSize) {
+        if (expectedSize < 0 || expectedSize > (1 << 20)) {
+            return LZ4FrameOutputStream.BLOCKSIZE.SIZE_4MB;
+        }
+        if (expectedSize > (256 << 10)) {
+            return LZ4FrameOutputStream.BLOCKSIZE.SIZE_1MB;
+        }
+        return expectedSize > (64 << 10) ? LZ4FrameOutputStream.BLOCKSIZE.SIZE_256KB : LZ4FrameOutputStream.BLOCKSIZE.SIZE_64KB;
+    }
+
+    private static OutputStream compressor(OutputStream out, Compression c, long expectedSize) throws IOException {
         return switch (c.type()) {
             case NONE -> out;
             case LZ4 -> {
                 LZ4Factory f = LZ4Factory.fastestInstance();
                 LZ4Compressor compressor = c.level() == 0 ? f.fastCompressor() : f.highCompressor(c.level());
-                yield new LZ4FrameOutputStream(out, LZ4FrameOutputStream.BLOCKSIZE.SIZE_4MB, -1L, compressor,
+                yield new LZ4FrameOutputStream(out, lz4Block(expectedSize), -1L, compressor,
                         XXHashFactory.fastestInstance().hash32(), LZ4FrameOutputStream.FLG.Bits.BLOCK_INDEPENDENCE);
             }
             case ZSTD -> new ZstdOutputStream(out, c.level());

@@ -361,10 +361,15 @@ public final class Repository {
      * {@code source}; it must not exist (such objects are written once, under a fresh name).
      */
     public ObjectHeader putNew(String relativeKey, InputStream source, Compression compression, EncodeGate gate) {
+        return putNew(relativeKey, source, -1, compression, gate);
+    }
+
+    /** As above, for a source of about {@code expectedSize} bytes (-1: unknown). */
+    public ObjectHeader putNew(String relativeKey, InputStream source, long expectedSize, Compression compression, EncodeGate gate) {
         String key = cluster + "/" + relativeKey;
         try (PendingObject p = storage.create(key, ObjectHeader.SIZE)) {
             ObjectSeal seal = seal(relativeKey);
-            ObjectHeader written = gate.run(() -> ObjectCodec.encode(source, p, compression, seal));
+            ObjectHeader written = gate.run(() -> ObjectCodec.encode(source, p, compression, seal, expectedSize));
             verifyWritten(key, p, written);
             if (p.commitIfAbsent() == CommitOutcome.ALREADY_EXISTS) {
                 throw WalferryException.refused("repository " + name + " already holds " + key + "; it was left as it is",

@@ -152,6 +152,21 @@ class S3ArchiveIT {
             JsonNode repo = new ObjectMapper().readTree(info.out()).get(0);
             assertThat(repo.get("timelines").get(0).get("gaps")).isEmpty();
             assertThat(info.out()).doesNotContain(S3ProxyServer.SECRET_KEY);
+
+            // a base backup into the encrypted bucket, restored and started: the same rows
+            long rows = pg.queryLong("select count(*) from t");
+            Result backup = wf.run("backup");
+            assertThat(backup.exitCode()).as(backup.all()).isZero();
+            try (PgCluster restored = PgCluster.existing(dir, "restored")) {
+                Result restore = wf.run("restore", "--target-dir", restored.dataDir().toString());
+                assertThat(restore.exitCode()).as(restore.all()).isZero();
+                restored.usePort();
+                restored.set("archive_mode", "off");
+                restored.start();
+                Await.until(Duration.ofSeconds(120), "the restored cluster to finish recovery",
+                        () -> "f".equals(restored.queryString("select pg_is_in_recovery()")));
+                assertThat(restored.queryLong("select count(*) from t")).isEqualTo(rows);
+            }
         }
     }
 
