@@ -78,7 +78,7 @@ EOF
       chown postgres:postgres "$dir/walferry.yaml"
       as_pg "$WF" -c "$dir/walferry.yaml" repo-create >/dev/null
       set_archive "$WF -c $dir/walferry.yaml archive-push %p"
-      B[$c]=$( { timed as_pg "$WF" -c "$dir/walferry.yaml" backup --jobs "$PROCESS_MAX" >&2; } 2>&1 | tail -1)
+      B[$c]=$( { timed as_pg "$WF" -c "$dir/walferry.yaml" ${WF_BACKUP_OPTS:-} backup --jobs "$PROCESS_MAX" >&2; } 2>&1 | tee "$dir/backup.out" | tail -1)
       size=$(du -sb "$dir/repo/bench/backup" | awk '{print $1}')
       mkdir_pg "$dir/restore"
       R[$c]=$( { timed as_pg "$WF" -c "$dir/walferry.yaml" restore --jobs "$PROCESS_MAX" --target-dir "$dir/restore/data" >&2; } 2>&1 | tail -1)

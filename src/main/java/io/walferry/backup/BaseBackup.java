@@ -89,9 +89,13 @@ public final class BaseBackup {
         }
         BackupSession session = BackupSession.start(connection, "walferry " + id);
         LOG.info("backup {} started at {}{}", id, session.startLsn(), session.fromStandby() ? " (from a standby)" : "");
+        long t0 = System.nanoTime();
         DataDirectoryScan.Result scan = DataDirectoryScan.scan(node.dataDirectory());
         List<BackupManifest.FileEntry> files = copy(id, scan);
-        BackupSession.Stop stop = session.stop(!session.fromStandby());
+        long t1 = System.nanoTime();
+        // walferry waits for the WAL itself, polling the repositories: pg_backup_stop's own wait sleeps in
+        // whole seconds, and it knows only that archive_command returned, not that every repository holds it.
+        BackupSession.Stop stop = session.stop(false);
         int timeline = timeline(stop.backupLabel());
         long segSize = cluster.walSegmentSize();
         WalFileName.Segment first = WalFileName.Segment.of(timeline, session.startLsn().segmentNumber(segSize), segSize);
@@ -99,7 +103,11 @@ public final class BaseBackup {
         if (session.fromStandby()) {
             switchWalOnPrimary.run();
         }
+        long t2 = System.nanoTime();
         awaitWal(first, last);
+        long t3 = System.nanoTime();
+        LOG.info("backup {}: copied {} files in {} ms, pg_backup_stop {} ms, WAL in the repositories after {} ms", id, files.size(),
+                (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000);
         for (Repository r : repositories) {
             put(r, BackupCatalog.dir(id) + "/backup_label", stop.backupLabel().getBytes(StandardCharsets.UTF_8));
             put(r, BackupCatalog.dir(id) + "/tablespace_map", stop.tablespaceMap().getBytes(StandardCharsets.UTF_8));
@@ -138,11 +146,26 @@ public final class BaseBackup {
         r.putNew(key, new ByteArrayInputStream(bytes), options.compression(), EncodeGate.NONE);
     }
 
+    /** One chunk of one file: the unit of parallel work, so that one large relation is not copied by one thread alone. */
+    private record Chunk(DataDirectoryScan.Item item, int index) {
+    }
+
+    /** What a chunk became; null checksum when the file was gone (dropped during the backup). */
+    private record Copied(Chunk chunk, String checksum, long bytes) {
+    }
+
     private List<BackupManifest.FileEntry> copy(String id, DataDirectoryScan.Result scan) {
         long total = scan.bytes();
         AtomicLong done = new AtomicLong();
+        List<Chunk> chunks = new ArrayList<>();
         List<DataDirectoryScan.Item> order = new ArrayList<>(scan.files());
         order.sort(Comparator.comparingLong(DataDirectoryScan.Item::size).reversed());
+        for (DataDirectoryScan.Item item : order) {
+            long n = Math.max(1, (item.size() + options.chunkSize() - 1) / options.chunkSize());
+            for (int i = 0; i < n; i++) {
+                chunks.add(new Chunk(item, i));
+            }
+        }
         // Twice as many copiers as compressions at once: while some wait on the disk (writes, read-back
         // checks, fsyncs), the others compress; the gate keeps the CPU use at jobs.
         EncodeGate gate = EncodeGate.limit(options.jobs());
@@ -152,18 +175,25 @@ public final class BaseBackup {
             return t;
         });
         try {
-            List<Future<BackupManifest.FileEntry>> futures = new ArrayList<>();
-            for (DataDirectoryScan.Item item : order) {
-                futures.add(pool.submit(() -> copyFile(id, item, done, total, gate)));
+            List<Future<Copied>> futures = new ArrayList<>();
+            for (Chunk c : chunks) {
+                futures.add(pool.submit(() -> copyChunk(id, c, done, total, gate)));
+            }
+            java.util.Map<String, List<Copied>> byFile = new java.util.TreeMap<>();
+            for (Future<Copied> f : futures) {
+                Copied c = f.get();
+                byFile.computeIfAbsent(c.chunk().item().path(), k -> new ArrayList<>()).add(c);
             }
             List<BackupManifest.FileEntry> out = new ArrayList<>();
-            for (Future<BackupManifest.FileEntry> f : futures) {
-                BackupManifest.FileEntry e = f.get();
-                if (e != null) {
-                    out.add(e);
+            for (var e : byFile.entrySet()) {
+                List<Copied> parts = e.getValue();
+                if (parts.stream().anyMatch(c -> c.checksum() == null)) {
+                    continue; // dropped while the backup ran; replay of the WAL drops it on restore too
                 }
+                parts.sort(Comparator.comparingInt(c -> c.chunk().index()));
+                out.add(new BackupManifest.FileEntry(e.getKey(), parts.stream().mapToLong(Copied::bytes).sum(),
+                        parts.stream().map(Copied::checksum).toList()));
             }
-            out.sort(Comparator.comparing(BackupManifest.FileEntry::path));
             return out;
         } catch (ExecutionException e) {
             if (e.getCause() instanceof WalferryException we) {
@@ -178,35 +208,33 @@ public final class BaseBackup {
         }
     }
 
-    /** Copies one file chunk by chunk into every repository; null if it vanished (dropped during the backup). */
-    private BackupManifest.FileEntry copyFile(String id, DataDirectoryScan.Item item, AtomicLong done, long total, EncodeGate gate)
-            throws IOException {
-        List<String> checksums = new ArrayList<>();
-        long size = 0;
-        try (InputStream in = Files.newInputStream(item.source())) {
-            int chunk = 0;
-            while (true) {
-                byte[] bytes = in.readNBytes((int) options.chunkSize());
-                if (bytes.length == 0 && chunk > 0) {
-                    break;
-                }
-                String key = BackupCatalog.dir(id) + "/data/" + BackupManifest.chunkPath(item.path(), chunk);
-                ObjectHeader header = null;
-                for (Repository r : repositories) {
-                    header = r.putNew(key, new ByteArrayInputStream(bytes), bytes.length, options.compression(), gate);
-                }
-                checksums.add(header.checksumText());
-                size += bytes.length;
-                progress.copied(done.addAndGet(bytes.length), total);
-                chunk++;
-                if (bytes.length < options.chunkSize()) {
+    /**
+     * Copies one chunk into every repository: what the file holds in that range now. A file that grew
+     * since the scan is copied up to its scanned chunks; one that shrank gives short or empty chunks; WAL
+     * replay from the backup's start makes either consistent, as for any base backup.
+     */
+    private Copied copyChunk(String id, Chunk c, AtomicLong done, long total, EncodeGate gate) throws IOException {
+        byte[] bytes;
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(c.item().source())) {
+            long from = c.index() * options.chunkSize();
+            long want = Math.max(0, Math.min(options.chunkSize(), ch.size() - from));
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate((int) want);
+            while (buf.hasRemaining()) {
+                if (ch.read(buf, from + buf.position()) < 0) {
                     break;
                 }
             }
+            bytes = buf.position() == buf.capacity() ? buf.array() : java.util.Arrays.copyOf(buf.array(), buf.position());
         } catch (NoSuchFileException e) {
-            return null; // dropped while the backup ran; replay of the WAL drops it on restore too
+            return new Copied(c, null, 0);
         }
-        return new BackupManifest.FileEntry(item.path(), size, checksums);
+        String key = BackupCatalog.dir(id) + "/data/" + BackupManifest.chunkPath(c.item().path(), c.index());
+        ObjectHeader header = null;
+        for (Repository r : repositories) {
+            header = r.putNew(key, new ByteArrayInputStream(bytes), bytes.length, options.compression(), gate);
+        }
+        progress.copied(done.addAndGet(bytes.length), total);
+        return new Copied(c, header.checksumText(), bytes.length);
     }
 
     private static int timeline(String backupLabel) {
@@ -237,7 +265,7 @@ public final class BaseBackup {
                 throw timeout.get();
             }
             try {
-                Thread.sleep(200);
+                Thread.sleep(50);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw timeout.get();
