@@ -86,6 +86,13 @@ public final class Main implements Runnable {
     private static void configureLogging(boolean debug, boolean longRunning) {
         if (LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger root) {
             root.setLevel(debug ? Level.DEBUG : longRunning ? Level.INFO : Level.WARN);
+            // The HTTP client's and the SDK's own debug output carries request headers, session tokens among
+            // them: --debug is walferry's, never theirs.
+            for (String noisy : new String[]{"org.apache.http", "software.amazon.awssdk"}) {
+                if (LoggerFactory.getLogger(noisy) instanceof ch.qos.logback.classic.Logger l) {
+                    l.setLevel(Level.INFO);
+                }
+            }
         }
     }
 
