@@ -42,6 +42,7 @@ final class ReplicaCommand {
 
         @Override
         public Integer call() {
+            NotAsRoot.check("replica create");
             Main main = parent.main;
             Context ctx = main.context();
             WalferryConfig config = ctx.config();

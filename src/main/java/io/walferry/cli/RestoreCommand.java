@@ -66,6 +66,7 @@ final class RestoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        NotAsRoot.check("restore");
         Context ctx = main.context();
         WalferryConfig config = ctx.config();
         RecoveryTarget target = target();
