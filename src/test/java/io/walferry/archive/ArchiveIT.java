@@ -427,6 +427,11 @@ class ArchiveIT {
             String key = "test/wal/" + seg.substring(0, 16) + "/" + seg;
             Await.until(Duration.ofSeconds(90), "the agent to catch the optional repository up", () -> Files.exists(second.resolve(key)));
             assertThat(agent.log()).contains("caught up repository second with");
+            // every file it missed, not only the newest one, in whatever order the agent takes them
+            Await.until(Duration.ofSeconds(90), "the optional repository to hold what the required one holds", () -> {
+                JsonNode r = new ObjectMapper().readTree(wf.inProcess("info", "--output", "json").out());
+                return r.get(1).get("timelines").get(0).get("segments").equals(r.get(0).get("timelines").get(0).get("segments"));
+            });
             Result info = wf.inProcess("info", "--output", "json");
             JsonNode repos = new ObjectMapper().readTree(info.out());
             JsonNode required = repos.get(0).get("timelines").get(0);
