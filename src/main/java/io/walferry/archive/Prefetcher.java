@@ -11,7 +11,6 @@ import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -56,11 +55,7 @@ public final class Prefetcher {
             }
             // the launcher appends each segment it hands over; a new prefetcher starts the record afresh
             Files.deleteIfExists(queue.dir().resolve(".taken"));
-            ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
-                Thread t = new Thread(r, "prefetch");
-                t.setDaemon(true);
-                return t;
-            });
+            ExecutorService pool = Executors.newFixedThreadPool(workers, Thread.ofPlatform().name("prefetch-", 0).daemon().factory());
             try {
                 loop(pool);
             } finally {

@@ -140,11 +140,7 @@ public final class BackupRestore {
     private void restoreAll(Path target, List<BackupManifest.FileEntry> files) {
         long total = manifest.bytes();
         AtomicLong done = new AtomicLong();
-        ExecutorService pool = Executors.newFixedThreadPool(options.jobs(), r -> {
-            Thread t = new Thread(r, "restore");
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService pool = Executors.newFixedThreadPool(options.jobs(), Thread.ofPlatform().name("restore-", 0).daemon().factory());
         try {
             List<Future<?>> futures = new ArrayList<>();
             for (BackupManifest.FileEntry f : files) {

@@ -16,9 +16,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.sql.Connection;
 import java.time.Duration;
@@ -169,11 +167,7 @@ public final class BaseBackup {
         // Twice as many copiers as compressions at once: while some wait on the disk (writes, read-back
         // checks, fsyncs), the others compress; the gate keeps the CPU use at jobs.
         EncodeGate gate = EncodeGate.limit(options.jobs());
-        ExecutorService pool = Executors.newFixedThreadPool(2 * options.jobs(), r -> {
-            Thread t = new Thread(r, "backup");
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService pool = Executors.newFixedThreadPool(2 * options.jobs(), Thread.ofPlatform().name("backup-", 0).daemon().factory());
         try {
             List<Future<Copied>> futures = new ArrayList<>();
             for (Chunk c : chunks) {

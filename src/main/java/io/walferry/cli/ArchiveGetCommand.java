@@ -19,7 +19,6 @@ import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Optional;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -105,8 +104,7 @@ final class ArchiveGetCommand implements Callable<Integer> {
                 return; // one runs
             }
         }
-        String launcher = Optional.ofNullable(ctx.env().get("WALFERRY_LAUNCHER")).orElse("walferry");
-        List<String> cmd = new ArrayList<>(List.of("setsid", launcher, "-c", ctx.config().source().toString(), "archive-prefetch",
+        List<String> cmd = new ArrayList<>(List.of("setsid", ctx.launcher(), "-c", ctx.config().source().toString(), "archive-prefetch",
                 "--data-directory", dataDir.toString()));
         new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(queue.dir().resolve("prefetch.log").toFile()))

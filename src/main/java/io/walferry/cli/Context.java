@@ -31,6 +31,17 @@ final class Context {
         return config().resolveNode(requested, Path.of("").toAbsolutePath());
     }
 
+    /** The launcher that started this JVM (it says so in $WALFERRY_LAUNCHER), else walferry on the PATH. */
+    String launcher() {
+        String l = env.get("WALFERRY_LAUNCHER");
+        return l == null || l.isBlank() ? "walferry" : l;
+    }
+
+    /** restore_command for a server restored or provisioned with this configuration. */
+    String restoreCommand() {
+        return launcher() + " -c " + config().source() + " archive-get %f \"%p\"";
+    }
+
     Map<String, String> env() {
         return env;
     }

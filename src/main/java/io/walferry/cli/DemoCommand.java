@@ -35,7 +35,6 @@ final class DemoCommand implements Callable<Integer> {
         Context ctx = main.context();
         String user = Optional.ofNullable(System.getProperty("user.name")).orElse("user");
         Path where = (dir != null ? dir : Path.of("/tmp", "walferry-demo-" + user)).toAbsolutePath().normalize();
-        String launcher = Optional.ofNullable(ctx.env().get("WALFERRY_LAUNCHER")).orElse("walferry");
         Path cache = Path.of(System.getProperty("user.home"), ".cache", "walferry");
         PrintWriter out = main.spec.commandLine().getOut();
         Demo.View view = new Demo.View() {
@@ -56,7 +55,7 @@ final class DemoCommand implements Callable<Integer> {
                 out.flush();
             }
         };
-        int code = new Demo(new Demo.Options(where, seconds, keep, Optional.ofNullable(main.options.pgBin), launcher, cache), view).run();
+        int code = new Demo(new Demo.Options(where, seconds, keep, Optional.ofNullable(main.options.pgBin), ctx.launcher(), cache), view).run();
         return code;
     }
 

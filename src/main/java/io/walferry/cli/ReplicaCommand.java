@@ -54,10 +54,9 @@ final class ReplicaCommand {
             };
             Repository repo = Repository.open(config.repositories().get(0), config.cluster(), false);
             PgBinaries bin = PgBinaries.find(Optional.ofNullable(main.options.pgBin), node.binDirectory());
-            String launcher = Optional.ofNullable(ctx.env().get("WALFERRY_LAUNCHER")).orElse("walferry");
             ProgressLine progress = new ProgressLine(main.spec.commandLine().getErr(), "restore", ctx.json());
             ReplicaProvisioner.Result r = new ReplicaProvisioner(config, new PgConnector(config.connection()), new PgControl(bin), repo,
-                    launcher + " -c " + config.source() + " archive-get %f \"%p\"", progress)
+                    ctx.restoreCommand(), progress)
                     .create(node, m, backup, force, Duration.ofSeconds(timeoutSeconds));
             progress.finish();
             PrintWriter out = main.spec.commandLine().getOut();

@@ -85,10 +85,8 @@ final class RestoreCommand implements Callable<Integer> {
                 continue;
             }
             ProgressLine progress = new ProgressLine(main.spec.commandLine().getErr(), "restore", ctx.json());
-            String launcher = Optional.ofNullable(ctx.env().get("WALFERRY_LAUNCHER")).orElse("walferry");
-            String restoreCommand = launcher + " -c " + config.source() + " archive-get %f \"%p\"";
             new BackupRestore(repo, m, new BackupRestore.Options(jobs == null ? config.archive().workers() : jobs, target, standby,
-                    restoreCommand, force, tablespaces, List.of()), progress).run(dir);
+                    ctx.restoreCommand(), force, tablespaces, List.of()), progress).run(dir);
             progress.finish();
             PrintWriter out = main.spec.commandLine().getOut();
             if (ctx.json()) {

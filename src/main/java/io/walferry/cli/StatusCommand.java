@@ -1,7 +1,6 @@
 package io.walferry.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.walferry.config.WalferryConfig;
 import io.walferry.monitor.ClusterStatus;
 import io.walferry.postgres.PgConnector;

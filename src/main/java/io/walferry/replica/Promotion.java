@@ -14,7 +14,6 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Files;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -164,11 +163,8 @@ public final class Promotion {
                     continue;
                 }
                 String slot = Topology.slotName(n.name());
-                try (Connection p = pg.connect(primary); PreparedStatement ps = p.prepareStatement(
-                        "select pg_create_physical_replication_slot(?, true) where not exists (select 1 from pg_replication_slots where slot_name = ?)")) {
-                    ps.setString(1, slot);
-                    ps.setString(2, slot);
-                    ps.execute();
+                try (Connection p = pg.connect(primary)) {
+                    Topology.ensureSlot(p, slot);
                 }
                 String conninfo = ReplicaProvisioner.conninfo(primary, n.name(), config.connection());
                 s.execute("alter system set primary_conninfo = '" + conninfo.replace("'", "''") + "'");

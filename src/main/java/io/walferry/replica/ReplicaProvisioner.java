@@ -18,7 +18,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -113,12 +112,7 @@ public final class ReplicaProvisioner {
             } catch (SQLException e) {
                 LOG.debug("pg_hba_file_rules not readable: {}", e.getMessage());
             }
-            try (PreparedStatement p = c.prepareStatement("select pg_create_physical_replication_slot(?, true) "
-                    + "where not exists (select 1 from pg_replication_slots where slot_name = ?)")) {
-                p.setString(1, slot);
-                p.setString(2, slot);
-                p.execute();
-            }
+            Topology.ensureSlot(c, slot);
         } catch (SQLException e) {
             throw WalferryException.postgres("cannot prepare primary " + primary.name() + ": " + e.getMessage(),
                     "the role needs REPLICATION (or superuser) to create a replication slot", e);

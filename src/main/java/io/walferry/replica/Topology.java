@@ -43,6 +43,16 @@ public final class Topology {
                 "start the primary, or check the nodes' host and port in the configuration", null));
     }
 
+    /** Creates a replica's physical replication slot on {@code primary} (reserving WAL at once) unless it exists. */
+    public static void ensureSlot(Connection primary, String slot) throws SQLException {
+        try (java.sql.PreparedStatement p = primary.prepareStatement("select pg_create_physical_replication_slot(?, true) "
+                + "where not exists (select 1 from pg_replication_slots where slot_name = ?)")) {
+            p.setString(1, slot);
+            p.setString(2, slot);
+            p.execute();
+        }
+    }
+
     /** The name of the physical replication slot walferry keeps for a replica node. */
     public static String slotName(String node) {
         return "walferry_" + node.toLowerCase().replaceAll("[^a-z0-9_]", "_");

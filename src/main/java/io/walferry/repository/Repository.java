@@ -316,10 +316,14 @@ public final class Repository {
      * caller must discard.
      */
     public boolean getWal(WalFileName file, OutputStream out) {
-        String key = walKey(file);
+        return decode(walKey(file), file.fileName(), out).isPresent();
+    }
+
+    /** Decodes the object at {@code key}, sealed under {@code sealName}, verified; its header, or empty if absent. */
+    private Optional<ObjectHeader> decode(String key, String sealName, OutputStream out) {
         try {
-            ObjectSeal seal = seal(file.fileName());
-            return readObject(key, stored -> ObjectCodec.decode(stored, out, seal)).isPresent();
+            ObjectSeal seal = seal(sealName);
+            return readObject(key, stored -> ObjectCodec.decode(stored, out, seal));
         } catch (ObjectSeal.KeyRequiredException e) {
             throw WalferryException.config("repository " + name + " holds encrypted objects (" + key + ") and no key is configured",
                     "set encryption.key of repository " + name);
@@ -383,16 +387,7 @@ public final class Repository {
 
     /** Decodes the object at {@code relativeKey} to {@code out}, verified; its header, or empty if there is none. */
     public Optional<ObjectHeader> get(String relativeKey, OutputStream out) {
-        String key = cluster + "/" + relativeKey;
-        try {
-            ObjectSeal seal = seal(relativeKey);
-            return readObject(key, stored -> ObjectCodec.decode(stored, out, seal));
-        } catch (ObjectSeal.KeyRequiredException e) {
-            throw WalferryException.config("repository " + name + " holds encrypted objects (" + key + ") and no key is configured",
-                    "set encryption.key of repository " + name);
-        } catch (IOException e) {
-            throw readFailure(key, e);
-        }
+        return decode(cluster + "/" + relativeKey, relativeKey, out);
     }
 
     /** The entries directly under {@code relativeDirectory} of the cluster's directory. */
