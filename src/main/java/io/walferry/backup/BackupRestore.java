@@ -2,9 +2,13 @@ package io.walferry.backup;
 
 import io.walferry.failure.ExitCode;
 import io.walferry.failure.WalferryException;
+import io.walferry.repository.AlignedOutput;
+import io.walferry.repository.ObjectHeader;
 import io.walferry.repository.Repository;
 
-import java.io.BufferedOutputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -32,6 +36,7 @@ import java.util.stream.Stream;
  * Then backup_label, tablespace_map, the recovery settings and the signal file.
  */
 public final class BackupRestore {
+    private static final Logger LOG = LoggerFactory.getLogger(BackupRestore.class);
     private static final String PG_CONTROL = "global/pg_control";
 
     /** How the restored server recovers. */
@@ -56,6 +61,7 @@ public final class BackupRestore {
     }
 
     public void run(Path target) {
+        long t0 = System.nanoTime();
         prepare(target);
         try {
             for (String dir : manifest.directories()) {
@@ -79,7 +85,9 @@ public final class BackupRestore {
             List<BackupManifest.FileEntry> files = new ArrayList<>(manifest.files());
             files.removeIf(f -> f.path().equals(PG_CONTROL));
             files.sort(Comparator.comparingLong(BackupManifest.FileEntry::size).reversed());
+            long t1 = System.nanoTime();
             restoreAll(target, files);
+            long t2 = System.nanoTime();
             BackupManifest.FileEntry control = manifest.files().stream().filter(f -> f.path().equals(PG_CONTROL)).findFirst()
                     .orElseThrow(() -> WalferryException.repository("backup " + manifest.id() + " has no " + PG_CONTROL, null, null));
             writeText(target.resolve("backup_label"), read("backup_label"));
@@ -94,8 +102,12 @@ public final class BackupRestore {
             appendRecoverySettings(target);
             Files.writeString(target.resolve(options.standby() ? "standby.signal" : "recovery.signal"), "");
             // Last: until pg_control is there, PostgreSQL does not start on this directory.
-            restoreFile(target, control, new AtomicLong(), 0);
+            restoreFile(target, control);
+            long t3 = System.nanoTime();
             fsyncTree(target);
+            LOG.info("restore of {}: prepared in {} ms, {} files in {} ms, pg_control and settings {} ms, directories synced in {} ms",
+                    manifest.id(), (t1 - t0) / 1_000_000, files.size(), (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000,
+                    (System.nanoTime() - t3) / 1_000_000);
         } catch (IOException e) {
             throw new WalferryException(ExitCode.FAILED, "cannot write " + target + ": " + e.getMessage(),
                     "check its free space and permissions", e);
@@ -141,13 +153,20 @@ public final class BackupRestore {
         long total = manifest.bytes();
         AtomicLong done = new AtomicLong();
         ExecutorService pool = Executors.newFixedThreadPool(options.jobs(), Thread.ofPlatform().name("restore-", 0).daemon().factory());
+        List<RestoringFile> opened = new ArrayList<>();
         try {
+            // Chunks, not files, are the unit of work: a relation's 1 GB segment is restored by every job at once.
             List<Future<?>> futures = new ArrayList<>();
             for (BackupManifest.FileEntry f : files) {
-                futures.add(pool.submit(() -> {
-                    restoreFile(target, f, done, total);
-                    return null;
-                }));
+                RestoringFile rf = new RestoringFile(target, f);
+                opened.add(rf);
+                for (int i = 0; i < f.chunkChecksums().size(); i++) {
+                    int chunk = i;
+                    futures.add(pool.submit(() -> {
+                        restoreChunk(rf, chunk, done, total);
+                        return null;
+                    }));
+                }
             }
             for (Future<?> f : futures) {
                 f.get();
@@ -160,42 +179,51 @@ public final class BackupRestore {
                 throw new WalferryException(ExitCode.FAILED, "cannot write the restored files: " + u.getCause().getMessage(),
                         "check the free space and permissions of " + target, u);
             }
+            if (e.getCause() instanceof IOException io) {
+                throw new WalferryException(ExitCode.FAILED, "cannot write the restored files: " + io.getMessage(),
+                        "check the free space and permissions of " + target, io);
+            }
             throw new WalferryException(ExitCode.FAILED, "restore failed: " + e.getCause(), "run with --debug for details", e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new WalferryException(ExitCode.FAILED, "restore interrupted", null);
         } finally {
             pool.shutdownNow();
+            opened.forEach(RestoringFile::discardIfUnfinished);
         }
     }
 
-    /** Decodes a file's chunks into a temporary file beside it, verifies them, then renames it into place. */
-    private void restoreFile(Path target, BackupManifest.FileEntry f, AtomicLong done, long total) throws IOException {
-        Path dest = target.resolve(f.path());
-        Files.createDirectories(dest.getParent());
-        Path temp = dest.resolveSibling("." + dest.getFileName() + ".walferry-restore");
-        try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.WRITE); OutputStream out = new BufferedOutputStream(java.nio.channels.Channels.newOutputStream(ch), 1 << 20)) {
-            for (int i = 0; i < f.chunkChecksums().size(); i++) {
-                String key = BackupCatalog.dir(manifest.id()) + "/data/" + BackupManifest.chunkPath(f.path(), i);
-                var header = repository.get(key, out).orElseThrow(() -> WalferryException.repository("backup " + manifest.id()
-                        + " in repository " + repository.name() + " is missing " + key, "restore another backup; this one is damaged", null));
-                String expected = f.chunkChecksums().get(i);
-                if (!expected.equals(header.checksumText())) {
-                    throw WalferryException.repository("backup " + manifest.id() + " in repository " + repository.name() + ": " + key
-                            + " is not the object the manifest recorded (" + header.checksumText() + ", expected " + expected + ")",
-                            "restore another backup; this one is damaged", null);
-                }
-                progress.copied(done.addAndGet(header.originalSize()), total);
-            }
-            out.flush();
-            ch.force(true);
-        } catch (RuntimeException | IOException e) {
-            Files.deleteIfExists(temp);
-            throw e;
+    /** Decodes one chunk into its range of the file's temporary copy, verified; the file's last chunk puts the file in place. */
+    private void restoreChunk(RestoringFile rf, int index, AtomicLong done, long total) throws IOException {
+        BackupManifest.FileEntry f = rf.entry();
+        String key = BackupCatalog.dir(manifest.id()) + "/data/" + BackupManifest.chunkPath(f.path(), index);
+        ObjectHeader header;
+        // A chunk goes to its own offset: one that came out short (the file shrank while the backup read it)
+        // leaves a gap of zeros, which PostgreSQL reads as empty pages and WAL replay rewrites.
+        try (AlignedOutput out = rf.output(index * manifest.chunkSize())) {
+            header = repository.get(key, out).orElseThrow(() -> WalferryException.repository("backup " + manifest.id()
+                    + " in repository " + repository.name() + " is missing " + key, "restore another backup; this one is damaged", null));
         }
-        Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-------"));
-        Files.move(temp, dest, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        String expected = f.chunkChecksums().get(index);
+        if (!expected.equals(header.checksumText())) {
+            throw WalferryException.repository("backup " + manifest.id() + " in repository " + repository.name() + ": " + key
+                    + " is not the object the manifest recorded (" + header.checksumText() + ", expected " + expected + ")",
+                    "restore another backup; this one is damaged", null);
+        }
+        progress.copied(done.addAndGet(header.originalSize()), total);
+        rf.chunkDone(index * manifest.chunkSize() + header.originalSize());
+    }
+
+    /** Restores one file alone (pg_control, last). */
+    private void restoreFile(Path target, BackupManifest.FileEntry f) throws IOException {
+        RestoringFile rf = new RestoringFile(target, f);
+        try {
+            for (int i = 0; i < f.chunkChecksums().size(); i++) {
+                restoreChunk(rf, i, new AtomicLong(), 0);
+            }
+        } finally {
+            rf.discardIfUnfinished();
+        }
     }
 
     private String read(String name) {

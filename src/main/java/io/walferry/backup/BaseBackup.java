@@ -1,5 +1,6 @@
 package io.walferry.backup;
 
+import io.walferry.archive.ArchivePusher;
 import io.walferry.config.Compression;
 import io.walferry.config.NodeConfig;
 import io.walferry.failure.ExitCode;
@@ -16,8 +17,12 @@ import org.slf4j.LoggerFactory;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
@@ -61,10 +66,16 @@ public final class BaseBackup {
     private final ClusterRecord cluster;
     private final Options options;
     private final Progress progress;
+    private final ArchivePusher walPusher;
 
-    public BaseBackup(NodeConfig node, List<Repository> repositories, ClusterRecord cluster, Options options, Progress progress) {
+    /**
+     * @param walPusher pushes the backup's last WAL segments from the data directory itself, as the agent
+     *                  does, rather than waiting for archive_command to start a process for each
+     */
+    public BaseBackup(NodeConfig node, ArchivePusher walPusher, ClusterRecord cluster, Options options, Progress progress) {
         this.node = node;
-        this.repositories = List.copyOf(repositories);
+        this.walPusher = walPusher;
+        this.repositories = walPusher.archives().repositories();
         this.cluster = cluster;
         this.options = options;
         this.progress = progress;
@@ -102,6 +113,7 @@ public final class BaseBackup {
             switchWalOnPrimary.run();
         }
         long t2 = System.nanoTime();
+        pushAhead(first, last);
         awaitWal(first, last);
         long t3 = System.nanoTime();
         LOG.info("backup {}: copied {} files in {} ms, pg_backup_stop {} ms, WAL in the repositories after {} ms", id, files.size(),
@@ -208,27 +220,24 @@ public final class BaseBackup {
      * replay from the backup's start makes either consistent, as for any base backup.
      */
     private Copied copyChunk(String id, Chunk c, AtomicLong done, long total, EncodeGate gate) throws IOException {
-        byte[] bytes;
-        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(c.item().source())) {
+        String key = BackupCatalog.dir(id) + "/data/" + BackupManifest.chunkPath(c.item().path(), c.index());
+        ObjectHeader header = null;
+        try (FileChannel ch = FileChannel.open(c.item().source())) {
             long from = c.index() * options.chunkSize();
             long want = Math.max(0, Math.min(options.chunkSize(), ch.size() - from));
-            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate((int) want);
-            while (buf.hasRemaining()) {
-                if (ch.read(buf, from + buf.position()) < 0) {
-                    break;
-                }
+            // Into one repository the chunk streams from the file: holding 64 MiB arrays kept the collector busier
+            // than the compressor. Several repositories must get the same bytes (the manifest names one checksum,
+            // and the file may change between two reads), so there it is read once into memory.
+            byte[] held = repositories.size() > 1 ? new FileRangeInput(ch, from, want).readAllBytes() : null;
+            for (Repository r : repositories) {
+                InputStream source = held == null ? new FileRangeInput(ch, from, want) : new ByteArrayInputStream(held);
+                header = r.putNew(key, source, want, options.compression(), gate);
             }
-            bytes = buf.position() == buf.capacity() ? buf.array() : java.util.Arrays.copyOf(buf.array(), buf.position());
         } catch (NoSuchFileException e) {
             return new Copied(c, null, 0);
         }
-        String key = BackupCatalog.dir(id) + "/data/" + BackupManifest.chunkPath(c.item().path(), c.index());
-        ObjectHeader header = null;
-        for (Repository r : repositories) {
-            header = r.putNew(key, new ByteArrayInputStream(bytes), bytes.length, options.compression(), gate);
-        }
-        progress.copied(done.addAndGet(bytes.length), total);
-        return new Copied(c, header.checksumText(), bytes.length);
+        progress.copied(done.addAndGet(header.originalSize()), total);
+        return new Copied(c, header.checksumText(), header.originalSize());
     }
 
     private static int timeline(String backupLabel) {
@@ -237,6 +246,26 @@ public final class BaseBackup {
             throw new WalferryException(ExitCode.POSTGRES, "the backup label has no START TIMELINE line", null);
         }
         return Integer.parseInt(m.group(1));
+    }
+
+    /**
+     * Pushes the segments from {@code first} to {@code last} that PostgreSQL has marked ready to archive,
+     * unless they are stored already. archive_command, running at the same time, then finds them stored;
+     * whatever this cannot push (a segment gone, a repository down) is left to it and to {@link #awaitWal}.
+     */
+    private void pushAhead(WalFileName.Segment first, WalFileName.Segment last) {
+        Path walDir = node.dataDirectory().resolve("pg_wal");
+        long segSize = cluster.walSegmentSize();
+        for (WalFileName.Segment s = first; s.fileName().compareTo(last.fileName()) <= 0; s = s.next(segSize)) {
+            if (!Files.exists(walDir.resolve("archive_status").resolve(s.fileName() + ".ready"))) {
+                continue;
+            }
+            try {
+                walPusher.push(walDir.resolve(s.fileName()));
+            } catch (WalferryException e) {
+                LOG.debug("backup: {} left to archive_command: {}", s.fileName(), e.getMessage());
+            }
+        }
     }
 
     /** Waits until every segment from {@code first} to {@code last} is in every repository. */

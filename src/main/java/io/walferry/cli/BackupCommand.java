@@ -1,5 +1,8 @@
 package io.walferry.cli;
 
+import io.walferry.archive.ArchivePusher;
+import io.walferry.archive.ArchiveSet;
+import io.walferry.archive.ArchiveTarget;
 import io.walferry.backup.BackupManifest;
 import io.walferry.backup.BaseBackup;
 import io.walferry.config.NodeConfig;
@@ -36,25 +39,40 @@ final class BackupCommand implements Callable<Integer> {
     @Option(names = "--jobs", description = "Files copied at the same time (default: archive.workers).")
     Integer jobs;
 
+    @Option(names = "--chunk-size", description = "Files larger than this many MiB are stored in pieces of this size, copied and "
+            + "restored in parallel (default: 64).", defaultValue = "64")
+    int chunkSizeMib;
+
     @Option(names = "--wal-timeout", description = "How long to wait for the backup's WAL to reach every repository (default: 300s).",
             defaultValue = "300")
     long walTimeoutSeconds;
 
     @Override
     public Integer call() throws SQLException {
+        if (chunkSizeMib < 1 || chunkSizeMib > 1024) {
+            throw WalferryException.config("--chunk-size " + chunkSizeMib + " is out of range", "give a number of MiB from 1 to 1024");
+        }
         Context ctx = main.context();
         WalferryConfig config = ctx.config();
         NodeConfig node = ctx.node();
-        List<Repository> repos = new ArrayList<>();
+        // A backup goes into every repository, optional ones too: each must be reachable and registered.
+        List<ArchiveTarget> targets = new ArrayList<>();
         ClusterRecord record = null;
         for (RepositoryConfig rc : config.repositories()) {
             Repository r = Repository.open(rc, config.cluster(), false);
-            record = r.requireClusterRecord();
-            repos.add(r);
+            ClusterRecord rec = r.requireClusterRecord();
+            if (record != null && !rec.identity().equals(record.identity())) {
+                throw WalferryException.config("repositories " + targets.get(0).repository().name() + " and " + r.name()
+                        + " are registered to different clusters", "a cluster's repositories must all belong to it; check the paths");
+            }
+            record = rec;
+            targets.add(ArchiveTarget.of(rc, r));
         }
+        List<Repository> repos = targets.stream().map(ArchiveTarget::repository).toList();
+        ArchivePusher walPusher = new ArchivePusher(new ArchiveSet(config.cluster(), targets, record.identity()), config.archive().compression());
         ProgressLine progress = new ProgressLine(main.spec.commandLine().getErr(), "backup", ctx.json());
-        BaseBackup backup = new BaseBackup(node, repos, record, new BaseBackup.Options(jobs == null ? config.archive().workers() : jobs,
-                config.archive().compression(), 64L << 20, Duration.ofSeconds(walTimeoutSeconds)), progress);
+        BaseBackup backup = new BaseBackup(node, walPusher, record, new BaseBackup.Options(jobs == null ? config.archive().workers() : jobs,
+                config.archive().compression(), (long) chunkSizeMib << 20, Duration.ofSeconds(walTimeoutSeconds)), progress);
         PgConnector pg = new PgConnector(config.connection());
         BackupManifest m;
         try (Connection c = pg.connect(node)) {

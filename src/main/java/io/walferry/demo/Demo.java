@@ -1,5 +1,7 @@
 package io.walferry.demo;
 
+import io.walferry.archive.ArchivePusher;
+import io.walferry.archive.ArchiveSet;
 import io.walferry.backup.BackupManifest;
 import io.walferry.backup.BaseBackup;
 import io.walferry.config.ConfigLoader;
@@ -121,7 +123,8 @@ public final class Demo {
 
         BackupManifest b;
         try (Connection c = pg.connect(primary)) {
-            b = new BaseBackup(primary, List.of(repo), repo.requireClusterRecord(), new BaseBackup.Options(2,
+            b = new BaseBackup(primary, new ArchivePusher(ArchiveSet.open(cfg), cfg.archive().compression()), repo.requireClusterRecord(),
+                    new BaseBackup.Options(2,
                     cfg.archive().compression(), 64L << 20, Duration.ofMinutes(2)), (done, total) -> { }).run(c, () -> { });
         } catch (SQLException e) {
             throw WalferryException.postgres("backup failed: " + e.getMessage(), null, e);

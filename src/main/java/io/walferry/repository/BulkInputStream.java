@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 
 /** An input stream that works in blocks: the single-byte read() is served by the block read of the subclass. */
-abstract class BulkInputStream extends InputStream {
+public abstract class BulkInputStream extends InputStream {
     @Override
     public int read() throws IOException {
         byte[] one = new byte[1];

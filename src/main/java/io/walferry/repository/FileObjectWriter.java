@@ -22,8 +22,7 @@ import java.nio.file.StandardOpenOption;
  * (tmpfs, some network and FUSE filesystems) the buffered mode does the same job through the page cache.
  */
 abstract sealed class FileObjectWriter implements ObjectSink permits FileObjectWriter.Direct, FileObjectWriter.Buffered {
-    private static final int CHUNK = 4 << 20;
-
+    private static final int CHUNK = AlignedOutput.CHUNK;
     protected final Path file;
     protected final FileChannel channel;
     protected final int headerSize;
@@ -37,19 +36,9 @@ abstract sealed class FileObjectWriter implements ObjectSink permits FileObjectW
     /** Opens {@code file} (which must not exist) for direct I/O if the filesystem allows it, else buffered. */
     static FileObjectWriter create(Path file, int headerSize, boolean tryDirect) throws IOException {
         if (tryDirect) {
-            try {
-                int block = Math.max(4096, (int) java.nio.file.Files.getFileStore(file.getParent()).getBlockSize());
-                FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-                        ExtendedOpenOption.DIRECT);
-                return new Direct(file, ch, headerSize, block);
-            } catch (UnsupportedOperationException e) {
-                java.nio.file.Files.deleteIfExists(file);
-            } catch (java.nio.file.FileSystemException e) {
-                // EINVAL: this filesystem has no O_DIRECT. Anything else (no space, no permission) is real.
-                java.nio.file.Files.deleteIfExists(file);
-                if (e.getReason() == null || !e.getReason().contains("Invalid argument")) {
-                    throw e;
-                }
+            java.util.Optional<FileChannel> ch = AlignedOutput.openDirect(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            if (ch.isPresent()) {
+                return new Direct(file, ch.get(), headerSize, AlignedOutput.blockSize(file.getParent()));
             }
         }
         FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ);
@@ -68,8 +57,7 @@ abstract sealed class FileObjectWriter implements ObjectSink permits FileObjectW
         private final int block;
         private final int firstSize;
         private final ByteBuffer first;
-        private final ByteBuffer chunk;
-        private long chunkOffset;
+        private final AlignedOutput rest;
         private long payload;
 
         Direct(Path file, FileChannel channel, int headerSize, int block) {
@@ -78,8 +66,16 @@ abstract sealed class FileObjectWriter implements ObjectSink permits FileObjectW
             this.firstSize = Math.max(block, ((headerSize + block - 1) / block) * block);
             // An aligned slice may be larger than asked for; every use below sets its limit explicitly.
             this.first = ByteBuffer.allocateDirect(firstSize + block).alignedSlice(block).limit(firstSize).position(headerSize);
-            this.chunk = ByteBuffer.allocateDirect(CHUNK + block).alignedSlice(block).limit(CHUNK);
-            this.chunkOffset = firstSize;
+            this.rest = new AlignedOutput(channel, firstSize, block);
+        }
+
+        @Override
+        void close() throws IOException {
+            try {
+                rest.close();
+            } finally {
+                super.close();
+            }
         }
 
         @Override
@@ -96,35 +92,14 @@ abstract sealed class FileObjectWriter implements ObjectSink permits FileObjectW
                 off += n;
                 len -= n;
             }
-            while (len > 0) {
-                int n = Math.min(len, chunk.remaining());
-                chunk.put(b, off, n);
-                off += n;
-                len -= n;
-                if (!chunk.hasRemaining()) {
-                    flushChunk(CHUNK);
-                }
+            if (len > 0) {
+                rest.write(b, off, len);
             }
-        }
-
-        private void flushChunk(int length) throws IOException {
-            chunk.flip().limit(length);
-            while (chunk.hasRemaining()) {
-                chunkOffset += channel.write(chunk, chunkOffset);
-            }
-            chunk.clear().limit(CHUNK);
         }
 
         @Override
         public void finish(ByteBuffer header) throws IOException {
-            if (chunk.position() > 0) {
-                int used = chunk.position();
-                int padded = ((used + block - 1) / block) * block;
-                while (chunk.position() < padded) {
-                    chunk.put((byte) 0);
-                }
-                flushChunk(padded);
-            }
+            rest.close();
             first.put(0, header, header.position(), headerSize);
             first.limit(firstSize).position(0);
             while (first.hasRemaining()) {
@@ -142,11 +117,20 @@ abstract sealed class FileObjectWriter implements ObjectSink permits FileObjectW
     }
 
     static final class Buffered extends FileObjectWriter {
-        private final ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20);
+        private final AlignedOutput payload;
 
-        Buffered(Path file, FileChannel channel, int headerSize) throws IOException {
+        Buffered(Path file, FileChannel channel, int headerSize) {
             super(file, channel, headerSize);
-            channel.position(headerSize);
+            this.payload = new AlignedOutput(channel, headerSize, 1);
+        }
+
+        @Override
+        void close() throws IOException {
+            try {
+                payload.close();
+            } finally {
+                super.close();
+            }
         }
 
         @Override
@@ -156,28 +140,12 @@ abstract sealed class FileObjectWriter implements ObjectSink permits FileObjectW
 
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
-            while (len > 0) {
-                int n = Math.min(len, buffer.remaining());
-                buffer.put(b, off, n);
-                off += n;
-                len -= n;
-                if (!buffer.hasRemaining()) {
-                    flush();
-                }
-            }
-        }
-
-        private void flush() throws IOException {
-            buffer.flip();
-            while (buffer.hasRemaining()) {
-                channel.write(buffer);
-            }
-            buffer.clear();
+            payload.write(b, off, len);
         }
 
         @Override
         public void finish(ByteBuffer header) throws IOException {
-            flush();
+            payload.close();
             ByteBuffer h = header.duplicate();
             long pos = 0;
             while (h.hasRemaining()) {
@@ -193,9 +161,9 @@ abstract sealed class FileObjectWriter implements ObjectSink permits FileObjectW
     }
 
     /** Sequential reads through an aligned buffer, as O_DIRECT requires. */
-    private static final class AlignedInput extends InputStream {
+    private static final class AlignedInput extends BulkInputStream {
         private final FileChannel channel;
-        private final ByteBuffer buffer;
+        private ByteBuffer buffer;
         private final int block;
         private long offset;
         private boolean eof;
@@ -203,14 +171,8 @@ abstract sealed class FileObjectWriter implements ObjectSink permits FileObjectW
         AlignedInput(FileChannel channel, int block) {
             this.channel = channel;
             this.block = block;
-            this.buffer = ByteBuffer.allocateDirect(CHUNK + block).alignedSlice(block).limit(CHUNK);
+            this.buffer = AlignedOutput.take(block);
             this.buffer.position(buffer.limit());
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
         }
 
         @Override
@@ -247,7 +209,14 @@ abstract sealed class FileObjectWriter implements ObjectSink permits FileObjectW
 
         @Override
         public void close() throws IOException {
-            channel.close();
+            try {
+                channel.close();
+            } finally {
+                if (buffer != null) {
+                    AlignedOutput.give(block, buffer);
+                    buffer = null;
+                }
+            }
         }
     }
 }

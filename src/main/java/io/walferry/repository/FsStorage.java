@@ -51,13 +51,14 @@ public final class FsStorage implements Storage {
     }
 
     @Override
-    public PendingObject create(String key, int headerSize) throws IOException {
+    public PendingObject create(String key, int headerSize, ReadBack readBack) throws IOException {
         Path target = resolve(key);
         createDirectories(target.getParent());
         Path temp = target.resolveSibling("." + target.getFileName() + "." + HOST + "." + PID + "."
                 + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1) + ".tmp");
-        FileObjectWriter writer = FileObjectWriter.create(temp, headerSize, tryDirect);
-        if (tryDirect && !writer.direct()) {
+        boolean direct = tryDirect && readBack == ReadBack.DEVICE;
+        FileObjectWriter writer = FileObjectWriter.create(temp, headerSize, direct);
+        if (direct && !writer.direct()) {
             tryDirect = false;
         }
         return new FsPending(target, temp, writer);

@@ -4,11 +4,8 @@ import com.github.luben.zstd.ZstdInputStream;
 import com.github.luben.zstd.ZstdOutputStream;
 import io.walferry.config.Compression;
 import io.walferry.repository.ObjectHeader.MalformedObjectException;
-import net.jpountz.lz4.LZ4Compressor;
 import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.lz4.LZ4FrameInputStream;
-import net.jpountz.lz4.LZ4FrameOutputStream;
-import net.jpountz.xxhash.XXHashFactory;
 
 import java.io.FilterOutputStream;
 import java.io.IOException;
@@ -25,6 +22,8 @@ import java.util.zip.CRC32C;
  */
 public final class ObjectCodec {
     private static final int BUFFER = 1 << 20;
+    /** The copy buffers of encode and decode, reused: a backup encodes a thousand objects. */
+    private static final BufferPool<byte[]> BUFFERS = BufferPool.arrays(BUFFER, 16);
 
     private ObjectCodec() {
     }
@@ -63,7 +62,7 @@ public final class ObjectCodec {
         PayloadSink sink = new PayloadSink(target);
         ChecksumAlgorithm.Hasher sha = checksum.newHasher();
         long original = 0;
-        byte[] buf = new byte[BUFFER];
+        byte[] buf = BUFFERS.take();
         OutputStream payload = seal.cipher() == null ? new KeepOpen(sink) : seal.cipher().encrypt(new KeepOpen(sink), seal.name());
         try (OutputStream out = compressor(payload, compression, expectedSize)) {
             int n;
@@ -72,6 +71,8 @@ public final class ObjectCodec {
                 out.write(buf, 0, n);
                 original += n;
             }
+        } finally {
+            BUFFERS.give(buf);
         }
         ObjectHeader header = new ObjectHeader(compression.type(), seal.scheme(), original, sink.count, checksum, sha.field(),
                 (int) sink.crc.getValue());
@@ -99,7 +100,7 @@ public final class ObjectCodec {
         PayloadInput payload = new PayloadInput(stored, header.payloadSize());
         ChecksumAlgorithm.Hasher sha = header.checksum().newHasher();
         long original = 0;
-        byte[] buf = new byte[BUFFER];
+        byte[] buf = BUFFERS.take();
         try (InputStream in = decompressor(seal.cipher() == null ? payload : seal.cipher().decrypt(payload, seal.name()), header)) {
             int n;
             while ((n = in.read(buf)) > 0) {
@@ -129,6 +130,8 @@ public final class ObjectCodec {
             payload.checkComplete();
             checkCrc(payload, header);
             throw new MalformedObjectException("payload cannot be decompressed (" + e.getMessage() + ")");
+        } finally {
+            BUFFERS.give(buf);
         }
         payload.drain();
         payload.checkComplete();
@@ -172,22 +175,27 @@ public final class ObjectCodec {
     /** The checksum field of a whole stream, to compare new content with a stored object's header. */
     public static byte[] checksumOf(InputStream in, ChecksumAlgorithm algorithm) throws IOException {
         ChecksumAlgorithm.Hasher h = algorithm.newHasher();
-        byte[] buf = new byte[BUFFER];
-        int n;
-        while ((n = in.read(buf)) > 0) {
-            h.update(buf, 0, n);
+        byte[] buf = BUFFERS.take();
+        try {
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                h.update(buf, 0, n);
+            }
+        } finally {
+            BUFFERS.give(buf);
         }
         return h.field();
     }
 
-    private static LZ4FrameOutputStream.BLOCKSIZE lz4Block(long expectedSize) {
+    /** Small objects get small blocks: a decoder allocates buffers of the block size the frame declares. */
+    private static int lz4Block(long expectedSize) {
         if (expectedSize < 0 || expectedSize > (1 << 20)) {
-            return LZ4FrameOutputStream.BLOCKSIZE.SIZE_4MB;
+            return 4 << 20;
         }
         if (expectedSize > (256 << 10)) {
-            return LZ4FrameOutputStream.BLOCKSIZE.SIZE_1MB;
+            return 1 << 20;
         }
-        return expectedSize > (64 << 10) ? LZ4FrameOutputStream.BLOCKSIZE.SIZE_256KB : LZ4FrameOutputStream.BLOCKSIZE.SIZE_64KB;
+        return expectedSize > (64 << 10) ? 256 << 10 : 64 << 10;
     }
 
     private static OutputStream compressor(OutputStream out, Compression c, long expectedSize) throws IOException {
@@ -195,9 +203,7 @@ public final class ObjectCodec {
             case NONE -> out;
             case LZ4 -> {
                 LZ4Factory f = LZ4Factory.fastestInstance();
-                LZ4Compressor compressor = c.level() == 0 ? f.fastCompressor() : f.highCompressor(c.level());
-                yield new LZ4FrameOutputStream(out, lz4Block(expectedSize), -1L, compressor,
-                        XXHashFactory.fastestInstance().hash32(), LZ4FrameOutputStream.FLG.Bits.BLOCK_INDEPENDENCE);
+                yield new Lz4FrameWriter(out, c.level() == 0 ? f.fastCompressor() : f.highCompressor(c.level()), lz4Block(expectedSize));
             }
             case ZSTD -> new ZstdOutputStream(out, c.level());
         };
@@ -287,9 +293,13 @@ public final class ObjectCodec {
         }
 
         void drain() throws IOException {
-            byte[] buf = new byte[BUFFER];
-            while (read(buf, 0, buf.length) > 0) {
-                // counting and CRC happen in read
+            byte[] buf = BUFFERS.take();
+            try {
+                while (read(buf, 0, buf.length) > 0) {
+                    // counting and CRC happen in read
+                }
+            } finally {
+                BUFFERS.give(buf);
             }
         }
 

@@ -16,13 +16,13 @@ import java.util.List;
 final class PartBuffer {
     static final int MIN_PART = 5 << 20;
 
-    private final PartPool pool;
+    private final BufferPool<byte[]> pool;
     private final int headerSize;
     private final List<byte[]> parts = new ArrayList<>();
     private int fill;
     private long size;
 
-    PartBuffer(PartPool pool, int headerSize) {
+    PartBuffer(BufferPool<byte[]> pool, int headerSize) {
         this.pool = pool;
         this.headerSize = headerSize;
         parts.add(pool.take());

@@ -371,7 +371,7 @@ public final class Repository {
     /** As above, for a source of about {@code expectedSize} bytes (-1: unknown). */
     public ObjectHeader putNew(String relativeKey, InputStream source, long expectedSize, Compression compression, EncodeGate gate) {
         String key = cluster + "/" + relativeKey;
-        try (PendingObject p = storage.create(key, ObjectHeader.SIZE)) {
+        try (PendingObject p = storage.create(key, ObjectHeader.SIZE, Storage.ReadBack.FILESYSTEM)) {
             ObjectSeal seal = seal(relativeKey);
             ObjectHeader written = gate.run(() -> ObjectCodec.encode(source, p, compression, seal, expectedSize));
             verifyWritten(key, p, written);

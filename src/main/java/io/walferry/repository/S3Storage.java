@@ -57,13 +57,13 @@ public final class S3Storage implements Storage {
     private final S3Client client;
     private final String base;
     private final TransientRetry retry;
-    private final PartPool partPool;
+    private final BufferPool<byte[]> partPool;
 
     S3Storage(S3RepositoryConfig config, S3Client client) {
         this.config = config;
         this.client = client;
         this.base = config.prefix().isEmpty() ? "" : config.prefix() + "/";
-        this.partPool = new PartPool(Math.toIntExact(config.partSize()), 8);
+        this.partPool = BufferPool.arrays(Math.toIntExact(config.partSize()), 8);
         this.retry = new TransientRetry(config.retryTimeout(), Duration.ofMillis(100), Duration.ofSeconds(10), S3Storage::isTransient);
     }
 
@@ -163,7 +163,7 @@ public final class S3Storage implements Storage {
     // ---- writing -----------------------------------------------------------------------------------------
 
     @Override
-    public PendingObject create(String key, int headerSize) {
+    public PendingObject create(String key, int headerSize, ReadBack readBack) {
         return new S3Pending(key, new PartBuffer(partPool, headerSize));
     }
 

@@ -26,7 +26,21 @@ public interface Storage {
      * Starts writing a new object whose first {@code headerSize} bytes are given last, by
      * {@link ObjectSink#finish}; nothing is visible at {@code key} until {@link PendingObject#commitIfAbsent()}.
      */
-    PendingObject create(String key, int headerSize) throws IOException;
+    default PendingObject create(String key, int headerSize) throws IOException {
+        return create(key, headerSize, ReadBack.DEVICE);
+    }
+
+    /** As {@link #create(String, int)}, with the read-back check {@code readBack} asks for. */
+    PendingObject create(String key, int headerSize, ReadBack readBack) throws IOException;
+
+    /**
+     * Where a new object's read-back check reads it from. WAL is checked on the device, bypassing the cache
+     * where the filesystem allows. A backup writes gigabytes in one burst: a device read-back shares the
+     * device's bandwidth with the writes (measured 20% slower), so its chunks are checked as the filesystem
+     * returns them after the fsync, and the device copy is left to a later verify. Object storage checks both
+     * the same way (the server echoes the body's checksum).
+     */
+    enum ReadBack { DEVICE, FILESYSTEM }
 
     /** The object's bytes, or empty if there is no object at {@code key}. */
     Optional<InputStream> open(String key) throws IOException;

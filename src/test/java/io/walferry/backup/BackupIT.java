@@ -115,7 +115,11 @@ class BackupIT {
             pg.execute("create table in_ts tablespace ts1 as select g, repeat('x', g % 50) as pad from generate_series(1, 50000) g");
             pg.execute("create table empty_one (x int)");
             Map<String, String> before = tableDigests(pg);
-            String id = backup();
+            // 1 MiB pieces: the larger relations are split, and their pieces restored in parallel, out of order
+            String id = backup("--chunk-size", "1");
+            try (var stored = Files.walk(wf.repo().resolve("test/backup").resolve(id).resolve("data"))) {
+                assertThat(stored.filter(p -> p.getFileName().toString().endsWith("@3"))).isNotEmpty();
+            }
 
             JsonNode info = new ObjectMapper().readTree(wf.inProcess("info", "--output", "json").out()).get(0);
             assertThat(info.get("backups")).hasSize(1);

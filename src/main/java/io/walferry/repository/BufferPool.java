@@ -1,0 +1,46 @@
+package io.walferry.repository;
+
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * Buffers of one kind and size kept for reuse. Objects are written one after another (an agent's segments, a
+ * backup's thousand files); allocating, zeroing and collecting fresh multi-megabyte buffers for each cost
+ * more CPU than compressing them: measured, a backup spent a quarter of its time in the collector and in
+ * page faults for such buffers. At most {@code max} idle buffers are kept; more are left to the GC.
+ */
+final class BufferPool<T> {
+    private final Supplier<T> make;
+    private final int max;
+    private final ConcurrentLinkedDeque<T> free = new ConcurrentLinkedDeque<>();
+    private final AtomicInteger kept = new AtomicInteger();
+
+    BufferPool(Supplier<T> make, int max) {
+        this.make = make;
+        this.max = max;
+    }
+
+    /** A pool of byte arrays of {@code size}. */
+    static BufferPool<byte[]> arrays(int size, int max) {
+        return new BufferPool<>(() -> new byte[size], max);
+    }
+
+    T take() {
+        T b = free.pollFirst();
+        if (b == null) {
+            return make.get();
+        }
+        kept.decrementAndGet();
+        return b;
+    }
+
+    /** Gives back a buffer taken from this pool; the caller must not use it afterwards. */
+    void give(T b) {
+        if (kept.incrementAndGet() <= max) {
+            free.offerFirst(b);
+        } else {
+            kept.decrementAndGet();
+        }
+    }
+}
