@@ -9,7 +9,8 @@
 #   pg_basebackup  pg_basebackup -c fast -X stream, plain format (no compression; nothing to restore)
 #   walferry       walferry backup (2 jobs, lz4) into a filesystem repository, then walferry restore
 #   pgbackrest     pgbackrest backup --type=full (process-max=2, lz4) into a posix repository, then restore
-# seconds: wall time of each command; MB/s = the data directory's size (without pg_wal) / seconds.
+# seconds: wall time of each command (each started after a sync); MB/s = the data directory's size (without
+# pg_wal) / seconds. Run it twice with the rows in both orders (CONFIGS="... pgbackrest walferry").
 set -Eeuo pipefail
 SELF_DIR=$(cd "$(dirname "$0")" && pwd)
 ANCHORS=$(cd "$SELF_DIR/../../shared/bench/anchors" && pwd)
@@ -47,7 +48,9 @@ RESULT_FILE=$RESULTS_DIR/backup-$(date +%Y%m%d-%H%M%S).txt
   echo "# data directory without pg_wal: $(mb "$DATA_BYTES") MB ($(basename "$WL_DIR"))"
 } | tee "$RESULT_FILE"
 set_archive() { q "$port" "alter system set archive_command = '$1'" >/dev/null; q "$port" "select pg_reload_conf()" >/dev/null; }
-timed() { local t0; t0=$(now); "$@"; since "$t0"; }
+# Every clock starts after a sync: the clone's 5 GB (and the previous row's files) are still being written
+# back, which would slow whichever row comes first.
+timed() { local t0; sync; t0=$(now); "$@"; since "$t0"; }
 declare -A B R
 
 for c in $CONFIGS; do
