@@ -1,5 +1,6 @@
 package io.walferry.agent;
 
+import io.walferry.archive.AtomicFile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -47,6 +48,7 @@ public final class FastPathDirectory {
         ensurePrivate(dir);
         Path q = dir.resolve("prefetch");
         ensurePrivate(q);
+        makeWaitFifo(); // the launcher waits on it for a segment the prefetcher is fetching
         return q;
     }
 
@@ -59,9 +61,9 @@ public final class FastPathDirectory {
         Files.createDirectories(dir.resolve("failed"));
         clear("acked");
         clear("failed");
-        writeAtomically(dir.resolve("timeout"), timeoutSeconds + "\n");
+        AtomicFile.write(dir.resolve("timeout"), timeoutSeconds + "\n");
         makeWaitFifo();
-        writeAtomically(dir.resolve("agent.pid"), pid + "\n");
+        AtomicFile.write(dir.resolve("agent.pid"), pid + "\n");
     }
 
     /**
@@ -86,7 +88,7 @@ public final class FastPathDirectory {
 
     public void ack(String fileName, Path walFile) throws IOException {
         Path ack = dir.resolve("acked").resolve(fileName);
-        writeAtomically(ack, "");
+        AtomicFile.write(ack, "");
         // An ack must not be older than the file it confirms; the launcher compares the two.
         FileTime walTime = Files.getLastModifiedTime(walFile);
         if (Files.getLastModifiedTime(ack).compareTo(walTime) < 0) {
@@ -96,7 +98,7 @@ public final class FastPathDirectory {
     }
 
     public void fail(String fileName, int exitCode, String message) throws IOException {
-        writeAtomically(dir.resolve("failed").resolve(fileName), exitCode + " " + message.replace('\n', ' ') + "\n");
+        AtomicFile.write(dir.resolve("failed").resolve(fileName), exitCode + " " + message.replace('\n', ' ') + "\n");
     }
 
     public boolean acked(String fileName) {
@@ -169,12 +171,6 @@ public final class FastPathDirectory {
             throw new IOException(d + " is writable by other users, who could fake the agent's acks; set "
                     + ENV_RUNTIME + " to a directory only this user can write");
         }
-    }
-
-    private static void writeAtomically(Path target, String content) throws IOException {
-        Path temp = target.resolveSibling("." + target.getFileName() + ".tmp");
-        Files.writeString(temp, content, StandardCharsets.UTF_8);
-        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     static int currentUid() {

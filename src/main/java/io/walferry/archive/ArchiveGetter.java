@@ -40,7 +40,10 @@ public final class ArchiveGetter {
     public Outcome get(WalFileName name, Path target) {
         List<WalferryException> failures = new ArrayList<>();
         for (Repository r : repositories) {
-            Path temp = target.resolveSibling("." + target.getFileName() + ".walferry-" + ProcessHandle.current().pid() + ".tmp");
+            // A name of its own for every call: the prefetcher may fetch one segment twice at once (a fetch it
+            // abandoned is still running), and two writers of one temporary file could publish a mix of both.
+            Path temp = target.resolveSibling("." + target.getFileName() + ".walferry-" + ProcessHandle.current().pid() + "-"
+                    + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong() >>> 1) + ".tmp");
             boolean found = false;
             try {
                 try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(temp), 1 << 20)) {

@@ -21,7 +21,13 @@ import java.util.Optional;
  */
 public final class PrefetchQueue {
     private static final String FROM = ".from";
+    /** Appended by the launcher: each segment it handed over, a line each; the last one is where replay is. */
+    private static final String TAKEN = ".taken";
+    /** .taken is started afresh beyond this size; an append that lands in the old file is read from there once. */
+    private static final long TAKEN_ROTATE = 64 << 10;
     private final Path dir;
+    private long takenOffset;
+    private String lastTaken;
 
     public PrefetchQueue(Path dir) {
         this.dir = dir;
@@ -83,9 +89,64 @@ public final class PrefetchQueue {
                 Files.deleteIfExists(dir.resolve(n));
             }
         }
-        Path temp = dir.resolve(FROM + ".tmp");
-        Files.writeString(temp, requested.next(segmentSize).fileName() + "\n");
-        Files.move(temp, dir.resolve(FROM), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        AtomicFile.write(dir.resolve(FROM), requested.next(segmentSize).fileName() + "\n");
+    }
+
+    /**
+     * The last segment the launcher handed over, if any since this queue was opened: replay has read past
+     * everything before it. Reads only what was appended since the last call.
+     */
+    public Optional<String> lastTaken() throws IOException {
+        Path taken = dir.resolve(TAKEN);
+        readTaken(taken);
+        if (takenOffset > TAKEN_ROTATE) {
+            Path old = dir.resolve(TAKEN + ".old");
+            try {
+                Files.move(taken, old, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                readTaken(old);
+            } finally {
+                takenOffset = 0;
+            }
+        }
+        return Optional.ofNullable(lastTaken);
+    }
+
+    private void readTaken(Path file) throws IOException {
+        byte[] added;
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+            if (ch.size() <= takenOffset) {
+                return;
+            }
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate((int) (ch.size() - takenOffset));
+            while (b.hasRemaining() && ch.read(b, takenOffset + b.position()) > 0) {
+                // positional reads until what was there is read
+            }
+            added = java.util.Arrays.copyOf(b.array(), b.position());
+        } catch (java.nio.file.NoSuchFileException e) {
+            return;
+        }
+        // Only whole lines: an append may be under way.
+        int end = added.length;
+        while (end > 0 && added[end - 1] != '\n') {
+            end--;
+        }
+        takenOffset += end;
+        String[] lines = new String(added, 0, end, java.nio.charset.StandardCharsets.US_ASCII).split("\n");
+        for (int i = lines.length - 1; i >= 0; i--) {
+            if (lines[i].length() == 24) {
+                lastTaken = lines[i];
+                return;
+            }
+        }
+    }
+
+    /** Deletes what is queued up to and including {@code replayed}, on its timeline: it will not be asked for. */
+    public void dropUpTo(String replayed) throws IOException {
+        for (String n : queued()) {
+            if (n.compareTo(replayed) <= 0 && n.startsWith(replayed.substring(0, 8))) {
+                Files.deleteIfExists(dir.resolve(n));
+            }
+        }
     }
 
     /** Where the prefetcher should be, if archive-get said. */

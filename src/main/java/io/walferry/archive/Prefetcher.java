@@ -33,6 +33,11 @@ public final class Prefetcher {
     private final int workers;
     private final long segmentSize;
     private final long idleSeconds;
+    /** The running prefetcher's process id, for the launcher. */
+    public static final String PID = ".pid";
+    /** The segment this prefetcher last found missing or unreadable, for the launcher. */
+    static final String MISSING = ".missing";
+    private boolean missingMarked;
 
     public Prefetcher(PrefetchQueue queue, ArchiveGetter getter, Path dataDirectory, int depth, int workers, long segmentSize,
                       long idleSeconds) {
@@ -55,11 +60,16 @@ public final class Prefetcher {
             }
             // the launcher appends each segment it hands over; a new prefetcher starts the record afresh
             Files.deleteIfExists(queue.dir().resolve(".taken"));
+            Files.deleteIfExists(queue.dir().resolve(".taken.old"));
+            Files.deleteIfExists(queue.dir().resolve(MISSING));
+            // The launcher waits for a segment this process is fetching instead of starting a JVM of its own.
+            AtomicFile.write(queue.dir().resolve(PID), ProcessHandle.current().pid() + "\n");
             ExecutorService pool = Executors.newFixedThreadPool(workers, Thread.ofPlatform().name("prefetch-", 0).daemon().factory());
             try {
                 loop(pool);
             } finally {
                 pool.shutdownNow();
+                Files.deleteIfExists(queue.dir().resolve(PID));
             }
         }
     }
@@ -80,6 +90,15 @@ public final class Prefetcher {
                 next = (WalFileName.Segment) WalFileName.parse(from);
                 inFlight.forEach(f -> f.result().cancel(false));
                 inFlight.clear();
+            }
+            // Where the launcher says replay is: a fetch restarted after a miss, or one abandoned when replay
+            // jumped, must not refill the queue with segments replay has read already.
+            java.util.Optional<String> taken = queue.lastTaken();
+            if (taken.isPresent() && taken.get().startsWith(next.fileName().substring(0, 8))) {
+                queue.dropUpTo(taken.get());
+                if (next.fileName().compareTo(taken.get()) <= 0) {
+                    next = ((WalFileName.Segment) WalFileName.parse(taken.get())).next(segmentSize);
+                }
             }
             List<String> queued = queue.queued();
             if (!queued.equals(before)) {
@@ -116,8 +135,15 @@ public final class Prefetcher {
             if (found) {
                 lastProgress = System.nanoTime();
                 before = queue.queued();
+                if (missingMarked) {
+                    Files.deleteIfExists(queue.dir().resolve(MISSING));
+                    missingMarked = false;
+                }
             } else {
-                // not archived yet (or unreadable): everything after it waits; ask again in a moment
+                // Not archived yet (or unreadable): a launcher waiting for it goes to archive-get, which answers
+                // for itself; everything after it waits, and it is asked for again in a moment.
+                AtomicFile.write(queue.dir().resolve(MISSING), oldest.segment().fileName() + "\n");
+                missingMarked = true;
                 inFlight.forEach(f -> f.result().cancel(false));
                 inFlight.clear();
                 next = oldest.segment();

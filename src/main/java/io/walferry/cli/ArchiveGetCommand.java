@@ -10,7 +10,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 import io.walferry.agent.FastPathDirectory;
+import io.walferry.archive.AtomicFile;
 import io.walferry.archive.PrefetchQueue;
+import io.walferry.archive.Prefetcher;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
@@ -106,8 +108,11 @@ final class ArchiveGetCommand implements Callable<Integer> {
         }
         List<String> cmd = new ArrayList<>(List.of("setsid", ctx.launcher(), "-c", ctx.config().source().toString(), "archive-prefetch",
                 "--data-directory", dataDir.toString()));
-        new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+        Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(queue.dir().resolve("prefetch.log").toFile()))
                 .start();
+        // Right away, not once its JVM is up: the launcher then waits for the next segment instead of
+        // starting a JVM of its own (setsid and the launcher exec, so the pid stays the prefetcher's).
+        AtomicFile.write(queue.dir().resolve(Prefetcher.PID), p.pid() + "\n");
     }
 }
