@@ -14,7 +14,10 @@
 # The archives are filled first, outside the clock: walferry's by its agent (lz4), pgBackRest's by its
 # async archive-push (lz4).
 #
-# Env: CONFIGS="local wf-prefetch wf-noprefetch pgbackrest"  WF_HOME  RESULTS_DIR  KEEP=1
+# Row mv-floor (not in the default list): restore_command = mv from a directory of the uncompressed
+# segments, what restore_command itself costs with no archive behind it.
+#
+# Env: CONFIGS="local wf-prefetch wf-noprefetch pgbackrest mv-floor"  WF_HOME  RESULTS_DIR  KEEP=1
 set -Eeuo pipefail
 SELF_DIR=$(cd "$(dirname "$0")" && pwd)
 ANCHORS=$(cd "$SELF_DIR/../../shared/bench/anchors" && pwd)
@@ -108,6 +111,12 @@ for c in $CONFIGS; do
       cp "$WL_DIR"/primary/pg_wal/[0-9A-F]*[0-9A-F] "$d/pg_wal/" 2>/dev/null || true
       chown -R postgres:postgres "$d/pg_wal"
       rcmd="" ;;
+    mv-floor)
+      # the cheapest restore_command there is: a rename from a directory of the uncompressed segments
+      mkdir_pg "$dir/raw"
+      cp "$WL_DIR"/primary/pg_wal/[0-9A-F]*[0-9A-F] "$dir/raw/" 2>/dev/null || true
+      chown -R postgres:postgres "$dir/raw"
+      rcmd="mv $dir/raw/%f \"%p\"" ;;
     wf-prefetch) wf_yaml "$dir/walferry.yaml" "$PREFETCH"; rcmd="$WF -c $dir/walferry.yaml archive-get %f \"%p\"" ;;
     wf-noprefetch) wf_yaml "$dir/walferry.yaml" 0; rcmd="$WF -c $dir/walferry.yaml archive-get %f \"%p\"" ;;
     pgbackrest)
