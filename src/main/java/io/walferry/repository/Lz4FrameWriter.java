@@ -20,9 +20,18 @@ final class Lz4FrameWriter extends OutputStream {
     /** FLG: version 01, independent blocks; nothing else. */
     private static final int FLG = 0b0110_0000;
     private static final int UNCOMPRESSED = 0x8000_0000;
-    private static final BufferPool<byte[]> BLOCKS = BufferPool.arrays(MAX_BLOCK, 8);
+    private static final BufferPool<byte[]> BLOCKS = BufferPool.arrays(MAX_BLOCK, 16);
     private static final BufferPool<byte[]> COMPRESSED = BufferPool.arrays(
             LZ4Factory.fastestInstance().fastCompressor().maxCompressedLength(MAX_BLOCK), 8);
+
+    /** A pooled array of the largest block size, for {@link Lz4FrameReader} too. */
+    static byte[] takeBlock() {
+        return BLOCKS.take();
+    }
+
+    static void giveBlock(byte[] b) {
+        BLOCKS.give(b);
+    }
 
     private final OutputStream out;
     private final LZ4Compressor compressor;

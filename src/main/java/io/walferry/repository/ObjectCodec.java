@@ -5,7 +5,6 @@ import com.github.luben.zstd.ZstdOutputStream;
 import io.walferry.config.Compression;
 import io.walferry.repository.ObjectHeader.MalformedObjectException;
 import net.jpountz.lz4.LZ4Factory;
-import net.jpountz.lz4.LZ4FrameInputStream;
 
 import java.io.FilterOutputStream;
 import java.io.IOException;
@@ -212,7 +211,7 @@ public final class ObjectCodec {
     private static InputStream decompressor(InputStream in, ObjectHeader h) throws IOException {
         return switch (h.compression()) {
             case NONE -> in;
-            case LZ4 -> new LZ4FrameInputStream(in);
+            case LZ4 -> Lz4FrameReader.open(in);
             case ZSTD -> new ZstdInputStream(in);
         };
     }

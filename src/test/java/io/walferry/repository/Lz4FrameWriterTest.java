@@ -63,6 +63,42 @@ class Lz4FrameWriterTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(ints = {64 << 10, 256 << 10, 1 << 20, 4 << 20})
+    void walferrysReaderReadsItsOwnFramesAndLz4JavasToo(int blockSize) throws IOException {
+        for (int size : new int[]{0, 1, blockSize + 1, 3 * blockSize + 12345}) {
+            byte[] original = data(size, size + 1);
+            byte[] framed = frame(original, blockSize, 65_536);
+            try (var in = Lz4FrameReader.open(new ByteArrayInputStream(framed))) {
+                assertThat(in).isInstanceOf(Lz4FrameReader.class);
+                assertThat(in.readAllBytes()).as("size %d, block %d", size, blockSize).isEqualTo(original);
+            }
+            // what lz4-java's writer made (objects stored before walferry wrote frames itself), with checksums on
+            ByteArrayOutputStream old = new ByteArrayOutputStream();
+            try (var w = new net.jpountz.lz4.LZ4FrameOutputStream(old, net.jpountz.lz4.LZ4FrameOutputStream.BLOCKSIZE.SIZE_64KB,
+                    size, net.jpountz.lz4.LZ4FrameOutputStream.FLG.Bits.BLOCK_INDEPENDENCE,
+                    net.jpountz.lz4.LZ4FrameOutputStream.FLG.Bits.CONTENT_CHECKSUM, net.jpountz.lz4.LZ4FrameOutputStream.FLG.Bits.CONTENT_SIZE)) {
+                w.write(original);
+            }
+            try (var in = Lz4FrameReader.open(new ByteArrayInputStream(old.toByteArray()))) {
+                assertThat(in.readAllBytes()).isEqualTo(original);
+            }
+        }
+    }
+
+    @Test
+    void aDamagedOrTruncatedFrameIsAnErrorNotShortContent() throws IOException {
+        byte[] original = data(3 << 20, 9);
+        byte[] framed = frame(original, 1 << 20, 1 << 20);
+        byte[] cut = java.util.Arrays.copyOf(framed, framed.length - 100);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Lz4FrameReader.open(new ByteArrayInputStream(cut)).readAllBytes())
+                .isInstanceOf(IOException.class);
+        byte[] bent = framed.clone();
+        bent[9] = (byte) 0x7F; // the first block's size, now larger than the frame's blocks
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Lz4FrameReader.open(new ByteArrayInputStream(bent)).readAllBytes())
+                .isInstanceOf(IOException.class);
+    }
+
     @Test
     void incompressibleInputIsStoredWithOnlyTheFramingAdded() throws IOException {
         byte[] noise = new byte[5 << 20];
