@@ -24,6 +24,15 @@ public record ArchiveSet(String cluster, List<ArchiveTarget> targets, ClusterIde
      * one that is not reachable now is kept anyway, refuses writes until it is back, and is caught up then.
      */
     public static ArchiveSet open(WalferryConfig config) {
+        return open(config, false);
+    }
+
+    /** As {@link #open(WalferryConfig)}, but every repository, optional ones too, must be reachable and registered (a backup). */
+    public static ArchiveSet openEvery(WalferryConfig config) {
+        return open(config, true);
+    }
+
+    private static ArchiveSet open(WalferryConfig config, boolean everyRequired) {
         List<ArchiveTarget> targets = new ArrayList<>();
         ClusterIdentity identity = null;
         String identitySource = null;
@@ -34,7 +43,7 @@ public record ArchiveSet(String cluster, List<ArchiveTarget> targets, ClusterIde
                 r = Repository.open(rc, config.cluster(), false);
                 rec = r.requireClusterRecord();
             } catch (WalferryException e) {
-                if (rc.required()) {
+                if (everyRequired || rc.required()) {
                     throw e;
                 }
                 targets.add(ArchiveTarget.of(rc, Repository.unchecked(rc, config.cluster())));

@@ -37,7 +37,8 @@ public final class Prefetcher {
     public static final String PID = ".pid";
     /** The segment this prefetcher last found missing or unreadable, for the launcher. */
     static final String MISSING = ".missing";
-    private boolean missingMarked;
+    /** The segment written to .missing now, or null: it is rewritten only when it changes. */
+    private String missingMarked;
 
     public Prefetcher(PrefetchQueue queue, ArchiveGetter getter, Path dataDirectory, int depth, int workers, long segmentSize,
                       long idleSeconds) {
@@ -135,15 +136,17 @@ public final class Prefetcher {
             if (found) {
                 lastProgress = System.nanoTime();
                 before = queue.queued();
-                if (missingMarked) {
+                if (missingMarked != null) {
                     Files.deleteIfExists(queue.dir().resolve(MISSING));
-                    missingMarked = false;
+                    missingMarked = null;
                 }
             } else {
                 // Not archived yet (or unreadable): a launcher waiting for it goes to archive-get, which answers
                 // for itself; everything after it waits, and it is asked for again in a moment.
-                AtomicFile.write(queue.dir().resolve(MISSING), oldest.segment().fileName() + "\n");
-                missingMarked = true;
+                if (!oldest.segment().fileName().equals(missingMarked)) {
+                    AtomicFile.write(queue.dir().resolve(MISSING), oldest.segment().fileName() + "\n");
+                    missingMarked = oldest.segment().fileName();
+                }
                 inFlight.forEach(f -> f.result().cancel(false));
                 inFlight.clear();
                 next = oldest.segment();

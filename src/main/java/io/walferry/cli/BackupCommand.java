@@ -2,11 +2,9 @@ package io.walferry.cli;
 
 import io.walferry.archive.ArchivePusher;
 import io.walferry.archive.ArchiveSet;
-import io.walferry.archive.ArchiveTarget;
 import io.walferry.backup.BackupManifest;
 import io.walferry.backup.BaseBackup;
 import io.walferry.config.NodeConfig;
-import io.walferry.config.RepositoryConfig;
 import io.walferry.config.WalferryConfig;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.PgConnector;
@@ -24,7 +22,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -56,20 +53,10 @@ final class BackupCommand implements Callable<Integer> {
         WalferryConfig config = ctx.config();
         NodeConfig node = ctx.node();
         // A backup goes into every repository, optional ones too: each must be reachable and registered.
-        List<ArchiveTarget> targets = new ArrayList<>();
-        ClusterRecord record = null;
-        for (RepositoryConfig rc : config.repositories()) {
-            Repository r = Repository.open(rc, config.cluster(), false);
-            ClusterRecord rec = r.requireClusterRecord();
-            if (record != null && !rec.identity().equals(record.identity())) {
-                throw WalferryException.config("repositories " + targets.get(0).repository().name() + " and " + r.name()
-                        + " are registered to different clusters", "a cluster's repositories must all belong to it; check the paths");
-            }
-            record = rec;
-            targets.add(ArchiveTarget.of(rc, r));
-        }
-        List<Repository> repos = targets.stream().map(ArchiveTarget::repository).toList();
-        ArchivePusher walPusher = new ArchivePusher(new ArchiveSet(config.cluster(), targets, record.identity()), config.archive().compression());
+        ArchiveSet archives = ArchiveSet.openEvery(config);
+        List<Repository> repos = archives.repositories();
+        ClusterRecord record = repos.get(0).requireClusterRecord();
+        ArchivePusher walPusher = new ArchivePusher(archives, config.archive().compression());
         ProgressLine progress = new ProgressLine(main.spec.commandLine().getErr(), "backup", ctx.json());
         BaseBackup backup = new BaseBackup(node, walPusher, record, new BaseBackup.Options(jobs == null ? config.archive().workers() : jobs,
                 config.archive().compression(), (long) chunkSizeMib << 20, Duration.ofSeconds(walTimeoutSeconds)), progress);

@@ -26,11 +26,14 @@ abstract sealed class FileObjectWriter implements ObjectSink permits FileObjectW
     protected final Path file;
     protected final FileChannel channel;
     protected final int headerSize;
+    /** Where the payload goes, from {@code payloadOffset} on. */
+    protected final AlignedOutput payloadOut;
 
-    private FileObjectWriter(Path file, FileChannel channel, int headerSize) {
+    private FileObjectWriter(Path file, FileChannel channel, int headerSize, long payloadOffset, int block) {
         this.file = file;
         this.channel = channel;
         this.headerSize = headerSize;
+        this.payloadOut = new AlignedOutput(channel, payloadOffset, block);
     }
 
     /** Opens {@code file} (which must not exist) for direct I/O if the filesystem allows it, else buffered. */
@@ -50,32 +53,30 @@ abstract sealed class FileObjectWriter implements ObjectSink permits FileObjectW
     abstract InputStream readBack() throws IOException;
 
     void close() throws IOException {
-        channel.close();
+        try {
+            payloadOut.close();
+        } finally {
+            channel.close();
+        }
     }
 
     static final class Direct extends FileObjectWriter {
         private final int block;
         private final int firstSize;
         private final ByteBuffer first;
-        private final AlignedOutput rest;
         private long payload;
 
         Direct(Path file, FileChannel channel, int headerSize, int block) {
-            super(file, channel, headerSize);
+            super(file, channel, headerSize, firstBlockSize(headerSize, block), block);
             this.block = block;
-            this.firstSize = Math.max(block, ((headerSize + block - 1) / block) * block);
+            this.firstSize = firstBlockSize(headerSize, block);
             // An aligned slice may be larger than asked for; every use below sets its limit explicitly.
             this.first = ByteBuffer.allocateDirect(firstSize + block).alignedSlice(block).limit(firstSize).position(headerSize);
-            this.rest = new AlignedOutput(channel, firstSize, block);
         }
 
-        @Override
-        void close() throws IOException {
-            try {
-                rest.close();
-            } finally {
-                super.close();
-            }
+        /** The header's block(s): held back until the header is known, with the payload's first bytes. */
+        private static int firstBlockSize(int headerSize, int block) {
+            return Math.max(block, ((headerSize + block - 1) / block) * block);
         }
 
         @Override
@@ -93,13 +94,13 @@ abstract sealed class FileObjectWriter implements ObjectSink permits FileObjectW
                 len -= n;
             }
             if (len > 0) {
-                rest.write(b, off, len);
+                payloadOut.write(b, off, len);
             }
         }
 
         @Override
         public void finish(ByteBuffer header) throws IOException {
-            rest.close();
+            payloadOut.close();
             first.put(0, header, header.position(), headerSize);
             first.limit(firstSize).position(0);
             while (first.hasRemaining()) {
@@ -117,20 +118,8 @@ abstract sealed class FileObjectWriter implements ObjectSink permits FileObjectW
     }
 
     static final class Buffered extends FileObjectWriter {
-        private final AlignedOutput payload;
-
         Buffered(Path file, FileChannel channel, int headerSize) {
-            super(file, channel, headerSize);
-            this.payload = new AlignedOutput(channel, headerSize, 1);
-        }
-
-        @Override
-        void close() throws IOException {
-            try {
-                payload.close();
-            } finally {
-                super.close();
-            }
+            super(file, channel, headerSize, headerSize, 1);
         }
 
         @Override
@@ -140,12 +129,12 @@ abstract sealed class FileObjectWriter implements ObjectSink permits FileObjectW
 
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
-            payload.write(b, off, len);
+            payloadOut.write(b, off, len);
         }
 
         @Override
         public void finish(ByteBuffer header) throws IOException {
-            payload.close();
+            payloadOut.close();
             ByteBuffer h = header.duplicate();
             long pos = 0;
             while (h.hasRemaining()) {
