@@ -84,12 +84,17 @@ public final class PrefetchQueue {
      * timeline, will not be asked for; the prefetcher is told to go on from the segment after it.
      */
     public void restartAfter(WalFileName.Segment requested, long segmentSize) throws IOException {
+        startAt(requested.next(segmentSize));
+    }
+
+    /** Tells the prefetcher to go on from {@code first}; what is queued before it, or on another timeline, goes. */
+    public void startAt(WalFileName.Segment first) throws IOException {
         for (String n : queued()) {
-            if (n.compareTo(requested.fileName()) <= 0 || !n.startsWith(requested.fileName().substring(0, 8))) {
+            if (n.compareTo(first.fileName()) < 0 || !n.startsWith(first.fileName().substring(0, 8))) {
                 Files.deleteIfExists(dir.resolve(n));
             }
         }
-        AtomicFile.write(dir.resolve(FROM), requested.next(segmentSize).fileName() + "\n");
+        AtomicFile.write(dir.resolve(FROM), first.fileName() + "\n");
     }
 
     /**

@@ -3,6 +3,7 @@ package io.walferry.cli;
 import io.walferry.archive.ArchiveGetter;
 import io.walferry.failure.ExitCode;
 import io.walferry.failure.WalferryException;
+import io.walferry.postgres.BackupLabel;
 import io.walferry.postgres.WalFileName;
 import io.walferry.repository.Repository;
 import picocli.CommandLine.Command;
@@ -56,7 +57,7 @@ final class ArchiveGetCommand implements Callable<Integer> {
             ArchiveGetter.Outcome outcome = prefetched(ctx, repositories, name) ? ArchiveGetter.Outcome.FOUND
                     : new ArchiveGetter(repositories).get(name, target);
             if (ctx.json()) {
-                Output.json(main.spec.commandLine().getOut(), Output.object().put("file", walFile)
+                Output.json(main.out(), Output.object().put("file", walFile)
                         .put("found", outcome == ArchiveGetter.Outcome.FOUND));
             }
             return outcome == ArchiveGetter.Outcome.FOUND ? 0 : ExitCode.FAILED.code();
@@ -82,16 +83,23 @@ final class ArchiveGetCommand implements Callable<Integer> {
     private boolean prefetched(Context ctx, List<Repository> repositories, WalFileName name) {
         int depth = ctx.config().archive().prefetch();
         Path dataDir = Path.of("").toAbsolutePath();
-        if (depth == 0 || !(name instanceof WalFileName.Segment seg) || !Files.exists(dataDir.resolve("PG_VERSION"))) {
+        if (depth == 0 || !Files.exists(dataDir.resolve("PG_VERSION"))) {
             return false;
         }
         try {
             PrefetchQueue queue = new PrefetchQueue(FastPathDirectory.forDataDirectory(dataDir, ctx.env()).preparePrefetch());
-            boolean taken = queue.take(seg, target);
-            // replay is at seg now: what is queued before it is stale, and the prefetcher goes on after it
-            queue.restartAfter(seg, repositories.get(0).requireClusterRecord().walSegmentSize());
-            startPrefetcher(ctx, queue, dataDir);
-            return taken;
+            long segmentSize = repositories.get(0).requireClusterRecord().walSegmentSize();
+            if (name instanceof WalFileName.Segment seg) {
+                boolean taken = queue.take(seg, target);
+                // replay is at seg now: what is queued before it is stale, and the prefetcher goes on after it
+                queue.restartAfter(seg, segmentSize);
+                startPrefetcher(ctx, queue, dataDir, () -> { });
+                return taken;
+            }
+            if (name instanceof WalFileName.History) {
+                startAhead(ctx, queue, dataDir, segmentSize);
+            }
+            return false;
         } catch (IOException | RuntimeException e) {
             // prefetch only saves time: without it archive-get fetches the file itself
             LoggerFactory.getLogger(ArchiveGetCommand.class).debug("prefetch not used: {}", e.toString());
@@ -99,20 +107,44 @@ final class ArchiveGetCommand implements Callable<Integer> {
         }
     }
 
-    private static void startPrefetcher(Context ctx, PrefetchQueue queue, Path dataDir) throws IOException {
+    /**
+     * A restored data directory asks for the next timeline's history file before any segment: its
+     * backup_label says which segment comes next, so the prefetcher starts on it now, while this JVM answers
+     * for the history file, and the first segment is not a JVM start of its own. Only when no prefetcher runs:
+     * a running one knows better where replay is.
+     */
+    private static void startAhead(Context ctx, PrefetchQueue queue, Path dataDir, long segmentSize) throws IOException {
+        Path labelFile = dataDir.resolve("backup_label");
+        if (!Files.isRegularFile(labelFile)) {
+            return;
+        }
+        java.util.Optional<BackupLabel> label = BackupLabel.parse(Files.readString(labelFile));
+        if (label.isPresent()) {
+            startPrefetcher(ctx, queue, dataDir, () -> queue.startAt(label.get().checkpointSegment(segmentSize)));
+        }
+    }
+
+    /** What to do once it is sure that no prefetcher runs, before one is started. */
+    private interface BeforeStart {
+        void run() throws IOException;
+    }
+
+    private static void startPrefetcher(Context ctx, PrefetchQueue queue, Path dataDir, BeforeStart beforeStart) throws IOException {
         Path lock = queue.dir().resolve(".lock");
         try (FileChannel ch = FileChannel.open(lock, StandardOpenOption.CREATE, StandardOpenOption.WRITE); FileLock l = ch.tryLock()) {
             if (l == null) {
                 return; // one runs
             }
+            beforeStart.run();
         }
-        List<String> cmd = new ArrayList<>(List.of("setsid", ctx.launcher(), "-c", ctx.config().source().toString(), "archive-prefetch",
-                "--data-directory", dataDir.toString()));
+        // Below replay in CPU priority: on a busy core, PostgreSQL's startup process must not wait for it.
+        List<String> cmd = new ArrayList<>(List.of("nice", "-n", "10", "setsid", ctx.launcher(), "-c", ctx.config().source().toString(),
+                "archive-prefetch", "--data-directory", dataDir.toString()));
         Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(queue.dir().resolve("prefetch.log").toFile()))
                 .start();
         // Right away, not once its JVM is up: the launcher then waits for the next segment instead of
-        // starting a JVM of its own (setsid and the launcher exec, so the pid stays the prefetcher's).
+        // starting a JVM of its own (nice, setsid and the launcher exec, so the pid stays the prefetcher's).
         AtomicFile.write(queue.dir().resolve(Prefetcher.PID), p.pid() + "\n");
     }
 }

@@ -94,6 +94,8 @@ class StandbyReplayIT {
 
                 standby.set("restore_command", wf.restoreCommand());
                 standby.touch("standby.signal");
+                String firstSegment = io.walferry.postgres.BackupLabel.parse(Files.readString(standby.dataDir().resolve("backup_label")))
+                        .orElseThrow().checkpointSegment(1 << 20).fileName(); // the cluster above: 1 MB segments
                 standby.start();
                 Await.until(Duration.ofSeconds(180), "the standby to replay from the archive",
                         () -> standby.queryString("select count(*) from pg_class where relname = 't'").equals("1")
@@ -104,6 +106,8 @@ class StandbyReplayIT {
                 Path taken = queue.resolve(".taken");
                 assertThat(taken).as("segments handed over by the launcher from the prefetch queue").exists();
                 assertThat(Files.readAllLines(taken)).as(Files.readString(queue.resolve("prefetch.log"))).hasSizeGreaterThan(10);
+                // started on the history file asked for first, the prefetcher had the first segment ready too
+                assertThat(Files.readAllLines(taken).get(0)).as("the first segment, from the backup_label's checkpoint").isEqualTo(firstSegment);
                 try (var q = Files.list(queue)) {
                     assertThat(q.filter(p -> p.getFileName().toString().matches("[0-9A-F]{24}")).count()).as("bounded queue")
                             .isLessThanOrEqualTo(6);
