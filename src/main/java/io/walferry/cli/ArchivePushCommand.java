@@ -34,7 +34,7 @@ final class ArchivePushCommand implements Callable<Integer> {
             var o = Output.object().put("file", r.name().fileName());
             r.stored().forEach((repo, put) -> o.with("repositories").put(repo, put.outcome().name().toLowerCase()));
             r.failedOptional().forEach((repo, e) -> o.with("repositories").put(repo, "failed: " + e.oneLine()));
-            Output.json(main.spec.commandLine().getOut(), o);
+            Output.json(main.out(), o);
         }
         if (!r.failedOptional().isEmpty()) {
             for (var missed : r.failedOptional().entrySet()) {
@@ -46,7 +46,7 @@ final class ArchivePushCommand implements Callable<Integer> {
                     // The file is archived in every required repository: this must not fail the push.
                     fate = "and it could not be noted for catching up (" + e.getMessage() + ")";
                 }
-                main.spec.commandLine().getErr().println("walferry: warning: " + r.name().fileName() + " not stored in optional repository "
+                main.err().println("walferry: warning: " + r.name().fileName() + " not stored in optional repository "
                         + missed.getKey() + ", " + fate + ": " + missed.getValue().oneLine());
             }
         }

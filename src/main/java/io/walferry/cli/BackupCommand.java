@@ -57,7 +57,7 @@ final class BackupCommand implements Callable<Integer> {
         List<Repository> repos = archives.repositories();
         ClusterRecord record = repos.get(0).requireClusterRecord();
         ArchivePusher walPusher = new ArchivePusher(archives, config.archive().compression());
-        ProgressLine progress = new ProgressLine(main.spec.commandLine().getErr(), "backup", ctx.json());
+        ProgressLine progress = new ProgressLine(main.err(), "backup", ctx.json());
         BaseBackup backup = new BaseBackup(node, walPusher, record, new BaseBackup.Options(jobs == null ? config.archive().workers() : jobs,
                 config.archive().compression(), (long) chunkSizeMib << 20, Duration.ofSeconds(walTimeoutSeconds)), progress);
         PgConnector pg = new PgConnector(config.connection());
@@ -66,7 +66,7 @@ final class BackupCommand implements Callable<Integer> {
             m = backup.run(c, () -> switchWalOnPrimary(config, node, pg));
         }
         progress.finish();
-        PrintWriter out = main.spec.commandLine().getOut();
+        PrintWriter out = main.out();
         if (ctx.json()) {
             Output.json(out, Output.object().put("backup", m.id()).put("files", m.files().size()).put("bytes", m.bytes())
                     .put("start_lsn", m.startLsn()).put("stop_lsn", m.stopLsn()).put("timeline", m.timeline())

@@ -145,7 +145,7 @@ final class CheckCommand implements Callable<Integer> {
     }
 
     private int report(Context ctx, NodeConfig node, List<Finding> findings) {
-        PrintWriter out = main.spec.commandLine().getOut();
+        PrintWriter out = main.out();
         boolean ok = findings.stream().allMatch(Finding::ok);
         if (ctx.json()) {
             ObjectNode o = Output.object().put("node", node.name()).put("ok", ok);

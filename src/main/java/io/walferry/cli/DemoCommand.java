@@ -36,7 +36,7 @@ final class DemoCommand implements Callable<Integer> {
         String user = Optional.ofNullable(System.getProperty("user.name")).orElse("user");
         Path where = (dir != null ? dir : Path.of("/tmp", "walferry-demo-" + user)).toAbsolutePath().normalize();
         Path cache = Path.of(System.getProperty("user.home"), ".cache", "walferry");
-        PrintWriter out = main.spec.commandLine().getOut();
+        PrintWriter out = main.out();
         Demo.View view = new Demo.View() {
             private Instant first;
 

@@ -43,7 +43,7 @@ final class ExpireCommand implements Callable<Integer> {
         }
         Context ctx = main.context();
         WalferryConfig config = ctx.config();
-        PrintWriter out = main.spec.commandLine().getOut();
+        PrintWriter out = main.out();
         ArrayNode json = Output.JSON.createArrayNode();
         Retention.Policy policy = new Retention.Policy(Optional.ofNullable(keep), Optional.ofNullable(maxAgeDays).map(Duration::ofDays));
         for (RepositoryConfig rc : config.repositories()) {

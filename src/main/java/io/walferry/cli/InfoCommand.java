@@ -31,7 +31,7 @@ final class InfoCommand implements Callable<Integer> {
     public Integer call() {
         Context ctx = main.context();
         WalferryConfig config = ctx.config();
-        PrintWriter out = main.spec.commandLine().getOut();
+        PrintWriter out = main.out();
         ArrayNode json = Output.JSON.createArrayNode();
         for (RepositoryConfig rc : config.repositories()) {
             Repository repo = Repository.open(rc, config.cluster(), false);

@@ -33,6 +33,8 @@ public final class Main implements Runnable {
     CommandSpec spec;
 
     private Map<String, String> env = System.getenv();
+    private PrintWriter out = new PrintWriter(System.out, true);
+    private PrintWriter err = new PrintWriter(System.err, true);
 
     @Override
     public void run() {
@@ -41,6 +43,14 @@ public final class Main implements Runnable {
 
     Context context() {
         return new Context(options, env);
+    }
+
+    PrintWriter out() {
+        return out;
+    }
+
+    PrintWriter err() {
+        return err;
     }
 
     public static void main(String[] args) {
@@ -52,6 +62,21 @@ public final class Main implements Runnable {
     public static int run(String[] args, PrintWriter out, PrintWriter err, Map<String, String> env) {
         Main main = new Main();
         main.env = env;
+        main.out = out;
+        main.err = err;
+        java.util.Optional<java.util.concurrent.Callable<Integer>> hot = HotCommandLine.parse(args, main);
+        if (hot.isPresent()) {
+            configureLogging(false, false);
+            int code;
+            try {
+                code = hot.get().call();
+            } catch (Exception e) {
+                code = main.failed(e);
+            }
+            out.flush();
+            err.flush();
+            return code;
+        }
         CommandLine cl = new CommandLine(main);
         cl.setOut(out);
         cl.setErr(err);
@@ -65,22 +90,25 @@ public final class Main implements Runnable {
             err.flush();
             return ExitCode.CONFIG.code();
         });
-        cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
-            if (ex instanceof WalferryException we) {
-                err.println("walferry: " + we.oneLine());
-            } else {
-                err.println("walferry: internal error: " + ex + (main.options.debug ? "" : " (run with --debug for details)"));
-            }
-            if (main.options.debug) {
-                ex.printStackTrace(err);
-            }
-            err.flush();
-            return ex instanceof WalferryException we ? we.exitCode().code() : ExitCode.FAILED.code();
-        });
+        cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> main.failed(ex));
         int code = cl.execute(args);
         out.flush();
         err.flush();
         return code;
+    }
+
+    /** One line and an exit code for a command that failed; the stack trace only with --debug. */
+    private int failed(Exception ex) {
+        if (ex instanceof WalferryException we) {
+            err.println("walferry: " + we.oneLine());
+        } else {
+            err.println("walferry: internal error: " + ex + (options.debug ? "" : " (run with --debug for details)"));
+        }
+        if (options.debug) {
+            ex.printStackTrace(err);
+        }
+        err.flush();
+        return ex instanceof WalferryException we ? we.exitCode().code() : ExitCode.FAILED.code();
     }
 
     private static void configureLogging(boolean debug, boolean longRunning) {

@@ -38,7 +38,7 @@ final class PromoteCommand implements Callable<Integer> {
         PgBinaries bin = PgBinaries.find(Optional.ofNullable(main.options.pgBin), node.binDirectory());
         Promotion.Result r = new Promotion(config, new PgConnector(config.connection()), new PgControl(bin), required)
                 .promote(node, Duration.ofSeconds(timeoutSeconds));
-        PrintWriter out = main.spec.commandLine().getOut();
+        PrintWriter out = main.out();
         if (ctx.json()) {
             var o = Output.object().put("promoted", r.promoted()).put("old_primary", r.oldPrimary().orElse(null)).put("fence", r.fence())
                     .put("timeline", r.timeline()).put("lsn", r.promotedAt().toString());

@@ -54,12 +54,12 @@ final class ReplicaCommand {
             };
             Repository repo = Repository.open(config.repositories().get(0), config.cluster(), false);
             PgBinaries bin = PgBinaries.find(Optional.ofNullable(main.options.pgBin), node.binDirectory());
-            ProgressLine progress = new ProgressLine(main.spec.commandLine().getErr(), "restore", ctx.json());
+            ProgressLine progress = new ProgressLine(main.err(), "restore", ctx.json());
             ReplicaProvisioner.Result r = new ReplicaProvisioner(config, new PgConnector(config.connection()), new PgControl(bin), repo,
                     ctx.restoreCommand(), progress)
                     .create(node, m, backup, force, Duration.ofSeconds(timeoutSeconds));
             progress.finish();
-            PrintWriter out = main.spec.commandLine().getOut();
+            PrintWriter out = main.out();
             if (ctx.json()) {
                 Output.json(out, Output.object().put("node", r.node()).put("mode", m.name().toLowerCase()).put("backup", r.backup())
                         .put("primary", r.primary().orElse(null)).put("slot", r.slot().orElse(null)).put("replayed_to", r.caughtUpTo().toString()));

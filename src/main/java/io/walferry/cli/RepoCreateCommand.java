@@ -32,7 +32,7 @@ final class RepoCreateCommand implements Callable<Integer> {
         try (Connection c = new PgConnector(config.connection()).connect(ctx.node())) {
             identity = ServerInfo.identity(c);
         }
-        PrintWriter out = main.spec.commandLine().getOut();
+        PrintWriter out = main.out();
         ArrayNode json = Output.JSON.createArrayNode();
         for (RepositoryConfig rc : config.repositories()) {
             Repository repo = Repository.open(rc, config.cluster(), true);

@@ -84,11 +84,11 @@ final class RestoreCommand implements Callable<Integer> {
                 misses.add(e);
                 continue;
             }
-            ProgressLine progress = new ProgressLine(main.spec.commandLine().getErr(), "restore", ctx.json());
+            ProgressLine progress = new ProgressLine(main.err(), "restore", ctx.json());
             new BackupRestore(repo, m, new BackupRestore.Options(jobs == null ? config.archive().workers() : jobs, target, standby,
                     ctx.restoreCommand(), force, tablespaces, List.of()), progress).run(dir);
             progress.finish();
-            PrintWriter out = main.spec.commandLine().getOut();
+            PrintWriter out = main.out();
             if (ctx.json()) {
                 Output.json(out, Output.object().put("backup", m.id()).put("repository", repo.name()).put("target_dir", dir.toString())
                         .put("files", m.files().size()).put("bytes", m.bytes()).put("recovery_target", target.any()));

@@ -21,7 +21,7 @@ final class SelfTestCommand implements Callable<Integer> {
         Path scratch = Files.createTempDirectory("walferry-self-test-");
         try {
             List<String> report = SelfTest.run(scratch);
-            PrintWriter out = main.spec.commandLine().getOut();
+            PrintWriter out = main.out();
             if (main.context().json()) {
                 var o = Output.object().put("ok", true);
                 report.forEach(o.putArray("steps")::add);

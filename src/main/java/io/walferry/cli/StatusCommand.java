@@ -23,7 +23,7 @@ final class StatusCommand implements Callable<Integer> {
         Context ctx = main.context();
         WalferryConfig config = ctx.config();
         List<ClusterStatus.Node> nodes = new ClusterStatus(config, new PgConnector(config.connection())).read();
-        PrintWriter out = main.spec.commandLine().getOut();
+        PrintWriter out = main.out();
         if (ctx.json()) {
             ArrayNode a = Output.JSON.createArrayNode();
             for (ClusterStatus.Node n : nodes) {

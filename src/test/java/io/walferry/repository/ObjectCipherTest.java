@@ -50,8 +50,9 @@ class ObjectCipherTest {
         byte[] stored = encode(original, Compression.defaultFor(CompressionType.NONE), SEAL);
         assertThat(ObjectHeader.decode(stored, stored.length).encryption()).isEqualTo(ObjectCipher.SCHEME_AES_256_GCM);
         assertThat(decode(stored, SEAL)).isEqualTo(original);
-        // the stored payload is not the plaintext
-        if (size > 0) assertThat(Arrays.copyOfRange(stored, ObjectHeader.SIZE + ObjectCipher.SALT, ObjectHeader.SIZE + ObjectCipher.SALT + Math.min(size, 64)))
+        // the stored payload is not the plaintext (from 16 bytes on: one byte of ciphertext equals its plaintext
+        // one time in 256, with a fresh nonce every run)
+        if (size >= 16) assertThat(Arrays.copyOfRange(stored, ObjectHeader.SIZE + ObjectCipher.SALT, ObjectHeader.SIZE + ObjectCipher.SALT + Math.min(size, 64)))
                 .isNotEqualTo(Arrays.copyOf(original, Math.min(size, 64)));
     }
 

@@ -1,0 +1,74 @@
+package io.walferry.cli;
+
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+/**
+ * The command lines PostgreSQL and walferry itself run many times a minute, recognised without picocli:
+ * {@code [-c FILE] archive-get WAL TARGET}, {@code [-c FILE] archive-push WAL} and
+ * {@code [-c FILE] archive-prefetch --data-directory DIR}, exactly, as restore_command, archive_command and
+ * archive-get write them. picocli's classes are of a class-file version the JVM's startup cache cannot hold,
+ * and building its model of every command took more than half of such a JVM's start (about 150 ms of 250).
+ * Any other shape, an option more or a typo, goes to picocli, which owns the syntax, its help and its errors.
+ */
+final class HotCommandLine {
+    private HotCommandLine() {
+    }
+
+    static Optional<Callable<Integer>> parse(String[] args, Main main) {
+        int i = 0;
+        GlobalOptions options = new GlobalOptions();
+        if (args.length >= 2 && (args[0].equals("-c") || args[0].equals("--config")) && !args[1].startsWith("-")) {
+            options.config = Path.of(args[1]);
+            i = 2;
+        }
+        int rest = args.length - i;
+        if (rest < 1 || hasOptionLike(args, i + 1)) {
+            return Optional.empty();
+        }
+        Callable<Integer> command = switch (args[i]) {
+            case "archive-get" -> rest == 3 ? archiveGet(main, args[i + 1], args[i + 2]) : null;
+            case "archive-push" -> rest == 2 ? archivePush(main, args[i + 1]) : null;
+            case "archive-prefetch" -> rest == 3 && args[i + 1].equals("--data-directory") ? archivePrefetch(main, args[i + 2]) : null;
+            default -> null;
+        };
+        if (command == null) {
+            return Optional.empty();
+        }
+        main.options = options;
+        return Optional.of(command);
+    }
+
+    /** Anything after the command that picocli could read as an option (--debug, --output json, -h) is picocli's. */
+    private static boolean hasOptionLike(String[] args, int from) {
+        for (int k = from; k < args.length; k++) {
+            if (args[k].startsWith("-") && !args[k].equals("--data-directory")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Callable<Integer> archiveGet(Main main, String walFile, String target) {
+        ArchiveGetCommand c = new ArchiveGetCommand();
+        c.main = main;
+        c.walFile = walFile;
+        c.target = Path.of(target);
+        return c;
+    }
+
+    private static Callable<Integer> archivePush(Main main, String walPath) {
+        ArchivePushCommand c = new ArchivePushCommand();
+        c.main = main;
+        c.walPath = Path.of(walPath);
+        return c;
+    }
+
+    private static Callable<Integer> archivePrefetch(Main main, String dataDirectory) {
+        ArchivePrefetchCommand c = new ArchivePrefetchCommand();
+        c.main = main;
+        c.dataDirectory = Path.of(dataDirectory);
+        return c;
+    }
+}
