@@ -88,16 +88,15 @@ final class ArchiveGetCommand implements Callable<Integer> {
         }
         try {
             PrefetchQueue queue = new PrefetchQueue(FastPathDirectory.forDataDirectory(dataDir, ctx.env()).preparePrefetch());
-            long segmentSize = repositories.get(0).requireClusterRecord().walSegmentSize();
             if (name instanceof WalFileName.Segment seg) {
                 boolean taken = queue.take(seg, target);
                 // replay is at seg now: what is queued before it is stale, and the prefetcher goes on after it
-                queue.restartAfter(seg, segmentSize);
+                queue.restartAfter(seg, segmentSize(repositories));
                 startPrefetcher(ctx, queue, dataDir, () -> { });
                 return taken;
             }
             if (name instanceof WalFileName.History) {
-                startAhead(ctx, queue, dataDir, segmentSize);
+                startAhead(ctx, queue, dataDir, repositories);
             }
             return false;
         } catch (IOException | RuntimeException e) {
@@ -113,15 +112,19 @@ final class ArchiveGetCommand implements Callable<Integer> {
      * for the history file, and the first segment is not a JVM start of its own. Only when no prefetcher runs:
      * a running one knows better where replay is.
      */
-    private static void startAhead(Context ctx, PrefetchQueue queue, Path dataDir, long segmentSize) throws IOException {
+    private static void startAhead(Context ctx, PrefetchQueue queue, Path dataDir, List<Repository> repositories) throws IOException {
         Path labelFile = dataDir.resolve("backup_label");
         if (!Files.isRegularFile(labelFile)) {
-            return;
+            return; // replay has begun: the common case of a history call, answered without a read more
         }
         java.util.Optional<BackupLabel> label = BackupLabel.parse(Files.readString(labelFile));
         if (label.isPresent()) {
-            startPrefetcher(ctx, queue, dataDir, () -> queue.startAt(label.get().checkpointSegment(segmentSize)));
+            startPrefetcher(ctx, queue, dataDir, () -> queue.startAt(label.get().checkpointSegment(segmentSize(repositories))));
         }
+    }
+
+    private static long segmentSize(List<Repository> repositories) {
+        return repositories.get(0).requireClusterRecord().walSegmentSize();
     }
 
     /** What to do once it is sure that no prefetcher runs, before one is started. */
