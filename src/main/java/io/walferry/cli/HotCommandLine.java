@@ -23,14 +23,15 @@ final class HotCommandLine {
             options.config = Path.of(args[1]);
             i = 2;
         }
-        int rest = args.length - i;
-        if (rest < 1 || hasOptionLike(args, i + 1)) {
+        if (i >= args.length) {
             return Optional.empty();
         }
+        String[] ops = java.util.Arrays.copyOfRange(args, i + 1, args.length);
         Callable<Integer> command = switch (args[i]) {
-            case "archive-get" -> rest == 3 ? archiveGet(main, args[i + 1], args[i + 2]) : null;
-            case "archive-push" -> rest == 2 ? archivePush(main, args[i + 1]) : null;
-            case "archive-prefetch" -> rest == 3 && args[i + 1].equals("--data-directory") ? archivePrefetch(main, args[i + 2]) : null;
+            case "archive-get" -> operands(ops, 2) ? archiveGet(main, ops[0], ops[1]) : null;
+            case "archive-push" -> operands(ops, 1) ? archivePush(main, ops[0]) : null;
+            case "archive-prefetch" -> ops.length == 2 && ops[0].equals("--data-directory") && !ops[1].startsWith("-")
+                    ? archivePrefetch(main, ops[1]) : null;
             default -> null;
         };
         if (command == null) {
@@ -40,14 +41,17 @@ final class HotCommandLine {
         return Optional.of(command);
     }
 
-    /** Anything after the command that picocli could read as an option (--debug, --output json, -h) is picocli's. */
-    private static boolean hasOptionLike(String[] args, int from) {
-        for (int k = from; k < args.length; k++) {
-            if (args[k].startsWith("-") && !args[k].equals("--data-directory")) {
-                return true;
+    /** Exactly {@code n} operands, none of which picocli could read as an option (--debug, --output, -h). */
+    private static boolean operands(String[] ops, int n) {
+        if (ops.length != n) {
+            return false;
+        }
+        for (String o : ops) {
+            if (o.startsWith("-")) {
+                return false;
             }
         }
-        return false;
+        return true;
     }
 
     private static Callable<Integer> archiveGet(Main main, String walFile, String target) {

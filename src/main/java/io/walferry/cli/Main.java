@@ -33,8 +33,9 @@ public final class Main implements Runnable {
     CommandSpec spec;
 
     private Map<String, String> env = System.getenv();
-    private PrintWriter out = new PrintWriter(System.out, true);
-    private PrintWriter err = new PrintWriter(System.err, true);
+    /** Where commands print: set by {@link #run}, for main and for tests alike. */
+    private PrintWriter out;
+    private PrintWriter err;
 
     @Override
     public void run() {
