@@ -42,6 +42,9 @@
 #      WF_AGENT_JVM_OPTS  extra JVM options for the agent only (%DIR% = the row's scratch dir), e.g.
 #          "-XX:StartFlightRecording=filename=%DIR%/agent.jfr,settings=profile" (the .jfr is kept in
 #          RESULTS_DIR)
+#      S3PROXY_JVM_OPTS  extra JVM options for S3Proxy (REPO=s3), e.g. "-XX:+UnlockDiagnosticVMOptions
+#          -XX:+DumpPerfMapAtExit -XX:+PreserveFramePointer" to profile it with perf
+#      WF_S3_UPLOAD_CHECKSUM  walferry's upload_checksum (crc32c, its default, or md5)
 #      SYNC_BEFORE_CLOCK=0  1: sync after cloning the primary, before the clock, for every row (see below)
 #      QUIET_WAIT=0  seconds to wait, before each row, for other sessions' Maven/surefire JVMs to finish
 #          (the machine has 2 vCPUs; a concurrent test run skews everything). Rows measured while
@@ -164,7 +167,7 @@ if [[ $REPO == s3 ]]; then
     "jclouds.credential=$S3_SECRET" "jclouds.filesystem.basedir=$S3DIR/blobs" >"$S3DIR/s3proxy.conf"
   S3PROXY_VERSION=$(unzip -p "$S3PROXY_JAR" META-INF/maven/org.gaul/s3proxy/pom.properties 2>/dev/null | sed -n 's/^version=//p' || true)
   log "starting S3Proxy ${S3PROXY_VERSION:-?} on https://127.0.0.1:$S3PORT"
-  java -Xmx1g -jar "$S3PROXY_JAR" --properties "$S3DIR/s3proxy.conf" >"$S3DIR/s3proxy.log" 2>&1 &
+  java -Xmx1g ${S3PROXY_JVM_OPTS:-} -jar "$S3PROXY_JAR" --properties "$S3DIR/s3proxy.conf" >"$S3DIR/s3proxy.log" 2>&1 &
   S3PID=$!; AB_PIDS+=("$S3PID")
   t0=$(now)
   until curl -ks -o /dev/null "https://127.0.0.1:$S3PORT/"; do
@@ -299,7 +302,8 @@ wf_yaml() { # dir port
     prefix: $(basename "$dir")
     endpoint: https://127.0.0.1:$S3PORT
     path_style: true
-    ca_file: $S3DIR/ca.pem
+    ca_file: $S3DIR/ca.pem${WF_S3_UPLOAD_CHECKSUM:+
+    upload_checksum: $WF_S3_UPLOAD_CHECKSUM}
     credentials:
       access_key_id: \${file:$dir/s3.key-id}
       secret_access_key: \${file:$dir/s3.secret}"
