@@ -11,6 +11,9 @@
 #   pgbackrest     pgbackrest backup --type=full (process-max=2, lz4) into a posix repository, then restore
 # seconds: wall time of each command (each started after a sync); MB/s = the data directory's size (without
 # pg_wal) / seconds. Run it twice with the rows in both orders (CONFIGS="... pgbackrest walferry").
+#
+# ENCRYPT=1: both repositories encrypted on the client: walferry `encryption.key` (AES-256-GCM), pgBackRest
+# repo1-cipher-type=aes-256-cbc, each with a random 48-byte base64 key/passphrase.
 set -Eeuo pipefail
 SELF_DIR=$(cd "$(dirname "$0")" && pwd)
 ANCHORS=$(cd "$SELF_DIR/../../shared/bench/anchors" && pwd)
@@ -20,6 +23,7 @@ source "$ANCHORS/lib.sh"
 need "$PGBACKREST_BIN"
 CONFIGS=${CONFIGS:-"pg_basebackup walferry pgbackrest"}
 RESULTS_DIR=${RESULTS_DIR:-$SELF_DIR/results}
+ENCRYPT=${ENCRYPT:-0}
 [[ -f $WF_HOME/target/walferry.jar ]] || die "build first: ./walferry --version"
 
 ab_setup walferry-backup
@@ -44,7 +48,7 @@ q "$port" "checkpoint" >/dev/null
 DATA_BYTES=$(du -sb --exclude=pg_wal "$P" | awk '{print $1}')
 RESULT_FILE=$RESULTS_DIR/backup-$(date +%Y%m%d-%H%M%S).txt
 {
-  echo "# backup $(date -Is) cores=$(nproc) walferry git=$(git -C "$WF_HOME" rev-parse --short HEAD) pgbackrest=$($PGBACKREST_BIN version | awk '{print $2}') process-max=$PROCESS_MAX"
+  echo "# backup $(date -Is) cores=$(nproc) walferry git=$(git -C "$WF_HOME" rev-parse --short HEAD) pgbackrest=$($PGBACKREST_BIN version | awk '{print $2}') process-max=$PROCESS_MAX encrypt=$ENCRYPT"
   echo "# data directory without pg_wal: $(mb "$DATA_BYTES") MB ($(basename "$WL_DIR"))"
 } | tee "$RESULT_FILE"
 set_archive() { q "$port" "alter system set archive_command = '$1'" >/dev/null; q "$port" "select pg_reload_conf()" >/dev/null; }
@@ -78,6 +82,11 @@ archive:
   workers: $PROCESS_MAX
   spool_directory: $dir/spool
 EOF
+      if [[ $ENCRYPT == 1 ]]; then
+        openssl rand -base64 48 | tr -d '\n' >"$dir/key" && chmod 600 "$dir/key" && chown postgres:postgres "$dir/key"
+        sed -i "s|^    path: $dir/repo\$|&\n    encryption:\n      key: \${file:$dir/key}|" "$dir/walferry.yaml"
+        grep -q 'encryption:' "$dir/walferry.yaml" || die "could not add the encryption key to $dir/walferry.yaml"
+      fi
       chown postgres:postgres "$dir/walferry.yaml"
       as_pg "$WF" -c "$dir/walferry.yaml" repo-create >/dev/null
       set_archive "$WF -c $dir/walferry.yaml archive-push %p"
@@ -88,6 +97,9 @@ EOF
       rm -rf "$dir/restore" ;;
     pgbackrest)
       pgbr_conf "$dir" "$P" lz4 sync
+      if [[ $ENCRYPT == 1 ]]; then   # global options: before the [stanza] section
+        sed -i "s|^compress-type=|repo1-cipher-type=aes-256-cbc\nrepo1-cipher-pass=$(openssl rand -base64 48 | tr -d '\n')\n&|" "$dir/pgbackrest.conf"
+      fi
       printf 'pg1-port=%s\npg1-socket-path=%s\n' "$port" "$SOCK" >>"$dir/pgbackrest.conf"   # stanza options: the [stanza] section is last
       set_archive "$PGBACKREST_BIN --config=$dir/pgbackrest.conf --stanza=$STANZA archive-push %p"
       pgbr "$dir/pgbackrest.conf" stanza-create >/dev/null
