@@ -6,6 +6,8 @@
 #
 #   sudo bench/replay.sh                 # about 4 minutes (PREFETCH=16 segments, as pgBackRest's 256 MiB queue)
 #   CONFIGS="local wf-prefetch" bench/replay.sh
+#   CONFIGS="local wf-prefetch wf-prefetch local" bench/replay.sh   # each row twice, in mirrored order: the
+#                                        ratio of the mean times cancels the first row's disadvantage
 #
 # Method (as the anchors' wal_restore.sh): copy $WL_DIR/base, add standby.signal and restore_command (or,
 # for "local", put every segment of the backlog into pg_wal first, outside the clock), start it, poll
@@ -17,7 +19,7 @@
 # Row mv-floor (not in the default list): restore_command = mv from a directory of the uncompressed
 # segments, what restore_command itself costs with no archive behind it.
 #
-# Env: CONFIGS="local wf-prefetch wf-noprefetch pgbackrest mv-floor"  WF_HOME  RESULTS_DIR  KEEP=1
+# Env: CONFIGS="local wf-prefetch wf-noprefetch pgbackrest mv-floor"  WF_HOME  RESULTS_DIR  KEEP=1  DROP_CACHES=1 (default; see the rows loop)
 set -Eeuo pipefail
 SELF_DIR=$(cd "$(dirname "$0")" && pwd)
 ANCHORS=$(cd "$SELF_DIR/../../shared/bench/anchors" && pwd)
@@ -98,10 +100,16 @@ if [[ " $CONFIGS " == *" pgbackrest "* ]]; then
 fi
 
 # ---- the rows -----------------------------------------------------------------------------------
-declare -A MBS
+declare -A MBS SUM N
 for c in $CONFIGS; do
   dir=$AB_WORK/$c d=$AB_WORK/$c/pg
   mkdir_pg "$dir"
+  # a row named twice starts afresh: no prefetch queue left by its first run
+  rm -rf "/tmp/walferry-$(id -u postgres)/${d//\//%}"
+  # DROP_CACHES=1 (the default; 0 to skip): every row starts from an emptied page cache, before its own
+  # copies. Otherwise the first row pays for reclaiming the memory the set-up filled, and the later ones
+  # reuse what the previous row freed (measured: the first row 2 to 5 s slower, whichever it was).
+  if [[ ${DROP_CACHES:-1} == 1 ]]; then sync; echo 3 >/proc/sys/vm/drop_caches; fi
   cp -a "$WL_DIR/base" "$d"
   port=$(free_port)
   sed -i -e "s|^port = .*|port = $port|" "$d/postgresql.conf"
@@ -136,6 +144,7 @@ for c in $CONFIGS; do
   [[ $c == pgbackrest ]] && reap_pgbackrest 30 "$dir"
   pkill -u postgres -f "archive-prefetch --data-directory $d" 2>/dev/null || true
   MBS[$c]=$(calc "$REPLAY_BYTES / 1048576 / $secs" 1)
+  SUM[$c]=$(calc "${SUM[$c]:-0} + $secs" 3); N[$c]=$((${N[$c]:-0} + 1))
   printf '%-14s reached=%s seconds=%s MB/s=%s %s\n' "$c" "$ok" "$secs" "${MBS[$c]}" "$cpu" | tee -a "$RESULT_FILE"
   [[ ${KEEP:-0} == 1 ]] || rm -rf "$d"
 done
@@ -144,6 +153,14 @@ if [[ -n ${MBS[local]:-} ]]; then
     [[ $c == local ]] && continue
     printf 'ratio %-14s MB/s / local MB/s = %s / %s = %sx%s\n' "$c" "${MBS[$c]}" "${MBS[local]}" \
       "$(calc "${MBS[$c]} / ${MBS[local]}" 2)" "$([[ $c == wf-prefetch ]] && echo ' (target >= 0.9x)')" | tee -a "$RESULT_FILE"
+  done
+  # rows named more than once (e.g. "local wf-prefetch wf-prefetch local"): the ratio of the mean times,
+  # which cancels the advantage of a row's position in the run
+  for c in "${!N[@]}"; do
+    [[ $c == local || ${N[$c]} -lt 2 || ${N[local]} -lt 2 ]] && continue
+    printf 'ratio %-14s mean of %s runs: local %s s / %s s = %sx%s\n' "$c" "${N[$c]}" "$(calc "${SUM[local]} / ${N[local]}" 2)" \
+      "$(calc "${SUM[$c]} / ${N[$c]}" 2)" "$(calc "(${SUM[local]} / ${N[local]}) / (${SUM[$c]} / ${N[$c]})" 2)" \
+      "$([[ $c == wf-prefetch ]] && echo ' (target >= 0.9x)')" | tee -a "$RESULT_FILE"
   done
 fi
 log "results in $RESULT_FILE"
