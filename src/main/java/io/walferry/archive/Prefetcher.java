@@ -35,17 +35,9 @@ public final class Prefetcher {
     private final long idleSeconds;
     /** The running prefetcher's process id, for the launcher. */
     public static final String PID = ".pid";
-    /**
-     * The segment this prefetcher last found missing or unreadable, and when it last looked ("NAME EPOCH-SECONDS"),
-     * for the launcher: on a standby it answers "not archived yet" from a fresh look without a JVM.
-     */
+    /** The segment this prefetcher last found missing or unreadable, for the launcher. */
     static final String MISSING = ".missing";
-    /** The next timeline's history file, found not archived, and when ("NAME EPOCH-SECONDS"), for the launcher. */
-    static final String NO_HISTORY = ".nohistory";
-    /** Prefix of what the launcher writes ({@code .asked.missing}, {@code .asked.nohistory}) each time it answers from
-     * one of the two files above: the name it answered for, and when. Replay is still asking. */
-    static final String ASKED = ".asked";
-    /** The segment written to .missing now, or null. */
+    /** The segment written to .missing now, or null: it is rewritten only when it changes. */
     private String missingMarked;
 
     public Prefetcher(PrefetchQueue queue, ArchiveGetter getter, Path dataDirectory, int depth, int workers, long segmentSize,
@@ -71,9 +63,6 @@ public final class Prefetcher {
             Files.deleteIfExists(queue.dir().resolve(".taken"));
             Files.deleteIfExists(queue.dir().resolve(".taken.old"));
             Files.deleteIfExists(queue.dir().resolve(MISSING));
-            Files.deleteIfExists(queue.dir().resolve(NO_HISTORY));
-            Files.deleteIfExists(queue.dir().resolve(ASKED + MISSING));
-            Files.deleteIfExists(queue.dir().resolve(ASKED + NO_HISTORY));
             // The launcher waits for a segment this process is fetching instead of starting a JVM of its own.
             AtomicFile.write(queue.dir().resolve(PID), ProcessHandle.current().pid() + "\n");
             ExecutorService pool = Executors.newFixedThreadPool(workers, Thread.ofPlatform().name("prefetch-", 0).daemon().factory());
@@ -152,61 +141,22 @@ public final class Prefetcher {
                     missingMarked = null;
                 }
             } else {
-                // Not archived yet (or unreadable): everything after it waits, and it is asked for again in a
-                // moment. The history file first: a standby asks for it right after the segment.
-                markNextHistory(oldest.segment());
-                AtomicFile.write(queue.dir().resolve(MISSING), oldest.segment().fileName() + " " + epochSeconds() + "\n");
-                missingMarked = oldest.segment().fileName();
+                // Not archived yet (or unreadable): a launcher waiting for it goes to archive-get, which answers
+                // for itself; everything after it waits, and it is asked for again in a moment.
+                if (!oldest.segment().fileName().equals(missingMarked)) {
+                    AtomicFile.write(queue.dir().resolve(MISSING), oldest.segment().fileName() + "\n");
+                    missingMarked = oldest.segment().fileName();
+                }
                 inFlight.forEach(f -> f.result().cancel(false));
                 inFlight.clear();
                 next = oldest.segment();
                 sleep(500);
             }
-            if (System.nanoTime() - lastProgress > idleSeconds * 1_000_000_000L && !askedWithin(idleSeconds)) {
+            if (System.nanoTime() - lastProgress > idleSeconds * 1_000_000_000L) {
                 LOG.info("prefetch: nothing taken for {} s, stopping", idleSeconds);
                 return;
             }
         }
-    }
-
-    /**
-     * A standby that finds no next segment asks whether the timeline after its own has begun (its history
-     * file): looked up here too, so that the launcher can answer that from a fresh look as well. Found or in
-     * doubt, the marker goes, and archive-get answers for itself.
-     */
-    private void markNextHistory(WalFileName.Segment missing) throws IOException {
-        Path marker = queue.dir().resolve(NO_HISTORY);
-        WalFileName.History next = WalFileName.History.of(missing.timeline() + 1);
-        Path scratch = queue.dir().resolve(".history.tmp");
-        try {
-            if (getter.get(next, scratch) == ArchiveGetter.Outcome.NOT_FOUND) {
-                AtomicFile.write(marker, next.fileName() + " " + epochSeconds() + "\n");
-                return;
-            }
-        } catch (IOException | RuntimeException e) {
-            LOG.debug("prefetch: cannot look up {}: {}", next.fileName(), e.toString());
-        } finally {
-            Files.deleteIfExists(scratch);
-        }
-        Files.deleteIfExists(marker);
-    }
-
-    /** Whether the launcher answered from this prefetcher's markers within the last {@code seconds}. */
-    private boolean askedWithin(long seconds) {
-        for (String marker : List.of(MISSING, NO_HISTORY)) {
-            try {
-                if (System.currentTimeMillis() - Files.getLastModifiedTime(queue.dir().resolve(ASKED + marker)).toMillis() < seconds * 1000L) {
-                    return true;
-                }
-            } catch (IOException e) {
-                // not asked through that one
-            }
-        }
-        return false;
-    }
-
-    private static long epochSeconds() {
-        return System.currentTimeMillis() / 1000L;
     }
 
     /** A segment being fetched. */

@@ -57,11 +57,6 @@ public sealed interface WalFileName permits WalFileName.Segment, WalFileName.Par
     }
 
     record History(String fileName) implements WalFileName {
-        /** The history file that begins a timeline, e.g. 00000002.history. */
-        public static History of(int timeline) {
-            return new History("%08X.history".formatted(timeline));
-        }
-
         @Override
         public int timeline() {
             return (int) Long.parseLong(fileName.substring(0, 8), 16);

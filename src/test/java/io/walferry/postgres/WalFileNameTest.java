@@ -16,7 +16,6 @@ class WalFileNameTest {
         assertThat(WalFileName.parse("000000010000000A000000FF")).isInstanceOf(WalFileName.Segment.class);
         assertThat(WalFileName.parse("000000020000000A000000FF.partial")).isInstanceOf(WalFileName.Partial.class);
         assertThat(WalFileName.parse("00000002.history").timeline()).isEqualTo(2);
-        assertThat(WalFileName.History.of(0x1A)).isEqualTo(WalFileName.parse("0000001A.history"));
         assertThat(WalFileName.parse("000000010000000000000002.00000028.backup")).isInstanceOf(WalFileName.BackupHistory.class);
         for (String bad : new String[]{"", "../etc/passwd", "000000010000000000000002x", "00000001000000000000000g", "RECOVERYXLOG"}) {
             assertThatThrownBy(() -> WalFileName.parse(bad)).isInstanceOf(IllegalArgumentException.class);
