@@ -39,6 +39,7 @@ public final class Prefetcher {
     static final String MISSING = ".missing";
     /** The segment written to .missing now, or null: it is rewritten only when it changes. */
     private String missingMarked;
+    private final PrefetchQuestion question;
 
     public Prefetcher(PrefetchQueue queue, ArchiveGetter getter, Path dataDirectory, int depth, int workers, long segmentSize,
                       long idleSeconds) {
@@ -49,6 +50,7 @@ public final class Prefetcher {
         this.workers = workers;
         this.segmentSize = segmentSize;
         this.idleSeconds = idleSeconds;
+        this.question = new PrefetchQuestion(queue.dir(), getter);
     }
 
     /** Runs until idle; returns at once if another prefetcher holds this queue. */
@@ -63,6 +65,7 @@ public final class Prefetcher {
             Files.deleteIfExists(queue.dir().resolve(".taken"));
             Files.deleteIfExists(queue.dir().resolve(".taken.old"));
             Files.deleteIfExists(queue.dir().resolve(MISSING));
+            question.reset();
             // The launcher waits for a segment this process is fetching instead of starting a JVM of its own.
             AtomicFile.write(queue.dir().resolve(PID), ProcessHandle.current().pid() + "\n");
             ExecutorService pool = Executors.newFixedThreadPool(workers, Thread.ofPlatform().name("prefetch-", 0).daemon().factory());
@@ -117,7 +120,7 @@ public final class Prefetcher {
             }
             Fetch oldest = inFlight.peekFirst();
             if (oldest == null) {
-                sleep(20); // the queue is full: replay has not taken from it yet
+                pause(20); // the queue is full: replay has not taken from it yet
                 continue;
             }
             boolean found = false;
@@ -150,9 +153,13 @@ public final class Prefetcher {
                 inFlight.forEach(f -> f.result().cancel(false));
                 inFlight.clear();
                 next = oldest.segment();
-                sleep(500);
+                pause(500);
             }
-            if (System.nanoTime() - lastProgress > idleSeconds * 1_000_000_000L) {
+            // A standby that has caught up keeps asking (PrefetchQuestion): that is not idle. A streaming
+            // replica stops asking the archive, and its prefetcher goes.
+            long lastActivity = question.answeredAny() && question.lastAnsweredNanos() - lastProgress > 0
+                    ? question.lastAnsweredNanos() : lastProgress;
+            if (System.nanoTime() - lastActivity > idleSeconds * 1_000_000_000L) {
                 LOG.info("prefetch: nothing taken for {} s, stopping", idleSeconds);
                 return;
             }
@@ -161,6 +168,15 @@ public final class Prefetcher {
 
     /** A segment being fetched. */
     private record Fetch(WalFileName.Segment segment, Future<ArchiveGetter.Outcome> result) {
+    }
+
+    /** Sleeps, answering the launcher's questions meanwhile (it waits for an answer, not for this). */
+    private void pause(long ms) throws IOException {
+        long end = System.nanoTime() + ms * 1_000_000L;
+        do {
+            question.answerIfAsked();
+            sleep(Math.min(20, (end - System.nanoTime()) / 1_000_000L));
+        } while (System.nanoTime() < end && !Thread.currentThread().isInterrupted());
     }
 
     private static void sleep(long ms) {

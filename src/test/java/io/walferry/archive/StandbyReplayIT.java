@@ -112,6 +112,22 @@ class StandbyReplayIT {
                     assertThat(q.filter(p -> p.getFileName().toString().matches("[0-9A-F]{24}")).count()).as("bounded queue")
                             .isLessThanOrEqualTo(6);
                 }
+
+                // Caught up, the standby asks every few seconds for the next segment and for timeline 2's history
+                // file: the launcher asks the prefetcher, which looks and answers "missing", and no JVM starts.
+                Path answered = queue.resolve(".answered");
+                Await.until(Duration.ofSeconds(60), "the prefetcher to answer the launcher for a segment and a history file",
+                        () -> Files.exists(answered) && Files.readString(answered).matches("segments [1-9]\\d* histories [1-9]\\d*\\s*"));
+                // Every archive-get JVM on a segment tells the prefetcher where replay is (.from): still where the first
+                // call started it, so no JVM answered for a segment, the misses included.
+                assertThat(Files.readString(queue.resolve(".from")).strip()).as(".from, as the history call before redo set it")
+                        .isEqualTo(firstSegment);
+                // and the standby still follows what is archived later
+                primary.execute("insert into t select g, md5(g::text) from generate_series(300001, 310000) g");
+                String later = primary.switchWal();
+                primary.awaitArchived(later, Duration.ofSeconds(120));
+                Await.until(Duration.ofSeconds(120), "the standby to replay WAL archived while it idled",
+                        () -> standby.queryLong("select count(*) from t") == rows + 10000);
             }
         } finally {
             TempDirs.deleteTree(dir);
