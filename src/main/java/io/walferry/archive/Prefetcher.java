@@ -174,7 +174,12 @@ public final class Prefetcher {
     private void pause(long ms) throws IOException {
         long end = System.nanoTime() + ms * 1_000_000L;
         do {
-            question.answerIfAsked();
+            try {
+                question.answerIfAsked();
+            } catch (IOException | RuntimeException e) {
+                // unanswered, the launcher waits its 5 s and asks a JVM: prefetching goes on
+                LOG.debug("prefetch: cannot answer the launcher: {}", e.toString());
+            }
             sleep(Math.min(20, (end - System.nanoTime()) / 1_000_000L));
         } while (System.nanoTime() < end && !Thread.currentThread().isInterrupted());
     }
