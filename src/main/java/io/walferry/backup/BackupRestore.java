@@ -99,7 +99,7 @@ public final class BackupRestore {
                 }
                 writeText(target.resolve("tablespace_map"), map.toString());
             }
-            appendRecoverySettings(target);
+            writeRecoverySettings(target);
             Files.writeString(target.resolve(options.standby() ? "standby.signal" : "recovery.signal"), "");
             // Last: until pg_control is there, PostgreSQL does not start on this directory.
             restoreFile(target, control);
@@ -235,20 +235,12 @@ public final class BackupRestore {
         return out.toString(StandardCharsets.UTF_8);
     }
 
-    private void appendRecoverySettings(Path target) throws IOException {
+    /** Replaces the recovery settings the backup's postgresql.auto.conf carried with this restore's (see RecoverySettingsFile). */
+    private void writeRecoverySettings(Path target) throws IOException {
         Path auto = target.resolve("postgresql.auto.conf");
-        StringBuilder b = new StringBuilder(Files.exists(auto) ? Files.readString(auto) : "");
-        if (b.length() > 0 && b.charAt(b.length() - 1) != '\n') {
-            b.append('\n');
-        }
-        b.append("# added by walferry restore of backup ").append(manifest.id()).append('\n');
-        for (String line : options.target().settings(options.restoreCommand())) {
-            b.append(line).append('\n');
-        }
-        for (String line : options.extraSettings()) {
-            b.append(line).append('\n');
-        }
-        writeText(auto, b.toString());
+        List<String> settings = new ArrayList<>(options.target().settings(options.restoreCommand()));
+        settings.addAll(options.extraSettings());
+        writeText(auto, RecoverySettingsFile.rewrite(Files.exists(auto) ? Files.readString(auto) : "", manifest.id(), settings));
     }
 
     private static void writeText(Path p, String text) throws IOException {

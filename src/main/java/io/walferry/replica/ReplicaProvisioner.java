@@ -74,6 +74,11 @@ public final class ReplicaProvisioner {
             preparePrimary(primary.get(), slot.get());
             settings.add("primary_conninfo = " + quote(conninfo(primary.get(), node.name(), config.connection())));
             settings.add("primary_slot_name = " + quote(slot.get()));
+        } else {
+            // The restore drops the backup's own primary_conninfo from postgresql.auto.conf, but postgresql.conf
+            // (a backup of a standby) may set one too: an archive replica must not stream from it.
+            settings.add("primary_conninfo = ''");
+            settings.add("primary_slot_name = ''");
         }
         BackupManifest backup = new BackupCatalog(repository).pick(backupId);
         LOG.info("restoring backup {} into {} for replica {}", backup.id(), node.dataDirectory(), node.name());

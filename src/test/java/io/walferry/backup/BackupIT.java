@@ -18,6 +18,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Comparator;
@@ -158,6 +159,42 @@ class BackupIT {
             restored.start();
             awaitPromoted(restored);
             assertThat(restored.queryString("select string_agg(id::text, ',' order by id) from events")).isEqualTo("1");
+        }
+    }
+
+    @Test
+    void theBackupsStaleRecoverySettingsAreReplacedByTheRestoresOwn() throws Exception {
+        try (AgentProcess agent = startPrimary()) {
+            pg.execute("create table events (id int)");
+            // what the postgresql.auto.conf of a server restored to a target, or of a replica, carries into its backups
+            Files.writeString(pg.dataDir().resolve("postgresql.auto.conf"), """
+                    restore_command = 'false'
+                    recovery_target_xid = '4000000'
+                    recovery_target_action = 'shutdown'
+                    primary_conninfo = 'host=127.0.0.1 port=1 user=nobody'
+                    primary_slot_name = 'stale_slot'
+                    # added by walferry restore of backup 20200101T000000Z
+                    recovery_target_timeline = 'current'
+                    port = 1
+                    """, StandardOpenOption.APPEND);
+            backup();
+            pg.execute("insert into events values (1)");
+            String target = pg.queryString("select clock_timestamp()::text");
+            pg.execute("insert into events values (2)");
+            pg.awaitArchived(pg.switchWal(), Duration.ofSeconds(120));
+
+            restored = restore("stale-settings", "--target-time", target);
+            restored.start();
+            awaitPromoted(restored);
+            assertThat(restored.queryString("select string_agg(id::text, ',' order by id) from events")).isEqualTo("1");
+            assertThat(restored.queryString("select string_agg(name || '=' || setting, ' ' order by name) from pg_settings "
+                    + "where name in ('primary_conninfo', 'primary_slot_name', 'recovery_target_xid', 'recovery_target_action', "
+                    + "'recovery_target_timeline')"))
+                    .isEqualTo("primary_conninfo= primary_slot_name= recovery_target_action=promote recovery_target_timeline=latest "
+                            + "recovery_target_xid=");
+            assertThat(restored.queryString("show restore_command")).contains("archive-get %f");
+            assertThat(Files.readString(restored.dataDir().resolve("postgresql.auto.conf")).split("# added by walferry", -1))
+                    .as("one walferry block").hasSize(2);
         }
     }
 

@@ -74,6 +74,8 @@ class ReplicaIT {
         wf = new WalferryFixture(dir.resolve("wf"), primary, "  workers: 2\n");
         wf.enableArchiving(primary);
         primary.set("wal_keep_size", "256MB");
+        // as a standby's postgresql.conf would: the backup carries it, and the archive replica must not stream from it
+        primary.set("primary_conninfo", "host=127.0.0.1 port=" + primary.port() + " user=postgres");
         primary.start();
         west = PgCluster.existing(dir, "us-west-2");
         eu = PgCluster.existing(dir, "eu-central-1");
@@ -90,6 +92,7 @@ class ReplicaIT {
             assertThat(e.out()).contains("eu-central-1 is a archive replica");
             assertThat(west.queryString("select pg_is_in_recovery()")).isEqualTo("t");
             assertThat(eu.queryString("select status from pg_stat_wal_receiver")).as("no network path used").isNull();
+            assertThat(eu.queryString("show primary_conninfo")).isEmpty();
 
             // writes keep flowing to both
             primary.execute("insert into orders select g, 'second' from generate_series(20001, 30000) g");
