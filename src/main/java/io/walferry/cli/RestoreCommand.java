@@ -28,22 +28,24 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--target-dir", required = true, description = "The data directory to restore into (empty, or --force).")
     Path targetDir;
 
-    @Option(names = "--backup", description = "The backup to restore (default: the newest complete one).")
+    @Option(names = "--backup", description = "The backup to restore (default: the newest complete one; with --target-time or --target-lsn, the newest that ends at or before it).")
     String backupId;
 
     @Option(names = "--repository", description = "The repository to restore from (default: the first that holds the backup).")
     String repositoryName;
 
-    @Option(names = "--target-time", description = "Recover up to this time, e.g. '2026-11-22 10:00:00+00'.")
+    @Option(names = "--target-time", description = "Recover up to this time, with its zone, e.g. '2026-11-22 10:00:00+00'.")
     String targetTime;
 
     @Option(names = "--target-lsn", description = "Recover up to this LSN.")
     String targetLsn;
 
-    @Option(names = "--target-xid", description = "Recover up to this transaction id.")
+    @Option(names = "--target-xid", description = "Recover up to this transaction id (from the newest backup: walferry cannot place an xid in time; "
+            + "--backup names an older one).")
     String targetXid;
 
-    @Option(names = "--target-name", description = "Recover up to this restore point (pg_create_restore_point).")
+    @Option(names = "--target-name", description = "Recover up to this restore point (pg_create_restore_point), from the newest backup unless "
+            + "--backup names another.")
     String targetName;
 
     @Option(names = "--target-action", defaultValue = "promote", description = "At the target: promote, pause or shutdown (default promote).")
@@ -79,7 +81,7 @@ final class RestoreCommand implements Callable<Integer> {
             Repository repo = Repository.open(rc, config.cluster(), false);
             BackupManifest m;
             try {
-                m = new BackupCatalog(repo).pick(backupId);
+                m = new BackupCatalog(repo).pick(backupId, target);
             } catch (WalferryException e) {
                 misses.add(e);
                 continue;

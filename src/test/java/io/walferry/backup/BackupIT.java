@@ -163,6 +163,33 @@ class BackupIT {
     }
 
     @Test
+    void aTargetTimeBetweenTwoBackupsRestoresTheOlderOne() throws Exception {
+        try (AgentProcess agent = startPrimary()) {
+            pg.execute("create table events (id int)");
+            String beforeAny = pg.queryString("select clock_timestamp()::text");
+            String first = backup();
+            pg.execute("insert into events values (1)");
+            String target = pg.queryString("select clock_timestamp()::text");
+            pg.execute("insert into events values (2)");
+            backup();
+            pg.execute("insert into events values (3)");
+            pg.awaitArchived(pg.switchWal(), Duration.ofSeconds(120));
+
+            PgCluster early = PgCluster.existing(dir, "too-early");
+            Result refused = wf.run("restore", "--target-dir", early.dataDir().toString(), "--target-time", beforeAny);
+            assertThat(refused.exitCode()).as(refused.all()).isEqualTo(2);
+            assertThat(refused.err().strip()).contains("the earliest point a restore can reach is").contains(first).doesNotContain("\n");
+            early.close();
+
+            restored = restore("between", "--target-time", target);
+            assertThat(Files.readString(restored.dataDir().resolve("backup_label"))).contains("LABEL: walferry " + first + "\n");
+            restored.start();
+            awaitPromoted(restored);
+            assertThat(restored.queryString("select string_agg(id::text, ',' order by id) from events")).isEqualTo("1");
+        }
+    }
+
+    @Test
     void theBackupsStaleRecoverySettingsAreReplacedByTheRestoresOwn() throws Exception {
         try (AgentProcess agent = startPrimary()) {
             pg.execute("create table events (id int)");
