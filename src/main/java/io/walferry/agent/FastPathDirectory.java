@@ -42,11 +42,16 @@ public final class FastPathDirectory {
         return dir;
     }
 
+    /** The prefetch queue's directory, whether or not it exists. */
+    public Path prefetch() {
+        return dir.resolve("prefetch");
+    }
+
     /** The prefetch queue's directory, created owner-only like the rest: the launcher takes files from it. */
     public Path preparePrefetch() throws IOException {
         ensurePrivate(dir.getParent());
         ensurePrivate(dir);
-        Path q = dir.resolve("prefetch");
+        Path q = prefetch();
         ensurePrivate(q);
         makeWaitFifo(); // the launcher waits on it for a segment the prefetcher is fetching
         return q;

@@ -1,5 +1,6 @@
 package io.walferry.backup;
 
+import io.walferry.agent.PrefetchQueueReset;
 import io.walferry.failure.ExitCode;
 import io.walferry.failure.WalferryException;
 import io.walferry.repository.AlignedOutput;
@@ -39,9 +40,10 @@ public final class BackupRestore {
     private static final Logger LOG = LoggerFactory.getLogger(BackupRestore.class);
     private static final String PG_CONTROL = "global/pg_control";
 
-    /** How the restored server recovers. */
+    /** How the restored server recovers; {@code env} locates the runtime directory (the data directory's prefetch queue). */
     public record Options(int jobs, RecoveryTarget target, boolean standby, String restoreCommand, boolean force,
-                          java.util.Map<String, String> tablespaceLocations, List<String> extraSettings) {
+                          java.util.Map<String, String> tablespaceLocations, List<String> extraSettings,
+                          java.util.Map<String, String> env) {
         /** Where a tablespace goes: where it was, unless remapped. */
         String location(DataDirectoryScan.Tablespace t) {
             return tablespaceLocations.getOrDefault(t.oid(), t.location());
@@ -133,6 +135,9 @@ public final class BackupRestore {
             }
             Files.createDirectories(target);
             Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwx------"));
+            // After the directory exists (the queue is keyed by its real path), even when it was empty or gone: the
+            // queue outlives the server whose WAL it holds.
+            PrefetchQueueReset.reset(target, options.env());
         } catch (IOException e) {
             throw new WalferryException(ExitCode.FAILED, "cannot prepare " + target + ": " + e.getMessage(),
                     "check the path and its permissions", e);

@@ -133,7 +133,8 @@ public final class Demo {
                 + "because WAL " + b.startWal() + " to " + b.stopWal() + " is in the repository");
 
         String restoreCommand = o.launcher() + " -c " + config + " archive-get %f \"%p\"";
-        ReplicaProvisioner provisioner = new ReplicaProvisioner(cfg, pg, control, repo, restoreCommand, (d, t) -> { });
+        ReplicaProvisioner provisioner = new ReplicaProvisioner(cfg, pg, control, repo, restoreCommand, (d, t) -> { },
+                System.getenv()); // the servers it starts, and their archive-get, inherit this environment
         NodeConfig west = cfg.node(NAMES[1]).orElseThrow();
         started.add(west.dataDirectory());
         ReplicaProvisioner.Result w = provisioner.create(west, ReplicaProvisioner.Mode.STREAMING, b.id(), true, Duration.ofMinutes(3));

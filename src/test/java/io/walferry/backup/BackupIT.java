@@ -25,6 +25,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -222,6 +223,62 @@ class BackupIT {
             assertThat(restored.queryString("show restore_command")).contains("archive-get %f");
             assertThat(Files.readString(restored.dataDir().resolve("postgresql.auto.conf")).split("# added by walferry", -1))
                     .as("one walferry block").hasSize(2);
+        }
+    }
+
+    /** A process's arguments, NUL-separated as /proc has them; "" once it is gone. */
+    private static String commandLine(long pid) {
+        try {
+            return Files.readString(Path.of("/proc/" + pid + "/cmdline"));
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    @Test
+    void restoreForceEmptiesThePrefetchQueueOfTheServerThatWasThereAndStopsItsPrefetcher() throws Exception {
+        try (AgentProcess agent = startPrimary()) {
+            backup();
+            restored = PgCluster.existing(dir, "reused");
+            Path data = Files.createDirectories(restored.dataDir());
+            Files.writeString(data.resolve("PG_VERSION"), "15\n"); // what the previous server left
+            ServerUser.chown(data);
+            Path runtime = Path.of("/tmp/walferry-" + ServerUser.uid());
+            boolean newRuntime = !Files.exists(runtime);
+            Path mine = runtime.resolve(data.toRealPath().toString().replace('/', '%'));
+            Path queue = Files.createDirectories(mine.resolve("prefetch"));
+            List<String> stale = List.of("000000010000000000000042", ".from", ".taken", ".missing", ".ask", ".answer");
+            for (String f : stale) {
+                Files.writeString(queue.resolve(f), "of the previous server\n");
+            }
+            Files.writeString(queue.resolve(".lock"), "");
+            ServerUser.chown(newRuntime ? runtime : mine);
+            Process prefetcher = new ProcessBuilder(ServerUser.wrap(List.of("sh", "-c", "read x", "archive-prefetch", "--data-directory",
+                    data.toString()))).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectErrorStream(true).start();
+            try {
+                long[] pid = new long[1];
+                Await.until(Duration.ofSeconds(30), "the stand-in prefetcher to run", () -> {
+                    Optional<ProcessHandle> sh = Stream.concat(Stream.of(prefetcher.toHandle()), prefetcher.toHandle().descendants())
+                            .filter(h -> commandLine(h.pid()).startsWith("sh\0-c\0read x\0archive-prefetch"))
+                            .findFirst();
+                    sh.ifPresent(h -> pid[0] = h.pid());
+                    return sh.isPresent();
+                });
+                Files.writeString(queue.resolve(".pid"), pid[0] + "\n");
+                ServerUser.chown(queue.resolve(".pid"));
+
+                Result r = wf.run("restore", "--target-dir", data.toString(), "--force");
+                assertThat(r.exitCode()).as(r.all()).isZero();
+                assertThat(ProcessHandle.of(pid[0]).map(ProcessHandle::isAlive)).as("the previous server's prefetcher").isNotEqualTo(Optional.of(true));
+                for (String f : stale) {
+                    assertThat(queue.resolve(f)).as(f).doesNotExist();
+                }
+                assertThat(queue.resolve(".lock")).exists();
+                assertThat(queue.resolve(".pid")).exists();
+            } finally {
+                prefetcher.destroyForcibly();
+                TempDirs.deleteTree(mine);
+            }
         }
     }
 

@@ -1,0 +1,124 @@
+package io.walferry.agent;
+
+import io.walferry.archive.Prefetcher;
+import io.walferry.failure.ExitCode;
+import io.walferry.failure.WalferryException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Empties the prefetch queue of a data directory that a restore replaces. The queue is keyed by the directory's
+ * path, not by the server in it: segments queued for the previous server (same file names, another history)
+ * would be handed to the restored one by the launcher without a check. A prefetcher of the previous server that
+ * still runs would queue more of them, so it is stopped first. Its {@code .lock} and {@code .pid} stay (the
+ * launcher checks that .pid names a live prefetcher), and so does {@code prefetch.log}.
+ */
+public final class PrefetchQueueReset {
+    private static final Logger LOG = LoggerFactory.getLogger(PrefetchQueueReset.class);
+    private static final Set<String> KEPT = Set.of(".lock", Prefetcher.PID, "prefetch.log");
+    private static final long STOP_SECONDS = 10;
+
+    private PrefetchQueueReset() {
+    }
+
+    /** Stops the queue's prefetcher if one runs, then removes everything queued or recorded for it. */
+    public static void reset(Path dataDirectory, Map<String, String> env) {
+        Path queue;
+        try {
+            queue = FastPathDirectory.forDataDirectory(dataDirectory, env).prefetch();
+        } catch (NoSuchFileException e) {
+            return; // no data directory, so no queue keyed by it
+        } catch (IOException e) {
+            throw failure("the prefetch queue of " + dataDirectory, e);
+        }
+        if (!Files.isDirectory(queue)) {
+            return;
+        }
+        try {
+            runningPrefetcher(queue, dataDirectory).ifPresent(p -> stop(p, queue));
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(queue)) {
+                for (Path p : ds) {
+                    if (!KEPT.contains(p.getFileName().toString()) && !Files.isDirectory(p)) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw failure("the prefetch queue " + queue, e);
+        }
+    }
+
+    /** The process .pid names, if it is alive and an archive-prefetch of this data directory (a pid may be reused). */
+    private static Optional<ProcessHandle> runningPrefetcher(Path queue, Path dataDirectory) throws IOException {
+        long pid;
+        try {
+            pid = Long.parseLong(Files.readString(queue.resolve(Prefetcher.PID)).strip());
+        } catch (NoSuchFileException | NumberFormatException e) {
+            return Optional.empty();
+        }
+        List<String> argv;
+        try {
+            argv = Arrays.asList(new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")),
+                    StandardCharsets.UTF_8).split("\0"));
+        } catch (NoSuchFileException e) {
+            return Optional.empty(); // gone
+        }
+        int at = argv.indexOf("--data-directory");
+        if (!argv.contains("archive-prefetch") || at < 0 || at + 1 >= argv.size() || !sameDirectory(argv.get(at + 1), dataDirectory)) {
+            return Optional.empty();
+        }
+        return ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
+    }
+
+    private static boolean sameDirectory(String argument, Path dataDirectory) throws IOException {
+        try {
+            return Path.of(argument).toRealPath().equals(dataDirectory.toRealPath());
+        } catch (NoSuchFileException e) {
+            return false;
+        }
+    }
+
+    private static void stop(ProcessHandle p, Path queue) {
+        LOG.info("stopping the prefetcher (pid {}) of the server that was in this data directory", p.pid());
+        p.destroy();
+        if (!exited(p)) {
+            p.destroyForcibly();
+            if (!exited(p)) {
+                throw new WalferryException(ExitCode.FAILED, "the prefetcher (pid " + p.pid() + ") of the server that was in this "
+                        + "data directory did not stop", "stop it (kill " + p.pid() + "), then restore again; " + queue
+                        + " must not serve the restored server");
+            }
+        }
+    }
+
+    private static boolean exited(ProcessHandle p) {
+        try {
+            p.onExit().get(STOP_SECONDS, TimeUnit.SECONDS);
+            return true;
+        } catch (TimeoutException | ExecutionException e) {
+            return !p.isAlive();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new WalferryException(ExitCode.FAILED, "interrupted", null);
+        }
+    }
+
+    private static WalferryException failure(String what, IOException e) {
+        return new WalferryException(ExitCode.FAILED, "cannot empty " + what + ": " + e.getMessage(), "remove it by hand (it holds WAL of the server that was there before), then restore again", e);
+    }
+}
