@@ -42,6 +42,16 @@ public final class BackupSession {
                 version = r.getInt(1);
                 standby = r.getBoolean(2);
             }
+            // The backup lives as long as this session, which sits idle while the files are copied, for hours on a
+            // large cluster: a timeout set for the role or database (idle_session_timeout from PostgreSQL 14) must
+            // not end it, nor cut pg_backup_start's checkpoint or pg_backup_stop's wait short.
+            try (Statement s = connection.createStatement()) {
+                s.execute("set statement_timeout = 0");
+                s.execute("set idle_in_transaction_session_timeout = 0");
+                if (version >= 140000) {
+                    s.execute("set idle_session_timeout = 0");
+                }
+            }
             String sql = version >= 150000 ? "select pg_backup_start(?, true)" : "select pg_start_backup(?, true, false)";
             try (PreparedStatement s = connection.prepareStatement(sql)) {
                 s.setString(1, label);

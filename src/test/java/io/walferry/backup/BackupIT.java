@@ -2,6 +2,7 @@ package io.walferry.backup;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.walferry.postgres.BackupSession;
 import io.walferry.testing.AgentProcess;
 import io.walferry.testing.Await;
 import io.walferry.testing.PgCluster;
@@ -19,7 +20,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -279,6 +283,31 @@ class BackupIT {
                 prefetcher.destroyForcibly();
                 TempDirs.deleteTree(mine);
             }
+        }
+    }
+
+    @Test
+    void timeoutsSetForTheRoleCannotEndTheBackupSession() throws Exception {
+        try (AgentProcess agent = startPrimary()) {
+            for (String t : List.of("statement_timeout", "idle_session_timeout", "idle_in_transaction_session_timeout")) {
+                pg.execute("alter role postgres set " + t + " = '1s'");
+            }
+            try (Connection c = pg.connect()) {
+                BackupSession session = BackupSession.start(c, "timeouts");
+                long pid;
+                try (Statement s = c.createStatement(); ResultSet r = s.executeQuery("select pg_backend_pid(), current_setting('statement_timeout'), "
+                        + "current_setting('idle_session_timeout'), current_setting('idle_in_transaction_session_timeout')")) {
+                    r.next();
+                    pid = r.getLong(1);
+                    assertThat(List.of(r.getString(2), r.getString(3), r.getString(4))).containsExactly("0", "0", "0");
+                }
+                // idle (as while files are copied) for longer than the role allows, or ended
+                Await.until(Duration.ofSeconds(60), "the backup session to stay idle past the role's timeouts", () -> pg.queryString(
+                        "select coalesce((select now() - state_change > interval '2 s' from pg_stat_activity where pid = " + pid + "), true)")
+                        .equals("t"));
+                assertThat(session.stop(false).backupLabel()).contains("LABEL: timeouts");
+            }
+            backup(); // and walferry's backup, under the same settings
         }
     }
 
