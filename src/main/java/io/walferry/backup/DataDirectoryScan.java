@@ -15,13 +15,14 @@ import java.util.Set;
 /**
  * What of a data directory goes into a base backup, as PostgreSQL's documentation ("Making a Base Backup
  * Using the Low Level API") lists it: the contents of pg_wal, pg_replslot, pg_dynshmem, pg_notify,
- * pg_serial, pg_snapshots, pg_stat_tmp and pg_subtrans are left out (the directories are kept), as are
- * postmaster.pid and .opts, pg_internal.init, temporary files and the signal files. Tablespaces are followed
- * through pg_tblspc and stored under pg_tblspc/OID/.
+ * pg_serial, pg_snapshots, pg_stat_tmp and pg_subtrans are left out (the directories are kept; pg_wal and
+ * pg_tblspc also when they are symbolic links), as are postmaster.pid and .opts, pg_internal.init, temporary files
+ * and the signal files. Tablespaces are followed through pg_tblspc and stored under pg_tblspc/OID/.
  */
 public final class DataDirectoryScan {
     private static final Set<String> CONTENTS_LEFT_OUT = Set.of("pg_wal", "pg_replslot", "pg_dynshmem", "pg_notify",
             "pg_serial", "pg_snapshots", "pg_stat_tmp", "pg_subtrans");
+    private static final Set<String> LINKED_DIRECTORIES = Set.of("pg_wal", "pg_tblspc");
     private static final Set<String> FILES_LEFT_OUT = Set.of("postmaster.pid", "postmaster.opts", "backup_label",
             "backup_label.old", "tablespace_map", "tablespace_map.old", "standby.signal", "recovery.signal", "recovery.conf",
             "postgresql.auto.conf.tmp", "current_logfiles.tmp", "backup_manifest", "pg_internal.init");
@@ -91,7 +92,12 @@ public final class DataDirectoryScan {
                     String name = file.getFileName().toString();
                     String rel = relative(root, file);
                     if (attrs.isSymbolicLink()) {
-                        return FileVisitResult.CONTINUE; // pg_tblspc links: followed above
+                        // pg_wal (initdb --waldir) and pg_tblspc may be links to directories elsewhere: PostgreSQL does
+                        // not start without them, so they are restored as directories. Tablespace links: followed above.
+                        if (prefix.isEmpty() && LINKED_DIRECTORIES.contains(rel) && Files.isDirectory(file)) {
+                            dirs.add(rel);
+                        }
+                        return FileVisitResult.CONTINUE;
                     }
                     if (!attrs.isRegularFile() || FILES_LEFT_OUT.contains(name) || name.startsWith("pgsql_tmp")) {
                         return FileVisitResult.CONTINUE;

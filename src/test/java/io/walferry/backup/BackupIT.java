@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -30,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -59,10 +61,15 @@ class BackupIT {
     }
 
     private AgentProcess startPrimary() {
+        return startPrimary(c -> { });
+    }
+
+    private AgentProcess startPrimary(Consumer<PgCluster> beforeStart) {
         pg = PgCluster.init(dir, "primary", 1);
         wf = new WalferryFixture(dir.resolve("wf"), pg, "  workers: 2\n");
         wf.enableArchiving(pg);
         pg.set("wal_keep_size", "512MB");
+        beforeStart.accept(pg);
         pg.start();
         Result r = wf.run("repo-create");
         assertThat(r.exitCode()).as(r.all()).isZero();
@@ -308,6 +315,28 @@ class BackupIT {
                 assertThat(session.stop(false).backupLabel()).contains("LABEL: timeouts");
             }
             backup(); // and walferry's backup, under the same settings
+        }
+    }
+
+    @Test
+    void aSymlinkedPgWalIsRestoredAsADirectory() throws Exception {
+        // what initdb --waldir makes: pg_wal a link to a directory elsewhere
+        Path wal = dir.resolve("primary-wal");
+        try (AgentProcess agent = startPrimary(c -> {
+            try {
+                Files.move(c.dataDir().resolve("pg_wal"), wal);
+                Files.createSymbolicLink(c.dataDir().resolve("pg_wal"), wal);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        })) {
+            pg.execute("create table t as select g from generate_series(1, 1000) g");
+            backup();
+            restored = restore("from-linked-wal");
+            assertThat(restored.dataDir().resolve("pg_wal")).isDirectory();
+            restored.start();
+            awaitPromoted(restored);
+            assertThat(restored.queryLong("select count(*) from t")).isEqualTo(1000);
         }
     }
 
