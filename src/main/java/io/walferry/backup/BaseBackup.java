@@ -6,7 +6,9 @@ import io.walferry.config.NodeConfig;
 import io.walferry.failure.ExitCode;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.BackupSession;
+import io.walferry.postgres.ClusterIdentity;
 import io.walferry.postgres.Lsn;
+import io.walferry.postgres.ServerInfo;
 import io.walferry.postgres.WalFileName;
 import io.walferry.repository.ClusterRecord;
 import io.walferry.repository.EncodeGate;
@@ -96,6 +98,7 @@ public final class BaseBackup {
             started = Instant.now();
             id = ID.format(started);
         }
+        refuseAnotherCluster(connection);
         BackupSession session = BackupSession.start(connection, "walferry " + id);
         LOG.info("backup {} started at {}{}", id, session.startLsn(), session.fromStandby() ? " (from a standby)" : "");
         long t0 = System.nanoTime();
@@ -132,6 +135,22 @@ public final class BaseBackup {
         }
         LOG.info("backup {} complete: {} files, {} bytes, WAL {} to {}", id, files.size(), manifest.bytes(), first.fileName(), last.fileName());
         return manifest;
+    }
+
+    /**
+     * A node whose host or port leads to another server (a copy, a rebuilt cluster, a typo) would have its files
+     * stored as a backup of this cluster, over WAL it cannot replay: refused before pg_backup_start.
+     */
+    private void refuseAnotherCluster(Connection connection) {
+        ClusterIdentity server = ServerInfo.identity(connection);
+        if (!cluster.sameIdentity(server)) {
+            throw WalferryException.refused("node " + node.name() + " is not cluster " + cluster.cluster() + " of repository "
+                    + repositories.get(0).name() + ": the server has system identifier " + server.systemIdentifierText() + " (PostgreSQL "
+                    + server.version() + ", " + (server.walSegmentSize() >> 20) + " MB WAL segments), the repository "
+                    + cluster.systemIdentifier() + " (PostgreSQL " + cluster.pgVersion() + ", " + (cluster.walSegmentSize() >> 20)
+                    + " MB WAL segments)", "point the node's host and port at that cluster's server, or give this server "
+                    + "a repository of its own (another path or cluster name, then walferry repo-create)");
+        }
     }
 
     private boolean taken(String id) {

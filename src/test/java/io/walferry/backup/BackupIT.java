@@ -43,6 +43,7 @@ class BackupIT {
     private PgCluster pg;
     private PgCluster restored;
     private PgCluster standby;
+    private PgCluster other;
     private WalferryFixture wf;
 
     @BeforeEach
@@ -52,7 +53,7 @@ class BackupIT {
 
     @AfterEach
     void tearDown() {
-        for (PgCluster c : new PgCluster[]{restored, standby, pg}) {
+        for (PgCluster c : new PgCluster[]{restored, standby, other, pg}) {
             if (c != null) {
                 c.close();
             }
@@ -337,6 +338,23 @@ class BackupIT {
             restored.start();
             awaitPromoted(restored);
             assertThat(restored.queryLong("select count(*) from t")).isEqualTo(1000);
+        }
+    }
+
+    @Test
+    void aBackupOfAnotherClusterIsRefusedBeforeItStarts() throws Exception {
+        try (AgentProcess agent = startPrimary()) {
+            other = PgCluster.init(dir, "other", 1);
+            other.start();
+            wf.writeConfig(List.of(pg, other), "  workers: 2\n");
+            String registered = pg.queryString("select system_identifier from pg_control_system()");
+            String theOther = other.queryString("select system_identifier from pg_control_system()");
+
+            Result r = wf.run("backup", "--node", "other");
+            assertThat(r.exitCode()).as(r.all()).isEqualTo(5);
+            assertThat(r.err().strip()).contains("node other is not cluster test").contains(theOther).contains(registered)
+                    .contains("hint:").doesNotContain("\n").doesNotContain("Exception");
+            assertThat(wf.repo().resolve("test/backup")).as("nothing of the other cluster stored").doesNotExist();
         }
     }
 
