@@ -238,7 +238,7 @@ public final class BaseBackup {
      * since the scan is copied up to its scanned chunks; one that shrank gives short or empty chunks; WAL
      * replay from the backup's start makes either consistent, as for any base backup.
      */
-    private Copied copyChunk(String id, Chunk c, AtomicLong done, long total, EncodeGate gate) throws IOException {
+    private Copied copyChunk(String id, Chunk c, AtomicLong done, long total, EncodeGate gate) {
         String key = BackupCatalog.dir(id) + "/data/" + BackupManifest.chunkPath(c.item().path(), c.index());
         ObjectHeader header = null;
         try (FileChannel ch = FileChannel.open(c.item().source())) {
@@ -254,6 +254,8 @@ public final class BaseBackup {
             }
         } catch (NoSuchFileException e) {
             return new Copied(c, null, 0);
+        } catch (IOException e) {
+            throw DataDirectoryScan.unreadable(c.item().source(), e);
         }
         progress.copied(done.addAndGet(header.originalSize()), total);
         return new Copied(c, header.checksumText(), header.originalSize());

@@ -1,7 +1,11 @@
 package io.walferry.backup;
 
+import io.walferry.failure.ExitCode;
+import io.walferry.failure.WalferryException;
+
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -62,7 +66,7 @@ public final class DataDirectoryScan {
                     }
                 }
             } catch (IOException e) {
-                throw new UncheckedIOException(e);
+                throw unreadable(tblspc, e);
             }
         }
         return new Result(files, dirs, tablespaces);
@@ -118,8 +122,20 @@ public final class DataDirectoryScan {
                 }
             });
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + root + ": " + e.getMessage(), e);
+            throw unreadable(root, e);
         }
+    }
+
+    /** A file or directory the backup cannot read: most often walferry runs as another user than the server. */
+    static WalferryException unreadable(Path where, IOException e) {
+        Path path = where;
+        String why = e.getMessage();
+        if (e instanceof FileSystemException f) {
+            path = f.getFile() == null ? where : Path.of(f.getFile());
+            why = e instanceof AccessDeniedException ? "permission denied" : f.getReason() == null ? e.toString() : f.getReason();
+        }
+        return new WalferryException(ExitCode.FAILED, "cannot read " + path + " of the data directory: " + why,
+                "run walferry backup as the data directory's owner (the server's OS user), or let that user read it", e);
     }
 
     private static String relative(Path root, Path p) {

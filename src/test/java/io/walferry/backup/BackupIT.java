@@ -21,6 +21,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -118,6 +119,13 @@ class BackupIT {
         });
     }
 
+    /** Starts a restored cluster, waits until recovery ends, and lists the ids in its table events. */
+    private static String eventsOnceRecovered(PgCluster c) throws SQLException {
+        c.start();
+        awaitPromoted(c);
+        return c.queryString("select string_agg(id::text, ',' order by id) from events");
+    }
+
     @Test
     void backupThenRestoreGivesIdenticalDataAndFollowsTablespaces() throws Exception {
         try (AgentProcess agent = startPrimary()) {
@@ -169,9 +177,7 @@ class BackupIT {
             pg.awaitArchived(last, Duration.ofSeconds(120));
 
             restored = restore("pitr", "--target-time", target, "--target-action", "promote");
-            restored.start();
-            awaitPromoted(restored);
-            assertThat(restored.queryString("select string_agg(id::text, ',' order by id) from events")).isEqualTo("1");
+            assertThat(eventsOnceRecovered(restored)).isEqualTo("1");
         }
     }
 
@@ -196,9 +202,7 @@ class BackupIT {
 
             restored = restore("between", "--target-time", target);
             assertThat(Files.readString(restored.dataDir().resolve("backup_label"))).contains("LABEL: walferry " + first + "\n");
-            restored.start();
-            awaitPromoted(restored);
-            assertThat(restored.queryString("select string_agg(id::text, ',' order by id) from events")).isEqualTo("1");
+            assertThat(eventsOnceRecovered(restored)).isEqualTo("1");
         }
     }
 
@@ -224,9 +228,7 @@ class BackupIT {
             pg.awaitArchived(pg.switchWal(), Duration.ofSeconds(120));
 
             restored = restore("stale-settings", "--target-time", target);
-            restored.start();
-            awaitPromoted(restored);
-            assertThat(restored.queryString("select string_agg(id::text, ',' order by id) from events")).isEqualTo("1");
+            assertThat(eventsOnceRecovered(restored)).isEqualTo("1");
             assertThat(restored.queryString("select string_agg(name || '=' || setting, ' ' order by name) from pg_settings "
                     + "where name in ('primary_conninfo', 'primary_slot_name', 'recovery_target_xid', 'recovery_target_action', "
                     + "'recovery_target_timeline')"))
@@ -355,6 +357,28 @@ class BackupIT {
             assertThat(r.err().strip()).contains("node other is not cluster test").contains(theOther).contains(registered)
                     .contains("hint:").doesNotContain("\n").doesNotContain("Exception");
             assertThat(wf.repo().resolve("test/backup")).as("nothing of the other cluster stored").doesNotExist();
+        }
+    }
+
+    @Test
+    void anUnreadableFileOrDirectoryInTheDataDirectoryIsOneLineWithTheFix() throws Exception {
+        try (AgentProcess agent = startPrimary()) {
+            // not the server's OS user's to read (it is root's when the tests run as root, and mode 000 either way)
+            Path file = Files.writeString(pg.dataDir().resolve("unreadable-file"), "x");
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("---------"));
+            Result r = wf.run("backup");
+            assertThat(r.exitCode()).as(r.all()).isEqualTo(1);
+            assertThat(r.err().strip()).contains("cannot read " + file + " of the data directory: permission denied")
+                    .contains("hint: run walferry backup as the data directory's owner").doesNotContain("\n").doesNotContain("Exception");
+            Files.delete(file);
+
+            Path directory = Files.createDirectory(pg.dataDir().resolve("unreadable-directory"));
+            Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("---------"));
+            Result scan = wf.run("backup");
+            assertThat(scan.exitCode()).as(scan.all()).isEqualTo(1);
+            assertThat(scan.err().strip()).contains("cannot read " + directory + " of the data directory: permission denied")
+                    .contains("hint:").doesNotContain("\n").doesNotContain("Exception");
+            Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx------")); // for the clean-up
         }
     }
 
