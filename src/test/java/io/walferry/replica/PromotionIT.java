@@ -1,0 +1,117 @@
+package io.walferry.replica;
+
+import io.walferry.testing.AgentProcess;
+import io.walferry.testing.Await;
+import io.walferry.testing.PgCluster;
+import io.walferry.testing.PgLogOnFailure;
+import io.walferry.testing.ServerUser;
+import io.walferry.testing.TempDirs;
+import io.walferry.testing.WalferryFixture;
+import io.walferry.testing.WalferryFixture.Result;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** What replica create and promote leave behind when they fail: a replica create that fails leaves no slot on the primary. */
+@ExtendWith(PgLogOnFailure.class)
+class PromotionIT {
+    private Path dir;
+    private PgCluster primary;
+    private final List<PgCluster> replicas = new ArrayList<>();
+    private WalferryFixture wf;
+    private AgentProcess agent;
+
+    @BeforeEach
+    void setUp() {
+        dir = TempDirs.create("wf-promotion-");
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (agent != null) {
+            agent.close();
+        }
+        for (PgCluster c : replicas) {
+            c.close();
+        }
+        if (primary != null) {
+            primary.close();
+        }
+        TempDirs.deleteTree(dir);
+    }
+
+    /** A primary with archiving, the agent, a table, a backup, and the named (not yet created) replica nodes. */
+    private void cluster(String... replicaNames) throws Exception {
+        primary = PgCluster.init(dir, "us-east-1", 1);
+        wf = new WalferryFixture(dir.resolve("wf"), primary, "  workers: 2\n");
+        wf.enableArchiving(primary);
+        primary.set("wal_keep_size", "256MB");
+        primary.start();
+        List<PgCluster> nodes = new ArrayList<>(List.of(primary));
+        for (String name : replicaNames) {
+            PgCluster r = PgCluster.existing(dir, name);
+            replicas.add(r);
+            nodes.add(r);
+        }
+        wf.writeConfig(nodes, "  workers: 2\n");
+        ok("repo-create", "--node", "us-east-1");
+        agent = wf.startAgent("us-east-1");
+        primary.execute("create table orders (id bigint primary key, note text)");
+        primary.execute("insert into orders select g, 'first' from generate_series(1, 5000) g");
+        ok("backup", "--node", "us-east-1");
+    }
+
+    /** Makes a configured node a replica with walferry replica create; its cluster. */
+    private PgCluster replica(String name, String mode) {
+        ok("replica", "create", "--node", name, "--mode", mode);
+        return node(name);
+    }
+
+    private PgCluster node(String name) {
+        return replicas.stream().filter(r -> r.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    private Result ok(String... args) {
+        Result r = wf.run(args);
+        assertThat(r.exitCode()).as(String.join(" ", args) + ": " + r.all()).isZero();
+        return r;
+    }
+
+    private Result fails(int code, String... args) {
+        Result r = wf.run(args);
+        assertThat(r.exitCode()).as(String.join(" ", args) + ": " + r.all()).isEqualTo(code);
+        return r;
+    }
+
+    private static long count(PgCluster c) throws SQLException {
+        return c.queryLong("select count(*) from orders");
+    }
+
+    /** Writes the primary acknowledged last, and how many rows it holds after them. */
+    private long lastWrites() throws SQLException {
+        primary.execute("insert into orders select g, 'last' from generate_series(100001, 101000) g");
+        return count(primary);
+    }
+
+    @Test
+    void aReplicaCreateThatFailsLeavesNoSlotOnThePrimary() throws Exception {
+        cluster("ap-south-1");
+        PgCluster south = node("ap-south-1");
+        Files.createDirectories(south.dataDir());
+        Files.writeString(south.dataDir().resolve("stray"), "not a data directory");
+        ServerUser.chown(south.dataDir());
+        Result notEmpty = fails(5, "replica", "create", "--node", "ap-south-1", "--mode", "streaming");
+        assertThat(notEmpty.err()).contains("is not empty");
+        assertThat(primary.queryLong("select count(*) from pg_replication_slots")).as("no slot left holding WAL").isZero();
+    }
+}
