@@ -3,6 +3,8 @@ package io.walferry.cli;
 import io.walferry.config.NodeConfig;
 import io.walferry.config.RepositoryConfig;
 import io.walferry.config.WalferryConfig;
+import io.walferry.failure.ExitCode;
+import io.walferry.failure.WalferryException;
 import io.walferry.postgres.PgBinaries;
 import io.walferry.postgres.PgConnector;
 import io.walferry.postgres.PgControl;
@@ -42,13 +44,27 @@ final class PromoteCommand implements Callable<Integer> {
         if (ctx.json()) {
             var o = Output.object().put("promoted", r.promoted()).put("old_primary", r.oldPrimary().orElse(null)).put("fence", r.fence())
                     .put("timeline", r.timeline()).put("lsn", r.promotedAt().toString());
-            var rp = o.putArray("repointed");
-            r.repointed().forEach(rp::add);
+            r.repointed().forEach(o.putArray("repointed")::add);
+            var nr = o.putArray("not_repointed");
+            r.notRepointed().forEach(n -> nr.addObject().put("node", n.node()).put("error", n.why()));
+            r.unreachable().forEach(o.putArray("unreachable")::add);
             Output.json(out, o);
         } else {
             out.printf("%s is the primary on timeline %d (from %s); old primary %s: %s%n", r.promoted(), r.timeline(), r.promotedAt(),
                     r.oldPrimary().orElse("none reachable"), r.fence());
             r.repointed().forEach(s -> out.println("  replica " + s));
+            r.notRepointed().forEach(n -> out.println("  replica " + n.node() + ": NOT repointed: " + n.why()));
+            r.unreachable().forEach(n -> out.println("  " + n + ": not reached (a replica that is down follows the new timeline through "
+                    + "the archive once it is up; walferry replica repoint --node " + n + " streams it again)"));
+        }
+        out.flush();
+        if (!r.notRepointed().isEmpty()) {
+            Promotion.NotRepointed first = r.notRepointed().get(0);
+            String more = r.notRepointed().size() > 1 ? " (and " + (r.notRepointed().size() - 1) + " more)" : "";
+            throw new WalferryException(ExitCode.FAILED, r.promoted() + " is the primary, but replica " + first.node()
+                    + " could not be repointed to it" + more + ": " + first.why(),
+                    "fix that, then run walferry replica repoint --node " + first.node()
+                            + (more.isEmpty() ? "" : ", and likewise for each replica listed as not repointed"));
         }
         return 0;
     }

@@ -32,8 +32,17 @@ import java.util.Optional;
 public final class Promotion {
     private static final Logger LOG = LoggerFactory.getLogger(Promotion.class);
 
-    /** What happened, in words a status line can show. */
-    public record Result(String promoted, Optional<String> oldPrimary, String fence, int timeline, Lsn promotedAt, List<String> repointed) {
+    /**
+     * What happened, in words a status line can show; {@code notRepointed} names each replica that could not be
+     * repointed, and why; {@code unreachable} the nodes that did not answer (the lost old primary among them, or
+     * replicas that are down).
+     */
+    public record Result(String promoted, Optional<String> oldPrimary, String fence, int timeline, Lsn promotedAt, List<String> repointed,
+                         List<NotRepointed> notRepointed, List<String> unreachable) {
+    }
+
+    /** A replica that answered but could not be repointed. */
+    public record NotRepointed(String node, String why) {
     }
 
     private final WalferryConfig config;
@@ -74,8 +83,28 @@ public final class Promotion {
         }
         LOG.info("promoted {} on timeline {} at {}", target.name(), timeline, at);
         awaitHistoryArchived(timeline, timeout);
-        List<String> repointed = repoint(target, old);
-        return new Result(target.name(), old.map(NodeConfig::name), fence, timeline, at, repointed);
+        List<String> repointed = new ArrayList<>();
+        List<NotRepointed> notRepointed = new ArrayList<>();
+        List<String> unreachable = new ArrayList<>();
+        Repointer repointer = new Repointer(config, pg);
+        for (NodeConfig n : config.nodes()) {
+            if (n.name().equals(target.name()) || old.map(o -> o.name().equals(n.name())).orElse(false)) {
+                continue;
+            }
+            Optional<Boolean> replica = recovering(n);
+            if (replica.isEmpty()) {
+                unreachable.add(n.name());
+                continue;
+            }
+            try {
+                if (replica.get()) {
+                    repointed.add(repointer.repoint(n, target));
+                }
+            } catch (WalferryException e) {
+                notRepointed.add(new NotRepointed(n.name(), e.getMessage()));
+            }
+        }
+        return new Result(target.name(), old.map(NodeConfig::name), fence, timeline, at, repointed, notRepointed, unreachable);
     }
 
     private void requireReplica(NodeConfig n) {
@@ -142,41 +171,14 @@ public final class Promotion {
         }
     }
 
-    /** Points the other streaming replicas at the new primary, each with a slot there. */
-    private List<String> repoint(NodeConfig primary, Optional<NodeConfig> old) {
-        List<String> done = new ArrayList<>();
-        for (NodeConfig n : config.nodes()) {
-            if (n.name().equals(primary.name()) || old.map(o -> o.name().equals(n.name())).orElse(false)) {
-                continue;
-            }
-            try (Connection c = pg.connect(n); Statement s = c.createStatement()) {
-                boolean streaming;
-                try (ResultSet r = s.executeQuery("select pg_is_in_recovery(), current_setting('primary_conninfo') <> ''")) {
-                    r.next();
-                    if (!r.getBoolean(1)) {
-                        continue;
-                    }
-                    streaming = r.getBoolean(2);
-                }
-                if (!streaming) {
-                    done.add(n.name() + " (archive: follows the new timeline)");
-                    continue;
-                }
-                String slot = Topology.slotName(n.name());
-                try (Connection p = pg.connect(primary)) {
-                    Topology.ensureSlot(p, slot);
-                }
-                String conninfo = ReplicaProvisioner.conninfo(primary, n.name(), config.connection());
-                s.execute("alter system set primary_conninfo = '" + conninfo.replace("'", "''") + "'");
-                s.execute("alter system set primary_slot_name = '" + slot + "'");
-                s.execute("select pg_reload_conf()");
-                done.add(n.name() + " (streaming from " + primary.name() + ")");
-            } catch (SQLException | WalferryException e) {
-                LOG.warn("could not repoint {}: {} (it keeps replaying from the archive; run walferry promote's repoint again later)",
-                        n.name(), e.getMessage());
-            }
+    /** Whether a node is a replica; empty if it does not answer. */
+    private Optional<Boolean> recovering(NodeConfig n) {
+        try (Connection c = pg.connect(n); Statement s = c.createStatement(); ResultSet r = s.executeQuery("select pg_is_in_recovery()")) {
+            r.next();
+            return Optional.of(r.getBoolean(1));
+        } catch (SQLException | WalferryException e) {
+            return Optional.empty();
         }
-        return done;
     }
 
     private static void sleep(long ms) {

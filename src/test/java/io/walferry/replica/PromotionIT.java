@@ -22,7 +22,10 @@ import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** What replica create and promote leave behind when they fail: a replica create that fails leaves no slot on the primary. */
+/**
+ * What replica create and promote leave behind when they fail: a replica create that fails leaves no slot on the
+ * primary; a replica promote could not repoint fails the command until walferry replica repoint does it.
+ */
 @ExtendWith(PgLogOnFailure.class)
 class PromotionIT {
     private Path dir;
@@ -113,5 +116,31 @@ class PromotionIT {
         Result notEmpty = fails(5, "replica", "create", "--node", "ap-south-1", "--mode", "streaming");
         assertThat(notEmpty.err()).contains("is not empty");
         assertThat(primary.queryLong("select count(*) from pg_replication_slots")).as("no slot left holding WAL").isZero();
+    }
+
+    @Test
+    void aReplicaThatCouldNotBeRepointedFailsPromoteUntilReplicaRepointDoesIt() throws Exception {
+        cluster("us-west-2", "ap-south-1");
+        PgCluster west = replica("us-west-2", "streaming");
+        PgCluster south = replica("ap-south-1", "streaming");
+
+        // the node to promote can hold no slot, so the other replica cannot be repointed to it
+        west.set("max_replication_slots", "0");
+        west.restart();
+        long acknowledged = lastWrites();
+        Result p = fails(1, "promote", "--node", "us-west-2");
+        assertThat(p.out()).contains("us-west-2 is the primary on timeline 2").contains("ap-south-1: NOT repointed");
+        assertThat(p.err()).contains("could not be repointed").contains("walferry replica repoint --node ap-south-1");
+        assertThat(count(west)).isEqualTo(acknowledged);
+
+        west.set("max_replication_slots", "10");
+        west.restart();
+        Result r = ok("replica", "repoint", "--node", "ap-south-1");
+        assertThat(r.out()).contains("ap-south-1 (streaming from us-west-2)");
+        Await.until(Duration.ofSeconds(120), "ap-south-1 to stream from us-west-2", () ->
+                ("streaming:" + west.port()).equals(south.queryString("select status || ':' || sender_port from pg_stat_wal_receiver")));
+        west.execute("insert into orders select g, 'after promotion' from generate_series(200001, 201000) g");
+        long rows = count(west);
+        Await.until(Duration.ofSeconds(120), "ap-south-1 to hold the new primary's rows", () -> count(south) == rows);
     }
 }
