@@ -21,13 +21,20 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** Promotes a replica, fencing the old primary first and repointing the other replicas after. */
-@Command(name = "promote", description = "Promote a replica (--node): fence the old primary, promote, repoint the other replicas.")
+@Command(name = "promote", description = {
+        "Promote a replica (--node): fence the old primary, promote, repoint the other replicas.",
+        "The old primary is stopped (pg_ctl stop -m fast) only if its node's host is this machine and the server running at its "
+                + "data_directory listens on its port. A primary still running elsewhere cannot be stopped over SQL: promote refuses "
+                + "(stop it on its host first), and with --force makes it read-only by default and ends its sessions instead."})
 final class PromoteCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
 
     @Option(names = "--timeout", defaultValue = "120", description = "Seconds allowed for each step (default 120).")
     long timeoutSeconds;
+
+    @Option(names = "--force", description = "Promote even if the old primary runs on another host: it is made read-only instead.")
+    boolean force;
 
     @Override
     public Integer call() {
@@ -39,7 +46,7 @@ final class PromoteCommand implements Callable<Integer> {
                 .map(rc -> Repository.open(rc, config.cluster(), false)).toList();
         PgBinaries bin = PgBinaries.find(Optional.ofNullable(main.options.pgBin), node.binDirectory());
         Promotion.Result r = new Promotion(config, new PgConnector(config.connection()), new PgControl(bin), required)
-                .promote(node, Duration.ofSeconds(timeoutSeconds));
+                .promote(node, Duration.ofSeconds(timeoutSeconds), force);
         PrintWriter out = main.out();
         if (ctx.json()) {
             var o = Output.object().put("promoted", r.promoted()).put("old_primary", r.oldPrimary().orElse(null)).put("fence", r.fence())

@@ -12,7 +12,6 @@ import io.walferry.repository.Repository;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -23,8 +22,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Promotes a replica. The old primary is fenced first (stopped if its data directory is here, else made
- * read-only and its sessions ended), so that two primaries are never writable at once; the replica
+ * Promotes a replica. The old primary is fenced first (see {@link Fencing}), so that two primaries are never
+ * writable at once; the replica
  * receives what the old primary still sent and is promoted; the new timeline's history file must reach
  * every required repository; streaming replicas are repointed to the new primary, with a slot there, and
  * archive-fed replicas follow the new timeline through the archive.
@@ -47,21 +46,22 @@ public final class Promotion {
 
     private final WalferryConfig config;
     private final PgConnector pg;
-    private final PgControl control;
     private final List<Repository> requiredRepositories;
+    private final Fencing fencing;
 
     public Promotion(WalferryConfig config, PgConnector pg, PgControl control, List<Repository> requiredRepositories) {
         this.config = config;
         this.pg = pg;
-        this.control = control;
         this.requiredRepositories = requiredRepositories;
+        this.fencing = new Fencing(pg, control);
     }
 
-    public Result promote(NodeConfig target, Duration timeout) {
+    /** {@code force}: fence an old primary this host cannot stop by making it read-only, instead of refusing. */
+    public Result promote(NodeConfig target, Duration timeout, boolean force) {
         requireReplica(target);
         Topology topology = new Topology(config, pg);
         Optional<NodeConfig> old = topology.primary(target.name());
-        String fence = old.map(this::fence).orElse("no primary reachable");
+        String fence = old.map(o -> fencing.fence(o, target, force, timeout)).orElse("no primary reachable");
         awaitReplayStill(target, timeout);
         Lsn at;
         int timeline;
@@ -115,25 +115,6 @@ public final class Promotion {
             }
         } catch (SQLException e) {
             throw WalferryException.postgres("cannot reach node " + n.name() + ": " + e.getMessage(), null, e);
-        }
-    }
-
-    /** Makes sure the old primary takes no more writes: stopped when it runs here, else read-only with its sessions ended. */
-    private String fence(NodeConfig old) {
-        if (Files.exists(old.dataDirectory().resolve("postmaster.pid"))) {
-            control.stop(old.dataDirectory(), "fast");
-            LOG.info("stopped the old primary {} (fast shutdown sends the replicas everything it wrote)", old.name());
-            return "stopped";
-        }
-        try (Connection c = pg.connect(old); Statement s = c.createStatement()) {
-            s.execute("alter system set default_transaction_read_only = on");
-            s.execute("select pg_reload_conf()");
-            s.execute("select pg_terminate_backend(pid) from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()");
-            LOG.warn("the old primary {} is not on this host: it was made read-only and its sessions ended; stop it there", old.name());
-            return "read-only";
-        } catch (SQLException e) {
-            throw WalferryException.postgres("cannot fence the old primary " + old.name() + ": " + e.getMessage(),
-                    "stop it by hand, then run promote again", e);
         }
     }
 

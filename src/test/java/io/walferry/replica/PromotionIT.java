@@ -23,8 +23,8 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * What replica create and promote leave behind when they fail: a replica create that fails leaves no slot on the
- * primary; a replica promote could not repoint fails the command until walferry replica repoint does it.
+ * What promote refuses and why: a primary it cannot prove it may stop; a replica it could not repoint fails
+ * the command until walferry replica repoint does it; a replica create that fails leaves no slot on the primary.
  */
 @ExtendWith(PgLogOnFailure.class)
 class PromotionIT {
@@ -104,6 +104,30 @@ class PromotionIT {
     private long lastWrites() throws SQLException {
         primary.execute("insert into orders select g, 'last' from generate_series(100001, 101000) g");
         return count(primary);
+    }
+
+    @Test
+    void aPrimaryThatMayBeAnotherHostsIsNotStoppedButRefusedOrFencedReadOnlyWithForce() throws Exception {
+        cluster("us-west-2");
+        PgCluster west = replica("us-west-2", "streaming");
+        // As with two hosts that use the same path: the old primary's configured data_directory is the target's here.
+        String yaml = Files.readString(wf.config());
+        Files.writeString(wf.config(), yaml.replace("data_directory: " + primary.dataDir() + "\n", "data_directory: " + west.dataDir() + "\n"));
+        long acknowledged = lastWrites();
+
+        Result refused = fails(5, "promote", "--node", "us-west-2");
+        assertThat(refused.err()).contains("the old primary us-east-1").contains("still runs").contains("--force");
+        assertThat(west.isRunning()).as("the node to promote was not stopped in the old primary's place").isTrue();
+        assertThat(west.queryString("select pg_is_in_recovery()")).isEqualTo("t");
+        assertThat(primary.isRunning()).isTrue();
+
+        Result p = ok("promote", "--node", "us-west-2", "--force");
+        assertThat(p.out()).contains("us-west-2 is the primary on timeline 2").contains("us-east-1: read-only");
+        assertThat(primary.queryString("show default_transaction_read_only")).as("a new session on the old primary").isEqualTo("on");
+        assertThat(west.queryString("select pg_is_in_recovery()")).isEqualTo("f");
+        assertThat(count(west)).as("no acknowledged write lost").isEqualTo(acknowledged);
+        Result status = ok("status");
+        assertThat(status.out()).contains("primary (read-only)").doesNotContain("WARNING");
     }
 
     @Test
