@@ -22,10 +22,12 @@ import java.util.concurrent.Callable;
 
 /** Promotes a replica, fencing the old primary first and repointing the other replicas after. */
 @Command(name = "promote", description = {
-        "Promote a replica (--node): fence the old primary, promote, repoint the other replicas.",
+        "Promote a replica (--node): fence the old primary, wait until the replica holds all of its WAL, promote, repoint the other replicas.",
         "The old primary is stopped (pg_ctl stop -m fast) only if its node's host is this machine and the server running at its "
                 + "data_directory listens on its port. A primary still running elsewhere cannot be stopped over SQL: promote refuses "
-                + "(stop it on its host first), and with --force makes it read-only by default and ends its sessions instead."})
+                + "(stop it on its host first), and with --force makes it read-only by default and ends its sessions instead.",
+        "Promote also refuses when the replica cannot get the old primary's last WAL within --timeout, or another replica holds "
+                + "more WAL than it. With no primary reachable, it promotes with the WAL the replica holds and says so."})
 final class PromoteCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
@@ -33,7 +35,8 @@ final class PromoteCommand implements Callable<Integer> {
     @Option(names = "--timeout", defaultValue = "120", description = "Seconds allowed for each step (default 120).")
     long timeoutSeconds;
 
-    @Option(names = "--force", description = "Promote even if the old primary runs on another host: it is made read-only instead.")
+    @Option(names = "--force", description = "Promote even if the old primary runs on another host (it is made read-only), the replica "
+            + "lacks some of the old primary's WAL, or another replica holds more.")
     boolean force;
 
     @Override
@@ -50,15 +53,16 @@ final class PromoteCommand implements Callable<Integer> {
         PrintWriter out = main.out();
         if (ctx.json()) {
             var o = Output.object().put("promoted", r.promoted()).put("old_primary", r.oldPrimary().orElse(null)).put("fence", r.fence())
-                    .put("timeline", r.timeline()).put("lsn", r.promotedAt().toString());
+                    .put("old_wal_end", r.walEnd().map(Object::toString).orElse(null)).put("timeline", r.timeline())
+                    .put("lsn", r.promotedAt().toString());
             r.repointed().forEach(o.putArray("repointed")::add);
             var nr = o.putArray("not_repointed");
             r.notRepointed().forEach(n -> nr.addObject().put("node", n.node()).put("error", n.why()));
             r.unreachable().forEach(o.putArray("unreachable")::add);
             Output.json(out, o);
         } else {
-            out.printf("%s is the primary on timeline %d (from %s); old primary %s: %s%n", r.promoted(), r.timeline(), r.promotedAt(),
-                    r.oldPrimary().orElse("none reachable"), r.fence());
+            out.printf("%s is the primary on timeline %d (from %s); old primary %s: %s%s%n", r.promoted(), r.timeline(), r.promotedAt(),
+                    r.oldPrimary().orElse("-"), r.fence(), r.walEnd().map(e -> "; its WAL ended at " + e).orElse(""));
             r.repointed().forEach(s -> out.println("  replica " + s));
             r.notRepointed().forEach(n -> out.println("  replica " + n.node() + ": NOT repointed: " + n.why()));
             r.unreachable().forEach(n -> out.println("  " + n + ": not reached (a replica that is down follows the new timeline through "

@@ -1,7 +1,10 @@
 package io.walferry.replica;
 
 import io.walferry.config.NodeConfig;
+import io.walferry.failure.ExitCode;
 import io.walferry.failure.WalferryException;
+import io.walferry.postgres.ControlData;
+import io.walferry.postgres.Lsn;
 import io.walferry.postgres.PgConnector;
 import io.walferry.postgres.PgControl;
 import io.walferry.postgres.PostmasterPid;
@@ -18,10 +21,12 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
- * Makes the old primary take no more writes before a replica is promoted, so that two primaries are never
- * writable at once.
+ * Makes the old primary take no more writes before a replica is promoted, and finds where its WAL ends, so
+ * that two primaries are never writable at once and the promoted node can be held to every write the old one
+ * acknowledged.
  *
  * <p>A server is stopped only when it is provably the old primary: its node's host is this machine and the
  * postmaster running at its data directory listens on its port (another host's primary may use the same path,
@@ -32,6 +37,10 @@ import java.util.List;
 final class Fencing {
     private static final Logger LOG = LoggerFactory.getLogger(Fencing.class);
 
+    /** How the old primary was fenced, in words for the result, and where its WAL ends (empty: unknown). */
+    record Fence(String how, Optional<Lsn> walEnd) {
+    }
+
     private final PgConnector pg;
     private final PgControl control;
 
@@ -40,12 +49,16 @@ final class Fencing {
         this.control = control;
     }
 
-    /** How the old primary was fenced, in words for the result. */
-    String fence(NodeConfig old, NodeConfig target, boolean force, Duration timeout) {
+    Fence fence(NodeConfig old, NodeConfig target, boolean force, Duration timeout) {
         if (runsHere(old, target)) {
             control.stop(old.dataDirectory(), "fast");
-            LOG.info("stopped the old primary {} (fast shutdown sends the replicas everything it wrote)", old.name());
-            return "stopped";
+            ControlData cd = control.controlData(old.dataDirectory());
+            if (!cd.shutDownCleanly()) {
+                throw new WalferryException(ExitCode.POSTGRES, "the old primary " + old.name() + " did not shut down cleanly (pg_control: "
+                        + cd.state() + "): where its WAL ends is unknown", "start it, then run promote again");
+            }
+            LOG.info("stopped the old primary {}: its WAL ends at {}", old.name(), cd.walEnd());
+            return new Fence("stopped", Optional.of(cd.walEnd()));
         }
         if (!force) {
             throw WalferryException.refused("the old primary " + old.name() + " (" + old.host() + ":" + old.port()
@@ -53,9 +66,38 @@ final class Fencing {
                     "stop it on its host first (pg_ctl stop -m fast), then run promote again; --force makes it read-only instead, "
                             + "which a session can still override");
         }
-        readOnly(old, timeout);
+        Lsn end = readOnly(old, timeout);
         LOG.warn("the old primary {} was made read-only and its sessions ended, but it still runs: stop it on its host", old.name());
-        return "read-only (still running: stop it on its host)";
+        return new Fence("read-only (still running: stop it on its host)", Optional.of(end));
+    }
+
+    /**
+     * With no primary reachable: a primary of this host stopped cleanly on the target's timeline (or a later one)
+     * still tells where its WAL ends; else nothing does.
+     */
+    Fence noneReachable(NodeConfig target, List<NodeConfig> others, String systemIdentifier, int targetTimeline) {
+        Optional<Lsn> end = Optional.empty();
+        List<String> names = new ArrayList<>();
+        for (NodeConfig n : others) {
+            if (!ThisHost.is(n.host()) || sameDirectory(n, target) || !Files.exists(n.dataDirectory().resolve("global/pg_control"))
+                    || PostmasterPid.read(n.dataDirectory()).map(PostmasterPid::alive).orElse(false)) {
+                continue;
+            }
+            ControlData cd;
+            try {
+                cd = control.controlData(n.dataDirectory());
+            } catch (WalferryException e) {
+                LOG.debug("cannot read pg_control of {}: {}", n.name(), e.getMessage());
+                continue;
+            }
+            if (cd.shutDownCleanly() && cd.systemIdentifier().equals(systemIdentifier) && cd.timeline() >= targetTimeline) {
+                names.add(n.name());
+                end = end.isEmpty() || cd.walEnd().compareTo(end.get()) > 0 ? Optional.of(cd.walEnd()) : end;
+            }
+        }
+        return end.isPresent()
+                ? new Fence("stopped before (" + String.join(", ", names) + " on this host)", end)
+                : new Fence("none reachable: promoted with the WAL it held and what the archive had", Optional.empty());
     }
 
     /** The old primary runs here: the postmaster at its data directory is alive, listens on its port, and is not the target's. */
@@ -78,8 +120,12 @@ final class Fencing {
         }
     }
 
-    /** Read-only by default for every new transaction, once the server has reloaded; then the sessions that were open are ended. */
-    private void readOnly(NodeConfig old, Duration timeout) {
+    /**
+     * Read-only by default for every new transaction, once the server has reloaded; then the sessions that
+     * were open are ended and waited for, so every write acknowledged before lies below the position read
+     * after. The segment is switched so that an archive-fed replica can get that position too.
+     */
+    private Lsn readOnly(NodeConfig old, Duration timeout) {
         Deadline deadline = Deadline.after(timeout);
         try (Connection c = pg.connect(old); Statement s = c.createStatement()) {
             s.execute("alter system set default_transaction_read_only = on");
@@ -102,6 +148,13 @@ final class Fencing {
             while (!ended.isEmpty() && stillThere(s, ended)) {
                 deadline.pauseOr("the sessions of the old primary " + old.name() + " did not end in time", "stop it on its host, then run promote again");
             }
+            Lsn end;
+            try (ResultSet r = s.executeQuery("select pg_current_wal_insert_lsn()::text")) {
+                r.next();
+                end = Lsn.parse(r.getString(1));
+            }
+            s.execute("select pg_switch_wal()");
+            return end;
         } catch (SQLException e) {
             throw WalferryException.postgres("cannot fence the old primary " + old.name() + ": " + e.getMessage(),
                     "stop it on its host, then run promote again", e);

@@ -23,8 +23,9 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * What promote refuses and why: a primary it cannot prove it may stop; a replica it could not repoint fails
- * the command until walferry replica repoint does it; a replica create that fails leaves no slot on the primary.
+ * What promote refuses and why: a primary it cannot stop, a replica that lacks the old primary's last WAL or
+ * has less than another; a replica it could not repoint fails the command until walferry replica repoint
+ * does it; a replica create that fails leaves no slot on the primary.
  */
 @ExtendWith(PgLogOnFailure.class)
 class PromotionIT {
@@ -128,6 +129,51 @@ class PromotionIT {
         assertThat(count(west)).as("no acknowledged write lost").isEqualTo(acknowledged);
         Result status = ok("status");
         assertThat(status.out()).contains("primary (read-only)").doesNotContain("WARNING");
+    }
+
+    @Test
+    void anArchiveReplicaIsNotPromotedWithoutTheOldPrimarysLastWal() throws Exception {
+        cluster("eu-central-1");
+        PgCluster eu = replica("eu-central-1", "archive");
+        // nothing archives the last writes: neither the agent nor archive_command
+        agent.close();
+        agent = null;
+        primary.execute("alter system set archive_command = '/bin/false'");
+        primary.execute("select pg_reload_conf()");
+        long acknowledged = lastWrites();
+
+        Result refused = fails(5, "promote", "--node", "eu-central-1", "--timeout", "10");
+        assertThat(refused.err()).contains("node eu-central-1 holds WAL up to").contains("would lose the writes");
+        assertThat(primary.isRunning()).as("fenced").isFalse();
+        assertThat(eu.queryString("select pg_is_in_recovery()")).isEqualTo("t");
+        // Again, with no primary reachable: the old one, stopped on this host, still says where its WAL ends.
+        assertThat(fails(5, "promote", "--node", "eu-central-1", "--timeout", "10").err()).contains("would lose the writes");
+
+        primary.start();
+        primary.execute("alter system reset archive_command");
+        primary.execute("select pg_reload_conf()");
+        Result p = ok("promote", "--node", "eu-central-1");
+        assertThat(p.out()).contains("eu-central-1 is the primary on timeline 2").contains("us-east-1: stopped");
+        assertThat(count(eu)).as("no acknowledged write lost").isEqualTo(acknowledged);
+    }
+
+    @Test
+    void aReplicaIsNotPromotedWhileAnotherHoldsMoreWal() throws Exception {
+        cluster("us-west-2", "eu-central-1");
+        PgCluster west = replica("us-west-2", "streaming");
+        PgCluster eu = replica("eu-central-1", "archive");
+        long acknowledged = lastWrites();
+
+        // The archive replica gets the old primary's WAL up to its shutdown checkpoint, the streaming one that too.
+        Result refused = fails(5, "promote", "--node", "eu-central-1");
+        assertThat(refused.err()).contains("replica us-west-2 holds WAL up to").contains("could not follow the new timeline")
+                .contains("promote us-west-2 instead");
+        assertThat(eu.queryString("select pg_is_in_recovery()")).isEqualTo("t");
+
+        Result p = ok("promote", "--node", "us-west-2");
+        assertThat(p.out()).contains("us-west-2 is the primary on timeline 2").contains("stopped before (us-east-1 on this host)")
+                .contains("eu-central-1 (archive: follows the new timeline)");
+        assertThat(count(west)).as("no acknowledged write lost").isEqualTo(acknowledged);
     }
 
     @Test
