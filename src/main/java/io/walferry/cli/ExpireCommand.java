@@ -19,7 +19,8 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** Removes backups beyond the retention policy, and the WAL no retained backup needs, in every repository. */
-@Command(name = "expire", description = "Remove backups beyond --keep / --max-age, and the WAL that no retained backup needs.")
+@Command(name = "expire", description = "Remove backups beyond --keep / --max-age-days, backups that never finished, and the WAL that "
+        + "no retained backup needs.")
 final class ExpireCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
@@ -27,8 +28,13 @@ final class ExpireCommand implements Callable<Integer> {
     @Option(names = "--keep", description = "Keep the newest N backups.")
     Integer keep;
 
-    @Option(names = "--max-age-days", description = "Keep every backup younger than this many days.")
+    @Option(names = "--max-age-days", description = "Keep every backup younger than this many days, and the newest one older "
+            + "(recovery to any point in those days starts from it).")
     Integer maxAgeDays;
+
+    @Option(names = "--incomplete-grace-hours", defaultValue = "48", description = "Remove a backup that never finished (no manifest) "
+            + "once it started this many hours ago (default 48); set it above your longest backup's duration.")
+    int incompleteGraceHours;
 
     @Option(names = "--dry-run", description = "Say what would be removed, remove nothing.")
     boolean dryRun;
@@ -38,14 +44,15 @@ final class ExpireCommand implements Callable<Integer> {
         if (keep == null && maxAgeDays == null) {
             throw WalferryException.config("expire needs a policy", "pass --keep N and/or --max-age-days D");
         }
-        if ((keep != null && keep < 1) || (maxAgeDays != null && maxAgeDays < 0)) {
-            throw WalferryException.config("--keep must be at least 1 and --max-age-days at least 0", null);
+        if ((keep != null && keep < 1) || (maxAgeDays != null && maxAgeDays < 0) || incompleteGraceHours < 1) {
+            throw WalferryException.config("--keep and --incomplete-grace-hours must be at least 1, and --max-age-days at least 0", null);
         }
         Context ctx = main.context();
         WalferryConfig config = ctx.config();
         PrintWriter out = main.out();
         ArrayNode json = Output.JSON.createArrayNode();
-        Retention.Policy policy = new Retention.Policy(Optional.ofNullable(keep), Optional.ofNullable(maxAgeDays).map(Duration::ofDays));
+        Retention.Policy policy = new Retention.Policy(Optional.ofNullable(keep), Optional.ofNullable(maxAgeDays).map(Duration::ofDays),
+                Duration.ofHours(incompleteGraceHours));
         for (RepositoryConfig rc : config.repositories()) {
             Repository repo = Repository.open(rc, config.cluster(), false);
             ClusterRecord record = repo.requireClusterRecord();
@@ -55,11 +62,16 @@ final class ExpireCommand implements Callable<Integer> {
                         .put("wal_kept_from", r.walKeptFrom().orElse(null)).put("wal_removed", r.walRemoved().size());
                 r.retained().forEach(o.putArray("retained")::add);
                 r.expired().forEach(o.putArray("expired")::add);
+                r.incompleteRemoved().forEach(o.putArray("incomplete_removed")::add);
             } else {
                 out.printf("repository %s: %s %d backups (%s), kept %d (%s); %s %d WAL files%s%n", r.repository(),
                         dryRun ? "would expire" : "expired", r.expired().size(), String.join(", ", r.expired()), r.retained().size(),
                         String.join(", ", r.retained()), dryRun ? "would remove" : "removed", r.walRemoved().size(),
-                        r.walKeptFrom().map(w -> ", WAL kept from " + w).orElse(" (no backup: nothing removed)"));
+                        r.walKeptFrom().map(w -> ", WAL kept from " + w).orElse(" (no complete backup: no WAL removed)"));
+                if (!r.incompleteRemoved().isEmpty()) {
+                    out.printf("repository %s: %s %d backups that never finished (%s)%n", r.repository(), dryRun ? "would remove" : "removed",
+                            r.incompleteRemoved().size(), String.join(", ", r.incompleteRemoved()));
+                }
             }
         }
         if (ctx.json()) {

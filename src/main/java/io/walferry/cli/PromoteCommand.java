@@ -3,6 +3,8 @@ package io.walferry.cli;
 import io.walferry.config.NodeConfig;
 import io.walferry.config.RepositoryConfig;
 import io.walferry.config.WalferryConfig;
+import io.walferry.failure.ExitCode;
+import io.walferry.failure.WalferryException;
 import io.walferry.postgres.PgBinaries;
 import io.walferry.postgres.PgConnector;
 import io.walferry.postgres.PgControl;
@@ -19,13 +21,23 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** Promotes a replica, fencing the old primary first and repointing the other replicas after. */
-@Command(name = "promote", description = "Promote a replica (--node): fence the old primary, promote, repoint the other replicas.")
+@Command(name = "promote", description = {
+        "Promote a replica (--node): fence the old primary, wait until the replica holds all of its WAL, promote, repoint the other replicas.",
+        "The old primary is stopped (pg_ctl stop -m fast) only if its node's host is this machine and the server running at its "
+                + "data_directory listens on its port. A primary still running elsewhere cannot be stopped over SQL: promote refuses "
+                + "(stop it on its host first), and with --force makes it read-only by default and ends its sessions instead.",
+        "Promote also refuses when the replica cannot get the old primary's last WAL within --timeout, or another replica holds "
+                + "more WAL than it. With no primary reachable, it promotes with the WAL the replica holds and says so."})
 final class PromoteCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
 
     @Option(names = "--timeout", defaultValue = "120", description = "Seconds allowed for each step (default 120).")
     long timeoutSeconds;
+
+    @Option(names = "--force", description = "Promote even if the old primary runs on another host (it is made read-only), the replica "
+            + "lacks some of the old primary's WAL, or another replica holds more.")
+    boolean force;
 
     @Override
     public Integer call() {
@@ -37,18 +49,33 @@ final class PromoteCommand implements Callable<Integer> {
                 .map(rc -> Repository.open(rc, config.cluster(), false)).toList();
         PgBinaries bin = PgBinaries.find(Optional.ofNullable(main.options.pgBin), node.binDirectory());
         Promotion.Result r = new Promotion(config, new PgConnector(config.connection()), new PgControl(bin), required)
-                .promote(node, Duration.ofSeconds(timeoutSeconds));
+                .promote(node, Duration.ofSeconds(timeoutSeconds), force);
         PrintWriter out = main.out();
         if (ctx.json()) {
             var o = Output.object().put("promoted", r.promoted()).put("old_primary", r.oldPrimary().orElse(null)).put("fence", r.fence())
-                    .put("timeline", r.timeline()).put("lsn", r.promotedAt().toString());
-            var rp = o.putArray("repointed");
-            r.repointed().forEach(rp::add);
+                    .put("old_wal_end", r.walEnd().map(Object::toString).orElse(null)).put("timeline", r.timeline())
+                    .put("lsn", r.promotedAt().toString());
+            r.repointed().forEach(o.putArray("repointed")::add);
+            var nr = o.putArray("not_repointed");
+            r.notRepointed().forEach(n -> nr.addObject().put("node", n.node()).put("error", n.why()));
+            r.unreachable().forEach(o.putArray("unreachable")::add);
             Output.json(out, o);
         } else {
-            out.printf("%s is the primary on timeline %d (from %s); old primary %s: %s%n", r.promoted(), r.timeline(), r.promotedAt(),
-                    r.oldPrimary().orElse("none reachable"), r.fence());
+            out.printf("%s is the primary on timeline %d (from %s); old primary %s: %s%s%n", r.promoted(), r.timeline(), r.promotedAt(),
+                    r.oldPrimary().orElse("-"), r.fence(), r.walEnd().map(e -> "; its WAL ended at " + e).orElse(""));
             r.repointed().forEach(s -> out.println("  replica " + s));
+            r.notRepointed().forEach(n -> out.println("  replica " + n.node() + ": NOT repointed: " + n.why()));
+            r.unreachable().forEach(n -> out.println("  " + n + ": not reached (a replica that is down follows the new timeline through "
+                    + "the archive once it is up; walferry replica repoint --node " + n + " streams it again)"));
+        }
+        out.flush();
+        if (!r.notRepointed().isEmpty()) {
+            Promotion.NotRepointed first = r.notRepointed().get(0);
+            String more = r.notRepointed().size() > 1 ? " (and " + (r.notRepointed().size() - 1) + " more)" : "";
+            throw new WalferryException(ExitCode.FAILED, r.promoted() + " is the primary, but replica " + first.node()
+                    + " could not be repointed to it" + more + ": " + first.why(),
+                    "fix that, then run walferry replica repoint --node " + first.node()
+                            + (more.isEmpty() ? "" : ", and likewise for each replica listed as not repointed"));
         }
         return 0;
     }

@@ -6,6 +6,8 @@ import io.walferry.postgres.PgBinaries;
 import io.walferry.postgres.PgConnector;
 import io.walferry.postgres.PgControl;
 import io.walferry.replica.ReplicaProvisioner;
+import io.walferry.replica.Repointer;
+import io.walferry.replica.Topology;
 import io.walferry.repository.Repository;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -16,8 +18,8 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
-/** Replicas: {@code walferry replica create --node NAME}. */
-@Command(name = "replica", description = "Manage replicas.", subcommands = ReplicaCommand.Create.class)
+/** Replicas: {@code walferry replica create|repoint --node NAME}. */
+@Command(name = "replica", description = "Manage replicas.", subcommands = {ReplicaCommand.Create.class, ReplicaCommand.Repoint.class})
 final class ReplicaCommand {
     @ParentCommand
     Main main;
@@ -67,6 +69,32 @@ final class ReplicaCommand {
                 out.printf("node %s is a %s replica%s, from backup %s; it has replayed up to %s%n", r.node(), m.name().toLowerCase(),
                         r.primary().map(p -> " of " + p + r.slot().map(s -> " through slot " + s).orElse("")).orElse(""), r.backup(),
                         r.caughtUpTo());
+            }
+            return 0;
+        }
+    }
+
+    /** Points one streaming replica at the current primary, with a slot there: what promote does for every replica. */
+    @Command(name = "repoint", description = "Point a streaming replica (--node) at the current primary, with a slot there "
+            + "(after a promotion that could not reach it). An archive replica needs nothing.")
+    static final class Repoint implements Callable<Integer> {
+        @ParentCommand
+        ReplicaCommand parent;
+
+        @Override
+        public Integer call() {
+            Main main = parent.main;
+            Context ctx = main.context();
+            WalferryConfig config = ctx.config();
+            NodeConfig node = ctx.node();
+            PgConnector pg = new PgConnector(config.connection());
+            NodeConfig primary = new Topology(config, pg).requirePrimary(node.name());
+            String done = new Repointer(config, pg).repoint(node, primary);
+            PrintWriter out = main.out();
+            if (ctx.json()) {
+                Output.json(out, Output.object().put("node", node.name()).put("primary", primary.name()).put("result", done));
+            } else {
+                out.println("replica " + done);
             }
             return 0;
         }

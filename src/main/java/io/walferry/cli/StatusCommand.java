@@ -13,7 +13,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /** Every node's role, WAL positions, lag, slots and archiver, as a table or JSON. */
-@Command(name = "status", description = "Show every node: role, timeline, LSNs, lag in bytes and seconds, slots, archiver health.")
+@Command(name = "status", description = {"Show every node: role, timeline, LSNs, lag in bytes and seconds, slots, archiver health.",
+        "Exits 1 when a node is down, or when more than one primary takes writes (the table then ends with a WARNING line, "
+                + "and JSON sets 'warning' on each of them)."})
 final class StatusCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
@@ -33,7 +35,7 @@ final class StatusCommand implements Callable<Integer> {
         } else {
             render(out, nodes);
         }
-        return nodes.stream().anyMatch(n -> n.error() != null) ? 1 : 0;
+        return nodes.stream().anyMatch(n -> n.error() != null) || !ClusterStatus.writablePrimaries(nodes).isEmpty() ? 1 : 0;
     }
 
     static void render(PrintWriter out, List<ClusterStatus.Node> nodes) {
@@ -47,7 +49,8 @@ final class StatusCommand implements Callable<Integer> {
             String archiver = a.failed() > 0 && a.lastFailedTime() != null && (a.lastArchivedTime() == null
                     || a.lastFailedTime().compareTo(a.lastArchivedTime()) > 0)
                     ? "FAILING at " + a.lastFailed() : a.lastArchived() == null ? "-" : "ok, last " + a.lastArchived();
-            rows.add(List.of(n.name(), n.region(), n.role(), n.timeline() == null ? "-" : String.valueOf(n.timeline()),
+            String role = "primary".equals(n.role()) && Boolean.FALSE.equals(n.writable()) ? "primary (read-only)" : n.role();
+            rows.add(List.of(n.name(), n.region(), role, n.timeline() == null ? "-" : String.valueOf(n.timeline()),
                     n.currentLsn() != null ? n.currentLsn() : "-",
                     n.replayLsn() != null ? n.replayLsn() + (n.receiveLsn() != null ? " (recv " + n.receiveLsn() + ")" : "") : "-",
                     n.lagBytes() == null ? "-" : Output.bytes(n.lagBytes()),
@@ -59,6 +62,11 @@ final class StatusCommand implements Callable<Integer> {
                 out.printf("slot %s on %s: %s, holds %s of WAL%n", s.name(), n.name(), s.active() ? "active" : "INACTIVE",
                         s.heldBytes() == null ? "no" : Output.bytes(s.heldBytes()));
             }
+        }
+        List<String> writable = ClusterStatus.writablePrimaries(nodes);
+        if (!writable.isEmpty()) {
+            out.printf("WARNING: %d writable primaries (%s): clients may write to each and their data diverges; stop all but one now "
+                    + "(walferry promote fences the old primary when it can)%n", writable.size(), String.join(", ", writable));
         }
     }
 }

@@ -15,7 +15,8 @@ import java.util.Optional;
 
 /**
  * One look at every configured node: role, timeline, WAL positions, lag behind the primary in bytes and
- * seconds, the primary's replication slots with the WAL each holds back, and each node's archiver.
+ * seconds, the primary's replication slots with the WAL each holds back, each node's archiver, and whether
+ * more than one primary takes writes.
  */
 public final class ClusterStatus {
     /** A replication slot on the primary. */
@@ -27,9 +28,30 @@ public final class ClusterStatus {
                            String lastFailedTime) {
     }
 
-    /** A node as seen now; {@code error} is set (and the rest empty) when it could not be reached. */
+    /**
+     * A node as seen now; {@code error} is set (and the rest empty) when it could not be reached. {@code writable}: a
+     * primary whose new transactions may write (not fenced read-only); {@code warning} is set on every writable
+     * primary when there are several, as clients may write to each and their data diverges.
+     */
     public record Node(String name, String region, String role, Integer timeline, String currentLsn, String receiveLsn,
-                       String replayLsn, Long lagBytes, Double lagSeconds, List<Slot> slots, Archiver archiver, String error) {
+                       String replayLsn, Long lagBytes, Double lagSeconds, List<Slot> slots, Archiver archiver, Boolean writable,
+                       String warning, String error) {
+        Node withLag(long bytes) {
+            Double seconds = bytes <= 0 ? Double.valueOf(0) : lagSeconds;
+            return new Node(name, region, role, timeline, currentLsn, receiveLsn, replayLsn, Math.max(0, bytes), seconds, slots, archiver,
+                    writable, warning, error);
+        }
+
+        Node withWarning(String w) {
+            return new Node(name, region, role, timeline, currentLsn, receiveLsn, replayLsn, lagBytes, lagSeconds, slots, archiver,
+                    writable, w, error);
+        }
+    }
+
+    /** The primaries that take writes, when there is more than one: the warning status shows. */
+    public static List<String> writablePrimaries(List<Node> nodes) {
+        List<String> w = nodes.stream().filter(n -> Boolean.TRUE.equals(n.writable())).map(Node::name).toList();
+        return w.size() > 1 ? w : List.of();
     }
 
     private final WalferryConfig config;
@@ -50,6 +72,11 @@ public final class ClusterStatus {
                 primary = Optional.of(n);
             }
         }
+        List<String> writable = writablePrimaries(nodes);
+        if (!writable.isEmpty()) {
+            String w = writable.size() + " writable primaries: " + String.join(", ", writable);
+            nodes.replaceAll(n -> Boolean.TRUE.equals(n.writable()) ? n.withWarning(w) : n);
+        }
         // Lag in bytes needs the primary's position, taken again after the replicas' so that it is not older than theirs.
         Optional<String> primaryLsn = primary.flatMap(this::currentLsn);
         if (primaryLsn.isEmpty()) {
@@ -58,15 +85,9 @@ public final class ClusterStatus {
         List<Node> out = new ArrayList<>();
         for (Node n : nodes) {
             out.add(n.role() != null && n.role().equals("replica") && n.replayLsn() != null
-                    ? withLag(n, lagBytes(primaryLsn.get(), n.replayLsn())) : n);
+                    ? n.withLag(lagBytes(primaryLsn.get(), n.replayLsn())) : n);
         }
         return out;
-    }
-
-    private static Node withLag(Node n, long bytes) {
-        Double seconds = bytes <= 0 ? Double.valueOf(0) : n.lagSeconds();
-        return new Node(n.name(), n.region(), n.role(), n.timeline(), n.currentLsn(), n.receiveLsn(), n.replayLsn(), Math.max(0, bytes),
-                seconds, n.slots(), n.archiver(), n.error());
     }
 
     private static long lagBytes(String primary, String replay) {
@@ -89,6 +110,7 @@ public final class ClusterStatus {
             String receive = null;
             String replay = null;
             Double lagSeconds = null;
+            boolean writable = false;
             try (ResultSet r = s.executeQuery("select pg_is_in_recovery()")) {
                 r.next();
                 replica = r.getBoolean(1);
@@ -102,9 +124,12 @@ public final class ClusterStatus {
                     lagSeconds = r.getObject(3) == null ? null : r.getDouble(3);
                 }
             } else {
-                try (ResultSet r = s.executeQuery("select pg_current_wal_lsn()::text")) {
+                // A new session's default: a primary fenced by walferry promote --force is read-only by default.
+                try (ResultSet r = s.executeQuery("select pg_current_wal_lsn()::text, "
+                        + "current_setting('default_transaction_read_only') = 'off'")) {
                     r.next();
                     current = r.getString(1);
+                    writable = r.getBoolean(2);
                 }
             }
             Integer timeline;
@@ -130,10 +155,10 @@ public final class ClusterStatus {
                 archiver = new Archiver(r.getLong(1), r.getString(2), r.getString(3), r.getLong(4), r.getString(5), r.getString(6));
             }
             return new Node(n.name(), n.region(), replica ? "replica" : "primary", timeline, current, receive, replay, null, lagSeconds,
-                    slots, archiver, null);
+                    slots, archiver, writable, null, null);
         } catch (SQLException | WalferryException e) {
             String why = e instanceof WalferryException w ? w.getMessage() : e.getMessage();
-            return new Node(n.name(), n.region(), null, null, null, null, null, null, null, List.of(), null, why);
+            return new Node(n.name(), n.region(), null, null, null, null, null, null, null, List.of(), null, null, null, why);
         }
     }
 }

@@ -10,8 +10,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Starts and stops a local server with pg_ctl, as the OS user walferry runs as (the server's owner). The
- * server's own output goes to {@code <data directory>/walferry-server.log} until its logging takes over.
+ * Starts and stops a local server with pg_ctl, and reads its pg_control, as the OS user walferry runs as (the
+ * server's owner). The server's own output goes to {@code <data directory>/walferry-server.log} until its
+ * logging takes over.
  */
 public final class PgControl {
     private final PgBinaries binaries;
@@ -39,14 +40,26 @@ public final class PgControl {
         return true;
     }
 
-    private static void run(List<String> cmd, String what, Path dataDirectory) {
+    /** What pg_controldata reads from the data directory's pg_control (the server may be running or not). */
+    public ControlData controlData(Path dataDirectory) {
+        String out = run(List.of(binaries.program("pg_controldata").toString(), "-D", dataDirectory.toString()), "controldata",
+                dataDirectory);
+        return ControlData.parse(out).orElseThrow(() -> new WalferryException(ExitCode.POSTGRES,
+                "pg_controldata printed no checkpoint for " + dataDirectory, "run pg_controldata -D " + dataDirectory + " to see why"));
+    }
+
+    private static String run(List<String> cmd, String what, Path dataDirectory) {
         try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+            // pg_controldata translates its labels: read them in English.
+            pb.environment().put("LC_ALL", "C");
+            Process p = pb.start();
             String out = new String(p.getInputStream().readAllBytes()).strip();
             if (!p.waitFor(180, TimeUnit.SECONDS) || p.exitValue() != 0) {
                 throw new WalferryException(ExitCode.POSTGRES, "pg_ctl " + what + " failed for " + dataDirectory + ": "
                         + out.lines().reduce((a, b) -> b).orElse(""), "see " + logFile(dataDirectory) + " and the server log");
             }
+            return out;
         } catch (IOException e) {
             throw new WalferryException(ExitCode.POSTGRES, "cannot run pg_ctl: " + e.getMessage(), "check bin_directory / --pg-bin", e);
         } catch (InterruptedException e) {

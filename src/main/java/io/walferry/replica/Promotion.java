@@ -12,7 +12,6 @@ import io.walferry.repository.Repository;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -23,37 +22,59 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Promotes a replica. The old primary is fenced first (stopped if its data directory is here, else made
- * read-only and its sessions ended), so that two primaries are never writable at once; the replica
- * receives what the old primary still sent and is promoted; the new timeline's history file must reach
- * every required repository; streaming replicas are repointed to the new primary, with a slot there, and
- * archive-fed replicas follow the new timeline through the archive.
+ * Promotes a replica without losing a write the old primary acknowledged. The old primary is fenced first
+ * (see {@link Fencing}) and where its WAL ends is read; the replica must hold WAL up to there (streamed, or
+ * replayed from the archive, which the old primary's shutdown fills) and no other replica may hold more,
+ * or it could not follow the new timeline; then it is promoted, the new timeline's history file must reach
+ * every required repository, and the streaming replicas are repointed to the new primary (archive-fed
+ * replicas follow the new timeline through the archive). {@code force} promotes past each refusal.
  */
 public final class Promotion {
     private static final Logger LOG = LoggerFactory.getLogger(Promotion.class);
 
-    /** What happened, in words a status line can show. */
-    public record Result(String promoted, Optional<String> oldPrimary, String fence, int timeline, Lsn promotedAt, List<String> repointed) {
+    /**
+     * What happened, in words a status line can show; {@code walEnd} is where the old primary's WAL ends, when
+     * known; {@code notRepointed} names each replica that could not be repointed, and why; {@code unreachable} the
+     * nodes that did not answer (the lost old primary among them, or replicas that are down).
+     */
+    public record Result(String promoted, Optional<String> oldPrimary, String fence, Optional<Lsn> walEnd, int timeline, Lsn promotedAt,
+                         List<String> repointed, List<NotRepointed> notRepointed, List<String> unreachable) {
+    }
+
+    /** A replica that answered but could not be repointed. */
+    public record NotRepointed(String node, String why) {
+    }
+
+    /** A replica's WAL: what it received by streaming (null if it never streamed) and what it replayed. */
+    private record Held(Lsn received, Lsn replayed) {
+        Lsn most() {
+            return received == null || (replayed != null && replayed.compareTo(received) > 0) ? replayed : received;
+        }
+
+        boolean reaches(Lsn lsn) {
+            return most() != null && most().compareTo(lsn) >= 0;
+        }
     }
 
     private final WalferryConfig config;
     private final PgConnector pg;
-    private final PgControl control;
     private final List<Repository> requiredRepositories;
+    private final Fencing fencing;
 
     public Promotion(WalferryConfig config, PgConnector pg, PgControl control, List<Repository> requiredRepositories) {
         this.config = config;
         this.pg = pg;
-        this.control = control;
         this.requiredRepositories = requiredRepositories;
+        this.fencing = new Fencing(pg, control);
     }
 
-    public Result promote(NodeConfig target, Duration timeout) {
+    public Result promote(NodeConfig target, Duration timeout, boolean force) {
         requireReplica(target);
-        Topology topology = new Topology(config, pg);
-        Optional<NodeConfig> old = topology.primary(target.name());
-        String fence = old.map(this::fence).orElse("no primary reachable");
-        awaitReplayStill(target, timeout);
+        Optional<NodeConfig> old = new Topology(config, pg).primary(target.name());
+        Fencing.Fence fence = old.isPresent() ? fencing.fence(old.get(), target, force, timeout)
+                : fencing.noneReachable(target, others(target, old), systemIdentifier(target), checkpointTimeline(target));
+        fence.walEnd().ifPresent(end -> awaitWal(target, end, timeout, force, old.isPresent()));
+        refuseIfAnotherHoldsMore(target, old, force);
         Lsn at;
         int timeline;
         try (Connection c = pg.connect(target); Statement s = c.createStatement()) {
@@ -74,117 +95,140 @@ public final class Promotion {
         }
         LOG.info("promoted {} on timeline {} at {}", target.name(), timeline, at);
         awaitHistoryArchived(timeline, timeout);
-        List<String> repointed = repoint(target, old);
-        return new Result(target.name(), old.map(NodeConfig::name), fence, timeline, at, repointed);
+        List<String> repointed = new ArrayList<>();
+        List<NotRepointed> notRepointed = new ArrayList<>();
+        List<String> unreachable = new ArrayList<>();
+        Repointer repointer = new Repointer(config, pg);
+        for (NodeConfig n : others(target, old)) {
+            Optional<Boolean> replica = recovering(n);
+            if (replica.isEmpty()) {
+                unreachable.add(n.name());
+                continue;
+            }
+            try {
+                if (replica.get()) {
+                    repointed.add(repointer.repoint(n, target));
+                }
+            } catch (WalferryException e) {
+                notRepointed.add(new NotRepointed(n.name(), e.getMessage()));
+            }
+        }
+        return new Result(target.name(), old.map(NodeConfig::name), fence.how(), fence.walEnd(), timeline, at, repointed, notRepointed,
+                unreachable);
     }
 
     private void requireReplica(NodeConfig n) {
-        try (Connection c = pg.connect(n); Statement s = c.createStatement(); ResultSet r = s.executeQuery("select pg_is_in_recovery()")) {
+        if (!inRecovery(n)) {
+            throw WalferryException.refused("node " + n.name() + " is already a primary", "walferry status shows each node's role");
+        }
+    }
+
+    /** Every configured node but the target and the old primary. */
+    private List<NodeConfig> others(NodeConfig target, Optional<NodeConfig> old) {
+        return config.nodes().stream().filter(n -> !n.name().equals(target.name()) && old.map(o -> !o.name().equals(n.name())).orElse(true))
+                .toList();
+    }
+
+    /** Waits until the target holds the old primary's WAL up to {@code end}; refuses (unless forced) when it cannot get there in time. */
+    private void awaitWal(NodeConfig target, Lsn end, Duration timeout, boolean force, boolean oldWasReachable) {
+        Deadline deadline = Deadline.after(timeout);
+        Held held = held(target).orElse(new Held(null, null));
+        while (!held.reaches(end)) {
+            if (deadline.passed()) {
+                String what = "node " + target.name() + " holds WAL up to " + held.most() + ", but the old primary's ends at " + end
+                        + ": promoting it would lose the writes in between";
+                if (force) {
+                    LOG.warn("{} (promoting anyway: --force)", what);
+                    return;
+                }
+                throw WalferryException.refused(what, (oldWasReachable ? "the old primary is stopped now: " : "")
+                        + "check that its last WAL reached the repository (the archiver of the old primary; walferry info), or start it "
+                        + "again and let the replica catch up, then run promote again; --force promotes without those writes");
+            }
+            deadline.pause();
+            held = held(target).orElse(new Held(null, null));
+        }
+        LOG.info("{} holds the old primary's WAL up to {} ({} needed)", target.name(), held.most(), end);
+    }
+
+    /** Another replica that holds WAL past the target's would be past the new timeline's start: it could not follow it. */
+    private void refuseIfAnotherHoldsMore(NodeConfig target, Optional<NodeConfig> old, boolean force) {
+        Lsn mine = held(target).map(Held::most).orElse(null);
+        for (NodeConfig n : others(target, old)) {
+            Optional<Held> theirs = held(n);
+            if (mine == null || theirs.isEmpty() || theirs.get().most() == null || theirs.get().most().compareTo(mine) <= 0) {
+                continue;
+            }
+            String what = "replica " + n.name() + " holds WAL up to " + theirs.get().most() + ", further than " + target.name() + " (" + mine
+                    + "): it has writes " + target.name() + " lacks and could not follow the new timeline";
+            if (force) {
+                LOG.warn("{} (promoting anyway: --force; make {} a replica again with walferry replica create --node {} --force)", what,
+                        n.name(), n.name());
+                continue;
+            }
+            throw WalferryException.refused(what, "promote " + n.name() + " instead, or pass --force and then make " + n.name()
+                    + " a replica again with walferry replica create --node " + n.name() + " --force");
+        }
+    }
+
+    /** A replica's WAL positions; empty if it is not reachable or not a replica. */
+    private Optional<Held> held(NodeConfig n) {
+        try (Connection c = pg.connect(n); Statement s = c.createStatement();
+             ResultSet r = s.executeQuery("select pg_is_in_recovery(), pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text")) {
             r.next();
             if (!r.getBoolean(1)) {
-                throw WalferryException.refused("node " + n.name() + " is already a primary", "walferry status shows each node's role");
+                return Optional.empty();
             }
-        } catch (SQLException e) {
-            throw WalferryException.postgres("cannot reach node " + n.name() + ": " + e.getMessage(), null, e);
+            return Optional.of(new Held(r.getString(2) == null ? null : Lsn.parse(r.getString(2)),
+                    r.getString(3) == null ? null : Lsn.parse(r.getString(3))));
+        } catch (SQLException | WalferryException e) {
+            LOG.debug("cannot read the WAL positions of {}: {}", n.name(), e.getMessage());
+            return Optional.empty();
         }
     }
 
-    /** Makes sure the old primary takes no more writes: stopped when it runs here, else read-only with its sessions ended. */
-    private String fence(NodeConfig old) {
-        if (Files.exists(old.dataDirectory().resolve("postmaster.pid"))) {
-            control.stop(old.dataDirectory(), "fast");
-            LOG.info("stopped the old primary {} (fast shutdown sends the replicas everything it wrote)", old.name());
-            return "stopped";
-        }
-        try (Connection c = pg.connect(old); Statement s = c.createStatement()) {
-            s.execute("alter system set default_transaction_read_only = on");
-            s.execute("select pg_reload_conf()");
-            s.execute("select pg_terminate_backend(pid) from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()");
-            LOG.warn("the old primary {} is not on this host: it was made read-only and its sessions ended; stop it there", old.name());
-            return "read-only";
-        } catch (SQLException e) {
-            throw WalferryException.postgres("cannot fence the old primary " + old.name() + ": " + e.getMessage(),
-                    "stop it by hand, then run promote again", e);
+    private boolean inRecovery(NodeConfig n) {
+        return query(n, "select pg_is_in_recovery()::text").equals("true");
+    }
+
+    /** Whether a node is a replica; empty if it does not answer. */
+    private Optional<Boolean> recovering(NodeConfig n) {
+        try {
+            return Optional.of(inRecovery(n));
+        } catch (WalferryException e) {
+            return Optional.empty();
         }
     }
 
-    /** Waits until the replica has replayed all it received (the old primary's last WAL), for up to {@code timeout}. */
-    private void awaitReplayStill(NodeConfig target, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        String last = null;
-        int still = 0;
-        while (System.nanoTime() < deadline && still < 4) {
-            try (Connection c = pg.connect(target); Statement s = c.createStatement();
-                 ResultSet r = s.executeQuery("select coalesce(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()) = pg_last_wal_replay_lsn(), "
-                         + "pg_last_wal_replay_lsn()::text")) {
-                r.next();
-                String now = r.getString(2);
-                still = r.getBoolean(1) && now.equals(last) ? still + 1 : 0;
-                last = now;
-            } catch (SQLException e) {
-                throw WalferryException.postgres("cannot read the replay position of " + target.name() + ": " + e.getMessage(), null, e);
-            }
-            sleep(250);
+    private String systemIdentifier(NodeConfig n) {
+        return query(n, "select system_identifier::text from pg_control_system()");
+    }
+
+    /** The timeline of the target's last restartpoint: a stopped primary on an older one is not the one it followed. */
+    private int checkpointTimeline(NodeConfig n) {
+        return Integer.parseInt(query(n, "select timeline_id::text from pg_control_checkpoint()"));
+    }
+
+    private String query(NodeConfig n, String sql) {
+        try (Connection c = pg.connect(n); Statement s = c.createStatement(); ResultSet r = s.executeQuery(sql)) {
+            r.next();
+            return r.getString(1);
+        } catch (SQLException e) {
+            throw WalferryException.postgres("cannot query node " + n.name() + ": " + e.getMessage(), null, e);
         }
     }
 
     private void awaitHistoryArchived(int timeline, Duration timeout) {
         WalFileName history = WalFileName.parse("%08X.history".formatted(timeline));
-        long deadline = System.nanoTime() + timeout.toNanos();
+        Deadline deadline = Deadline.after(timeout);
         for (Repository r : requiredRepositories) {
             while (r.walHeader(history).isEmpty()) {
-                if (System.nanoTime() > deadline) {
+                if (deadline.passed()) {
                     throw WalferryException.repository("the new timeline's history file " + history.fileName() + " did not reach repository "
                             + r.name() + " in time", "check archiving on the new primary (walferry check)", null);
                 }
-                sleep(250);
+                deadline.pause();
             }
-        }
-    }
-
-    /** Points the other streaming replicas at the new primary, each with a slot there. */
-    private List<String> repoint(NodeConfig primary, Optional<NodeConfig> old) {
-        List<String> done = new ArrayList<>();
-        for (NodeConfig n : config.nodes()) {
-            if (n.name().equals(primary.name()) || old.map(o -> o.name().equals(n.name())).orElse(false)) {
-                continue;
-            }
-            try (Connection c = pg.connect(n); Statement s = c.createStatement()) {
-                boolean streaming;
-                try (ResultSet r = s.executeQuery("select pg_is_in_recovery(), current_setting('primary_conninfo') <> ''")) {
-                    r.next();
-                    if (!r.getBoolean(1)) {
-                        continue;
-                    }
-                    streaming = r.getBoolean(2);
-                }
-                if (!streaming) {
-                    done.add(n.name() + " (archive: follows the new timeline)");
-                    continue;
-                }
-                String slot = Topology.slotName(n.name());
-                try (Connection p = pg.connect(primary)) {
-                    Topology.ensureSlot(p, slot);
-                }
-                String conninfo = ReplicaProvisioner.conninfo(primary, n.name(), config.connection());
-                s.execute("alter system set primary_conninfo = '" + conninfo.replace("'", "''") + "'");
-                s.execute("alter system set primary_slot_name = '" + slot + "'");
-                s.execute("select pg_reload_conf()");
-                done.add(n.name() + " (streaming from " + primary.name() + ")");
-            } catch (SQLException | WalferryException e) {
-                LOG.warn("could not repoint {}: {} (it keeps replaying from the archive; run walferry promote's repoint again later)",
-                        n.name(), e.getMessage());
-            }
-        }
-        return done;
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new WalferryException(ExitCode.FAILED, "interrupted", null);
         }
     }
 }

@@ -73,7 +73,7 @@ public final class ReplicaProvisioner {
         Optional<String> slot = Optional.empty();
         if (mode == Mode.STREAMING) {
             slot = Optional.of(Topology.slotName(node.name()));
-            preparePrimary(primary.get(), slot.get());
+            checkPrimary(primary.get());
             settings.add("primary_conninfo = " + quote(conninfo(primary.get(), node.name(), config.connection())));
             settings.add("primary_slot_name = " + quote(slot.get()));
         } else {
@@ -86,13 +86,23 @@ public final class ReplicaProvisioner {
         LOG.info("restoring backup {} into {} for replica {}", backup.id(), node.dataDirectory(), node.name());
         new BackupRestore(repository, backup, new BackupRestore.Options(config.archive().workers(), RecoveryTarget.none(), true,
                 restoreCommand, force, Map.of(), settings, env), progress).run(node.dataDirectory());
-        control.start(node.dataDirectory());
+        // The slot only now, so that a restore that failed leaves none holding WAL on the primary; the replica
+        // gets the WAL from the backup's start to the slot's from the archive (its restore_command).
+        boolean slotCreated = slot.isPresent() && createSlot(primary.get(), slot.get());
+        try {
+            control.start(node.dataDirectory());
+        } catch (WalferryException e) {
+            if (slotCreated) {
+                Topology.dropSlot(pg, primary.get(), slot.get());
+            }
+            throw e;
+        }
         Lsn caughtUp = awaitCaughtUp(node, mode, primary, timeout);
         return new Result(node.name(), mode, backup.id(), primary.map(NodeConfig::name), slot, caughtUp);
     }
 
-    /** Checks what a streaming replica needs of the primary, and makes its slot. */
-    private void preparePrimary(NodeConfig primary, String slot) {
+    /** Checks what a streaming replica needs of the primary, before anything is restored. */
+    private void checkPrimary(NodeConfig primary) {
         try (Connection c = pg.connect(primary); Statement s = c.createStatement()) {
             try (ResultSet r = s.executeQuery("select current_setting('wal_level'), current_setting('max_wal_senders')::int, "
                     + "current_setting('max_replication_slots')::int")) {
@@ -119,9 +129,17 @@ public final class ReplicaProvisioner {
             } catch (SQLException e) {
                 LOG.debug("pg_hba_file_rules not readable: {}", e.getMessage());
             }
-            Topology.ensureSlot(c, slot);
         } catch (SQLException e) {
-            throw WalferryException.postgres("cannot prepare primary " + primary.name() + ": " + e.getMessage(),
+            throw WalferryException.postgres("cannot check primary " + primary.name() + ": " + e.getMessage(), null, e);
+        }
+    }
+
+    /** Makes the replica's slot on the primary; true if this call created it (an existing one is the replica's from before). */
+    private boolean createSlot(NodeConfig primary, String slot) {
+        try (Connection c = pg.connect(primary)) {
+            return Topology.ensureSlot(c, slot);
+        } catch (SQLException e) {
+            throw WalferryException.postgres("cannot create replication slot " + slot + " on " + primary.name() + ": " + e.getMessage(),
                     "the role needs REPLICATION (or superuser) to create a replication slot", e);
         }
     }

@@ -1,0 +1,179 @@
+package io.walferry.replica;
+
+import io.walferry.config.NodeConfig;
+import io.walferry.failure.ExitCode;
+import io.walferry.failure.WalferryException;
+import io.walferry.postgres.ControlData;
+import io.walferry.postgres.Lsn;
+import io.walferry.postgres.PgConnector;
+import io.walferry.postgres.PgControl;
+import io.walferry.postgres.PostmasterPid;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Makes the old primary take no more writes before a replica is promoted, and finds where its WAL ends, so
+ * that two primaries are never writable at once and the promoted node can be held to every write the old one
+ * acknowledged.
+ *
+ * <p>A server is stopped only when it is provably the old primary: its node's host is this machine and the
+ * postmaster running at its data directory listens on its port (another host's primary may use the same path,
+ * and so may the node being promoted). Over SQL a server cannot be stopped, only made read-only by default,
+ * which a session may still override; so a primary still running elsewhere is fenced that way only with
+ * {@code --force}, and otherwise has to be stopped on its own host first.
+ */
+final class Fencing {
+    private static final Logger LOG = LoggerFactory.getLogger(Fencing.class);
+
+    /** How the old primary was fenced, in words for the result, and where its WAL ends (empty: unknown). */
+    record Fence(String how, Optional<Lsn> walEnd) {
+    }
+
+    private final PgConnector pg;
+    private final PgControl control;
+
+    Fencing(PgConnector pg, PgControl control) {
+        this.pg = pg;
+        this.control = control;
+    }
+
+    Fence fence(NodeConfig old, NodeConfig target, boolean force, Duration timeout) {
+        if (runsHere(old, target)) {
+            control.stop(old.dataDirectory(), "fast");
+            ControlData cd = control.controlData(old.dataDirectory());
+            if (!cd.shutDownCleanly()) {
+                throw new WalferryException(ExitCode.POSTGRES, "the old primary " + old.name() + " did not shut down cleanly (pg_control: "
+                        + cd.state() + "): where its WAL ends is unknown", "start it, then run promote again");
+            }
+            LOG.info("stopped the old primary {}: its WAL ends at {}", old.name(), cd.walEnd());
+            return new Fence("stopped", Optional.of(cd.walEnd()));
+        }
+        if (!force) {
+            throw WalferryException.refused("the old primary " + old.name() + " (" + old.host() + ":" + old.port()
+                    + ") still runs, and not as a server of this host that walferry can stop: promoting now would leave two primaries",
+                    "stop it on its host first (pg_ctl stop -m fast), then run promote again; --force makes it read-only instead, "
+                            + "which a session can still override");
+        }
+        Lsn end = readOnly(old, timeout);
+        LOG.warn("the old primary {} was made read-only and its sessions ended, but it still runs: stop it on its host", old.name());
+        return new Fence("read-only (still running: stop it on its host)", Optional.of(end));
+    }
+
+    /**
+     * With no primary reachable: a primary of this host stopped cleanly on the target's timeline (or a later one)
+     * still tells where its WAL ends; else nothing does.
+     */
+    Fence noneReachable(NodeConfig target, List<NodeConfig> others, String systemIdentifier, int targetTimeline) {
+        Optional<Lsn> end = Optional.empty();
+        List<String> names = new ArrayList<>();
+        for (NodeConfig n : others) {
+            if (!ThisHost.is(n.host()) || sameDirectory(n, target) || !Files.exists(n.dataDirectory().resolve("global/pg_control"))
+                    || PostmasterPid.read(n.dataDirectory()).map(PostmasterPid::alive).orElse(false)) {
+                continue;
+            }
+            ControlData cd;
+            try {
+                cd = control.controlData(n.dataDirectory());
+            } catch (WalferryException e) {
+                LOG.debug("cannot read pg_control of {}: {}", n.name(), e.getMessage());
+                continue;
+            }
+            if (cd.shutDownCleanly() && cd.systemIdentifier().equals(systemIdentifier) && cd.timeline() >= targetTimeline) {
+                names.add(n.name());
+                end = end.isEmpty() || cd.walEnd().compareTo(end.get()) > 0 ? Optional.of(cd.walEnd()) : end;
+            }
+        }
+        return end.isPresent()
+                ? new Fence("stopped before (" + String.join(", ", names) + " on this host)", end)
+                : new Fence("none reachable: promoted with the WAL it held and what the archive had", Optional.empty());
+    }
+
+    /** The old primary runs here: the postmaster at its data directory is alive, listens on its port, and is not the target's. */
+    private static boolean runsHere(NodeConfig old, NodeConfig target) {
+        if (!ThisHost.is(old.host()) || sameDirectory(old, target)) {
+            return false;
+        }
+        return PostmasterPid.read(old.dataDirectory()).filter(p -> p.port() == old.port() && p.alive()).isPresent();
+    }
+
+    /** Whether two nodes' data directories are one directory of this host (the target's is only here if its host is). */
+    private static boolean sameDirectory(NodeConfig a, NodeConfig target) {
+        if (!ThisHost.is(target.host())) {
+            return false;
+        }
+        try {
+            return Files.isSameFile(a.dataDirectory(), target.dataDirectory());
+        } catch (IOException e) {
+            return a.dataDirectory().toAbsolutePath().normalize().equals(target.dataDirectory().toAbsolutePath().normalize());
+        }
+    }
+
+    /**
+     * Read-only by default for every new transaction, once the server has reloaded; then the sessions that
+     * were open are ended and waited for, so every write acknowledged before lies below the position read
+     * after. The segment is switched so that an archive-fed replica can get that position too.
+     */
+    private Lsn readOnly(NodeConfig old, Duration timeout) {
+        Deadline deadline = Deadline.after(timeout);
+        try (Connection c = pg.connect(old); Statement s = c.createStatement()) {
+            s.execute("alter system set default_transaction_read_only = on");
+            s.execute("select pg_reload_conf()");
+            // A new session starts with the configuration the postmaster has loaded: once one sees it, every later one does.
+            while (!newSessionReadOnly(old)) {
+                deadline.pauseOr("the old primary " + old.name() + " did not reload its configuration in time", "stop it on its host, then run promote again");
+            }
+            // The sessions first, then one call each: in one query the planner may end this session as well.
+            List<Integer> ended = new ArrayList<>();
+            try (ResultSet r = s.executeQuery("select pid from pg_stat_activity where backend_type = 'client backend' "
+                    + "and pid <> pg_backend_pid()")) {
+                while (r.next()) {
+                    ended.add(r.getInt(1));
+                }
+            }
+            for (int pid : ended) {
+                s.execute("select pg_terminate_backend(" + pid + ")");
+            }
+            while (!ended.isEmpty() && stillThere(s, ended)) {
+                deadline.pauseOr("the sessions of the old primary " + old.name() + " did not end in time", "stop it on its host, then run promote again");
+            }
+            Lsn end;
+            try (ResultSet r = s.executeQuery("select pg_current_wal_insert_lsn()::text")) {
+                r.next();
+                end = Lsn.parse(r.getString(1));
+            }
+            s.execute("select pg_switch_wal()");
+            return end;
+        } catch (SQLException e) {
+            throw WalferryException.postgres("cannot fence the old primary " + old.name() + ": " + e.getMessage(),
+                    "stop it on its host, then run promote again", e);
+        }
+    }
+
+    private boolean newSessionReadOnly(NodeConfig old) throws SQLException {
+        try (Connection c = pg.connect(old); Statement s = c.createStatement();
+             ResultSet r = s.executeQuery("select current_setting('default_transaction_read_only')")) {
+            r.next();
+            return r.getString(1).equals("on");
+        }
+    }
+
+    private static boolean stillThere(Statement s, List<Integer> pids) throws SQLException {
+        String list = pids.stream().map(String::valueOf).reduce((a, b) -> a + "," + b).orElseThrow();
+        try (ResultSet r = s.executeQuery("select count(*) from pg_stat_activity where pid in (" + list + ")")) {
+            r.next();
+            return r.getLong(1) > 0;
+        }
+    }
+}
