@@ -156,7 +156,7 @@ public final class ReplicaProvisioner {
     }
 
     private Lsn awaitCaughtUp(NodeConfig node, Mode mode, Optional<NodeConfig> primary, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        Deadline deadline = Deadline.after(timeout);
         Lsn target = null;
         if (primary.isPresent()) {
             try (Connection c = pg.connect(primary.get()); Statement s = c.createStatement()) {
@@ -190,16 +190,8 @@ public final class ReplicaProvisioner {
                 }
                 LOG.debug("replica {} not ready yet: {}", node.name(), e.getMessage());
             }
-            if (System.nanoTime() > deadline) {
-                throw new WalferryException(ExitCode.POSTGRES, "replica " + node.name() + " did not catch up to " + target + " within "
-                        + timeout.toSeconds() + " s", "see " + PgControl.logFile(node.dataDirectory()) + " and walferry status");
-            }
-            try {
-                Thread.sleep(250);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new WalferryException(ExitCode.FAILED, "interrupted", null);
-            }
+            deadline.pauseOr("replica " + node.name() + " did not catch up to " + target + " within " + timeout.toSeconds() + " s",
+                    "see " + PgControl.logFile(node.dataDirectory()) + " and walferry status");
         }
     }
 
