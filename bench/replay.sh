@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Replay speed from the archive: a standby started from the anchors' pre-workload base backup replays the
-# whole cached WAL backlog (2.4 GB), fetched by walferry archive-get with prefetch (the default: 8 segments
-# ahead) and without (one JVM per segment), against the same standby replaying from a local pg_wal, and
-# against pgBackRest 2.45's async archive-get (process-max=2), in one run.
+# whole cached WAL backlog (2.4 GB), fetched by walferry archive-get with prefetch (the restore_command
+# `walferry restore-command` prints; wf-launcher: the plain `walferry archive-get %f "%p"`) and without
+# (one JVM per segment), against the same standby replaying from a local pg_wal, and against pgBackRest
+# 2.45's async archive-get (process-max=2), in one run.
 #
 #   sudo bench/replay.sh                 # about 4 minutes (PREFETCH=16 segments, as pgBackRest's 256 MiB queue)
 #   CONFIGS="local wf-prefetch" bench/replay.sh
@@ -19,7 +20,7 @@
 # Row mv-floor (not in the default list): restore_command = mv from a directory of the uncompressed
 # segments, what restore_command itself costs with no archive behind it.
 #
-# Env: CONFIGS="local wf-prefetch wf-noprefetch pgbackrest mv-floor"  WF_HOME  RESULTS_DIR  KEEP=1  DROP_CACHES=1 (default; see the rows loop)
+# Env: CONFIGS="local wf-prefetch wf-launcher wf-noprefetch pgbackrest mv-floor"  WF_HOME  RESULTS_DIR  KEEP=1  DROP_CACHES=1 (default; see the rows loop)
 set -Eeuo pipefail
 SELF_DIR=$(cd "$(dirname "$0")" && pwd)
 ANCHORS=$(cd "$SELF_DIR/../../shared/bench/anchors" && pwd)
@@ -125,14 +126,17 @@ for c in $CONFIGS; do
       cp "$WL_DIR"/primary/pg_wal/[0-9A-F]*[0-9A-F] "$dir/raw/" 2>/dev/null || true
       chown -R postgres:postgres "$dir/raw"
       rcmd="mv $dir/raw/%f \"%p\"" ;;
-    wf-prefetch) wf_yaml "$dir/walferry.yaml" "$PREFETCH"; rcmd="$WF -c $dir/walferry.yaml archive-get %f \"%p\"" ;;
+    # what walferry restore writes: sh hands a queued segment over itself, the launcher does the rest
+    wf-prefetch) wf_yaml "$dir/walferry.yaml" "$PREFETCH"; rcmd=$(as_pg "$WF" -c "$dir/walferry.yaml" restore-command) ;;
+    # the same queue behind the plain line users write by hand: the launcher for every segment
+    wf-launcher) wf_yaml "$dir/walferry.yaml" "$PREFETCH"; rcmd="$WF -c $dir/walferry.yaml archive-get %f \"%p\"" ;;
     wf-noprefetch) wf_yaml "$dir/walferry.yaml" 0; rcmd="$WF -c $dir/walferry.yaml archive-get %f \"%p\"" ;;
     pgbackrest)
       PGBR_EXTRA="archive-get-queue-max=268435456" pgbr_conf "$dir" "$d" lz4 async "repo1-path=$AB_WORK/pgbr/repo"
       rcmd="$PGBACKREST_BIN --config=$dir/pgbackrest.conf --stanza=$STANZA archive-get %f \"%p\"" ;;
     *) die "unknown row $c" ;;
   esac
-  printf "archive_mode = off\nhot_standby = on\nrestore_command = '%s'\n" "$rcmd" >>"$d/postgresql.conf"
+  printf "archive_mode = off\nhot_standby = on\nrestore_command = '%s'\n" "${rcmd//\'/\'\'}" >>"$d/postgresql.conf"
   as_pg touch "$d/standby.signal"
   sync # the copies above are on disk before the clock starts, for every row alike
   log "[$c]"

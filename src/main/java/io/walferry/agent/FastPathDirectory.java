@@ -42,19 +42,14 @@ public final class FastPathDirectory {
         return dir;
     }
 
-    /** The prefetch queue's directory, whether or not it exists. */
-    public Path prefetch() {
-        return dir.resolve("prefetch");
-    }
-
-    /** The prefetch queue's directory, created owner-only like the rest: the launcher takes files from it. */
-    public Path preparePrefetch() throws IOException {
+    /**
+     * The FIFO on which the launcher waits for a segment the prefetcher is fetching (the queue itself is in
+     * the data directory: archive.PrefetchQueue).
+     */
+    public void prepareWaitFifo() throws IOException {
         ensurePrivate(dir.getParent());
         ensurePrivate(dir);
-        Path q = prefetch();
-        ensurePrivate(q);
-        makeWaitFifo(); // the launcher waits on it for a segment the prefetcher is fetching
-        return q;
+        makeWaitFifo();
     }
 
     /** Creates the directory owner-only; refuses one that another user could have planted acks in. */

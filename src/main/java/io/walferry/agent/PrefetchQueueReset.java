@@ -1,5 +1,6 @@
 package io.walferry.agent;
 
+import io.walferry.archive.PrefetchQueue;
 import io.walferry.archive.Prefetcher;
 import io.walferry.failure.ExitCode;
 import io.walferry.failure.WalferryException;
@@ -8,54 +9,42 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
+import java.util.Comparator;
+import java.util.stream.Stream;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Empties the prefetch queue of a data directory that a restore replaces. The queue is keyed by the directory's
- * path, not by the server in it: segments queued for the previous server (same file names, another history)
- * would be handed to the restored one by the launcher without a check. A prefetcher of the previous server that
- * still runs would queue more of them, so it is stopped first. Its {@code .lock} and {@code .pid} stay (the
- * launcher checks that .pid names a live prefetcher), and so does {@code prefetch.log}.
+ * Stops the prefetcher of a data directory that a restore replaces and removes its queue. The queue is in
+ * the directory's pg_wal, not tied to the server in it: segments queued for the previous server (same file
+ * names, another history) would be handed to the restored one by restore_command without a check, and a
+ * prefetcher of the previous server that still ran would queue more of them.
  */
 public final class PrefetchQueueReset {
     private static final Logger LOG = LoggerFactory.getLogger(PrefetchQueueReset.class);
-    private static final Set<String> KEPT = Set.of(".lock", Prefetcher.PID, "prefetch.log");
     private static final long STOP_SECONDS = 10;
 
     private PrefetchQueueReset() {
     }
 
-    /** Stops the queue's prefetcher if one runs, then removes everything queued or recorded for it. */
-    public static void reset(Path dataDirectory, Map<String, String> env) {
-        Path queue;
-        try {
-            queue = FastPathDirectory.forDataDirectory(dataDirectory, env).prefetch();
-        } catch (NoSuchFileException e) {
-            return; // no data directory, so no queue keyed by it
-        } catch (IOException e) {
-            throw failure("the prefetch queue of " + dataDirectory, e);
-        }
+    /** Stops the queue's prefetcher if one runs, then removes the queue. */
+    public static void reset(Path dataDirectory) {
+        Path queue = PrefetchQueue.directoryOf(dataDirectory);
         if (!Files.isDirectory(queue)) {
             return;
         }
         try {
             runningPrefetcher(queue, dataDirectory).ifPresent(p -> stop(p, queue));
-            try (DirectoryStream<Path> ds = Files.newDirectoryStream(queue)) {
-                for (Path p : ds) {
-                    if (!KEPT.contains(p.getFileName().toString()) && !Files.isDirectory(p)) {
-                        Files.deleteIfExists(p);
-                    }
+            try (Stream<Path> s = Files.walk(queue)) {
+                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
                 }
             }
         } catch (IOException e) {

@@ -56,7 +56,7 @@ public final class ArchiveGetter {
                     if (found) {
                         // PostgreSQL fsyncs every restored file before it keeps it in pg_wal, in the startup
                         // process, between two records: on disk already, that fsync costs replay nothing.
-                        ch.force(false);
+                        ch.force(true);
                     }
                 }
                 if (found) {

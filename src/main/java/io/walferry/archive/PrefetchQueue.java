@@ -14,12 +14,20 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The segments fetched ahead of replay for one data directory, in {@code <runtime dir>/prefetch/}: each file
- * there is complete and verified (written under a temporary name, checked, renamed), so handing one over is
- * a move. The launcher takes them without a JVM (docs/agent-protocol.md); {@code .from} tells the
- * prefetcher where replay now is.
+ * The segments fetched ahead of replay for one data directory, in its {@code pg_wal/walferry-prefetch/}: each
+ * file there is complete and verified (written under a temporary name, checked, renamed), so handing one over
+ * is a move. restore_command takes them without a JVM, often without the launcher (docs/agent-protocol.md);
+ * {@code .from} tells the prefetcher where replay now is.
+ *
+ * <p>Inside pg_wal because that is the one place both safe and fast for the hand-over: only the server's
+ * user can write there (the data directory is private), so a file found there needs no ownership check that
+ * a shell one-liner could not make; and it is the file system of {@code %p} (pg_wal/RECOVERYXLOG), so the
+ * hand-over is a rename, never a 16 MiB copy (a /tmp on tmpfs would make it one). PostgreSQL ignores
+ * directories in pg_wal, and base backups (pg_basebackup, pgBackRest, walferry) leave pg_wal's contents out.
  */
 public final class PrefetchQueue {
+    /** The queue's directory, relative to the data directory (restore_command runs there). */
+    public static final String DIRECTORY = "pg_wal/walferry-prefetch";
     private static final String FROM = ".from";
     /** Appended by the launcher: each segment it handed over, a line each; the last one is where replay is. */
     private static final String TAKEN = ".taken";
@@ -31,6 +39,15 @@ public final class PrefetchQueue {
 
     public PrefetchQueue(Path dir) {
         this.dir = dir;
+    }
+
+    /** The queue of the server in {@code dataDirectory}. */
+    public static PrefetchQueue of(Path dataDirectory) {
+        return new PrefetchQueue(directoryOf(dataDirectory));
+    }
+
+    public static Path directoryOf(Path dataDirectory) {
+        return dataDirectory.resolve(DIRECTORY);
     }
 
     public Path dir() {

@@ -40,10 +40,9 @@ public final class BackupRestore {
     private static final Logger LOG = LoggerFactory.getLogger(BackupRestore.class);
     private static final String PG_CONTROL = "global/pg_control";
 
-    /** How the restored server recovers; {@code env} locates the runtime directory (the data directory's prefetch queue). */
+    /** How the restored server recovers. */
     public record Options(int jobs, RecoveryTarget target, boolean standby, String restoreCommand, boolean force,
-                          java.util.Map<String, String> tablespaceLocations, List<String> extraSettings,
-                          java.util.Map<String, String> env) {
+                          java.util.Map<String, String> tablespaceLocations, List<String> extraSettings) {
         /** Where a tablespace goes: where it was, unless remapped. */
         String location(DataDirectoryScan.Tablespace t) {
             return tablespaceLocations.getOrDefault(t.oid(), t.location());
@@ -125,6 +124,8 @@ public final class BackupRestore {
             if (!options.force()) {
                 refuseNonEmpty(target, "the target directory");
             } else if (Files.isDirectory(target)) {
+                // first: a prefetcher of the previous server could otherwise refill its queue under the restore
+                PrefetchQueueReset.reset(target);
                 try (Stream<Path> s = Files.walk(target)) {
                     for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
                         if (!p.equals(target)) {
@@ -135,9 +136,6 @@ public final class BackupRestore {
             }
             Files.createDirectories(target);
             Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwx------"));
-            // After the directory exists (the queue is keyed by its real path), even when it was empty or gone: the
-            // queue outlives the server whose WAL it holds.
-            PrefetchQueueReset.reset(target, options.env());
         } catch (IOException e) {
             throw new WalferryException(ExitCode.FAILED, "cannot prepare " + target + ": " + e.getMessage(),
                     "check the path and its permissions", e);

@@ -87,7 +87,9 @@ final class ArchiveGetCommand implements Callable<Integer> {
             return false;
         }
         try {
-            PrefetchQueue queue = new PrefetchQueue(FastPathDirectory.forDataDirectory(dataDir, ctx.env()).preparePrefetch());
+            FastPathDirectory.forDataDirectory(dataDir, ctx.env()).prepareWaitFifo();
+            PrefetchQueue queue = PrefetchQueue.of(dataDir);
+            queue.prepare();
             if (name instanceof WalFileName.Segment seg) {
                 boolean taken = queue.take(seg, target);
                 // replay is at seg now: what is queued before it is stale, and the prefetcher goes on after it

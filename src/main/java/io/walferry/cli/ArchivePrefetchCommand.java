@@ -30,8 +30,8 @@ final class ArchivePrefetchCommand implements Callable<Integer> {
         WalferryConfig config = ctx.config();
         List<Repository> repos = config.repositories().stream().map(rc -> Repository.open(rc, config.cluster(), false)).toList();
         long segmentSize = repos.get(0).requireClusterRecord().walSegmentSize();
-        Path queue = FastPathDirectory.forDataDirectory(dataDirectory, ctx.env()).preparePrefetch();
-        new Prefetcher(new PrefetchQueue(queue), new ArchiveGetter(repos), dataDirectory, config.archive().prefetch(),
+        FastPathDirectory.forDataDirectory(dataDirectory, ctx.env()).prepareWaitFifo();
+        new Prefetcher(PrefetchQueue.of(dataDirectory), new ArchiveGetter(repos), dataDirectory, config.archive().prefetch(),
                 config.archive().workers(), segmentSize, 30).run();
         return 0;
     }

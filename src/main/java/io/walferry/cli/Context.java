@@ -1,5 +1,6 @@
 package io.walferry.cli;
 
+import io.walferry.archive.RestoreCommandLine;
 import io.walferry.config.ConfigLoader;
 import io.walferry.config.NodeConfig;
 import io.walferry.config.WalferryConfig;
@@ -39,7 +40,7 @@ final class Context {
 
     /** restore_command for a server restored or provisioned with this configuration. */
     String restoreCommand() {
-        return launcher() + " -c " + config().source() + " archive-get %f \"%p\"";
+        return new RestoreCommandLine(launcher(), config().source()).render();
     }
 
     Map<String, String> env() {

@@ -58,7 +58,7 @@ final class ReplicaCommand {
             PgBinaries bin = PgBinaries.find(Optional.ofNullable(main.options.pgBin), node.binDirectory());
             ProgressLine progress = new ProgressLine(main.err(), "restore", ctx.json());
             ReplicaProvisioner.Result r = new ReplicaProvisioner(config, new PgConnector(config.connection()), new PgControl(bin), repo,
-                    ctx.restoreCommand(), progress, ctx.env())
+                    ctx.restoreCommand(), progress)
                     .create(node, m, backup, force, Duration.ofSeconds(timeoutSeconds));
             progress.finish();
             PrintWriter out = main.out();

@@ -88,7 +88,7 @@ final class RestoreCommand implements Callable<Integer> {
             }
             ProgressLine progress = new ProgressLine(main.err(), "restore", ctx.json());
             new BackupRestore(repo, m, new BackupRestore.Options(jobs == null ? config.archive().workers() : jobs, target, standby,
-                    ctx.restoreCommand(), force, tablespaces, List.of(), ctx.env()), progress).run(dir);
+                    ctx.restoreCommand(), force, tablespaces, List.of()), progress).run(dir);
             progress.finish();
             PrintWriter out = main.out();
             if (ctx.json()) {

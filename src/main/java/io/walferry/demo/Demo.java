@@ -2,6 +2,7 @@ package io.walferry.demo;
 
 import io.walferry.archive.ArchivePusher;
 import io.walferry.archive.ArchiveSet;
+import io.walferry.archive.RestoreCommandLine;
 import io.walferry.backup.BackupManifest;
 import io.walferry.backup.BaseBackup;
 import io.walferry.config.ConfigLoader;
@@ -132,9 +133,8 @@ public final class Demo {
         view.say("Took base backup " + b.id() + " (" + b.files().size() + " files, " + (b.bytes() >> 20) + " MB); it is complete "
                 + "because WAL " + b.startWal() + " to " + b.stopWal() + " is in the repository");
 
-        String restoreCommand = o.launcher() + " -c " + config + " archive-get %f \"%p\"";
-        ReplicaProvisioner provisioner = new ReplicaProvisioner(cfg, pg, control, repo, restoreCommand, (d, t) -> { },
-                System.getenv()); // the servers it starts, and their archive-get, inherit this environment
+        String restoreCommand = new RestoreCommandLine(o.launcher(), config).render();
+        ReplicaProvisioner provisioner = new ReplicaProvisioner(cfg, pg, control, repo, restoreCommand, (d, t) -> { });
         NodeConfig west = cfg.node(NAMES[1]).orElseThrow();
         started.add(west.dataDirectory());
         ReplicaProvisioner.Result w = provisioner.create(west, ReplicaProvisioner.Mode.STREAMING, b.id(), true, Duration.ofMinutes(3));

@@ -49,17 +49,15 @@ public final class ReplicaProvisioner {
     private final Repository repository;
     private final String restoreCommand;
     private final BaseBackup.Progress progress;
-    private final Map<String, String> env;
 
     public ReplicaProvisioner(WalferryConfig config, PgConnector pg, PgControl control, Repository repository, String restoreCommand,
-                              BaseBackup.Progress progress, Map<String, String> env) {
+                              BaseBackup.Progress progress) {
         this.config = config;
         this.pg = pg;
         this.control = control;
         this.repository = repository;
         this.restoreCommand = restoreCommand;
         this.progress = progress;
-        this.env = env;
     }
 
     public Result create(NodeConfig node, Mode mode, String backupId, boolean force, Duration timeout) {
@@ -85,7 +83,7 @@ public final class ReplicaProvisioner {
         BackupManifest backup = new BackupCatalog(repository).pick(backupId);
         LOG.info("restoring backup {} into {} for replica {}", backup.id(), node.dataDirectory(), node.name());
         new BackupRestore(repository, backup, new BackupRestore.Options(config.archive().workers(), RecoveryTarget.none(), true,
-                restoreCommand, force, Map.of(), settings, env), progress).run(node.dataDirectory());
+                restoreCommand, force, Map.of(), settings), progress).run(node.dataDirectory());
         // The slot only now, so that a restore that failed leaves none holding WAL on the primary; the replica
         // gets the WAL from the backup's start to the slot's from the archive (its restore_command).
         boolean slotCreated = slot.isPresent() && createSlot(primary.get(), slot.get());

@@ -92,7 +92,7 @@ class StandbyReplayIT {
                 primary.awaitArchived(last, Duration.ofSeconds(120));
                 long rows = primary.queryLong("select count(*) from t");
 
-                standby.set("restore_command", wf.restoreCommand());
+                standby.set("restore_command", wf.writtenRestoreCommand());
                 standby.touch("standby.signal");
                 String firstSegment = io.walferry.postgres.BackupLabel.parse(Files.readString(standby.dataDir().resolve("backup_label")))
                         .orElseThrow().checkpointSegment(1 << 20).fileName(); // the cluster above: 1 MB segments
@@ -101,8 +101,7 @@ class StandbyReplayIT {
                         () -> standby.queryString("select count(*) from pg_class where relname = 't'").equals("1")
                                 && standby.queryLong("select count(*) from t") == rows);
 
-                Path queue = Path.of("/tmp/walferry-" + ServerUser.uid() + "/" + standby.dataDir().toRealPath().toString().replace('/', '%'),
-                        "prefetch");
+                Path queue = PrefetchQueue.directoryOf(standby.dataDir());
                 Path taken = queue.resolve(".taken");
                 assertThat(taken).as("segments handed over by the launcher from the prefetch queue").exists();
                 assertThat(Files.readAllLines(taken)).as(Files.readString(queue.resolve("prefetch.log"))).hasSizeGreaterThan(10);

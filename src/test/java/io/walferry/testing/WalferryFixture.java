@@ -133,8 +133,14 @@ public final class WalferryFixture {
         return launcher() + " -c " + config + " archive-push %p";
     }
 
+    /** restore_command as a user writes it by hand: the launcher for every call. */
     public String restoreCommand() {
         return launcher() + " -c " + config + " archive-get %f %p";
+    }
+
+    /** restore_command as restore and replica create write it: queued segments handed over by sh itself. */
+    public String writtenRestoreCommand() {
+        return new io.walferry.archive.RestoreCommandLine(launcher().toString(), config).render();
     }
 
     /** Sets archiving up on a stopped cluster, as the configuration guide says. */
