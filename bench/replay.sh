@@ -20,7 +20,7 @@
 # Row mv-floor (not in the default list): restore_command = mv from a directory of the uncompressed
 # segments, what restore_command itself costs with no archive behind it.
 #
-# Env: CONFIGS="local wf-prefetch wf-launcher wf-noprefetch pgbackrest mv-floor"  WF_HOME  RESULTS_DIR  KEEP=1  DROP_CACHES=1 (default; see the rows loop)
+# Env: CONFIGS="local wf-prefetch wf-launcher wf-noprefetch pgbackrest mv-floor"  WF_HOME  RESULTS_DIR  KEEP=1  DROP_CACHES=1 (default; see the rows loop)  WARM_GB=0
 set -Eeuo pipefail
 SELF_DIR=$(cd "$(dirname "$0")" && pwd)
 ANCHORS=$(cd "$SELF_DIR/../../shared/bench/anchors" && pwd)
@@ -44,7 +44,7 @@ REPLAY_BYTES=$(($(lsn2int "$END_LSN") - $(lsn2int "$BASE_REDO")))
 RESULT_FILE=$RESULTS_DIR/replay-$(date +%Y%m%d-%H%M%S).txt
 {
   echo "# replay $(date -Is) cores=$(nproc) walferry git=$(git -C "$WF_HOME" rev-parse --short HEAD) pgbackrest=$($PGBACKREST_BIN version | awk '{print $2}')"
-  echo "# workload $(basename "$WL_DIR"): replay $BASE_REDO..$END_LSN = $(mb $REPLAY_BYTES) MB"
+  echo "# workload $(basename "$WL_DIR"): replay $BASE_REDO..$END_LSN = $(mb $REPLAY_BYTES) MB; DROP_CACHES=${DROP_CACHES:-1} WARM_GB=${WARM_GB:-0} PREFETCH=$PREFETCH"
 } | tee "$RESULT_FILE"
 
 # frozen walferry, as an installation: its owner records the startup cache once
@@ -139,6 +139,12 @@ for c in $CONFIGS; do
   printf "archive_mode = off\nhot_standby = on\nrestore_command = '%s'\n" "${rcmd//\'/\'\'}" >>"$d/postgresql.conf"
   as_pg touch "$d/standby.signal"
   sync # the copies above are on disk before the clock starts, for every row alike
+  # WARM_GB=N: N GiB written to /dev/shm and freed just before the clock. This VM hands freed memory back
+  # to its host within seconds, and a write to such a page costs 14x one to a page freed a moment ago
+  # (docs/benchmarks.md): warm, every row starts with the fast memory a busy server has.
+  if [[ ${WARM_GB:-0} != 0 ]]; then
+    dd if=/dev/zero of=/dev/shm/wf-bench-warm bs=1M count=$((WARM_GB * 1024)) status=none; rm -f /dev/shm/wf-bench-warm
+  fi
   log "[$c]"
   m=$(cpu_mark); t0=$(now)
   pg_start "$d" "$dir/pg.log"
