@@ -1,5 +1,6 @@
 package io.walferry.cli;
 
+import io.walferry.backup.BackupSource;
 import io.walferry.config.NodeConfig;
 import io.walferry.config.WalferryConfig;
 import io.walferry.postgres.PgBinaries;
@@ -8,7 +9,6 @@ import io.walferry.postgres.PgControl;
 import io.walferry.replica.ReplicaProvisioner;
 import io.walferry.replica.Repointer;
 import io.walferry.replica.Topology;
-import io.walferry.repository.Repository;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -25,7 +25,8 @@ final class ReplicaCommand {
     Main main;
 
     /** Makes a node a replica of the current primary from the newest backup, starts it, waits until it has caught up. */
-    @Command(name = "create", description = "Make a node (--node) a replica of the current primary, from the repository's newest backup.")
+    @Command(name = "create", description = "Make a node (--node) a replica of the current primary, from the newest backup "
+            + "(of the first repository that holds one, or of --repository).")
     static final class Create implements Callable<Integer> {
         @ParentCommand
         ReplicaCommand parent;
@@ -35,6 +36,9 @@ final class ReplicaCommand {
 
         @Option(names = "--backup", description = "The backup to start from (default: the newest).")
         String backup;
+
+        @Option(names = "--repository", description = "The repository to restore from (default: the first that holds the backup).")
+        String repositoryName;
 
         @Option(names = "--force", description = "Replace what the node's data directory holds.")
         boolean force;
@@ -54,12 +58,13 @@ final class ReplicaCommand {
                 case "archive" -> ReplicaProvisioner.Mode.ARCHIVE;
                 default -> throw io.walferry.failure.WalferryException.config("--mode must be streaming or archive, not " + mode, null);
             };
-            Repository repo = Repository.open(config.repositories().get(0), config.cluster(), false);
+            BackupSource source = BackupSource.choose(config, Optional.ofNullable(repositoryName), backup,
+                    io.walferry.backup.RecoveryTarget.none());
             PgBinaries bin = PgBinaries.find(Optional.ofNullable(main.options.pgBin), node.binDirectory());
             ProgressLine progress = new ProgressLine(main.err(), "restore", ctx.json());
-            ReplicaProvisioner.Result r = new ReplicaProvisioner(config, new PgConnector(config.connection()), new PgControl(bin), repo,
-                    ctx.restoreCommand(), progress)
-                    .create(node, m, backup, force, Duration.ofSeconds(timeoutSeconds));
+            ReplicaProvisioner.Result r = new ReplicaProvisioner(config, new PgConnector(config.connection()), new PgControl(bin),
+                    source.repository(), ctx.restoreCommand(), progress)
+                    .create(node, m, source.backup().id(), force, Duration.ofSeconds(timeoutSeconds));
             progress.finish();
             PrintWriter out = main.out();
             if (ctx.json()) {

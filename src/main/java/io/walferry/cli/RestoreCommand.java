@@ -1,10 +1,9 @@
 package io.walferry.cli;
 
-import io.walferry.backup.BackupCatalog;
 import io.walferry.backup.BackupManifest;
 import io.walferry.backup.BackupRestore;
+import io.walferry.backup.BackupSource;
 import io.walferry.backup.RecoveryTarget;
-import io.walferry.config.RepositoryConfig;
 import io.walferry.config.WalferryConfig;
 import io.walferry.failure.WalferryException;
 import io.walferry.repository.Repository;
@@ -14,7 +13,6 @@ import picocli.CommandLine.ParentCommand;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -73,39 +71,24 @@ final class RestoreCommand implements Callable<Integer> {
         WalferryConfig config = ctx.config();
         RecoveryTarget target = target();
         Path dir = targetDir.toAbsolutePath().normalize();
-        List<WalferryException> misses = new ArrayList<>();
-        for (RepositoryConfig rc : config.repositories()) {
-            if (repositoryName != null && !rc.name().equals(repositoryName)) {
-                continue;
-            }
-            Repository repo = Repository.open(rc, config.cluster(), false);
-            BackupManifest m;
-            try {
-                m = new BackupCatalog(repo).pick(backupId, target);
-            } catch (WalferryException e) {
-                misses.add(e);
-                continue;
-            }
-            ProgressLine progress = new ProgressLine(main.err(), "restore", ctx.json());
-            new BackupRestore(repo, m, new BackupRestore.Options(jobs == null ? config.archive().workers() : jobs, target, standby,
-                    ctx.restoreCommand(), force, tablespaces, List.of()), progress).run(dir);
-            progress.finish();
-            PrintWriter out = main.out();
-            if (ctx.json()) {
-                Output.json(out, Output.object().put("backup", m.id()).put("repository", repo.name()).put("target_dir", dir.toString())
-                        .put("files", m.files().size()).put("bytes", m.bytes()).put("recovery_target", target.any()));
-            } else {
-                out.printf("restored backup %s from repository %s into %s: %d files, %s%n", m.id(), repo.name(), dir, m.files().size(),
-                        Output.bytes(m.bytes()));
-                out.printf("start PostgreSQL on it: it replays WAL from the archive through walferry archive-get%s%n",
-                        target.any() ? " up to the target, then " + target.action() + "s" : "");
-            }
-            return 0;
+        BackupSource source = BackupSource.choose(config, Optional.ofNullable(repositoryName), backupId, target);
+        Repository repo = source.repository();
+        BackupManifest m = source.backup();
+        ProgressLine progress = new ProgressLine(main.err(), "restore", ctx.json());
+        new BackupRestore(repo, m, new BackupRestore.Options(jobs == null ? config.archive().workers() : jobs, target, standby,
+                ctx.restoreCommand(), force, tablespaces, List.of()), progress).run(dir);
+        progress.finish();
+        PrintWriter out = main.out();
+        if (ctx.json()) {
+            Output.json(out, Output.object().put("backup", m.id()).put("repository", repo.name()).put("target_dir", dir.toString())
+                    .put("files", m.files().size()).put("bytes", m.bytes()).put("recovery_target", target.any()));
+        } else {
+            out.printf("restored backup %s from repository %s into %s: %d files, %s%n", m.id(), repo.name(), dir, m.files().size(),
+                    Output.bytes(m.bytes()));
+            out.printf("start PostgreSQL on it: it replays WAL from the archive through walferry archive-get%s%n",
+                    target.any() ? " up to the target, then " + target.action() + "s" : "");
         }
-        if (!misses.isEmpty()) {
-            throw misses.get(0);
-        }
-        throw WalferryException.config("no repository named " + repositoryName, "walferry info lists the repositories");
+        return 0;
     }
 
     private RecoveryTarget target() {

@@ -250,6 +250,30 @@ class BackupIT {
     }
 
     @Test
+    void restoreTakesTheBackupFromTheFirstRepositoryThatHoldsOneOrFromTheNamedOne() throws Exception {
+        try (AgentProcess agent = startPrimary()) {
+            backup();
+            // a repository added later, listed first, holds no backup yet: an account's own bucket, say
+            Path empty = Files.createDirectories(dir.resolve("repo-empty"));
+            ServerUser.chown(empty);
+            wf.repositories("  - name: empty\n    type: fs\n    path: " + empty + "\n    required: false\n"
+                    + "  - name: local\n    type: fs\n    path: " + wf.repo() + "\n");
+
+            Result named = wf.run("restore", "--target-dir", dir.resolve("from-empty").toString(), "--repository", "empty");
+            assertThat(named.exitCode()).as(named.all()).isEqualTo(2);
+            assertThat(named.err()).contains("repository empty holds no complete backup");
+            Result unknown = wf.run("restore", "--target-dir", dir.resolve("from-unknown").toString(), "--repository", "nosuch");
+            assertThat(unknown.exitCode()).as(unknown.all()).isEqualTo(2);
+            assertThat(unknown.err()).contains("no repository named nosuch");
+
+            restored = PgCluster.existing(dir, "from-first-holding");
+            Result r = wf.run("restore", "--target-dir", restored.dataDir().toString(), "--output", "json");
+            assertThat(r.exitCode()).as(r.all()).isZero();
+            assertThat(r.out()).contains("\"repository\" : \"local\"");
+        }
+    }
+
+    @Test
     void restoreForceEmptiesThePrefetchQueueOfTheServerThatWasThereAndStopsItsPrefetcher() throws Exception {
         try (AgentProcess agent = startPrimary()) {
             backup();

@@ -88,8 +88,13 @@ class ReplicaIT {
 
             Result w = ok("replica", "create", "--node", "us-west-2", "--mode", "streaming");
             assertThat(w.out()).contains("us-west-2 is a streaming replica of us-east-1 through slot walferry_us_west_2");
-            Result e = ok("replica", "create", "--node", "eu-central-1", "--mode", "archive");
+            Result unknown = wf.run("replica", "create", "--node", "eu-central-1", "--mode", "archive", "--repository", "nosuch");
+            assertThat(unknown.exitCode()).as(unknown.all()).isEqualTo(2);
+            assertThat(unknown.err()).contains("no repository named nosuch");
+            Result e = ok("replica", "create", "--node", "eu-central-1", "--mode", "archive", "--repository", "local");
             assertThat(e.out()).contains("eu-central-1 is a archive replica");
+            assertThat(eu.queryString("show restore_command")).as("queued segments handed over by sh, the rest by the launcher")
+                    .startsWith("test -f pg_wal/walferry-prefetch/%f && mv -f ").contains(" archive-get %f \"%p\"");
             assertThat(west.queryString("select pg_is_in_recovery()")).isEqualTo("t");
             assertThat(eu.queryString("select status from pg_stat_wal_receiver")).as("no network path used").isNull();
             assertThat(eu.queryString("show primary_conninfo")).isEmpty();
