@@ -16,7 +16,8 @@ import java.util.concurrent.Callable;
 
 /** A local multi-region cluster, end to end, in plain words. */
 @Command(name = "demo", description = "Run a local multi-region cluster end to end: primary, streaming and archive-only replicas, "
-        + "backup, workload, live status, and a check that every row reached every replica.")
+        + "backup, workload, live status, and a check that every row reached every replica. With -c FILE, into the repositories "
+        + "FILE configures; otherwise into a filesystem repository of its own.")
 final class DemoCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
@@ -55,7 +56,13 @@ final class DemoCommand implements Callable<Integer> {
                 out.flush();
             }
         };
-        int code = new Demo(new Demo.Options(where, seconds, keep, Optional.ofNullable(main.options.pgBin), ctx.launcher(), cache), view).run();
+        // -c FILE: the demo uses FILE's repositories (checked here, like any configuration), not one of its own
+        Optional<Path> repositoriesFrom = Optional.ofNullable(main.options.config).map(c -> {
+            ctx.config();
+            return ctx.config().source();
+        });
+        int code = new Demo(new Demo.Options(where, seconds, keep, Optional.ofNullable(main.options.pgBin), ctx.launcher(), cache,
+                repositoriesFrom), view).run();
         return code;
     }
 

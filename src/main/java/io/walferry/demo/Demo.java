@@ -46,8 +46,12 @@ import java.util.stream.Stream;
  * the primary acknowledged is on every replica.
  */
 public final class Demo {
-    /** How the demo runs. */
-    public record Options(Path dir, int seconds, boolean keep, Optional<Path> pgBin, String launcher, Path cache) {
+    /**
+     * How the demo runs. {@code repositoriesFrom}: a configuration file whose repositories the demo uses
+     * instead of a filesystem repository of its own (walferry -c FILE demo).
+     */
+    public record Options(Path dir, int seconds, boolean keep, Optional<Path> pgBin, String launcher, Path cache,
+                          Optional<Path> repositoriesFrom) {
     }
 
     /** Where the demo tells what it does. */
@@ -64,10 +68,19 @@ public final class Demo {
     private final List<Path> started = new ArrayList<>();
     private Process agent;
     private PgControl control;
+    private final String cluster;
 
     public Demo(Options options, View view) {
         this.o = options;
         this.view = view;
+        // In the user's repositories, a name of its own each run: a repository refuses a second server under
+        // one cluster name, and the previous run's server is gone.
+        this.cluster = options.repositoriesFrom().isEmpty() ? "demo"
+                : "demo-" + java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(java.time.ZoneOffset.UTC).format(Instant.now());
+    }
+
+    private String clusterName() {
+        return cluster;
     }
 
     public int run() {
@@ -98,6 +111,8 @@ public final class Demo {
         view.say("Using PostgreSQL from " + bin.directory());
         int[] ports = {freePort(), freePort(), freePort()};
         Path config = writeConfig(bin, ports);
+        o.repositoriesFrom().ifPresent(f -> view.say("Using the repositories configured in " + f + ", for a cluster named " + cluster
+                + ": what the demo stores stays there under that name"));
         Path primaryData = o.dir().resolve(NAMES[0]);
         LocalServer.initdb(bin, primaryData, ports[0], o.dir(), o.launcher() + " -c " + config + " archive-push %p");
         control.start(primaryData);
@@ -109,8 +124,12 @@ public final class Demo {
         NodeConfig primary = cfg.node(NAMES[0]).orElseThrow();
         Repository repo = Repository.open(cfg.repositories().get(0), cfg.cluster(), true);
         try (Connection c = pg.connect(primary)) {
-            ClusterRecord rec = repo.register(ClusterRecord.of(cfg.cluster(), ServerInfo.identity(c), Instant.now().toString(), "walferry demo"));
-            view.say("Registered the cluster in repository " + repo.describe() + " (system identifier " + rec.systemIdentifier() + ")");
+            for (io.walferry.config.RepositoryConfig rc : cfg.repositories()) {
+                Repository r = Repository.open(rc, cfg.cluster(), true);
+                ClusterRecord rec = r.register(ClusterRecord.of(cfg.cluster(), ServerInfo.identity(c), Instant.now().toString(), "walferry demo"));
+                view.say("Registered cluster " + cfg.cluster() + " in repository " + r.describe() + " (system identifier "
+                        + rec.systemIdentifier() + ")");
+            }
         } catch (SQLException e) {
             throw WalferryException.postgres("cannot reach the primary: " + e.getMessage(), null, e);
         }
@@ -237,13 +256,14 @@ public final class Demo {
     }
 
     private Path writeConfig(PgBinaries bin, int[] ports) {
-        StringBuilder y = new StringBuilder("cluster: demo\nnodes:\n");
+        StringBuilder y = new StringBuilder("cluster: " + clusterName() + "\nnodes:\n");
         for (int i = 0; i < NAMES.length; i++) {
             y.append("  - name: ").append(NAMES[i]).append("\n    region: ").append(NAMES[i]).append("\n    host: 127.0.0.1\n    port: ")
                     .append(ports[i]).append("\n    data_directory: ").append(o.dir().resolve(NAMES[i])).append("\n    bin_directory: ")
                     .append(bin.directory()).append('\n');
         }
-        y.append("repositories:\n  - name: repository\n    type: fs\n    path: ").append(o.dir().resolve("repository")).append('\n');
+        y.append(o.repositoriesFrom().map(DemoRepositories::section)
+                .orElse("repositories:\n  - name: repository\n    type: fs\n    path: " + o.dir().resolve("repository") + "\n"));
         y.append("archive:\n  compression: lz4\n  workers: 2\n  spool_directory: ").append(o.dir().resolve("spool")).append('\n');
         y.append("connection:\n  user: postgres\n  sslmode: disable\n");
         Path config = o.dir().resolve("walferry.yaml");
