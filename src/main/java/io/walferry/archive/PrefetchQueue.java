@@ -162,6 +162,22 @@ public final class PrefetchQueue {
         }
     }
 
+    /** Deletes every queued segment. */
+    public void removeQueued() throws IOException {
+        for (String n : queued()) {
+            Files.deleteIfExists(dir.resolve(n));
+        }
+    }
+
+    /** Deletes the temporary files of fetches into the queue (ArchiveGetter's hidden names): only while none runs. */
+    public void removeTemporaryFiles() throws IOException {
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, ".*.walferry-*.tmp")) {
+            for (Path p : ds) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
     /** Deletes what is queued up to and including {@code replayed}, on its timeline: it will not be asked for. */
     public void dropUpTo(String replayed) throws IOException {
         for (String n : queued()) {

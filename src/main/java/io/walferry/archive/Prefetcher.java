@@ -65,6 +65,7 @@ public final class Prefetcher {
             Files.deleteIfExists(queue.dir().resolve(".taken"));
             Files.deleteIfExists(queue.dir().resolve(".taken.old"));
             Files.deleteIfExists(queue.dir().resolve(MISSING));
+            queue.removeTemporaryFiles(); // of a fetch that was killed: nothing else removes them from pg_wal's volume
             question.reset();
             // The launcher waits for a segment this process is fetching instead of starting a JVM of its own.
             AtomicFile.write(queue.dir().resolve(PID), ProcessHandle.current().pid() + "\n");
@@ -74,6 +75,9 @@ public final class Prefetcher {
             } finally {
                 pool.shutdownNow();
                 Files.deleteIfExists(queue.dir().resolve(PID));
+                // What is queued is a cache on pg_wal's volume, up to `prefetch` segments: a promoted or stopped
+                // server would keep it for good. A launcher that misses it fetches the segment itself.
+                queue.removeQueued();
             }
         }
     }

@@ -46,4 +46,21 @@ class PrefetchQueueTest {
         new PrefetchQueue(dir).dropUpTo("000000010000000000000004");
         assertThat(new PrefetchQueue(dir).queued()).containsExactly("000000010000000000000005", "000000020000000000000004");
     }
+
+    @Test
+    void removesQueuedSegmentsAndLeftoverTemporaryFilesButNotItsRecords() throws IOException {
+        PrefetchQueue q = new PrefetchQueue(dir);
+        for (String n : new String[]{"000000010000000000000003", "000000010000000000000004",
+                ".000000010000000000000005.walferry-123-abc.tmp", ".taken", ".from", ".lock"}) {
+            Files.writeString(dir.resolve(n), "x");
+        }
+        q.removeTemporaryFiles();
+        assertThat(dir.resolve(".000000010000000000000005.walferry-123-abc.tmp")).doesNotExist();
+        assertThat(q.queued()).hasSize(2);
+        q.removeQueued();
+        assertThat(q.queued()).isEmpty();
+        assertThat(dir.resolve(".taken")).exists();
+        assertThat(dir.resolve(".from")).exists();
+        assertThat(dir.resolve(".lock")).exists();
+    }
 }

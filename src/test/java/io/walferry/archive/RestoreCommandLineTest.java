@@ -28,19 +28,15 @@ class RestoreCommandLineTest {
     }
 
     @Test
-    void movesAQueuedSegmentIntoPgWalMarkedDoneAndSaysNotRestoredSoThatPostgresReadsItThere() throws Exception {
+    void handsOverAQueuedSegmentThroughPercentPWithoutTheLauncherAndRecordsIt() throws Exception {
         Path queue = Files.createDirectories(PrefetchQueue.directoryOf(dir));
-        Files.createDirectories(dir.resolve("pg_wal/archive_status"));
         String seg = "000000010000000000000003";
         Files.writeString(queue.resolve(seg), "verified segment");
-        Files.writeString(dir.resolve("pg_wal").resolve(seg), "a recycled segment of the same name");
         Path launcher = fallbackLauncher();
 
         Process p = run(new RestoreCommandLine(launcher.toString(), Path.of("/etc/walferry.yaml")), seg);
-        assertThat(p.waitFor()).as("exit 1: PostgreSQL then reads pg_wal/" + seg).isEqualTo(1);
-        assertThat(Files.readString(dir.resolve("pg_wal").resolve(seg))).isEqualTo("verified segment");
-        assertThat(dir.resolve("pg_wal/archive_status/" + seg + ".done")).exists();
-        assertThat(dir.resolve("pg_wal/RECOVERYXLOG")).doesNotExist();
+        assertThat(p.waitFor()).isZero();
+        assertThat(Files.readString(dir.resolve("pg_wal/RECOVERYXLOG"))).isEqualTo("verified segment");
         assertThat(queue.resolve(seg)).doesNotExist();
         assertThat(Files.readAllLines(queue.resolve(".taken"))).containsExactly(seg);
         assertThat(dir.resolve("launcher-ran")).doesNotExist();
