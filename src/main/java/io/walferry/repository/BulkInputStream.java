@@ -14,4 +14,24 @@ public abstract class BulkInputStream extends InputStream {
 
     @Override
     public abstract int read(byte[] b, int off, int len) throws IOException;
+
+    /** Takes the stream's content chunk by chunk; a chunk is valid only during the call. */
+    @FunctionalInterface
+    public interface ChunkSink {
+        void accept(byte[] b, int off, int len) throws IOException;
+    }
+
+    /**
+     * Hands the rest of the stream to {@code sink}, and returns how many bytes. This copies through {@code buf};
+     * a stream that decodes into a block of its own hands that block over instead, a copy less per byte.
+     */
+    public long transferTo(ChunkSink sink, byte[] buf) throws IOException {
+        long total = 0;
+        int n;
+        while ((n = read(buf, 0, buf.length)) > 0) {
+            sink.accept(buf, 0, n);
+            total += n;
+        }
+        return total;
+    }
 }

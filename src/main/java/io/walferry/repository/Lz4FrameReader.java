@@ -82,6 +82,22 @@ final class Lz4FrameReader extends BulkInputStream {
         return n;
     }
 
+    @Override
+    public long transferTo(ChunkSink sink, byte[] buf) throws IOException {
+        long total = 0;
+        while (true) {
+            while (pos == limit) {
+                if (ended || !nextBlock()) {
+                    return total;
+                }
+            }
+            int n = limit - pos;
+            sink.accept(block, pos, n);
+            pos = limit;
+            total += n;
+        }
+    }
+
     private boolean nextBlock() throws IOException {
         byte[] size = new byte[4];
         readFully(in, size, 0, 4);
