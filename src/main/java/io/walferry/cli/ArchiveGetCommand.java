@@ -21,7 +21,6 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -143,13 +142,25 @@ final class ArchiveGetCommand implements Callable<Integer> {
             beforeStart.run();
         }
         // Below replay in CPU priority: on a busy core, PostgreSQL's startup process must not wait for it.
-        List<String> cmd = new ArrayList<>(List.of("nice", "-n", "10", "setsid", ctx.launcher(), "-c", ctx.config().source().toString(),
-                "archive-prefetch", "--data-directory", dataDir.toString()));
-        Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(queue.dir().resolve("prefetch.log").toFile()))
-                .start();
+        // Started in the background by a shell that exits at once: a child of this JVM would keep its
+        // "process reaper" thread in waitpid, and the JVM waits up to 300 ms at exit for threads in native
+        // code (measured: 0.39 s against 0.18 s for the history call that starts it, before replay begins).
+        List<String> cmd = List.of("sh", "-c", "nice -n 10 setsid \"$0\" \"$@\" </dev/null >>\"$WALFERRY_PREFETCH_LOG\" 2>&1 & echo $!",
+                ctx.launcher(), "-c", ctx.config().source().toString(), "archive-prefetch", "--data-directory", dataDir.toString());
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectError(ProcessBuilder.Redirect.appendTo(queue.dir().resolve("prefetch.log").toFile()));
+        pb.environment().put("WALFERRY_PREFETCH_LOG", queue.dir().resolve("prefetch.log").toString());
+        Process p = pb.start();
+        String pid = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).strip();
+        try {
+            p.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         // Right away, not once its JVM is up: the launcher then waits for the next segment instead of
         // starting a JVM of its own (nice, setsid and the launcher exec, so the pid stays the prefetcher's).
-        AtomicFile.write(queue.dir().resolve(Prefetcher.PID), p.pid() + "\n");
+        if (pid.matches("\\d+")) {
+            AtomicFile.write(queue.dir().resolve(Prefetcher.PID), pid + "\n");
+        }
     }
 }
