@@ -57,10 +57,7 @@ final class DemoCommand implements Callable<Integer> {
             }
         };
         // -c FILE: the demo uses FILE's repositories (checked here, like any configuration), not one of its own
-        Optional<Path> repositoriesFrom = Optional.ofNullable(main.options.config).map(c -> {
-            ctx.config();
-            return ctx.config().source();
-        });
+        Optional<Path> repositoriesFrom = Optional.ofNullable(main.options.config).map(c -> ctx.config().source());
         int code = new Demo(new Demo.Options(where, seconds, keep, Optional.ofNullable(main.options.pgBin), ctx.launcher(), cache,
                 repositoriesFrom), view).run();
         return code;

@@ -79,10 +79,6 @@ public final class Demo {
                 : "demo-" + java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(java.time.ZoneOffset.UTC).format(Instant.now());
     }
 
-    private String clusterName() {
-        return cluster;
-    }
-
     public int run() {
         try {
             return steps();
@@ -256,7 +252,7 @@ public final class Demo {
     }
 
     private Path writeConfig(PgBinaries bin, int[] ports) {
-        StringBuilder y = new StringBuilder("cluster: " + clusterName() + "\nnodes:\n");
+        StringBuilder y = new StringBuilder("cluster: " + cluster + "\nnodes:\n");
         for (int i = 0; i < NAMES.length; i++) {
             y.append("  - name: ").append(NAMES[i]).append("\n    region: ").append(NAMES[i]).append("\n    host: 127.0.0.1\n    port: ")
                     .append(ports[i]).append("\n    data_directory: ").append(o.dir().resolve(NAMES[i])).append("\n    bin_directory: ")
