@@ -37,9 +37,12 @@ final class PrefetchQuestion {
         this.getter = getter;
     }
 
-    /** Clears what a previous prefetcher of this queue left. */
+    /**
+     * Clears what a previous prefetcher of this queue left. Not the question: the launcher may have asked it
+     * as this process started (for a restored standby's first call it starts the prefetcher and asks at
+     * once), and an old one only gets an answer with a ticket nobody waits for.
+     */
     void reset() throws IOException {
-        Files.deleteIfExists(dir.resolve(ASK));
         Files.deleteIfExists(dir.resolve(ANSWER));
         Files.deleteIfExists(dir.resolve(ANSWERED));
     }

@@ -169,6 +169,19 @@ public final class PrefetchQueue {
         }
     }
 
+    /**
+     * Clears what an earlier prefetcher left: the record of hand-overs and misses, and the temporary files of
+     * fetches that were killed (nothing else removes them from pg_wal's volume). For whoever starts a
+     * prefetcher, holding the queue's lock, before anything is fetched: what is taken from then on, even before
+     * the new prefetcher's JVM is up, is this run's record.
+     */
+    public void startAfresh() throws IOException {
+        Files.deleteIfExists(dir.resolve(TAKEN));
+        Files.deleteIfExists(dir.resolve(TAKEN + ".old"));
+        Files.deleteIfExists(dir.resolve(Prefetcher.MISSING));
+        removeTemporaryFiles();
+    }
+
     /** Deletes the temporary files of fetches into the queue (ArchiveGetter's hidden names): only while none runs. */
     public void removeTemporaryFiles() throws IOException {
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, ".*.walferry-*.tmp")) {

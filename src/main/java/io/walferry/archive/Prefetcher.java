@@ -55,17 +55,27 @@ public final class Prefetcher {
 
     /** Runs until idle; returns at once if another prefetcher holds this queue. */
     public void run() throws IOException {
+        run(java.util.Optional.empty());
+    }
+
+    /**
+     * As {@link #run()}; with {@code freshStart}, this process begins the queue itself, at that segment (the
+     * launcher started it, with nothing prepared). Otherwise whoever started it cleared .taken, .missing and
+     * old temporary files and said where to begin (PrefetchQueue.startAfresh): the first segments may have
+     * been fetched and taken since, and that record must stay.
+     */
+    public void run(java.util.Optional<WalFileName.Segment> freshStart) throws IOException {
         queue.prepare();
         try (FileChannel lockFile = FileChannel.open(queue.dir().resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
              FileLock lock = lockFile.tryLock()) {
             if (lock == null) {
                 return;
             }
-            // the launcher appends each segment it hands over; a new prefetcher starts the record afresh
-            Files.deleteIfExists(queue.dir().resolve(".taken"));
-            Files.deleteIfExists(queue.dir().resolve(".taken.old"));
-            Files.deleteIfExists(queue.dir().resolve(MISSING));
-            queue.removeTemporaryFiles(); // of a fetch that was killed: nothing else removes them from pg_wal's volume
+            if (freshStart.isPresent()) {
+                queue.startAfresh();
+                queue.startAt(freshStart.get());
+                LOG.info("prefetch: started for the first call of a restored data directory, at {}", freshStart.get().fileName());
+            }
             question.reset();
             // The launcher waits for a segment this process is fetching instead of starting a JVM of its own.
             AtomicFile.write(queue.dir().resolve(PID), ProcessHandle.current().pid() + "\n");
@@ -122,6 +132,9 @@ public final class Prefetcher {
                 inFlight.add(new Fetch(seg, pool.submit(() -> getter.get(seg, queue.dir().resolve(seg.fileName())))));
                 next = next.next(segmentSize);
             }
+            // The launcher may wait for an answer (a standby's first question is asked as this process
+            // starts): answered here, once the fetches are under way, not only when the queue is full.
+            answerQuietly();
             Fetch oldest = inFlight.peekFirst();
             if (oldest == null) {
                 pause(20); // the queue is full: replay has not taken from it yet
@@ -178,14 +191,18 @@ public final class Prefetcher {
     private void pause(long ms) throws IOException {
         long end = System.nanoTime() + ms * 1_000_000L;
         do {
-            try {
-                question.answerIfAsked();
-            } catch (IOException | RuntimeException e) {
-                // unanswered, the launcher waits its 5 s and asks a JVM: prefetching goes on
-                LOG.debug("prefetch: cannot answer the launcher: {}", e.toString());
-            }
+            answerQuietly();
             sleep(Math.min(20, (end - System.nanoTime()) / 1_000_000L));
         } while (System.nanoTime() < end && !Thread.currentThread().isInterrupted());
+    }
+
+    private void answerQuietly() {
+        try {
+            question.answerIfAsked();
+        } catch (IOException | RuntimeException e) {
+            // unanswered, the launcher waits its 5 s and asks a JVM: prefetching goes on
+            LOG.debug("prefetch: cannot answer the launcher: {}", e.toString());
+        }
     }
 
     private static void sleep(long ms) {

@@ -139,6 +139,7 @@ final class ArchiveGetCommand implements Callable<Integer> {
             if (l == null) {
                 return; // one runs
             }
+            queue.startAfresh();
             beforeStart.run();
         }
         // Below replay in CPU priority: on a busy core, PostgreSQL's startup process must not wait for it.

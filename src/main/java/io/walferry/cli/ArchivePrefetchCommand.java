@@ -10,19 +10,33 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
+import io.walferry.postgres.BackupLabel;
+import io.walferry.postgres.WalFileName;
+
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-/** Started by archive-get, detached: keeps the next segments of replay fetched and verified (see {@link Prefetcher}). */
+/**
+ * Started detached, by archive-get's JVM or by the launcher: keeps the next segments of replay fetched and
+ * verified (see {@link Prefetcher}). With {@code --from-backup-label} the launcher started it for the first
+ * question of a restored standby: it begins the queue itself, at the backup's checkpoint segment.
+ */
 @Command(name = "archive-prefetch", hidden = true, description = "Keep the next WAL segments of replay fetched (started by archive-get).")
 final class ArchivePrefetchCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
 
+    static final String FROM_BACKUP_LABEL = "--from-backup-label";
+
     @Option(names = "--data-directory", required = true)
     Path dataDirectory;
+
+    @Option(names = FROM_BACKUP_LABEL, description = "Start afresh at the checkpoint segment of the data directory's backup_label.")
+    boolean fromBackupLabel;
 
     @Override
     public Integer call() throws IOException {
@@ -31,8 +45,18 @@ final class ArchivePrefetchCommand implements Callable<Integer> {
         List<Repository> repos = config.repositories().stream().map(rc -> Repository.open(rc, config.cluster(), false)).toList();
         long segmentSize = repos.get(0).requireClusterRecord().walSegmentSize();
         FastPathDirectory.forDataDirectory(dataDirectory, ctx.env()).prepareWaitFifo();
+        Optional<WalFileName.Segment> start = Optional.empty();
+        if (fromBackupLabel) {
+            Path label = dataDirectory.resolve("backup_label");
+            start = Files.isRegularFile(label)
+                    ? BackupLabel.parse(Files.readString(label)).map(l -> l.checkpointSegment(segmentSize)) : Optional.empty();
+            if (start.isEmpty()) {
+                // replay has begun (or this is no restored data directory): the launcher's question goes to a JVM
+                return 0;
+            }
+        }
         new Prefetcher(PrefetchQueue.of(dataDirectory), new ArchiveGetter(repos), dataDirectory, config.archive().prefetch(),
-                config.archive().workers(), segmentSize, 30).run();
+                config.archive().workers(), segmentSize, 30).run(start);
         return 0;
     }
 }

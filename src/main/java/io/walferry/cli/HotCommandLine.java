@@ -7,7 +7,7 @@ import java.util.concurrent.Callable;
 /**
  * The command lines PostgreSQL and walferry itself run many times a minute, recognised without picocli:
  * {@code [-c FILE] archive-get WAL TARGET}, {@code [-c FILE] archive-push WAL} and
- * {@code [-c FILE] archive-prefetch --data-directory DIR}, exactly, as restore_command, archive_command and
+ * {@code [-c FILE] archive-prefetch --data-directory DIR [--from-backup-label]}, exactly, as restore_command, archive_command and
  * archive-get write them. picocli's classes are of a class-file version the JVM's startup cache cannot hold,
  * and building its model of every command took more than half of such a JVM's start (about 150 ms of 250).
  * Any other shape, an option more or a typo, goes to picocli, which owns the syntax, its help and its errors.
@@ -30,8 +30,9 @@ final class HotCommandLine {
         Callable<Integer> command = switch (args[i]) {
             case "archive-get" -> operands(ops, 2) ? archiveGet(main, ops[0], ops[1]) : null;
             case "archive-push" -> operands(ops, 1) ? archivePush(main, ops[0]) : null;
-            case "archive-prefetch" -> ops.length == 2 && ops[0].equals("--data-directory") && !ops[1].startsWith("-")
-                    ? archivePrefetch(main, ops[1]) : null;
+            case "archive-prefetch" -> (ops.length == 2 || ops.length == 3 && ops[2].equals(ArchivePrefetchCommand.FROM_BACKUP_LABEL))
+                    && ops[0].equals("--data-directory") && !ops[1].startsWith("-")
+                    ? archivePrefetch(main, ops[1], ops.length == 3) : null;
             default -> null;
         };
         if (command == null) {
@@ -69,10 +70,11 @@ final class HotCommandLine {
         return c;
     }
 
-    private static Callable<Integer> archivePrefetch(Main main, String dataDirectory) {
+    private static Callable<Integer> archivePrefetch(Main main, String dataDirectory, boolean fromBackupLabel) {
         ArchivePrefetchCommand c = new ArchivePrefetchCommand();
         c.main = main;
         c.dataDirectory = Path.of(dataDirectory);
+        c.fromBackupLabel = fromBackupLabel;
         return c;
     }
 }

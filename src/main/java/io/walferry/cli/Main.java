@@ -67,7 +67,8 @@ public final class Main implements Runnable {
         main.err = err;
         java.util.Optional<java.util.concurrent.Callable<Integer>> hot = HotCommandLine.parse(args, main);
         if (hot.isPresent()) {
-            configureLogging(false, false);
+            // the prefetcher runs for minutes, with a log of its own (prefetch.log)
+            configureLogging(false, hot.get() instanceof ArchivePrefetchCommand);
             int code;
             try {
                 code = hot.get().call();

@@ -107,6 +107,9 @@ class StandbyReplayIT {
                 assertThat(Files.readAllLines(taken)).as(Files.readString(queue.resolve("prefetch.log"))).hasSizeGreaterThan(10);
                 // started on the history file asked for first, the prefetcher had the first segment ready too
                 assertThat(Files.readAllLines(taken).get(0)).as("the first segment, from the backup_label's checkpoint").isEqualTo(firstSegment);
+                // and that first call was not a JVM of its own: the launcher started the prefetcher, which answered it
+                assertThat(Files.readString(queue.resolve("prefetch.log")))
+                        .contains("prefetch: started for the first call of a restored data directory, at " + firstSegment);
                 try (var q = Files.list(queue)) {
                     assertThat(q.filter(p -> p.getFileName().toString().matches("[0-9A-F]{24}")).count()).as("bounded queue")
                             .isLessThanOrEqualTo(6);

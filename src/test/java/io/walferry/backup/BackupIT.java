@@ -159,6 +159,9 @@ class BackupIT {
             restored.start();
             awaitPromoted(restored);
             assertThat(tableDigests(restored)).isEqualTo(before);
+            // archive recovery's first call (the history file) started the prefetcher, through the launcher
+            assertThat(Files.readString(io.walferry.archive.PrefetchQueue.directoryOf(restored.dataDir()).resolve("prefetch.log")))
+                    .contains("prefetch: started for the first call of a restored data directory");
             assertThat(restored.queryString("select pg_tablespace_location(oid) from pg_tablespace where spcname = 'ts1'"))
                     .isEqualTo(newTs.toString());
             assertThat(restored.queryLong("select count(*) from accounts where h = md5('777')")).isEqualTo(1);
@@ -490,6 +493,9 @@ class BackupIT {
             restored.start();
             awaitPromoted(restored);
             assertThat(tableDigests(restored)).isEqualTo(before);
+            // archive recovery's first call (the history file) started the prefetcher, through the launcher
+            assertThat(Files.readString(io.walferry.archive.PrefetchQueue.directoryOf(restored.dataDir()).resolve("prefetch.log")))
+                    .contains("prefetch: started for the first call of a restored data directory");
         }
     }
 }

@@ -20,6 +20,7 @@ class HotCommandLineTest {
         assertThat(hot("archive-get", "00000002.history", "pg_wal/RECOVERYHISTORY")).isTrue();
         assertThat(hot("--config", "w.yaml", "archive-push", "pg_wal/000000010000000000000001")).isTrue();
         assertThat(hot("-c", "w.yaml", "archive-prefetch", "--data-directory", "/var/lib/pg")).isTrue();
+        assertThat(hot("-c", "w.yaml", "archive-prefetch", "--data-directory", "/var/lib/pg", "--from-backup-label")).isTrue();
     }
 
     @Test
@@ -30,6 +31,7 @@ class HotCommandLineTest {
         assertThat(hot("archive-push", "a", "b")).isFalse();
         assertThat(hot("-c", "--debug", "archive-push", "a")).isFalse();
         assertThat(hot("archive-prefetch", "--data", "/x")).isFalse();
+        assertThat(hot("archive-prefetch", "--data-directory", "/x", "--from-label")).isFalse();
         assertThat(hot("archive-get", "-h", "x")).isFalse();
         assertThat(hot("info")).isFalse();
         assertThat(hot()).isFalse();
