@@ -20,7 +20,15 @@
 # Row mv-floor (not in the default list): restore_command = mv from a directory of the uncompressed
 # segments, what restore_command itself costs with no archive behind it.
 #
-# Env: CONFIGS="local wf-prefetch wf-launcher wf-noprefetch pgbackrest mv-floor"  WF_HOME  RESULTS_DIR  KEEP=1  DROP_CACHES=1 (default; see the rows loop)  WARM_GB=0
+# Where each row's WAL comes from is in the same state for every row when its clock starts (SOURCES):
+#   SOURCES=cached (the default): in the page cache. Local pg_wal's segments are, having just been copied
+#     there; the archives are read through once (walferry's and pgBackRest's repository, the mv-floor copy).
+#   SOURCES=disk: not cached. The page cache is emptied after the row's copies: every row reads its WAL,
+#     and the data directory, from disk.
+#   SOURCES=as-copied: what runs before 2026-12-01 measured: local's segments (and mv-floor's) cached by the
+#     copy, the repositories not, when DROP_CACHES=1 had emptied the cache before the copies.
+#
+# Env: CONFIGS="local wf-prefetch wf-launcher wf-noprefetch pgbackrest mv-floor"  WF_HOME  RESULTS_DIR  KEEP=1  DROP_CACHES=1 (default; see the rows loop)  WARM_GB=0  SOURCES=cached
 set -Eeuo pipefail
 SELF_DIR=$(cd "$(dirname "$0")" && pwd)
 ANCHORS=$(cd "$SELF_DIR/../../shared/bench/anchors" && pwd)
@@ -44,7 +52,7 @@ REPLAY_BYTES=$(($(lsn2int "$END_LSN") - $(lsn2int "$BASE_REDO")))
 RESULT_FILE=$RESULTS_DIR/replay-$(date +%Y%m%d-%H%M%S).txt
 {
   echo "# replay $(date -Is) cores=$(nproc) walferry git=$(git -C "$WF_HOME" rev-parse --short HEAD) pgbackrest=$($PGBACKREST_BIN version | awk '{print $2}')"
-  echo "# workload $(basename "$WL_DIR"): replay $BASE_REDO..$END_LSN = $(mb $REPLAY_BYTES) MB; DROP_CACHES=${DROP_CACHES:-1} WARM_GB=${WARM_GB:-0} PREFETCH=$PREFETCH"
+  echo "# workload $(basename "$WL_DIR"): replay $BASE_REDO..$END_LSN = $(mb $REPLAY_BYTES) MB; DROP_CACHES=${DROP_CACHES:-1} WARM_GB=${WARM_GB:-0} SOURCES=${SOURCES:-cached} PREFETCH=$PREFETCH"
 } | tee "$RESULT_FILE"
 
 # frozen walferry, as an installation: its owner records the startup cache once
@@ -139,6 +147,16 @@ for c in $CONFIGS; do
   printf "archive_mode = off\nhot_standby = on\nrestore_command = '%s'\n" "${rcmd//\'/\'\'}" >>"$d/postgresql.conf"
   as_pg touch "$d/standby.signal"
   sync # the copies above are on disk before the clock starts, for every row alike
+  case ${SOURCES:-cached} in
+    cached)
+      case $c in
+        wf-*) find "$AB_WORK/wf-repo" -type f -exec cat {} + >/dev/null ;;
+        pgbackrest) find "$AB_WORK/pgbr/repo" -type f -exec cat {} + >/dev/null ;;
+      esac ;;
+    disk) echo 3 >/proc/sys/vm/drop_caches ;;
+    as-copied) ;;
+    *) die "SOURCES must be cached, disk or as-copied" ;;
+  esac
   # WARM_GB=N: N GiB written to /dev/shm and freed just before the clock. This VM hands freed memory back
   # to its host within seconds, and a write to such a page costs 14x one to a page freed a moment ago
   # (docs/benchmarks.md): warm, every row starts with the fast memory a busy server has.
