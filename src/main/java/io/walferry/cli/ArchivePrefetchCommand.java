@@ -42,6 +42,9 @@ final class ArchivePrefetchCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         Context ctx = main.context();
         WalferryConfig config = ctx.config();
+        if (fromBackupLabel && config.archive().prefetch() == 0) {
+            return 0; // prefetch is off: the launcher, which cannot know that, asks a JVM instead
+        }
         List<Repository> repos = config.repositories().stream().map(rc -> Repository.open(rc, config.cluster(), false)).toList();
         long segmentSize = repos.get(0).requireClusterRecord().walSegmentSize();
         FastPathDirectory.forDataDirectory(dataDirectory, ctx.env()).prepareWaitFifo();
