@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -55,7 +56,7 @@ public final class Prefetcher {
 
     /** Runs until idle; returns at once if another prefetcher holds this queue. */
     public void run() throws IOException {
-        run(java.util.Optional.empty());
+        run(Optional.empty());
     }
 
     /**
@@ -64,7 +65,7 @@ public final class Prefetcher {
      * old temporary files and said where to begin (PrefetchQueue.startAfresh): the first segments may have
      * been fetched and taken since, and that record must stay.
      */
-    public void run(java.util.Optional<WalFileName.Segment> freshStart) throws IOException {
+    public void run(Optional<WalFileName.Segment> freshStart) throws IOException {
         queue.prepare();
         try (FileChannel lockFile = FileChannel.open(queue.dir().resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
              FileLock lock = lockFile.tryLock()) {
@@ -111,7 +112,7 @@ public final class Prefetcher {
             }
             // Where the launcher says replay is: a fetch restarted after a miss, or one abandoned when replay
             // jumped, must not refill the queue with segments replay has read already.
-            java.util.Optional<String> taken = queue.lastTaken();
+            Optional<String> taken = queue.lastTaken();
             if (taken.isPresent() && taken.get().startsWith(next.fileName().substring(0, 8))) {
                 queue.dropUpTo(taken.get());
                 if (next.fileName().compareTo(taken.get()) <= 0) {
