@@ -39,8 +39,8 @@ final class PrefetchQuestion {
 
     /**
      * Clears what a previous prefetcher of this queue left. Not the question: the launcher may have asked it
-     * as this process started (for a restored standby's first call it starts the prefetcher and asks at
-     * once), and an old one only gets an answer with a ticket nobody waits for.
+     * as this process started (for a restored data directory's first call it starts the prefetcher and
+     * asks at once), and an old one only gets an answer with a ticket nobody waits for.
      */
     void reset() throws IOException {
         Files.deleteIfExists(dir.resolve(ANSWER));

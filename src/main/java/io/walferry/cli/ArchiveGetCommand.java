@@ -114,11 +114,7 @@ final class ArchiveGetCommand implements Callable<Integer> {
      * a running one knows better where replay is.
      */
     private static void startAhead(Context ctx, PrefetchQueue queue, Path dataDir, List<Repository> repositories) throws IOException {
-        Path labelFile = dataDir.resolve("backup_label");
-        if (!Files.isRegularFile(labelFile)) {
-            return; // replay has begun: the common case of a history call, answered without a read more
-        }
-        java.util.Optional<BackupLabel> label = BackupLabel.parse(Files.readString(labelFile));
+        java.util.Optional<BackupLabel> label = BackupLabel.read(dataDir);
         if (label.isPresent()) {
             startPrefetcher(ctx, queue, dataDir, () -> queue.startAt(label.get().checkpointSegment(segmentSize(repositories))));
         }

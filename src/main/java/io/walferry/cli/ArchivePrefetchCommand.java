@@ -14,7 +14,6 @@ import io.walferry.postgres.BackupLabel;
 import io.walferry.postgres.WalFileName;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.List;
@@ -23,7 +22,7 @@ import java.util.concurrent.Callable;
 /**
  * Started detached, by archive-get's JVM or by the launcher: keeps the next segments of replay fetched and
  * verified (see {@link Prefetcher}). With {@code --from-backup-label} the launcher started it for the first
- * question of a restored standby: it begins the queue itself, at the backup's checkpoint segment.
+ * question of a restored data directory: it begins the queue itself, at the backup's checkpoint segment.
  */
 @Command(name = "archive-prefetch", hidden = true, description = "Keep the next WAL segments of replay fetched (started by archive-get).")
 final class ArchivePrefetchCommand implements Callable<Integer> {
@@ -50,9 +49,7 @@ final class ArchivePrefetchCommand implements Callable<Integer> {
         FastPathDirectory.forDataDirectory(dataDirectory, ctx.env()).prepareWaitFifo();
         Optional<WalFileName.Segment> start = Optional.empty();
         if (fromBackupLabel) {
-            Path label = dataDirectory.resolve("backup_label");
-            start = Files.isRegularFile(label)
-                    ? BackupLabel.parse(Files.readString(label)).map(l -> l.checkpointSegment(segmentSize)) : Optional.empty();
+            start = BackupLabel.read(dataDirectory).map(l -> l.checkpointSegment(segmentSize));
             if (start.isEmpty()) {
                 // replay has begun (or this is no restored data directory): the launcher's question goes to a JVM
                 return 0;

@@ -1,5 +1,9 @@
 package io.walferry.postgres;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -12,6 +16,19 @@ import java.util.regex.Pattern;
 public record BackupLabel(Lsn checkpoint, int timeline) {
     private static final Pattern CHECKPOINT = Pattern.compile("(?m)^CHECKPOINT LOCATION: ([0-9A-F]+/[0-9A-F]+)\\s*$");
     private static final Pattern TIMELINE = Pattern.compile("(?m)^START TIMELINE: ([0-9]+)\\s*$");
+
+    /**
+     * The label of the data directory {@code dataDirectory}; empty when there is none, which once redo has
+     * begun is the common case (PostgreSQL renames it away), or when it cannot be parsed.
+     */
+    public static Optional<BackupLabel> read(Path dataDirectory) throws IOException {
+        Path file = dataDirectory.resolve("backup_label");
+        try {
+            return parse(Files.readString(file));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
 
     /** Empty when the text lacks either line (a label of another format is no reason to fail a restore). */
     public static Optional<BackupLabel> parse(String text) {
