@@ -29,9 +29,28 @@ public final class ArchiveGetter {
     private static final Logger LOG = LoggerFactory.getLogger(ArchiveGetter.class);
 
     private final List<Repository> repositories;
+    private final boolean writeThrough;
+    /** Writes of this size: with write-through, what replay's own fsyncs may find in the disk's queue. */
+    private static final int WRITE_SIZE = 1 << 20;
 
     public ArchiveGetter(List<Repository> repositories) {
+        this(repositories, false);
+    }
+
+    private ArchiveGetter(List<Repository> repositories, boolean writeThrough) {
         this.repositories = List.copyOf(repositories);
+        this.writeThrough = writeThrough;
+    }
+
+    /**
+     * For the prefetcher: each megabyte is on disk when its write returns (O_DSYNC), instead of 16 MiB at
+     * once when the file is complete. Replay runs meanwhile, and PostgreSQL fsyncs each restored file, its
+     * new name and pg_wal in the startup process: behind a 16 MiB burst each of those waits for the whole
+     * burst, behind a megabyte for a megabyte. Measured in alternating rows: replay 6% faster (8.51 s against
+     * 9.07 s, docs/benchmarks.md). Not for a fetch PostgreSQL waits for: it would wait for 16 flushes, not one.
+     */
+    public static ArchiveGetter writingThrough(List<Repository> repositories) {
+        return new ArchiveGetter(repositories, true);
     }
 
     public enum Outcome { FOUND, NOT_FOUND }
@@ -49,8 +68,10 @@ public final class ArchiveGetter {
                     + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong() >>> 1) + ".tmp");
             boolean found = false;
             try {
-                try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                    OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 20);
+                try (FileChannel ch = writeThrough
+                        ? FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.DSYNC)
+                        : FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                    OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), WRITE_SIZE);
                     found = r.getWal(name, out);
                     out.flush();
                     if (found) {

@@ -55,7 +55,7 @@ final class ArchivePrefetchCommand implements Callable<Integer> {
                 return 0;
             }
         }
-        new Prefetcher(PrefetchQueue.of(dataDirectory), new ArchiveGetter(repos), dataDirectory, config.archive().prefetch(),
+        new Prefetcher(PrefetchQueue.of(dataDirectory), ArchiveGetter.writingThrough(repos), dataDirectory, config.archive().prefetch(),
                 config.archive().workers(), segmentSize, 30).run(start);
         return 0;
     }
