@@ -46,8 +46,9 @@ public final class ArchiveGetter {
      * For the prefetcher: each megabyte is on disk when its write returns (O_DSYNC), instead of 16 MiB at
      * once when the file is complete. Replay runs meanwhile, and PostgreSQL fsyncs each restored file, its
      * new name and pg_wal in the startup process: behind a 16 MiB burst each of those waits for the whole
-     * burst, behind a megabyte for a megabyte. Measured in alternating rows: replay 6% faster (8.51 s against
-     * 9.07 s, docs/benchmarks.md). Not for a fetch PostgreSQL waits for: it would wait for 16 flushes, not one.
+     * burst, behind a megabyte for a megabyte. Measured in alternating lab rows: replay faster in 6 pairs of 8,
+     * 8.76 s against 9.07 s on average (docs/benchmarks.md). Not for a fetch PostgreSQL waits for: it would
+     * wait for 16 flushes instead of one.
      */
     public static ArchiveGetter writingThrough(List<Repository> repositories) {
         return new ArchiveGetter(repositories, true);
