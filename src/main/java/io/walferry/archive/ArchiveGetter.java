@@ -28,10 +28,12 @@ import java.util.List;
 public final class ArchiveGetter {
     private static final Logger LOG = LoggerFactory.getLogger(ArchiveGetter.class);
 
-    private final List<Repository> repositories;
-    private final boolean writeThrough;
     /** Writes of this size: with write-through, what replay's own fsyncs may find in the disk's queue. */
     private static final int WRITE_SIZE = 1 << 20;
+
+    private final List<Repository> repositories;
+    /** How the temporary file is opened: with O_DSYNC for write-through. */
+    private final StandardOpenOption[] openOptions;
 
     public ArchiveGetter(List<Repository> repositories) {
         this(repositories, false);
@@ -39,7 +41,9 @@ public final class ArchiveGetter {
 
     private ArchiveGetter(List<Repository> repositories, boolean writeThrough) {
         this.repositories = List.copyOf(repositories);
-        this.writeThrough = writeThrough;
+        this.openOptions = writeThrough
+                ? new StandardOpenOption[]{StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.DSYNC}
+                : new StandardOpenOption[]{StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE};
     }
 
     /**
@@ -49,7 +53,7 @@ public final class ArchiveGetter {
      * burst, behind a megabyte for a megabyte. Measured in alternating lab rows: replay faster in 6 pairs of 8,
      * 8.76 s against 9.07 s on average (docs/benchmarks.md). The price is a flush per megabyte, in the
      * prefetcher's time: cheap on a virtual or data-centre disk; at 5 ms a flush (a disk without power-loss
-     * protection) two workers still deliver about 350 MB/s. Not for a fetch PostgreSQL waits for: it would
+     * protection) two workers still deliver about 300 MB/s. Not for a fetch PostgreSQL waits for: it would
      * wait for 16 flushes instead of one.
      */
     public static ArchiveGetter writingThrough(List<Repository> repositories) {
@@ -71,9 +75,7 @@ public final class ArchiveGetter {
                     + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong() >>> 1) + ".tmp");
             boolean found = false;
             try {
-                try (FileChannel ch = writeThrough
-                        ? FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.DSYNC)
-                        : FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                try (FileChannel ch = FileChannel.open(temp, openOptions)) {
                     OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), WRITE_SIZE);
                     found = r.getWal(name, out);
                     out.flush();
