@@ -1,6 +1,5 @@
 package io.walferry.repository;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.walferry.config.Compression;
@@ -29,9 +28,10 @@ import java.util.Optional;
  * docs/repository-format.md describes. Every write is a verified, no-clobber commit through {@link Storage}.
  */
 public final class Repository {
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(SerializationFeature.INDENT_OUTPUT)
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    /** Writes registrations (repo-create); in a holder of its own, so that the JVMs that only read one never build it. */
+    private static final class Json {
+        static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    }
 
     private final String name;
     private final Storage storage;
@@ -104,7 +104,7 @@ public final class Repository {
                 return Optional.empty();
             }
             try (InputStream s = in.get()) {
-                return Optional.of(JSON.readValue(s, ClusterRecord.class));
+                return Optional.of(ClusterRecord.read(s));
             }
         } catch (IOException e) {
             throw WalferryException.repository("repository " + name + ": cannot read " + key + ": " + e.getMessage(),
@@ -130,7 +130,7 @@ public final class Repository {
         }
         String key = cluster + "/cluster.json";
         try (PendingObject p = storage.create(key, 0)) {
-            byte[] bytes = JSON.writeValueAsBytes(record);
+            byte[] bytes = Json.MAPPER.writeValueAsBytes(record);
             p.write(bytes, 0, bytes.length);
             p.finish(ByteBuffer.allocate(0));
             if (p.commitIfAbsent() == CommitOutcome.CREATED) {
