@@ -19,6 +19,8 @@
 #
 # Row mv-floor (not in the default list): restore_command = mv from a directory of the uncompressed
 # segments, what restore_command itself costs with no archive behind it.
+# Row pg-stream (not in the default list): no archive at all; the standby streams the backlog from the
+# primary that wrote it (a copy, started before the clock), by PostgreSQL's own streaming replication.
 #
 # Where each row's WAL comes from is in the same state for every row when its clock starts (SOURCES):
 #   SOURCES=cached (the default): in the page cache. Local pg_wal's segments are, having just been copied
@@ -28,7 +30,7 @@
 #   SOURCES=as-copied: what runs before 2026-12-01 measured: local's segments (and mv-floor's) cached by the
 #     copy, the repositories not, when DROP_CACHES=1 had emptied the cache before the copies.
 #
-# Env: CONFIGS="local wf-prefetch wf-launcher wf-noprefetch pgbackrest mv-floor"  WF_HOME  RESULTS_DIR  KEEP=1  DROP_CACHES=1 (default; see the rows loop)  WARM_GB=0  SOURCES=cached
+# Env: CONFIGS="local wf-prefetch wf-launcher wf-noprefetch pgbackrest mv-floor pg-stream"  WF_HOME  RESULTS_DIR  KEEP=1  DROP_CACHES=1 (default; see the rows loop)  WARM_GB=0  SOURCES=cached
 #      STEAL_MAX=5 ATTEMPTS=3: a row during which the host took more than STEAL_MAX% of the CPU is run again (see the rows loop)
 set -Eeuo pipefail
 SELF_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -134,6 +136,15 @@ for c in $CONFIGS; do
         cp "$WL_DIR"/primary/pg_wal/[0-9A-F]*[0-9A-F] "$d/pg_wal/" 2>/dev/null || true
         chown -R postgres:postgres "$d/pg_wal"
         rcmd="" ;;
+      pg-stream)
+        # PostgreSQL's own streaming replication: the primary that wrote the backlog (a copy, started outside
+        # the clock, its pg_wal just copied and so cached) sends it to the standby, no restore_command at all
+        rm -rf "$dir/src"
+        sport=$(free_port)
+        clone_primary "$dir/src" "$sport"
+        echo "archive_mode = off" >>"$dir/src/postgresql.conf"
+        pg_start "$dir/src" "$dir/src.log"
+        rcmd="" ;;
       mv-floor)
         # the cheapest restore_command there is: a rename from a directory of the uncompressed segments
         mkdir_pg "$dir/raw"
@@ -151,6 +162,7 @@ for c in $CONFIGS; do
       *) die "unknown row $c" ;;
     esac
     printf "archive_mode = off\nhot_standby = on\nrestore_command = '%s'\n" "${rcmd//\'/\'\'}" >>"$d/postgresql.conf"
+    [[ $c == pg-stream ]] && echo "primary_conninfo = 'host=127.0.0.1 port=$sport user=postgres application_name=bench'" >>"$d/postgresql.conf"
     as_pg touch "$d/standby.signal"
     sync # the copies above are on disk before the clock starts, for every row alike
     case ${SOURCES:-cached} in
@@ -175,6 +187,7 @@ for c in $CONFIGS; do
     ok=yes; wait_for "$port" "select pg_last_wal_replay_lsn() >= '$END_LSN'" || ok=NO
     secs=$(since "$t0"); cpu=$(cpu_since "$m")
     pg_stop "$d" immediate
+    if [[ $c == pg-stream ]]; then pg_stop "$dir/src" immediate; [[ ${KEEP:-0} == 1 ]] || rm -rf "$dir/src"; fi
     [[ $c == pgbackrest ]] && reap_pgbackrest 30 "$dir"
     pkill -u postgres -f "archive-prefetch --data-directory $d" 2>/dev/null || true
     steal=${cpu##*/}
