@@ -57,11 +57,12 @@ class CrashedPrimaryIT {
 
     private Result run(int expected, String... args) {
         Result r = wf.run(args);
-        if (r.exitCode() != expected) {
+        if (r.exitCode() != expected && Files.exists(primary.dataDir().resolve("walferry-server.log"))) {
             try {
-                System.err.println("DEBUG server log: " + Files.readString(primary.dataDir().resolve("walferry-server.log")));
-            } catch (Exception e) {
-                System.err.println("DEBUG " + e);
+                // the log of the server walferry started (rejoin), beside the harness's own
+                System.err.println("walferry-server.log of us-east-1:\n" + Files.readString(primary.dataDir().resolve("walferry-server.log")));
+            } catch (java.io.IOException e) {
+                System.err.println("cannot read walferry-server.log: " + e);
             }
         }
         assertThat(r.exitCode()).as(String.join(" ", args) + ": " + r.all()).isEqualTo(expected);
