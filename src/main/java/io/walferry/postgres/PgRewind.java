@@ -24,9 +24,9 @@ public final class PgRewind {
 
     /**
      * What pg_rewind did: {@code rewound} when it succeeded (or found no rewind needed: {@code notNeeded}); otherwise
-     * {@code why} is its last line of output.
+     * {@code why} is its last line of output; {@code output} is all of it.
      */
-    public record Outcome(boolean rewound, boolean notNeeded, String why) {
+    public record Outcome(boolean rewound, boolean notNeeded, String why, String output) {
     }
 
     /**
@@ -51,9 +51,9 @@ public final class PgRewind {
             p.waitFor();
             String last = out.lines().reduce((a, b) -> b).orElse("");
             if (p.exitValue() == 0) {
-                return new Outcome(true, out.contains("no rewind required"), last);
+                return new Outcome(true, out.contains("no rewind required"), last, out);
             }
-            return new Outcome(false, false, last.isEmpty() ? "pg_rewind exited " + p.exitValue() : last);
+            return new Outcome(false, false, last.isEmpty() ? "pg_rewind exited " + p.exitValue() : last, out);
         } catch (IOException e) {
             throw new WalferryException(ExitCode.POSTGRES, "cannot run pg_rewind: " + e.getMessage(), "check bin_directory / --pg-bin", e);
         } catch (InterruptedException e) {

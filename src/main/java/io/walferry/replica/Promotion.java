@@ -4,6 +4,7 @@ import io.walferry.config.NodeConfig;
 import io.walferry.config.WalferryConfig;
 import io.walferry.failure.ExitCode;
 import io.walferry.failure.WalferryException;
+import io.walferry.postgres.Checkpoint;
 import io.walferry.postgres.Lsn;
 import io.walferry.postgres.PgConnector;
 import io.walferry.postgres.PgControl;
@@ -128,8 +129,23 @@ public final class Promotion {
                 notRepointed.add(new NotRepointed(n.name(), e.getMessage()));
             }
         }
+        checkpoint(target);
         return new Result(target.name(), old.map(NodeConfig::name), fence.how(), fence.walEnd(), timeline, at, repointed, notRepointed,
                 unreachable, fencedOnDisk, startFence.elsewhere());
+    }
+
+    /**
+     * The new primary's first checkpoint, now rather than spread over minutes: until it is written, its pg_control
+     * names the old timeline, and pg_rewind (rejoining the old primary, or this one after a later failover) takes both
+     * servers for one timeline, or cannot find the WAL of the old one.
+     */
+    private void checkpoint(NodeConfig n) {
+        try (Connection c = pg.connect(n)) {
+            Checkpoint.run(c);
+        } catch (SQLException | WalferryException e) {
+            LOG.warn("could not checkpoint the new primary {} ({}): run CHECKPOINT there before rejoining the old primary with pg_rewind",
+                    n.name(), e.getMessage());
+        }
     }
 
     /** Every other node as the start fence needs to see it; with no old primary reachable, any node may have been it. */

@@ -8,6 +8,7 @@ import io.walferry.config.Secret;
 import io.walferry.config.WalferryConfig;
 import io.walferry.failure.ExitCode;
 import io.walferry.failure.WalferryException;
+import io.walferry.postgres.Checkpoint;
 import io.walferry.postgres.ConfigValue;
 import io.walferry.postgres.ControlData;
 import io.walferry.postgres.Lsn;
@@ -131,20 +132,26 @@ public final class Rejoin {
             clearSignals(dir);
             String source = ReplicaProvisioner.conninfo(primary, node.name(), config.connection()) + " dbname="
                     + config.connection().database() + " connect_timeout=" + Math.max(1, config.connection().connectTimeout().toSeconds());
+            checkpoint(primary);
             PgRewind.Outcome r = rewind.rewind(dir, source, config.connection().password().map(Secret::reveal), primaryState.versionNum());
-            if (!r.rewound()) {
-                String note = "pg_rewind could not rewind it (" + r.why() + "): restored from the newest backup instead";
-                LOG.warn("{}", note);
-                Repository repository = recreateFrom.get();
-                ReplicaProvisioner.Result created = new ReplicaProvisioner(config, pg, control, repository, restoreCommand, progress)
-                        .create(node, ReplicaProvisioner.Mode.STREAMING, new BackupCatalog(repository).pick(null).id(), true, timeout);
-                return new Result(node.name(), primary.name(), How.RECREATED, Optional.of(note), created.caughtUpTo(), PgControl.logFile(dir));
+            if (r.rewound()) {
+                LOG.info("pg_rewind of {} onto {}: {}", node.name(), primary.name(), r.why());
+                try {
+                    // pg_rewind copied the primary's configuration files: this node's own port and recovery settings again
+                    startAsStandby(node, primary, slot);
+                    Lsn caughtUp = CatchUp.await(pg, node, false, Optional.of(primary), timeout);
+                    return new Result(node.name(), primary.name(), How.REWOUND, Optional.empty(), caughtUp, PgControl.logFile(dir));
+                } catch (WalferryException e) {
+                    r = new PgRewind.Outcome(false, false, "rewound, it still did not start as a standby: " + e.getMessage(), r.output());
+                    control.stop(dir, "immediate");
+                }
             }
-            LOG.info("pg_rewind of {} onto {}: {}", node.name(), primary.name(), r.why());
-            // pg_rewind copied the primary's configuration files: this node's own port and recovery settings again
-            startAsStandby(node, primary, slot);
-            Lsn caughtUp = CatchUp.await(pg, node, false, Optional.of(primary), timeout);
-            return new Result(node.name(), primary.name(), How.REWOUND, Optional.empty(), caughtUp, PgControl.logFile(dir));
+            String note = "pg_rewind could not rewind it (" + r.why() + "): restored from the newest backup instead";
+            LOG.warn("{}; pg_rewind said:\n{}", note, r.output());
+            Repository repository = recreateFrom.get();
+            ReplicaProvisioner.Result created = new ReplicaProvisioner(config, pg, control, repository, restoreCommand, progress)
+                    .create(node, ReplicaProvisioner.Mode.STREAMING, new BackupCatalog(repository).pick(null).id(), true, timeout);
+            return new Result(node.name(), primary.name(), How.RECREATED, Optional.of(note), created.caughtUpTo(), PgControl.logFile(dir));
         } finally {
             if (slotCreated && !running(node)) {
                 Topology.dropSlot(pg, primary, slot);
@@ -230,6 +237,19 @@ public final class Rejoin {
             Files.deleteIfExists(dir.resolve("recovery.signal"));
         } catch (IOException e) {
             throw WalferryException.refused("cannot prepare " + dir + ": " + e.getMessage(), "run rejoin as the PostgreSQL OS user");
+        }
+    }
+
+    /**
+     * A primary promoted moments ago may not have written its first checkpoint yet: pg_control still names the old
+     * timeline, and pg_rewind would take source and target for one timeline and rewind nothing.
+     */
+    private void checkpoint(NodeConfig primary) {
+        try (Connection c = pg.connect(primary)) {
+            Checkpoint.run(c);
+        } catch (SQLException e) {
+            throw WalferryException.postgres("cannot checkpoint the primary " + primary.name() + " before pg_rewind: " + e.getMessage(),
+                    "the role needs to run CHECKPOINT (superuser, or pg_checkpoint from PostgreSQL 15)", e);
         }
     }
 

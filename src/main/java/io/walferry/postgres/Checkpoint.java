@@ -1,0 +1,17 @@
+package io.walferry.postgres;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/** An immediate checkpoint: after a promotion, it puts the new timeline into pg_control, where pg_rewind reads it. */
+public final class Checkpoint {
+    private Checkpoint() {
+    }
+
+    public static void run(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("checkpoint");
+        }
+    }
+}
