@@ -2,8 +2,8 @@ package io.walferry.archive;
 
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.ClusterIdentity;
-import io.walferry.postgres.Lsn;
 import io.walferry.postgres.WalFileName;
+import io.walferry.postgres.TimelineHistory;
 import io.walferry.postgres.WalSegmentCheck;
 
 import java.io.IOException;
@@ -65,28 +65,12 @@ public final class WalFileCheck {
         if (text.isEmpty()) {
             return Optional.of("is not a text file");
         }
-        if (name.timeline() < 2) {
-            return Optional.of("names timeline " + name.timeline() + ", but history files start at timeline 2");
+        try {
+            TimelineHistory.parse(name.timeline(), text.get());
+            return Optional.empty();
+        } catch (IllegalArgumentException e) {
+            return Optional.of(e.getMessage());
         }
-        int lastTli = 0;
-        for (String line : text.get().split("\n")) {
-            String l = line.strip();
-            if (l.isEmpty() || l.startsWith("#")) {
-                continue;
-            }
-            String[] f = l.split("\\s+", 3);
-            try {
-                int tli = Integer.parseInt(f[0]);
-                Lsn.parse(f[1]);
-                if (tli <= lastTli || tli >= name.timeline()) {
-                    return Optional.of("lists timeline " + tli + " out of order for timeline " + name.timeline());
-                }
-                lastTli = tli;
-            } catch (RuntimeException e) {
-                return Optional.of("has a line that is not \"timeline<TAB>LSN<TAB>reason\": " + l);
-            }
-        }
-        return lastTli == 0 ? Optional.of("lists no parent timeline") : Optional.empty();
     }
 
     private static Optional<String> backupProblem(Path file) throws IOException {
