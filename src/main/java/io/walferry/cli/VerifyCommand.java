@@ -126,8 +126,9 @@ final class VerifyCommand implements Callable<Integer> {
         for (RepositoryVerification v : report.repositories()) {
             for (BackupStatus b : v.result().backups()) {
                 if (!b.ok()) {
-                    out.printf("%s: backup %s cannot be restored: %d objects it needs are bad or missing (%s)%n", v.result().repository(), b.id(),
-                            b.problems().size(), String.join(", ", b.problems()));
+                    out.printf("%s: backup %s is damaged here: %s (%s)%n", v.result().repository(), b.id(),
+                            b.problems().size() == 1 ? "1 object it needs is bad or missing" : b.problems().size() + " objects it needs are bad or missing",
+                            String.join(", ", b.problems()));
                 }
             }
         }
@@ -146,6 +147,7 @@ final class VerifyCommand implements Callable<Integer> {
         String kinds = counts.entrySet().stream().filter(e -> e.getValue() > 0).map(e -> e.getValue() + " " + e.getKey().label())
                 .collect(Collectors.joining(", "));
         String where = results.stream().filter(r -> !r.ok()).map(RepositoryResult::repository).collect(Collectors.joining(", "));
-        out.printf("verify: %d findings (%s) in repository %s (%s): %s%n", report.findings().size(), kinds, where, report.scope(), read);
+        int n = report.findings().size();
+        out.printf("verify: %d %s (%s) in repository %s (%s): %s%n", n, n == 1 ? "finding" : "findings", kinds, where, report.scope(), read);
     }
 }

@@ -405,7 +405,7 @@ public final class Repository {
         }
     }
 
-    /** Deletes the object at {@code relativeKey} (retention only). */
+    /** Deletes the object at {@code relativeKey}: retention, and verify --repair of an object that does not read well. */
     public void delete(String relativeKey) {
         String key = cluster + "/" + relativeKey;
         try {
@@ -425,7 +425,7 @@ public final class Repository {
         }
     }
 
-    /** Deletes a stored WAL file (retention only). */
+    /** Deletes a stored WAL file: retention, and verify --repair of one that does not read well. */
     public void deleteWal(WalFileName file) {
         delete(walKey(cluster, file).substring(cluster.length() + 1));
     }

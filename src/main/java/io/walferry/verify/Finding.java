@@ -10,7 +10,7 @@ import java.util.List;
  * @param object     what it concerns: a WAL file name, a range of them ("first..last") for a gap, a backup object
  *                   ("backup/ID/data/base/1/1259@1"), or "cluster.json"
  * @param detail     what was found, for people
- * @param backups    the backups it makes unrestorable (their files, or their WAL from start to stop)
+ * @param backups    the backups that need it in this repository: one of their files, or WAL from their start to their stop
  */
 public record Finding(Kind kind, String repository, String object, String detail, List<String> backups) {
     public Finding {

@@ -59,8 +59,8 @@ public final class Verifier {
         if (options.backup().isPresent()) {
             opened.removeIf(o -> o.problem() == null && o.plan().isEmpty());
             if (opened.isEmpty()) {
-                throw WalferryException.config((options.repository().isPresent() ? "repository " + options.repository().get()
-                        : "no repository") + " holds no complete backup " + options.backup().get(), "walferry info lists the backups");
+                throw WalferryException.config(options.repository().map(r -> "repository " + r + " holds no complete backup ")
+                        .orElse("no repository holds a complete backup ") + options.backup().get(), "walferry info lists the backups");
             }
         }
         long total = opened.stream().mapToLong(o -> o.plan().map(RepositoryScanner.Plan::bytes).orElse(0L)).sum();
@@ -82,7 +82,7 @@ public final class Verifier {
         } finally {
             pool.shutdownNow();
         }
-        return new VerifyReport(started, Instant.now(), options.backup().map(b -> "backup " + b).orElse("all"), out);
+        return new VerifyReport(started, Instant.now(), options.backup().map(b -> "backup " + b).orElse(VerifyRecord.SCOPE_ALL), out);
     }
 
     /** A repository opened and listed, or why it could not be. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.walferry.config.Compression;
+import io.walferry.failure.WalferryException;
 import io.walferry.repository.EncodeGate;
 import io.walferry.repository.Repository;
 import io.walferry.repository.Storage;
@@ -15,6 +16,7 @@ import java.io.IOException;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -39,6 +41,8 @@ public record VerifyRecord(
 
     public static final int FORMAT_VERSION = 1;
     static final String DIRECTORY = "verify";
+    static final String SCOPE_ALL = "all";
+    private static final int RECENT = 20;
     private static final DateTimeFormatter NAME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'").withZone(ZoneOffset.UTC);
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
@@ -86,22 +90,40 @@ public record VerifyRecord(
                 Compression.NONE, EncodeGate.NONE);
     }
 
-    /** The newest record in {@code repository}, or empty when verify never ran there; a record that cannot be read throws. */
-    public static Optional<VerifyRecord> newest(Repository repository) {
-        Optional<String> name = repository.list(DIRECTORY).stream().filter(e -> !e.directory()).map(Storage.Entry::name)
-                .max(Comparator.naturalOrder());
-        if (name.isEmpty()) {
-            return Optional.empty();
+    /** True for a record of a run that read everything, not one backup. */
+    public boolean full() {
+        return SCOPE_ALL.equals(scope);
+    }
+
+    /**
+     * The newest records in {@code repository}, newest first, back to the newest one of a run that read everything
+     * (at most {@value #RECENT}): a run for one backup says nothing of the others. Empty when verify never ran
+     * there; a record that cannot be read throws.
+     */
+    public static List<VerifyRecord> recent(Repository repository) {
+        List<String> names = repository.list(DIRECTORY).stream().filter(e -> !e.directory()).map(Storage.Entry::name)
+                .sorted(Comparator.reverseOrder()).limit(RECENT).toList();
+        List<VerifyRecord> out = new ArrayList<>();
+        for (String name : names) {
+            Optional<VerifyRecord> r = read(repository, name);
+            r.ifPresent(out::add);
+            if (r.map(VerifyRecord::full).orElse(false)) {
+                break;
+            }
         }
+        return out;
+    }
+
+    private static Optional<VerifyRecord> read(Repository repository, String name) {
         ByteArrayOutputStream json = new ByteArrayOutputStream();
-        if (repository.get(DIRECTORY + "/" + name.get(), json).isEmpty()) {
-            return Optional.empty();
+        if (repository.get(DIRECTORY + "/" + name, json).isEmpty()) {
+            return Optional.empty(); // removed since it was listed
         }
         try {
             return Optional.of(JSON.readValue(json.toByteArray(), VerifyRecord.class));
         } catch (IOException e) {
-            throw io.walferry.failure.WalferryException.repository("repository " + repository.name() + ": the verify record "
-                    + name.get() + " cannot be parsed: " + e.getMessage(), "this walferry may be older than the one that wrote it", e);
+            throw WalferryException.repository("repository " + repository.name() + ": the verify record " + name
+                    + " cannot be parsed: " + e.getMessage().lines().findFirst().orElse(""), "this walferry may be older than the one that wrote it", e);
         }
     }
 }

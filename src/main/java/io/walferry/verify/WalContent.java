@@ -1,26 +1,21 @@
 package io.walferry.verify;
 
+import io.walferry.archive.WalFileCheck;
 import io.walferry.postgres.ClusterIdentity;
 import io.walferry.postgres.TimelineHistory;
 import io.walferry.postgres.WalFileName;
-import io.walferry.postgres.WalSegmentCheck;
 
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Optional;
 
 /**
- * Checks that a decoded WAL file is what its name says, as archive-push checked it before storing it: its
- * checksum only proves that it is the file that was stored under that name, and without encryption (which binds
- * an object to its name) a valid object could have been copied to another name.
+ * Checks that a decoded WAL file is what its name says, as archive-push checked it before storing it
+ * ({@link WalFileCheck}): its checksum only proves that it is the file that was stored under that name, and
+ * without encryption (which binds an object to its name) a valid object could have been copied to another name.
  */
 final class WalContent {
-    private static final int PAGE = 8192;
-    private static final int MAX_TEXT = 1 << 20;
-
     private WalContent() {
     }
 
@@ -31,7 +26,7 @@ final class WalContent {
         private long size;
 
         Head(WalFileName name) {
-            kept = new byte[name instanceof WalFileName.Segment || name instanceof WalFileName.Partial ? PAGE : MAX_TEXT];
+            kept = new byte[WalFileCheck.headSize(name)];
         }
 
         @Override
@@ -47,10 +42,6 @@ final class WalContent {
             size += len;
         }
 
-        long size() {
-            return size;
-        }
-
         byte[] bytes() {
             return Arrays.copyOf(kept, keptLength);
         }
@@ -58,44 +49,14 @@ final class WalContent {
 
     /** What is wrong with the decoded file, or empty when it is what its name says. */
     static Optional<String> problem(WalFileName name, Head head, ClusterIdentity cluster) {
-        return switch (name) {
-            case WalFileName.Segment s -> WalSegmentCheck.problem(s, head.size(), ByteBuffer.wrap(head.bytes()), cluster);
-            case WalFileName.Partial p -> WalSegmentCheck.problem(p.segment(), head.size(), ByteBuffer.wrap(head.bytes()), cluster);
-            case WalFileName.History h -> historyProblem(h, head);
-            case WalFileName.BackupHistory b -> text(head).filter(t -> t.contains("START WAL LOCATION:")).isPresent() ? Optional.empty()
-                    : Optional.of("is not a backup history file");
-        };
+        return WalFileCheck.problem(name, head.size, head.bytes(), cluster);
     }
 
-    /** The parsed history file, when it is one. */
+    /** The parsed history file, when it is one ({@link #problem} found nothing wrong with it). */
     static Optional<TimelineHistory> history(WalFileName.History name, Head head) {
         try {
-            return text(head).map(t -> TimelineHistory.parse(name.timeline(), t));
+            return Optional.of(TimelineHistory.parse(name.timeline(), new String(head.bytes(), StandardCharsets.UTF_8)));
         } catch (IllegalArgumentException e) {
-            return Optional.empty();
-        }
-    }
-
-    private static Optional<String> historyProblem(WalFileName.History name, Head head) {
-        Optional<String> text = text(head);
-        if (text.isEmpty()) {
-            return Optional.of("is not a text file, as a timeline history file is");
-        }
-        try {
-            TimelineHistory.parse(name.timeline(), text.get());
-            return Optional.empty();
-        } catch (IllegalArgumentException e) {
-            return Optional.of(e.getMessage());
-        }
-    }
-
-    private static Optional<String> text(Head head) {
-        if (head.size() > MAX_TEXT) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(head.bytes())).toString());
-        } catch (CharacterCodingException e) {
             return Optional.empty();
         }
     }
