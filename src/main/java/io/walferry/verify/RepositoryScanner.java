@@ -75,18 +75,9 @@ final class RepositoryScanner {
         List<StoredWal> wal = repository.listWal();
         if (backup.isPresent()) {
             Optional<WalChain.Needed> range = manifestOf(backups.get(0)).flatMap(m -> VerifyRules.walRange(m, identity.walSegmentSize()));
-            wal = wal.stream().filter(w -> range.map(r -> needs(r, w.name())).orElse(false)).toList();
+            wal = wal.stream().filter(w -> range.map(r -> r.covers(w.name(), identity.walSegmentSize())).orElse(false)).toList();
         }
         return Optional.of(new Plan(wal, backups));
-    }
-
-    private boolean needs(WalChain.Needed range, WalFileName name) {
-        return switch (name) {
-            case WalFileName.Segment s -> s.timeline() == range.timeline() && s.segmentNumber(identity.walSegmentSize()) >= range.from()
-                    && s.segmentNumber(identity.walSegmentSize()) <= range.to();
-            case WalFileName.History h -> h.timeline() == range.timeline();
-            default -> false;
-        };
     }
 
     /** The manifest of a backup, for the plan of a single backup; empty when it cannot be read (that is found again later). */

@@ -179,12 +179,7 @@ final class VerifyRules {
 
     /** The backups that need a WAL file: a segment in their range, or their timeline's history file. */
     private static List<String> needing(WalFileName name, List<WalChain.Needed> needed, long segmentSize) {
-        return needed.stream().filter(n -> switch (name) {
-            case WalFileName.Segment s -> s.timeline() == n.timeline() && n.from() <= s.segmentNumber(segmentSize)
-                    && s.segmentNumber(segmentSize) <= n.to();
-            case WalFileName.History h -> h.timeline() == n.timeline();
-            default -> false;
-        }).map(WalChain.Needed::backup).distinct().toList();
+        return needed.stream().filter(n -> n.covers(name, segmentSize)).map(WalChain.Needed::backup).distinct().toList();
     }
 
     static WalFileName.History history(int timeline) {

@@ -1,6 +1,7 @@
 package io.walferry.verify;
 
 import io.walferry.postgres.TimelineHistory;
+import io.walferry.postgres.WalFileName;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -24,6 +25,14 @@ final class WalChain {
 
     /** Segments that must be stored: a backup's WAL from start to stop, by segment number, on its timeline. */
     record Needed(int timeline, long from, long to, String backup) {
+        /** True for a segment in the range, and for the history file of its timeline, which a recovery reads first. */
+        boolean covers(WalFileName name, long segmentSize) {
+            return switch (name) {
+                case WalFileName.Segment s -> s.timeline() == timeline && from <= s.segmentNumber(segmentSize) && s.segmentNumber(segmentSize) <= to;
+                case WalFileName.History h -> h.timeline() == timeline;
+                default -> false;
+            };
+        }
     }
 
     /** Segments from..to (segment numbers, inclusive) of a timeline that are not stored. */
