@@ -80,7 +80,7 @@ public final class Repairer {
             String why = v.scan().isEmpty() ? "the repository could not be read"
                     : "repository " + v.config().name() + " is required: verify repairs optional repositories only";
             v.result().findings().forEach(f -> repairs.add(new Repair(f, f.object(), Repair.Outcome.NOT_REPAIRED, why)));
-            return v.with(v.scan().orElse(null), v.result(), repairs);
+            return v.with(repairs);
         }
         Target target = new Target(v.repository().orElseThrow(), v.identity().orElseThrow(), v.scan().get());
         for (Finding f : v.result().findings()) {

@@ -20,4 +20,9 @@ public record RepositoryVerification(RepositoryConfig config, Optional<Repositor
     RepositoryVerification with(RepositoryScan newScan, RepositoryResult newResult, List<Repair> newRepairs) {
         return new RepositoryVerification(config, repository, identity, Optional.of(newScan), newResult, newRepairs);
     }
+
+    /** The same findings, with what --repair said of them. */
+    RepositoryVerification with(List<Repair> newRepairs) {
+        return new RepositoryVerification(config, repository, identity, scan, result, newRepairs);
+    }
 }
