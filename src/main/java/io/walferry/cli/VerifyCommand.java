@@ -33,13 +33,13 @@ final class VerifyCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
 
-    @Option(names = "--repository", description = "Verify only this repository.")
+    @Option(names = "--repository", paramLabel = "NAME", description = "Verify only this repository.")
     String repositoryName;
 
-    @Option(names = "--backup", description = "Verify only this backup: its files, and the WAL from its start to its stop.")
+    @Option(names = "--backup", paramLabel = "ID", description = "Verify only this backup: its files, and the WAL from its start to its stop.")
     String backupId;
 
-    @Option(names = "--jobs", description = "Objects read at the same time (default: archive.workers).")
+    @Option(names = "--jobs", paramLabel = "N", description = "Objects read at the same time (default: archive.workers).")
     Integer jobs;
 
     @Option(names = "--repair", description = "Replace each bad or missing object of an optional repository with a verified copy "

@@ -129,19 +129,24 @@ final class RepositoryScanner {
         List<BackupScan> backups = new ArrayList<>();
         for (BackupDirectory b : plan.backups()) {
             String prefix = BackupCatalog.dir(b.id()) + "/";
-            ObjectCheck manifestCheck = ObjectCheck.unreadable("vanished while verify ran");
+            ObjectCheck manifestCheck = null;
             Optional<BackupManifest> manifest = Optional.empty();
             Map<String, ObjectCheck> objects = new HashMap<>();
+            boolean vanished = false;
             for (ObjectRead r : results(backupReads.get(b.id()))) {
                 if (r == null) {
-                    continue;
-                }
-                if (r.key().equals(manifestKey(b.id()))) {
+                    vanished = true;
+                } else if (r.key().equals(manifestKey(b.id()))) {
                     manifestCheck = r.check();
                     manifest = r.manifest();
                 } else {
                     objects.put(r.key().substring(prefix.length()), r.check());
                 }
+            }
+            // expire removes the manifest first, then the objects: a backup whose manifest is gone now was expired meanwhile
+            if (manifestCheck == null || (vanished && repository.list(BackupCatalog.dir(b.id())).stream()
+                    .noneMatch(e -> e.name().equals("manifest")))) {
+                continue;
             }
             backups.add(new BackupScan(b.id(), manifestCheck, manifest, objects));
         }
