@@ -2,8 +2,8 @@ package io.walferry.archive;
 
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.ClusterIdentity;
-import io.walferry.postgres.WalFileName;
 import io.walferry.postgres.TimelineHistory;
+import io.walferry.postgres.WalFileName;
 import io.walferry.postgres.WalSegmentCheck;
 
 import java.io.IOException;
@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -57,7 +58,8 @@ public final class WalFileCheck {
 
     /**
      * What is wrong with a file of {@code size} bytes named {@code name}, or empty when it is what its name says;
-     * {@code head} holds its first {@link #headSize} bytes (all of it when it is shorter).
+     * {@code head} holds its first {@link #headSize} bytes (all of it when it is shorter). verify checks what it
+     * decodes from a repository with this too.
      */
     public static Optional<String> problem(WalFileName name, long size, byte[] head, ClusterIdentity cluster) {
         return switch (name) {
@@ -72,11 +74,32 @@ public final class WalFileCheck {
         if (text.isEmpty()) {
             return Optional.of("is not a text file");
         }
+        if (name.timeline() < 2) {
+            return Optional.of("names timeline " + name.timeline() + ", but history files start at timeline 2");
+        }
+        TimelineHistory history;
         try {
-            TimelineHistory.parse(name.timeline(), text.get());
-            return Optional.empty();
+            history = TimelineHistory.parse(name.timeline(), text.get());
         } catch (IllegalArgumentException e) {
-            return Optional.of(e.getMessage());
+            return Optional.of("has " + e.getMessage());
+        }
+        int lastTli = 0;
+        for (TimelineHistory.Entry e : history.entries()) {
+            if (e.timeline() <= lastTli || e.timeline() >= name.timeline()) {
+                return Optional.of("lists timeline " + e.timeline() + " out of order for timeline " + name.timeline());
+            }
+            lastTli = e.timeline();
+        }
+        return lastTli == 0 ? Optional.of("lists no parent timeline") : Optional.empty();
+    }
+
+    /** The parsed history of a file that {@link #verify} accepted. */
+    public static TimelineHistory history(Path file, WalFileName.History name) {
+        try {
+            return TimelineHistory.parse(name.timeline(), Files.readString(file));
+        } catch (IOException | IllegalArgumentException e) {
+            throw WalferryException.config("cannot read timeline history file " + file + ": " + e.getMessage(),
+                    "run archive-push as the PostgreSQL server's OS user");
         }
     }
 

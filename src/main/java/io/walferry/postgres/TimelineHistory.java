@@ -2,58 +2,78 @@ package io.walferry.postgres;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
- * A timeline history file ({@code 00000002.history}) as PostgreSQL writes it at a promotion: one line per
- * earlier timeline, oldest first, "timeline TAB switch point TAB reason", where the switch point is the LSN at
- * which the next timeline branched off. Blank lines and lines starting with '#' are comments.
+ * A timeline's history file as PostgreSQL writes it at a promotion: one line per ancestor, "parentTLI switchpoint
+ * reason", oldest first. Timeline 1 has no file and no ancestors.
  *
- * @param timeline  the timeline the file belongs to
- * @param ancestors the timelines before it, oldest first, each with its switch point
+ * @param timeline the timeline the file belongs to
+ * @param entries  its ancestors, oldest first, each with the position where the next timeline began
  */
-public record TimelineHistory(int timeline, List<Ancestor> ancestors) {
+public record TimelineHistory(int timeline, List<Entry> entries) {
     public TimelineHistory {
-        ancestors = List.copyOf(ancestors);
+        entries = List.copyOf(entries);
     }
 
-    /** An earlier timeline, and the LSN from which the next one in the history took over. */
-    public record Ancestor(int timeline, Lsn switchPoint) {
+    /** An ancestor timeline and the position where it was left for the next one. */
+    public record Entry(int timeline, Lsn switchpoint) {
     }
 
-    /**
-     * Parses the text of the history file of {@code timeline}.
-     *
-     * @throws IllegalArgumentException saying what is wrong with it
-     */
+    /** Timeline 1, or any timeline whose history is not known: no ancestors. */
+    public static TimelineHistory root(int timeline) {
+        return new TimelineHistory(timeline, List.of());
+    }
+
+    /** Parses a history file's text; an exception names the line that is not "timeline switchpoint reason". */
     public static TimelineHistory parse(int timeline, String text) {
-        if (timeline < 2) {
-            throw new IllegalArgumentException("names timeline " + timeline + ", but history files start at timeline 2");
-        }
-        List<Ancestor> ancestors = new ArrayList<>();
-        int lastTli = 0;
+        List<Entry> entries = new ArrayList<>();
         for (String line : text.split("\n")) {
             String l = line.strip();
             if (l.isEmpty() || l.startsWith("#")) {
                 continue;
             }
             String[] f = l.split("\\s+", 3);
-            int tli;
-            Lsn switchPoint;
             try {
-                tli = Integer.parseInt(f[0]);
-                switchPoint = Lsn.parse(f[1]);
+                entries.add(new Entry(Integer.parseInt(f[0]), Lsn.parse(f[1])));
             } catch (RuntimeException e) {
-                throw new IllegalArgumentException("has a line that is not \"timeline<TAB>LSN<TAB>reason\": " + l);
+                throw new IllegalArgumentException("a line that is not \"timeline<TAB>LSN<TAB>reason\": " + l);
             }
-            if (tli <= lastTli || tli >= timeline) {
-                throw new IllegalArgumentException("lists timeline " + tli + " out of order for timeline " + timeline);
+        }
+        return new TimelineHistory(timeline, entries);
+    }
+
+    /** The timeline this one branched from, if any. */
+    public Optional<Entry> parent() {
+        return entries.isEmpty() ? Optional.empty() : Optional.of(entries.get(entries.size() - 1));
+    }
+
+    /** Where this history says {@code ancestor} was left; empty if it is this timeline or not an ancestor. */
+    public Optional<Lsn> switchpointOf(int ancestor) {
+        return entries.stream().filter(e -> e.timeline() == ancestor).map(Entry::switchpoint).findFirst();
+    }
+
+    /** Whether {@code tli} is this timeline or one of its ancestors. */
+    public boolean includes(int tli) {
+        return tli == timeline || entries.stream().anyMatch(e -> e.timeline() == tli);
+    }
+
+    /** The timeline a position belongs to in this history: the first whose switchpoint lies after it, else this one. */
+    public int timelineAt(Lsn lsn) {
+        for (Entry e : entries) {
+            if (lsn.compareTo(e.switchpoint()) < 0) {
+                return e.timeline();
             }
-            lastTli = tli;
-            ancestors.add(new Ancestor(tli, switchPoint));
         }
-        if (ancestors.isEmpty()) {
-            throw new IllegalArgumentException("lists no parent timeline");
+        return timeline;
+    }
+
+    /** "timeline 1 until 0/5000000, then 2" for messages. */
+    public String describe() {
+        StringBuilder b = new StringBuilder();
+        for (Entry e : entries) {
+            b.append("timeline ").append(e.timeline()).append(" until ").append(e.switchpoint()).append(", then ");
         }
-        return new TimelineHistory(timeline, ancestors);
+        return b.append("timeline ").append(timeline).toString();
     }
 }

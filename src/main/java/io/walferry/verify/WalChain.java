@@ -105,8 +105,8 @@ final class WalChain {
         List<Span> chain = new ArrayList<>();
         long from = 0;
         if (history != null) {
-            for (TimelineHistory.Ancestor a : history.ancestors()) {
-                long branch = a.switchPoint().segmentNumber(segmentSize);
+            for (TimelineHistory.Entry a : history.entries()) {
+                long branch = a.switchpoint().segmentNumber(segmentSize);
                 chain.add(new Span(a.timeline(), from, branch));
                 from = Math.max(from, branch);
             }

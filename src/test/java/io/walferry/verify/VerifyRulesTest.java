@@ -129,7 +129,7 @@ class VerifyRulesTest {
         assertThat(r.backups().get(0).problems()).containsExactly("00000002.history");
 
         wal.put(WalFileName.parse("00000002.history"), ObjectCheck.good("xxh64:5"));
-        TimelineHistory h = new TimelineHistory(2, List.of(new TimelineHistory.Ancestor(1, Lsn.parse("0/4000060"))));
+        TimelineHistory h = new TimelineHistory(2, List.of(new TimelineHistory.Entry(1, Lsn.parse("0/4000060"))));
         RepositoryResult withHistory = judge(wal, Map.of(2, h), onTwo);
         assertThat(withHistory.findings()).isEmpty();
         assertThat(withHistory.backups().get(0).ok()).isTrue();

@@ -21,8 +21,8 @@ class WalChainTest {
     }
 
     /** Timeline 2 branched off timeline 1 at the given LSN. */
-    private static Map<Integer, TimelineHistory> second(String switchPoint) {
-        return Map.of(2, new TimelineHistory(2, List.of(new TimelineHistory.Ancestor(1, Lsn.parse(switchPoint)))));
+    private static Map<Integer, TimelineHistory> second(String switchpoint) {
+        return Map.of(2, new TimelineHistory(2, List.of(new TimelineHistory.Entry(1, Lsn.parse(switchpoint)))));
     }
 
     @Test
