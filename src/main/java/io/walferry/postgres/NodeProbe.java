@@ -13,10 +13,10 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Reads a node's state ({@link NodeState}) on one connection. A replica's timeline is the one it replays now: a
- * streaming replica's WAL receiver says it; an archive-fed one's is read off the WAL files it restored for the
- * segment it replays (each kept in pg_wal under the name PostgreSQL asked for, timeline first), since the last
- * restartpoint's timeline in pg_control can be minutes old.
+ * Reads a node's state ({@link NodeState}) on one connection. A replica's timeline is the one it replays now, read off
+ * the newest WAL file in pg_wal for the segment it replays (restored or received files are kept there under their
+ * names, timeline first); where the role may not list pg_wal, the WAL receiver's timeline, else the last restartpoint's
+ * in pg_control, which can be minutes old.
  */
 public final class NodeProbe {
     private static final String SETTINGS = "'wal_level', 'archive_mode', 'archive_command', 'wal_log_hints', 'data_checksums', "
@@ -76,8 +76,9 @@ public final class NodeProbe {
                     streaming = "streaming".equals(r.getString(4));
                     receivedTli = (Integer) r.getObject(5);
                 }
-                timeline = streaming && receivedTli != null ? receivedTli
-                        : replayed.flatMap(p -> restoredTimeline(c, p, segmentSize)).orElse(checkpointTli);
+                // The files first: a WAL receiver may stream (or try) a timeline that replay cannot switch to.
+                Optional<Integer> fromFiles = replayed.flatMap(p -> restoredTimeline(c, p, segmentSize));
+                timeline = fromFiles.orElse(streaming && receivedTli != null ? receivedTli : checkpointTli);
             }
             return new NodeState(recovery, sysid, versionNum, timeline, history(c, timeline), current, received, replayed, replayTime,
                     now, streaming, readOnly, recovery ? List.of() : slots(s), archiver(s), settings);
