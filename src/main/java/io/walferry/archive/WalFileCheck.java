@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Optional;
 
 /**
@@ -22,6 +23,7 @@ import java.util.Optional;
  * their text.
  */
 public final class WalFileCheck {
+    private static final int PAGE = 8192;
     private static final int MAX_TEXT_FILE = 1 << 20;
 
     private WalFileCheck() {
@@ -29,13 +31,13 @@ public final class WalFileCheck {
 
     public static void verify(Path file, WalFileName name, ClusterIdentity cluster) {
         Optional<String> problem;
-        try {
-            problem = switch (name) {
-                case WalFileName.Segment s -> segmentProblem(file, s, cluster);
-                case WalFileName.Partial p -> segmentProblem(file, p.segment(), cluster);
-                case WalFileName.History h -> historyProblem(file, h);
-                case WalFileName.BackupHistory b -> backupProblem(file);
-            };
+        try (FileChannel c = FileChannel.open(file)) {
+            long size = c.size();
+            ByteBuffer head = ByteBuffer.allocate((int) Math.min(size, headSize(name)));
+            while (head.hasRemaining() && c.read(head) > 0) {
+                // fill what the check reads
+            }
+            problem = problem(name, size, Arrays.copyOf(head.array(), head.position()), cluster);
         } catch (NoSuchFileException e) {
             throw WalferryException.config("WAL file " + file + " does not exist",
                     "archive_command must pass %p, the path PostgreSQL gives, e.g. archive_command = 'walferry archive-push %p'");
@@ -49,19 +51,26 @@ public final class WalFileCheck {
         });
     }
 
-    private static Optional<String> segmentProblem(Path file, WalFileName.Segment name, ClusterIdentity cluster) throws IOException {
-        try (FileChannel c = FileChannel.open(file)) {
-            ByteBuffer page = ByteBuffer.allocate(8192);
-            while (page.hasRemaining() && c.read(page) > 0) {
-                // fill the first page
-            }
-            page.flip();
-            return WalSegmentCheck.problem(name, c.size(), page, cluster);
-        }
+    /** How much of a file {@link #problem} reads: a segment's first page, a text file whole (up to a megabyte). */
+    public static int headSize(WalFileName name) {
+        return name instanceof WalFileName.Segment || name instanceof WalFileName.Partial ? PAGE : MAX_TEXT_FILE + 1;
     }
 
-    private static Optional<String> historyProblem(Path file, WalFileName.History name) throws IOException {
-        Optional<String> text = readText(file);
+    /**
+     * What is wrong with a file of {@code size} bytes named {@code name}, or empty when it is what its name says;
+     * {@code head} holds its first {@link #headSize} bytes (all of it when it is shorter). verify checks what it
+     * decodes from a repository with this too.
+     */
+    public static Optional<String> problem(WalFileName name, long size, byte[] head, ClusterIdentity cluster) {
+        return switch (name) {
+            case WalFileName.Segment s -> WalSegmentCheck.problem(s, size, ByteBuffer.wrap(head), cluster);
+            case WalFileName.Partial p -> WalSegmentCheck.problem(p.segment(), size, ByteBuffer.wrap(head), cluster);
+            case WalFileName.History h -> historyProblem(text(size, head), h);
+            case WalFileName.BackupHistory b -> backupProblem(text(size, head));
+        };
+    }
+
+    private static Optional<String> historyProblem(Optional<String> text, WalFileName.History name) {
         if (text.isEmpty()) {
             return Optional.of("is not a text file");
         }
@@ -94,8 +103,7 @@ public final class WalFileCheck {
         }
     }
 
-    private static Optional<String> backupProblem(Path file) throws IOException {
-        Optional<String> text = readText(file);
+    private static Optional<String> backupProblem(Optional<String> text) {
         if (text.isEmpty()) {
             return Optional.of("is not a text file");
         }
@@ -103,12 +111,12 @@ public final class WalFileCheck {
                 : Optional.of("has no START WAL LOCATION line: it is not a backup history file");
     }
 
-    private static Optional<String> readText(Path file) throws IOException {
-        if (Files.size(file) > MAX_TEXT_FILE) {
+    private static Optional<String> text(long size, byte[] head) {
+        if (size > MAX_TEXT_FILE) {
             return Optional.empty();
         }
         try {
-            return Optional.of(StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(Files.readAllBytes(file))).toString());
+            return Optional.of(StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(head)).toString());
         } catch (CharacterCodingException e) {
             return Optional.empty();
         }

@@ -60,15 +60,18 @@ final class InfoCommand implements Callable<Integer> {
                 t.gaps().forEach(g -> gaps.addObject().put("from", g.from().fileName()).put("to", g.to().fileName()));
             }
             List<BackupManifest> backups = new BackupCatalog(repo).list();
+            LastVerify last = LastVerify.of(repo);
             ArrayNode bj = o.putArray("backups");
             for (BackupManifest b : backups) {
-                bj.addObject().put("id", b.id()).put("bytes", b.bytes()).put("files", b.files().size())
+                ObjectNode bn = bj.addObject().put("id", b.id()).put("bytes", b.bytes()).put("files", b.files().size())
                         .put("start_time", b.startTime()).put("stop_time", b.stopTime())
                         .put("duration_seconds", Duration.between(Instant.parse(b.startTime()), Instant.parse(b.stopTime())).toSeconds())
                         .put("timeline", b.timeline()).put("start_wal", b.startWal()).put("stop_wal", b.stopWal())
                         .put("start_lsn", b.startLsn()).put("stop_lsn", b.stopLsn())
                         .put("earliest_recovery_time", b.stopTime()).put("from_standby", b.fromStandby()).put("node", b.node());
+                last.putBackup(bn, b.id());
             }
+            last.putSummary(o);
             if (!ctx.json()) {
                 out.printf("repository %s%n", rc.describe());
                 out.printf("  cluster %s: system identifier %s, PostgreSQL %d, %d MB WAL segments%n", r.cluster(),
@@ -93,10 +96,11 @@ final class InfoCommand implements Callable<Integer> {
                     for (BackupManifest b : backups) {
                         brows.add(List.of(b.id(), Output.bytes(b.bytes()),
                                 Duration.between(Instant.parse(b.startTime()), Instant.parse(b.stopTime())).toSeconds() + " s",
-                                b.startWal() + ".." + b.stopWal().substring(16), b.stopTime(), b.fromStandby() ? b.node() + " (standby)" : b.node()));
+                                b.startWal() + ".." + b.stopWal().substring(16), b.stopTime(), b.fromStandby() ? b.node() + " (standby)" : b.node(), last.backupCell(b.id())));
                     }
-                    Output.table(out, "  ", List.of("backup", "size", "took", "WAL", "restores to after", "from"), brows);
+                    Output.table(out, "  ", List.of("backup", "size", "took", "WAL", "restores to after", "from", "verified"), brows);
                 }
+                last.print(out);
                 out.println();
             }
         }

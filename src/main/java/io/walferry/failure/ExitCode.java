@@ -11,7 +11,7 @@ public enum ExitCode {
     FAILED(1),
     /** The configuration or the command line is wrong. */
     CONFIG(2),
-    /** A repository is unreachable, or an object in it is corrupt or does not match. */
+    /** A repository is unreachable, or an object in it is corrupt, missing or does not match. */
     REPOSITORY(3),
     /** PostgreSQL could not be reached or refused what walferry asked. */
     POSTGRES(4),

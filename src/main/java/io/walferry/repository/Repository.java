@@ -317,7 +317,12 @@ public final class Repository {
      * caller must discard.
      */
     public boolean getWal(WalFileName file, OutputStream out) {
-        return decode(walKey(file), file.fileName(), out).isPresent();
+        return decodeWal(file, out).isPresent();
+    }
+
+    /** As {@link #getWal}, returning the stored header, or empty if the file is not stored. */
+    public Optional<ObjectHeader> decodeWal(WalFileName file, OutputStream out) {
+        return decode(walKey(file), file.fileName(), out);
     }
 
     /** Decodes the object at {@code key}, sealed under {@code sealName}, verified; its header, or empty if absent. */
@@ -431,7 +436,7 @@ public final class Repository {
         }
     }
 
-    /** Deletes the object at {@code relativeKey} (retention only). */
+    /** Deletes the object at {@code relativeKey}: retention, and verify --repair of an object that does not read well. */
     public void delete(String relativeKey) {
         String key = cluster + "/" + relativeKey;
         try {
@@ -451,20 +456,25 @@ public final class Repository {
         }
     }
 
-    /** Deletes a stored WAL file (retention only). */
+    /** Deletes a stored WAL file: retention, and verify --repair of one that does not read well. */
     public void deleteWal(WalFileName file) {
         delete(walKey(cluster, file).substring(cluster.length() + 1));
     }
 
     /** Every object key under {@code relativeDirectory}, relative to the cluster's directory, depth first. */
     public List<String> listTree(String relativeDirectory) {
-        List<String> out = new ArrayList<>();
+        return listObjects(relativeDirectory).stream().map(Storage.Entry::name).toList();
+    }
+
+    /** As {@link #listTree}, each object with its stored size: the entry's name is its key relative to the cluster's directory. */
+    public List<Storage.Entry> listObjects(String relativeDirectory) {
+        List<Storage.Entry> out = new ArrayList<>();
         for (Storage.Entry e : list(relativeDirectory)) {
             String child = relativeDirectory + "/" + e.name();
             if (e.directory()) {
-                out.addAll(listTree(child));
+                out.addAll(listObjects(child));
             } else {
-                out.add(child);
+                out.add(new Storage.Entry(child, e.size(), false));
             }
         }
         return out;

@@ -156,6 +156,14 @@ class S3ArchiveIT {
             long rows = pg.queryLong("select count(*) from t");
             Result backup = wf.run("backup");
             assertThat(backup.exitCode()).as(backup.all()).isZero();
+            // verify reads the bucket's objects (decrypted) and records the result there, where info finds it
+            Result verify = wf.run("verify", "--output", "json");
+            assertThat(verify.exitCode()).as(verify.all()).isZero();
+            JsonNode verified = new ObjectMapper().readTree(verify.out()).get("repositories").get(0);
+            assertThat(verified.get("wal_objects").asLong()).isGreaterThanOrEqualTo(segments.size());
+            assertThat(verified.get("backups").get(0).get("ok").asBoolean()).isTrue();
+            JsonNode afterVerify = new ObjectMapper().readTree(wf.inProcess("info", "--output", "json").out()).get(0);
+            assertThat(afterVerify.get("backups").get(0).get("verify").asText()).isEqualTo("ok");
             try (PgCluster restored = PgCluster.existing(dir, "restored")) {
                 Result restore = wf.run("restore", "--target-dir", restored.dataDir().toString());
                 assertThat(restore.exitCode()).as(restore.all()).isZero();

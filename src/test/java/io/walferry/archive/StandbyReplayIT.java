@@ -71,6 +71,10 @@ class StandbyReplayIT {
 
                     Result info = wf.inProcess("info");
                     assertThat(info.out()).containsPattern("\\n\\s+2\\s+\\d+\\s+0000000200").contains("yes");
+                    // both timelines, and the old one's WAL past the switch, follow their history without a gap
+                    Result verify = wf.run("verify");
+                    assertThat(verify.exitCode()).as(verify.all()).isZero();
+                    assertThat(verify.out()).startsWith("verify: all good");
                 }
                 assertThat(agent.log()).doesNotContain("ERROR");
             }

@@ -1,0 +1,259 @@
+package io.walferry.verify;
+
+import io.walferry.backup.BackupCatalog;
+import io.walferry.backup.BackupManifest;
+import io.walferry.failure.ExitCode;
+import io.walferry.failure.WalferryException;
+import io.walferry.postgres.ClusterIdentity;
+import io.walferry.postgres.TimelineHistory;
+import io.walferry.postgres.WalFileName;
+import io.walferry.repository.CorruptObjectException;
+import io.walferry.repository.ObjectHeader;
+import io.walferry.repository.Repository;
+import io.walferry.repository.Storage;
+import io.walferry.repository.StoredWal;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.function.LongConsumer;
+
+/**
+ * Reads one repository for verify: lists what it holds (so that progress knows the total before any reading),
+ * then reads every object in parallel, each one decoded completely (decrypted, decompressed, checked against its
+ * header's checksum), and every WAL file checked to be what its name says.
+ */
+final class RepositoryScanner {
+    private final Repository repository;
+    private final boolean required;
+    private final ClusterIdentity identity;
+
+    RepositoryScanner(Repository repository, boolean required, ClusterIdentity identity) {
+        this.repository = repository;
+        this.required = required;
+        this.identity = identity;
+    }
+
+    /** What there is to read. */
+    record Plan(List<StoredWal> wal, List<BackupDirectory> backups) {
+        long bytes() {
+            return wal.stream().mapToLong(StoredWal::storedBytes).sum()
+                    + backups.stream().flatMap(b -> b.objects().stream()).mapToLong(Storage.Entry::size).sum();
+        }
+    }
+
+    /** A complete backup's objects, each named by its key below the cluster's directory. */
+    record BackupDirectory(String id, List<Storage.Entry> objects) {
+    }
+
+    /**
+     * Lists the objects to read: every WAL file and every complete backup, or, for one backup, its objects and
+     * the WAL it needs (its range, and its timeline's history file). Empty when {@code backup} is not here.
+     */
+    Optional<Plan> plan(Optional<String> backup) {
+        List<BackupDirectory> backups = new ArrayList<>();
+        for (Storage.Entry e : repository.list("backup")) {
+            if (e.directory() && backup.map(e.name()::equals).orElse(true)) {
+                List<Storage.Entry> objects = repository.listObjects(BackupCatalog.dir(e.name()));
+                // without a manifest a backup never finished, or is running now: nothing of it is restored
+                if (objects.stream().anyMatch(o -> o.name().equals(manifestKey(e.name())))) {
+                    backups.add(new BackupDirectory(e.name(), objects));
+                }
+            }
+        }
+        if (backup.isPresent() && backups.isEmpty()) {
+            return Optional.empty();
+        }
+        List<StoredWal> wal = repository.listWal();
+        if (backup.isPresent()) {
+            Optional<WalChain.Needed> range = manifestOf(backups.get(0)).flatMap(m -> VerifyRules.walRange(m, identity.walSegmentSize()));
+            wal = wal.stream().filter(w -> range.map(r -> r.covers(w.name(), identity.walSegmentSize())).orElse(false)).toList();
+        }
+        return Optional.of(new Plan(wal, backups));
+    }
+
+    /** The manifest of a backup, for the plan of a single backup; empty when it cannot be read (that is found again later). */
+    private Optional<BackupManifest> manifestOf(BackupDirectory b) {
+        try {
+            return new BackupCatalog(repository).manifest(b.id());
+        } catch (WalferryException e) {
+            if (e.exitCode() == ExitCode.CONFIG) {
+                throw e;
+            }
+            return Optional.empty();
+        }
+    }
+
+    private static String manifestKey(String id) {
+        return BackupCatalog.dir(id) + "/manifest";
+    }
+
+    /** Reads everything the plan lists on {@code pool}; {@code progress} is told of each object's stored bytes. */
+    RepositoryScan read(Plan plan, ExecutorService pool, LongConsumer progress) {
+        List<Future<WalRead>> wal = new ArrayList<>();
+        for (StoredWal w : plan.wal()) {
+            wal.add(pool.submit(() -> {
+                WalRead r = readWal(w.name());
+                progress.accept(w.storedBytes());
+                return r;
+            }));
+        }
+        Map<String, List<Future<ObjectRead>>> backupReads = new HashMap<>();
+        for (BackupDirectory b : plan.backups()) {
+            List<Future<ObjectRead>> reads = new ArrayList<>();
+            for (Storage.Entry o : b.objects()) {
+                reads.add(pool.submit(() -> {
+                    ObjectRead r = readObject(o.name(), o.name().equals(manifestKey(b.id())));
+                    progress.accept(o.size());
+                    return r;
+                }));
+            }
+            backupReads.put(b.id(), reads);
+        }
+        Map<WalFileName, ObjectCheck> walChecks = new HashMap<>();
+        Map<Integer, TimelineHistory> histories = new HashMap<>();
+        for (WalRead r : results(wal)) {
+            if (r != null) {
+                walChecks.put(r.name(), r.check());
+                r.history().ifPresent(h -> histories.put(h.timeline(), h));
+            }
+        }
+        List<BackupScan> backups = new ArrayList<>();
+        for (BackupDirectory b : plan.backups()) {
+            String prefix = BackupCatalog.dir(b.id()) + "/";
+            ObjectCheck manifestCheck = null;
+            Optional<BackupManifest> manifest = Optional.empty();
+            Map<String, ObjectCheck> objects = new HashMap<>();
+            boolean vanished = false;
+            for (ObjectRead r : results(backupReads.get(b.id()))) {
+                if (r == null) {
+                    vanished = true;
+                } else if (r.key().equals(manifestKey(b.id()))) {
+                    manifestCheck = r.check();
+                    manifest = r.manifest();
+                } else {
+                    objects.put(r.key().substring(prefix.length()), r.check());
+                }
+            }
+            // expire removes the manifest first, then the objects: a backup whose manifest is gone now was expired meanwhile
+            if (manifestCheck == null || (vanished && repository.list(BackupCatalog.dir(b.id())).stream()
+                    .noneMatch(e -> e.name().equals("manifest")))) {
+                continue;
+            }
+            backups.add(new BackupScan(b.id(), manifestCheck, manifest, objects));
+        }
+        return new RepositoryScan(repository.name(), required, identity.walSegmentSize(), walChecks, histories, backups, plan.bytes());
+    }
+
+    /**
+     * Reads the segments missing from a chain that are stored by now: the agent pushes several at once, so the
+     * newest segments do not always arrive in order, and one may have come while verify read the others.
+     */
+    RepositoryScan recheckGaps(RepositoryScan scan) {
+        Map<WalFileName, ObjectCheck> wal = new HashMap<>(scan.wal());
+        for (WalChain.Gap g : VerifyRules.gaps(scan)) {
+            for (long segno = g.from(); segno <= g.to(); segno++) {
+                WalRead r = readWal(WalFileName.Segment.of(g.timeline(), segno, scan.segmentSize()));
+                if (r != null) {
+                    wal.put(r.name(), r.check());
+                }
+            }
+        }
+        return wal.size() == scan.wal().size() ? scan : new RepositoryScan(scan.repository(), scan.required(), scan.segmentSize(), wal,
+                scan.histories(), scan.backups(), scan.storedBytes());
+    }
+
+    /** A WAL file's check, and its parsed content when it is a good history file. */
+    record WalRead(WalFileName name, ObjectCheck check, Optional<TimelineHistory> history) {
+    }
+
+    /** A backup object's check, and the parsed manifest when it is a good one. */
+    record ObjectRead(String key, ObjectCheck check, Optional<BackupManifest> manifest) {
+    }
+
+    /** Null when the file vanished since it was listed (expired meanwhile). */
+    WalRead readWal(WalFileName name) {
+        WalContent.Head head = new WalContent.Head(name);
+        Optional<ObjectCheck> read = decode(() -> repository.decodeWal(name, head));
+        if (read.isEmpty()) {
+            return null;
+        }
+        if (!read.get().good()) {
+            return new WalRead(name, read.get(), Optional.empty());
+        }
+        Optional<String> problem = WalContent.problem(name, head, identity);
+        if (problem.isPresent()) {
+            return new WalRead(name, ObjectCheck.corrupt("decodes to a file that " + problem.get()), Optional.empty());
+        }
+        return new WalRead(name, read.get(), name instanceof WalFileName.History h ? WalContent.history(h, head) : Optional.empty());
+    }
+
+    /** Reads an object of a backup (its key below the cluster's directory); null when it vanished since it was listed. */
+    ObjectRead readObject(String key, boolean manifest) {
+        ByteArrayOutputStream json = new ByteArrayOutputStream();
+        Optional<ObjectCheck> read = decode(() -> repository.get(key, manifest ? json : OutputStream.nullOutputStream()));
+        if (read.isEmpty()) {
+            return null;
+        }
+        if (!manifest || !read.get().good()) {
+            return new ObjectRead(key, read.get(), Optional.empty());
+        }
+        try {
+            return new ObjectRead(key, read.get(), Optional.of(BackupManifest.fromJson(json.toByteArray())));
+        } catch (IOException e) {
+            return new ObjectRead(key, ObjectCheck.unreadable("cannot be parsed (" + e.getMessage().lines().findFirst().orElse("")
+                    + "): this walferry may be older than the one that wrote it"), Optional.empty());
+        }
+    }
+
+    /** A verified read of one object: its header, or empty when it is not there. */
+    private interface Read {
+        Optional<ObjectHeader> run();
+    }
+
+    /**
+     * Runs a verified read: a good check, a corrupt or unreadable one, or empty when the object is not there.
+     * A configuration problem (a wrong or missing key) is the user's to fix, not a property of the object: it ends verify.
+     */
+    private static Optional<ObjectCheck> decode(Read read) {
+        try {
+            return read.run().map(h -> ObjectCheck.good(h.checksumText()));
+        } catch (CorruptObjectException e) {
+            return Optional.of(ObjectCheck.corrupt(e.problem()));
+        } catch (WalferryException e) {
+            if (e.exitCode() == ExitCode.CONFIG) {
+                throw e;
+            }
+            return Optional.of(ObjectCheck.unreadable(e.getMessage()));
+        }
+    }
+
+    /** The futures' values in order; a configuration error or a defect in one ends them all. */
+    private static <T> List<T> results(List<Future<T>> futures) {
+        List<T> out = new ArrayList<>();
+        try {
+            for (Future<T> f : futures) {
+                out.add(f.get());
+            }
+        } catch (ExecutionException e) {
+            futures.forEach(f -> f.cancel(true));
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            futures.forEach(f -> f.cancel(true));
+            Thread.currentThread().interrupt();
+            throw new WalferryException(ExitCode.FAILED, "verify interrupted", null);
+        }
+        return out;
+    }
+}
