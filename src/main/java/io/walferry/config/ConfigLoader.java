@@ -82,21 +82,21 @@ public final class ConfigLoader {
         ArchiveConfig archive = archive(top.optionalSection("archive"));
         top.refuseUnknownKeys();
         if (connection.password().map(Secret::inline).orElse(false)) {
-            refuseWorldReadable(file, "connection.password is written inline");
+            refuseOpen(file, "connection.password is written inline");
         }
         for (RepositoryConfig r : repositories) {
             if (secretsOf(r).stream().anyMatch(Secret::inline)) {
-                refuseWorldReadable(file, "repository " + r.name() + " has a secret written inline");
+                refuseOpen(file, "repository " + r.name() + " has a secret written inline");
             }
         }
         return new WalferryConfig(file, cluster, nodes, repositories, archive, connection);
     }
 
-    private static void refuseWorldReadable(Path file, String why) {
+    private static void refuseOpen(Path file, String why) {
         try {
-            if (SecretResolver.WorldReadable.check(file)) {
-                throw new ConfigException(file, 0, null, why + " but the file is readable by other users: run chmod o-rwx "
-                        + file + " or use ${env:NAME} / ${file:/path}");
+            java.util.Optional<String> problem = SecretFileAccess.problem(file);
+            if (problem.isPresent()) {
+                throw new ConfigException(file, 0, null, why + " but the file " + problem.get() + ", or use ${env:NAME} / ${file:/path}");
             }
         } catch (IOException e) {
             throw new ConfigException(file, 0, null, "cannot read its permissions: " + e.getMessage());
