@@ -59,7 +59,8 @@ class ConfigLoaderTest {
         assertThat(c.archive().compression()).isEqualTo(new Compression(CompressionType.ZSTD, 6));
         assertThat(c.archive().workers()).isEqualTo(4);
         assertThat(c.archive().timeout()).isEqualTo(Duration.ofMinutes(2));
-        assertThat(c.connection().sslMode()).isEqualTo("prefer");
+        assertThat(c.connection().sslMode()).isEmpty();
+        assertThat(c.connection().tlsFor("127.0.0.1").sslMode()).isEqualTo("prefer");
     }
 
     @Test
@@ -207,7 +208,7 @@ class ConfigLoaderTest {
     void theExampleFileIsValid() {
         WalferryConfig c = new ConfigLoader(Map.of("WALFERRY_PGPASSWORD", "x")).load(Path.of("examples/walferry.yaml"));
         assertThat(c.nodes()).hasSize(2);
-        assertThat(c.connection().sslMode()).isEqualTo("verify-full");
+        assertThat(c.connection().sslMode()).contains("verify-full");
         assertThat(c.repositories()).hasSize(2);
         assertThat(c.repositories().get(1)).isInstanceOfSatisfying(S3RepositoryConfig.class,
                 r -> assertThat(r.credentials().assumeRole()).isPresent());
