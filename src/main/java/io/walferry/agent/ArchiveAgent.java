@@ -108,8 +108,9 @@ public final class ArchiveAgent implements AutoCloseable {
 
     /** Runs until {@link #close()}; returns only then. */
     public void run() {
-        LOG.info("agent for node {} of cluster {}: watching {} with {} workers, {} compression", node.name(),
-                config.cluster(), status.statusDirectory(), config.archive().workers(), config.archive().compression());
+        LOG.info("agent for node {} of cluster {}: watching {} with {} workers, {} compression; acks for archive_command in {}",
+                node.name(), config.cluster(), status.statusDirectory(), config.archive().workers(), config.archive().compression(),
+                fastPath.path());
         openRepositories();
         housekeeping.scheduleWithFixedDelay(this::housekeep, 0, 10, TimeUnit.SECONDS);
         try (WatchService watch = status.statusDirectory().getFileSystem().newWatchService()) {
