@@ -65,14 +65,18 @@ public final class StsStandIn implements AutoCloseable {
     /** Starts on a free port of 127.0.0.1, handing out the given credentials to every successful AssumeRole. */
     public static StsStandIn start(String accessKeyId, String secretAccessKey, String sessionToken) {
         try {
-            HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 0);
-            StsStandIn sts = new StsStandIn(server, accessKeyId, secretAccessKey, sessionToken);
-            server.createContext("/", sts::handle);
-            server.start();
-            return sts;
+            return serve(HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 0),
+                    accessKeyId, secretAccessKey, sessionToken);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private static StsStandIn serve(HttpServer server, String accessKeyId, String secretAccessKey, String sessionToken) {
+        StsStandIn sts = new StsStandIn(server, accessKeyId, secretAccessKey, sessionToken);
+        server.createContext("/", sts::handle);
+        server.start();
+        return sts;
     }
 
     /**
@@ -101,10 +105,7 @@ public final class StsStandIn implements AutoCloseable {
             tls.init(kmf.getKeyManagers(), null, null);
             HttpsServer server = HttpsServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 0);
             server.setHttpsConfigurator(new HttpsConfigurator(tls));
-            StsStandIn sts = new StsStandIn(server, accessKeyId, secretAccessKey, sessionToken);
-            server.createContext("/", sts::handle);
-            server.start();
-            return sts;
+            return serve(server, accessKeyId, secretAccessKey, sessionToken);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (GeneralSecurityException e) {
