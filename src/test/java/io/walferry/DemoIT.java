@@ -1,5 +1,6 @@
 package io.walferry;
 
+import io.walferry.testing.PgCluster;
 import io.walferry.testing.S3ProxyServer;
 import io.walferry.testing.ServerUser;
 import io.walferry.testing.TempDirs;
@@ -7,7 +8,10 @@ import io.walferry.testing.WalferryFixture;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
@@ -17,7 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The README's first command, as a user runs it: the whole flow, exit 0, every row on every replica. */
 class DemoIT {
     @Test
-    void theDemoRunsEndToEndAndEveryRowReachesEveryReplica() {
+    void theDemoRunsEndToEndAndEveryRowReachesEveryReplica() throws Exception {
         Path dir = TempDirs.create("wf-demo-");
         ServerUser.chown(dir);
         try {
@@ -28,6 +32,14 @@ class DemoIT {
                     .contains("replays only from the archive").contains("OK   us-west-2 holds").contains("OK   eu-central-1 holds")
                     .contains("Every row written is on every replica.");
             assertThat(r.out().lines().filter(l -> l.contains("| us-west-2 lag")).count()).as("live status every second").isGreaterThanOrEqualTo(4);
+            // Another local user can reach the ports: no connection is trusted for being local.
+            Path demo = dir.resolve("demo");
+            for (String node : List.of("us-east-1", "us-west-2", "eu-central-1")) {
+                assertThat(Files.readString(demo.resolve(node).resolve("pg_hba.conf")).lines().filter(l -> !l.startsWith("#")))
+                        .as(node).noneMatch(l -> l.contains("trust")).anyMatch(l -> l.contains("scram-sha-256"));
+            }
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(demo))).isEqualTo("rwx------");
+            assertThat(Files.readString(demo.resolve("walferry.yaml"))).contains("password: ${file:" + demo.resolve("postgres.password") + "}");
         } finally {
             TempDirs.deleteTree(dir);
         }
@@ -75,6 +87,67 @@ class DemoIT {
                 assertThat(keys).as("the demo's WAL and backup in the bucket").anyMatch(k -> k.matches("walferry/demo-[0-9-]+/wal/.*"))
                         .anyMatch(k -> k.matches("walferry/demo-[0-9-]+/backup/.*"));
             }
+        } finally {
+            TempDirs.deleteTree(dir);
+        }
+    }
+
+    @Test
+    void aDirectoryAnotherUserPreparedIsRefusedAndNothingInItIsStoppedOrFollowed() throws Exception {
+        Path dir = TempDirs.create("wf-demo-planted-");
+        PgCluster victim = PgCluster.init(dir, "victim");
+        Process sleeper = new ProcessBuilder(ServerUser.wrap(List.of("sleep", "300"))).start();
+        try {
+            victim.start();
+            ProcessHandle sleep = sleeper.descendants().findFirst().orElse(sleeper.toHandle());
+            // As a fixed /tmp/walferry-demo-<user> could be, by another user before the demo's first run: open to all,
+            // with the server's user's agent pid and a link to a data directory of the server's user.
+            Path planted = Files.createDirectories(dir.resolve("planted"));
+            Files.createSymbolicLink(planted.resolve("us-east-1"), victim.dataDir());
+            Files.writeString(planted.resolve("agent.pid"), sleep.pid() + "\n");
+            Files.setAttribute(planted, "unix:uid", 65534);
+            Files.setPosixFilePermissions(planted, PosixFilePermissions.fromString("rwxrwxrwx"));
+
+            WalferryFixture.Result r = WalferryFixture.exec(ServerUser.wrap(List.of(WalferryFixture.launcher().toString(), "demo",
+                    "--seconds", "3", "--dir", planted.toString())), dir, Duration.ofMinutes(5));
+            assertThat(r.exitCode()).as(r.all()).isEqualTo(2);
+            assertThat(r.err().strip()).contains("the demo will not use " + planted).contains("belongs to uid 65534").doesNotContain("\n");
+            assertThat(victim.isRunning()).as("the server behind the planted link still runs").isTrue();
+            assertThat(sleep.isAlive()).as("the process agent.pid named still runs").isTrue();
+        } finally {
+            sleeper.descendants().forEach(ProcessHandle::destroy);
+            sleeper.destroy();
+            victim.close();
+            TempDirs.deleteTree(dir);
+        }
+    }
+
+    @Test
+    void asRootTheDemoRunsFromAPrivateCopyThatItRemovesAfterwards() throws Exception {
+        Path dir = TempDirs.create("wf-demo-root-");
+        try {
+            // A checkout the demo's user cannot read: the launcher copies itself for that user.
+            Path checkout = Files.createDirectories(dir.resolve("checkout/target")).getParent();
+            Files.copy(WalferryFixture.launcher(), checkout.resolve("walferry"), StandardCopyOption.COPY_ATTRIBUTES);
+            Files.copy(WalferryFixture.launcher().resolveSibling("target/walferry.jar"), checkout.resolve("target/walferry.jar"));
+            Files.setPosixFilePermissions(checkout, PosixFilePermissions.fromString("rwx------"));
+            Path tmp = Files.createDirectories(dir.resolve("tmp"));
+            Path fixed = Path.of("/tmp/walferry-demo-dist");
+            FileTime before = Files.exists(fixed, LinkOption.NOFOLLOW_LINKS) ? Files.getLastModifiedTime(fixed, LinkOption.NOFOLLOW_LINKS) : null;
+
+            ProcessBuilder pb = new ProcessBuilder(checkout.resolve("walferry").toString(), "demo", "--no-such-option")
+                    .directory(dir.toFile()).redirectErrorStream(true);
+            pb.environment().keySet().removeIf(k -> k.startsWith("WALFERRY") || k.startsWith("PG"));
+            pb.environment().put("TMPDIR", tmp.toString());
+            pb.environment().put("WALFERRY_NO_STARTUP_CACHE", "1");
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes());
+            assertThat(p.waitFor(2, java.util.concurrent.TimeUnit.MINUTES)).isTrue();
+            assertThat(p.exitValue()).as(out).isEqualTo(2);
+            assertThat(out).as("the copy ran").contains("Unknown option: '--no-such-option'");
+            assertThat(tmp).as("the copy is gone").isEmptyDirectory();
+            FileTime after = Files.exists(fixed, LinkOption.NOFOLLOW_LINKS) ? Files.getLastModifiedTime(fixed, LinkOption.NOFOLLOW_LINKS) : null;
+            assertThat(after).as("no fixed name in /tmp").isEqualTo(before);
         } finally {
             TempDirs.deleteTree(dir);
         }

@@ -10,6 +10,7 @@ import io.walferry.failure.ExitCode;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.WalFileName;
 import io.walferry.repository.EncodeGate;
+import io.walferry.repository.PrivateFiles;
 import io.walferry.config.RepositoryConfig;
 import io.walferry.repository.Repository;
 import org.slf4j.Logger;
@@ -76,8 +77,9 @@ public final class ArchiveAgent implements AutoCloseable {
         Path spool = config.spoolFor(node);
         this.behind = CatchUpMarkers.in(spool);
         try {
-            Files.createDirectories(spool);
-            lockChannel = FileChannel.open(spool.resolve("agent.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            // Owner-only whatever the umask: the spool holds copies of WAL while it catches repositories up.
+            PrivateFiles.createDirectories(spool);
+            lockChannel = PrivateFiles.open(spool.resolve("agent.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             lock = lockChannel.tryLock();
         } catch (IOException e) {
             throw WalferryException.config("cannot use spool directory " + spool + ": " + e.getMessage(),
@@ -106,8 +108,9 @@ public final class ArchiveAgent implements AutoCloseable {
 
     /** Runs until {@link #close()}; returns only then. */
     public void run() {
-        LOG.info("agent for node {} of cluster {}: watching {} with {} workers, {} compression", node.name(),
-                config.cluster(), status.statusDirectory(), config.archive().workers(), config.archive().compression());
+        LOG.info("agent for node {} of cluster {}: watching {} with {} workers, {} compression; acks for archive_command in {}",
+                node.name(), config.cluster(), status.statusDirectory(), config.archive().workers(), config.archive().compression(),
+                fastPath.path());
         openRepositories();
         housekeeping.scheduleWithFixedDelay(this::housekeep, 0, 10, TimeUnit.SECONDS);
         try (WatchService watch = status.statusDirectory().getFileSystem().newWatchService()) {

@@ -1,10 +1,15 @@
 package io.walferry.agent;
 
 import io.walferry.archive.AtomicFile;
+import io.walferry.config.CurrentUser;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -16,12 +21,13 @@ import java.util.Set;
 
 /**
  * The small directory through which the agent tells the launcher script, without a JVM, that a WAL file is
- * already durable in every required repository (docs/agent-protocol.md). It lives at
- * {@code $WALFERRY_RUNTIME_DIR or /tmp/walferry-<uid>}, then the data directory's real path with '/' as '%',
- * and holds {@code agent.pid}, {@code timeout}, {@code acked/<file>} and {@code failed/<file>}. An ack is
- * written only after the commit it stands for, and counts only while it is not older than the WAL file.
+ * already durable in every required repository (docs/agent-protocol.md). It lives in the runtime directory
+ * ({@link #runtimeRoot}), then the data directory's real path with '/' as '%', and holds {@code agent.pid},
+ * {@code timeout}, {@code acked/<file>} and {@code failed/<file>}. An ack is written only after the commit it
+ * stands for, and counts only while it is not older than the WAL file.
  */
 public final class FastPathDirectory {
+    private static final Logger LOG = LoggerFactory.getLogger(FastPathDirectory.class);
     public static final String ENV_RUNTIME = "WALFERRY_RUNTIME_DIR";
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
 
@@ -33,9 +39,46 @@ public final class FastPathDirectory {
 
     public static FastPathDirectory forDataDirectory(Path dataDirectory, Map<String, String> env) throws IOException {
         Path real = dataDirectory.toRealPath();
+        return new FastPathDirectory(runtimeRoot(env).resolve(real.toString().replace('/', '%')));
+    }
+
+    /**
+     * The runtime directory, by the rule the launcher applies with the environment PostgreSQL gives it (so both
+     * must see the same): {@code $WALFERRY_RUNTIME_DIR}; else {@code walferry/} in {@code $XDG_RUNTIME_DIR} when
+     * that is a directory of this user's and no link (a login session's {@code /run/user/<uid>}, which nobody
+     * else can plant anything in); else {@code /tmp/walferry-<uid>}.
+     */
+    static Path runtimeRoot(Map<String, String> env) {
         String base = env.getOrDefault(ENV_RUNTIME, "");
-        Path root = base.isEmpty() ? Path.of("/tmp/walferry-" + currentUid()) : Path.of(base);
-        return new FastPathDirectory(root.resolve(real.toString().replace('/', '%')));
+        if (!base.isEmpty()) {
+            return Path.of(base);
+        }
+        String xdg = env.getOrDefault("XDG_RUNTIME_DIR", "");
+        if (xdg.startsWith("/")) {
+            Path x = Path.of(xdg);
+            try {
+                if (Files.isDirectory(x, LinkOption.NOFOLLOW_LINKS)
+                        && (Integer) Files.getAttribute(x, "unix:uid", LinkOption.NOFOLLOW_LINKS) == CurrentUser.uid()) {
+                    return x.resolve("walferry");
+                }
+            } catch (IOException | UnsupportedOperationException e) {
+                // not usable: /tmp, as the launcher would find it
+            }
+        }
+        return Path.of("/tmp/walferry-" + CurrentUser.uid());
+    }
+
+    /**
+     * For the prefetcher: the wait FIFO, if the runtime directory allows. Without it prefetch still works (its
+     * queue is in the data directory) and the launcher naps with a forked sleep instead, so a runtime directory
+     * that is not this user's only costs time; said at warning, since someone may have planted it.
+     */
+    public static void offerWaitFifo(Path dataDirectory, Map<String, String> env) {
+        try {
+            forDataDirectory(dataDirectory, env).prepareWaitFifo();
+        } catch (IOException e) {
+            LOG.warn("prefetch: no wait.fifo for the launcher, which sleeps between looks instead: {}", e.getMessage());
+        }
     }
 
     public Path path() {
@@ -152,7 +195,7 @@ public final class FastPathDirectory {
      * write it; an existing directory's mode is never changed (it may be shared, like /run/postgresql).
      */
     private static void ensurePrivate(Path d) throws IOException {
-        if (!Files.exists(d, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        if (!Files.exists(d, LinkOption.NOFOLLOW_LINKS)) {
             try {
                 Files.createDirectory(d, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
                 Files.setPosixFilePermissions(d, OWNER_ONLY); // the umask may have narrowed it; never widened
@@ -161,23 +204,15 @@ public final class FastPathDirectory {
                 // created concurrently; checked below
             }
         }
-        int owner = (Integer) Files.getAttribute(d, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS);
-        if (owner != currentUid() || !Files.isDirectory(d, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            throw new IOException(d + " is not a directory owned by uid " + currentUid() + "; remove it or set "
+        int owner = (Integer) Files.getAttribute(d, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+        if (owner != CurrentUser.uid() || !Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) {
+            throw new IOException(d + " is not a directory owned by uid " + CurrentUser.uid() + "; remove it or set "
                     + ENV_RUNTIME + " to a private directory");
         }
-        Set<PosixFilePermission> perms = Files.getPosixFilePermissions(d, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        Set<PosixFilePermission> perms = Files.getPosixFilePermissions(d, LinkOption.NOFOLLOW_LINKS);
         if (perms.contains(PosixFilePermission.GROUP_WRITE) || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
             throw new IOException(d + " is writable by other users, who could fake the agent's acks; set "
                     + ENV_RUNTIME + " to a directory only this user can write");
-        }
-    }
-
-    static int currentUid() {
-        try {
-            return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-        } catch (IOException | UnsupportedOperationException e) {
-            return -1;
         }
     }
 }

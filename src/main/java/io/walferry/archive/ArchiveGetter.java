@@ -3,6 +3,7 @@ package io.walferry.archive;
 import io.walferry.failure.ExitCode;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.WalFileName;
+import io.walferry.repository.PrivateFiles;
 import io.walferry.repository.Repository;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,7 +76,8 @@ public final class ArchiveGetter {
                     + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong() >>> 1) + ".tmp");
             boolean found = false;
             try {
-                try (FileChannel ch = FileChannel.open(temp, openOptions)) {
+                // Owner-only, as PostgreSQL's own files: WAL holds every row (the spool's catch-up copies are these too).
+                try (FileChannel ch = PrivateFiles.open(temp, openOptions)) {
                     OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), WRITE_SIZE);
                     found = r.getWal(name, out);
                     out.flush();

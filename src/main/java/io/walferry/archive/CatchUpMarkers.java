@@ -1,5 +1,7 @@
 package io.walferry.archive;
 
+import io.walferry.repository.PrivateFiles;
+
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -11,6 +13,7 @@ import java.util.stream.Stream;
 /**
  * What optional repositories still lack, kept in the node's spool as {@code behind/<repository>/<file>} so
  * that it survives restarts and is shared by archive-push and the agent, which catches the repositories up.
+ * Owner-only, as the rest of the spool: the names say which WAL a repository lacks.
  */
 public record CatchUpMarkers(Path directory) {
     public static CatchUpMarkers in(Path spool) {
@@ -22,9 +25,9 @@ public record CatchUpMarkers(Path directory) {
 
     public void mark(String repository, String fileName) throws IOException {
         Path marker = directory.resolve(repository).resolve(fileName);
-        Files.createDirectories(marker.getParent());
+        PrivateFiles.createDirectories(marker.getParent());
         try {
-            Files.createFile(marker);
+            Files.createFile(marker, PrivateFiles.FILE);
         } catch (FileAlreadyExistsException e) {
             // already known
         }

@@ -86,7 +86,7 @@ final class ArchiveGetCommand implements Callable<Integer> {
             return false;
         }
         try {
-            FastPathDirectory.forDataDirectory(dataDir, ctx.env()).prepareWaitFifo();
+            FastPathDirectory.offerWaitFifo(dataDir, ctx.env());
             PrefetchQueue queue = PrefetchQueue.of(dataDir);
             queue.prepare();
             if (name instanceof WalFileName.Segment seg) {

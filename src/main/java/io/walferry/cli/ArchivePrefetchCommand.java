@@ -46,7 +46,7 @@ final class ArchivePrefetchCommand implements Callable<Integer> {
         }
         List<Repository> repos = config.repositories().stream().map(rc -> Repository.open(rc, config.cluster(), false)).toList();
         long segmentSize = repos.get(0).requireClusterRecord().walSegmentSize();
-        FastPathDirectory.forDataDirectory(dataDirectory, ctx.env()).prepareWaitFifo();
+        FastPathDirectory.offerWaitFifo(dataDirectory, ctx.env());
         Optional<WalFileName.Segment> start = Optional.empty();
         if (fromBackupLabel) {
             start = BackupLabel.read(dataDirectory).map(l -> l.checkpointSegment(segmentSize));

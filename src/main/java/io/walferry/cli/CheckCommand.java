@@ -3,6 +3,7 @@ package io.walferry.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.walferry.archive.ArchiveSet;
+import io.walferry.config.FsRepositoryConfig;
 import io.walferry.config.NodeConfig;
 import io.walferry.config.RepositoryConfig;
 import io.walferry.config.WalferryConfig;
@@ -12,6 +13,7 @@ import io.walferry.postgres.PgConnector;
 import io.walferry.postgres.ServerInfo;
 import io.walferry.postgres.WalFileName;
 import io.walferry.repository.ClusterRecord;
+import io.walferry.repository.PrivateFiles;
 import io.walferry.repository.Repository;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ParentCommand;
@@ -37,7 +39,15 @@ final class CheckCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
 
-    record Finding(String name, boolean ok, String detail, String hint) {
+    /** One check's outcome; a warning passes, but its hint is shown. */
+    record Finding(String name, boolean ok, String detail, String hint, boolean warning) {
+        Finding(String name, boolean ok, String detail, String hint) {
+            this(name, ok, detail, hint, false);
+        }
+
+        static Finding warning(String name, String detail, String hint) {
+            return new Finding(name, true, detail, hint, true);
+        }
     }
 
     @Override
@@ -67,6 +77,7 @@ final class CheckCommand implements Callable<Integer> {
             for (RepositoryConfig rc : config.repositories()) {
                 findings.add(repositoryFinding(rc, config.cluster(), identity));
             }
+            findings.addAll(exposureWarnings(config, node));
             if (findings.stream().allMatch(Finding::ok)) {
                 findings.add(roundTrip(c, config, ArchiveSet.open(config)));
             }
@@ -114,6 +125,31 @@ final class CheckCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * A filesystem repository or the spool that other local users can read: walferry makes what it creates in
+     * them owner-only, but a directory it did not create keeps its mode (docs/security.md).
+     */
+    private static List<Finding> exposureWarnings(WalferryConfig config, NodeConfig node) {
+        List<Finding> out = new ArrayList<>();
+        for (RepositoryConfig rc : config.repositories()) {
+            if (rc instanceof FsRepositoryConfig fs) {
+                exposureWarning(out, "repository " + fs.name(), fs.path(), fs.path().resolve(config.cluster()));
+            }
+        }
+        exposureWarning(out, "spool", config.archive().spoolDirectory(), config.spoolFor(node));
+        return out;
+    }
+
+    private static void exposureWarning(List<Finding> out, String what, java.nio.file.Path top, java.nio.file.Path inner) {
+        try {
+            PrivateFiles.exposure(top, inner).ifPresent(why -> out.add(Finding.warning(what + " permissions", what + ": " + why,
+                    "chmod 700 " + top + " (see docs/security.md)")));
+        } catch (java.io.IOException e) {
+            out.add(Finding.warning(what + " permissions", what + ": cannot read the permissions of " + inner + ": " + e.getMessage(),
+                    "run check as the server's OS user"));
+        }
+    }
+
     /** Closes the current segment and waits until every repository holds it. */
     private static Finding roundTrip(Connection c, WalferryConfig config, ArchiveSet archives) throws SQLException, InterruptedException {
         String segment;
@@ -150,15 +186,18 @@ final class CheckCommand implements Callable<Integer> {
         if (ctx.json()) {
             ObjectNode o = Output.object().put("node", node.name()).put("ok", ok);
             ArrayNode a = o.putArray("checks");
-            findings.forEach(f -> a.addObject().put("check", f.name()).put("ok", f.ok()).put("detail", f.detail())
-                    .put("hint", f.ok() ? null : f.hint()));
+            findings.forEach(f -> a.addObject().put("check", f.name()).put("ok", f.ok()).put("warning", f.warning())
+                    .put("detail", f.detail()).put("hint", f.ok() && !f.warning() ? null : f.hint()));
             Output.json(out, o);
         } else {
             out.printf("node %s (%s:%d)%n", node.name(), node.host(), node.port());
             for (Finding f : findings) {
-                out.printf("  %-4s  %s%s%n", f.ok() ? "ok" : "FAIL", f.detail(), f.ok() || f.hint() == null ? "" : "\n        hint: " + f.hint());
+                boolean hint = (!f.ok() || f.warning()) && f.hint() != null;
+                out.printf("  %-4s  %s%s%n", !f.ok() ? "FAIL" : f.warning() ? "WARN" : "ok", f.detail(), hint ? "\n        hint: " + f.hint() : "");
             }
-            out.println(ok ? "all checks passed" : "some checks failed");
+            long warnings = findings.stream().filter(Finding::warning).count();
+            out.println((ok ? "all checks passed" : "some checks failed") + (warnings == 0 ? "" : " (" + warnings
+                    + (warnings == 1 ? " warning)" : " warnings)")));
         }
         return ok ? 0 : 1;
     }

@@ -1,6 +1,7 @@
 package io.walferry.cli;
 
 import io.walferry.demo.Demo;
+import io.walferry.demo.DemoDirectory;
 import io.walferry.monitor.ClusterStatus;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -22,7 +23,8 @@ final class DemoCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
 
-    @Option(names = "--dir", description = "Where the demo keeps its servers and repository (default: /tmp/walferry-demo-$USER).")
+    @Option(names = "--dir", description = "Where the demo keeps its servers and repository: a new or empty directory, or an earlier "
+            + "demo's (default: ~/.local/state/walferry/demo, or a new private temporary directory for a user without a home).")
     Path dir;
 
     @Option(names = "--seconds", defaultValue = "20", description = "How long the write workload runs (default 20).")
@@ -34,8 +36,8 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Context ctx = main.context();
-        String user = Optional.ofNullable(System.getProperty("user.name")).orElse("user");
-        Path where = (dir != null ? dir : Path.of("/tmp", "walferry-demo-" + user)).toAbsolutePath().normalize();
+        Path where = (dir != null ? dir : DemoDirectory.byDefault(ctx.env(), Path.of(System.getProperty("user.home"))))
+                .toAbsolutePath().normalize();
         Path cache = Path.of(System.getProperty("user.home"), ".cache", "walferry");
         PrintWriter out = main.out();
         Demo.View view = new Demo.View() {

@@ -82,21 +82,21 @@ public final class ConfigLoader {
         ArchiveConfig archive = archive(top.optionalSection("archive"));
         top.refuseUnknownKeys();
         if (connection.password().map(Secret::inline).orElse(false)) {
-            refuseWorldReadable(file, "connection.password is written inline");
+            refuseOpen(file, "connection.password is written inline");
         }
         for (RepositoryConfig r : repositories) {
             if (secretsOf(r).stream().anyMatch(Secret::inline)) {
-                refuseWorldReadable(file, "repository " + r.name() + " has a secret written inline");
+                refuseOpen(file, "repository " + r.name() + " has a secret written inline");
             }
         }
         return new WalferryConfig(file, cluster, nodes, repositories, archive, connection);
     }
 
-    private static void refuseWorldReadable(Path file, String why) {
+    private static void refuseOpen(Path file, String why) {
         try {
-            if (SecretResolver.WorldReadable.check(file)) {
-                throw new ConfigException(file, 0, null, why + " but the file is readable by other users: run chmod o-rwx "
-                        + file + " or use ${env:NAME} / ${file:/path}");
+            java.util.Optional<String> problem = SecretFileAccess.problem(file);
+            if (problem.isPresent()) {
+                throw new ConfigException(file, 0, null, why + " but the file " + problem.get() + ", or use ${env:NAME} / ${file:/path}");
             }
         } catch (IOException e) {
             throw new ConfigException(file, 0, null, "cannot read its permissions: " + e.getMessage());
@@ -105,19 +105,25 @@ public final class ConfigLoader {
 
     private static ConnectionConfig connection(Optional<YamlSection> section) {
         if (section.isEmpty()) {
-            return new ConnectionConfig("postgres", "postgres", Optional.empty(), "prefer", Optional.empty(),
-                    Optional.empty(), Optional.empty(), Duration.ofSeconds(10));
+            return ConnectionConfig.defaults();
         }
         YamlSection s = section.get();
-        String sslMode = s.string("sslmode", "prefer");
-        if (!Set.of("disable", "allow", "prefer", "require", "verify-ca", "verify-full").contains(sslMode)) {
-            throw s.error("sslmode", "expected one of disable, allow, prefer, require, verify-ca, verify-full, got \"" + sslMode + "\"");
+        Optional<String> sslMode = s.optionalString("sslmode");
+        if (sslMode.isPresent() && !ConnectionConfig.SSL_MODES.contains(sslMode.get())) {
+            throw s.error("sslmode", "expected one of disable, allow, prefer, require, verify-ca, verify-full, got \"" + sslMode.get() + "\"");
+        }
+        Optional<String> binding = s.optionalString("channel_binding");
+        if (binding.isPresent() && !ConnectionConfig.CHANNEL_BINDINGS.contains(binding.get())) {
+            throw s.error("channel_binding", "expected one of disable, prefer, require, got \"" + binding.get() + "\"");
+        }
+        if (binding.equals(Optional.of("require")) && sslMode.equals(Optional.of("disable"))) {
+            throw s.error("channel_binding", "require needs TLS: set sslmode to require or verify-full");
         }
         ConnectionConfig c = new ConnectionConfig(s.string("user", "postgres"), s.string("database", "postgres"),
                 s.secret("password"), sslMode, s.optionalPath("sslrootcert"), s.optionalPath("sslcert"),
-                s.optionalPath("sslkey"), s.duration("connect_timeout", Duration.ofSeconds(10)));
-        if ((sslMode.equals("verify-ca") || sslMode.equals("verify-full")) && c.sslRootCert().isEmpty()) {
-            throw s.error("sslrootcert", "is required with sslmode " + sslMode + " (the CA that signed the server certificates)");
+                s.optionalPath("sslkey"), s.duration("connect_timeout", Duration.ofSeconds(10)), binding, s.optionalPath("passfile"));
+        if (sslMode.filter(m -> m.startsWith("verify-")).isPresent() && c.sslRootCert().isEmpty()) {
+            throw s.error("sslrootcert", "is required with sslmode " + sslMode.get() + " (the CA that signed the server certificates)");
         }
         s.refuseUnknownKeys();
         return c;

@@ -17,11 +17,13 @@ import io.walferry.postgres.PgControl;
 import io.walferry.postgres.ServerInfo;
 import io.walferry.replica.ReplicaProvisioner;
 import io.walferry.repository.ClusterRecord;
+import io.walferry.repository.PrivateFiles;
 import io.walferry.repository.Repository;
 
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
@@ -62,6 +64,8 @@ public final class Demo {
     }
 
     private static final String[] NAMES = {"us-east-1", "us-west-2", "eu-central-1"};
+    private static final String PASSWORD = "postgres.password";
+    private static final String PASSFILE = "pgpass";
 
     private final Options o;
     private final View view;
@@ -110,7 +114,7 @@ public final class Demo {
         o.repositoriesFrom().ifPresent(f -> view.say("Using the repositories configured in " + f + ", for a cluster named " + cluster
                 + ": what the demo stores stays there under that name"));
         Path primaryData = o.dir().resolve(NAMES[0]);
-        LocalServer.initdb(bin, primaryData, ports[0], o.dir(), o.launcher() + " -c " + config + " archive-push %p");
+        LocalServer.initdb(bin, primaryData, ports[0], o.dir(), o.launcher() + " -c " + config + " archive-push %p", o.dir().resolve(PASSWORD));
         control.start(primaryData);
         started.add(primaryData);
         view.say("Started the primary us-east-1 on port " + ports[0] + "; its archive_command hands WAL to walferry");
@@ -261,15 +265,32 @@ public final class Demo {
         y.append(o.repositoriesFrom().map(DemoRepositories::section)
                 .orElse("repositories:\n  - name: repository\n    type: fs\n    path: " + o.dir().resolve("repository") + "\n"));
         y.append("archive:\n  compression: lz4\n  workers: 2\n  spool_directory: ").append(o.dir().resolve("spool")).append('\n');
-        y.append("connection:\n  user: postgres\n  sslmode: disable\n");
+        // The servers take scram-sha-256 only, on loopback and on a socket in the private demo directory: no other
+        // local user may connect. The password is random, in files only this user can read; replicas read it from
+        // the passfile (primary_conninfo carries none).
+        String secret = java.util.HexFormat.of().formatHex(randomBytes(24));
+        y.append("connection:\n  user: postgres\n  sslmode: disable\n  password: ${file:").append(o.dir().resolve(PASSWORD))
+                .append("}\n  passfile: ").append(o.dir().resolve(PASSFILE)).append('\n');
         Path config = o.dir().resolve("walferry.yaml");
         try {
-            Files.writeString(config, y.toString());
-            Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-------"));
+            privateFile(o.dir().resolve(PASSWORD), secret + "\n");
+            privateFile(o.dir().resolve(PASSFILE), "127.0.0.1:*:*:postgres:" + secret + "\n");
+            privateFile(config, y.toString());
         } catch (IOException e) {
             throw new WalferryException(ExitCode.FAILED, "cannot write " + config + ": " + e.getMessage(), null, e);
         }
         return config;
+    }
+
+    private static byte[] randomBytes(int n) {
+        byte[] b = new byte[n];
+        new java.security.SecureRandom().nextBytes(b);
+        return b;
+    }
+
+    private static void privateFile(Path p, String content) throws IOException {
+        Files.createFile(p, PrivateFiles.FILE);
+        Files.writeString(p, content);
     }
 
     private void startAgent(Path config) {
@@ -291,17 +312,22 @@ public final class Demo {
         }
     }
 
-    /** A previous run's servers and agent are stopped, and its directory removed. */
+    /**
+     * A previous run's servers and agent are stopped, and its files removed; only in a directory that
+     * {@link DemoDirectory} says nobody else can have planted or written in.
+     */
     private void clean() {
         try {
-            if (Files.isDirectory(o.dir())) {
-                Path pid = o.dir().resolve("agent.pid");
-                if (Files.exists(pid)) {
-                    ProcessHandle.of(Long.parseLong(Files.readString(pid).strip())).ifPresent(ProcessHandle::destroy);
-                }
+            Optional<String> refusal = DemoDirectory.refusal(o.dir());
+            if (refusal.isPresent()) {
+                throw WalferryException.config("the demo will not use " + o.dir() + ": " + refusal.get(),
+                        "pass --dir with a new directory (the demo starts servers there and deletes what an earlier demo left)");
+            }
+            if (Files.isDirectory(o.dir(), LinkOption.NOFOLLOW_LINKS)) {
+                stopEarlierAgent();
                 for (String n : NAMES) {
                     Path d = o.dir().resolve(n);
-                    if (Files.exists(d.resolve("postmaster.pid"))) {
+                    if (DemoDirectory.ours(d) && Files.isRegularFile(d.resolve("postmaster.pid"), LinkOption.NOFOLLOW_LINKS)) {
                         try {
                             new PgControl(PgBinaries.find(o.pgBin(), Optional.empty())).stop(d, "immediate");
                         } catch (WalferryException ignored) {
@@ -309,16 +335,35 @@ public final class Demo {
                         }
                     }
                 }
-                try (Stream<Path> s = Files.walk(o.dir())) {
-                    for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                try (Stream<Path> s = Files.walk(o.dir())) { // links are removed, never followed
+                    for (Path p : s.sorted(Comparator.reverseOrder()).filter(p -> !p.equals(o.dir())).toList()) {
                         Files.deleteIfExists(p);
                     }
                 }
             }
-            Files.createDirectories(o.dir());
+            PrivateFiles.createDirectories(o.dir());
             Files.setPosixFilePermissions(o.dir(), PosixFilePermissions.fromString("rwx------"));
+            Files.createFile(o.dir().resolve(DemoDirectory.MARKER), PrivateFiles.FILE);
         } catch (IOException e) {
             throw new WalferryException(ExitCode.FAILED, "cannot prepare " + o.dir() + ": " + e.getMessage(), "pass --dir DIR", e);
+        }
+    }
+
+    /** The earlier run's agent, if agent.pid still names it: this user's walferry agent of this directory's configuration. */
+    private void stopEarlierAgent() throws IOException {
+        Path pidFile = o.dir().resolve("agent.pid");
+        if (!Files.isRegularFile(pidFile, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        String config = "-c " + o.dir().resolve("walferry.yaml") + " agent";
+        String user = System.getProperty("user.name");
+        try {
+            ProcessHandle.of(Long.parseLong(Files.readString(pidFile).strip()))
+                    .filter(p -> p.info().user().map(user::equals).orElse(false))
+                    .filter(p -> p.info().commandLine().map(c -> c.contains(config)).orElse(false))
+                    .ifPresent(ProcessHandle::destroy);
+        } catch (NumberFormatException e) {
+            // not a pid: nothing to stop
         }
     }
 

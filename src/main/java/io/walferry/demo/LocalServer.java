@@ -12,15 +12,17 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The demo's primary: initdb with the settings walferry's archiving and replicas need, listening on
- * loopback only and trusting loopback connections (a demo on one machine; never a production setting).
+ * loopback and on a socket in the demo's private directory, with scram-sha-256 for every connection:
+ * another local user can reach the port, so nothing is trusted for being local.
  */
 final class LocalServer {
     private LocalServer() {
     }
 
-    static void initdb(PgBinaries bin, Path dataDir, int port, Path socketDir, String archiveCommand) {
-        run(List.of(bin.program("initdb").toString(), "-D", dataDir.toString(), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                "--locale=C", "--no-instructions"));
+    /** @param passwordFile the password of role postgres, on its first line */
+    static void initdb(PgBinaries bin, Path dataDir, int port, Path socketDir, String archiveCommand, Path passwordFile) {
+        run(List.of(bin.program("initdb").toString(), "-D", dataDir.toString(), "-U", "postgres", "--auth=scram-sha-256",
+                "--pwfile=" + passwordFile, "-E", "UTF8", "--locale=C", "--no-instructions"));
         try {
             Files.writeString(dataDir.resolve("postgresql.conf"), """
 
@@ -39,9 +41,10 @@ final class LocalServer {
                     max_wal_size = 1GB
                     """.formatted(port, socketDir, archiveCommand.replace("'", "''")), java.nio.file.StandardOpenOption.APPEND);
             Files.writeString(dataDir.resolve("pg_hba.conf"), """
-                    # walferry demo: loopback only
-                    host    all             all             127.0.0.1/32    trust
-                    host    replication     all             127.0.0.1/32    trust
+                    # walferry demo: loopback and its private socket directory only, never without a password
+                    local   all             all                             scram-sha-256
+                    host    all             all             127.0.0.1/32    scram-sha-256
+                    host    replication     all             127.0.0.1/32    scram-sha-256
                     """);
         } catch (IOException e) {
             throw new WalferryException(ExitCode.FAILED, "cannot configure " + dataDir + ": " + e.getMessage(), null, e);

@@ -4,16 +4,30 @@ import io.walferry.config.ConnectionConfig;
 import io.walferry.config.NodeConfig;
 import io.walferry.failure.WalferryException;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Opens JDBC connections to a node with the configured role and TLS settings. Errors name the node and
- * the address, never the password.
+ * Opens JDBC connections to a node with the configured role and TLS settings ({@link ConnectionConfig#tlsFor}: a
+ * node off loopback is verified unless configured otherwise, and a weaker setting is warned about once). Errors
+ * name the node and the address, never the password.
  */
 public final class PgConnector {
+    private static final Logger LOG = LoggerFactory.getLogger(PgConnector.class);
+    /** Where pgjdbc, like libpq, looks for the CA when sslrootcert is not set. */
+    private static final Path DEFAULT_ROOT_CERT = Path.of(System.getProperty("user.home"), ".postgresql", "root.crt");
+    /** A weak setting is said once per process, at the first connection to the host. */
+    private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
+
     private final ConnectionConfig config;
 
     public PgConnector(ConnectionConfig config) {
@@ -26,10 +40,18 @@ public final class PgConnector {
 
     /** A replication connection speaks the walsender protocol (for IDENTIFY_SYSTEM, slots, streams). */
     public Connection connect(NodeConfig node, boolean replication) {
+        ConnectionConfig.Tls tls = config.tlsFor(node.host());
+        tls.weakness().filter(WARNED::add).ifPresent(w -> LOG.warn("node {}: {}", node.name(), w));
+        if (tls.sslMode().startsWith("verify-") && config.sslRootCert().isEmpty() && !Files.exists(DEFAULT_ROOT_CERT)) {
+            throw WalferryException.config("node " + node.name() + " at " + node.host() + " is not on loopback, so walferry checks its TLS "
+                    + "certificate (sslmode verify-full unless set), and no CA is configured",
+                    "set connection.sslrootcert to the CA that signed the servers' certificates (or set connection.sslmode; see docs/security.md)");
+        }
         Properties p = new Properties();
         p.setProperty("user", config.user());
         config.password().ifPresent(s -> p.setProperty("password", s.reveal()));
-        p.setProperty("sslmode", config.sslMode());
+        p.setProperty("sslmode", tls.sslMode());
+        p.setProperty("channelBinding", tls.channelBinding());
         config.sslRootCert().ifPresent(c -> p.setProperty("sslrootcert", c.toString()));
         config.sslCert().ifPresent(c -> p.setProperty("sslcert", c.toString()));
         config.sslKey().ifPresent(c -> p.setProperty("sslkey", c.toString()));

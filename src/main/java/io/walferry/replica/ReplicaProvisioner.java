@@ -143,15 +143,32 @@ public final class ReplicaProvisioner {
         }
     }
 
-    /** primary_conninfo for a replica: the same role and TLS settings walferry uses, no password (use a passfile). */
+    /**
+     * primary_conninfo for a replica: the same role and TLS settings walferry uses for the primary's host
+     * (channel_binding needs libpq 13 or later, so it is written only when not libpq's default), no password
+     * (the replica reads it from connection.passfile, or the server user's ~/.pgpass).
+     */
     static String conninfo(NodeConfig primary, String applicationName, ConnectionConfig c) {
+        ConnectionConfig.Tls tls = c.tlsFor(primary.host());
         StringBuilder b = new StringBuilder();
-        b.append("host=").append(primary.host()).append(" port=").append(primary.port()).append(" user=").append(c.user())
-                .append(" application_name=").append(applicationName).append(" sslmode=").append(c.sslMode());
-        c.sslRootCert().ifPresent(p -> b.append(" sslrootcert=").append(p));
-        c.sslCert().ifPresent(p -> b.append(" sslcert=").append(p));
-        c.sslKey().ifPresent(p -> b.append(" sslkey=").append(p));
+        b.append("host=").append(conninfoValue(primary.host())).append(" port=").append(primary.port())
+                .append(" user=").append(conninfoValue(c.user())).append(" application_name=").append(conninfoValue(applicationName))
+                .append(" sslmode=").append(tls.sslMode());
+        if (!tls.channelBinding().equals("prefer")) {
+            b.append(" channel_binding=").append(tls.channelBinding());
+        }
+        c.sslRootCert().ifPresent(p -> b.append(" sslrootcert=").append(conninfoValue(p.toString())));
+        c.sslCert().ifPresent(p -> b.append(" sslcert=").append(conninfoValue(p.toString())));
+        c.sslKey().ifPresent(p -> b.append(" sslkey=").append(conninfoValue(p.toString())));
+        c.passfile().ifPresent(p -> b.append(" passfile=").append(conninfoValue(p.toString())));
         return b.toString();
     }
 
+    /** A conninfo value as libpq reads it: quoted, with \\ and \' escaped, when it is empty or holds a space or quote. */
+    private static String conninfoValue(String v) {
+        if (!v.isEmpty() && v.chars().noneMatch(ch -> Character.isWhitespace(ch) || ch == '\'' || ch == '\\')) {
+            return v;
+        }
+        return "'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'";
+    }
 }

@@ -11,6 +11,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileAttribute;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -63,11 +64,16 @@ public final class AlignedOutput extends OutputStream {
      * (tmpfs, some network and FUSE filesystems), after removing the file if this call created it.
      */
     public static Optional<FileChannel> openDirect(Path file, OpenOption... options) throws IOException {
+        return openDirect(file, new FileAttribute<?>[0], options);
+    }
+
+    /** As {@link #openDirect(Path, OpenOption...)}, creating the file with {@code attributes} (its mode). */
+    public static Optional<FileChannel> openDirect(Path file, FileAttribute<?>[] attributes, OpenOption... options) throws IOException {
         boolean existed = Files.exists(file);
-        OpenOption[] all = java.util.Arrays.copyOf(options, options.length + 1);
-        all[options.length] = ExtendedOpenOption.DIRECT;
+        java.util.Set<OpenOption> all = new java.util.HashSet<>(java.util.Arrays.asList(options));
+        all.add(ExtendedOpenOption.DIRECT);
         try {
-            return Optional.of(FileChannel.open(file, all));
+            return Optional.of(FileChannel.open(file, all, attributes));
         } catch (UnsupportedOperationException e) {
             // this JDK or platform has no O_DIRECT
         } catch (FileSystemException e) {

@@ -9,11 +9,13 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
+import java.nio.file.LinkOption;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -27,6 +29,11 @@ import java.util.regex.Pattern;
  * its final name, fsynced, then published with a hard link, which fails rather than replace an existing
  * object; the directory is fsynced after. Temporary names carry host and PID so that an agent can remove
  * what a killed writer left, and nothing a live writer still owns.
+ *
+ * <p>Directories are created owner-only and objects are files only the owner can read ({@link PrivateFiles}).
+ * A symbolic link inside the repository is never followed: listings leave links out, and a key whose path
+ * would lead out of the repository's real directory through one is refused, so that nobody who can write in a
+ * shared repository can make {@code expire} delete, or a push write, anything outside it.
  */
 public final class FsStorage implements Storage {
     private static final Pattern TEMP = Pattern.compile("\\..+\\.([^.]+)\\.(\\d+)\\.[0-9a-f]+\\.tmp");
@@ -34,11 +41,13 @@ public final class FsStorage implements Storage {
     private static final long PID = ProcessHandle.current().pid();
 
     private final Path root;
+    /** The root's real path, once it exists; what every key's path must stay under. */
+    private volatile Path realRoot;
     /** Cleared for good once the filesystem refuses O_DIRECT, so that it is not asked again for every object. */
     private volatile boolean tryDirect = true;
 
     public FsStorage(Path root) {
-        this.root = root;
+        this.root = root.toAbsolutePath().normalize();
     }
 
     public Path root() {
@@ -53,7 +62,7 @@ public final class FsStorage implements Storage {
     @Override
     public PendingObject create(String key, int headerSize, ReadBack readBack) throws IOException {
         Path target = resolve(key);
-        createDirectories(target.getParent());
+        createDirectories(confined(target.getParent()));
         Path temp = target.resolveSibling("." + target.getFileName() + "." + HOST + "." + PID + "."
                 + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1) + ".tmp");
         boolean direct = tryDirect && readBack == ReadBack.DEVICE;
@@ -68,7 +77,9 @@ public final class FsStorage implements Storage {
     @Override
     public Optional<InputStream> open(String key) throws IOException {
         try {
-            return Optional.of(Files.newInputStream(resolve(key)));
+            Path p = resolve(key);
+            confined(p.getParent());
+            return Optional.of(Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
@@ -76,13 +87,13 @@ public final class FsStorage implements Storage {
 
     @Override
     public void removeEmptyDirectories(String directoryKey) throws IOException {
-        Path dir = resolve(directoryKey);
-        if (!Files.isDirectory(dir)) {
+        Path dir = confined(resolve(directoryKey));
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
         try (var s = Files.walk(dir)) {
             for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
                     try (DirectoryStream<Path> ds = Files.newDirectoryStream(p)) {
                         if (ds.iterator().hasNext()) {
                             continue;
@@ -96,22 +107,32 @@ public final class FsStorage implements Storage {
     }
 
     @Override
-    public boolean exists(String key) {
-        return Files.exists(resolve(key));
+    public boolean exists(String key) throws IOException {
+        Path p = resolve(key);
+        confined(p.getParent());
+        return Files.exists(p, LinkOption.NOFOLLOW_LINKS);
     }
 
     @Override
     public List<Entry> list(String directoryKey) throws IOException {
         Path dir = directoryKey.isEmpty() ? root : resolve(directoryKey);
         List<Entry> out = new ArrayList<>();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(confined(dir))) {
             for (Path p : ds) {
                 String name = p.getFileName().toString();
                 if (name.startsWith(".")) {
                     continue;
                 }
-                boolean directory = Files.isDirectory(p);
-                out.add(new Entry(name, directory ? 0 : sizeOrZero(p), directory));
+                BasicFileAttributes a;
+                try {
+                    a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                } catch (NoSuchFileException gone) {
+                    continue;
+                }
+                if (a.isSymbolicLink()) {
+                    continue; // walferry makes none: what it points at is not the repository's
+                }
+                out.add(new Entry(name, a.isDirectory() ? 0 : a.size(), a.isDirectory()));
             }
         } catch (NoSuchFileException e) {
             return List.of();
@@ -123,14 +144,15 @@ public final class FsStorage implements Storage {
     @Override
     public void delete(String key) throws IOException {
         Path p = resolve(key);
+        confined(p.getParent());
         Files.deleteIfExists(p);
         fsyncDirectory(p.getParent());
     }
 
     @Override
     public int removeAbandoned(String directoryKey) throws IOException {
-        Path dir = directoryKey.isEmpty() ? root : resolve(directoryKey);
-        if (!Files.isDirectory(dir)) {
+        Path dir = confined(directoryKey.isEmpty() ? root : resolve(directoryKey));
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
             return 0;
         }
         int[] removed = {0};
@@ -161,31 +183,48 @@ public final class FsStorage implements Storage {
         return p;
     }
 
+    /**
+     * {@code p} (lexically under the root), once sure that no symbolic link leads it out of the root's real
+     * directory: the real path of its nearest existing part must be under the root's. The root itself may be
+     * a link (a mount point's alias). For a name that is deleted or read, pass its directory: deleting a link
+     * removes the link only, and reads open it with O_NOFOLLOW.
+     */
+    private Path confined(Path p) throws IOException {
+        Path real = realRoot;
+        if (real == null) {
+            try {
+                real = root.toRealPath();
+            } catch (NoSuchFileException e) {
+                return p; // no repository yet: nothing in it to lead elsewhere
+            }
+            realRoot = real;
+        }
+        Path existing = p;
+        while (!existing.equals(root) && !Files.exists(existing, LinkOption.NOFOLLOW_LINKS)) {
+            existing = existing.getParent();
+        }
+        if (!existing.equals(root) && !existing.toRealPath().startsWith(real)) {
+            throw new IOException(p + " leads out of the repository (" + root + ") through a symbolic link; walferry follows none "
+                    + "inside a repository: remove the link");
+        }
+        return p;
+    }
+
+    /** Creates what is missing of {@code dir}, owner-only, and makes each new entry durable. */
     private void createDirectories(Path dir) throws IOException {
         if (Files.isDirectory(dir)) {
             return;
         }
         createDirectories(dir.getParent());
-        try {
-            Files.createDirectory(dir);
-        } catch (FileAlreadyExistsException e) {
-            return;
+        if (PrivateFiles.createDirectory(dir)) {
+            // The new directory's entry must survive a crash too, or a committed object could vanish with it.
+            fsyncDirectory(dir.getParent());
         }
-        // The new directory's entry must survive a crash too, or a committed object could vanish with it.
-        fsyncDirectory(dir.getParent());
     }
 
     static void fsyncDirectory(Path dir) throws IOException {
         try (FileChannel c = FileChannel.open(dir, StandardOpenOption.READ)) {
             c.force(true);
-        }
-    }
-
-    private static long sizeOrZero(Path p) {
-        try {
-            return Files.size(p);
-        } catch (IOException e) {
-            return 0;
         }
     }
 

@@ -64,7 +64,7 @@ public final class Repository {
                                 "create or mount it" + (mayCreate ? "" : ", then run walferry repo-create"));
                     }
                     try {
-                        Files.createDirectory(root);
+                        PrivateFiles.createDirectory(root);
                     } catch (IOException e) {
                         throw WalferryException.repository("repository " + fs.name() + ": cannot create " + root + ": " + e.getMessage(),
                                 "check the permissions of " + root.getParent(), e);

@@ -1,5 +1,6 @@
 package io.walferry.repository;
 
+import io.walferry.config.LoopbackHost;
 import io.walferry.config.S3RepositoryConfig;
 import io.walferry.failure.WalferryException;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -22,10 +23,14 @@ import software.amazon.awssdk.services.sts.StsClientBuilder;
 import software.amazon.awssdk.services.sts.auth.StsAssumeRoleCredentialsProvider;
 import software.amazon.awssdk.utils.AttributeMap;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -33,6 +38,10 @@ import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Builds the AWS SDK client of an S3 repository from its configuration: endpoint and addressing, TLS trust,
@@ -40,16 +49,24 @@ import java.time.Duration;
  * retries with {@link TransientRetry}, which knows which failures pass and logs each retry.
  */
 final class S3ClientFactory {
+    private static final Logger LOG = LoggerFactory.getLogger(S3ClientFactory.class);
+    private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
+
     private S3ClientFactory() {
     }
 
     static S3Client build(S3RepositoryConfig c) {
-        SdkHttpClient http = httpClient(c);
+        for (String w : transportWarnings(c)) {
+            if (WARNED.add(w)) {
+                LOG.warn(w);
+            }
+        }
+        SdkHttpClient http = httpClient(c, c.verifyTls());
         S3ClientBuilder b = S3Client.builder()
                 .httpClient(http)
                 .region(Region.of(c.region()))
                 .forcePathStyle(c.pathStyle())
-                .credentialsProvider(credentials(c, http))
+                .credentialsProvider(credentials(c))
                 // Content-MD5 is sent on every upload instead: it is what every S3-compatible store checks.
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
@@ -58,7 +75,30 @@ final class S3ClientFactory {
         return b.build();
     }
 
-    private static SdkHttpClient httpClient(S3RepositoryConfig c) {
+    /**
+     * What in {@code c} lets someone on the network read or change the traffic, said at every start (once per
+     * process): TLS not verified, or an endpoint (S3's or STS's) reached over plain HTTP anywhere but on
+     * loopback. STS is verified whatever verify_tls says: it hands out the credentials.
+     */
+    static List<String> transportWarnings(S3RepositoryConfig c) {
+        List<String> out = new ArrayList<>();
+        if (!c.verifyTls()) {
+            out.add("repository " + c.name() + ": verify_tls is false: the store's certificate is not checked, and anyone on the "
+                    + "network path can read and change what is stored (set ca_file for a private CA instead)");
+        }
+        c.endpoint().filter(S3ClientFactory::plainRemote).ifPresent(e -> out.add("repository " + c.name() + ": endpoint " + e
+                + " is plain HTTP: anyone on the network path can read and change what is stored (use https)"));
+        c.credentials().assumeRole().flatMap(S3RepositoryConfig.AssumeRole::stsEndpoint).filter(S3ClientFactory::plainRemote)
+                .ifPresent(e -> out.add("repository " + c.name() + ": sts_endpoint " + e + " is plain HTTP: anyone on the network "
+                        + "path can read the temporary credentials it hands out (use https)"));
+        return out;
+    }
+
+    private static boolean plainRemote(URI endpoint) {
+        return "http".equalsIgnoreCase(endpoint.getScheme()) && (endpoint.getHost() == null || !LoopbackHost.is(endpoint.getHost()));
+    }
+
+    private static SdkHttpClient httpClient(S3RepositoryConfig c, boolean verify) {
         ApacheHttpClient.Builder http = ApacheHttpClient.builder()
                 .socketTimeout(c.ioTimeout())
                 .connectionTimeout(Duration.ofSeconds(Math.min(10, c.ioTimeout().toSeconds() + 1)))
@@ -67,7 +107,7 @@ final class S3ClientFactory {
             TrustManager[] trust = trustManagers(c, c.caFile().get());
             http.tlsTrustManagersProvider(() -> trust);
         }
-        if (!c.verifyTls()) {
+        if (!verify) {
             return http.buildWithDefaults(AttributeMap.builder().put(SdkHttpConfigurationOption.TRUST_ALL_CERTIFICATES, true).build());
         }
         return http.build();
@@ -93,7 +133,7 @@ final class S3ClientFactory {
         }
     }
 
-    private static AwsCredentialsProvider credentials(S3RepositoryConfig c, SdkHttpClient http) {
+    private static AwsCredentialsProvider credentials(S3RepositoryConfig c) {
         S3RepositoryConfig.S3Credentials cred = c.credentials();
         AwsCredentialsProvider base;
         if (cred.accessKeyId().isPresent()) {
@@ -111,8 +151,10 @@ final class S3ClientFactory {
             return base;
         }
         S3RepositoryConfig.AssumeRole role = cred.assumeRole().get();
+        // A client of its own, always verified: verify_tls (for a store with a self-signed certificate) must not
+        // expose the credentials STS hands out.
         StsClientBuilder sts = StsClient.builder()
-                .httpClient(http)
+                .httpClient(httpClient(c, true))
                 .credentialsProvider(base)
                 .region(Region.of(role.stsRegion().orElse(c.region())));
         role.stsEndpoint().ifPresent(sts::endpointOverride);

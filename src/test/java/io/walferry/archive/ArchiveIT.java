@@ -168,6 +168,60 @@ class ArchiveIT {
     }
 
     @Test
+    void underAShellsUmaskWhatIsStoredAndSpooledIsOwnerOnlyAndCheckWarnsOfAnOpenRepository() throws Exception {
+        pg = PgCluster.init(dir, "primary", 1);
+        wf = new WalferryFixture(dir.resolve("wf"), pg, null);
+        Path repo = wf.dir().resolve("private-repo"); // repo-create makes it
+        wf.repositories("  - name: local\n    type: fs\n    path: " + repo + "\n");
+        wf.umask("022"); // a shell's or systemd's, for repo-create, the agent, backup and check
+        wf.enableArchiving(pg);
+        pg.start();
+        Result created = wf.run("repo-create");
+        assertThat(created.exitCode()).as(created.all()).isZero();
+        String seg;
+        try (AgentProcess agent = wf.startAgent()) {
+            pg.execute("create table t as select g, md5(g::text) as h from generate_series(1, 50000) g");
+            seg = switchWal();
+            awaitArchived(seg);
+            assertThat(agent.log()).contains("archived " + seg);
+            Result backup = wf.run("backup");
+            assertThat(backup.exitCode()).as(backup.all()).isZero();
+        }
+        Path nodeSpool = wf.dir().resolve("spool/test/primary");
+        assertThat(nodeSpool.resolve("agent.lock")).exists();
+        for (Path top : List.of(repo, nodeSpool.getParent())) {
+            try (Stream<Path> all = Files.walk(top)) {
+                for (Path p : all.toList()) {
+                    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(p))).as(p.toString())
+                            .isEqualTo(Files.isDirectory(p) ? "rwx------" : "rw-------");
+                }
+            }
+        }
+        try (Stream<Path> global = Files.walk(repo.resolve("test/backup"))) {
+            assertThat(global.filter(p -> p.toString().contains("/global/"))).as("the backup holds global/").isNotEmpty();
+        }
+        // archive-get (what makes the agent's catch-up copies in the spool too), under this JVM's umask
+        Path restored = dir.resolve(seg);
+        Result got = wf.inProcess("archive-get", seg, restored.toString());
+        assertThat(got.exitCode()).as(got.all()).isZero();
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(restored))).isEqualTo("rw-------");
+
+        Result check = wf.run("check");
+        assertThat(check.exitCode()).as(check.all()).isZero();
+        assertThat(check.out()).doesNotContain("WARN").contains("all checks passed");
+        for (Path open : List.of(repo, repo.resolve("test"))) {
+            Files.setPosixFilePermissions(open, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+        check = wf.run("check");
+        assertThat(check.exitCode()).as("a warning, not a failure: " + check.all()).isZero();
+        assertThat(check.out()).contains("WARN  repository local: " + repo.resolve("test") + " is open to other users (rwxr-xr-x)")
+                .contains("hint: chmod 700 " + repo).contains("all checks passed (1 warning)");
+        JsonNode json = new ObjectMapper().readTree(wf.run("check", "--output", "json").out());
+        assertThat(json.get("ok").asBoolean()).isTrue();
+        assertThat(json.get("checks")).anyMatch(c -> c.get("warning").asBoolean() && c.get("check").asText().equals("repository local permissions"));
+    }
+
+    @Test
     void checkNamesEachMisconfigurationWithAHint() throws Exception {
         pg = PgCluster.init(dir, "primary");
         wf = new WalferryFixture(dir.resolve("wf"), pg, null);

@@ -59,7 +59,8 @@ class ConfigLoaderTest {
         assertThat(c.archive().compression()).isEqualTo(new Compression(CompressionType.ZSTD, 6));
         assertThat(c.archive().workers()).isEqualTo(4);
         assertThat(c.archive().timeout()).isEqualTo(Duration.ofMinutes(2));
-        assertThat(c.connection().sslMode()).isEqualTo("prefer");
+        assertThat(c.connection().sslMode()).isEmpty();
+        assertThat(c.connection().tlsFor("127.0.0.1").sslMode()).isEqualTo("prefer");
     }
 
     @Test
@@ -127,9 +128,38 @@ class ConfigLoaderTest {
         Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-r--r--"));
         String fileYaml = yaml.replace("${env:WF_PW}", "${file:" + secret + "}");
         assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(write(fileYaml)))
-                .hasMessageContaining("is readable by other users; run chmod o-rwx");
+                .hasMessageContaining("secret file " + secret + " is readable by other users (rw-r--r--): run chmod 600 " + secret);
         Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
         assertThat(new ConfigLoader(Map.of()).load(write(fileYaml)).connection().password().orElseThrow().reveal()).isEqualTo("fromfile");
+    }
+
+    @Test
+    void aSecretFileItsGroupCanReadOrWriteOrAnotherUserOwnsIsRefused() throws IOException {
+        Path secret = tmp.resolve("key");
+        Files.writeString(secret, "k".repeat(48));
+        String yaml = VALID + "connection:\n  password: ${file:" + secret + "}\n";
+        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-r-----"));
+        int me = CurrentUser.uid();
+        if (me != 0) {
+            assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(write(yaml)))
+                    .hasMessageContaining("is readable by its group (rw-r-----): run chmod 600 " + secret);
+        } else {
+            // root:postgres 0640 is how an administrator hands a secret to the server's user
+            assertThat(new ConfigLoader(Map.of()).load(write(yaml)).connection().password()).isPresent();
+        }
+        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw--w----"));
+        assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(write(yaml)))
+                .hasMessageContaining("is writable by its group (rw--w----): run chmod 600 " + secret);
+        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
+        assertThat(new ConfigLoader(Map.of()).load(write(yaml)).connection().password()).isPresent();
+        if (me == 0) { // only root can give a file away
+            Files.setAttribute(secret, "unix:uid", 65534);
+            assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(write(yaml)))
+                    .hasMessageContaining("secret file " + secret + " is owned by uid 65534, who could replace it");
+            Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-r-----"));
+            assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(write(yaml))).as("a group share only from root")
+                    .hasMessageContaining("is owned by uid 65534");
+        }
     }
 
     @Test
@@ -137,7 +167,7 @@ class ConfigLoaderTest {
         Path file = write(VALID + "connection:\n  password: hunter2\n");
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
         assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(file))
-                .hasMessageContaining("connection.password is written inline but the file is readable by other users")
+                .hasMessageContaining("connection.password is written inline but the file is readable by other users (rw-r--r--): run chmod 600 " + file)
                 .satisfies(e -> assertThat(e.getMessage()).doesNotContain("hunter2"));
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
         assertThat(new ConfigLoader(Map.of()).load(file).connection().password()).isPresent();
@@ -178,7 +208,7 @@ class ConfigLoaderTest {
     void theExampleFileIsValid() {
         WalferryConfig c = new ConfigLoader(Map.of("WALFERRY_PGPASSWORD", "x")).load(Path.of("examples/walferry.yaml"));
         assertThat(c.nodes()).hasSize(2);
-        assertThat(c.connection().sslMode()).isEqualTo("verify-full");
+        assertThat(c.connection().sslMode()).contains("verify-full");
         assertThat(c.repositories()).hasSize(2);
         assertThat(c.repositories().get(1)).isInstanceOfSatisfying(S3RepositoryConfig.class,
                 r -> assertThat(r.credentials().assumeRole()).isPresent());

@@ -9,9 +9,11 @@ import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class FsStorageTest {
     @TempDir
@@ -66,5 +68,63 @@ class FsStorageTest {
         assertThat(dead).doesNotExist();
         assertThat(live).exists();
         assertThat(otherHost).exists();
+    }
+
+    @Test
+    void whatItCreatesOnlyItsOwnerCanReadWhateverTheUmask() throws IOException {
+        // The test JVM's umask is a shell's (usually 022): without explicit modes all of this would be 0755/0644.
+        Path repo = root.resolve("repo");
+        Repository.open(new io.walferry.config.FsRepositoryConfig("r", repo, true, java.util.Optional.empty()), "c", true);
+        FsStorage s = new FsStorage(repo);
+        for (String key : new String[]{"c/wal/0000000100000000/000000010000000000000001", "c/backup/20240101T000000Z/global/1260"}) {
+            try (Storage.PendingObject p = s.create(key, 0)) {
+                write(p, "secret rows");
+                assertThat(p.commitIfAbsent()).isEqualTo(Storage.CommitOutcome.CREATED);
+            }
+        }
+        try (var all = Files.walk(repo)) {
+            for (Path p : all.toList()) {
+                assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(p))).as(p.toString())
+                        .isEqualTo(Files.isDirectory(p) ? "rwx------" : "rw-------");
+            }
+        }
+        assertThat(PrivateFiles.exposure(repo, repo.resolve("c"))).isEmpty();
+        Files.setPosixFilePermissions(repo, PosixFilePermissions.fromString("rwxr-xr-x"));
+        assertThat(PrivateFiles.exposure(repo, repo.resolve("c"))).as("the cluster's directory guards what is in it").isEmpty();
+        Files.setPosixFilePermissions(repo.resolve("c"), PosixFilePermissions.fromString("rwxr-x--x"));
+        assertThat(PrivateFiles.exposure(repo, repo.resolve("c")))
+                .hasValueSatisfying(w -> assertThat(w).contains(repo.resolve("c") + " is open to other users (rwxr-x--x)"));
+    }
+
+    @Test
+    void symbolicLinksInsideTheRepositoryAreNotFollowed() throws IOException {
+        Path repo = Files.createDirectories(root.resolve("repo"));
+        Path outside = Files.createDirectories(root.resolve("elsewhere"));
+        Path precious = Files.writeString(outside.resolve("000000010000000000000001"), "not the repository's");
+        Path group = Files.createDirectories(repo.resolve("c/wal"));
+        Files.createSymbolicLink(group.resolve("0000000100000000"), outside);
+        Files.createSymbolicLink(group.resolve("0000000100000001"), precious);
+        FsStorage s = new FsStorage(repo);
+
+        assertThat(s.list("c/wal")).as("links are not listed").isEmpty();
+        assertThatThrownBy(() -> s.list("c/wal/0000000100000000")).hasMessageContaining("leads out of the repository");
+        assertThatThrownBy(() -> s.delete("c/wal/0000000100000000/000000010000000000000001"))
+                .hasMessageContaining("leads out of the repository").hasMessageContaining("symbolic link");
+        assertThatThrownBy(() -> s.open("c/wal/0000000100000000/000000010000000000000001")).hasMessageContaining("leads out of the repository");
+        assertThatThrownBy(() -> s.create("c/wal/0000000100000000/000000010000000000000002", 0)).hasMessageContaining("leads out of the repository");
+        assertThatThrownBy(() -> s.open("c/wal/0000000100000001")).as("a link as the object itself is not read").isInstanceOf(IOException.class);
+        s.delete("c/wal/0000000100000001");
+        s.removeEmptyDirectories("c");
+        assertThat(precious).as("nothing outside the repository deleted").hasContent("not the repository's");
+        assertThat(outside.resolve("000000010000000000000002")).doesNotExist();
+
+        // The root itself may be a link (a mount point's alias).
+        Path alias = Files.createSymbolicLink(root.resolve("alias"), repo);
+        FsStorage viaAlias = new FsStorage(alias);
+        try (Storage.PendingObject p = viaAlias.create("c/wal/0000000100000002/000000010000000200000001", 0)) {
+            write(p, "ok");
+            assertThat(p.commitIfAbsent()).isEqualTo(Storage.CommitOutcome.CREATED);
+        }
+        assertThat(read(viaAlias, "c/wal/0000000100000002/000000010000000200000001")).isEqualTo("ok");
     }
 }

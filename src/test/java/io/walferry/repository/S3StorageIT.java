@@ -390,4 +390,34 @@ class S3StorageIT {
             }
         }
     }
+
+    @Test
+    void verifyTlsFalseLeavesStsVerified() throws IOException {
+        // verify_tls: false is for a store with a self-signed certificate; the credentials STS hands out must
+        // still come only from an STS whose certificate checks out.
+        try (S3ProxyServer roleOnly = S3ProxyServer.start(false, "ROLEKEYID", "role-secret-access-key-0123456789", true);
+             StsStandIn sts = StsStandIn.startTls("ROLEKEYID", "role-secret-access-key-0123456789", "role-session-token")) {
+            S3ProxyServer plain = s3;
+            s3 = roleOnly;
+            try {
+                String creds = """
+                        verify_tls: false
+                        retry_timeout: 3s
+                        credentials:
+                          access_key_id: BASEKEYID
+                          secret_access_key: base-secret-access-key
+                          role_arn: arn:aws:iam::210987654321:role/walferry-archive
+                          sts_endpoint: %s
+                        """.formatted(sts.endpoint());
+                S3RepositoryConfig c = config(roleOnly.endpoint().toString(), creds);
+                assertThat(S3ClientFactory.transportWarnings(c)).singleElement().asString()
+                        .contains("repository s3repo: verify_tls is false").contains("set ca_file");
+                assertThatThrownBy(() -> Repository.open(c, "test", true).listWal()).isInstanceOfSatisfying(WalferryException.class,
+                        e -> assertThat(e.oneLine()).contains("certificate").contains("not trusted").doesNotContain("\n"));
+                assertThat(sts.calls()).as("no request reached an STS with an untrusted certificate").isEmpty();
+            } finally {
+                s3 = plain;
+            }
+        }
+    }
 }

@@ -31,7 +31,7 @@ public final class AgentProcess implements AutoCloseable {
         }
         Path log = f.dir().resolve("agent-" + System.nanoTime() + ".log");
         try {
-            ProcessBuilder pb = new ProcessBuilder(ServerUser.wrap(cmd)).directory(f.dir().toFile())
+            ProcessBuilder pb = new ProcessBuilder(f.asServerUser(cmd)).directory(f.dir().toFile())
                     .redirectErrorStream(true).redirectOutput(log.toFile());
             pb.environment().keySet().removeIf(k -> k.startsWith("PG") || k.startsWith("WALFERRY"));
             AgentProcess a = new AgentProcess(pb.start(), log);

@@ -4,6 +4,8 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -11,6 +13,10 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLDecoder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Collections;
@@ -19,6 +25,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
 
 /**
  * A stand-in for AWS STS, a cloud service which cannot run in tests: it answers the AssumeRole action with fixed
@@ -38,6 +46,7 @@ public final class StsStandIn implements AutoCloseable {
     private static final long DEFAULT_DURATION_SECONDS = 3600;
 
     private final HttpServer server;
+    private final String scheme;
     private final String accessKeyId;
     private final String secretAccessKey;
     private final String sessionToken;
@@ -47,6 +56,7 @@ public final class StsStandIn implements AutoCloseable {
 
     private StsStandIn(HttpServer server, String accessKeyId, String secretAccessKey, String sessionToken) {
         this.server = server;
+        this.scheme = server instanceof HttpsServer ? "https" : "http";
         this.accessKeyId = accessKeyId;
         this.secretAccessKey = secretAccessKey;
         this.sessionToken = sessionToken;
@@ -55,18 +65,61 @@ public final class StsStandIn implements AutoCloseable {
     /** Starts on a free port of 127.0.0.1, handing out the given credentials to every successful AssumeRole. */
     public static StsStandIn start(String accessKeyId, String secretAccessKey, String sessionToken) {
         try {
-            HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 0);
-            StsStandIn sts = new StsStandIn(server, accessKeyId, secretAccessKey, sessionToken);
-            server.createContext("/", sts::handle);
-            server.start();
-            return sts;
+            return serve(HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 0),
+                    accessKeyId, secretAccessKey, sessionToken);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
+    private static StsStandIn serve(HttpServer server, String accessKeyId, String secretAccessKey, String sessionToken) {
+        StsStandIn sts = new StsStandIn(server, accessKeyId, secretAccessKey, sessionToken);
+        server.createContext("/", sts::handle);
+        server.start();
+        return sts;
+    }
+
+    /**
+     * As {@link #start}, over HTTPS with a self-signed certificate for 127.0.0.1 that no client trusts unless
+     * told to: a stand-in for an STS endpoint that someone on the network path has replaced.
+     */
+    public static StsStandIn startTls(String accessKeyId, String secretAccessKey, String sessionToken) {
+        Path dir = TempDirs.create("walferry-sts-");
+        try {
+            Path keystore = dir.resolve("sts.p12");
+            String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+            Process p = new ProcessBuilder(keytool, "-genkeypair", "-keystore", keystore.toString(), "-storetype", "PKCS12",
+                    "-alias", "sts", "-keyalg", "RSA", "-keysize", "2048", "-validity", "2", "-dname", "CN=127.0.0.1",
+                    "-ext", "SAN=ip:127.0.0.1", "-storepass", "walferry", "-keypass", "walferry").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes());
+            if (p.waitFor() != 0) {
+                throw new IOException("keytool failed: " + out);
+            }
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            try (var in = Files.newInputStream(keystore)) {
+                ks.load(in, "walferry".toCharArray());
+            }
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(ks, "walferry".toCharArray());
+            SSLContext tls = SSLContext.getInstance("TLS");
+            tls.init(kmf.getKeyManagers(), null, null);
+            HttpsServer server = HttpsServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 0);
+            server.setHttpsConfigurator(new HttpsConfigurator(tls));
+            return serve(server, accessKeyId, secretAccessKey, sessionToken);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } finally {
+            TempDirs.deleteTree(dir);
+        }
+    }
+
     public URI endpoint() {
-        return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+        return URI.create(scheme + "://127.0.0.1:" + server.getAddress().getPort());
     }
 
     /** From now on, deny calls whose ExternalId differs or is missing, as a role's trust policy would. */

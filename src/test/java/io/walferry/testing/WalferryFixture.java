@@ -32,6 +32,8 @@ public final class WalferryFixture {
     private List<PgCluster> nodes;
     private String archiveYaml;
     private String repositoriesYaml;
+    /** The umask the launcher is started with (null: this JVM's). */
+    private String umask;
 
     public record Result(int exitCode, String out, String err) {
         public String all() {
@@ -150,6 +152,21 @@ public final class WalferryFixture {
         pg.set("archive_timeout", "0");
     }
 
+    /** From now on, the launcher (commands and agents) starts with this umask, as a shell or systemd would give it. */
+    public void umask(String mask) {
+        this.umask = mask;
+    }
+
+    /** {@code command} (the launcher and its arguments) as the server's OS user, with the umask set. */
+    List<String> asServerUser(List<String> command) {
+        if (umask == null) {
+            return ServerUser.wrap(command);
+        }
+        List<String> sh = new ArrayList<>(List.of("sh", "-c", "umask " + umask + " && exec \"$0\" \"$@\""));
+        sh.addAll(command);
+        return ServerUser.wrap(sh);
+    }
+
     /** Runs the launcher as the server's OS user, in {@code workDir} (null: the fixture directory). */
     public Result run(Path workDir, String... args) {
         List<String> cmd = new ArrayList<>();
@@ -157,7 +174,7 @@ public final class WalferryFixture {
         cmd.add("-c");
         cmd.add(config.toString());
         cmd.addAll(List.of(args));
-        return exec(ServerUser.wrap(cmd), workDir == null ? dir : workDir, Duration.ofMinutes(3));
+        return exec(asServerUser(cmd), workDir == null ? dir : workDir, Duration.ofMinutes(3));
     }
 
     public Result run(String... args) {
