@@ -146,7 +146,7 @@ class S3ArchiveIT {
             Result check = wf.run("check");
             assertThat(check.exitCode()).as(check.all()).isZero();
             assertThat(check.out()).contains("s3east (s3").contains("reached every repository");
-            Result info = wf.inProcess("info", "--output", "json");
+            Result info = wf.run("info", "--output", "json");
             assertThat(info.exitCode()).as(info.all()).isZero();
             JsonNode repo = new ObjectMapper().readTree(info.out()).get(0);
             assertThat(repo.get("timelines").get(0).get("gaps")).isEmpty();
@@ -162,7 +162,7 @@ class S3ArchiveIT {
             JsonNode verified = new ObjectMapper().readTree(verify.out()).get("repositories").get(0);
             assertThat(verified.get("wal_objects").asLong()).isGreaterThanOrEqualTo(segments.size());
             assertThat(verified.get("backups").get(0).get("ok").asBoolean()).isTrue();
-            JsonNode afterVerify = new ObjectMapper().readTree(wf.inProcess("info", "--output", "json").out()).get(0);
+            JsonNode afterVerify = new ObjectMapper().readTree(wf.run("info", "--output", "json").out()).get(0);
             assertThat(afterVerify.get("backups").get(0).get("verify").asText()).isEqualTo("ok");
             try (PgCluster restored = PgCluster.existing(dir, "restored")) {
                 Result restore = wf.run("restore", "--target-dir", restored.dataDir().toString());
@@ -213,10 +213,10 @@ class S3ArchiveIT {
                 assertThat(agent.log()).contains("caught up repository s3west with");
                 // every file it missed, not only the newest one, in whatever order the agent takes them
                 Await.until(Duration.ofSeconds(120), "the S3 repository to hold what the filesystem one holds", () -> {
-                    JsonNode repos = new ObjectMapper().readTree(wf.inProcess("info", "--output", "json").out());
+                    JsonNode repos = new ObjectMapper().readTree(wf.run("info", "--output", "json").out());
                     return repos.get(1).get("timelines").get(0).get("segments").equals(repos.get(0).get("timelines").get(0).get("segments"));
                 });
-                JsonNode repos = new ObjectMapper().readTree(wf.inProcess("info", "--output", "json").out());
+                JsonNode repos = new ObjectMapper().readTree(wf.run("info", "--output", "json").out());
                 assertThat(repos.get(1).get("timelines").get(0).get("gaps")).isEmpty();
 
                 // The filesystem copy is damaged: the S3 copy is handed over, with a warning.
