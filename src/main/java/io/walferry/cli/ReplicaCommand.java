@@ -10,6 +10,7 @@ import io.walferry.replica.ReplicaProvisioner;
 import io.walferry.replica.Repointer;
 import io.walferry.replica.Topology;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
@@ -46,6 +47,9 @@ final class ReplicaCommand {
         @Option(names = "--timeout", defaultValue = "600", description = "Seconds to wait for the replica to catch up (default 600).")
         long timeoutSeconds;
 
+        @Mixin
+        TablespaceOptions tablespaces = new TablespaceOptions();
+
         @Override
         public Integer call() {
             NotAsRoot.check("replica create");
@@ -64,7 +68,7 @@ final class ReplicaCommand {
             ProgressLine progress = new ProgressLine(main.err(), "restore", ctx.json());
             ReplicaProvisioner.Result r = new ReplicaProvisioner(config, new PgConnector(config.connection()), new PgControl(bin),
                     source.repository(), ctx.restoreCommand(), progress)
-                    .create(node, m, source.backup().id(), force, Duration.ofSeconds(timeoutSeconds));
+                    .create(node, m, source.backup().id(), force, tablespaces.placement(), Duration.ofSeconds(timeoutSeconds));
             progress.finish();
             PrintWriter out = main.out();
             if (ctx.json()) {

@@ -8,6 +8,7 @@ import io.walferry.config.WalferryConfig;
 import io.walferry.failure.WalferryException;
 import io.walferry.repository.Repository;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
@@ -58,8 +59,8 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Replace what the target directory holds.")
     boolean force;
 
-    @Option(names = "--tablespace", paramLabel = "OID=DIR", description = "Restore tablespace OID into DIR instead of where it was (repeatable).")
-    java.util.Map<String, String> tablespaces = new java.util.HashMap<>();
+    @Mixin
+    TablespaceOptions tablespaces = new TablespaceOptions();
 
     @Option(names = "--jobs", description = "Files restored at the same time (default: archive.workers).")
     Integer jobs;
@@ -76,7 +77,7 @@ final class RestoreCommand implements Callable<Integer> {
         BackupManifest m = source.backup();
         ProgressLine progress = new ProgressLine(main.err(), "restore", ctx.json());
         new BackupRestore(repo, m, new BackupRestore.Options(jobs == null ? config.archive().workers() : jobs, target, standby,
-                ctx.restoreCommand(), force, tablespaces, List.of()), progress).run(dir);
+                ctx.restoreCommand(), force, tablespaces.placement(), List.of()), progress).run(dir);
         progress.finish();
         PrintWriter out = main.out();
         if (ctx.json()) {

@@ -89,7 +89,21 @@ public final class ObjectCodec {
      * a plain object is refused there, as it may have been put in place of an encrypted one.
      */
     public static ObjectHeader decode(InputStream stored, OutputStream out, ObjectSeal seal) throws IOException, MalformedObjectException {
+        return decode(stored, out, seal, Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #decode(InputStream, OutputStream, ObjectSeal)}, refusing an object of more than {@code limit}
+     * original bytes: by its header before anything is decoded, and while decoding (a payload that decodes to
+     * more than its header says is stopped there, not written out to the end).
+     */
+    public static ObjectHeader decode(InputStream stored, OutputStream out, ObjectSeal seal, long limit)
+            throws IOException, MalformedObjectException {
         ObjectHeader header = readHeader(stored);
+        if (header.originalSize() > limit) {
+            throw new MalformedObjectException("holds " + header.originalSize() + " bytes, more than " + limit + ", the most it may hold here");
+        }
+        long bound = Math.min(limit, header.originalSize());
         if (header.encryption() != seal.scheme()) {
             if (seal.cipher() == null) {
                 throw new ObjectSeal.KeyRequiredException();
@@ -99,9 +113,14 @@ public final class ObjectCodec {
         PayloadInput payload = new PayloadInput(stored, header.payloadSize());
         ChecksumAlgorithm.Hasher sha = header.checksum().newHasher();
         long original = 0;
+        long[] decoded = {0};
         byte[] buf = BUFFERS.take();
         try (InputStream in = decompressor(seal.cipher() == null ? payload : seal.cipher().decrypt(payload, seal.name()), header)) {
             BulkInputStream.ChunkSink sink = (b, off, len) -> {
+                decoded[0] += len;
+                if (decoded[0] > bound) {
+                    throw new Oversize(bound);
+                }
                 sha.update(b, off, len);
                 try {
                     // in pieces of the copy buffer's size: a 4 MiB lz4 block in one write made the JDK copy it
@@ -125,6 +144,8 @@ public final class ObjectCodec {
             }
         } catch (UncheckedIOException e) {
             throw e;
+        } catch (Oversize e) {
+            throw new MalformedObjectException("decodes to more than " + e.bound + " bytes, the most its header (or its place) allows");
         } catch (PayloadInput.SourceFailure e) {
             throw e.getCause();
         } catch (ObjectCipher.AuthenticationFailure e) {
@@ -225,6 +246,16 @@ public final class ObjectCodec {
             case LZ4 -> Lz4FrameReader.open(in);
             case ZSTD -> new ZstdInputStream(in);
         };
+    }
+
+    /** Decoding went past what the object may hold: stopped before more is written. */
+    private static final class Oversize extends IOException {
+        final long bound;
+
+        Oversize(long bound) {
+            super("decodes to more than " + bound + " bytes");
+            this.bound = bound;
+        }
     }
 
     /** Passes the payload on, counting the bytes and their CRC-32C. */

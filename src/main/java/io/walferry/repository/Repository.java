@@ -316,14 +316,20 @@ public final class Repository {
      * caller must discard.
      */
     public boolean getWal(WalFileName file, OutputStream out) {
-        return decode(walKey(file), file.fileName(), out).isPresent();
+        return decode(walKey(file), file.fileName(), out, MAX_WAL_FILE).isPresent();
     }
 
-    /** Decodes the object at {@code key}, sealed under {@code sealName}, verified; its header, or empty if absent. */
-    private Optional<ObjectHeader> decode(String key, String sealName, OutputStream out) {
+    /** The largest file PostgreSQL archives: a WAL segment of the largest size initdb allows. */
+    static final long MAX_WAL_FILE = 1L << 30;
+
+    /**
+     * Decodes the object at {@code key}, sealed under {@code sealName}, verified and of at most {@code limit}
+     * bytes; its header, or empty if absent.
+     */
+    private Optional<ObjectHeader> decode(String key, String sealName, OutputStream out, long limit) {
         try {
             ObjectSeal seal = seal(sealName);
-            return readObject(key, stored -> ObjectCodec.decode(stored, out, seal));
+            return readObject(key, stored -> ObjectCodec.decode(stored, out, seal, limit));
         } catch (ObjectSeal.KeyRequiredException e) {
             throw WalferryException.config("repository " + name + " holds encrypted objects (" + key + ") and no key is configured",
                     "set encryption.key of repository " + name);
@@ -385,9 +391,13 @@ public final class Repository {
         }
     }
 
-    /** Decodes the object at {@code relativeKey} to {@code out}, verified; its header, or empty if there is none. */
-    public Optional<ObjectHeader> get(String relativeKey, OutputStream out) {
-        return decode(cluster + "/" + relativeKey, relativeKey, out);
+    /**
+     * Decodes the object at {@code relativeKey} to {@code out}, verified; its header, or empty if there is none.
+     * An object of more than {@code limit} original bytes is refused as damaged (a repository is input: the
+     * caller says how much it can take).
+     */
+    public Optional<ObjectHeader> get(String relativeKey, OutputStream out, long limit) {
+        return decode(cluster + "/" + relativeKey, relativeKey, out, limit);
     }
 
     /** The entries directly under {@code relativeDirectory} of the cluster's directory. */
