@@ -212,9 +212,9 @@ public final class BackupRestore {
                     + " in repository " + repository.name() + " is missing " + key, "restore another backup; this one is damaged", null));
         }
         String expected = f.chunkChecksums().get(index);
-        if (!expected.equals(header.checksumText())) {
+        if (!expected.equals(header.contentChecksumText())) {
             throw WalferryException.repository("backup " + manifest.id() + " in repository " + repository.name() + ": " + key
-                    + " is not the object the manifest recorded (" + header.checksumText() + ", expected " + expected + ")",
+                    + " is not the object the manifest recorded (" + header.contentChecksumText() + ", expected " + expected + ")",
                     "restore another backup; this one is damaged", null);
         }
         progress.copied(done.addAndGet(header.originalSize()), total);

@@ -218,14 +218,8 @@ public final class Repository {
             // a look first would cost every new file a round trip, to save work only on rare duplicates.
             Optional<ObjectHeader> stored = storage.remote() ? Optional.empty() : header(key);
             if (stored.isPresent()) {
-                ChecksumAlgorithm algorithm = stored.get().checksum();
-                byte[] field;
-                try (InputStream in = Files.newInputStream(source)) {
-                    field = ObjectCodec.checksumOf(in, algorithm);
-                }
-                long size = Files.size(source);
-                compareWithStored(key, size, algorithm, field);
-                return PutResult.alreadyStored(size, System.nanoTime() - t0);
+                compareWithStored(key, file.fileName(), source);
+                return PutResult.alreadyStored(Files.size(source), System.nanoTime() - t0);
             }
             ObjectHeader written;
             CommitOutcome outcome;
@@ -241,7 +235,7 @@ public final class Repository {
             }
             if (outcome == CommitOutcome.ALREADY_EXISTS) {
                 // Another writer (the agent, or a second archive-push) got there first.
-                compareWithStored(key, written.originalSize(), written.checksum(), written.checksumField());
+                compareWithStored(key, file.fileName(), source);
                 return PutResult.alreadyStored(written.originalSize(), System.nanoTime() - t0);
             }
             return new PutResult(PutOutcome.STORED, written.originalSize(), written.payloadSize() + ObjectHeader.SIZE,
@@ -251,12 +245,22 @@ public final class Repository {
         }
     }
 
-    private void compareWithStored(String key, long size, ChecksumAlgorithm algorithm, byte[] field) throws IOException {
+    /**
+     * Compares {@code source} with the intact stored object at {@code key}: by its checksum, or for an encrypted
+     * (format 2) object by its content MAC, computed for {@code source} under that object's key.
+     */
+    private void compareWithStored(String key, String sealName, Path source) throws IOException {
         ObjectHeader stored = checkStored(key).orElseThrow(() -> new IOException("object vanished while being compared"));
-        if (!stored.describes(size, algorithm, field)) {
+        long size = Files.size(source);
+        byte[] field = readObject(key, in -> {
+            try (InputStream content = Files.newInputStream(source)) {
+                return ObjectCodec.checksumFor(in, stored.version() == ObjectHeader.ENCRYPTED_VERSION ? seal(sealName) : ObjectSeal.NONE, content);
+            }
+        }).orElseThrow(() -> new IOException("object vanished while being compared"));
+        if (!stored.describes(size, stored.checksum(), field)) {
             throw WalferryException.refused(key.substring(key.lastIndexOf('/') + 1) + " is already in repository " + name
-                    + " with different content (stored: " + stored.originalSize() + " bytes, " + stored.checksumText()
-                    + "; new: " + size + " bytes, " + algorithm.format(field) + "); the stored copy was kept",
+                    + " with different content (stored: " + (stored.sizeKnown() ? stored.originalSize() + " bytes, " : "")
+                    + stored.checksumText() + "; new: " + size + " bytes, " + stored.checksum().format(field) + "); the stored copy was kept",
                     "find out why PostgreSQL produced a different file of that name (a restored copy of the cluster "
                             + "archiving into the same repository?) before archiving it elsewhere");
         }
