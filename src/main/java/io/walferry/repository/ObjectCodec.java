@@ -139,13 +139,22 @@ public final class ObjectCodec {
             sha = header.checksum().newHasher();
             plain = payload;
         } else if (header.version() == ObjectHeader.ENCRYPTED_VERSION) {
-            ObjectCipher.Opening opening = seal.cipher().open(payload, seal.name(), raw);
+            ObjectCipher.Opening opening;
+            try {
+                opening = seal.cipher().open(payload, seal.name(), raw);
+            } catch (ObjectCipher.AuthenticationFailure e) {
+                throw authenticationFailure(payload, header, e);
+            }
             sha = opening.contentMac();
             xxh = ChecksumAlgorithm.XXH64.newHasher();
             plain = opening.stream();
         } else {
             sha = header.checksum().newHasher(); // format 1: written by an earlier walferry
-            plain = seal.cipher().decryptFormat1(payload, seal.name());
+            try {
+                plain = seal.cipher().decryptFormat1(payload, seal.name());
+            } catch (ObjectCipher.AuthenticationFailure e) {
+                throw authenticationFailure(payload, header, e);
+            }
         }
         long original = 0;
         long[] decoded = {0};
@@ -188,11 +197,7 @@ public final class ObjectCodec {
         } catch (PayloadInput.SourceFailure e) {
             throw e.getCause();
         } catch (ObjectCipher.AuthenticationFailure e) {
-            payload.drain();
-            payload.checkComplete();
-            checkCrc(payload, header);
-            throw new MalformedObjectException("fails authentication (" + e.getMessage()
-                    + "): it was altered, or moved from another name");
+            throw authenticationFailure(payload, header, e);
         } catch (IOException | RuntimeException e) {
             // The decompressor failed on the bytes it was given: say first whether they were all there and
             // intact, the causes a DBA can act on, before blaming the compressed data itself.
@@ -229,6 +234,15 @@ public final class ObjectCodec {
         payload.checkComplete();
         checkCrc(payload, header);
         return header;
+    }
+
+    /** Says first whether the payload was all there and intact (what a DBA can act on), then that it was not this object's. */
+    private static MalformedObjectException authenticationFailure(PayloadInput payload, ObjectHeader header, IOException e)
+            throws IOException, MalformedObjectException {
+        payload.drain();
+        payload.checkComplete();
+        checkCrc(payload, header);
+        return new MalformedObjectException("fails authentication (" + e.getMessage() + "): it was altered, or moved from another name");
     }
 
     private static void checkCrc(PayloadInput payload, ObjectHeader header) throws MalformedObjectException {
