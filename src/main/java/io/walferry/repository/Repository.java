@@ -124,6 +124,11 @@ public final class Repository {
      */
     public ClusterRecord register(ClusterRecord record) {
         if (encryption.isPresent() && record.encryption() == null) {
+            if (encryption.get().legacyWeakKey() && clusterRecord().isEmpty()) {
+                throw WalferryException.config("repository " + name + ": a new repository is never created with a weak key ("
+                        + encryption.get().key().source() + " is not " + EncryptionConfig.MIN_KEY_BYTES + " random bytes as base64 or hex)",
+                        "make one with: openssl rand -base64 48, and remove legacy_weak_key");
+            }
             String salt = ObjectCipher.newSalt();
             record = record.withEncryption(new ClusterRecord.EncryptionRecord("aes-256-gcm", "hkdf-sha256", salt,
                     ObjectCipher.derive(encryption.get().key(), salt).fingerprint()));
