@@ -84,8 +84,10 @@ final class ManifestCheck {
         }
         Set<String> directories = new HashSet<>();
         for (String d : m.directories()) {
-            checkPath(d, "directory", tablespaces.keySet(), true);
-            directories.add(d);
+            // a tablespace's own directory is listed as "pg_tblspc/OID/" (DataDirectoryScan)
+            String dir = d != null && d.endsWith("/") ? d.substring(0, d.length() - 1) : d;
+            checkPath(dir, "directory", tablespaces.keySet(), true);
+            directories.add(dir);
         }
         Set<String> files = new HashSet<>();
         long maxChunks = MAX_FILE_SIZE / m.chunkSize() + 1;

@@ -19,7 +19,9 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** Restores a backup into a directory and sets up archive recovery, optionally to a target. */
-@Command(name = "restore", description = "Restore the newest (or a named) backup into a directory, with recovery settings.")
+@Command(name = "restore", description = {"Restore the newest (or a named) backup into a directory, with recovery settings.",
+        "Everything the backup's manifest names is checked first: files and directories only inside the target, tablespaces only "
+                + "where --tablespace or --tablespaces-as-recorded puts them."})
 final class RestoreCommand implements Callable<Integer> {
     @ParentCommand
     Main main;

@@ -11,6 +11,7 @@ import io.walferry.config.NodeConfig;
 import io.walferry.config.WalferryConfig;
 import io.walferry.failure.ExitCode;
 import io.walferry.failure.WalferryException;
+import io.walferry.postgres.ConfQuote;
 import io.walferry.postgres.Lsn;
 import io.walferry.postgres.PgConnector;
 import io.walferry.postgres.PgControl;
@@ -72,8 +73,8 @@ public final class ReplicaProvisioner {
         if (mode == Mode.STREAMING) {
             slot = Optional.of(Topology.slotName(node.name()));
             checkPrimary(primary.get());
-            settings.add("primary_conninfo = " + quote(conninfo(primary.get(), node.name(), config.connection())));
-            settings.add("primary_slot_name = " + quote(slot.get()));
+            settings.add("primary_conninfo = " + ConfQuote.quote(conninfo(primary.get(), node.name(), config.connection())));
+            settings.add("primary_slot_name = " + ConfQuote.quote(slot.get()));
         } else {
             // The restore drops the backup's own primary_conninfo from postgresql.auto.conf, but postgresql.conf
             // (a backup of a standby) may set one too: an archive replica must not stream from it.
@@ -191,9 +192,5 @@ public final class ReplicaProvisioner {
             deadline.pauseOr("replica " + node.name() + " did not catch up to " + target + " within " + timeout.toSeconds() + " s",
                     "see " + PgControl.logFile(node.dataDirectory()) + " and walferry status");
         }
-    }
-
-    private static String quote(String v) {
-        return "'" + v.replace("'", "''") + "'";
     }
 }

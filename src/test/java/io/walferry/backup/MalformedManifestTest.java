@@ -25,7 +25,7 @@ class MalformedManifestTest {
     static BackupManifest valid() {
         return new BackupManifest(1, "20260101T000000Z", "main", "1", 150000, 1, "0/1000028", "0/1000138", "000000010000000000000001",
                 "000000010000000000000001", "2026-01-01T00:00:00Z", "2026-01-01T00:00:01Z", false, "pg1", "lz4", 1 << 20,
-                List.of("base", "base/1", "global", "pg_tblspc", "pg_tblspc/16390", "pg_tblspc/16390/PG_15"),
+                List.of("base", "base/1", "global", "pg_tblspc", "pg_tblspc/16390/", "pg_tblspc/16390/PG_15"),
                 List.of(new DataDirectoryScan.Tablespace("16390", "/srv/ts1")),
                 List.of(new BackupManifest.FileEntry("base/1/1259", 3 << 20, List.of("xxh64:0123456789abcdef", "xxh64:0123456789abcdee",
                                 "xxh64:0123456789abcded")),

@@ -134,7 +134,7 @@ class MaliciousManifestTest {
     @Test
     void aTablespaceGoesOnlyWhereTheUserConfirmedIt() throws IOException {
         Path recorded = tmp.resolve("outside/ts");
-        BackupManifest m = manifest(List.of("base", "pg_tblspc", "pg_tblspc/16390", "pg_tblspc/16390/PG_15"),
+        BackupManifest m = manifest(List.of("base", "pg_tblspc", "pg_tblspc/16390/", "pg_tblspc/16390/PG_15"),
                 List.of(new DataDirectoryScan.Tablespace("16390", recorded.toString())),
                 List.of(file("pg_tblspc/16390/PG_15/5/16384", "table".getBytes())));
         assertRefusedAndNothingOutside(m, TablespacePlacement.NONE, "no place was confirmed for 16390");
