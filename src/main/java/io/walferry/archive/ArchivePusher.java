@@ -3,9 +3,11 @@ package io.walferry.archive;
 import io.walferry.config.Compression;
 import io.walferry.failure.ExitCode;
 import io.walferry.failure.WalferryException;
+import io.walferry.postgres.TimelineHistory;
 import io.walferry.postgres.WalFileName;
 import io.walferry.repository.EncodeGate;
 import io.walferry.repository.PutResult;
+import io.walferry.repository.Repository;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -43,11 +45,15 @@ public final class ArchivePusher {
     public Result push(Path file) {
         WalFileName name = parseName(file);
         WalFileCheck.verify(file, name, archives.identity());
+        TimelineHistory history = name instanceof WalFileName.History h ? WalFileCheck.history(file, h) : null;
         Map<String, PutResult> stored = new LinkedHashMap<>();
         Map<String, WalferryException> failedOptional = new LinkedHashMap<>();
         List<WalferryException> failedRequired = new ArrayList<>();
         for (ArchiveTarget t : archives.targets()) {
             try {
+                if (history != null) {
+                    refuseForeignBranch(t.repository(), history);
+                }
                 stored.put(t.repository().name(), t.repository().putWal(name, file, compression, gate));
             } catch (WalferryException e) {
                 if (t.required() || e.exitCode() == ExitCode.REFUSED) {
@@ -61,6 +67,19 @@ public final class ArchivePusher {
             throw failedRequired.get(0);
         }
         return new Result(name, stored, failedOptional);
+    }
+
+    /** A new timeline's history must fit the history the repository holds (see {@link HistoryBranch}). */
+    private static void refuseForeignBranch(Repository repository, TimelineHistory pushed) {
+        java.util.SortedSet<Integer> withSegments = repository.timelinesWithSegments();
+        int parent = pushed.parent().map(TimelineHistory.Entry::timeline).orElse(1);
+        HistoryBranch.Stored stored = new HistoryBranch.Stored(repository.history(pushed.timeline()),
+                parent > 1 ? repository.history(parent) : java.util.Optional.empty(), withSegments, !withSegments.isEmpty());
+        HistoryBranch.problem(pushed, stored, repository.name()).ifPresent(p -> {
+            throw WalferryException.refused("%08X.history is refused: ".formatted(pushed.timeline()) + p,
+                    "only the cluster's own servers may archive; a restored copy must not (archive_mode = off), and a server on "
+                            + "another branch must be rejoined (walferry replica rejoin) or re-created (walferry replica create)");
+        });
     }
 
     public static WalFileName parseName(Path file) {

@@ -2,7 +2,7 @@ package io.walferry.archive;
 
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.ClusterIdentity;
-import io.walferry.postgres.Lsn;
+import io.walferry.postgres.TimelineHistory;
 import io.walferry.postgres.WalFileName;
 import io.walferry.postgres.WalSegmentCheck;
 
@@ -68,25 +68,30 @@ public final class WalFileCheck {
         if (name.timeline() < 2) {
             return Optional.of("names timeline " + name.timeline() + ", but history files start at timeline 2");
         }
+        TimelineHistory history;
+        try {
+            history = TimelineHistory.parse(name.timeline(), text.get());
+        } catch (IllegalArgumentException e) {
+            return Optional.of("has " + e.getMessage());
+        }
         int lastTli = 0;
-        for (String line : text.get().split("\n")) {
-            String l = line.strip();
-            if (l.isEmpty() || l.startsWith("#")) {
-                continue;
+        for (TimelineHistory.Entry e : history.entries()) {
+            if (e.timeline() <= lastTli || e.timeline() >= name.timeline()) {
+                return Optional.of("lists timeline " + e.timeline() + " out of order for timeline " + name.timeline());
             }
-            String[] f = l.split("\\s+", 3);
-            try {
-                int tli = Integer.parseInt(f[0]);
-                Lsn.parse(f[1]);
-                if (tli <= lastTli || tli >= name.timeline()) {
-                    return Optional.of("lists timeline " + tli + " out of order for timeline " + name.timeline());
-                }
-                lastTli = tli;
-            } catch (RuntimeException e) {
-                return Optional.of("has a line that is not \"timeline<TAB>LSN<TAB>reason\": " + l);
-            }
+            lastTli = e.timeline();
         }
         return lastTli == 0 ? Optional.of("lists no parent timeline") : Optional.empty();
+    }
+
+    /** The parsed history of a file that {@link #verify} accepted. */
+    public static TimelineHistory history(Path file, WalFileName.History name) {
+        try {
+            return TimelineHistory.parse(name.timeline(), Files.readString(file));
+        } catch (IOException | IllegalArgumentException e) {
+            throw WalferryException.config("cannot read timeline history file " + file + ": " + e.getMessage(),
+                    "run archive-push as the PostgreSQL server's OS user");
+        }
     }
 
     private static Optional<String> backupProblem(Path file) throws IOException {

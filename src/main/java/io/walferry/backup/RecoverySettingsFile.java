@@ -1,5 +1,12 @@
 package io.walferry.backup;
 
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
@@ -12,17 +19,37 @@ import java.util.regex.Pattern;
  * a stale recovery_target_xid beside a new recovery_target_time is two targets, which PostgreSQL refuses to
  * start with, and a stale primary_conninfo makes the restored server stream from the old primary.
  */
-final class RecoverySettingsFile {
-    /** Starts walferry's block; earlier walferry versions wrote the same line, without {@link #END}. */
-    static final String BEGIN = "# added by walferry restore of backup ";
+public final class RecoverySettingsFile {
+    /** Starts walferry's block, followed by what wrote it; earlier walferry versions wrote it without {@link #END}. */
+    static final String BEGIN = "# added by walferry ";
     static final String END = "# end of walferry restore settings";
     private static final Pattern SETTING = Pattern.compile("^\\s*([A-Za-z_][A-Za-z0-9_.$]*)\\s*(=|\\s|$)");
 
     private RecoverySettingsFile() {
     }
 
+    /**
+     * Replaces the recovery settings of a data directory's postgresql.auto.conf with walferry's block of
+     * {@code settings}, saying what wrote it ({@code origin}, e.g. "fence after the promotion of pg2").
+     */
+    public static void write(Path dataDirectory, String origin, List<String> settings) throws IOException {
+        Path auto = dataDirectory.resolve("postgresql.auto.conf");
+        String text = rewriteFor(Files.exists(auto) ? Files.readString(auto) : "", origin, settings);
+        Path temp = auto.resolveSibling(".postgresql.auto.conf.walferry.tmp");
+        Files.writeString(temp, text);
+        Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-------"));
+        try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+            ch.force(true);
+        }
+        Files.move(temp, auto, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
     /** {@code existing} (the backup's file, or "") without stale recovery settings, then the block for {@code backupId}. */
     static String rewrite(String existing, String backupId, List<String> settings) {
+        return rewriteFor(existing, "restore of backup " + backupId, settings);
+    }
+
+    private static String rewriteFor(String existing, String origin, List<String> settings) {
         StringBuilder out = new StringBuilder();
         boolean inEarlierBlock = false;
         for (String line : existing.lines().toList()) {
@@ -47,7 +74,7 @@ final class RecoverySettingsFile {
                 out.append(line).append('\n');
             }
         }
-        out.append(BEGIN).append(backupId).append('\n');
+        out.append(BEGIN).append(origin).append('\n');
         for (String s : settings) {
             out.append(s).append('\n');
         }

@@ -1,5 +1,6 @@
 package io.walferry.cli;
 
+import io.walferry.archive.ArchiveOrigin;
 import io.walferry.archive.ArchivePusher;
 import io.walferry.archive.ArchiveSet;
 import io.walferry.archive.CatchUpMarkers;
@@ -28,6 +29,7 @@ final class ArchivePushCommand implements Callable<Integer> {
     public Integer call() {
         Context ctx = main.context();
         WalferryConfig config = ctx.config();
+        ArchiveOrigin.requireConfiguredNode(config, Path.of("").toAbsolutePath());
         ArchivePusher pusher = new ArchivePusher(ArchiveSet.open(config), config.archive().compression());
         ArchivePusher.Result r = pusher.push(walPath);
         if (ctx.json()) {

@@ -48,7 +48,7 @@ final class PromoteCommand implements Callable<Integer> {
         List<Repository> required = config.repositories().stream().filter(RepositoryConfig::required)
                 .map(rc -> Repository.open(rc, config.cluster(), false)).toList();
         PgBinaries bin = PgBinaries.find(Optional.ofNullable(main.options.pgBin), node.binDirectory());
-        Promotion.Result r = new Promotion(config, new PgConnector(config.connection()), new PgControl(bin), required)
+        Promotion.Result r = new Promotion(config, new PgConnector(config.connection()), new PgControl(bin), required, ctx.restoreCommand())
                 .promote(node, Duration.ofSeconds(timeoutSeconds), force);
         PrintWriter out = main.out();
         if (ctx.json()) {
@@ -59,6 +59,9 @@ final class PromoteCommand implements Callable<Integer> {
             var nr = o.putArray("not_repointed");
             r.notRepointed().forEach(n -> nr.addObject().put("node", n.node()).put("error", n.why()));
             r.unreachable().forEach(o.putArray("unreachable")::add);
+            r.fencedOnDisk().forEach(o.putArray("fenced_on_disk")::add);
+            var elsewhere = o.putArray("run_elsewhere");
+            r.runElsewhere().forEach(e -> elsewhere.addObject().put("node", e.node()).put("host", e.host()).put("command", e.command()));
             Output.json(out, o);
         } else {
             out.printf("%s is the primary on timeline %d (from %s); old primary %s: %s%s%n", r.promoted(), r.timeline(), r.promotedAt(),
@@ -67,6 +70,10 @@ final class PromoteCommand implements Callable<Integer> {
             r.notRepointed().forEach(n -> out.println("  replica " + n.node() + ": NOT repointed: " + n.why()));
             r.unreachable().forEach(n -> out.println("  " + n + ": not reached (a replica that is down follows the new timeline through "
                     + "the archive once it is up; walferry replica repoint --node " + n + " streams it again)"));
+            r.fencedOnDisk().forEach(n -> out.println("  " + n + ": fenced on disk: started again, it is a standby of " + r.promoted()
+                    + ", never a primary; walferry replica rejoin --node " + n + " makes it a streaming replica (pg_rewind)"));
+            r.runElsewhere().forEach(e -> out.println("  " + e.node() + " (on " + e.host() + "): may have been the primary and cannot be "
+                    + "fenced from here: before it is started again, run on " + e.host() + ": " + e.command()));
         }
         out.flush();
         if (!r.notRepointed().isEmpty()) {

@@ -6,6 +6,7 @@ import io.walferry.config.WalferryConfig;
 import io.walferry.postgres.PgBinaries;
 import io.walferry.postgres.PgConnector;
 import io.walferry.postgres.PgControl;
+import io.walferry.postgres.PgRewind;
 import io.walferry.replica.ReplicaProvisioner;
 import io.walferry.replica.Repointer;
 import io.walferry.replica.Topology;
@@ -20,7 +21,8 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** Replicas: {@code walferry replica create|repoint --node NAME}. */
-@Command(name = "replica", description = "Manage replicas.", subcommands = {ReplicaCommand.Create.class, ReplicaCommand.Repoint.class})
+@Command(name = "replica", description = "Manage replicas.", subcommands = {ReplicaCommand.Create.class, ReplicaCommand.Repoint.class,
+        ReplicaCommand.Rejoin.class})
 final class ReplicaCommand {
     @ParentCommand
     Main main;
@@ -104,6 +106,61 @@ final class ReplicaCommand {
                 Output.json(out, Output.object().put("node", node.name()).put("primary", primary.name()).put("result", done));
             } else {
                 out.println("replica " + done);
+            }
+            return 0;
+        }
+    }
+
+    /** Makes a node of this host (an old primary, a diverged replica) a streaming replica of the current primary again. */
+    @Command(name = "rejoin", description = {"Make a node of this host (--node) a streaming replica of the current primary again: an old "
+            + "primary fenced by promote, or a replica that has diverged.",
+            "It is stopped if it runs, rewound with pg_rewind (after crash recovery if it was not shut down cleanly; pg_rewind needs "
+                    + "wal_log_hints = on or data checksums, see walferry check), and started as a standby through a slot on the "
+                    + "primary. Where pg_rewind cannot, it is restored from the newest backup instead (as replica create --force)."})
+    static final class Rejoin implements Callable<Integer> {
+        @ParentCommand
+        ReplicaCommand parent;
+
+        @Option(names = "--repository", description = "Where to restore from if pg_rewind cannot rewind (default: the first that "
+                + "holds a backup).")
+        String repositoryName;
+
+        @Option(names = "--timeout", defaultValue = "600", description = "Seconds to wait for it to catch up (default 600).")
+        long timeoutSeconds;
+
+        @Mixin
+        TablespaceOptions tablespaces = new TablespaceOptions();
+
+        @Override
+        public Integer call() {
+            NotAsRoot.check("replica rejoin");
+            Main main = parent.main;
+            Context ctx = main.context();
+            WalferryConfig config = ctx.config();
+            NodeConfig node = ctx.node();
+            PgBinaries bin = PgBinaries.find(Optional.ofNullable(main.options.pgBin), node.binDirectory());
+            ProgressLine progress = new ProgressLine(main.err(), "restore", ctx.json());
+            io.walferry.replica.Rejoin.Result r = new io.walferry.replica.Rejoin(config, new PgConnector(config.connection()),
+                    new PgControl(bin), new PgRewind(bin), ctx.restoreCommand())
+                    .rejoin(node, () -> BackupSource.choose(config, Optional.ofNullable(repositoryName), null,
+                            io.walferry.backup.RecoveryTarget.none()).repository(), tablespaces.placement(), progress,
+                            Duration.ofSeconds(timeoutSeconds));
+            progress.finish();
+            PrintWriter out = main.out();
+            String how = switch (r.how()) {
+                case ALREADY -> "already a streaming replica of " + r.primary() + ": nothing to do";
+                case NO_REWIND_NEEDED -> "a streaming replica of " + r.primary() + " again (its WAL ended where the new timeline began: "
+                        + "no rewind needed)";
+                case REWOUND -> "a streaming replica of " + r.primary() + " again, rewound with pg_rewind";
+                case RECREATED -> "a streaming replica of " + r.primary() + " again, restored from the newest backup";
+            };
+            if (ctx.json()) {
+                Output.json(out, Output.object().put("node", r.node()).put("primary", r.primary()).put("how", r.how().name().toLowerCase())
+                        .put("note", r.note().orElse(null)).put("replayed_to", r.caughtUpTo().toString())
+                        .put("server_log", r.serverLog().toString()));
+            } else {
+                out.printf("node %s is %s; it has replayed up to %s (server log: %s)%n", r.node(), how, r.caughtUpTo(), r.serverLog());
+                r.note().ifPresent(n -> out.println("  note: " + n));
             }
             return 0;
         }

@@ -6,6 +6,8 @@ import io.walferry.backup.BackupSource;
 import io.walferry.backup.RecoveryTarget;
 import io.walferry.config.WalferryConfig;
 import io.walferry.failure.WalferryException;
+import io.walferry.postgres.PgConnector;
+import io.walferry.replica.Topology;
 import io.walferry.repository.Repository;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -61,6 +63,13 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Replace what the target directory holds.")
     boolean force;
 
+    @Option(names = "--archive", paramLabel = "on|off", defaultValue = "off", description = {
+            "Whether the restored server archives into the cluster's repositories (default off: archive_mode = off is set, so "
+                    + "a restored copy never writes its own timeline into production's archive).",
+            "on keeps the backup's archive settings, for a server that replaces the cluster's primary; refused while a "
+                    + "configured node is a running primary, as two servers would then write the cluster's history."})
+    String archive;
+
     @Mixin
     TablespaceOptions tablespaces = new TablespaceOptions();
 
@@ -73,25 +82,44 @@ final class RestoreCommand implements Callable<Integer> {
         Context ctx = main.context();
         WalferryConfig config = ctx.config();
         RecoveryTarget target = target();
+        boolean archiving = archiving();
         Path dir = targetDir.toAbsolutePath().normalize();
+        if (archiving) {
+            new Topology(config, new PgConnector(config.connection())).refuseArchivingCopy();
+        }
         BackupSource source = BackupSource.choose(config, Optional.ofNullable(repositoryName), backupId, target);
         Repository repo = source.repository();
         BackupManifest m = source.backup();
         ProgressLine progress = new ProgressLine(main.err(), "restore", ctx.json());
         new BackupRestore(repo, m, new BackupRestore.Options(jobs == null ? config.archive().workers() : jobs, target, standby,
-                ctx.restoreCommand(), force, tablespaces.placement(), List.of()), progress).run(dir);
+                ctx.restoreCommand(), force, tablespaces.placement(), archiving ? List.of() : List.of(ARCHIVE_OFF)), progress).run(dir);
         progress.finish();
         PrintWriter out = main.out();
         if (ctx.json()) {
             Output.json(out, Output.object().put("backup", m.id()).put("repository", repo.name()).put("target_dir", dir.toString())
-                    .put("files", m.files().size()).put("bytes", m.bytes()).put("recovery_target", target.any()));
+                    .put("files", m.files().size()).put("bytes", m.bytes()).put("recovery_target", target.any())
+                    .put("archive", archiving));
         } else {
             out.printf("restored backup %s from repository %s into %s: %d files, %s%n", m.id(), repo.name(), dir, m.files().size(),
                     Output.bytes(m.bytes()));
             out.printf("start PostgreSQL on it: it replays WAL from the archive through walferry archive-get%s%n",
                     target.any() ? " up to the target, then " + target.action() + "s" : "");
+            out.println(archiving ? "it archives into the cluster's repositories once it is promoted (--archive on)"
+                    : "it does not archive (archive_mode = off): a copy must not write its own timeline into the cluster's repositories; "
+                    + "restore with --archive on for a server that replaces the primary");
         }
         return 0;
+    }
+
+    /** The setting that keeps a restored copy out of the repositories (see --archive). */
+    static final String ARCHIVE_OFF = "archive_mode = 'off'";
+
+    private boolean archiving() {
+        return switch (archive) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw WalferryException.config("--archive must be on or off, not " + archive, null);
+        };
     }
 
     private RecoveryTarget target() {

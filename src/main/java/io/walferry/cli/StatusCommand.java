@@ -14,8 +14,11 @@ import java.util.concurrent.Callable;
 
 /** Every node's role, WAL positions, lag, slots and archiver, as a table or JSON. */
 @Command(name = "status", description = {"Show every node: role, timeline, LSNs, lag in bytes and seconds, slots, archiver health.",
-        "Exits 1 when a node is down, or when more than one primary takes writes (the table then ends with a WARNING line, "
-                + "and JSON sets 'warning' on each of them)."})
+        "A replica's timeline is the one it replays now. A replica that has left the primary's history (on a timeline the "
+                + "primary does not have, or past the point where the primary's history left its timeline) is DIVERGED: it can "
+                + "never catch up, and its lag is not shown.",
+        "Exits 1 when a node is down, a replica has diverged, or more than one primary takes writes (the table then ends with "
+                + "a line saying so; JSON sets 'diverged' or 'warning' on the nodes concerned)."})
 final class StatusCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
@@ -35,7 +38,7 @@ final class StatusCommand implements Callable<Integer> {
         } else {
             render(out, nodes);
         }
-        return nodes.stream().anyMatch(n -> n.error() != null) || !ClusterStatus.writablePrimaries(nodes).isEmpty() ? 1 : 0;
+        return ClusterStatus.unhealthy(nodes) ? 1 : 0;
     }
 
     static void render(PrintWriter out, List<ClusterStatus.Node> nodes) {
@@ -49,7 +52,8 @@ final class StatusCommand implements Callable<Integer> {
             String archiver = a.failed() > 0 && a.lastFailedTime() != null && (a.lastArchivedTime() == null
                     || a.lastFailedTime().compareTo(a.lastArchivedTime()) > 0)
                     ? "FAILING at " + a.lastFailed() : a.lastArchived() == null ? "-" : "ok, last " + a.lastArchived();
-            String role = "primary".equals(n.role()) && Boolean.FALSE.equals(n.writable()) ? "primary (read-only)" : n.role();
+            String role = "primary".equals(n.role()) && Boolean.FALSE.equals(n.writable()) ? "primary (read-only)"
+                    : n.diverged() != null ? "replica (DIVERGED)" : n.role();
             rows.add(List.of(n.name(), n.region(), role, n.timeline() == null ? "-" : String.valueOf(n.timeline()),
                     n.currentLsn() != null ? n.currentLsn() : "-",
                     n.replayLsn() != null ? n.replayLsn() + (n.receiveLsn() != null ? " (recv " + n.receiveLsn() + ")" : "") : "-",
@@ -61,6 +65,12 @@ final class StatusCommand implements Callable<Integer> {
             for (ClusterStatus.Slot s : n.slots()) {
                 out.printf("slot %s on %s: %s, holds %s of WAL%n", s.name(), n.name(), s.active() ? "active" : "INACTIVE",
                         s.heldBytes() == null ? "no" : Output.bytes(s.heldBytes()));
+            }
+        }
+        for (ClusterStatus.Node n : nodes) {
+            if (n.diverged() != null) {
+                out.printf("DIVERGED: replica %s %s: it can never catch up; make it a replica again (walferry replica rejoin --node %s, "
+                        + "or walferry replica create --node %s --force)%n", n.name(), n.diverged(), n.name(), n.name());
             }
         }
         List<String> writable = ClusterStatus.writablePrimaries(nodes);

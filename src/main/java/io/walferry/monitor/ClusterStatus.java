@@ -3,20 +3,21 @@ package io.walferry.monitor;
 import io.walferry.config.NodeConfig;
 import io.walferry.config.WalferryConfig;
 import io.walferry.failure.WalferryException;
+import io.walferry.postgres.Lsn;
+import io.walferry.postgres.NodeProbe;
+import io.walferry.postgres.NodeState;
 import io.walferry.postgres.PgConnector;
 
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
 /**
  * One look at every configured node: role, timeline, WAL positions, lag behind the primary in bytes and
- * seconds, the primary's replication slots with the WAL each holds back, each node's archiver, and whether
- * more than one primary takes writes.
+ * seconds, the primary's replication slots with the WAL each holds back, each node's archiver, whether more
+ * than one primary takes writes, and whether a replica has left the primary's history (diverged).
  */
 public final class ClusterStatus {
     /** A replication slot on the primary. */
@@ -29,22 +30,29 @@ public final class ClusterStatus {
     }
 
     /**
-     * A node as seen now; {@code error} is set (and the rest empty) when it could not be reached. {@code writable}: a
-     * primary whose new transactions may write (not fenced read-only); {@code warning} is set on every writable
-     * primary when there are several, as clients may write to each and their data diverges.
+     * A node as seen now; {@code error} is set (and the rest empty) when it could not be reached. {@code timeline}: a
+     * primary's current one, a replica's the one it replays now. {@code writable}: a primary whose new transactions may
+     * write (not fenced read-only); {@code warning} is set on every writable primary when there are several, as clients
+     * may write to each and their data diverges. {@code diverged} says why a replica has left the primary's history
+     * (its lag is then unknown).
      */
     public record Node(String name, String region, String role, Integer timeline, String currentLsn, String receiveLsn,
                        String replayLsn, Long lagBytes, Double lagSeconds, List<Slot> slots, Archiver archiver, Boolean writable,
-                       String warning, String error) {
+                       String warning, String diverged, String error) {
         Node withLag(long bytes) {
             Double seconds = bytes <= 0 ? Double.valueOf(0) : lagSeconds;
             return new Node(name, region, role, timeline, currentLsn, receiveLsn, replayLsn, Math.max(0, bytes), seconds, slots, archiver,
-                    writable, warning, error);
+                    writable, warning, diverged, error);
         }
 
         Node withWarning(String w) {
             return new Node(name, region, role, timeline, currentLsn, receiveLsn, replayLsn, lagBytes, lagSeconds, slots, archiver,
-                    writable, w, error);
+                    writable, w, diverged, error);
+        }
+
+        Node asDiverged(String why) {
+            return new Node(name, region, role, timeline, currentLsn, receiveLsn, replayLsn, null, null, slots, archiver, writable,
+                    warning, why, error);
         }
     }
 
@@ -52,6 +60,11 @@ public final class ClusterStatus {
     public static List<String> writablePrimaries(List<Node> nodes) {
         List<String> w = nodes.stream().filter(n -> Boolean.TRUE.equals(n.writable())).map(Node::name).toList();
         return w.size() > 1 ? w : List.of();
+    }
+
+    /** Whether the cluster needs attention: a node down, a replica diverged, or several writable primaries. */
+    public static boolean unhealthy(List<Node> nodes) {
+        return nodes.stream().anyMatch(n -> n.error() != null || n.diverged() != null) || !writablePrimaries(nodes).isEmpty();
     }
 
     private final WalferryConfig config;
@@ -64,13 +77,26 @@ public final class ClusterStatus {
 
     public List<Node> read() {
         List<Node> nodes = new ArrayList<>();
+        List<Optional<NodeState>> states = new ArrayList<>();
         Optional<NodeConfig> primary = Optional.empty();
+        NodeState primaryState = null;
         for (NodeConfig n : config.nodes()) {
-            Node node = read(n);
-            nodes.add(node);
-            if ("primary".equals(node.role())) {
-                primary = Optional.of(n);
+            Optional<NodeState> state = Optional.empty();
+            Node node;
+            try (Connection c = pg.connect(n)) {
+                NodeState s = NodeProbe.probe(c);
+                state = Optional.of(s);
+                node = node(n, s);
+                if (s.primary() && primary.isEmpty()) {
+                    primary = Optional.of(n);
+                    primaryState = s;
+                }
+            } catch (SQLException | WalferryException e) {
+                String why = e instanceof WalferryException w ? w.getMessage() : e.getMessage();
+                node = new Node(n.name(), n.region(), null, null, null, null, null, null, null, List.of(), null, null, null, null, why);
             }
+            nodes.add(node);
+            states.add(state);
         }
         List<String> writable = writablePrimaries(nodes);
         if (!writable.isEmpty()) {
@@ -78,87 +104,47 @@ public final class ClusterStatus {
             nodes.replaceAll(n -> Boolean.TRUE.equals(n.writable()) ? n.withWarning(w) : n);
         }
         // Lag in bytes needs the primary's position, taken again after the replicas' so that it is not older than theirs.
-        Optional<String> primaryLsn = primary.flatMap(this::currentLsn);
+        Optional<Lsn> primaryLsn = primary.flatMap(this::currentLsn);
         if (primaryLsn.isEmpty()) {
             return nodes;
         }
         List<Node> out = new ArrayList<>();
-        for (Node n : nodes) {
-            out.add(n.role() != null && n.role().equals("replica") && n.replayLsn() != null
-                    ? n.withLag(lagBytes(primaryLsn.get(), n.replayLsn())) : n);
+        for (int i = 0; i < nodes.size(); i++) {
+            Node n = nodes.get(i);
+            Optional<NodeState> s = states.get(i);
+            if (s.isEmpty() || s.get().primary() || s.get().replayedLsn().isEmpty()) {
+                out.add(n);
+                continue;
+            }
+            Lsn replayed = s.get().replayedLsn().get();
+            Optional<String> diverged = Divergence.of(primaryState.timeline(), primaryLsn.get(), primaryState.history(), s.get().timeline(),
+                    replayed);
+            out.add(diverged.isPresent() ? n.asDiverged(diverged.get()) : n.withLag(primaryLsn.get().value() - replayed.value()));
         }
         return out;
     }
 
-    private static long lagBytes(String primary, String replay) {
-        return io.walferry.postgres.Lsn.parse(primary).value() - io.walferry.postgres.Lsn.parse(replay).value();
+    private static Node node(NodeConfig n, NodeState s) {
+        List<Slot> slots = s.slots().stream().map(sl -> new Slot(sl.name(), sl.active(), sl.restartLsn().map(Lsn::toString).orElse(null),
+                sl.heldBytes().orElse(null))).toList();
+        NodeState.Archiver a = s.archiver();
+        Double lagSeconds = s.inRecovery() ? s.replayTimestamp().map(t -> (s.serverTime().toEpochMilli() - t.toEpochMilli()) / 1000.0)
+                .orElse(null) : null;
+        return new Node(n.name(), n.region(), s.inRecovery() ? "replica" : "primary", s.timeline(), text(s.currentLsn()),
+                text(s.receivedLsn()), text(s.replayedLsn()), null, lagSeconds, slots,
+                new Archiver(a.archived(), a.lastArchived(), a.lastArchivedTime(), a.failed(), a.lastFailed(), a.lastFailedTime()),
+                s.primary() && !s.readOnlyByDefault(), null, null, null);
     }
 
-    private Optional<String> currentLsn(NodeConfig n) {
-        try (Connection c = pg.connect(n); Statement s = c.createStatement(); ResultSet r = s.executeQuery("select pg_current_wal_lsn()::text")) {
-            r.next();
-            return Optional.of(r.getString(1));
+    private static String text(Optional<Lsn> lsn) {
+        return lsn.map(Lsn::toString).orElse(null);
+    }
+
+    private Optional<Lsn> currentLsn(NodeConfig n) {
+        try (Connection c = pg.connect(n)) {
+            return NodeProbe.currentLsn(c);
         } catch (SQLException | WalferryException e) {
             return Optional.empty();
-        }
-    }
-
-    private Node read(NodeConfig n) {
-        try (Connection c = pg.connect(n); Statement s = c.createStatement()) {
-            boolean replica;
-            String current = null;
-            String receive = null;
-            String replay = null;
-            Double lagSeconds = null;
-            boolean writable = false;
-            try (ResultSet r = s.executeQuery("select pg_is_in_recovery()")) {
-                r.next();
-                replica = r.getBoolean(1);
-            }
-            if (replica) {
-                try (ResultSet r = s.executeQuery("select pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text, "
-                        + "extract(epoch from now() - pg_last_xact_replay_timestamp())::float8")) {
-                    r.next();
-                    receive = r.getString(1);
-                    replay = r.getString(2);
-                    lagSeconds = r.getObject(3) == null ? null : r.getDouble(3);
-                }
-            } else {
-                // A new session's default: a primary fenced by walferry promote --force is read-only by default.
-                try (ResultSet r = s.executeQuery("select pg_current_wal_lsn()::text, "
-                        + "current_setting('default_transaction_read_only') = 'off'")) {
-                    r.next();
-                    current = r.getString(1);
-                    writable = r.getBoolean(2);
-                }
-            }
-            Integer timeline;
-            try (ResultSet r = s.executeQuery("select " + (replica
-                    ? "(select received_tli from pg_stat_wal_receiver), (select timeline_id from pg_control_checkpoint())"
-                    : "null::int, ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int"))) {
-                r.next();
-                timeline = r.getObject(1) != null ? Integer.valueOf(r.getInt(1)) : r.getObject(2) == null ? null : r.getInt(2);
-            }
-            List<Slot> slots = new ArrayList<>();
-            if (!replica) {
-                try (ResultSet r = s.executeQuery("select slot_name, active, restart_lsn::text, "
-                        + "pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint from pg_replication_slots order by slot_name")) {
-                    while (r.next()) {
-                        slots.add(new Slot(r.getString(1), r.getBoolean(2), r.getString(3), r.getObject(4) == null ? null : r.getLong(4)));
-                    }
-                }
-            }
-            Archiver archiver;
-            try (ResultSet r = s.executeQuery("select archived_count, last_archived_wal, last_archived_time::text, failed_count, "
-                    + "last_failed_wal, last_failed_time::text from pg_stat_archiver")) {
-                r.next();
-                archiver = new Archiver(r.getLong(1), r.getString(2), r.getString(3), r.getLong(4), r.getString(5), r.getString(6));
-            }
-            return new Node(n.name(), n.region(), replica ? "replica" : "primary", timeline, current, receive, replay, null, lagSeconds,
-                    slots, archiver, writable, null, null);
-        } catch (SQLException | WalferryException e) {
-            String why = e instanceof WalferryException w ? w.getMessage() : e.getMessage();
-            return new Node(n.name(), n.region(), null, null, null, null, null, null, null, List.of(), null, null, null, why);
         }
     }
 }

@@ -1,8 +1,11 @@
 package io.walferry.replica;
 
+import io.walferry.backup.RecoverySettingsFile;
+import io.walferry.config.ConnectionConfig;
 import io.walferry.config.NodeConfig;
 import io.walferry.failure.ExitCode;
 import io.walferry.failure.WalferryException;
+import io.walferry.postgres.ConfigValue;
 import io.walferry.postgres.ControlData;
 import io.walferry.postgres.Lsn;
 import io.walferry.postgres.PgConnector;
@@ -108,8 +111,33 @@ final class Fencing {
         return PostmasterPid.read(old.dataDirectory()).filter(p -> p.port() == old.port() && p.alive()).isPresent();
     }
 
+    /**
+     * Fences a stopped server's data directory of this host on disk: standby.signal, and walferry's recovery settings
+     * following the new primary. Started by anyone, with pg_ctl or at boot, it is a standby: it never takes writes on
+     * its old timeline, and it streams from the new primary if its WAL allows (else it waits in recovery for
+     * walferry replica rejoin).
+     */
+    void fenceOnDisk(NodeConfig old, NodeConfig newPrimary, ConnectionConfig connection, String restoreCommand) {
+        Path dir = old.dataDirectory();
+        try {
+            RecoverySettingsFile.write(dir, "fence after the promotion of " + newPrimary.name(), List.of(
+                    "primary_conninfo = " + ConfigValue.quote(ReplicaProvisioner.conninfo(newPrimary, old.name(), connection)),
+                    "primary_slot_name = ''",
+                    "restore_command = " + ConfigValue.quote(restoreCommand),
+                    "recovery_target_timeline = 'latest'"));
+            Files.deleteIfExists(dir.resolve("recovery.signal"));
+            Path signal = dir.resolve("standby.signal");
+            Files.writeString(signal, "");
+            Files.setPosixFilePermissions(signal, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        } catch (IOException e) {
+            throw WalferryException.refused("cannot fence the data directory " + dir + " of " + old.name() + ": " + e.getMessage()
+                    + "; nothing was promoted", "run promote as the PostgreSQL OS user that owns " + dir);
+        }
+        LOG.info("fenced {} on disk: it starts only as a standby of {}", old.name(), newPrimary.name());
+    }
+
     /** Whether two nodes' data directories are one directory of this host (the target's is only here if its host is). */
-    private static boolean sameDirectory(NodeConfig a, NodeConfig target) {
+    static boolean sameDirectory(NodeConfig a, NodeConfig target) {
         if (!ThisHost.is(target.host())) {
             return false;
         }

@@ -7,11 +7,14 @@ import io.walferry.failure.WalferryException;
 import io.walferry.postgres.Lsn;
 import io.walferry.postgres.PgConnector;
 import io.walferry.postgres.PgControl;
+import io.walferry.postgres.PostmasterPid;
 import io.walferry.postgres.WalFileName;
 import io.walferry.repository.Repository;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -38,7 +41,8 @@ public final class Promotion {
      * nodes that did not answer (the lost old primary among them, or replicas that are down).
      */
     public record Result(String promoted, Optional<String> oldPrimary, String fence, Optional<Lsn> walEnd, int timeline, Lsn promotedAt,
-                         List<String> repointed, List<NotRepointed> notRepointed, List<String> unreachable) {
+                         List<String> repointed, List<NotRepointed> notRepointed, List<String> unreachable, List<String> fencedOnDisk,
+                         List<StartFence.Elsewhere> runElsewhere) {
     }
 
     /** A replica that answered but could not be repointed. */
@@ -60,12 +64,15 @@ public final class Promotion {
     private final PgConnector pg;
     private final List<Repository> requiredRepositories;
     private final Fencing fencing;
+    private final String restoreCommand;
 
-    public Promotion(WalferryConfig config, PgConnector pg, PgControl control, List<Repository> requiredRepositories) {
+    /** @param restoreCommand what an old primary fenced on disk gets as its restore_command */
+    public Promotion(WalferryConfig config, PgConnector pg, PgControl control, List<Repository> requiredRepositories, String restoreCommand) {
         this.config = config;
         this.pg = pg;
         this.requiredRepositories = requiredRepositories;
         this.fencing = new Fencing(pg, control);
+        this.restoreCommand = restoreCommand;
     }
 
     public Result promote(NodeConfig target, Duration timeout, boolean force) {
@@ -75,6 +82,14 @@ public final class Promotion {
                 : fencing.noneReachable(target, others(target, old), systemIdentifier(target), checkpointTimeline(target));
         fence.walEnd().ifPresent(end -> awaitWal(target, end, timeout, force, old.isPresent()));
         refuseIfAnotherHoldsMore(target, old, force);
+        // Before the promotion: an old primary that is down here must not start as a second primary, ever.
+        StartFence.Plan startFence = StartFence.plan(seen(target, old));
+        List<String> fencedOnDisk = new ArrayList<>();
+        for (StartFence.OnDisk d : startFence.onDisk()) {
+            NodeConfig n = config.node(d.node()).orElseThrow();
+            fencing.fenceOnDisk(n, target, config.connection(), restoreCommand);
+            fencedOnDisk.add(n.name());
+        }
         Lsn at;
         int timeline;
         try (Connection c = pg.connect(target); Statement s = c.createStatement()) {
@@ -114,7 +129,25 @@ public final class Promotion {
             }
         }
         return new Result(target.name(), old.map(NodeConfig::name), fence.how(), fence.walEnd(), timeline, at, repointed, notRepointed,
-                unreachable);
+                unreachable, fencedOnDisk, startFence.elsewhere());
+    }
+
+    /** Every other node as the start fence needs to see it; with no old primary reachable, any node may have been it. */
+    private List<StartFence.Seen> seen(NodeConfig target, Optional<NodeConfig> old) {
+        List<StartFence.Seen> out = new ArrayList<>();
+        for (NodeConfig n : config.nodes()) {
+            if (n.name().equals(target.name())) {
+                continue;
+            }
+            boolean here = ThisHost.is(n.host()) && !Fencing.sameDirectory(n, target);
+            Path dir = n.dataDirectory();
+            out.add(new StartFence.Seen(n.name(), n.host(), here, recovering(n).isPresent(),
+                    here && Files.exists(dir.resolve("global/pg_control")),
+                    here && PostmasterPid.read(dir).map(PostmasterPid::alive).orElse(false),
+                    here && Files.exists(dir.resolve("standby.signal")),
+                    old.map(o -> o.name().equals(n.name())).orElse(true)));
+        }
+        return out;
     }
 
     private void requireReplica(NodeConfig n) {

@@ -11,7 +11,7 @@ import io.walferry.config.NodeConfig;
 import io.walferry.config.WalferryConfig;
 import io.walferry.failure.ExitCode;
 import io.walferry.failure.WalferryException;
-import io.walferry.postgres.ConfQuote;
+import io.walferry.postgres.ConfigValue;
 import io.walferry.postgres.Lsn;
 import io.walferry.postgres.PgConnector;
 import io.walferry.postgres.PgControl;
@@ -73,8 +73,8 @@ public final class ReplicaProvisioner {
         if (mode == Mode.STREAMING) {
             slot = Optional.of(Topology.slotName(node.name()));
             checkPrimary(primary.get());
-            settings.add("primary_conninfo = " + ConfQuote.quote(conninfo(primary.get(), node.name(), config.connection())));
-            settings.add("primary_slot_name = " + ConfQuote.quote(slot.get()));
+            settings.add("primary_conninfo = " + ConfigValue.quote(conninfo(primary.get(), node.name(), config.connection())));
+            settings.add("primary_slot_name = " + ConfigValue.quote(slot.get()));
         } else {
             // The restore drops the backup's own primary_conninfo from postgresql.auto.conf, but postgresql.conf
             // (a backup of a standby) may set one too: an archive replica must not stream from it.
@@ -96,12 +96,12 @@ public final class ReplicaProvisioner {
             }
             throw e;
         }
-        Lsn caughtUp = awaitCaughtUp(node, mode, primary, timeout);
+        Lsn caughtUp = CatchUp.await(pg, node, mode == Mode.ARCHIVE, primary, timeout);
         return new Result(node.name(), mode, backup.id(), primary.map(NodeConfig::name), slot, caughtUp);
     }
 
     /** Checks what a streaming replica needs of the primary, before anything is restored. */
-    private void checkPrimary(NodeConfig primary) {
+    void checkPrimary(NodeConfig primary) {
         try (Connection c = pg.connect(primary); Statement s = c.createStatement()) {
             try (ResultSet r = s.executeQuery("select current_setting('wal_level'), current_setting('max_wal_senders')::int, "
                     + "current_setting('max_replication_slots')::int")) {
@@ -134,7 +134,7 @@ public final class ReplicaProvisioner {
     }
 
     /** Makes the replica's slot on the primary; true if this call created it (an existing one is the replica's from before). */
-    private boolean createSlot(NodeConfig primary, String slot) {
+    boolean createSlot(NodeConfig primary, String slot) {
         try (Connection c = pg.connect(primary)) {
             return Topology.ensureSlot(c, slot);
         } catch (SQLException e) {
@@ -154,43 +154,4 @@ public final class ReplicaProvisioner {
         return b.toString();
     }
 
-    private Lsn awaitCaughtUp(NodeConfig node, Mode mode, Optional<NodeConfig> primary, Duration timeout) {
-        Deadline deadline = Deadline.after(timeout);
-        Lsn target = null;
-        if (primary.isPresent()) {
-            try (Connection c = pg.connect(primary.get()); Statement s = c.createStatement()) {
-                try (ResultSet r = s.executeQuery("select pg_current_wal_lsn()")) {
-                    r.next();
-                    target = Lsn.parse(r.getString(1));
-                }
-                if (mode == Mode.ARCHIVE) {
-                    // The replica can only reach what is archived: close the segment that holds the target.
-                    s.execute("select pg_switch_wal()");
-                }
-            } catch (SQLException e) {
-                throw WalferryException.postgres("cannot read the primary's position: " + e.getMessage(), null, e);
-            }
-        }
-        while (true) {
-            try (Connection c = pg.connect(node); Statement s = c.createStatement();
-                 ResultSet r = s.executeQuery("select pg_is_in_recovery(), pg_last_wal_replay_lsn()")) {
-                r.next();
-                if (!r.getBoolean(1)) {
-                    throw new WalferryException(ExitCode.POSTGRES, "replica " + node.name() + " is not in recovery",
-                            "it left recovery: was standby.signal removed?");
-                }
-                String replay = r.getString(2);
-                if (replay != null && (target == null || Lsn.parse(replay).compareTo(target) >= 0)) {
-                    return Lsn.parse(replay);
-                }
-            } catch (SQLException | WalferryException e) {
-                if (e instanceof WalferryException we && we.exitCode() == ExitCode.POSTGRES && we.getMessage().contains("not in recovery")) {
-                    throw we;
-                }
-                LOG.debug("replica {} not ready yet: {}", node.name(), e.getMessage());
-            }
-            deadline.pauseOr("replica " + node.name() + " did not catch up to " + target + " within " + timeout.toSeconds() + " s",
-                    "see " + PgControl.logFile(node.dataDirectory()) + " and walferry status");
-        }
-    }
 }

@@ -43,6 +43,18 @@ public final class Topology {
         return Optional.empty();
     }
 
+    /**
+     * Refuses a restore that would archive while a configured node is a running primary: the copy would branch the
+     * cluster's history in the repositories, beside the primary that still writes it.
+     */
+    public void refuseArchivingCopy() {
+        primary(null).ifPresent(p -> {
+            throw WalferryException.refused("node " + p.name() + " is a running primary of cluster " + config.cluster()
+                    + ": a restored server that archives would write a second history of it into the repositories",
+                    "restore without --archive on for a copy; for a server that replaces " + p.name() + ", stop " + p.name() + " first");
+        });
+    }
+
     public NodeConfig requirePrimary(String except) {
         return primary(except).orElseThrow(() -> WalferryException.postgres("no reachable primary among the configured nodes",
                 "start the primary, or check the nodes' host and port in the configuration", null));

@@ -8,6 +8,7 @@ import io.walferry.config.S3RepositoryConfig;
 import io.walferry.config.FsRepositoryConfig;
 import io.walferry.config.RepositoryConfig;
 import io.walferry.failure.WalferryException;
+import io.walferry.postgres.TimelineHistory;
 import io.walferry.postgres.WalFileName;
 import io.walferry.repository.ObjectHeader.MalformedObjectException;
 import io.walferry.repository.Storage.CommitOutcome;
@@ -371,6 +372,36 @@ public final class Repository {
             throw readFailure(dir, e);
         }
         return out;
+    }
+
+    /** The timelines that have WAL segments stored: the first 8 digits of the group directories' names (one listing). */
+    public java.util.SortedSet<Integer> timelinesWithSegments() {
+        String dir = cluster + "/wal";
+        java.util.SortedSet<Integer> out = new java.util.TreeSet<>();
+        try {
+            for (Storage.Entry group : storage.list(dir)) {
+                if (group.directory() && group.name().matches("[0-9A-F]{16}")) {
+                    out.add((int) Long.parseLong(group.name().substring(0, 8), 16));
+                }
+            }
+        } catch (IOException e) {
+            throw readFailure(dir, e);
+        }
+        return out;
+    }
+
+    /** The stored history file of {@code timeline}, verified and parsed; empty if it is not stored. */
+    public Optional<TimelineHistory> history(int timeline) {
+        WalFileName.History name = new WalFileName.History("%08X.history".formatted(timeline));
+        java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
+        if (!getWal(name, text)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(TimelineHistory.parse(timeline, text.toString(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (IllegalArgumentException e) {
+            throw new CorruptObjectException(this.name, walKey(name), "is not a timeline history file: " + e.getMessage());
+        }
     }
 
     // ---- any object under the cluster (backups) ---------------------------------------------------------

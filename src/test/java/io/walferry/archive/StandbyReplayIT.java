@@ -42,6 +42,8 @@ class StandbyReplayIT {
                     standby.set("archive_mode", "on");
                     standby.set("archive_command", wf.archiveCommand());
                     standby.touch("standby.signal");
+                    // a node of the configuration: only those may archive into the cluster's repositories
+                    wf.writeConfig(List.of(primary, standby), null);
                     standby.start();
 
                     primary.execute("insert into t select g, 'after backup' from generate_series(1001, 5000) g");

@@ -19,12 +19,16 @@ import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** walferry status flags two primaries that both take writes, and stops once one of them is read-only. */
+/**
+ * walferry status flags two primaries that both take writes, and stops once one of them is read-only; it shows an
+ * archive-only replica that followed another branch's timeline as diverged, on the timeline it replays.
+ */
 @ExtendWith(PgLogOnFailure.class)
 class StatusIT {
     private Path dir;
     private PgCluster a;
     private PgCluster b;
+    private PgCluster c;
 
     @BeforeEach
     void setUp() {
@@ -33,9 +37,9 @@ class StatusIT {
 
     @AfterEach
     void tearDown() {
-        for (PgCluster c : new PgCluster[]{a, b}) {
-            if (c != null) {
-                c.close();
+        for (PgCluster x : new PgCluster[]{a, b, c}) {
+            if (x != null) {
+                x.close();
             }
         }
         TempDirs.deleteTree(dir);
@@ -69,5 +73,47 @@ class StatusIT {
         assertThat(after.get(1).get("writable").asBoolean()).isFalse();
         assertThat(after.get(0).path("warning").isTextual()).isFalse();
         assertThat(after.get(1).path("warning").isTextual()).isFalse();
+    }
+
+    @Test
+    void anArchiveReplicaThatFollowedAnotherBranchIsShownDivergedOnTheTimelineItReplays() throws Exception {
+        a = PgCluster.init(dir, "us-east-1", 1);
+        WalferryFixture wf = new WalferryFixture(dir.resolve("wf"), a, "  workers: 2\n");
+        wf.enableArchiving(a);
+        a.start();
+        b = PgCluster.existing(dir, "eu-central-1");
+        c = PgCluster.existing(dir, "ap-south-1");
+        wf.writeConfig(List.of(a, b, c), "  workers: 2\n");
+        assertThat(wf.run("repo-create", "--node", "us-east-1").exitCode()).isZero();
+        a.execute("create table t (id int primary key, note text)");
+        a.execute("insert into t select g, 'production' from generate_series(1, 1000) g");
+        assertThat(wf.run("backup", "--node", "us-east-1").exitCode()).isZero();
+        for (String node : List.of("eu-central-1", "ap-south-1")) {
+            Result r = wf.run("replica", "create", "--node", node, "--mode", "archive");
+            assertThat(r.exitCode()).as(r.all()).isZero();
+        }
+
+        // a replica promoted by hand, outside walferry: it archives a timeline of its own
+        c.execute("select pg_promote()");
+        Await.until(Duration.ofSeconds(60), "ap-south-1 to be promoted", () -> "f".equals(c.queryString("select pg_is_in_recovery()")));
+        c.execute("insert into t values (-1, 'only on the rogue branch')");
+        String tl2 = c.switchWal();
+        assertThat(tl2).startsWith("00000002");
+        c.awaitArchived(tl2, Duration.ofSeconds(60));
+        Await.until(Duration.ofSeconds(120), "eu-central-1 to follow the rogue timeline",
+                () -> b.queryLong("select count(*) from t where id = -1") == 1);
+        c.stop();
+        wf.writeConfig(List.of(a, b), "  workers: 2\n");
+        a.execute("insert into t select g, 'production' from generate_series(1001, 2000) g");
+
+        Result table = wf.inProcess("status");
+        assertThat(table.exitCode()).as(table.all()).isEqualTo(1);
+        assertThat(table.out()).contains("replica (DIVERGED)")
+                .contains("DIVERGED: replica eu-central-1 follows timeline 2, which the primary (timeline 1) does not have");
+        JsonNode json = new ObjectMapper().readTree(wf.inProcess("status", "--output", "json").out());
+        assertThat(json.get(0).get("timeline").asInt()).isEqualTo(1);
+        assertThat(json.get(1).get("timeline").asInt()).as("the timeline it replays now").isEqualTo(2);
+        assertThat(json.get(1).get("diverged").asText()).contains("follows timeline 2");
+        assertThat(json.get(1).get("lagBytes").isNull()).as("no lag for a replica that can never catch up").isTrue();
     }
 }

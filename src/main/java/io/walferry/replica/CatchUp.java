@@ -1,0 +1,69 @@
+package io.walferry.replica;
+
+import io.walferry.config.NodeConfig;
+import io.walferry.failure.ExitCode;
+import io.walferry.failure.WalferryException;
+import io.walferry.postgres.Lsn;
+import io.walferry.postgres.PgConnector;
+import io.walferry.postgres.PgControl;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Optional;
+
+/** The wait after a replica is started (replica create, rejoin): until it replays what the primary had written. */
+final class CatchUp {
+    private static final Logger LOG = LoggerFactory.getLogger(CatchUp.class);
+
+    private CatchUp() {
+    }
+
+    /**
+     * Waits until a replica just started is in recovery and has replayed up to the primary's position now (none: any
+     * position); for an archive-fed one, the primary's segment is switched so that position gets archived.
+     */
+    static Lsn await(PgConnector pg, NodeConfig node, boolean archiveFed, Optional<NodeConfig> primary, Duration timeout) {
+        Deadline deadline = Deadline.after(timeout);
+        Lsn target = null;
+        if (primary.isPresent()) {
+            try (Connection c = pg.connect(primary.get()); Statement s = c.createStatement()) {
+                try (ResultSet r = s.executeQuery("select pg_current_wal_lsn()")) {
+                    r.next();
+                    target = Lsn.parse(r.getString(1));
+                }
+                if (archiveFed) {
+                    // The replica can only reach what is archived: close the segment that holds the target.
+                    s.execute("select pg_switch_wal()");
+                }
+            } catch (SQLException e) {
+                throw WalferryException.postgres("cannot read the primary's position: " + e.getMessage(), null, e);
+            }
+        }
+        while (true) {
+            try (Connection c = pg.connect(node); Statement s = c.createStatement();
+                 ResultSet r = s.executeQuery("select pg_is_in_recovery(), pg_last_wal_replay_lsn()")) {
+                r.next();
+                if (!r.getBoolean(1)) {
+                    throw new WalferryException(ExitCode.POSTGRES, "replica " + node.name() + " is not in recovery",
+                            "it left recovery: was standby.signal removed?");
+                }
+                String replay = r.getString(2);
+                if (replay != null && (target == null || Lsn.parse(replay).compareTo(target) >= 0)) {
+                    return Lsn.parse(replay);
+                }
+            } catch (SQLException | WalferryException e) {
+                if (e instanceof WalferryException we && we.exitCode() == ExitCode.POSTGRES && we.getMessage().contains("not in recovery")) {
+                    throw we;
+                }
+                LOG.debug("replica {} not ready yet: {}", node.name(), e.getMessage());
+            }
+            deadline.pauseOr("replica " + node.name() + " did not catch up to " + target + " within " + timeout.toSeconds() + " s",
+                    "see " + PgControl.logFile(node.dataDirectory()) + " and walferry status");
+        }
+    }
+}
