@@ -78,7 +78,9 @@ public final class SelfTest {
     /** The S3 driver, with encryption, through a round trip against {@link LoopbackS3}. */
     private static String s3RoundTrip(Path scratch, ClusterIdentity identity, Path segment) throws IOException {
         Path key = scratch.resolve("s3.key");
-        Files.writeString(key, "self-test-key-" + "0123456789abcdef".repeat(3));
+        byte[] random = new byte[48];
+        new java.security.SecureRandom().nextBytes(random);
+        Files.writeString(key, java.util.Base64.getEncoder().encodeToString(random));
         Files.setPosixFilePermissions(key, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         try (LoopbackS3 s3 = LoopbackS3.start()) {
             Path config = scratch.resolve("walferry-s3.yaml");

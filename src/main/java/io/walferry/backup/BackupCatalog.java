@@ -31,7 +31,8 @@ public final class BackupCatalog {
     public List<BackupManifest> list() {
         List<BackupManifest> out = new ArrayList<>();
         for (Storage.Entry e : repository.list("backup")) {
-            if (e.directory()) {
+            // a directory that cannot be a backup's (someone else's, or a name that is a path) is not one
+            if (e.directory() && BackupManifest.isId(e.name())) {
                 manifest(e.name()).ifPresent(out::add);
             }
         }
@@ -40,16 +41,26 @@ public final class BackupCatalog {
     }
 
     public Optional<BackupManifest> manifest(String id) {
+        if (!BackupManifest.isId(id)) {
+            throw WalferryException.config("\"" + id + "\" is not a backup id", "walferry info lists the backups");
+        }
         ByteArrayOutputStream json = new ByteArrayOutputStream();
-        if (repository.get(dir(id) + "/manifest", json).isEmpty()) {
+        if (repository.get(dir(id) + "/manifest", json, BackupManifest.MAX_JSON_SIZE).isEmpty()) {
             return Optional.empty();
         }
+        BackupManifest m;
         try {
-            return Optional.of(BackupManifest.fromJson(json.toByteArray()));
+            m = BackupManifest.fromJson(json.toByteArray());
         } catch (IOException e) {
             throw WalferryException.repository("repository " + repository.name() + ": the manifest of backup " + id
-                    + " cannot be read: " + e.getMessage(), "this walferry may be older than the one that wrote it", e);
+                    + " is refused: " + e.getMessage(), "restore another backup; a repository is written only by walferry, "
+                            + "so find out who changed this one (or whether a newer walferry wrote it)", e);
         }
+        if (!m.id().equals(id)) {
+            throw WalferryException.repository("repository " + repository.name() + ": the manifest of backup " + id
+                    + " is that of backup " + m.id() + ": refused", "restore another backup; this one was moved or altered", null);
+        }
+        return Optional.of(m);
     }
 
     /** The named backup, or the newest one. */

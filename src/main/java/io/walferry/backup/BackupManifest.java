@@ -67,8 +67,30 @@ public record BackupManifest(
         }
     }
 
+    /** The largest manifest a reader takes in (a million files take about a tenth of it). */
+    public static final long MAX_JSON_SIZE = 256L << 20;
+
+    /**
+     * Parses a stored manifest and checks everything a restore takes from it ({@link ManifestCheck}); an
+     * IOException says what is wrong with it.
+     */
     public static BackupManifest fromJson(byte[] json) throws IOException {
-        return JSON.readValue(json, BackupManifest.class);
+        BackupManifest m;
+        try {
+            m = JSON.readValue(json, BackupManifest.class);
+        } catch (RuntimeException e) {
+            throw new ManifestCheck.InvalidManifestException("not a manifest: " + e.getMessage());
+        }
+        if (m == null) {
+            throw new ManifestCheck.InvalidManifestException("not a manifest: empty");
+        }
+        ManifestCheck.check(m);
+        return m;
+    }
+
+    /** True for a name that can be a backup id (and so a key below backup/). */
+    public static boolean isId(String name) {
+        return name != null && ManifestCheck.ID.matcher(name).matches();
     }
 
     /** The key of a file's chunk: the file's path, with "@N" for the chunks after the first. */

@@ -17,12 +17,14 @@ import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -40,14 +42,13 @@ public final class BackupRestore {
     private static final Logger LOG = LoggerFactory.getLogger(BackupRestore.class);
     private static final String PG_CONTROL = "global/pg_control";
 
-    /** How the restored server recovers. */
+    /** How the restored server recovers, and where its tablespaces go. */
     public record Options(int jobs, RecoveryTarget target, boolean standby, String restoreCommand, boolean force,
-                          java.util.Map<String, String> tablespaceLocations, List<String> extraSettings) {
-        /** Where a tablespace goes: where it was, unless remapped. */
-        String location(DataDirectoryScan.Tablespace t) {
-            return tablespaceLocations.getOrDefault(t.oid(), t.location());
-        }
+                          TablespacePlacement tablespaces, List<String> extraSettings) {
     }
+
+    /** The most a backup_label can hold: a few lines. */
+    private static final long MAX_LABEL = 1 << 20;
 
     private final Repository repository;
     private final BackupManifest manifest;
@@ -63,49 +64,51 @@ public final class BackupRestore {
 
     public void run(Path target) {
         long t0 = System.nanoTime();
-        prepare(target);
+        // Decided and checked before prepare(), which may empty the target (--force): a refusal changes nothing.
+        Map<String, Path> tablespaces = options.tablespaces().decide(manifest, target);
         try {
-            for (String dir : manifest.directories()) {
-                if (!dir.startsWith("pg_tblspc/")) {
-                    Files.createDirectories(target.resolve(dir));
-                }
+            for (var t : tablespaces.entrySet()) {
+                refuseNonEmpty(t.getValue(), "tablespace " + t.getKey());
             }
-            for (DataDirectoryScan.Tablespace t : manifest.tablespaces()) {
-                Path location = Path.of(options.location(t));
-                refuseNonEmpty(location, "tablespace " + t.oid());
-                Files.createDirectories(location);
-                Files.createDirectories(target.resolve("pg_tblspc"));
-                Files.deleteIfExists(target.resolve("pg_tblspc").resolve(t.oid()));
-                Files.createSymbolicLink(target.resolve("pg_tblspc").resolve(t.oid()), location);
+        } catch (IOException e) {
+            throw new WalferryException(ExitCode.FAILED, "cannot read a tablespace directory: " + e.getMessage(), "check its permissions", e);
+        }
+        prepare(target);
+        RestoreTree tree = new RestoreTree(target, tablespaces);
+        try {
+            for (var t : tablespaces.entrySet()) {
+                Files.createDirectories(t.getValue());
+                Path link = tree.directory("pg_tblspc").resolve(t.getKey());
+                Files.createSymbolicLink(link, t.getValue());
             }
             for (String dir : manifest.directories()) {
-                if (dir.startsWith("pg_tblspc/")) {
-                    Files.createDirectories(target.resolve(dir));
-                }
+                tree.directory(dir);
             }
             List<BackupManifest.FileEntry> files = new ArrayList<>(manifest.files());
             files.removeIf(f -> f.path().equals(PG_CONTROL));
             files.sort(Comparator.comparingLong(BackupManifest.FileEntry::size).reversed());
             long t1 = System.nanoTime();
-            restoreAll(target, files);
+            restoreAll(target, tree, files);
             long t2 = System.nanoTime();
             BackupManifest.FileEntry control = manifest.files().stream().filter(f -> f.path().equals(PG_CONTROL)).findFirst()
                     .orElseThrow(() -> WalferryException.repository("backup " + manifest.id() + " has no " + PG_CONTROL, null, null));
             writeText(target.resolve("backup_label"), read("backup_label"));
-            if (!manifest.tablespaces().isEmpty()) {
-                // PostgreSQL makes the pg_tblspc links from this file when recovery starts: it names the new places.
+            if (!tablespaces.isEmpty()) {
+                // PostgreSQL makes the pg_tblspc links from this file when recovery starts: it names the new places
+                // (its reader takes a backslash as escaping the next character).
                 StringBuilder map = new StringBuilder();
-                for (DataDirectoryScan.Tablespace t : manifest.tablespaces()) {
-                    map.append(t.oid()).append(' ').append(options.location(t)).append('\n');
-                }
+                tablespaces.forEach((oid, location) -> map.append(oid).append(' ').append(location.toString().replace("\\", "\\\\")).append('\n'));
                 writeText(target.resolve("tablespace_map"), map.toString());
             }
             writeRecoverySettings(target);
-            Files.writeString(target.resolve(options.standby() ? "standby.signal" : "recovery.signal"), "");
+            writeText(target.resolve(options.standby() ? "standby.signal" : "recovery.signal"), "");
             // Last: until pg_control is there, PostgreSQL does not start on this directory.
-            restoreFile(target, control);
+            restoreFile(tree, control);
             long t3 = System.nanoTime();
             fsyncTree(target);
+            for (Path location : tablespaces.values()) {
+                fsyncTree(location);
+            }
             LOG.info("restore of {}: prepared in {} ms, {} files in {} ms, pg_control and settings {} ms, directories synced in {} ms",
                     manifest.id(), (t1 - t0) / 1_000_000, files.size(), (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000,
                     (System.nanoTime() - t3) / 1_000_000);
@@ -152,7 +155,7 @@ public final class BackupRestore {
         }
     }
 
-    private void restoreAll(Path target, List<BackupManifest.FileEntry> files) {
+    private void restoreAll(Path target, RestoreTree tree, List<BackupManifest.FileEntry> files) throws IOException {
         long total = manifest.bytes();
         AtomicLong done = new AtomicLong();
         ExecutorService pool = Executors.newFixedThreadPool(options.jobs(), Thread.ofPlatform().name("restore-", 0).daemon().factory());
@@ -161,7 +164,7 @@ public final class BackupRestore {
             // Chunks, not files, are the unit of work: a relation's 1 GB segment is restored by every job at once.
             List<Future<?>> futures = new ArrayList<>();
             for (BackupManifest.FileEntry f : files) {
-                RestoringFile rf = new RestoringFile(target, f);
+                RestoringFile rf = new RestoringFile(tree.file(f.path()), f);
                 opened.add(rf);
                 for (int i = 0; i < f.chunkChecksums().size(); i++) {
                     int chunk = i;
@@ -204,13 +207,14 @@ public final class BackupRestore {
         // A chunk goes to its own offset: one that came out short (the file shrank while the backup read it)
         // leaves a gap of zeros, which PostgreSQL reads as empty pages and WAL replay rewrites.
         try (AlignedOutput out = rf.output(index * manifest.chunkSize())) {
-            header = repository.get(key, out).orElseThrow(() -> WalferryException.repository("backup " + manifest.id()
+            // no more than a chunk, so that a chunk cannot write over the next one or grow the file without bound
+            header = repository.get(key, out, manifest.chunkSize()).orElseThrow(() -> WalferryException.repository("backup " + manifest.id()
                     + " in repository " + repository.name() + " is missing " + key, "restore another backup; this one is damaged", null));
         }
         String expected = f.chunkChecksums().get(index);
-        if (!expected.equals(header.checksumText())) {
+        if (!expected.equals(header.contentChecksumText())) {
             throw WalferryException.repository("backup " + manifest.id() + " in repository " + repository.name() + ": " + key
-                    + " is not the object the manifest recorded (" + header.checksumText() + ", expected " + expected + ")",
+                    + " is not the object the manifest recorded (" + header.contentChecksumText() + ", expected " + expected + ")",
                     "restore another backup; this one is damaged", null);
         }
         progress.copied(done.addAndGet(header.originalSize()), total);
@@ -218,8 +222,8 @@ public final class BackupRestore {
     }
 
     /** Restores one file alone (pg_control, last). */
-    private void restoreFile(Path target, BackupManifest.FileEntry f) throws IOException {
-        RestoringFile rf = new RestoringFile(target, f);
+    private void restoreFile(RestoreTree tree, BackupManifest.FileEntry f) throws IOException {
+        RestoringFile rf = new RestoringFile(tree.file(f.path()), f);
         try {
             for (int i = 0; i < f.chunkChecksums().size(); i++) {
                 restoreChunk(rf, i, new AtomicLong(), 0);
@@ -231,7 +235,7 @@ public final class BackupRestore {
 
     private String read(String name) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        if (repository.get(BackupCatalog.dir(manifest.id()) + "/" + name, out).isEmpty()) {
+        if (repository.get(BackupCatalog.dir(manifest.id()) + "/" + name, out, MAX_LABEL).isEmpty()) {
             throw WalferryException.repository("backup " + manifest.id() + " in repository " + repository.name() + " has no " + name,
                     "restore another backup; this one is damaged", null);
         }
@@ -247,14 +251,15 @@ public final class BackupRestore {
     }
 
     private static void writeText(Path p, String text) throws IOException {
-        Files.writeString(p, text);
+        Files.writeString(p, text, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE,
+                LinkOption.NOFOLLOW_LINKS);
         Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-------"));
     }
 
     private static void fsyncTree(Path root) throws IOException {
         try (Stream<Path> s = Files.walk(root)) {
             for (Path p : s.toList()) {
-                if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
                     try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
                         ch.force(true);
                     }

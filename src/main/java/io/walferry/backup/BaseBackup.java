@@ -258,7 +258,7 @@ public final class BaseBackup {
             throw DataDirectoryScan.unreadable(c.item().source(), e);
         }
         progress.copied(done.addAndGet(header.originalSize()), total);
-        return new Copied(c, header.checksumText(), header.originalSize());
+        return new Copied(c, header.contentChecksumText(), header.originalSize());
     }
 
     private static int timeline(String backupLabel) {

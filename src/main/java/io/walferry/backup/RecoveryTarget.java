@@ -1,5 +1,7 @@
 package io.walferry.backup;
 
+import io.walferry.postgres.ConfigValue;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -22,19 +24,15 @@ public record RecoveryTarget(Optional<String> time, Optional<String> lsn, Option
     /** postgresql.conf lines, values quoted as the server reads them. */
     public List<String> settings(String restoreCommand) {
         List<String> out = new ArrayList<>();
-        out.add("restore_command = " + quote(restoreCommand));
-        time.ifPresent(v -> out.add("recovery_target_time = " + quote(v)));
-        lsn.ifPresent(v -> out.add("recovery_target_lsn = " + quote(v)));
-        xid.ifPresent(v -> out.add("recovery_target_xid = " + quote(v)));
-        name.ifPresent(v -> out.add("recovery_target_name = " + quote(v)));
+        out.add("restore_command = " + ConfigValue.quote(restoreCommand));
+        time.ifPresent(v -> out.add("recovery_target_time = " + ConfigValue.quote(v)));
+        lsn.ifPresent(v -> out.add("recovery_target_lsn = " + ConfigValue.quote(v)));
+        xid.ifPresent(v -> out.add("recovery_target_xid = " + ConfigValue.quote(v)));
+        name.ifPresent(v -> out.add("recovery_target_name = " + ConfigValue.quote(v)));
         if (any()) {
-            out.add("recovery_target_action = " + quote(action));
+            out.add("recovery_target_action = " + ConfigValue.quote(action));
         }
-        out.add("recovery_target_timeline = " + quote(timeline));
+        out.add("recovery_target_timeline = " + ConfigValue.quote(timeline));
         return out;
-    }
-
-    static String quote(String v) {
-        return "'" + v.replace("'", "''") + "'";
     }
 }

@@ -5,6 +5,7 @@ import io.walferry.repository.AlignedOutput;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -28,9 +29,10 @@ final class RestoringFile {
     private long size;
     private boolean finished;
 
-    RestoringFile(Path target, BackupManifest.FileEntry entry) {
+    /** @param dest where the file goes, in a directory that exists ({@link RestoreTree#file}) */
+    RestoringFile(Path dest, BackupManifest.FileEntry entry) {
         this.entry = entry;
-        this.dest = target.resolve(entry.path());
+        this.dest = dest;
         this.temp = dest.resolveSibling("." + dest.getFileName() + ".walferry-restore");
         this.chunksLeft = entry.chunkChecksums().size();
     }
@@ -43,14 +45,14 @@ final class RestoringFile {
     AlignedOutput output(long offset) throws IOException {
         synchronized (lock) {
             if (channel == null) {
-                Files.createDirectories(dest.getParent());
-                Optional<FileChannel> direct = AlignedOutput.openDirect(temp, StandardOpenOption.CREATE,
-                        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+                // A new file, never one found there: whatever stands at that name (a link) is not written through.
+                Optional<FileChannel> direct = AlignedOutput.openDirect(temp, StandardOpenOption.CREATE_NEW,
+                        StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
                 if (direct.isPresent()) {
                     channel = direct.get();
                     block = AlignedOutput.blockSize(dest.getParent());
                 } else {
-                    channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+                    channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
                     block = 1;
                 }
             }

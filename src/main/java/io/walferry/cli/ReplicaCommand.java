@@ -11,6 +11,7 @@ import io.walferry.replica.ReplicaProvisioner;
 import io.walferry.replica.Repointer;
 import io.walferry.replica.Topology;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
@@ -48,6 +49,9 @@ final class ReplicaCommand {
         @Option(names = "--timeout", defaultValue = "600", description = "Seconds to wait for the replica to catch up (default 600).")
         long timeoutSeconds;
 
+        @Mixin
+        TablespaceOptions tablespaces = new TablespaceOptions();
+
         @Override
         public Integer call() {
             NotAsRoot.check("replica create");
@@ -66,7 +70,7 @@ final class ReplicaCommand {
             ProgressLine progress = new ProgressLine(main.err(), "restore", ctx.json());
             ReplicaProvisioner.Result r = new ReplicaProvisioner(config, new PgConnector(config.connection()), new PgControl(bin),
                     source.repository(), ctx.restoreCommand(), progress)
-                    .create(node, m, source.backup().id(), force, Duration.ofSeconds(timeoutSeconds));
+                    .create(node, m, source.backup().id(), force, tablespaces.placement(), Duration.ofSeconds(timeoutSeconds));
             progress.finish();
             PrintWriter out = main.out();
             if (ctx.json()) {
@@ -124,6 +128,9 @@ final class ReplicaCommand {
         @Option(names = "--timeout", defaultValue = "600", description = "Seconds to wait for it to catch up (default 600).")
         long timeoutSeconds;
 
+        @Mixin
+        TablespaceOptions tablespaces = new TablespaceOptions();
+
         @Override
         public Integer call() {
             NotAsRoot.check("replica rejoin");
@@ -136,7 +143,8 @@ final class ReplicaCommand {
             io.walferry.replica.Rejoin.Result r = new io.walferry.replica.Rejoin(config, new PgConnector(config.connection()),
                     new PgControl(bin), new PgRewind(bin), ctx.restoreCommand())
                     .rejoin(node, () -> BackupSource.choose(config, Optional.ofNullable(repositoryName), null,
-                            io.walferry.backup.RecoveryTarget.none()).repository(), progress, Duration.ofSeconds(timeoutSeconds));
+                            io.walferry.backup.RecoveryTarget.none()).repository(), tablespaces.placement(), progress,
+                            Duration.ofSeconds(timeoutSeconds));
             progress.finish();
             PrintWriter out = main.out();
             String how = switch (r.how()) {

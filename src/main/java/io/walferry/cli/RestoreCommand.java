@@ -10,6 +10,7 @@ import io.walferry.postgres.PgConnector;
 import io.walferry.replica.Topology;
 import io.walferry.repository.Repository;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
@@ -20,7 +21,9 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** Restores a backup into a directory and sets up archive recovery, optionally to a target. */
-@Command(name = "restore", description = "Restore the newest (or a named) backup into a directory, with recovery settings.")
+@Command(name = "restore", description = {"Restore the newest (or a named) backup into a directory, with recovery settings.",
+        "Everything the backup's manifest names is checked first: files and directories only inside the target, tablespaces only "
+                + "where --tablespace or --tablespaces-as-recorded puts them."})
 final class RestoreCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
@@ -67,8 +70,8 @@ final class RestoreCommand implements Callable<Integer> {
                     + "configured node is a running primary, as two servers would then write the cluster's history."})
     String archive;
 
-    @Option(names = "--tablespace", paramLabel = "OID=DIR", description = "Restore tablespace OID into DIR instead of where it was (repeatable).")
-    java.util.Map<String, String> tablespaces = new java.util.HashMap<>();
+    @Mixin
+    TablespaceOptions tablespaces = new TablespaceOptions();
 
     @Option(names = "--jobs", description = "Files restored at the same time (default: archive.workers).")
     Integer jobs;
@@ -89,7 +92,7 @@ final class RestoreCommand implements Callable<Integer> {
         BackupManifest m = source.backup();
         ProgressLine progress = new ProgressLine(main.err(), "restore", ctx.json());
         new BackupRestore(repo, m, new BackupRestore.Options(jobs == null ? config.archive().workers() : jobs, target, standby,
-                ctx.restoreCommand(), force, tablespaces, archiving ? List.of() : List.of(ARCHIVE_OFF)), progress).run(dir);
+                ctx.restoreCommand(), force, tablespaces.placement(), archiving ? List.of() : List.of(ARCHIVE_OFF)), progress).run(dir);
         progress.finish();
         PrintWriter out = main.out();
         if (ctx.json()) {

@@ -179,12 +179,15 @@ public final class ConfigLoader {
             throw s.error("cipher", "expected aes-256-gcm, got \"" + cipher + "\"");
         }
         Secret key = s.secret("key").orElseThrow(() -> s.error("key", "is required: a secret reference such as ${file:/etc/walferry/repo.key}"));
-        if (key.reveal().length() < EncryptionConfig.MIN_KEY_LENGTH) {
-            throw s.error("key", "must be at least " + EncryptionConfig.MIN_KEY_LENGTH
-                    + " characters of random text (make one with: openssl rand -base64 48)");
+        boolean legacy = s.bool("legacy_weak_key", false);
+        int bytes = EncryptionConfig.decodedBytes(key.reveal());
+        if (bytes < EncryptionConfig.MIN_KEY_BYTES && !legacy) {
+            throw s.error("key", "must be at least " + EncryptionConfig.MIN_KEY_BYTES + " random bytes as base64 or hex, and "
+                    + (bytes == 0 ? "this one is neither (or a repeated pattern)" : "this one decodes to " + bytes)
+                    + " (make one with: openssl rand -base64 48; for a repository an earlier walferry created with it, see legacy_weak_key)");
         }
         s.refuseUnknownKeys();
-        return Optional.of(new EncryptionConfig(key));
+        return Optional.of(new EncryptionConfig(key, bytes < EncryptionConfig.MIN_KEY_BYTES));
     }
 
     private static final java.util.regex.Pattern BUCKET = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9.\\-]{1,61}[a-z0-9]");

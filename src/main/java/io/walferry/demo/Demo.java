@@ -5,6 +5,7 @@ import io.walferry.archive.ArchiveSet;
 import io.walferry.archive.RestoreCommandLine;
 import io.walferry.backup.BackupManifest;
 import io.walferry.backup.BaseBackup;
+import io.walferry.backup.TablespacePlacement;
 import io.walferry.config.ConfigLoader;
 import io.walferry.config.NodeConfig;
 import io.walferry.config.WalferryConfig;
@@ -156,12 +157,12 @@ public final class Demo {
         ReplicaProvisioner provisioner = new ReplicaProvisioner(cfg, pg, control, repo, restoreCommand, (d, t) -> { });
         NodeConfig west = cfg.node(NAMES[1]).orElseThrow();
         started.add(west.dataDirectory());
-        ReplicaProvisioner.Result w = provisioner.create(west, ReplicaProvisioner.Mode.STREAMING, b.id(), true, Duration.ofMinutes(3));
+        ReplicaProvisioner.Result w = provisioner.create(west, ReplicaProvisioner.Mode.STREAMING, b.id(), true, TablespacePlacement.NONE, Duration.ofMinutes(3));
         view.say("Created replica us-west-2 from the backup: it streams from us-east-1 through replication slot " + w.slot().orElse("")
                 + ", with the archive as fallback");
         NodeConfig eu = cfg.node(NAMES[2]).orElseThrow();
         started.add(eu.dataDirectory());
-        provisioner.create(eu, ReplicaProvisioner.Mode.ARCHIVE, b.id(), true, Duration.ofMinutes(3));
+        provisioner.create(eu, ReplicaProvisioner.Mode.ARCHIVE, b.id(), true, TablespacePlacement.NONE, Duration.ofMinutes(3));
         view.say("Created replica eu-central-1 from the backup: it has no connection to the primary and replays only from the archive");
 
         view.say("Writing to the primary for " + o.seconds() + " s; status every second:");

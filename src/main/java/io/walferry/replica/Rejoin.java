@@ -3,6 +3,7 @@ package io.walferry.replica;
 import io.walferry.backup.BackupCatalog;
 import io.walferry.backup.BaseBackup;
 import io.walferry.backup.RecoverySettingsFile;
+import io.walferry.backup.TablespacePlacement;
 import io.walferry.config.NodeConfig;
 import io.walferry.config.Secret;
 import io.walferry.config.WalferryConfig;
@@ -75,8 +76,10 @@ public final class Rejoin {
 
     /**
      * @param recreateFrom the repository of the newest backup, for a new replica if pg_rewind cannot do it (read only then)
+     * @param tablespaces  where that backup's tablespaces may go
      */
-    public Result rejoin(NodeConfig node, Supplier<Repository> recreateFrom, BaseBackup.Progress progress, Duration timeout) {
+    public Result rejoin(NodeConfig node, Supplier<Repository> recreateFrom, TablespacePlacement tablespaces, BaseBackup.Progress progress,
+                         Duration timeout) {
         if (!ThisHost.is(node.host())) {
             throw WalferryException.config("node " + node.name() + " runs on " + node.host() + ", not on this host",
                     "run walferry replica rejoin --node " + node.name() + " on " + node.host());
@@ -150,7 +153,7 @@ public final class Rejoin {
             LOG.warn("{}; pg_rewind said:\n{}", note, r.output());
             Repository repository = recreateFrom.get();
             ReplicaProvisioner.Result created = new ReplicaProvisioner(config, pg, control, repository, restoreCommand, progress)
-                    .create(node, ReplicaProvisioner.Mode.STREAMING, new BackupCatalog(repository).pick(null).id(), true, timeout);
+                    .create(node, ReplicaProvisioner.Mode.STREAMING, new BackupCatalog(repository).pick(null).id(), true, tablespaces, timeout);
             return new Result(node.name(), primary.name(), How.RECREATED, Optional.of(note), created.caughtUpTo(), PgControl.logFile(dir));
         } finally {
             if (slotCreated && !running(node)) {

@@ -5,6 +5,7 @@ import io.walferry.backup.BackupManifest;
 import io.walferry.backup.BackupRestore;
 import io.walferry.backup.BaseBackup;
 import io.walferry.backup.RecoveryTarget;
+import io.walferry.backup.TablespacePlacement;
 import io.walferry.config.ConnectionConfig;
 import io.walferry.config.NodeConfig;
 import io.walferry.config.WalferryConfig;
@@ -25,7 +26,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -61,7 +61,7 @@ public final class ReplicaProvisioner {
         this.progress = progress;
     }
 
-    public Result create(NodeConfig node, Mode mode, String backupId, boolean force, Duration timeout) {
+    public Result create(NodeConfig node, Mode mode, String backupId, boolean force, TablespacePlacement tablespaces, Duration timeout) {
         Topology topology = new Topology(config, pg);
         Optional<NodeConfig> primary = topology.primary(node.name());
         if (mode == Mode.STREAMING && primary.isEmpty()) {
@@ -84,7 +84,7 @@ public final class ReplicaProvisioner {
         BackupManifest backup = new BackupCatalog(repository).pick(backupId);
         LOG.info("restoring backup {} into {} for replica {}", backup.id(), node.dataDirectory(), node.name());
         new BackupRestore(repository, backup, new BackupRestore.Options(config.archive().workers(), RecoveryTarget.none(), true,
-                restoreCommand, force, Map.of(), settings), progress).run(node.dataDirectory());
+                restoreCommand, force, tablespaces, settings), progress).run(node.dataDirectory());
         // The slot only now, so that a restore that failed leaves none holding WAL on the primary; the replica
         // gets the WAL from the backup's start to the slot's from the archive (its restore_command).
         boolean slotCreated = slot.isPresent() && createSlot(primary.get(), slot.get());

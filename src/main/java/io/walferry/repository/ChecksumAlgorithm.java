@@ -16,7 +16,12 @@ import java.util.HexFormat;
  */
 public enum ChecksumAlgorithm {
     SHA256(1, "sha256", 32),
-    XXH64(2, "xxh64", 8);
+    XXH64(2, "xxh64", 8),
+    /**
+     * An encrypted object's content MAC (object format 2): HMAC-SHA256 under a key derived from the object's key, so
+     * that nothing about the content can be confirmed without the key. Its hasher comes from {@link ObjectCipher}.
+     */
+    HMAC_SHA256(3, "hmac-sha256", 32);
 
     /** Checksums are stored in a 32-byte field, left-aligned and zero-padded. */
     public static final int FIELD_SIZE = 32;
@@ -55,6 +60,7 @@ public enum ChecksumAlgorithm {
 
     public Hasher newHasher() {
         return switch (this) {
+            case HMAC_SHA256 -> throw new IllegalStateException("an HMAC needs the object's key: ObjectCipher makes its hasher");
             case SHA256 -> new Hasher() {
                 private final MessageDigest md = sha256();
 

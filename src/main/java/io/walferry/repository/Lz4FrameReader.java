@@ -1,5 +1,6 @@
 package io.walferry.repository;
 
+import net.jpountz.lz4.LZ4Exception;
 import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.lz4.LZ4FrameInputStream;
 import net.jpountz.lz4.LZ4SafeDecompressor;
@@ -7,6 +8,7 @@ import net.jpountz.xxhash.XXHashFactory;
 
 import java.io.ByteArrayInputStream;
 import java.io.EOFException;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.SequenceInputStream;
@@ -47,7 +49,11 @@ final class Lz4FrameReader extends BulkInputStream {
                 && (flg & 0b0001_0111) == 0 // no block checksum, no content checksum, no dictionary, reserved bit clear
                 && ((bd >>> 4) & 7) >= 4 && (bd & 0b1000_1111) == 0;
         if (!plain) {
-            return new LZ4FrameInputStream(new SequenceInputStream(new ByteArrayInputStream(h, 0, 6), in));
+            try {
+                return new IoErrorsOnly(new LZ4FrameInputStream(new SequenceInputStream(new ByteArrayInputStream(h, 0, 6), in)));
+            } catch (RuntimeException e) {
+                throw malformed(e);
+            }
         }
         boolean contentSize = (flg & 0b0000_1000) != 0;
         byte[] descriptor = new byte[contentSize ? 10 : 2];
@@ -115,7 +121,11 @@ final class Lz4FrameReader extends BulkInputStream {
             limit = length;
         } else {
             readFully(in, compressed, 0, length);
-            limit = DECOMPRESSOR.decompress(compressed, 0, length, block, 0, maxBlock);
+            try {
+                limit = DECOMPRESSOR.decompress(compressed, 0, length, block, 0, maxBlock);
+            } catch (LZ4Exception e) {
+                throw malformed(e);
+            }
         }
         pos = 0;
         return true;
@@ -130,6 +140,45 @@ final class Lz4FrameReader extends BulkInputStream {
             compressed = null;
         }
         in.close();
+    }
+
+    /** lz4-java reports malformed input with unchecked exceptions; a reader of repository data reports an I/O error. */
+    private static IOException malformed(RuntimeException e) {
+        return new IOException("malformed LZ4 data: " + e.getMessage(), e);
+    }
+
+    /** lz4-java's frame reader, its unchecked exceptions turned into I/O errors. */
+    private static final class IoErrorsOnly extends FilterInputStream {
+        IoErrorsOnly(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            try {
+                return in.read();
+            } catch (RuntimeException e) {
+                throw malformed(e);
+            }
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            try {
+                return in.read(b, off, len);
+            } catch (RuntimeException e) {
+                throw malformed(e);
+            }
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            try {
+                return in.skip(n);
+            } catch (RuntimeException e) {
+                throw malformed(e);
+            }
+        }
     }
 
     private static void readFully(InputStream in, byte[] b, int off, int len) throws IOException {

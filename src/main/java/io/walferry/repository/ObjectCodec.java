@@ -11,7 +11,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.util.Arrays;
+import java.security.MessageDigest;
 import java.util.zip.CRC32C;
 
 /**
@@ -56,25 +56,45 @@ public final class ObjectCodec {
         return encode(source, target, compression, seal, checksum, -1);
     }
 
+    /**
+     * Plain objects get format 1 and {@code checksum}; encrypted ones format 2, whose checksum is a content MAC under
+     * the object's key and whose header the last chunk authenticates.
+     */
     private static ObjectHeader encode(InputStream source, ObjectSink target, Compression compression, ObjectSeal seal,
                                        ChecksumAlgorithm checksum, long expectedSize) throws IOException {
         PayloadSink sink = new PayloadSink(target);
-        ChecksumAlgorithm.Hasher sha = checksum.newHasher();
+        boolean encrypted = seal.cipher() != null;
+        int version = encrypted ? ObjectHeader.ENCRYPTED_VERSION : ObjectHeader.PLAIN_VERSION;
+        ChecksumAlgorithm algorithm = encrypted ? ChecksumAlgorithm.HMAC_SHA256 : checksum;
+        ObjectCipher.Sealing sealing = encrypted ? seal.cipher().seal(new KeepOpen(sink), seal.name(),
+                ObjectHeader.prefix(version, compression.type(), seal.scheme(), algorithm)) : null;
+        ChecksumAlgorithm.Hasher sha = encrypted ? sealing.contentMac() : checksum.newHasher();
+        ChecksumAlgorithm.Hasher xxh = encrypted ? ChecksumAlgorithm.XXH64.newHasher() : null;
         long original = 0;
+        byte[] field;
         byte[] buf = BUFFERS.take();
-        OutputStream payload = seal.cipher() == null ? new KeepOpen(sink) : seal.cipher().encrypt(new KeepOpen(sink), seal.name());
-        try (OutputStream out = compressor(payload, compression, expectedSize)) {
+        try (OutputStream out = compressor(encrypted ? sealing.stream() : new KeepOpen(sink), compression, expectedSize)) {
             int n;
             while ((n = source.read(buf)) > 0) {
                 sha.update(buf, 0, n);
+                if (xxh != null) {
+                    xxh.update(buf, 0, n);
+                }
                 out.write(buf, 0, n);
                 original += n;
+            }
+            // The content is complete: the header is known but for the sizes and CRCs of the payload still to come.
+            field = sha.field();
+            if (encrypted) {
+                long size = original;
+                sealing.authenticate(payloadSize -> new ObjectHeader(version, compression.type(), seal.scheme(), size, payloadSize,
+                        algorithm, field, 0, null).authenticated());
             }
         } finally {
             BUFFERS.give(buf);
         }
-        ObjectHeader header = new ObjectHeader(compression.type(), seal.scheme(), original, sink.count, checksum, sha.field(),
-                (int) sink.crc.getValue());
+        ObjectHeader header = new ObjectHeader(version, compression.type(), seal.scheme(), original, sink.count, algorithm, field,
+                (int) sink.crc.getValue(), xxh == null ? null : xxh.field());
         target.finish(header.encode());
         return header;
     }
@@ -89,7 +109,22 @@ public final class ObjectCodec {
      * a plain object is refused there, as it may have been put in place of an encrypted one.
      */
     public static ObjectHeader decode(InputStream stored, OutputStream out, ObjectSeal seal) throws IOException, MalformedObjectException {
-        ObjectHeader header = readHeader(stored);
+        return decode(stored, out, seal, Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #decode(InputStream, OutputStream, ObjectSeal)}, refusing an object of more than {@code limit}
+     * original bytes: by its header before anything is decoded, and while decoding (a payload that decodes to
+     * more than its header says is stopped there, not written out to the end).
+     */
+    public static ObjectHeader decode(InputStream stored, OutputStream out, ObjectSeal seal, long limit)
+            throws IOException, MalformedObjectException {
+        byte[] raw = stored.readNBytes(ObjectHeader.SIZE);
+        ObjectHeader header = ObjectHeader.decode(raw, raw.length);
+        if (header.originalSize() > limit) {
+            throw new MalformedObjectException("holds " + header.originalSize() + " bytes, more than " + limit + ", the most it may hold here");
+        }
+        long bound = header.sizeKnown() ? Math.min(limit, header.originalSize()) : limit;
         if (header.encryption() != seal.scheme()) {
             if (seal.cipher() == null) {
                 throw new ObjectSeal.KeyRequiredException();
@@ -97,12 +132,44 @@ public final class ObjectCodec {
             throw new MalformedObjectException("is not encrypted, but every object of this repository is: refused");
         }
         PayloadInput payload = new PayloadInput(stored, header.payloadSize());
-        ChecksumAlgorithm.Hasher sha = header.checksum().newHasher();
+        ChecksumAlgorithm.Hasher sha;
+        ChecksumAlgorithm.Hasher xxh = null;
+        InputStream plain;
+        if (seal.cipher() == null) {
+            sha = header.checksum().newHasher();
+            plain = payload;
+        } else if (header.version() == ObjectHeader.ENCRYPTED_VERSION) {
+            ObjectCipher.Opening opening;
+            try {
+                opening = seal.cipher().open(payload, seal.name(), raw);
+            } catch (ObjectCipher.AuthenticationFailure e) {
+                throw authenticationFailure(payload, header, e);
+            }
+            sha = opening.contentMac();
+            xxh = ChecksumAlgorithm.XXH64.newHasher();
+            plain = opening.stream();
+        } else {
+            sha = header.checksum().newHasher(); // format 1: written by an earlier walferry
+            try {
+                plain = seal.cipher().decryptFormat1(payload, seal.name());
+            } catch (ObjectCipher.AuthenticationFailure e) {
+                throw authenticationFailure(payload, header, e);
+            }
+        }
         long original = 0;
+        long[] decoded = {0};
+        ChecksumAlgorithm.Hasher contentXxh = xxh;
         byte[] buf = BUFFERS.take();
-        try (InputStream in = decompressor(seal.cipher() == null ? payload : seal.cipher().decrypt(payload, seal.name()), header)) {
+        try (InputStream in = decompressor(plain, header)) {
             BulkInputStream.ChunkSink sink = (b, off, len) -> {
+                decoded[0] += len;
+                if (decoded[0] > bound) {
+                    throw new Oversize(bound);
+                }
                 sha.update(b, off, len);
+                if (contentXxh != null) {
+                    contentXxh.update(b, off, len);
+                }
                 try {
                     // in pieces of the copy buffer's size: a 4 MiB lz4 block in one write made the JDK copy it
                     // through a 4 MiB temporary direct buffer (measured: more kernel time than it saved)
@@ -125,14 +192,12 @@ public final class ObjectCodec {
             }
         } catch (UncheckedIOException e) {
             throw e;
+        } catch (Oversize e) {
+            throw new MalformedObjectException("decodes to more than " + e.bound + " bytes, the most its header (or its place) allows");
         } catch (PayloadInput.SourceFailure e) {
             throw e.getCause();
         } catch (ObjectCipher.AuthenticationFailure e) {
-            payload.drain();
-            payload.checkComplete();
-            checkCrc(payload, header);
-            throw new MalformedObjectException("fails authentication (" + e.getMessage()
-                    + "): it was altered, or moved from another name");
+            throw authenticationFailure(payload, header, e);
         } catch (IOException | RuntimeException e) {
             // The decompressor failed on the bytes it was given: say first whether they were all there and
             // intact, the causes a DBA can act on, before blaming the compressed data itself.
@@ -146,15 +211,15 @@ public final class ObjectCodec {
         payload.drain();
         payload.checkComplete();
         checkCrc(payload, header);
-        if (original != header.originalSize()) {
+        if (header.sizeKnown() && original != header.originalSize()) {
             throw new MalformedObjectException("decodes to " + original + " bytes, the header says " + header.originalSize());
         }
         byte[] digest = sha.field();
-        if (!Arrays.equals(digest, header.checksumField())) {
+        if (!MessageDigest.isEqual(digest, header.checksumField())) {
             throw new MalformedObjectException("decodes to content with checksum " + header.checksum().format(digest)
                     + ", the header says " + header.checksumText());
         }
-        return header;
+        return header.decoded(original, contentXxh == null ? null : contentXxh.field());
     }
 
     /** Checks a stored copy without decoding it: header, payload length and payload CRC. */
@@ -171,6 +236,15 @@ public final class ObjectCodec {
         return header;
     }
 
+    /** Says first whether the payload was all there and intact (what a DBA can act on), then that it was not this object's. */
+    private static MalformedObjectException authenticationFailure(PayloadInput payload, ObjectHeader header, IOException e)
+            throws IOException, MalformedObjectException {
+        payload.drain();
+        payload.checkComplete();
+        checkCrc(payload, header);
+        return new MalformedObjectException("fails authentication (" + e.getMessage() + "): it was altered, or moved from another name");
+    }
+
     private static void checkCrc(PayloadInput payload, ObjectHeader header) throws MalformedObjectException {
         if ((int) payload.crc.getValue() != header.payloadCrc32c()) {
             throw new MalformedObjectException("payload does not match its CRC-32C: the stored bytes were altered");
@@ -182,9 +256,23 @@ public final class ObjectCodec {
         return ObjectHeader.decode(hb, hb.length);
     }
 
-    /** The checksum field of a whole stream, to compare new content with a stored object's header. */
-    public static byte[] checksumOf(InputStream in, ChecksumAlgorithm algorithm) throws IOException {
-        ChecksumAlgorithm.Hasher h = algorithm.newHasher();
+    /**
+     * The checksum field {@code content} would have in the stored object {@code stored} (read from its start): its
+     * checksum, or for a format 2 object its content MAC under that object's key, which needs {@code seal}.
+     */
+    public static byte[] checksumFor(InputStream stored, ObjectSeal seal, InputStream content)
+            throws IOException, MalformedObjectException {
+        ObjectHeader header = readHeader(stored);
+        if (header.version() != ObjectHeader.ENCRYPTED_VERSION) {
+            return checksumOf(content, header.checksum().newHasher());
+        }
+        if (seal.cipher() == null) {
+            throw new ObjectSeal.KeyRequiredException();
+        }
+        return checksumOf(content, seal.cipher().contentMacOf(stored, seal.name()));
+    }
+
+    private static byte[] checksumOf(InputStream in, ChecksumAlgorithm.Hasher h) throws IOException {
         byte[] buf = BUFFERS.take();
         try {
             int n;
@@ -225,6 +313,16 @@ public final class ObjectCodec {
             case LZ4 -> Lz4FrameReader.open(in);
             case ZSTD -> new ZstdInputStream(in);
         };
+    }
+
+    /** Decoding went past what the object may hold: stopped before more is written. */
+    private static final class Oversize extends IOException {
+        final long bound;
+
+        Oversize(long bound) {
+            super("decodes to more than " + bound + " bytes");
+            this.bound = bound;
+        }
     }
 
     /** Passes the payload on, counting the bytes and their CRC-32C. */

@@ -125,6 +125,11 @@ public final class Repository {
      */
     public ClusterRecord register(ClusterRecord record) {
         if (encryption.isPresent() && record.encryption() == null) {
+            if (encryption.get().legacyWeakKey() && clusterRecord().isEmpty()) {
+                throw WalferryException.config("repository " + name + ": a new repository is never created with a weak key ("
+                        + encryption.get().key().source() + " is not " + EncryptionConfig.MIN_KEY_BYTES + " random bytes as base64 or hex)",
+                        "make one with: openssl rand -base64 48, and remove legacy_weak_key");
+            }
             String salt = ObjectCipher.newSalt();
             record = record.withEncryption(new ClusterRecord.EncryptionRecord("aes-256-gcm", "hkdf-sha256", salt,
                     ObjectCipher.derive(encryption.get().key(), salt).fingerprint()));
@@ -219,14 +224,8 @@ public final class Repository {
             // a look first would cost every new file a round trip, to save work only on rare duplicates.
             Optional<ObjectHeader> stored = storage.remote() ? Optional.empty() : header(key);
             if (stored.isPresent()) {
-                ChecksumAlgorithm algorithm = stored.get().checksum();
-                byte[] field;
-                try (InputStream in = Files.newInputStream(source)) {
-                    field = ObjectCodec.checksumOf(in, algorithm);
-                }
-                long size = Files.size(source);
-                compareWithStored(key, size, algorithm, field);
-                return PutResult.alreadyStored(size, System.nanoTime() - t0);
+                compareWithStored(key, file.fileName(), source);
+                return PutResult.alreadyStored(Files.size(source), System.nanoTime() - t0);
             }
             ObjectHeader written;
             CommitOutcome outcome;
@@ -242,7 +241,7 @@ public final class Repository {
             }
             if (outcome == CommitOutcome.ALREADY_EXISTS) {
                 // Another writer (the agent, or a second archive-push) got there first.
-                compareWithStored(key, written.originalSize(), written.checksum(), written.checksumField());
+                compareWithStored(key, file.fileName(), source);
                 return PutResult.alreadyStored(written.originalSize(), System.nanoTime() - t0);
             }
             return new PutResult(PutOutcome.STORED, written.originalSize(), written.payloadSize() + ObjectHeader.SIZE,
@@ -252,12 +251,22 @@ public final class Repository {
         }
     }
 
-    private void compareWithStored(String key, long size, ChecksumAlgorithm algorithm, byte[] field) throws IOException {
+    /**
+     * Compares {@code source} with the intact stored object at {@code key}: by its checksum, or for an encrypted
+     * (format 2) object by its content MAC, computed for {@code source} under that object's key.
+     */
+    private void compareWithStored(String key, String sealName, Path source) throws IOException {
         ObjectHeader stored = checkStored(key).orElseThrow(() -> new IOException("object vanished while being compared"));
-        if (!stored.describes(size, algorithm, field)) {
+        long size = Files.size(source);
+        byte[] field = readObject(key, in -> {
+            try (InputStream content = Files.newInputStream(source)) {
+                return ObjectCodec.checksumFor(in, stored.version() == ObjectHeader.ENCRYPTED_VERSION ? seal(sealName) : ObjectSeal.NONE, content);
+            }
+        }).orElseThrow(() -> new IOException("object vanished while being compared"));
+        if (!stored.describes(size, stored.checksum(), field)) {
             throw WalferryException.refused(key.substring(key.lastIndexOf('/') + 1) + " is already in repository " + name
-                    + " with different content (stored: " + stored.originalSize() + " bytes, " + stored.checksumText()
-                    + "; new: " + size + " bytes, " + algorithm.format(field) + "); the stored copy was kept",
+                    + " with different content (stored: " + (stored.sizeKnown() ? stored.originalSize() + " bytes, " : "")
+                    + stored.checksumText() + "; new: " + size + " bytes, " + stored.checksum().format(field) + "); the stored copy was kept",
                     "find out why PostgreSQL produced a different file of that name (a restored copy of the cluster "
                             + "archiving into the same repository?) before archiving it elsewhere");
         }
@@ -322,14 +331,22 @@ public final class Repository {
 
     /** As {@link #getWal}, returning the stored header, or empty if the file is not stored. */
     public Optional<ObjectHeader> decodeWal(WalFileName file, OutputStream out) {
-        return decode(walKey(file), file.fileName(), out);
+        return decode(walKey(file), file.fileName(), out, MAX_WAL_FILE);
     }
 
-    /** Decodes the object at {@code key}, sealed under {@code sealName}, verified; its header, or empty if absent. */
-    private Optional<ObjectHeader> decode(String key, String sealName, OutputStream out) {
+    /** The largest file PostgreSQL archives: a WAL segment of the largest size initdb allows. */
+    static final long MAX_WAL_FILE = 1L << 30;
+    /** The largest object walferry stores: a WAL segment, or a backup chunk, of the largest size allowed. */
+    public static final long MAX_OBJECT = 1L << 30;
+
+    /**
+     * Decodes the object at {@code key}, sealed under {@code sealName}, verified and of at most {@code limit}
+     * bytes; its header, or empty if absent.
+     */
+    private Optional<ObjectHeader> decode(String key, String sealName, OutputStream out, long limit) {
         try {
             ObjectSeal seal = seal(sealName);
-            return readObject(key, stored -> ObjectCodec.decode(stored, out, seal));
+            return readObject(key, stored -> ObjectCodec.decode(stored, out, seal, limit));
         } catch (ObjectSeal.KeyRequiredException e) {
             throw WalferryException.config("repository " + name + " holds encrypted objects (" + key + ") and no key is configured",
                     "set encryption.key of repository " + name);
@@ -421,9 +438,13 @@ public final class Repository {
         }
     }
 
-    /** Decodes the object at {@code relativeKey} to {@code out}, verified; its header, or empty if there is none. */
-    public Optional<ObjectHeader> get(String relativeKey, OutputStream out) {
-        return decode(cluster + "/" + relativeKey, relativeKey, out);
+    /**
+     * Decodes the object at {@code relativeKey} to {@code out}, verified; its header, or empty if there is none.
+     * An object of more than {@code limit} original bytes is refused as damaged (a repository is input: the
+     * caller says how much it can take).
+     */
+    public Optional<ObjectHeader> get(String relativeKey, OutputStream out, long limit) {
+        return decode(cluster + "/" + relativeKey, relativeKey, out, limit);
     }
 
     /** The entries directly under {@code relativeDirectory} of the cluster's directory. */

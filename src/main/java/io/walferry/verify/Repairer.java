@@ -249,8 +249,8 @@ public final class Repairer {
         Optional<String> source = Optional.empty();
         for (Repository s : otherRepositories(t.repository)) {
             try (OutputStream out = Files.newOutputStream(copy)) {
-                Optional<ObjectHeader> h = s.get(object, out);
-                if (h.isPresent() && (expected == null || expected.equals(h.get().checksumText()))) {
+                Optional<ObjectHeader> h = s.get(object, out, Repository.MAX_OBJECT);
+                if (h.isPresent() && (expected == null || expected.equals(h.get().contentChecksumText()))) {
                     source = Optional.of(s.name());
                     break;
                 }

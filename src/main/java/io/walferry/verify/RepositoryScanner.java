@@ -199,7 +199,8 @@ final class RepositoryScanner {
     /** Reads an object of a backup (its key below the cluster's directory); null when it vanished since it was listed. */
     ObjectRead readObject(String key, boolean manifest) {
         ByteArrayOutputStream json = new ByteArrayOutputStream();
-        Optional<ObjectCheck> read = decode(() -> repository.get(key, manifest ? json : OutputStream.nullOutputStream()));
+        Optional<ObjectCheck> read = decode(() -> manifest ? repository.get(key, json, BackupManifest.MAX_JSON_SIZE)
+                : repository.get(key, OutputStream.nullOutputStream(), Repository.MAX_OBJECT));
         if (read.isEmpty()) {
             return null;
         }
@@ -225,7 +226,8 @@ final class RepositoryScanner {
      */
     private static Optional<ObjectCheck> decode(Read read) {
         try {
-            return read.run().map(h -> ObjectCheck.good(h.checksumText()));
+            // the content's checksum, as a manifest records it (an encrypted object's header holds only an HMAC)
+            return read.run().map(h -> ObjectCheck.good(h.contentChecksumText()));
         } catch (CorruptObjectException e) {
             return Optional.of(ObjectCheck.corrupt(e.problem()));
         } catch (WalferryException e) {

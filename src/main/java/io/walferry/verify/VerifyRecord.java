@@ -114,9 +114,12 @@ public record VerifyRecord(
         return out;
     }
 
+    /** A record lists findings: far below this even for a repository in ruins. */
+    private static final long MAX_RECORD = 64L << 20;
+
     private static Optional<VerifyRecord> read(Repository repository, String name) {
         ByteArrayOutputStream json = new ByteArrayOutputStream();
-        if (repository.get(DIRECTORY + "/" + name, json).isEmpty()) {
+        if (repository.get(DIRECTORY + "/" + name, json, MAX_RECORD).isEmpty()) {
             return Optional.empty(); // removed since it was listed
         }
         try {

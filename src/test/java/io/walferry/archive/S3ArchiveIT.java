@@ -82,7 +82,7 @@ class S3ArchiveIT {
                       secret_access_key: ${file:%s}
                 """.formatted(name, bucket, endpoint, required, id, secret);
         if (encrypted) {
-            Path key = wf.secretFile(name + ".encryption-key", "vq3Z0x8l4Rk2mWc9tYb7NfH1sJd6PaE5uGo0iQ=");
+            Path key = wf.secretFile(name + ".encryption-key", "sCsfz9rTpsNvrCTyDEH3Ep+pNwb1hrB0kmqVhLs165hlBYyao20RiJyMsD/Yexi6");
             y += "    encryption:\n      key: ${file:" + key + "}\n";
         }
         return y;

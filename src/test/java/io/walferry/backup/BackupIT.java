@@ -185,6 +185,25 @@ class BackupIT {
     }
 
     @Test
+    void recoveryStopsAtARestorePointWhoseNameHasAQuoteAndABackslash() throws Exception {
+        String point = "it's a\\back\\slash";
+        try (AgentProcess agent = startPrimary()) {
+            pg.execute("create table events (id int)");
+            backup();
+            pg.execute("insert into events values (1)");
+            pg.execute("select pg_create_restore_point('" + point.replace("'", "''") + "')");
+            pg.execute("insert into events values (2)");
+            pg.awaitArchived(pg.switchWal(), Duration.ofSeconds(120));
+
+            // PostgreSQL's configuration parser reads backslash escapes in quoted values: unescaped, the name
+            // reaches the server altered and recovery ends before its target, refusing to start
+            restored = restore("named", "--target-name", point);
+            assertThat(eventsOnceRecovered(restored)).isEqualTo("1");
+            assertThat(restored.queryString("show recovery_target_name")).isEqualTo(point);
+        }
+    }
+
+    @Test
     void aTargetTimeBetweenTwoBackupsRestoresTheOlderOne() throws Exception {
         try (AgentProcess agent = startPrimary()) {
             pg.execute("create table events (id int)");

@@ -236,7 +236,7 @@ class ConfigLoaderTest {
                   key: ${env:REPO_KEY}
             """;
     private static final Map<String, String> S3_ENV = Map.of("AK", "AKIAEXAMPLE", "SK", "secret-key-value", "EXT", "ext-id-value",
-            "REPO_KEY", "0123456789abcdef0123456789abcdef-key");
+            "REPO_KEY", "0+STWxI4QW1Zr9N45k7d1E9hkHXe6wOCa2Zfhr78UJgU1/ZwoE2jmN1NquwAUj/0");
 
     @Test
     void anS3RepositoryWithEverySetting() throws IOException {
@@ -250,7 +250,7 @@ class ConfigLoaderTest {
         assertThat(r.verifyTls()).isTrue();
         assertThat(r.credentials().assumeRole().orElseThrow().sessionName()).isEqualTo("walferry");
         assertThat(r.encryption()).isPresent();
-        assertThat(r.toString() + r.describe()).doesNotContain("secret-key-value").doesNotContain("AKIAEXAMPLE").doesNotContain("0123456789abcdef0123456789abcdef-key");
+        assertThat(r.toString() + r.describe()).doesNotContain("secret-key-value").doesNotContain("AKIAEXAMPLE").doesNotContain("0+STWxI4QW1Zr9N45k7d1E9hkHXe6wOCa2Zfhr78UJgU1");
     }
 
     @ParameterizedTest
@@ -261,7 +261,7 @@ class ConfigLoaderTest {
             "sse: kms|sse: aes256|repositories[0].sse_kms_key_id: is only used with sse: kms",
             "      role_arn: arn:aws:iam::123456789012:role/walferry-writer|      session_name: x|repositories[0].credentials.external_id: is only used with role_arn",
             "      secret_access_key: ${env:SK}|      profile: p|repositories[0].credentials.secret_access_key: is required with access_key_id",
-            "      key: ${env:REPO_KEY}|      key: short|repositories[0].encryption.key: must be at least 32 characters",
+            "      key: ${env:REPO_KEY}|      key: short|repositories[0].encryption.key: must be at least 32 random bytes as base64 or hex",
             "type: s3|type: s4|repositories[0].type: expected fs or s3",
     })
     void badS3SettingsGiveOneLine(String from, String to, String expected) throws IOException {
@@ -279,5 +279,50 @@ class ConfigLoaderTest {
                 .satisfies(e -> assertThat(e.getMessage()).doesNotContain("inline-secret-value"));
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
         assertThat(new ConfigLoader(S3_ENV).load(file).repositories()).hasSize(1);
+    }
+
+    private static final String ENCRYPTED = """
+            cluster: c
+            nodes: [{name: a, data_directory: /d}]
+            repositories:
+              - type: fs
+                path: /r
+                encryption:
+                  key: ${env:K}
+            """;
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            // 39 characters of base64 are 28 bytes: accepted by their length before, 4 bytes short of a key
+            "vq3Z0x8l4Rk2mWc9tYb7NfH1sJd6PaE5uGo0iQ=|this one decodes to 28",
+            "0123456789abcdef0123456789abcdef|this one decodes to 16",
+            "correct horse battery staple correct horse battery staple|this one is neither",
+            "correcthorsebatterystaplecorrecthorsebatterystaple|this one is neither",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa|this one is neither (or a repeated pattern)",
+            "k2Vh7pQ9xR4tY8uI1oP6aS3dF5gH0jKlZxCvBnM=-0123456789abcdef|this one",
+    })
+    void anEncryptionKeyOfLessThan32RandomBytesIsRefused(String key, String expected) throws IOException {
+        Path file = write(ENCRYPTED);
+        assertThatThrownBy(() -> new ConfigLoader(Map.of("K", key)).load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file.toString()).hasMessageContaining(":7: repositories[0].encryption.key: must be at least 32 random bytes")
+                .hasMessageContaining(expected).satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n").doesNotContain(key));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "0+STWxI4QW1Zr9N45k7d1E9hkHXe6wOCa2Zfhr78UJgU1/ZwoE2jmN1NquwAUj/0",
+            "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            "Zm9vYmFyLWJhcm5hY2xlLTA5ODc2NTQzMjEtcXdlcnR5dWlvcC1Q_-sdaX",
+    })
+    void anEncryptionKeyOf32RandomBytesOrMoreIsTaken(String key) throws IOException {
+        RepositoryConfig r = new ConfigLoader(Map.of("K", key)).load(write(ENCRYPTED)).repositories().get(0);
+        assertThat(r.encryption().orElseThrow().legacyWeakKey()).isFalse();
+    }
+
+    @Test
+    void aWeakKeyIsTakenOnlyWhenDeclaredLegacy() throws IOException {
+        RepositoryConfig r = new ConfigLoader(Map.of("K", "vq3Z0x8l4Rk2mWc9tYb7NfH1sJd6PaE5uGo0iQ="))
+                .load(write(ENCRYPTED + "      legacy_weak_key: true\n")).repositories().get(0);
+        assertThat(r.encryption().orElseThrow().legacyWeakKey()).isTrue();
     }
 }

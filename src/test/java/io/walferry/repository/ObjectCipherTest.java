@@ -10,6 +10,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Random;
@@ -118,8 +119,8 @@ class ObjectCipherTest {
         byte[] stored = encode(original, Compression.defaultFor(CompressionType.NONE), SEAL);
         int cut = ObjectHeader.SIZE + ObjectCipher.SALT + 2 * (CHUNK + ObjectCipher.TAG);
         byte[] shorter = Arrays.copyOf(stored, cut);
-        // fix every size the header states, so that only the cipher can tell
-        ByteBuffer.wrap(shorter, 16, 16).putLong(2L * CHUNK).putLong(cut - ObjectHeader.SIZE);
+        // fix the payload size the header states, so that only the cipher can tell
+        ByteBuffer.wrap(shorter, 24, 8).putLong(cut - ObjectHeader.SIZE);
         assertThatThrownBy(() -> decode(withValidCrc(shorter), SEAL))
                 .isInstanceOf(MalformedObjectException.class).hasMessageContaining("fails authentication");
     }
@@ -151,5 +152,92 @@ class ObjectCipherTest {
         ObjectCipher other = ObjectCipher.derive(new Secret("b".repeat(40), "inline"), SALT);
         assertThatThrownBy(() -> decode(stored, new ObjectSeal(other, SEAL.name())))
                 .isInstanceOf(MalformedObjectException.class).hasMessageContaining("fails authentication");
+    }
+
+    private static boolean contains(byte[] haystack, byte[] needle) {
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            if (Arrays.equals(haystack, i, i + needle.length, needle, 0, needle.length)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static byte[] digest(ChecksumAlgorithm a, byte[] content) {
+        ChecksumAlgorithm.Hasher h = a.newHasher();
+        h.update(content, 0, content.length);
+        return Arrays.copyOf(h.field(), a == ChecksumAlgorithm.XXH64 ? 8 : 32);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1, 4321, CHUNK + 1})
+    void anEncryptedObjectShowsNoChecksumAndNoSizeOfItsContent(int size) throws Exception {
+        byte[] original = random(size);
+        for (CompressionType t : CompressionType.values()) {
+            byte[] stored = encode(original, Compression.defaultFor(t), SEAL);
+            byte[] header = Arrays.copyOf(stored, ObjectHeader.SIZE);
+            assertThat(ByteBuffer.wrap(header, 4, 2).getShort()).as("format version").isEqualTo((short) 2);
+            assertThat(ByteBuffer.wrap(header, 16, 8).getLong()).as("original size field").isZero();
+            for (ChecksumAlgorithm a : new ChecksumAlgorithm[]{ChecksumAlgorithm.XXH64, ChecksumAlgorithm.SHA256}) {
+                assertThat(contains(stored, digest(a, original))).as(t + ": " + a + " of the content in the object").isFalse();
+            }
+            if (size > 0) {
+                assertThat(contains(header, ByteBuffer.allocate(8).putLong(size).array())).as(t + ": size in the header").isFalse();
+            }
+            assertThat(decode(stored, SEAL)).isEqualTo(original);
+        }
+    }
+
+    @Test
+    void aChangeOfAnyHeaderByteIsDetectedEvenWithItsCrcRewritten() throws Exception {
+        byte[] stored = encode(random(CHUNK + 5000), Compression.defaultFor(CompressionType.LZ4), SEAL);
+        for (int at = 0; at < ObjectHeader.SIZE; at++) {
+            for (int bit : new int[]{0x01, 0x80}) {
+                byte[] bad = stored.clone();
+                bad[at] ^= (byte) bit;
+                if (at < 68) {
+                    CRC32C h = new CRC32C();
+                    h.update(bad, 0, 68);
+                    ByteBuffer.wrap(bad, 68, 4).putInt((int) h.getValue());
+                }
+                assertThatThrownBy(() -> decode(bad, SEAL)).as("header byte " + at + " ^ " + bit).isInstanceOf(MalformedObjectException.class);
+            }
+        }
+    }
+
+    @Test
+    void anEncryptedObjectIsComparedWithAFileByItsContentMac() throws Exception {
+        byte[] original = random(3000);
+        byte[] stored = encode(original, Compression.defaultFor(CompressionType.LZ4), SEAL);
+        ObjectHeader h = ObjectHeader.decode(stored, stored.length);
+        assertThat(h.checksum()).isEqualTo(ChecksumAlgorithm.HMAC_SHA256);
+        assertThat(ObjectCodec.checksumFor(new ByteArrayInputStream(stored), SEAL, new ByteArrayInputStream(original)))
+                .isEqualTo(h.checksumField());
+        byte[] other = original.clone();
+        other[1000] ^= 1;
+        assertThat(ObjectCodec.checksumFor(new ByteArrayInputStream(stored), SEAL, new ByteArrayInputStream(other)))
+                .isNotEqualTo(h.checksumField());
+        // the same content in another object (another salt) has another MAC: nothing links the two
+        byte[] again = encode(original, Compression.defaultFor(CompressionType.LZ4), SEAL);
+        assertThat(ObjectHeader.decode(again, again.length).checksumField()).isNotEqualTo(h.checksumField());
+        assertThatThrownBy(() -> ObjectCodec.checksumFor(new ByteArrayInputStream(stored), ObjectSeal.NONE, new ByteArrayInputStream(original)))
+                .isInstanceOf(ObjectSeal.KeyRequiredException.class);
+    }
+
+    @Test
+    void aBackupChunkIsRecordedByAContentChecksumThatIsTheSameInEveryRepository() throws Exception {
+        byte[] original = random(5000);
+        ObjectSeal other = new ObjectSeal(ObjectCipher.derive(new Secret("c".repeat(40), "inline"), ObjectCipher.newSalt()), SEAL.name());
+        ObjectCodecTest.MemorySink a = new ObjectCodecTest.MemorySink();
+        ObjectCodecTest.MemorySink b = new ObjectCodecTest.MemorySink();
+        ObjectCodecTest.MemorySink plain = new ObjectCodecTest.MemorySink();
+        String recorded = ObjectCodec.encode(new ByteArrayInputStream(original), a, Compression.defaultFor(CompressionType.LZ4), SEAL)
+                .contentChecksumText();
+        assertThat(ObjectCodec.encode(new ByteArrayInputStream(original), b, Compression.defaultFor(CompressionType.ZSTD), other)
+                .contentChecksumText()).isEqualTo(recorded);
+        assertThat(ObjectCodec.encode(new ByteArrayInputStream(original), plain, Compression.NONE, ObjectSeal.NONE).contentChecksumText())
+                .isEqualTo(recorded).startsWith("xxh64:");
+        assertThat(ObjectCodec.decode(new ByteArrayInputStream(b.object()), OutputStream.nullOutputStream(), other).contentChecksumText())
+                .isEqualTo(recorded);
     }
 }

@@ -49,7 +49,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * role, and client-side encryption with a wrong key and a tampered object.
  */
 class S3StorageIT {
-    private static final String KEY = "k2Vh7pQ9xR4tY8uI1oP6aS3dF5gH0jKlZxCvBnM=";
+    private static final String KEY = "xKmOOjS1kdG25JFfYkGH6m2IsF6K8LlC5gFlj+v/L1PACk2iUnckFOiUXdZpFr3a";
     private static S3ProxyServer s3;
     private static Path dir;
     private static final AtomicInteger BUCKETS = new AtomicInteger();
