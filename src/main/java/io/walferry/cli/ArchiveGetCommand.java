@@ -30,7 +30,7 @@ import java.util.concurrent.Callable;
  * expects. A copy that cannot be verified is an error: a standby gets exit 1 and asks again later, but archive
  * recovery gets 126, which stops it, because ending recovery at that file would silently lose what follows.
  */
-@Command(name = "archive-get", description = "Fetch one WAL file (restore_command = 'walferry archive-get %%f %%p').")
+@Command(name = "archive-get", mixinStandardHelpOptions = true, description = "Fetch one WAL file (restore_command = 'walferry archive-get %%f %%p').")
 final class ArchiveGetCommand implements Callable<Integer> {
     @ParentCommand
     Main main;

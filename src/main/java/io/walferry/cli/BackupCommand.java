@@ -26,7 +26,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /** A full base backup of the node into every repository. */
-@Command(name = "backup", description = "Take a full base backup of a running primary or standby into every repository.")
+@Command(name = "backup", mixinStandardHelpOptions = true, description = "Take a full base backup of a running primary or standby into every repository.")
 final class BackupCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(BackupCommand.class);
 

@@ -22,7 +22,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** What each repository holds for the cluster: identity, timelines, segment ranges, gaps and sizes. */
-@Command(name = "info", description = "Show what every repository holds: timelines, WAL ranges, gaps, sizes, backups.")
+@Command(name = "info", mixinStandardHelpOptions = true, description = "Show what every repository holds: timelines, WAL ranges, gaps, sizes, backups.")
 final class InfoCommand implements Callable<Integer> {
     @ParentCommand
     Main main;

@@ -19,7 +19,7 @@ import java.time.Instant;
 import java.util.concurrent.Callable;
 
 /** Registers the cluster, as the running server identifies it, in every repository. Safe to run again. */
-@Command(name = "repo-create", description = "Register the cluster (system identifier, version, segment size) in every repository.")
+@Command(name = "repo-create", mixinStandardHelpOptions = true, description = "Register the cluster (system identifier, version, segment size) in every repository.")
 final class RepoCreateCommand implements Callable<Integer> {
     @ParentCommand
     Main main;

@@ -20,7 +20,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** Restores a backup into a directory and sets up archive recovery, optionally to a target. */
-@Command(name = "restore", description = "Restore the newest (or a named) backup into a directory, with recovery settings.")
+@Command(name = "restore", mixinStandardHelpOptions = true, description = "Restore the newest (or a named) backup into a directory, with recovery settings.")
 final class RestoreCommand implements Callable<Integer> {
     @ParentCommand
     Main main;

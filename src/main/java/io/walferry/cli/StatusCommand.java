@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /** Every node's role, WAL positions, lag, slots and archiver, as a table or JSON. */
-@Command(name = "status", description = {"Show every node: role, timeline, LSNs, lag in bytes and seconds, slots, archiver health.",
+@Command(name = "status", mixinStandardHelpOptions = true, description = {"Show every node: role, timeline, LSNs, lag in bytes and seconds, slots, archiver health.",
         "A replica's timeline is the one it replays now. A replica that has left the primary's history (on a timeline the "
                 + "primary does not have, or past the point where the primary's history left its timeline) is DIVERGED: it can "
                 + "never catch up, and its lag is not shown.",
