@@ -71,7 +71,8 @@ final class ArchiveGetCommand implements Callable<Integer> {
                 throw new WalferryException(ExitCode.RECOVERY_MUST_STOP, we.getMessage() + "; stopping archive recovery "
                         + "rather than ending it early", we.hint(), we);
             }
-            throw we;
+            // By hand, 1 would read as "not found": what failed otherwise (%p not writable, say) is 3.
+            throw we.exitCode() == ExitCode.FAILED ? new WalferryException(ExitCode.REPOSITORY, we.getMessage(), we.hint(), we) : we;
         }
     }
 
