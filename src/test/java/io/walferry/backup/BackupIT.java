@@ -210,6 +210,33 @@ class BackupIT {
     }
 
     @Test
+    void repoCreateAndBackupWithoutNodeActOnThePrimaryOfSeveralNodes() throws Exception {
+        pg = PgCluster.init(dir, "primary", 1);
+        wf = new WalferryFixture(dir.resolve("wf"), pg, "  workers: 2\n");
+        wf.enableArchiving(pg);
+        pg.start();
+        // listed first, and not running: neither "the first node" nor "the only one" would find the primary
+        other = PgCluster.existing(dir, "replica");
+        wf.writeConfig(List.of(other, pg), "  workers: 2\n");
+
+        Result created = wf.run("repo-create");
+        assertThat(created.exitCode()).as(created.all()).isZero();
+        assertThat(created.out()).contains("registered cluster test");
+        try (AgentProcess agent = wf.startAgent("primary")) {
+            pg.execute("create table t as select g from generate_series(1, 1000) g");
+            backup();
+            JsonNode info = new ObjectMapper().readTree(wf.inProcess("info", "--output", "json").out()).get(0);
+            assertThat(info.get("backups").get(0).get("node").asText()).isEqualTo("primary");
+            assertThat(info.get("backups").get(0).get("from_standby").asBoolean()).isFalse();
+
+            // --node still chooses
+            Result named = wf.run("backup", "--node", "replica");
+            assertThat(named.exitCode()).as(named.all()).isEqualTo(4);
+            assertThat(named.err()).contains("node replica").hasLineCount(1);
+        }
+    }
+
+    @Test
     void theBackupsStaleRecoverySettingsAreReplacedByTheRestoresOwn() throws Exception {
         try (AgentProcess agent = startPrimary()) {
             pg.execute("create table events (id int)");
