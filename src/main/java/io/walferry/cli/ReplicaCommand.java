@@ -71,11 +71,12 @@ final class ReplicaCommand {
             PrintWriter out = main.out();
             if (ctx.json()) {
                 Output.json(out, Output.object().put("node", r.node()).put("mode", m.name().toLowerCase()).put("backup", r.backup())
-                        .put("primary", r.primary().orElse(null)).put("slot", r.slot().orElse(null)).put("replayed_to", r.caughtUpTo().toString()));
+                        .put("primary", r.primary().orElse(null)).put("slot", r.slot().orElse(null)).put("replayed_to", r.caughtUpTo().toString())
+                        .put("server_log", r.serverLog().toString()));
             } else {
-                out.printf("node %s is a %s replica%s, from backup %s; it has replayed up to %s%n", r.node(), m.name().toLowerCase(),
-                        r.primary().map(p -> " of " + p + r.slot().map(s -> " through slot " + s).orElse("")).orElse(""), r.backup(),
-                        r.caughtUpTo());
+                out.printf("node %s is a %s replica%s, from backup %s; it has replayed up to %s; its server log is %s%n", r.node(),
+                        m.name().toLowerCase(), r.primary().map(p -> " of " + p + r.slot().map(s -> " through slot " + s).orElse("")).orElse(""),
+                        r.backup(), r.caughtUpTo(), r.serverLog());
             }
             return 0;
         }
