@@ -1,6 +1,7 @@
 package io.walferry.archive;
 
 import io.walferry.failure.ExitCode;
+import io.walferry.failure.OsReason;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.WalFileName;
 import io.walferry.repository.PrivateFiles;
@@ -101,9 +102,10 @@ public final class ArchiveGetter {
                 }
             } catch (WalferryException e) {
                 failures.add(e);
-            } catch (IOException | UncheckedIOException e) {
-                throw new WalferryException(ExitCode.FAILED, "cannot write " + target + ": " + e.getMessage(),
-                        "check the free space and permissions of " + target.toAbsolutePath().getParent(), e);
+            } catch (IOException e) {
+                throw unwritable(target, e);
+            } catch (UncheckedIOException e) {
+                throw unwritable(target, e.getCause());
             } finally {
                 deleteQuietly(temp);
             }
@@ -112,6 +114,13 @@ public final class ArchiveGetter {
             return Outcome.NOT_FOUND;
         }
         throw failures.get(0);
+    }
+
+    /** The temporary file beside {@code target}, or the target, cannot be written: the error names the OS's reason. */
+    private static WalferryException unwritable(Path target, IOException e) {
+        return new WalferryException(ExitCode.FAILED, "cannot write " + target + ": " + OsReason.of(e),
+                "archive-get runs as PostgreSQL's OS user: check that it may write " + target.toAbsolutePath().getParent()
+                        + " and that there is free space", e);
     }
 
     private static void deleteQuietly(Path p) {

@@ -100,12 +100,7 @@ public final class BackupCatalog {
             given = "--target-time " + target.time().get();
             end = m -> m.stopTime();
         } else if (target.lsn().isPresent()) {
-            Lsn t;
-            try {
-                t = Lsn.parse(target.lsn().get());
-            } catch (IllegalArgumentException e) {
-                throw WalferryException.config("--target-lsn " + target.lsn().get() + " is not an LSN", "give it as PostgreSQL prints one, e.g. 0/5000138");
-            }
+            Lsn t = RecoveryTarget.parseLsn(target.lsn().get());
             endsBefore = m -> m.stop().compareTo(t) <= 0;
             given = "--target-lsn " + target.lsn().get();
             end = m -> "LSN " + m.stopLsn();

@@ -1,10 +1,10 @@
 package io.walferry.backup;
 
 import io.walferry.failure.ExitCode;
+import io.walferry.failure.OsReason;
 import io.walferry.failure.WalferryException;
 
 import java.io.IOException;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -132,7 +132,7 @@ public final class DataDirectoryScan {
         String why = e.getMessage();
         if (e instanceof FileSystemException f) {
             path = f.getFile() == null ? where : Path.of(f.getFile());
-            why = e instanceof AccessDeniedException ? "permission denied" : f.getReason() == null ? e.toString() : f.getReason();
+            why = OsReason.of(e);
         }
         return new WalferryException(ExitCode.FAILED, "cannot read " + path + " of the data directory: " + why,
                 "run walferry backup as the data directory's owner (the server's OS user), or let that user read it", e);

@@ -11,10 +11,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A --target-time as an instant, to compare with the backups' stop times. PostgreSQL reads many more forms than
- * this; walferry needs only the ISO ones that name their zone. A time without a zone is refused: PostgreSQL would
- * read it in the restored server's TimeZone, which walferry cannot know, and a guess off by hours picks a
- * backup that ends after the target.
+ * A --target-time as an instant, to compare with the backups' stop times and with the archive's end. PostgreSQL
+ * reads many more forms than this; walferry takes only the ISO ones that name their zone, which PostgreSQL reads
+ * too. A time without a zone is refused: PostgreSQL would read it in the restored server's TimeZone, which
+ * walferry cannot know, and a guess off by hours picks a backup that ends after the target or lets a target
+ * through that the backup cannot reach.
  */
 final class TargetTime {
     private static final Pattern FORM = Pattern.compile(
@@ -33,6 +34,10 @@ final class TargetTime {
         if (zone.isEmpty()) {
             throw unreadable(text, "name its zone, as in '" + text.strip() + "+00'");
         }
+        if (zone.matches("(?i)(UTC|GMT|UT)[+-].*")) {
+            // POSIX reads the sign of such a zone the other way round from ISO: which one PostgreSQL takes is a guess
+            throw unreadable(text, "give the offset alone, as in '2026-11-22 10:00:00+01'");
+        }
         LocalDateTime local;
         ZoneId id;
         try {
@@ -47,7 +52,6 @@ final class TargetTime {
     }
 
     private static WalferryException unreadable(String text, String fix) {
-        return WalferryException.config("walferry cannot tell which backup ends before --target-time '" + text
-                + "'", fix + ", or name the backup with --backup");
+        return WalferryException.config("--target-time '" + text + "' is not a time with a zone that walferry can read", fix);
     }
 }

@@ -7,7 +7,7 @@ import picocli.CommandLine.ParentCommand;
 import java.util.concurrent.Callable;
 
 /** The long-running agent of one node; stops cleanly on SIGTERM or SIGINT. */
-@Command(name = "agent", description = "Run the node's agent: pushes WAL ahead of archive_command, in parallel.")
+@Command(name = "agent", mixinStandardHelpOptions = true, description = "Run the node's agent: pushes WAL ahead of archive_command, in parallel.")
 final class AgentCommand implements Callable<Integer> {
     @ParentCommand
     Main main;

@@ -30,7 +30,7 @@ import java.util.concurrent.Callable;
  * expects. A copy that cannot be verified is an error: a standby gets exit 1 and asks again later, but archive
  * recovery gets 126, which stops it, because ending recovery at that file would silently lose what follows.
  */
-@Command(name = "archive-get", description = "Fetch one WAL file (restore_command = 'walferry archive-get %%f %%p').")
+@Command(name = "archive-get", mixinStandardHelpOptions = true, description = "Fetch one WAL file (restore_command = 'walferry archive-get %%f %%p').")
 final class ArchiveGetCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
@@ -71,7 +71,8 @@ final class ArchiveGetCommand implements Callable<Integer> {
                 throw new WalferryException(ExitCode.RECOVERY_MUST_STOP, we.getMessage() + "; stopping archive recovery "
                         + "rather than ending it early", we.hint(), we);
             }
-            throw we;
+            // By hand, 1 would read as "not found": what failed otherwise (%p not writable, say) is 3.
+            throw we.exitCode() == ExitCode.FAILED ? new WalferryException(ExitCode.REPOSITORY, we.getMessage(), we.hint(), we) : we;
         }
     }
 

@@ -24,7 +24,7 @@ import java.util.concurrent.Callable;
  * verified (see {@link Prefetcher}). With {@code --from-backup-label} the launcher started it for the first
  * question of a restored data directory: it begins the queue itself, at the backup's checkpoint segment.
  */
-@Command(name = "archive-prefetch", hidden = true, description = "Keep the next WAL segments of replay fetched (started by archive-get).")
+@Command(name = "archive-prefetch", mixinStandardHelpOptions = true, hidden = true, description = "Keep the next WAL segments of replay fetched (started by archive-get).")
 final class ArchivePrefetchCommand implements Callable<Integer> {
     @ParentCommand
     Main main;

@@ -17,7 +17,7 @@ import java.util.concurrent.Callable;
  * archive_command: stores one WAL file in every repository. With the agent running, the launcher script
  * confirms the agent's ack without starting a JVM, and this command only runs when there is no agent.
  */
-@Command(name = "archive-push", description = "Archive one WAL file (archive_command = 'walferry archive-push %%p').")
+@Command(name = "archive-push", mixinStandardHelpOptions = true, description = "Archive one WAL file (archive_command = 'walferry archive-push %%p').")
 final class ArchivePushCommand implements Callable<Integer> {
     @ParentCommand
     Main main;

@@ -26,7 +26,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /** A full base backup of the node into every repository. */
-@Command(name = "backup", description = "Take a full base backup of a running primary or standby into every repository.")
+@Command(name = "backup", mixinStandardHelpOptions = true, description = "Take a full base backup of a running primary or standby (--node; default: the primary) into every repository.")
 final class BackupCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(BackupCommand.class);
 
@@ -51,7 +51,7 @@ final class BackupCommand implements Callable<Integer> {
         }
         Context ctx = main.context();
         WalferryConfig config = ctx.config();
-        NodeConfig node = ctx.node();
+        NodeConfig node = ctx.nodeOrPrimary();
         // A backup goes into every repository, optional ones too: each must be reachable and registered.
         ArchiveSet archives = ArchiveSet.openEvery(config);
         List<Repository> repos = archives.repositories();

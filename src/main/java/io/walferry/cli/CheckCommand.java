@@ -34,7 +34,7 @@ import java.util.concurrent.Callable;
  * Verifies that a node is set up for archiving and replication, with a hint for every problem, then proves
  * it: switches WAL and waits until the closed segment is in every repository.
  */
-@Command(name = "check", description = "Check the server's archiving settings and the repositories, then archive a segment end to end.")
+@Command(name = "check", mixinStandardHelpOptions = true, description = "Check the server's archiving settings and the repositories, then archive a segment end to end.")
 final class CheckCommand implements Callable<Integer> {
     @ParentCommand
     Main main;

@@ -4,6 +4,8 @@ import io.walferry.archive.RestoreCommandLine;
 import io.walferry.config.ConfigLoader;
 import io.walferry.config.NodeConfig;
 import io.walferry.config.WalferryConfig;
+import io.walferry.postgres.PgConnector;
+import io.walferry.replica.Topology;
 
 import java.nio.file.Path;
 import java.util.Map;
@@ -28,8 +30,20 @@ final class Context {
     }
 
     NodeConfig node() {
-        String requested = options.node != null ? options.node : env.get("WALFERRY_NODE");
-        return config().resolveNode(requested, Path.of("").toAbsolutePath());
+        return config().resolveNode(requestedNode(), Path.of("").toAbsolutePath());
+    }
+
+    /**
+     * For commands that act on the primary unless told otherwise (repo-create, backup): {@link #node()}, but
+     * where several nodes leave it open, the one that runs as the primary.
+     */
+    NodeConfig nodeOrPrimary() {
+        return config().chosenNode(requestedNode(), Path.of("").toAbsolutePath())
+                .orElseGet(() -> new Topology(config(), new PgConnector(config().connection())).solePrimary());
+    }
+
+    private String requestedNode() {
+        return options.node != null ? options.node : env.get("WALFERRY_NODE");
     }
 
     /** The launcher that started this JVM (it says so in $WALFERRY_LAUNCHER), else walferry on the PATH. */

@@ -16,7 +16,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** A local multi-region cluster, end to end, in plain words. */
-@Command(name = "demo", description = "Run a local multi-region cluster end to end: primary, streaming and archive-only replicas, "
+@Command(name = "demo", mixinStandardHelpOptions = true, description = "Run a local multi-region cluster end to end: primary, streaming and archive-only replicas, "
         + "backup, workload, live status, and a check that every row reached every replica. With -c FILE, into the repositories "
         + "FILE configures; otherwise into a filesystem repository of its own.")
 final class DemoCommand implements Callable<Integer> {

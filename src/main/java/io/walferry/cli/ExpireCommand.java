@@ -19,7 +19,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** Removes backups beyond the retention policy, and the WAL no retained backup needs, in every repository. */
-@Command(name = "expire", description = "Remove backups beyond --keep / --max-age-days, backups that never finished, and the WAL that "
+@Command(name = "expire", mixinStandardHelpOptions = true, description = "Remove backups beyond --keep / --max-age-days, backups that never finished, and the WAL that "
         + "no retained backup needs.")
 final class ExpireCommand implements Callable<Integer> {
     @ParentCommand

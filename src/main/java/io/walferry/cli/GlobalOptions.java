@@ -13,7 +13,7 @@ public final class GlobalOptions {
 
     @Option(names = "--node", paramLabel = "NAME", scope = ScopeType.INHERIT,
             description = "The node of the configuration this command acts for (default: $WALFERRY_NODE, the node whose "
-                    + "data directory is the working directory, or the only node).")
+                    + "data directory is the working directory, or the only node; for repo-create and backup, then the primary).")
     String node;
 
     @Option(names = "--debug", scope = ScopeType.INHERIT, description = "Print stack traces and debug logging.")

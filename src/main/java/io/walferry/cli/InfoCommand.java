@@ -6,6 +6,7 @@ import io.walferry.backup.BackupCatalog;
 import io.walferry.backup.BackupManifest;
 import io.walferry.config.RepositoryConfig;
 import io.walferry.config.WalferryConfig;
+import io.walferry.failure.ExitCode;
 import io.walferry.postgres.WalFileName;
 import io.walferry.repository.ArchiveSummary;
 import io.walferry.repository.ClusterRecord;
@@ -22,7 +23,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** What each repository holds for the cluster: identity, timelines, segment ranges, gaps and sizes. */
-@Command(name = "info", description = "Show what every repository holds: timelines, WAL ranges, gaps, sizes, backups.")
+@Command(name = "info", mixinStandardHelpOptions = true, description = "Show what every repository holds: timelines, WAL ranges, gaps, sizes, backups.")
 final class InfoCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
@@ -33,6 +34,7 @@ final class InfoCommand implements Callable<Integer> {
         WalferryConfig config = ctx.config();
         PrintWriter out = main.out();
         ArrayNode json = Output.JSON.createArrayNode();
+        List<String> unregistered = new ArrayList<>();
         for (RepositoryConfig rc : config.repositories()) {
             Repository repo = Repository.open(rc, config.cluster(), false);
             Optional<ClusterRecord> rec = repo.clusterRecord();
@@ -40,6 +42,7 @@ final class InfoCommand implements Callable<Integer> {
                     .put("required", rc.required());
             if (rec.isEmpty()) {
                 o.put("registered", false);
+                unregistered.add(repo.name());
                 if (!ctx.json()) {
                     out.printf("repository %s: cluster %s is not registered (run walferry repo-create)%n%n", rc.describe(), config.cluster());
                 }
@@ -106,6 +109,13 @@ final class InfoCommand implements Callable<Integer> {
         }
         if (ctx.json()) {
             Output.json(out, json);
+        }
+        if (!unregistered.isEmpty()) {
+            // after what info could show: a script sees the exit code, a reader the line
+            out.flush();
+            main.err().println("walferry: repository " + String.join(", ", unregistered) + " holds no registration of cluster "
+                    + config.cluster() + " (hint: run walferry repo-create with the primary running, or check that it is mounted)");
+            return ExitCode.CONFIG.code();
         }
         return 0;
     }

@@ -80,6 +80,7 @@ public final class Main implements Runnable {
             return code;
         }
         CommandLine cl = new CommandLine(main);
+        versionEverywhere(cl);
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionStrategy(parseResult -> {
@@ -88,7 +89,7 @@ public final class Main implements Runnable {
             return new CommandLine.RunLast().execute(parseResult);
         });
         cl.setParameterExceptionHandler((ex, a) -> {
-            err.println("walferry: " + ex.getMessage() + " (see " + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help)");
+            err.println("walferry: " + usageError(ex) + " (see " + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help)");
             err.flush();
             return ExitCode.CONFIG.code();
         });
@@ -97,6 +98,23 @@ public final class Main implements Runnable {
         out.flush();
         err.flush();
         return code;
+    }
+
+    /** Every command has -V/--version (mixinStandardHelpOptions) and answers it as the top level does. */
+    private static void versionEverywhere(CommandLine cl) {
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            sub.getCommandSpec().versionProvider(cl.getCommandSpec().versionProvider());
+            versionEverywhere(sub);
+        }
+    }
+
+    /** picocli's message, but a word where a command was expected is an unknown command, not an "unmatched argument". */
+    private static String usageError(CommandLine.ParameterException ex) {
+        if (ex instanceof CommandLine.UnmatchedArgumentException u && !ex.getCommandLine().getSubcommands().isEmpty()
+                && !u.getUnmatched().isEmpty() && !u.getUnmatched().get(0).startsWith("-")) {
+            return "unknown command '" + u.getUnmatched().get(0) + "'";
+        }
+        return ex.getMessage();
     }
 
     /** One line and an exit code for a command that failed; the stack trace only with --debug. */

@@ -21,7 +21,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** Promotes a replica, fencing the old primary first and repointing the other replicas after. */
-@Command(name = "promote", description = {
+@Command(name = "promote", mixinStandardHelpOptions = true, description = {
         "Promote a replica (--node): fence the old primary, wait until the replica holds all of its WAL, promote, repoint the other replicas.",
         "The old primary is stopped (pg_ctl stop -m fast) only if its node's host is this machine and the server running at its "
                 + "data_directory listens on its port. A primary still running elsewhere cannot be stopped over SQL: promote refuses "

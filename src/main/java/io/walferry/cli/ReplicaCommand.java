@@ -21,14 +21,14 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** Replicas: {@code walferry replica create|repoint --node NAME}. */
-@Command(name = "replica", description = "Manage replicas.", subcommands = {ReplicaCommand.Create.class, ReplicaCommand.Repoint.class,
+@Command(name = "replica", mixinStandardHelpOptions = true, description = "Manage replicas.", subcommands = {ReplicaCommand.Create.class, ReplicaCommand.Repoint.class,
         ReplicaCommand.Rejoin.class})
 final class ReplicaCommand {
     @ParentCommand
     Main main;
 
     /** Makes a node a replica of the current primary from the newest backup, starts it, waits until it has caught up. */
-    @Command(name = "create", description = "Make a node (--node) a replica of the current primary, from the newest backup "
+    @Command(name = "create", mixinStandardHelpOptions = true, description = "Make a node (--node) a replica of the current primary, from the newest backup "
             + "(of the first repository that holds one, or of --repository).")
     static final class Create implements Callable<Integer> {
         @ParentCommand
@@ -75,18 +75,19 @@ final class ReplicaCommand {
             PrintWriter out = main.out();
             if (ctx.json()) {
                 Output.json(out, Output.object().put("node", r.node()).put("mode", m.name().toLowerCase()).put("backup", r.backup())
-                        .put("primary", r.primary().orElse(null)).put("slot", r.slot().orElse(null)).put("replayed_to", r.caughtUpTo().toString()));
+                        .put("primary", r.primary().orElse(null)).put("slot", r.slot().orElse(null)).put("replayed_to", r.caughtUpTo().toString())
+                        .put("server_log", r.serverLog().toString()));
             } else {
-                out.printf("node %s is a %s replica%s, from backup %s; it has replayed up to %s%n", r.node(), m.name().toLowerCase(),
-                        r.primary().map(p -> " of " + p + r.slot().map(s -> " through slot " + s).orElse("")).orElse(""), r.backup(),
-                        r.caughtUpTo());
+                out.printf("node %s is a %s replica%s, from backup %s; it has replayed up to %s; its server log is %s%n", r.node(),
+                        m.name().toLowerCase(), r.primary().map(p -> " of " + p + r.slot().map(s -> " through slot " + s).orElse("")).orElse(""),
+                        r.backup(), r.caughtUpTo(), r.serverLog());
             }
             return 0;
         }
     }
 
     /** Points one streaming replica at the current primary, with a slot there: what promote does for every replica. */
-    @Command(name = "repoint", description = "Point a streaming replica (--node) at the current primary, with a slot there "
+    @Command(name = "repoint", mixinStandardHelpOptions = true, description = "Point a streaming replica (--node) at the current primary, with a slot there "
             + "(after a promotion that could not reach it). An archive replica needs nothing.")
     static final class Repoint implements Callable<Integer> {
         @ParentCommand
@@ -112,7 +113,7 @@ final class ReplicaCommand {
     }
 
     /** Makes a node of this host (an old primary, a diverged replica) a streaming replica of the current primary again. */
-    @Command(name = "rejoin", description = {"Make a node of this host (--node) a streaming replica of the current primary again: an old "
+    @Command(name = "rejoin", mixinStandardHelpOptions = true, description = {"Make a node of this host (--node) a streaming replica of the current primary again: an old "
             + "primary fenced by promote, or a replica that has diverged.",
             "It is stopped if it runs, rewound with pg_rewind (after crash recovery if it was not shut down cleanly; pg_rewind needs "
                     + "wal_log_hints = on or data checksums, see walferry check), and started as a standby through a slot on the "

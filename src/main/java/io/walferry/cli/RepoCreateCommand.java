@@ -19,7 +19,8 @@ import java.time.Instant;
 import java.util.concurrent.Callable;
 
 /** Registers the cluster, as the running server identifies it, in every repository. Safe to run again. */
-@Command(name = "repo-create", description = "Register the cluster (system identifier, version, segment size) in every repository.")
+@Command(name = "repo-create", mixinStandardHelpOptions = true, description = "Register the cluster (system identifier, version, segment size), as the primary (or --node) reports it, "
+        + "in every repository.")
 final class RepoCreateCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
@@ -29,7 +30,7 @@ final class RepoCreateCommand implements Callable<Integer> {
         Context ctx = main.context();
         WalferryConfig config = ctx.config();
         ClusterIdentity identity;
-        try (Connection c = new PgConnector(config.connection()).connect(ctx.node())) {
+        try (Connection c = new PgConnector(config.connection()).connect(ctx.nodeOrPrimary())) {
             identity = ServerInfo.identity(c);
         }
         PrintWriter out = main.out();

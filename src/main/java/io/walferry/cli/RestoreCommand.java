@@ -3,6 +3,7 @@ package io.walferry.cli;
 import io.walferry.backup.BackupManifest;
 import io.walferry.backup.BackupRestore;
 import io.walferry.backup.BackupSource;
+import io.walferry.backup.RecoveryRange;
 import io.walferry.backup.RecoveryTarget;
 import io.walferry.config.WalferryConfig;
 import io.walferry.failure.WalferryException;
@@ -21,7 +22,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** Restores a backup into a directory and sets up archive recovery, optionally to a target. */
-@Command(name = "restore", description = {"Restore the newest (or a named) backup into a directory, with recovery settings.",
+@Command(name = "restore", mixinStandardHelpOptions = true, description = {"Restore the newest (or a named) backup into a directory, with recovery settings.",
         "Everything the backup's manifest names is checked first: files and directories only inside the target, tablespaces only "
                 + "where --tablespace or --tablespaces-as-recorded puts them."})
 final class RestoreCommand implements Callable<Integer> {
@@ -37,7 +38,8 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--repository", description = "The repository to restore from (default: the first that holds the backup).")
     String repositoryName;
 
-    @Option(names = "--target-time", description = "Recover up to this time, with its zone, e.g. '2026-11-22 10:00:00+00'.")
+    @Option(names = "--target-time", description = "Recover up to this time, with its zone, e.g. '2026-11-22 10:00:00+00' "
+            + "(from the end of the backup to the newest WAL in the repository).")
     String targetTime;
 
     @Option(names = "--target-lsn", description = "Recover up to this LSN.")
@@ -60,7 +62,8 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--standby", description = "Write standby.signal instead of recovery.signal: keep replaying as a standby.")
     boolean standby;
 
-    @Option(names = "--force", description = "Replace what the target directory holds.")
+    @Option(names = "--force", description = "Replace what the target directory holds; restore to a --target-time or "
+            + "--target-lsn after the newest WAL in the repository.")
     boolean force;
 
     @Option(names = "--archive", paramLabel = "on|off", defaultValue = "off", description = {
@@ -78,10 +81,12 @@ final class RestoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        // a target PostgreSQL would refuse when it starts is refused before anything else
+        RecoveryTarget target = RecoveryTarget.of(Optional.ofNullable(targetTime), Optional.ofNullable(targetLsn),
+                Optional.ofNullable(targetXid), Optional.ofNullable(targetName), targetAction, targetTimeline);
         NotAsRoot.check("restore");
         Context ctx = main.context();
         WalferryConfig config = ctx.config();
-        RecoveryTarget target = target();
         boolean archiving = archiving();
         Path dir = targetDir.toAbsolutePath().normalize();
         if (archiving) {
@@ -90,6 +95,8 @@ final class RestoreCommand implements Callable<Integer> {
         BackupSource source = BackupSource.choose(config, Optional.ofNullable(repositoryName), backupId, target);
         Repository repo = source.repository();
         BackupManifest m = source.backup();
+        // a standby waits for WAL archived later; with --force, archive recovery may too
+        RecoveryRange.of(repo, m, target).check(target, force || standby);
         ProgressLine progress = new ProgressLine(main.err(), "restore", ctx.json());
         new BackupRestore(repo, m, new BackupRestore.Options(jobs == null ? config.archive().workers() : jobs, target, standby,
                 ctx.restoreCommand(), force, tablespaces.placement(), archiving ? List.of() : List.of(ARCHIVE_OFF)), progress).run(dir);
@@ -120,20 +127,5 @@ final class RestoreCommand implements Callable<Integer> {
             case "off" -> false;
             default -> throw WalferryException.config("--archive must be on or off, not " + archive, null);
         };
-    }
-
-    private RecoveryTarget target() {
-        int given = (targetTime != null ? 1 : 0) + (targetLsn != null ? 1 : 0) + (targetXid != null ? 1 : 0) + (targetName != null ? 1 : 0);
-        if (given > 1) {
-            throw WalferryException.config("more than one recovery target given", "use one of --target-time, --target-lsn, --target-xid, --target-name");
-        }
-        if (!List.of("promote", "pause", "shutdown").contains(targetAction)) {
-            throw WalferryException.config("--target-action must be promote, pause or shutdown, not " + targetAction, null);
-        }
-        if (!targetTimeline.matches("latest|current|\\d+")) {
-            throw WalferryException.config("--target-timeline must be latest, current or a number, not " + targetTimeline, null);
-        }
-        return new RecoveryTarget(Optional.ofNullable(targetTime), Optional.ofNullable(targetLsn), Optional.ofNullable(targetXid),
-                Optional.ofNullable(targetName), targetAction, targetTimeline);
     }
 }

@@ -10,7 +10,7 @@ import java.util.concurrent.Callable;
  * Prints the restore_command that restore and replica create write, for a standby set up by other means
  * (pg_basebackup, a snapshot): the line that hands prefetched segments over without the launcher.
  */
-@Command(name = "restore-command", description = "Print the restore_command for a server of this configuration "
+@Command(name = "restore-command", mixinStandardHelpOptions = true, description = "Print the restore_command for a server of this configuration "
         + "(what restore and replica create write).")
 final class RestoreCommandLineCommand implements Callable<Integer> {
     @ParentCommand

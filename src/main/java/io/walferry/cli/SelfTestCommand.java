@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /** Checks this installation end to end in a scratch directory, without PostgreSQL and without a configuration. */
-@Command(name = "self-test", description = "Check this installation: native compression, encode, verify, push and get, in a scratch directory.")
+@Command(name = "self-test", mixinStandardHelpOptions = true, description = "Check this installation: native compression, encode, verify, push and get, in a scratch directory.")
 final class SelfTestCommand implements Callable<Integer> {
     @ParentCommand
     Main main;

@@ -13,12 +13,13 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /** Every node's role, WAL positions, lag, slots and archiver, as a table or JSON. */
-@Command(name = "status", description = {"Show every node: role, timeline, LSNs, lag in bytes and seconds, slots, archiver health.",
+@Command(name = "status", mixinStandardHelpOptions = true, description = {"Show every node: role, timeline, LSNs, lag in bytes and seconds, slots, archiver health.",
         "A replica's timeline is the one it replays now. A replica that has left the primary's history (on a timeline the "
                 + "primary does not have, or past the point where the primary's history left its timeline) is DIVERGED: it can "
                 + "never catch up, and its lag is not shown.",
-        "Exits 1 when a node is down, a replica has diverged, or more than one primary takes writes (the table then ends with "
-                + "a line saying so; JSON sets 'diverged' or 'warning' on the nodes concerned)."})
+        "Exits 1 when a node is down or refuses walferry's role (authentication failed), a replica has diverged, or more than "
+                + "one primary takes writes (the table then ends with a line saying so; JSON sets 'diverged' or 'warning' on the nodes "
+                + "concerned)."})
 final class StatusCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
@@ -45,7 +46,7 @@ final class StatusCommand implements Callable<Integer> {
         List<List<String>> rows = new ArrayList<>();
         for (ClusterStatus.Node n : nodes) {
             if (n.error() != null) {
-                rows.add(List.of(n.name(), n.region(), "DOWN", "-", "-", "-", "-", "-", n.error()));
+                rows.add(List.of(n.name(), n.region(), n.state().toUpperCase(), "-", "-", "-", "-", "-", n.error()));
                 continue;
             }
             ClusterStatus.Archiver a = n.archiver();

@@ -27,7 +27,7 @@ import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
 /** Reads every object of the repositories, decoded and checked, and reports what is bad or missing; repairs optional ones. */
-@Command(name = "verify", description = "Read and check every WAL file and backup object of every repository (header, checksums, "
+@Command(name = "verify", mixinStandardHelpOptions = true, description = "Read and check every WAL file and backup object of every repository (header, checksums, "
         + "decryption, WAL chain per timeline, each backup's files and WAL); exit 3 if anything is bad or missing.")
 final class VerifyCommand implements Callable<Integer> {
     @ParentCommand

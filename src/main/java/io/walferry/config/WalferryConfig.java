@@ -25,23 +25,28 @@ public record WalferryConfig(Path source, String cluster, List<NodeConfig> nodes
      * directory (PostgreSQL runs archive_command there), else the only node.
      */
     public NodeConfig resolveNode(String requested, Path workingDirectory) {
+        return chosenNode(requested, workingDirectory).orElseThrow(() -> WalferryException.config("more than one node in " + source
+                + " and none named", "pass --node NAME (one of: " + nodeNames() + ")"));
+    }
+
+    /** As {@link #resolveNode}, but empty where there are several nodes and nothing says which. */
+    public Optional<NodeConfig> chosenNode(String requested, Path workingDirectory) {
         if (requested != null && !requested.isBlank()) {
-            return node(requested).orElseThrow(() -> WalferryException.config(
-                    "node '" + requested + "' is not in " + source,
-                    "use one of: " + nodes.stream().map(NodeConfig::name).collect(Collectors.joining(", "))));
+            return Optional.of(node(requested).orElseThrow(() -> WalferryException.config(
+                    "node '" + requested + "' is not in " + source, "use one of: " + nodeNames())));
         }
         if (workingDirectory != null) {
             for (NodeConfig n : nodes) {
                 if (sameDirectory(n.dataDirectory(), workingDirectory)) {
-                    return n;
+                    return Optional.of(n);
                 }
             }
         }
-        if (nodes.size() == 1) {
-            return nodes.get(0);
-        }
-        throw WalferryException.config("more than one node in " + source + " and none named",
-                "pass --node NAME (one of: " + nodes.stream().map(NodeConfig::name).collect(Collectors.joining(", ")) + ")");
+        return nodes.size() == 1 ? Optional.of(nodes.get(0)) : Optional.empty();
+    }
+
+    public String nodeNames() {
+        return nodes.stream().map(NodeConfig::name).collect(Collectors.joining(", "));
     }
 
     /** The agent's own spool directory for a node. */

@@ -30,31 +30,36 @@ public final class ClusterStatus {
     }
 
     /**
-     * A node as seen now; {@code error} is set (and the rest empty) when it could not be reached. {@code timeline}: a
+     * A node as seen now. {@code state}: "up", "down" (not reachable), or "authentication failed" (it runs, but refused
+     * walferry's role); {@code error} says why (and the rest is empty) when it is not up. {@code timeline}: a
      * primary's current one, a replica's the one it replays now. {@code writable}: a primary whose new transactions may
      * write (not fenced read-only); {@code warning} is set on every writable primary when there are several, as clients
      * may write to each and their data diverges. {@code diverged} says why a replica has left the primary's history
      * (its lag is then unknown).
      */
-    public record Node(String name, String region, String role, Integer timeline, String currentLsn, String receiveLsn,
+    public record Node(String name, String region, String state, String role, Integer timeline, String currentLsn, String receiveLsn,
                        String replayLsn, Long lagBytes, Double lagSeconds, List<Slot> slots, Archiver archiver, Boolean writable,
                        String warning, String diverged, String error) {
         Node withLag(long bytes) {
             Double seconds = bytes <= 0 ? Double.valueOf(0) : lagSeconds;
-            return new Node(name, region, role, timeline, currentLsn, receiveLsn, replayLsn, Math.max(0, bytes), seconds, slots, archiver,
+            return new Node(name, region, state, role, timeline, currentLsn, receiveLsn, replayLsn, Math.max(0, bytes), seconds, slots, archiver,
                     writable, warning, diverged, error);
         }
 
         Node withWarning(String w) {
-            return new Node(name, region, role, timeline, currentLsn, receiveLsn, replayLsn, lagBytes, lagSeconds, slots, archiver,
+            return new Node(name, region, state, role, timeline, currentLsn, receiveLsn, replayLsn, lagBytes, lagSeconds, slots, archiver,
                     writable, w, diverged, error);
         }
 
         Node asDiverged(String why) {
-            return new Node(name, region, role, timeline, currentLsn, receiveLsn, replayLsn, null, null, slots, archiver, writable,
+            return new Node(name, region, state, role, timeline, currentLsn, receiveLsn, replayLsn, null, null, slots, archiver, writable,
                     warning, why, error);
         }
     }
+
+    public static final String UP = "up";
+    public static final String DOWN = "down";
+    public static final String AUTHENTICATION_FAILED = "authentication failed";
 
     /** The primaries that take writes, when there is more than one: the warning status shows. */
     public static List<String> writablePrimaries(List<Node> nodes) {
@@ -93,7 +98,8 @@ public final class ClusterStatus {
                 }
             } catch (SQLException | WalferryException e) {
                 String why = e instanceof WalferryException w ? w.getMessage() : e.getMessage();
-                node = new Node(n.name(), n.region(), null, null, null, null, null, null, null, List.of(), null, null, null, null, why);
+                node = new Node(n.name(), n.region(), PgConnector.authenticationFailed(e) ? AUTHENTICATION_FAILED : DOWN, null, null, null,
+                        null, null, null, null, List.of(), null, null, null, null, why);
             }
             nodes.add(node);
             states.add(state);
@@ -130,7 +136,7 @@ public final class ClusterStatus {
         NodeState.Archiver a = s.archiver();
         Double lagSeconds = s.inRecovery() ? s.replayTimestamp().map(t -> (s.serverTime().toEpochMilli() - t.toEpochMilli()) / 1000.0)
                 .orElse(null) : null;
-        return new Node(n.name(), n.region(), s.inRecovery() ? "replica" : "primary", s.timeline(), text(s.currentLsn()),
+        return new Node(n.name(), n.region(), UP, s.inRecovery() ? "replica" : "primary", s.timeline(), text(s.currentLsn()),
                 text(s.receivedLsn()), text(s.replayedLsn()), null, lagSeconds, slots,
                 new Archiver(a.archived(), a.lastArchived(), a.lastArchivedTime(), a.failed(), a.lastFailed(), a.lastFailedTime()),
                 s.primary() && !s.readOnlyByDefault(), null, null, null);

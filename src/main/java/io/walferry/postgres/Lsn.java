@@ -1,18 +1,19 @@
 package io.walferry.postgres;
 
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
 /** A WAL position, as PostgreSQL prints it: "X/Y" in hex. Ordered as an unsigned 64-bit number. */
 public record Lsn(long value) implements Comparable<Lsn> {
+    /** Two groups of up to 8 hex digits, as pg_lsn reads them (no sign, no spaces). */
+    private static final Pattern FORM = Pattern.compile("([0-9A-Fa-f]{1,8})/([0-9A-Fa-f]{1,8})");
+
     public static Lsn parse(String text) {
-        int slash = text.indexOf('/');
-        if (slash < 1) {
+        Matcher m = FORM.matcher(text);
+        if (!m.matches()) {
             throw new IllegalArgumentException("not an LSN: " + text);
         }
-        long hi = Long.parseLong(text.substring(0, slash), 16);
-        long lo = Long.parseLong(text.substring(slash + 1), 16);
-        if (hi > 0xFFFFFFFFL || lo > 0xFFFFFFFFL) {
-            throw new IllegalArgumentException("not an LSN: " + text);
-        }
-        return new Lsn((hi << 32) | lo);
+        return new Lsn((Long.parseLong(m.group(1), 16) << 32) | Long.parseLong(m.group(2), 16));
     }
 
     public long segmentNumber(long segmentSize) {

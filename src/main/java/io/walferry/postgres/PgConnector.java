@@ -7,6 +7,7 @@ import io.walferry.failure.WalferryException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -15,6 +16,7 @@ import java.sql.SQLException;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 
 /**
  * Opens JDBC connections to a node with the configured role and TLS settings ({@link ConnectionConfig#tlsFor}: a
@@ -27,6 +29,8 @@ public final class PgConnector {
     private static final Path DEFAULT_ROOT_CERT = Path.of(System.getProperty("user.home"), ".postgresql", "root.crt");
     /** A weak setting is said once per process, at the first connection to the host. */
     private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
+    private static final String INVALID_PASSWORD = "28P01";
+    private static final String INVALID_AUTHORIZATION = "28000";
 
     private final ConnectionConfig config;
 
@@ -66,10 +70,39 @@ public final class PgConnector {
         try {
             return DriverManager.getConnection(url, p);
         } catch (SQLException e) {
-            throw WalferryException.postgres("cannot connect to node " + node.name() + " at " + node.host() + ":" + node.port()
-                    + " as " + config.user() + ": " + firstLine(e.getMessage()),
+            String where = "cannot connect to node " + node.name() + " at " + node.host() + ":" + node.port() + " as " + config.user() + ": ";
+            if (anyCause(e, UnknownHostException.class::isInstance)) {
+                throw WalferryException.postgres(where + "host name " + node.host() + " did not resolve",
+                        "check the host of node " + node.name() + " in the configuration, and this machine's DNS", e);
+            }
+            if (authenticationFailed(e)) {
+                throw WalferryException.postgres(where + "authentication failed for role " + config.user()
+                        + (INVALID_PASSWORD.equals(e.getSQLState()) ? "" : " (" + serverMessage(e) + ")"),
+                        "check connection.password (or the passfile) and the method pg_hba.conf of " + node.name()
+                                + " gives this role", e);
+            }
+            throw WalferryException.postgres(where + firstLine(e.getMessage()),
                     "check that PostgreSQL runs there and that pg_hba.conf admits this host and role", e);
         }
+    }
+
+    /** The server refused walferry's role: a wrong password (28P01), or no pg_hba.conf line or method that admits it (28000). */
+    public static boolean authenticationFailed(Throwable e) {
+        return anyCause(e, t -> t instanceof SQLException s
+                && (INVALID_PASSWORD.equals(s.getSQLState()) || INVALID_AUTHORIZATION.equals(s.getSQLState())));
+    }
+
+    private static boolean anyCause(Throwable e, Predicate<Throwable> test) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (test.test(t)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String serverMessage(SQLException e) {
+        return firstLine(e.getMessage()).replaceFirst("^FATAL: ", "");
     }
 
     private static String hostForUrl(String host) {

@@ -12,6 +12,14 @@ public final class ServerInfo {
     private ServerInfo() {
     }
 
+    /** True for a standby or a server in archive recovery, false for a primary. */
+    public static boolean inRecovery(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet r = s.executeQuery("select pg_is_in_recovery()")) {
+            r.next();
+            return r.getBoolean(1);
+        }
+    }
+
     public static ClusterIdentity identity(Connection c) {
         try (Statement s = c.createStatement();
              ResultSet r = s.executeQuery("select system_identifier, current_setting('server_version_num')::int, "

@@ -50,7 +50,7 @@ final class CatchUp {
                 r.next();
                 if (!r.getBoolean(1)) {
                     throw new WalferryException(ExitCode.POSTGRES, "replica " + node.name() + " is not in recovery",
-                            "it left recovery: was standby.signal removed?");
+                            "it left recovery: was standby.signal removed? See " + PgControl.logFile(node.dataDirectory()));
                 }
                 String replay = r.getString(2);
                 if (replay != null && (target == null || Lsn.parse(replay).compareTo(target) >= 0)) {

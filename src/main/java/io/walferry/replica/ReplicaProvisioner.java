@@ -19,6 +19,7 @@ import io.walferry.repository.Repository;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -40,8 +41,12 @@ public final class ReplicaProvisioner {
 
     public enum Mode { STREAMING, ARCHIVE }
 
-    /** What was done: the backup used, the primary followed (none for an isolated archive replica), the LSN caught up to. */
-    public record Result(String node, Mode mode, String backup, Optional<String> primary, Optional<String> slot, Lsn caughtUpTo) {
+    /**
+     * What was done: the backup used, the primary followed (none for an isolated archive replica), the LSN caught up to,
+     * and where the replica's server writes its log.
+     */
+    public record Result(String node, Mode mode, String backup, Optional<String> primary, Optional<String> slot, Lsn caughtUpTo,
+                         Path serverLog) {
     }
 
     private final WalferryConfig config;
@@ -63,6 +68,10 @@ public final class ReplicaProvisioner {
 
     public Result create(NodeConfig node, Mode mode, String backupId, boolean force, TablespacePlacement tablespaces, Duration timeout) {
         Topology topology = new Topology(config, pg);
+        if (topology.isRunningPrimary(node)) {
+            throw WalferryException.refused("node " + node.name() + " is the running primary: a replica is made of another node",
+                    "name the node that is to become a replica with --node (walferry status shows each node's role)");
+        }
         Optional<NodeConfig> primary = topology.primary(node.name());
         if (mode == Mode.STREAMING && primary.isEmpty()) {
             throw WalferryException.postgres("a streaming replica needs a reachable primary, and none of the configured nodes is one",
@@ -97,7 +106,8 @@ public final class ReplicaProvisioner {
             throw e;
         }
         Lsn caughtUp = CatchUp.await(pg, node, mode == Mode.ARCHIVE, primary, timeout);
-        return new Result(node.name(), mode, backup.id(), primary.map(NodeConfig::name), slot, caughtUp);
+        return new Result(node.name(), mode, backup.id(), primary.map(NodeConfig::name), slot, caughtUp,
+                PgControl.logFile(node.dataDirectory()));
     }
 
     /** Checks what a streaming replica needs of the primary, before anything is restored. */

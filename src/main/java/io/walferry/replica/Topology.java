@@ -4,6 +4,7 @@ import io.walferry.config.NodeConfig;
 import io.walferry.config.WalferryConfig;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.PgConnector;
+import io.walferry.postgres.ServerInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -12,6 +13,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Optional;
 
 /** Finds which configured node is the primary now: the reachable one not in recovery. */
@@ -27,20 +29,34 @@ public final class Topology {
     }
 
     public Optional<NodeConfig> primary(String except) {
-        for (NodeConfig n : config.nodes()) {
-            if (n.name().equals(except)) {
-                continue;
-            }
-            try (Connection c = pg.connect(n); Statement s = c.createStatement(); ResultSet r = s.executeQuery("select pg_is_in_recovery()")) {
-                r.next();
-                if (!r.getBoolean(1)) {
-                    return Optional.of(n);
-                }
-            } catch (SQLException | WalferryException e) {
-                // not reachable or not running: not the primary we can use
-            }
+        return config.nodes().stream().filter(n -> !n.name().equals(except)).filter(this::isRunningPrimary).findFirst();
+    }
+
+    /** Whether the node's server runs and is a primary (not in recovery). */
+    public boolean isRunningPrimary(NodeConfig node) {
+        try (Connection c = pg.connect(node)) {
+            return !ServerInfo.inRecovery(c);
+        } catch (SQLException | WalferryException e) {
+            return false; // not reachable or not running: not the primary we can use
         }
-        return Optional.empty();
+    }
+
+    /**
+     * The primary, for a command that acts on it when no node is named among several: the one node that runs as
+     * a primary. None, or several (two writable primaries, or an old one fenced read-only), is refused.
+     */
+    public NodeConfig solePrimary() {
+        List<NodeConfig> primaries = config.nodes().stream().filter(this::isRunningPrimary).toList();
+        if (primaries.isEmpty()) {
+            throw WalferryException.postgres("no node named, and none of the configured nodes (" + config.nodeNames()
+                    + ") runs as a primary", "start the primary, or pass --node NAME", null);
+        }
+        if (primaries.size() > 1) {
+            throw WalferryException.config("no node named, and " + primaries.size() + " nodes run as primaries ("
+                    + primaries.stream().map(NodeConfig::name).collect(java.util.stream.Collectors.joining(", ")) + ")",
+                    "pass --node NAME; walferry status shows which takes writes");
+        }
+        return primaries.get(0);
     }
 
     /**

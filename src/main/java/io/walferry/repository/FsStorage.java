@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -132,7 +133,8 @@ public final class FsStorage implements Storage {
                 if (a.isSymbolicLink()) {
                     continue; // walferry makes none: what it points at is not the repository's
                 }
-                out.add(new Entry(name, a.isDirectory() ? 0 : a.size(), a.isDirectory()));
+                out.add(a.isDirectory() ? new Entry(name, 0, true, Instant.EPOCH)
+                        : new Entry(name, a.size(), false, a.lastModifiedTime().toInstant()));
             }
         } catch (NoSuchFileException e) {
             return List.of();

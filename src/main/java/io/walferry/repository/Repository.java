@@ -21,6 +21,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 
@@ -369,7 +370,7 @@ public final class Repository {
                         continue;
                     }
                     try {
-                        out.add(new StoredWal(WalFileName.parse(e.name()), e.size()));
+                        out.add(new StoredWal(WalFileName.parse(e.name()), e.size(), e.modified()));
                     } catch (IllegalArgumentException ignored) {
                         // not ours: a file someone put there by hand is not part of the archive
                     }
@@ -409,6 +410,42 @@ public final class Repository {
         } catch (IllegalArgumentException e) {
             throw new CorruptObjectException(this.name, walKey(name), "is not a timeline history file: " + e.getMessage());
         }
+    }
+
+    /**
+     * The stored segment furthest in the WAL on a timeline from {@code fromTimeline} to {@code toTimeline}. Lists the
+     * groups (a timeline's log files), then only the newest groups' contents, not the whole archive.
+     */
+    public Optional<StoredWal> newestSegment(int fromTimeline, int toTimeline) {
+        String dir = cluster + "/wal";
+        try {
+            // A group is a timeline's log file, named by both (8 hex digits each): the newest log file first, and
+            // of two timelines at one position the later, which recovery follows.
+            List<String> groups = storage.list(dir).stream().filter(Storage.Entry::directory).map(Storage.Entry::name)
+                    .filter(g -> g.matches("[0-9A-F]{16}"))
+                    .filter(g -> Long.parseLong(g.substring(0, 8), 16) >= fromTimeline && Long.parseLong(g.substring(0, 8), 16) <= toTimeline)
+                    .sorted(Comparator.comparing((String g) -> g.substring(8)).thenComparing(g -> g.substring(0, 8)).reversed()).toList();
+            Optional<StoredWal> newest = Optional.empty();
+            for (String group : groups) {
+                if (newest.isPresent() && group.substring(8).compareTo(position(newest.get()).substring(0, 8)) < 0) {
+                    break; // an older log file than the newest segment found
+                }
+                for (Storage.Entry e : storage.list(dir + "/" + group)) {
+                    if (!e.directory() && e.name().matches("[0-9A-F]{24}")
+                            && (newest.isEmpty() || e.name().substring(8).compareTo(position(newest.get())) > 0)) {
+                        newest = Optional.of(new StoredWal(WalFileName.parse(e.name()), e.size(), e.modified()));
+                    }
+                }
+            }
+            return newest;
+        } catch (IOException e) {
+            throw readFailure(dir, e);
+        }
+    }
+
+    /** A segment's log file and segment, 16 hex digits that sort as its position in the WAL. */
+    private static String position(StoredWal segment) {
+        return segment.name().fileName().substring(8);
     }
 
     // ---- any object under the cluster (backups) ---------------------------------------------------------
@@ -495,7 +532,7 @@ public final class Repository {
             if (e.directory()) {
                 out.addAll(listObjects(child));
             } else {
-                out.add(new Storage.Entry(child, e.size(), false));
+                out.add(new Storage.Entry(child, e.size(), false, e.modified()));
             }
         }
         return out;

@@ -128,10 +128,10 @@ public final class S3Storage implements Storage {
                     .bucket(config.bucket()).prefix(prefix).delimiter("/").continuationToken(t).build()));
             for (var p : page.commonPrefixes()) {
                 String name = p.prefix().substring(prefix.length());
-                out.add(new Entry(name.endsWith("/") ? name.substring(0, name.length() - 1) : name, 0, true));
+                out.add(new Entry(name.endsWith("/") ? name.substring(0, name.length() - 1) : name, 0, true, Instant.EPOCH));
             }
             for (S3Object o : page.contents()) {
-                out.add(new Entry(o.key().substring(prefix.length()), o.size(), false));
+                out.add(new Entry(o.key().substring(prefix.length()), o.size(), false, o.lastModified() == null ? Instant.EPOCH : o.lastModified()));
             }
             token = Boolean.TRUE.equals(page.isTruncated()) ? page.nextContinuationToken() : null;
         } while (token != null);

@@ -2,6 +2,7 @@ package io.walferry.repository;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
@@ -59,8 +60,8 @@ public interface Storage {
     /** Removes temporary objects that a crashed writer of this host left behind. */
     int removeAbandoned(String directoryKey) throws IOException;
 
-    /** One name in a listing. */
-    record Entry(String name, long size, boolean directory) {
+    /** One name in a listing; {@code modified} is when an object was stored (the epoch for a directory). */
+    record Entry(String name, long size, boolean directory, Instant modified) {
     }
 
     /** What committing found. */

@@ -324,6 +324,35 @@ class ArchiveIT {
     }
 
     @Test
+    void archiveGetIntoADirectoryItCannotWriteNamesTheReasonWithTheDocumentedExitCodes() throws Exception {
+        startPrimary(0, null);
+        pg.execute("create table t as select g from generate_series(1, 1000) g");
+        String seg = switchWal();
+        awaitArchived(seg);
+        Path work = Files.createDirectories(dir.resolve("work"));
+        ServerUser.chown(work);
+        // root's, mode 0755: the server's OS user, which archive-get runs as, cannot write into it
+        Path locked = Files.createDirectories(dir.resolve("locked"));
+        Path target = locked.resolve("RECOVERYXLOG");
+
+        Result byHand = wf.run(work, "archive-get", seg, target.toString());
+        assertThat(byHand.exitCode()).as(byHand.all()).isEqualTo(3);
+        assertThat(byHand.err()).startsWith("walferry: cannot write " + target + ": permission denied").hasLineCount(1);
+        assertThat(target).doesNotExist();
+
+        Files.writeString(work.resolve("standby.signal"), "");
+        Result standby = wf.run(work, "archive-get", seg, target.toString());
+        assertThat(standby.exitCode()).as(standby.all()).isEqualTo(1);
+        assertThat(standby.err()).contains("permission denied");
+        Files.delete(work.resolve("standby.signal"));
+        Files.writeString(work.resolve("recovery.signal"), "");
+        Result recovery = wf.run(work, "archive-get", seg, target.toString());
+        assertThat(recovery.exitCode()).as(recovery.all()).isEqualTo(126);
+        assertThat(recovery.err()).contains("permission denied");
+        assertThat(target).doesNotExist();
+    }
+
+    @Test
     void agentRetriesWhileRepositoryIsUnavailableAndReportsThroughArchiveCommand() throws Exception {
         startPrimary(1, null);
         try (AgentProcess agent = wf.startAgent()) {

@@ -229,6 +229,72 @@ class BackupIT {
     }
 
     @Test
+    void aTargetOutsideWhatTheBackupAndTheArchiveReachIsRefusedWithTheRangeUnlessForced() throws Exception {
+        try (AgentProcess agent = startPrimary()) {
+            pg.execute("create table events (id int)");
+            String id = backup();
+            pg.execute("insert into events values (1)");
+            String last = pg.switchWal();
+            pg.awaitArchived(last, Duration.ofSeconds(120));
+            JsonNode b = new ObjectMapper().readTree(wf.inProcess("info", "--output", "json").out()).get(0).get("backups").get(0);
+            String stopLsn = b.get("stop_lsn").asText();
+            String stopTime = b.get("stop_time").asText();
+            // 1 MiB segments: 4096 to a log file
+            long segmentNumber = Long.parseLong(last.substring(8, 16), 16) * 4096 + Long.parseLong(last.substring(16), 16);
+            String archiveEnd = new io.walferry.postgres.Lsn((segmentNumber + 1) << 20).toString();
+            restored = PgCluster.existing(dir, "refused");
+            Path into = restored.dataDir();
+
+            Map<List<String>, List<String>> refusals = new LinkedHashMap<>();
+            refusals.put(List.of("--backup", id, "--target-lsn", "0/100"), List.of("before the end of backup " + id, stopLsn, archiveEnd));
+            refusals.put(List.of("--backup", id, "--target-time", "2000-01-01 00:00:00+00"), List.of("before the end of backup " + id, stopTime));
+            refusals.put(List.of("--target-lsn", "FF/0"), List.of("after the newest WAL in repository local", stopLsn, archiveEnd, "--force"));
+            refusals.put(List.of("--target-time", "2100-01-01 00:00:00+00"), List.of("after the newest WAL in repository local", stopTime,
+                    "--force"));
+            for (var r : refusals.entrySet()) {
+                List<String> args = new java.util.ArrayList<>(List.of("restore", "--target-dir", into.toString()));
+                args.addAll(r.getKey());
+                Result refused = wf.run(args.toArray(String[]::new));
+                assertThat(refused.exitCode()).as(r.getKey() + ": " + refused.all()).isEqualTo(2);
+                assertThat(refused.err()).as(r.getKey().toString()).contains(r.getValue()).hasLineCount(1);
+                assertThat(into).as("nothing restored").doesNotExist();
+            }
+
+            // --force restores all the same: recovery then ends where the archive does, or waits for more
+            Result forced = wf.run("restore", "--target-dir", into.toString(), "--target-lsn", "FF/0", "--force");
+            assertThat(forced.exitCode()).as(forced.all()).isZero();
+            assertThat(Files.readString(into.resolve("postgresql.auto.conf"))).contains("recovery_target_lsn = 'FF/0'");
+        }
+    }
+
+    @Test
+    void repoCreateAndBackupWithoutNodeActOnThePrimaryOfSeveralNodes() throws Exception {
+        pg = PgCluster.init(dir, "primary", 1);
+        wf = new WalferryFixture(dir.resolve("wf"), pg, "  workers: 2\n");
+        wf.enableArchiving(pg);
+        pg.start();
+        // listed first, and not running: neither "the first node" nor "the only one" would find the primary
+        other = PgCluster.existing(dir, "replica");
+        wf.writeConfig(List.of(other, pg), "  workers: 2\n");
+
+        Result created = wf.run("repo-create");
+        assertThat(created.exitCode()).as(created.all()).isZero();
+        assertThat(created.out()).contains("registered cluster test");
+        try (AgentProcess agent = wf.startAgent("primary")) {
+            pg.execute("create table t as select g from generate_series(1, 1000) g");
+            backup();
+            JsonNode info = new ObjectMapper().readTree(wf.inProcess("info", "--output", "json").out()).get(0);
+            assertThat(info.get("backups").get(0).get("node").asText()).isEqualTo("primary");
+            assertThat(info.get("backups").get(0).get("from_standby").asBoolean()).isFalse();
+
+            // --node still chooses
+            Result named = wf.run("backup", "--node", "replica");
+            assertThat(named.exitCode()).as(named.all()).isEqualTo(4);
+            assertThat(named.err()).contains("node replica").hasLineCount(1);
+        }
+    }
+
+    @Test
     void theBackupsStaleRecoverySettingsAreReplacedByTheRestoresOwn() throws Exception {
         try (AgentProcess agent = startPrimary()) {
             pg.execute("create table events (id int)");

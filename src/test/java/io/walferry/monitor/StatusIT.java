@@ -13,7 +13,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 
@@ -21,7 +23,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * walferry status flags two primaries that both take writes, and stops once one of them is read-only; it shows an
- * archive-only replica that followed another branch's timeline as diverged, on the timeline it replays.
+ * archive-only replica that followed another branch's timeline as diverged, on the timeline it replays; a node whose
+ * password is wrong or whose host name does not resolve says so.
  */
 @ExtendWith(PgLogOnFailure.class)
 class StatusIT {
@@ -115,5 +118,61 @@ class StatusIT {
         assertThat(json.get(1).get("timeline").asInt()).as("the timeline it replays now").isEqualTo(2);
         assertThat(json.get(1).get("diverged").asText()).contains("follows timeline 2");
         assertThat(json.get(1).get("lagBytes").isNull()).as("no lag for a replica that can never catch up").isTrue();
+    }
+
+    @Test
+    void aWrongPasswordIsAuthenticationFailedAndAnUnknownHostDidNotResolve() throws Exception {
+        a = PgCluster.init(dir, "pg-a");
+        a.start();
+        a.execute("create role walferry_pw login password 'right'");
+        // password authentication for that role only: the harness itself keeps trust
+        Path hba = a.dataDir().resolve("pg_hba.conf");
+        Files.writeString(hba, "host all walferry_pw 127.0.0.1/32 scram-sha-256\n" + Files.readString(hba));
+        a.execute("select pg_reload_conf()");
+        WalferryFixture wf = new WalferryFixture(dir.resolve("wf"), a, null);
+        Path config = wf.config();
+        // the CA a node off loopback is verified with: never read here, as the name does not resolve
+        Files.writeString(config, """
+                cluster: test
+                nodes:
+                  - name: pg-a
+                    host: 127.0.0.1
+                    port: %d
+                    data_directory: %s
+                  - name: nowhere
+                    host: no-such-host.invalid
+                    data_directory: /srv/nowhere
+                repositories:
+                  - name: local
+                    type: fs
+                    path: %s
+                connection:
+                  user: walferry_pw
+                  password: wrong
+                  sslrootcert: %s
+                """.formatted(a.port(), a.dataDir(), wf.repo(), wf.dir().resolve("ca.crt")));
+        // a password inline: the file must be this user's (in-process, the test's: root) and open to no one else
+        Files.setOwner(config, config.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("root"));
+        Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-------"));
+
+        Result table = wf.inProcess("status");
+        assertThat(table.exitCode()).as(table.all()).isEqualTo(1);
+        String pgA = table.out().lines().filter(l -> l.startsWith("pg-a")).findFirst().orElseThrow();
+        assertThat(pgA).contains("authentication failed for role walferry_pw").doesNotContain("DOWN").doesNotContain("wrong");
+        String nowhere = table.out().lines().filter(l -> l.startsWith("nowhere")).findFirst().orElseThrow();
+        assertThat(nowhere).contains("DOWN").contains("host name no-such-host.invalid did not resolve");
+
+        JsonNode json = new ObjectMapper().readTree(wf.inProcess("status", "--output", "json").out());
+        assertThat(json.get(0).get("state").asText()).isEqualTo("authentication failed");
+        assertThat(json.get(0).get("error").asText()).contains("authentication failed for role walferry_pw");
+        assertThat(json.get(1).get("state").asText()).isEqualTo("down");
+
+        // the same reasons from a command that needs the node: one line, exit 4
+        Result check = wf.inProcess("repo-create", "--node", "pg-a");
+        assertThat(check.exitCode()).as(check.all()).isEqualTo(4);
+        assertThat(check.err()).contains("authentication failed for role walferry_pw").hasLineCount(1);
+        Result unresolved = wf.inProcess("repo-create", "--node", "nowhere");
+        assertThat(unresolved.exitCode()).as(unresolved.all()).isEqualTo(4);
+        assertThat(unresolved.err()).contains("host name no-such-host.invalid did not resolve").hasLineCount(1);
     }
 }

@@ -86,13 +86,22 @@ class ReplicaIT {
             primary.execute("insert into orders select g, 'first' from generate_series(1, 20000) g");
             ok("backup", "--node", "us-east-1");
 
+            // the running primary is no node to make a replica of: said as that, and nothing touched
+            Result onPrimary = wf.run("replica", "create", "--node", "us-east-1", "--force");
+            assertThat(onPrimary.exitCode()).as(onPrimary.all()).isEqualTo(5);
+            assertThat(onPrimary.err()).contains("node us-east-1 is the running primary").hasLineCount(1);
+            assertThat(primary.queryString("select pg_is_in_recovery()")).isEqualTo("f");
+
             Result w = ok("replica", "create", "--node", "us-west-2", "--mode", "streaming");
-            assertThat(w.out()).contains("us-west-2 is a streaming replica of us-east-1 through slot walferry_us_west_2");
+            assertThat(w.out()).contains("us-west-2 is a streaming replica of us-east-1 through slot walferry_us_west_2")
+                    .contains("its server log is " + west.dataDir().resolve("walferry-server.log"));
             Result unknown = wf.run("replica", "create", "--node", "eu-central-1", "--mode", "archive", "--repository", "nosuch");
             assertThat(unknown.exitCode()).as(unknown.all()).isEqualTo(2);
             assertThat(unknown.err()).contains("no repository named nosuch");
-            Result e = ok("replica", "create", "--node", "eu-central-1", "--mode", "archive", "--repository", "local");
-            assertThat(e.out()).contains("eu-central-1 is a archive replica");
+            JsonNode e = new ObjectMapper().readTree(ok("replica", "create", "--node", "eu-central-1", "--mode", "archive",
+                    "--repository", "local", "--output", "json").out());
+            assertThat(e.get("mode").asText()).isEqualTo("archive");
+            assertThat(e.get("server_log").asText()).isEqualTo(eu.dataDir().resolve("walferry-server.log").toString());
             assertThat(eu.queryString("show restore_command")).as("queued segments handed over by sh, the rest by the launcher")
                     .startsWith("test -f pg_wal/walferry-prefetch/%f && mv -f ").contains(" archive-get %f \"%p\"");
             assertThat(west.queryString("select pg_is_in_recovery()")).isEqualTo("t");

@@ -31,6 +31,7 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -41,6 +42,7 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
@@ -136,14 +138,18 @@ class S3StorageIT {
     void objectsRoundTripAndAreNeverReplaced() throws IOException {
         S3Storage storage = S3Storage.connect(config(""));
         byte[] a = random(100_000, 1);
+        Instant started = Instant.now();
         assertThat(put(storage, "c/wal/0000000100000000/x", a)).isEqualTo(CommitOutcome.CREATED);
         assertThat(put(storage, "c/wal/0000000100000000/x", random(100_000, 2))).isEqualTo(CommitOutcome.ALREADY_EXISTS);
         assertThat(get(storage, "c/wal/0000000100000000/x")).isEqualTo(a);
         assertThat(storage.exists("c/wal/0000000100000000/x")).isTrue();
         assertThat(storage.exists("c/wal/0000000100000000/y")).isFalse();
         assertThat(storage.open("c/wal/0000000100000000/y")).isEmpty();
-        assertThat(storage.list("c/wal")).containsExactly(new Storage.Entry("0000000100000000", 0, true));
-        assertThat(storage.list("c/wal/0000000100000000")).containsExactly(new Storage.Entry("x", a.length, false));
+        assertThat(storage.list("c/wal")).containsExactly(new Storage.Entry("0000000100000000", 0, true, Instant.EPOCH));
+        List<Storage.Entry> objects = storage.list("c/wal/0000000100000000");
+        assertThat(objects).extracting(Storage.Entry::name, Storage.Entry::size, Storage.Entry::directory)
+                .containsExactly(tuple("x", (long) a.length, false));
+        assertThat(objects.get(0).modified()).as("when it was stored").isBetween(started.minusSeconds(60), Instant.now().plusSeconds(60));
         storage.delete("c/wal/0000000100000000/x");
         assertThat(storage.exists("c/wal/0000000100000000/x")).isFalse();
     }
