@@ -6,7 +6,7 @@ import io.walferry.archive.ArchivePusher;
 import io.walferry.archive.ArchiveSet;
 import io.walferry.config.NodeConfig;
 import io.walferry.config.WalferryConfig;
-import io.walferry.failure.ExitCode;
+import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.WalFileName;
 import io.walferry.repository.EncodeGate;
@@ -28,6 +28,7 @@ import java.nio.file.WatchService;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.function.ToIntFunction;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -62,12 +63,18 @@ public final class ArchiveAgent implements AutoCloseable {
     private volatile ArchivePusher pusher;
     private long lastCleanup;
     private final CatchUpMarkers behind;
+    private final ToIntFunction<Failure> exitCodes;
 
     private record Retry(int attempts, long notBeforeNanos) {
     }
 
-    public ArchiveAgent(WalferryConfig config, NodeConfig node, Map<String, String> env) {
+    /**
+     * @param exitCodes the exit code archive_command gives PostgreSQL for a failure of each kind (the launcher reads
+     *                  it from the agent's failure marker)
+     */
+    public ArchiveAgent(WalferryConfig config, NodeConfig node, Map<String, String> env, ToIntFunction<Failure> exitCodes) {
         this.config = config;
+        this.exitCodes = exitCodes;
         this.node = node;
         this.status = new ArchiveStatus(node.dataDirectory().resolve("pg_wal"));
         if (!Files.isDirectory(status.statusDirectory())) {
@@ -169,7 +176,7 @@ public final class ArchiveAgent implements AutoCloseable {
             FileIdentity before = FileIdentity.of(file);
             ArchivePusher.Result result = pusher().push(file);
             if (!before.equals(FileIdentity.of(file))) {
-                failed(name, ExitCode.FAILED.code(), name + " changed while it was being archived; archiving it again");
+                failed(name, Failure.FAILED, name + " changed while it was being archived; archiving it again");
                 return;
             }
             fastPath.ack(name, file);
@@ -182,18 +189,19 @@ public final class ArchiveAgent implements AutoCloseable {
             result.stored().forEach((repo, put) -> detail.append("; ").append(repo).append(": ").append(put.summary()));
             LOG.info("archived {} in {} ms{}", name, (System.nanoTime() - t0) / 1_000_000, detail);
         } catch (WalferryException e) {
-            failed(name, e.exitCode().code(), e.oneLine());
+            failed(name, e.kind(), e.oneLine());
         } catch (IOException e) {
-            failed(name, ExitCode.FAILED.code(), "cannot read " + file + " or write the agent's ack for it: " + e.getMessage());
+            failed(name, Failure.FAILED, "cannot read " + file + " or write the agent's ack for it: " + e.getMessage());
         } catch (RuntimeException e) {
             LOG.error("unexpected failure pushing {}", name, e);
-            failed(name, ExitCode.FAILED.code(), "unexpected failure pushing " + name + ": " + e);
+            failed(name, Failure.FAILED, "unexpected failure pushing " + name + ": " + e);
         } finally {
             inFlight.remove(name);
         }
     }
 
-    private void failed(String name, int code, String message) {
+    private void failed(String name, Failure kind, String message) {
+        int code = exitCodes.applyAsInt(kind);
         Retry previous = retries.get(name);
         int attempts = previous == null ? 0 : previous.attempts() + 1;
         Duration delay = RETRY.delay(attempts);
@@ -214,7 +222,7 @@ public final class ArchiveAgent implements AutoCloseable {
         try {
             pusher();
         } catch (WalferryException e) {
-            if (e.exitCode() == ExitCode.CONFIG) {
+            if (e.kind() == Failure.CONFIG || e.kind() == Failure.NOT_REGISTERED) {
                 throw e;
             }
             LOG.error("repositories not available yet, pushes will retry: {}", e.oneLine());

@@ -2,7 +2,7 @@ package io.walferry.agent;
 
 import io.walferry.archive.PrefetchQueue;
 import io.walferry.archive.Prefetcher;
-import io.walferry.failure.ExitCode;
+import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -88,7 +88,7 @@ public final class PrefetchQueueReset {
         if (!exited(p)) {
             p.destroyForcibly();
             if (!exited(p)) {
-                throw new WalferryException(ExitCode.FAILED, "the prefetcher (pid " + p.pid() + ") of the server that was in this "
+                throw new WalferryException(Failure.FAILED, "the prefetcher (pid " + p.pid() + ") of the server that was in this "
                         + "data directory did not stop", "stop it (kill " + p.pid() + "), then restore again; " + queue
                         + " must not serve the restored server");
             }
@@ -103,11 +103,11 @@ public final class PrefetchQueueReset {
             return !p.isAlive();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new WalferryException(ExitCode.FAILED, "interrupted", null);
+            throw new WalferryException(Failure.INTERRUPTED, "interrupted", null);
         }
     }
 
     private static WalferryException failure(String what, IOException e) {
-        return new WalferryException(ExitCode.FAILED, "cannot empty " + what + ": " + e.getMessage(), "remove it by hand (it holds WAL of the server that was there before), then restore again", e);
+        return new WalferryException(Failure.FAILED, "cannot empty " + what + ": " + e.getMessage(), "remove it by hand (it holds WAL of the server that was there before), then restore again", e);
     }
 }

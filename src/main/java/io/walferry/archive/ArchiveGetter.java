@@ -1,6 +1,6 @@
 package io.walferry.archive;
 
-import io.walferry.failure.ExitCode;
+import io.walferry.failure.Failure;
 import io.walferry.failure.OsReason;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.WalFileName;
@@ -118,7 +118,7 @@ public final class ArchiveGetter {
 
     /** The temporary file beside {@code target}, or the target, cannot be written: the error names the OS's reason. */
     private static WalferryException unwritable(Path target, IOException e) {
-        return new WalferryException(ExitCode.FAILED, "cannot write " + target + ": " + OsReason.of(e),
+        return new WalferryException(Failure.FAILED, "cannot write " + target + ": " + OsReason.of(e),
                 "archive-get runs as PostgreSQL's OS user: check that it may write " + target.toAbsolutePath().getParent()
                         + " and that there is free space", e);
     }

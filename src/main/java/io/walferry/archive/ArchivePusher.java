@@ -1,7 +1,7 @@
 package io.walferry.archive;
 
 import io.walferry.config.Compression;
-import io.walferry.failure.ExitCode;
+import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.TimelineHistory;
 import io.walferry.postgres.WalFileName;
@@ -56,7 +56,8 @@ public final class ArchivePusher {
                 }
                 stored.put(t.repository().name(), t.repository().putWal(name, file, compression, gate));
             } catch (WalferryException e) {
-                if (t.required() || e.exitCode() == ExitCode.REFUSED) {
+                // refused input is refused everywhere: an optional repository cannot make it acceptable
+                if (t.required() || e.kind() == Failure.REFUSED || e.kind() == Failure.CONFLICT) {
                     failedRequired.add(e);
                 } else {
                     failedOptional.put(t.repository().name(), e);

@@ -4,7 +4,7 @@ import io.walferry.config.Compression;
 import io.walferry.config.CompressionType;
 import io.walferry.config.ConfigLoader;
 import io.walferry.config.WalferryConfig;
-import io.walferry.failure.ExitCode;
+import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.ClusterIdentity;
 import io.walferry.postgres.PgVersion;
@@ -66,7 +66,7 @@ public final class SelfTest {
             Path back = scratch.resolve("restored-" + name.fileName());
             if (new ArchiveGetter(set.repositories()).get(name, back) != ArchiveGetter.Outcome.FOUND
                     || Files.mismatch(back, segment) != -1) {
-                throw new WalferryException(ExitCode.FAILED, "self-test: " + type.label() + " round trip did not give back the same bytes",
+                throw new WalferryException(Failure.FAILED, "self-test: " + type.label() + " round trip did not give back the same bytes",
                         "report this, with walferry --version and the Java version");
             }
             report.add(type.label() + " round trip: " + pushed.stored().get(repo.name()).summary());
@@ -105,7 +105,7 @@ public final class SelfTest {
             var pushed = new ArchivePusher(ArchiveSet.open(cfg), Compression.defaultFor(CompressionType.LZ4)).push(segment);
             Path back = scratch.resolve("restored-s3-" + name.fileName());
             if (new ArchiveGetter(List.of(repo)).get(name, back) != ArchiveGetter.Outcome.FOUND || Files.mismatch(back, segment) != -1) {
-                throw new WalferryException(ExitCode.FAILED, "self-test: the S3 round trip did not give back the same bytes",
+                throw new WalferryException(Failure.FAILED, "self-test: the S3 round trip did not give back the same bytes",
                         "report this, with walferry --version and the Java version");
             }
             return "s3 driver round trip (loopback, encrypted): " + pushed.stored().get(repo.name()).summary();

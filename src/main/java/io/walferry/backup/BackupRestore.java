@@ -1,7 +1,7 @@
 package io.walferry.backup;
 
 import io.walferry.agent.PrefetchQueueReset;
-import io.walferry.failure.ExitCode;
+import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.repository.AlignedOutput;
 import io.walferry.repository.ObjectHeader;
@@ -71,7 +71,7 @@ public final class BackupRestore {
                 refuseNonEmpty(t.getValue(), "tablespace " + t.getKey());
             }
         } catch (IOException e) {
-            throw new WalferryException(ExitCode.FAILED, "cannot read a tablespace directory: " + e.getMessage(), "check its permissions", e);
+            throw new WalferryException(Failure.FAILED, "cannot read a tablespace directory: " + e.getMessage(), "check its permissions", e);
         }
         prepare(target);
         RestoreTree tree = new RestoreTree(target, tablespaces);
@@ -113,7 +113,7 @@ public final class BackupRestore {
                     manifest.id(), (t1 - t0) / 1_000_000, files.size(), (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000,
                     (System.nanoTime() - t3) / 1_000_000);
         } catch (IOException e) {
-            throw new WalferryException(ExitCode.FAILED, "cannot write " + target + ": " + e.getMessage(),
+            throw new WalferryException(Failure.FAILED, "cannot write " + target + ": " + e.getMessage(),
                     "check its free space and permissions", e);
         }
     }
@@ -140,7 +140,7 @@ public final class BackupRestore {
             Files.createDirectories(target);
             Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwx------"));
         } catch (IOException e) {
-            throw new WalferryException(ExitCode.FAILED, "cannot prepare " + target + ": " + e.getMessage(),
+            throw new WalferryException(Failure.FAILED, "cannot prepare " + target + ": " + e.getMessage(),
                     "check the path and its permissions", e);
         }
     }
@@ -182,17 +182,17 @@ public final class BackupRestore {
                 throw we;
             }
             if (e.getCause() instanceof UncheckedIOException u) {
-                throw new WalferryException(ExitCode.FAILED, "cannot write the restored files: " + u.getCause().getMessage(),
+                throw new WalferryException(Failure.FAILED, "cannot write the restored files: " + u.getCause().getMessage(),
                         "check the free space and permissions of " + target, u);
             }
             if (e.getCause() instanceof IOException io) {
-                throw new WalferryException(ExitCode.FAILED, "cannot write the restored files: " + io.getMessage(),
+                throw new WalferryException(Failure.FAILED, "cannot write the restored files: " + io.getMessage(),
                         "check the free space and permissions of " + target, io);
             }
-            throw new WalferryException(ExitCode.FAILED, "restore failed: " + e.getCause(), "run with --debug for details", e.getCause());
+            throw new WalferryException(Failure.FAILED, "restore failed: " + e.getCause(), "run with --debug for details", e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new WalferryException(ExitCode.FAILED, "restore interrupted", null);
+            throw new WalferryException(Failure.INTERRUPTED, "restore interrupted", null);
         } finally {
             pool.shutdownNow();
             opened.forEach(RestoringFile::discardIfUnfinished);

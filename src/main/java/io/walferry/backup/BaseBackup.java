@@ -3,7 +3,7 @@ package io.walferry.backup;
 import io.walferry.archive.ArchivePusher;
 import io.walferry.config.Compression;
 import io.walferry.config.NodeConfig;
-import io.walferry.failure.ExitCode;
+import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.BackupSession;
 import io.walferry.postgres.ClusterIdentity;
@@ -167,7 +167,7 @@ public final class BaseBackup {
             Thread.sleep(d);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new WalferryException(ExitCode.FAILED, "interrupted", null);
+            throw new WalferryException(Failure.INTERRUPTED, "interrupted", null);
         }
     }
 
@@ -224,10 +224,10 @@ public final class BaseBackup {
             if (e.getCause() instanceof WalferryException we) {
                 throw we;
             }
-            throw new WalferryException(ExitCode.FAILED, "backup failed: " + e.getCause(), "run with --debug for details", e.getCause());
+            throw new WalferryException(Failure.FAILED, "backup failed: " + e.getCause(), "run with --debug for details", e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new WalferryException(ExitCode.FAILED, "backup interrupted", null);
+            throw new WalferryException(Failure.INTERRUPTED, "backup interrupted", null);
         } finally {
             pool.shutdownNow();
         }
@@ -264,7 +264,7 @@ public final class BaseBackup {
     private static int timeline(String backupLabel) {
         Matcher m = TIMELINE.matcher(backupLabel);
         if (!m.find()) {
-            throw new WalferryException(ExitCode.POSTGRES, "the backup label has no START TIMELINE line", null);
+            throw new WalferryException(Failure.POSTGRES, "the backup label has no START TIMELINE line", null);
         }
         return Integer.parseInt(m.group(1));
     }

@@ -1,6 +1,6 @@
 package io.walferry.backup;
 
-import io.walferry.failure.ExitCode;
+import io.walferry.failure.Failure;
 import io.walferry.failure.OsReason;
 import io.walferry.failure.WalferryException;
 
@@ -134,7 +134,7 @@ public final class DataDirectoryScan {
             path = f.getFile() == null ? where : Path.of(f.getFile());
             why = OsReason.of(e);
         }
-        return new WalferryException(ExitCode.FAILED, "cannot read " + path + " of the data directory: " + why,
+        return new WalferryException(Failure.FAILED, "cannot read " + path + " of the data directory: " + why,
                 "run walferry backup as the data directory's owner (the server's OS user), or let that user read it", e);
     }
 

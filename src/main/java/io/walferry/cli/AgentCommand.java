@@ -15,7 +15,7 @@ final class AgentCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Context ctx = main.context();
-        ArchiveAgent agent = new ArchiveAgent(ctx.config(), ctx.node(), ctx.env());
+        ArchiveAgent agent = new ArchiveAgent(ctx.config(), ctx.node(), ctx.env(), kind -> ExitCode.of(kind).code());
         Thread stopper = new Thread(agent::close, "agent-stop");
         Runtime.getRuntime().addShutdownHook(stopper);
         try {

@@ -1,7 +1,7 @@
 package io.walferry.cli;
 
 import io.walferry.archive.ArchiveGetter;
-import io.walferry.failure.ExitCode;
+import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.BackupLabel;
 import io.walferry.postgres.WalFileName;
@@ -63,16 +63,17 @@ final class ArchiveGetCommand implements Callable<Integer> {
         } catch (RuntimeException e) {
             // Anything but a clean "not found" must not read as one: see docs/exit-codes.md.
             WalferryException we = e instanceof WalferryException w ? w
-                    : new WalferryException(ExitCode.FAILED, "unexpected failure: " + e, "run with --debug for details", e);
+                    : new WalferryException(Failure.FAILED, "unexpected failure: " + e, "run with --debug for details", e);
             if (Files.exists(Path.of("standby.signal"))) {
-                throw new WalferryException(ExitCode.FAILED, we.getMessage(), we.hint(), we);
+                throw new ExitWith(ExitCode.FAILED, we);
             }
             if (Files.exists(Path.of("recovery.signal"))) {
-                throw new WalferryException(ExitCode.RECOVERY_MUST_STOP, we.getMessage() + "; stopping archive recovery "
-                        + "rather than ending it early", we.hint(), we);
+                throw new ExitWith(ExitCode.RECOVERY_MUST_STOP, new WalferryException(we.kind(), we.getMessage()
+                        + "; stopping archive recovery rather than ending it early", we.hint(), we));
             }
             // By hand, 1 would read as "not found": what failed otherwise (%p not writable, say) is 3.
-            throw we.exitCode() == ExitCode.FAILED ? new WalferryException(ExitCode.REPOSITORY, we.getMessage(), we.hint(), we) : we;
+            ExitCode byHand = ExitCode.of(we.kind());
+            throw new ExitWith(byHand == ExitCode.FAILED ? ExitCode.REPOSITORY : byHand, we);
         }
     }
 

@@ -6,7 +6,6 @@ import io.walferry.backup.BackupCatalog;
 import io.walferry.backup.BackupManifest;
 import io.walferry.config.RepositoryConfig;
 import io.walferry.config.WalferryConfig;
-import io.walferry.failure.ExitCode;
 import io.walferry.postgres.WalFileName;
 import io.walferry.repository.ArchiveSummary;
 import io.walferry.repository.ClusterRecord;

@@ -1,7 +1,6 @@
 package io.walferry.cli;
 
 import ch.qos.logback.classic.Level;
-import io.walferry.failure.ExitCode;
 import io.walferry.failure.WalferryException;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -119,6 +118,14 @@ public final class Main implements Runnable {
 
     /** One line and an exit code for a command that failed; the stack trace only with --debug. */
     private int failed(Exception ex) {
+        if (ex instanceof ExitWith w) {
+            err.println("walferry: " + w.failure().oneLine());
+            if (options.debug) {
+                w.failure().printStackTrace(err);
+            }
+            err.flush();
+            return w.code().code();
+        }
         if (ex instanceof WalferryException we) {
             err.println("walferry: " + we.oneLine());
         } else {
@@ -128,7 +135,7 @@ public final class Main implements Runnable {
             ex.printStackTrace(err);
         }
         err.flush();
-        return ex instanceof WalferryException we ? we.exitCode().code() : ExitCode.FAILED.code();
+        return ex instanceof WalferryException we ? ExitCode.of(we.kind()).code() : ExitCode.FAILED.code();
     }
 
     private static void configureLogging(boolean debug, boolean longRunning) {

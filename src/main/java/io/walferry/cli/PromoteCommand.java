@@ -3,7 +3,7 @@ package io.walferry.cli;
 import io.walferry.config.NodeConfig;
 import io.walferry.config.RepositoryConfig;
 import io.walferry.config.WalferryConfig;
-import io.walferry.failure.ExitCode;
+import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.PgBinaries;
 import io.walferry.postgres.PgConnector;
@@ -79,7 +79,7 @@ final class PromoteCommand implements Callable<Integer> {
         if (!r.notRepointed().isEmpty()) {
             Promotion.NotRepointed first = r.notRepointed().get(0);
             String more = r.notRepointed().size() > 1 ? " (and " + (r.notRepointed().size() - 1) + " more)" : "";
-            throw new WalferryException(ExitCode.FAILED, r.promoted() + " is the primary, but replica " + first.node()
+            throw new WalferryException(Failure.FAILED, r.promoted() + " is the primary, but replica " + first.node()
                     + " could not be repointed to it" + more + ": " + first.why(),
                     "fix that, then run walferry replica repoint --node " + first.node()
                             + (more.isEmpty() ? "" : ", and likewise for each replica listed as not repointed"));

@@ -3,7 +3,6 @@ package io.walferry.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.walferry.config.WalferryConfig;
-import io.walferry.failure.ExitCode;
 import io.walferry.failure.WalferryException;
 import io.walferry.verify.BackupStatus;
 import io.walferry.verify.Finding;

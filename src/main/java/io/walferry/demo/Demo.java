@@ -9,7 +9,7 @@ import io.walferry.backup.TablespacePlacement;
 import io.walferry.config.ConfigLoader;
 import io.walferry.config.NodeConfig;
 import io.walferry.config.WalferryConfig;
-import io.walferry.failure.ExitCode;
+import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.monitor.ClusterStatus;
 import io.walferry.postgres.PgBinaries;
@@ -278,7 +278,7 @@ public final class Demo {
             privateFile(o.dir().resolve(PASSFILE), "127.0.0.1:*:*:postgres:" + secret + "\n");
             privateFile(config, y.toString());
         } catch (IOException e) {
-            throw new WalferryException(ExitCode.FAILED, "cannot write " + config + ": " + e.getMessage(), null, e);
+            throw new WalferryException(Failure.FAILED, "cannot write " + config + ": " + e.getMessage(), null, e);
         }
         return config;
     }
@@ -303,13 +303,13 @@ public final class Demo {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (!Files.readString(log).contains("agent for node")) {
                 if (!agent.isAlive() || System.nanoTime() > deadline) {
-                    throw new WalferryException(ExitCode.FAILED, "the walferry agent did not start: " + Files.readString(log).strip(),
+                    throw new WalferryException(Failure.FAILED, "the walferry agent did not start: " + Files.readString(log).strip(),
                             "see " + log);
                 }
                 sleepUntil(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100));
             }
         } catch (IOException e) {
-            throw new WalferryException(ExitCode.FAILED, "cannot start the agent (" + o.launcher() + "): " + e.getMessage(), null, e);
+            throw new WalferryException(Failure.FAILED, "cannot start the agent (" + o.launcher() + "): " + e.getMessage(), null, e);
         }
     }
 
@@ -346,7 +346,7 @@ public final class Demo {
             Files.setPosixFilePermissions(o.dir(), PosixFilePermissions.fromString("rwx------"));
             Files.createFile(o.dir().resolve(DemoDirectory.MARKER), PrivateFiles.FILE);
         } catch (IOException e) {
-            throw new WalferryException(ExitCode.FAILED, "cannot prepare " + o.dir() + ": " + e.getMessage(), "pass --dir DIR", e);
+            throw new WalferryException(Failure.FAILED, "cannot prepare " + o.dir() + ": " + e.getMessage(), "pass --dir DIR", e);
         }
     }
 
@@ -390,7 +390,7 @@ public final class Demo {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         } catch (IOException e) {
-            throw new WalferryException(ExitCode.FAILED, "no free port: " + e.getMessage(), null, e);
+            throw new WalferryException(Failure.FAILED, "no free port: " + e.getMessage(), null, e);
         }
     }
 

@@ -1,6 +1,6 @@
 package io.walferry.demo;
 
-import io.walferry.failure.ExitCode;
+import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.LoaderOptions;
@@ -29,7 +29,7 @@ final class DemoRepositories {
         try {
             root = new Yaml(new LoaderOptions()).load(Files.readString(configFile));
         } catch (IOException e) {
-            throw new WalferryException(ExitCode.CONFIG, "cannot read " + configFile + ": " + e.getMessage(), null, e);
+            throw new WalferryException(Failure.CONFIG, "cannot read " + configFile + ": " + e.getMessage(), null, e);
         }
         Object repositories = root instanceof Map<?, ?> m ? m.get("repositories") : null;
         if (!(repositories instanceof List<?> l) || l.isEmpty()) {

@@ -1,6 +1,6 @@
 package io.walferry.demo;
 
-import io.walferry.failure.ExitCode;
+import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.PgBinaries;
 
@@ -64,7 +64,7 @@ final class EmbeddedPostgres {
             String actual = HexFormat.of().formatHex(sha1.digest());
             if (!actual.equalsIgnoreCase(expected)) {
                 Files.deleteIfExists(jar);
-                throw new WalferryException(ExitCode.FAILED, "the downloaded PostgreSQL binaries do not match Maven Central's checksum ("
+                throw new WalferryException(Failure.FAILED, "the downloaded PostgreSQL binaries do not match Maven Central's checksum ("
                         + actual + ", expected " + expected + ")", "retry; if it persists, install PostgreSQL 15 yourself");
             }
             Path staging = Files.createTempDirectory(cache, "postgresql-");
@@ -73,11 +73,11 @@ final class EmbeddedPostgres {
             Files.move(staging, home, StandardCopyOption.ATOMIC_MOVE);
             return new PgBinaries(home.resolve("bin"));
         } catch (IOException | java.security.NoSuchAlgorithmException e) {
-            throw new WalferryException(ExitCode.FAILED, "cannot obtain PostgreSQL binaries: " + e.getMessage(),
+            throw new WalferryException(Failure.FAILED, "cannot obtain PostgreSQL binaries: " + e.getMessage(),
                     "check access to repo1.maven.org, or install PostgreSQL 15 (apt install postgresql-15)", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new WalferryException(ExitCode.FAILED, "interrupted while downloading PostgreSQL", null);
+            throw new WalferryException(Failure.INTERRUPTED, "interrupted while downloading PostgreSQL", null);
         }
     }
 

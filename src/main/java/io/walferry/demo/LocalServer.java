@@ -1,6 +1,6 @@
 package io.walferry.demo;
 
-import io.walferry.failure.ExitCode;
+import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.PgBinaries;
 
@@ -47,7 +47,7 @@ final class LocalServer {
                     host    replication     all             127.0.0.1/32    scram-sha-256
                     """);
         } catch (IOException e) {
-            throw new WalferryException(ExitCode.FAILED, "cannot configure " + dataDir + ": " + e.getMessage(), null, e);
+            throw new WalferryException(Failure.FAILED, "cannot configure " + dataDir + ": " + e.getMessage(), null, e);
         }
     }
 
@@ -56,14 +56,14 @@ final class LocalServer {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes());
             if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new WalferryException(ExitCode.POSTGRES, cmd.get(0) + " failed: " + out.strip().lines().reduce((a, b) -> b).orElse(""),
+                throw new WalferryException(Failure.POSTGRES, cmd.get(0) + " failed: " + out.strip().lines().reduce((a, b) -> b).orElse(""),
                         "run walferry demo --debug for details");
             }
         } catch (IOException e) {
-            throw new WalferryException(ExitCode.POSTGRES, "cannot run " + cmd.get(0) + ": " + e.getMessage(), null, e);
+            throw new WalferryException(Failure.POSTGRES, "cannot run " + cmd.get(0) + ": " + e.getMessage(), null, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new WalferryException(ExitCode.FAILED, "interrupted", null);
+            throw new WalferryException(Failure.INTERRUPTED, "interrupted", null);
         }
     }
 }

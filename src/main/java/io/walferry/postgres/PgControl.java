@@ -1,6 +1,6 @@
 package io.walferry.postgres;
 
-import io.walferry.failure.ExitCode;
+import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 
 import java.io.IOException;
@@ -44,7 +44,7 @@ public final class PgControl {
     public ControlData controlData(Path dataDirectory) {
         String out = run(List.of(binaries.program("pg_controldata").toString(), "-D", dataDirectory.toString()), "controldata",
                 dataDirectory);
-        return ControlData.parse(out).orElseThrow(() -> new WalferryException(ExitCode.POSTGRES,
+        return ControlData.parse(out).orElseThrow(() -> new WalferryException(Failure.POSTGRES,
                 "pg_controldata printed no checkpoint for " + dataDirectory, "run pg_controldata -D " + dataDirectory + " to see why"));
     }
 
@@ -56,15 +56,15 @@ public final class PgControl {
             Process p = pb.start();
             String out = new String(p.getInputStream().readAllBytes()).strip();
             if (!p.waitFor(180, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new WalferryException(ExitCode.POSTGRES, "pg_ctl " + what + " failed for " + dataDirectory + ": "
+                throw new WalferryException(Failure.POSTGRES, "pg_ctl " + what + " failed for " + dataDirectory + ": "
                         + out.lines().reduce((a, b) -> b).orElse(""), "see " + logFile(dataDirectory) + " and the server log");
             }
             return out;
         } catch (IOException e) {
-            throw new WalferryException(ExitCode.POSTGRES, "cannot run pg_ctl: " + e.getMessage(), "check bin_directory / --pg-bin", e);
+            throw new WalferryException(Failure.POSTGRES, "cannot run pg_ctl: " + e.getMessage(), "check bin_directory / --pg-bin", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new WalferryException(ExitCode.FAILED, "interrupted while pg_ctl " + what + " ran", null);
+            throw new WalferryException(Failure.INTERRUPTED, "interrupted while pg_ctl " + what + " ran", null);
         }
     }
 }

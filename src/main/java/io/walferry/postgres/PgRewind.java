@@ -1,6 +1,6 @@
 package io.walferry.postgres;
 
-import io.walferry.failure.ExitCode;
+import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 
 import java.io.IOException;
@@ -55,10 +55,10 @@ public final class PgRewind {
             }
             return new Outcome(false, false, last.isEmpty() ? "pg_rewind exited " + p.exitValue() : last, out);
         } catch (IOException e) {
-            throw new WalferryException(ExitCode.POSTGRES, "cannot run pg_rewind: " + e.getMessage(), "check bin_directory / --pg-bin", e);
+            throw new WalferryException(Failure.POSTGRES, "cannot run pg_rewind: " + e.getMessage(), "check bin_directory / --pg-bin", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new WalferryException(ExitCode.FAILED, "interrupted while pg_rewind ran", null);
+            throw new WalferryException(Failure.INTERRUPTED, "interrupted while pg_rewind ran", null);
         }
     }
 }

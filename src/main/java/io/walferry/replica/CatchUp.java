@@ -1,7 +1,7 @@
 package io.walferry.replica;
 
 import io.walferry.config.NodeConfig;
-import io.walferry.failure.ExitCode;
+import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.Lsn;
 import io.walferry.postgres.PgConnector;
@@ -21,6 +21,22 @@ final class CatchUp {
     private static final Logger LOG = LoggerFactory.getLogger(CatchUp.class);
 
     private CatchUp() {
+    }
+
+    /** Whether a server is in recovery, and where its replay is; empty while it does not answer. */
+    private record ReplayState(boolean inRecovery, Optional<Lsn> replayed) {
+    }
+
+    private static Optional<ReplayState> replayState(PgConnector pg, NodeConfig node) {
+        try (Connection c = pg.connect(node); Statement s = c.createStatement();
+             ResultSet r = s.executeQuery("select pg_is_in_recovery(), pg_last_wal_replay_lsn()")) {
+            r.next();
+            String replay = r.getString(2);
+            return Optional.of(new ReplayState(r.getBoolean(1), replay == null ? Optional.empty() : Optional.of(Lsn.parse(replay))));
+        } catch (SQLException | WalferryException e) {
+            LOG.debug("replica {} not ready yet: {}", node.name(), e.getMessage());
+            return Optional.empty();
+        }
     }
 
     /**
@@ -45,22 +61,14 @@ final class CatchUp {
             }
         }
         while (true) {
-            try (Connection c = pg.connect(node); Statement s = c.createStatement();
-                 ResultSet r = s.executeQuery("select pg_is_in_recovery(), pg_last_wal_replay_lsn()")) {
-                r.next();
-                if (!r.getBoolean(1)) {
-                    throw new WalferryException(ExitCode.POSTGRES, "replica " + node.name() + " is not in recovery",
-                            "it left recovery: was standby.signal removed? See " + PgControl.logFile(node.dataDirectory()));
-                }
-                String replay = r.getString(2);
-                if (replay != null && (target == null || Lsn.parse(replay).compareTo(target) >= 0)) {
-                    return Lsn.parse(replay);
-                }
-            } catch (SQLException | WalferryException e) {
-                if (e instanceof WalferryException we && we.exitCode() == ExitCode.POSTGRES && we.getMessage().contains("not in recovery")) {
-                    throw we;
-                }
-                LOG.debug("replica {} not ready yet: {}", node.name(), e.getMessage());
+            Optional<ReplayState> state = replayState(pg, node);
+            if (state.isPresent() && !state.get().inRecovery()) {
+                throw new WalferryException(Failure.POSTGRES, "replica " + node.name() + " is not in recovery",
+                        "it left recovery: was standby.signal removed? See " + PgControl.logFile(node.dataDirectory()));
+            }
+            Optional<Lsn> replay = state.flatMap(ReplayState::replayed);
+            if (replay.isPresent() && (target == null || replay.get().compareTo(target) >= 0)) {
+                return replay.get();
             }
             deadline.pauseOr("replica " + node.name() + " did not catch up to " + target + " within " + timeout.toSeconds() + " s",
                     "see " + PgControl.logFile(node.dataDirectory()) + " and walferry status");

@@ -1,6 +1,6 @@
 package io.walferry.replica;
 
-import io.walferry.failure.ExitCode;
+import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 
 import java.time.Duration;
@@ -18,7 +18,7 @@ record Deadline(long atNanos) {
     /** Waits before the next look, or fails with {@code timedOut} (PostgreSQL did not do it) once the deadline has passed. */
     void pauseOr(String timedOut, String hint) {
         if (passed()) {
-            throw new WalferryException(ExitCode.POSTGRES, timedOut, hint);
+            throw new WalferryException(Failure.POSTGRES, timedOut, hint);
         }
         pause();
     }
@@ -29,7 +29,7 @@ record Deadline(long atNanos) {
             Thread.sleep(250);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new WalferryException(ExitCode.FAILED, "interrupted", null);
+            throw new WalferryException(Failure.INTERRUPTED, "interrupted", null);
         }
     }
 }

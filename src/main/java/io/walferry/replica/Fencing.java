@@ -3,7 +3,7 @@ package io.walferry.replica;
 import io.walferry.backup.RecoverySettingsFile;
 import io.walferry.config.ConnectionConfig;
 import io.walferry.config.NodeConfig;
-import io.walferry.failure.ExitCode;
+import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.ConfigValue;
 import io.walferry.postgres.ControlData;
@@ -57,7 +57,7 @@ final class Fencing {
             control.stop(old.dataDirectory(), "fast");
             ControlData cd = control.controlData(old.dataDirectory());
             if (!cd.shutDownCleanly()) {
-                throw new WalferryException(ExitCode.POSTGRES, "the old primary " + old.name() + " did not shut down cleanly (pg_control: "
+                throw new WalferryException(Failure.POSTGRES, "the old primary " + old.name() + " did not shut down cleanly (pg_control: "
                         + cd.state() + "): where its WAL ends is unknown", "start it, then run promote again");
             }
             LOG.info("stopped the old primary {}: its WAL ends at {}", old.name(), cd.walEnd());

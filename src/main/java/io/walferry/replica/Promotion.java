@@ -2,7 +2,7 @@ package io.walferry.replica;
 
 import io.walferry.config.NodeConfig;
 import io.walferry.config.WalferryConfig;
-import io.walferry.failure.ExitCode;
+import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.Checkpoint;
 import io.walferry.postgres.Lsn;
@@ -97,7 +97,7 @@ public final class Promotion {
             try (ResultSet r = s.executeQuery("select pg_promote(true, " + Math.max(1, timeout.toSeconds()) + ")")) {
                 r.next();
                 if (!r.getBoolean(1)) {
-                    throw new WalferryException(ExitCode.POSTGRES, "node " + target.name() + " did not finish promotion in time",
+                    throw new WalferryException(Failure.POSTGRES, "node " + target.name() + " did not finish promotion in time",
                             "see its server log");
                 }
             }

@@ -7,7 +7,7 @@ import io.walferry.backup.TablespacePlacement;
 import io.walferry.config.NodeConfig;
 import io.walferry.config.Secret;
 import io.walferry.config.WalferryConfig;
-import io.walferry.failure.ExitCode;
+import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.Checkpoint;
 import io.walferry.postgres.ConfigValue;
@@ -175,7 +175,7 @@ public final class Rejoin {
             Files.deleteIfExists(dir.resolve("recovery.signal"));
             Files.writeString(dir.resolve("standby.signal"), "");
         } catch (IOException e) {
-            throw new WalferryException(ExitCode.FAILED, "cannot write the replica settings of " + dir + ": " + e.getMessage(),
+            throw new WalferryException(Failure.FAILED, "cannot write the replica settings of " + dir + ": " + e.getMessage(),
                     "run rejoin as the PostgreSQL OS user", e);
         }
         control.start(dir);

@@ -9,7 +9,7 @@ import io.walferry.backup.TablespacePlacement;
 import io.walferry.config.ConnectionConfig;
 import io.walferry.config.NodeConfig;
 import io.walferry.config.WalferryConfig;
-import io.walferry.failure.ExitCode;
+import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.ConfigValue;
 import io.walferry.postgres.Lsn;

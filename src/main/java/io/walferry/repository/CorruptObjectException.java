@@ -1,6 +1,6 @@
 package io.walferry.repository;
 
-import io.walferry.failure.ExitCode;
+import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 
 /** A stored object that cannot be handed over: damaged, truncated or altered. */
@@ -8,7 +8,7 @@ public final class CorruptObjectException extends WalferryException {
     private final String problem;
 
     public CorruptObjectException(String repository, String key, String problem) {
-        super(ExitCode.REPOSITORY, "object " + key + " in repository " + repository + " " + problem,
+        super(Failure.CORRUPT, "object " + key + " in repository " + repository + " " + problem,
                 "nothing was handed over; restore the object from another repository or move it aside");
         this.problem = problem;
     }

@@ -7,6 +7,7 @@ import io.walferry.config.EncryptionConfig;
 import io.walferry.config.S3RepositoryConfig;
 import io.walferry.config.FsRepositoryConfig;
 import io.walferry.config.RepositoryConfig;
+import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.TimelineHistory;
 import io.walferry.postgres.WalFileName;
@@ -115,7 +116,7 @@ public final class Repository {
     }
 
     public ClusterRecord requireClusterRecord() {
-        return clusterRecord().orElseThrow(() -> WalferryException.config(
+        return clusterRecord().orElseThrow(() -> new WalferryException(Failure.NOT_REGISTERED,
                 "repository " + name + " has no registration for cluster " + cluster,
                 "run walferry repo-create while the primary is running"));
     }
@@ -265,7 +266,7 @@ public final class Repository {
             }
         }).orElseThrow(() -> new IOException("object vanished while being compared"));
         if (!stored.describes(size, stored.checksum(), field)) {
-            throw WalferryException.refused(key.substring(key.lastIndexOf('/') + 1) + " is already in repository " + name
+            throw new WalferryException(Failure.CONFLICT, key.substring(key.lastIndexOf('/') + 1) + " is already in repository " + name
                     + " with different content (stored: " + (stored.sizeKnown() ? stored.originalSize() + " bytes, " : "")
                     + stored.checksumText() + "; new: " + size + " bytes, " + stored.checksum().format(field) + "); the stored copy was kept",
                     "find out why PostgreSQL produced a different file of that name (a restored copy of the cluster "
@@ -466,7 +467,7 @@ public final class Repository {
             ObjectHeader written = gate.run(() -> ObjectCodec.encode(source, p, compression, seal, expectedSize));
             verifyWritten(key, p, written);
             if (p.commitIfAbsent() == CommitOutcome.ALREADY_EXISTS) {
-                throw WalferryException.refused("repository " + name + " already holds " + key + "; it was left as it is",
+                throw new WalferryException(Failure.CONFLICT, "repository " + name + " already holds " + key + "; it was left as it is",
                         "each backup is written under a name of its own: is another walferry writing the same backup?");
             }
             return written;

@@ -6,7 +6,7 @@ import io.walferry.backup.BackupManifest;
 import io.walferry.config.Compression;
 import io.walferry.config.RepositoryConfig;
 import io.walferry.config.WalferryConfig;
-import io.walferry.failure.ExitCode;
+import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.ClusterIdentity;
 import io.walferry.postgres.WalFileName;
@@ -57,7 +57,7 @@ public final class Repairer {
         try {
             temp = Files.createTempDirectory("walferry-verify-");
         } catch (IOException e) {
-            throw new WalferryException(ExitCode.FAILED, "cannot create a temporary directory for --repair: " + e.getMessage(),
+            throw new WalferryException(Failure.FAILED, "cannot create a temporary directory for --repair: " + e.getMessage(),
                     "set java.io.tmpdir (JAVA_TOOL_OPTIONS=-Djava.io.tmpdir=DIR) to a directory with room for a WAL segment or backup chunk", e);
         }
         try {
@@ -143,7 +143,7 @@ public final class Repairer {
             }
             return repairWal(t, f, name, copy);
         } catch (WalferryException e) {
-            if (e.exitCode() == ExitCode.CONFIG) {
+            if (e.kind() == Failure.CONFIG) {
                 throw e;
             }
             return new Repair(f, object, Repair.Outcome.FAILED, e.getMessage());
@@ -180,7 +180,7 @@ public final class Repairer {
                 }
                 LOG.warn("the copy of {} in repository {} is not what its name says (it {}): not used", object, s.name(), problem.get());
             } catch (WalferryException e) {
-                if (e.exitCode() == ExitCode.CONFIG) {
+                if (e.kind() == Failure.CONFIG) {
                     throw e;
                 }
                 LOG.warn("repository {} has no usable copy of {}: {}", s.name(), object, e.oneLine());
@@ -255,7 +255,7 @@ public final class Repairer {
                     break;
                 }
             } catch (WalferryException e) {
-                if (e.exitCode() == ExitCode.CONFIG) {
+                if (e.kind() == Failure.CONFIG) {
                     throw e;
                 }
                 LOG.warn("repository {} has no usable copy of {}: {}", s.name(), object, e.oneLine());

@@ -2,7 +2,7 @@ package io.walferry.verify;
 
 import io.walferry.backup.BackupCatalog;
 import io.walferry.backup.BackupManifest;
-import io.walferry.failure.ExitCode;
+import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.ClusterIdentity;
 import io.walferry.postgres.TimelineHistory;
@@ -85,7 +85,7 @@ final class RepositoryScanner {
         try {
             return new BackupCatalog(repository).manifest(b.id());
         } catch (WalferryException e) {
-            if (e.exitCode() == ExitCode.CONFIG) {
+            if (e.kind() == Failure.CONFIG) {
                 throw e;
             }
             return Optional.empty();
@@ -231,7 +231,7 @@ final class RepositoryScanner {
         } catch (CorruptObjectException e) {
             return Optional.of(ObjectCheck.corrupt(e.problem()));
         } catch (WalferryException e) {
-            if (e.exitCode() == ExitCode.CONFIG) {
+            if (e.kind() == Failure.CONFIG) {
                 throw e;
             }
             return Optional.of(ObjectCheck.unreadable(e.getMessage()));
@@ -254,7 +254,7 @@ final class RepositoryScanner {
         } catch (InterruptedException e) {
             futures.forEach(f -> f.cancel(true));
             Thread.currentThread().interrupt();
-            throw new WalferryException(ExitCode.FAILED, "verify interrupted", null);
+            throw new WalferryException(Failure.INTERRUPTED, "verify interrupted", null);
         }
         return out;
     }

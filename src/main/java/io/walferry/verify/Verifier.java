@@ -4,7 +4,7 @@ import io.walferry.backup.BaseBackup;
 import io.walferry.config.FsRepositoryConfig;
 import io.walferry.config.RepositoryConfig;
 import io.walferry.config.WalferryConfig;
-import io.walferry.failure.ExitCode;
+import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.ClusterIdentity;
 import io.walferry.repository.ClusterRecord;
@@ -112,7 +112,7 @@ public final class Verifier {
             RepositoryScanner scanner = new RepositoryScanner(repo, rc.required(), identity);
             return new Opened(rc, repo, identity, scanner, scanner.plan(options.backup()), null);
         } catch (WalferryException e) {
-            if (e.exitCode() == ExitCode.CONFIG) {
+            if (e.kind() == Failure.CONFIG) {
                 throw e;
             }
             return Opened.unusable(rc, Finding.Kind.UNREADABLE, e.getMessage());

@@ -1,6 +1,6 @@
 package io.walferry.backup;
 
-import io.walferry.failure.ExitCode;
+import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import org.junit.jupiter.api.Test;
 
@@ -61,7 +61,7 @@ class BackupCatalogTest {
     @Test
     void aTargetBeforeEveryBackupNamesTheEarliestRestorablePoint() {
         assertThatThrownBy(() -> chosen(time("2026-11-22 09:00:08+00"))).isInstanceOfSatisfying(WalferryException.class, e -> {
-            assertThat(e.exitCode()).isEqualTo(ExitCode.CONFIG);
+            assertThat(e.kind()).isEqualTo(Failure.CONFIG);
             assertThat(e.oneLine()).contains("the earliest point a restore can reach is 2026-11-22T09:00:09Z, the end of backup 20261122T090000Z");
         });
         assertThatThrownBy(() -> chosen(lsn("0/5000000"))).hasMessageContaining("is LSN 0/5000138, the end of backup 20261122T090000Z");

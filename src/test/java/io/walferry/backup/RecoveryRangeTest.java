@@ -1,6 +1,6 @@
 package io.walferry.backup;
 
-import io.walferry.failure.ExitCode;
+import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.Lsn;
 import io.walferry.postgres.WalFileName;
@@ -43,7 +43,7 @@ class RecoveryRangeTest {
     @Test
     void aTargetBeforeTheBackupsEndIsRefusedWithTheRangeEvenWhenForced() {
         assertThatThrownBy(() -> RANGE.check(lsn("0/3000137"), true)).isInstanceOfSatisfying(WalferryException.class, e -> {
-            assertThat(e.exitCode()).isEqualTo(ExitCode.CONFIG);
+            assertThat(e.kind()).isEqualTo(Failure.CONFIG);
             assertThat(e.getMessage()).isEqualTo("--target-lsn 0/3000137 is before the end of backup 20261122T100000Z: a restore from "
                     + "backup 20261122T100000Z can reach LSN 0/3000138 to 0/C000000 (the end of 00000001000000000000000B)");
         });
@@ -56,7 +56,7 @@ class RecoveryRangeTest {
     void aTargetAfterTheArchivesEndIsRefusedUnlessAllowed() {
         for (RecoveryTarget t : List.of(lsn("0/C000000"), lsn("FF/0"), time("2026-11-22 11:00:01+00"), time("2026-11-22 12:00:01+01"))) {
             assertThatThrownBy(() -> RANGE.check(t, false)).as(t.toString()).isInstanceOfSatisfying(WalferryException.class, e -> {
-                assertThat(e.exitCode()).isEqualTo(ExitCode.CONFIG);
+                assertThat(e.kind()).isEqualTo(Failure.CONFIG);
                 assertThat(e.getMessage()).contains("is after the newest WAL in repository local");
                 assertThat(e.hint()).contains("--force");
             });

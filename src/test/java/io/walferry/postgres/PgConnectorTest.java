@@ -5,7 +5,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.walferry.config.ConnectionConfig;
 import io.walferry.config.NodeConfig;
-import io.walferry.failure.ExitCode;
+import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
@@ -33,7 +33,7 @@ class PgConnectorTest {
         // .invalid never resolves (RFC 2606): nothing here reaches a network
         assertThatThrownBy(() -> new PgConnector(sslMode(null)).connect(node("db1.invalid"))).isInstanceOfSatisfying(WalferryException.class,
                 e -> {
-                    assertThat(e.exitCode()).isEqualTo(ExitCode.CONFIG);
+                    assertThat(e.kind()).isEqualTo(Failure.CONFIG);
                     assertThat(e.getMessage()).contains("node east at db1.invalid is not on loopback").contains("sslmode verify-full");
                     assertThat(e.hint()).contains("connection.sslrootcert");
                 });

@@ -4,7 +4,7 @@ import io.walferry.config.Compression;
 import io.walferry.config.CompressionType;
 import io.walferry.config.EncryptionConfig;
 import io.walferry.config.Secret;
-import io.walferry.failure.ExitCode;
+import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.ClusterIdentity;
 import io.walferry.postgres.PgVersion;
@@ -45,7 +45,7 @@ class LegacyWeakKeyTest {
         Repository fresh = new Repository("new", new FsStorage(Files.createDirectories(tmp.resolve("new"))), "main",
                 Optional.of(new EncryptionConfig(WEAK, true)));
         assertThatThrownBy(() -> fresh.register(RECORD)).isInstanceOf(WalferryException.class)
-                .satisfies(e -> assertThat(((WalferryException) e).exitCode()).isEqualTo(ExitCode.CONFIG))
+                .satisfies(e -> assertThat(((WalferryException) e).kind()).isEqualTo(Failure.CONFIG))
                 .hasMessageContaining("never created with a weak key").hasMessageContaining("env:K").hasMessageNotContaining(WEAK.reveal());
         assertThat(tmp.resolve("new/main/cluster.json")).doesNotExist();
     }

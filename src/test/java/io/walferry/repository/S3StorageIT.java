@@ -8,7 +8,7 @@ import io.walferry.config.CompressionType;
 import io.walferry.config.ConfigLoader;
 import io.walferry.config.S3RepositoryConfig;
 import io.walferry.config.WalferryConfig;
-import io.walferry.failure.ExitCode;
+import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.ClusterIdentity;
 import io.walferry.postgres.PgVersion;
@@ -245,7 +245,7 @@ class S3StorageIT {
         S3RepositoryConfig wrong = withKey(good, Optional.of("another-key-of-more-than-32-characters!!"));
         assertThatThrownBy(() -> getWal(Repository.open(wrong, "test", false), segment(1)))
                 .isInstanceOfSatisfying(WalferryException.class, e -> {
-                    assertThat(e.exitCode()).isEqualTo(ExitCode.CONFIG);
+                    assertThat(e.kind()).isEqualTo(Failure.CONFIG);
                     assertThat(e.oneLine()).contains("repository s3repo: wrong encryption key").doesNotContain("\n")
                             .doesNotContain("another-key");
                 });
@@ -331,7 +331,7 @@ class S3StorageIT {
             long t0 = System.nanoTime();
             assertThatThrownBy(() -> r.putWal(segment(1), walFile(1, 1 << 20), Compression.defaultFor(CompressionType.LZ4)))
                     .isInstanceOfSatisfying(WalferryException.class, e -> {
-                        assertThat(e.exitCode()).isEqualTo(ExitCode.REPOSITORY);
+                        assertThat(e.kind()).isEqualTo(Failure.REPOSITORY);
                         assertThat(e.oneLine()).contains("repository s3repo").contains("HTTP 503").containsPattern("failed \\d+ times");
                     });
             assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(15));
@@ -355,7 +355,7 @@ class S3StorageIT {
                 S3RepositoryConfig noCa = config(tls.endpoint().toString(), "retry_timeout: 3s");
                 assertThatThrownBy(() -> Repository.open(noCa, "test", false).listWal())
                         .isInstanceOfSatisfying(WalferryException.class, e -> {
-                            assertThat(e.exitCode()).isEqualTo(ExitCode.CONFIG);
+                            assertThat(e.kind()).isEqualTo(Failure.CONFIG);
                             assertThat(e.oneLine()).contains("TLS certificate").contains("ca_file").doesNotContain("\n");
                         });
             } finally {

@@ -1,4 +1,6 @@
-package io.walferry.failure;
+package io.walferry.cli;
+
+import io.walferry.failure.Failure;
 
 /**
  * The documented process exit codes of every walferry command (see docs/exit-codes.md).
@@ -28,5 +30,16 @@ public enum ExitCode {
 
     public int code() {
         return code;
+    }
+
+    /** The exit code of a failure of {@code kind}; archive-get decides its own where PostgreSQL reads it. */
+    public static ExitCode of(Failure kind) {
+        return switch (kind) {
+            case CONFIG, NOT_REGISTERED -> CONFIG;
+            case REPOSITORY, CORRUPT -> REPOSITORY;
+            case POSTGRES -> POSTGRES;
+            case REFUSED, CONFLICT -> REFUSED;
+            case LOCAL, FAILED, INTERRUPTED -> FAILED;
+        };
     }
 }
