@@ -261,8 +261,8 @@ class VerifyIT {
                         required: false
                         encryption:
                           key: ${file:%s}
-                    """.formatted(f.repo(), f.secretFile("local.key", "q8Vw3nT0zL5cR1xY7bK2mH9pF4sJ6dG0aE3uN8iO="), added[0],
-                    f.secretFile("copy.key", "Z1xC2vB3nM4aS5dF6gH7jK8lQ9wE0rT1yU2iO3p=")));
+                    """.formatted(f.repo(), f.secretFile("local.key", "QR8J+ig5GIJeY5KfE7OpCp0TMPuPQAk4NLeFOYY+OXoB+Nbv/sfUDsv+IhdE87ex"), added[0],
+                    f.secretFile("copy.key", "0brxneNC8JvbJbHGx8B8ctk3ZE4vcINxfC+yWt6hTgavVq3x4npuMszjYrCybYUT")));
         })) {
             Path copy = added[0];
             pg.execute("create table t as select g, md5(g::text) as h from generate_series(1, 50000) g");
