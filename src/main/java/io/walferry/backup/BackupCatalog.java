@@ -3,7 +3,7 @@ package io.walferry.backup;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.Lsn;
 import io.walferry.repository.Repository;
-import io.walferry.repository.Storage;
+import io.walferry.repository.storage.Storage;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

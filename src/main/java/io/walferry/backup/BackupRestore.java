@@ -3,8 +3,8 @@ package io.walferry.backup;
 import io.walferry.agent.PrefetchQueueReset;
 import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
-import io.walferry.repository.AlignedOutput;
-import io.walferry.repository.ObjectHeader;
+import io.walferry.repository.storage.AlignedOutput;
+import io.walferry.repository.format.ObjectHeader;
 import io.walferry.repository.Repository;
 
 import org.slf4j.Logger;

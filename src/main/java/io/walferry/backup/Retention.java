@@ -2,7 +2,7 @@ package io.walferry.backup;
 
 import io.walferry.postgres.WalFileName;
 import io.walferry.repository.Repository;
-import io.walferry.repository.Storage;
+import io.walferry.repository.storage.Storage;
 import io.walferry.repository.StoredWal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

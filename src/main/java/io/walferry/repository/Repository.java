@@ -1,5 +1,15 @@
 package io.walferry.repository;
 
+import io.walferry.repository.format.EncodeGate;
+import io.walferry.repository.format.ObjectCipher;
+import io.walferry.repository.format.ObjectCodec;
+import io.walferry.repository.format.ObjectHeader;
+import io.walferry.repository.format.ObjectSeal;
+import io.walferry.repository.storage.FsStorage;
+import io.walferry.repository.storage.PrivateFiles;
+import io.walferry.repository.storage.S3Storage;
+import io.walferry.repository.storage.Storage;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.walferry.config.Compression;
@@ -11,9 +21,9 @@ import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.TimelineHistory;
 import io.walferry.postgres.WalFileName;
-import io.walferry.repository.ObjectHeader.MalformedObjectException;
-import io.walferry.repository.Storage.CommitOutcome;
-import io.walferry.repository.Storage.PendingObject;
+import io.walferry.repository.format.ObjectHeader.MalformedObjectException;
+import io.walferry.repository.storage.Storage.CommitOutcome;
+import io.walferry.repository.storage.Storage.PendingObject;
 
 import java.io.IOException;
 import java.io.InputStream;

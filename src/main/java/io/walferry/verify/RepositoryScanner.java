@@ -8,9 +8,9 @@ import io.walferry.postgres.ClusterIdentity;
 import io.walferry.postgres.TimelineHistory;
 import io.walferry.postgres.WalFileName;
 import io.walferry.repository.CorruptObjectException;
-import io.walferry.repository.ObjectHeader;
+import io.walferry.repository.format.ObjectHeader;
 import io.walferry.repository.Repository;
-import io.walferry.repository.Storage;
+import io.walferry.repository.storage.Storage;
 import io.walferry.repository.StoredWal;
 
 import java.io.ByteArrayOutputStream;

@@ -6,9 +6,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.walferry.config.Compression;
 import io.walferry.failure.WalferryException;
-import io.walferry.repository.EncodeGate;
+import io.walferry.repository.format.EncodeGate;
 import io.walferry.repository.Repository;
-import io.walferry.repository.Storage;
+import io.walferry.repository.storage.Storage;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;

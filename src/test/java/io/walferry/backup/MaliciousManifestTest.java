@@ -2,9 +2,9 @@ package io.walferry.backup;
 
 import io.walferry.config.Compression;
 import io.walferry.failure.WalferryException;
-import io.walferry.repository.EncodeGate;
-import io.walferry.repository.FsStorage;
-import io.walferry.repository.ObjectHeader;
+import io.walferry.repository.format.EncodeGate;
+import io.walferry.repository.storage.FsStorage;
+import io.walferry.repository.format.ObjectHeader;
 import io.walferry.repository.Repository;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.walferry.config.Compression;
 import io.walferry.config.ConfigLoader;
 import io.walferry.config.WalferryConfig;
-import io.walferry.repository.EncodeGate;
+import io.walferry.repository.format.EncodeGate;
 import io.walferry.repository.Repository;
 import io.walferry.testing.AgentProcess;
 import io.walferry.testing.Await;

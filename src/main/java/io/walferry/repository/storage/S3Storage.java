@@ -1,4 +1,7 @@
-package io.walferry.repository;
+package io.walferry.repository.storage;
+
+import io.walferry.repository.format.BufferPool;
+import io.walferry.repository.format.BulkInputStream;
 
 import io.walferry.config.S3RepositoryConfig;
 import io.walferry.failure.WalferryException;

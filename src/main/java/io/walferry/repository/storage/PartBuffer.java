@@ -1,4 +1,6 @@
-package io.walferry.repository;
+package io.walferry.repository.storage;
+
+import io.walferry.repository.format.BufferPool;
 
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;

@@ -1,4 +1,6 @@
-package io.walferry.repository;
+package io.walferry.repository.storage;
+
+import io.walferry.repository.format.BufferPool;
 
 import com.sun.nio.file.ExtendedOpenOption;
 

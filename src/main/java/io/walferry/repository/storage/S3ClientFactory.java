@@ -1,4 +1,4 @@
-package io.walferry.repository;
+package io.walferry.repository.storage;
 
 import io.walferry.config.LoopbackHost;
 import io.walferry.config.S3RepositoryConfig;

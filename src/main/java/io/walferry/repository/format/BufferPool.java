@@ -1,4 +1,4 @@
-package io.walferry.repository;
+package io.walferry.repository.format;
 
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -10,23 +10,23 @@ import java.util.function.Supplier;
  * more CPU than compressing them: measured, a backup spent a quarter of its time in the collector and in
  * page faults for such buffers. At most {@code max} idle buffers are kept; more are left to the GC.
  */
-final class BufferPool<T> {
+public final class BufferPool<T> {
     private final Supplier<T> make;
     private final int max;
     private final ConcurrentLinkedDeque<T> free = new ConcurrentLinkedDeque<>();
     private final AtomicInteger kept = new AtomicInteger();
 
-    BufferPool(Supplier<T> make, int max) {
+    public BufferPool(Supplier<T> make, int max) {
         this.make = make;
         this.max = max;
     }
 
     /** A pool of byte arrays of {@code size}. */
-    static BufferPool<byte[]> arrays(int size, int max) {
+    public static BufferPool<byte[]> arrays(int size, int max) {
         return new BufferPool<>(() -> new byte[size], max);
     }
 
-    T take() {
+    public T take() {
         T b = free.pollFirst();
         if (b == null) {
             return make.get();
@@ -36,7 +36,7 @@ final class BufferPool<T> {
     }
 
     /** Gives back a buffer taken from this pool; the caller must not use it afterwards. */
-    void give(T b) {
+    public void give(T b) {
         if (kept.incrementAndGet() <= max) {
             free.offerFirst(b);
         } else {

@@ -1,4 +1,4 @@
-package io.walferry.repository;
+package io.walferry.repository.format;
 
 import net.jpountz.xxhash.StreamingXXHash64;
 import net.jpountz.xxhash.XXHashFactory;

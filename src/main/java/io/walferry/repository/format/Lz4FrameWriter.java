@@ -1,4 +1,4 @@
-package io.walferry.repository;
+package io.walferry.repository.format;
 
 import net.jpountz.lz4.LZ4Compressor;
 import net.jpountz.lz4.LZ4Factory;

@@ -1,8 +1,8 @@
-package io.walferry.repository;
+package io.walferry.repository.format;
 
 import io.walferry.config.Compression;
 import io.walferry.config.CompressionType;
-import io.walferry.repository.ObjectHeader.MalformedObjectException;
+import io.walferry.repository.format.ObjectHeader.MalformedObjectException;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;

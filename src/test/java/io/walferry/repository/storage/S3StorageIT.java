@@ -1,4 +1,10 @@
-package io.walferry.repository;
+package io.walferry.repository.storage;
+
+import io.walferry.repository.ClusterRecord;
+import io.walferry.repository.CorruptObjectException;
+import io.walferry.repository.PutOutcome;
+import io.walferry.repository.Repository;
+import io.walferry.repository.format.ObjectHeader;
 
 import io.walferry.config.Compression;
 import io.walferry.config.EncryptionConfig;
@@ -13,8 +19,8 @@ import io.walferry.failure.WalferryException;
 import io.walferry.postgres.ClusterIdentity;
 import io.walferry.postgres.PgVersion;
 import io.walferry.postgres.WalFileName;
-import io.walferry.repository.Storage.CommitOutcome;
-import io.walferry.repository.Storage.PendingObject;
+import io.walferry.repository.storage.Storage.CommitOutcome;
+import io.walferry.repository.storage.Storage.PendingObject;
 import io.walferry.testing.FaultProxy;
 import io.walferry.testing.S3ProxyServer;
 import io.walferry.testing.StsStandIn;

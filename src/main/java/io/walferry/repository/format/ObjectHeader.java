@@ -1,4 +1,4 @@
-package io.walferry.repository;
+package io.walferry.repository.format;
 
 import io.walferry.config.CompressionType;
 

@@ -1,4 +1,4 @@
-package io.walferry.repository;
+package io.walferry.repository.storage;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -1,9 +1,9 @@
-package io.walferry.repository;
+package io.walferry.repository.format;
 
 import com.github.luben.zstd.ZstdInputStream;
 import com.github.luben.zstd.ZstdOutputStream;
 import io.walferry.config.Compression;
-import io.walferry.repository.ObjectHeader.MalformedObjectException;
+import io.walferry.repository.format.ObjectHeader.MalformedObjectException;
 import net.jpountz.lz4.LZ4Factory;
 
 import java.io.FilterOutputStream;

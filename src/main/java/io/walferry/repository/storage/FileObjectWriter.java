@@ -1,4 +1,7 @@
-package io.walferry.repository;
+package io.walferry.repository.storage;
+
+import io.walferry.repository.format.ObjectSink;
+import io.walferry.repository.format.BulkInputStream;
 
 import com.sun.nio.file.ExtendedOpenOption;
 

@@ -1,4 +1,4 @@
-package io.walferry.repository;
+package io.walferry.repository.storage;
 
 import io.walferry.config.ConfigLoader;
 import io.walferry.config.S3RepositoryConfig;

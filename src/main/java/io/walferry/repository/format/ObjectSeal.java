@@ -1,4 +1,4 @@
-package io.walferry.repository;
+package io.walferry.repository.format;
 
 /**
  * How one object's payload is encrypted: with a repository's cipher under the object's name, or not at all.

@@ -1,4 +1,6 @@
-package io.walferry.repository;
+package io.walferry.repository.storage;
+
+import io.walferry.repository.Repository;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,4 +1,6 @@
-package io.walferry.repository;
+package io.walferry.repository.storage;
+
+import io.walferry.repository.format.ObjectSink;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,4 +1,4 @@
-package io.walferry.repository;
+package io.walferry.repository.storage;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,9 +1,9 @@
-package io.walferry.repository;
+package io.walferry.repository.format;
 
 import io.walferry.config.Compression;
 import io.walferry.config.CompressionType;
 import io.walferry.config.Secret;
-import io.walferry.repository.ObjectHeader.MalformedObjectException;
+import io.walferry.repository.format.ObjectHeader.MalformedObjectException;
 import io.walferry.testing.Malformed;
 import net.jpountz.lz4.LZ4FrameOutputStream;
 import org.junit.jupiter.api.Test;

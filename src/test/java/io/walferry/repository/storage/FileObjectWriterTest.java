@@ -1,4 +1,4 @@
-package io.walferry.repository;
+package io.walferry.repository.storage;
 
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
