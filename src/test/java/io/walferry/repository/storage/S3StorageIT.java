@@ -4,6 +4,7 @@ import io.walferry.repository.ClusterRecord;
 import io.walferry.repository.CorruptObjectException;
 import io.walferry.repository.PutOutcome;
 import io.walferry.repository.Repository;
+import io.walferry.repository.RepositoryLayout;
 import io.walferry.repository.format.ObjectHeader;
 
 import io.walferry.config.Compression;
@@ -275,7 +276,7 @@ class S3StorageIT {
         S3RepositoryConfig c = config("encryption:\n  key: " + KEY);
         Repository r = registered(c);
         r.putWal(segment(1), walFile(1, 1 << 20), Compression.defaultFor(CompressionType.LZ4));
-        Path stored = s3.objectFile(c.bucket(), c.prefix() + "/" + Repository.walKey("test", segment(1)));
+        Path stored = s3.objectFile(c.bucket(), c.prefix() + "/test/" + RepositoryLayout.wal(segment(1)));
         assertThat(stored).exists();
         byte[] original = Files.readAllBytes(stored);
         byte[] bad = original.clone();
