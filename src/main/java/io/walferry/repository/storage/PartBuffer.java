@@ -3,12 +3,18 @@ package io.walferry.repository.storage;
 import io.walferry.repository.format.BufferPool;
 
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.SequenceInputStream;
 import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Collections;
 import java.util.List;
+import java.util.function.ObjIntConsumer;
+import java.util.zip.CRC32C;
 
 /**
  * An object being written to object storage, held in memory as the parts it will be uploaded in. The first
@@ -95,13 +101,37 @@ final class PartBuffer {
     record ByteSlice(List<byte[]> arrays, long length) {
         InputStream stream() {
             List<InputStream> streams = new ArrayList<>();
+            forEachRange((a, n) -> streams.add(new ByteArrayInputStream(a, 0, n)));
+            return new SequenceInputStream(Collections.enumeration(streams));
+        }
+
+        /** The CRC-32C of the bytes, as S3 takes it (base64 of the big-endian value). */
+        String crc32c() {
+            CRC32C crc = new CRC32C();
+            forEachRange((a, n) -> crc.update(a, 0, n));
+            return Base64.getEncoder().encodeToString(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+        }
+
+        /** The MD5 of the bytes, as Content-MD5 takes it (base64). */
+        String md5() throws IOException {
+            MessageDigest md;
+            try {
+                md = MessageDigest.getInstance("MD5");
+            } catch (NoSuchAlgorithmException e) {
+                throw new IOException("MD5 is not available in this JVM", e);
+            }
+            forEachRange((a, n) -> md.update(a, 0, n));
+            return Base64.getEncoder().encodeToString(md.digest());
+        }
+
+        /** Hands each array over with the number of its bytes that belong to the slice. */
+        private void forEachRange(ObjIntConsumer<byte[]> range) {
             long left = length;
             for (byte[] a : arrays) {
                 int n = (int) Math.min(a.length, left);
-                streams.add(new ByteArrayInputStream(a, 0, n));
+                range.accept(a, n);
                 left -= n;
             }
-            return new SequenceInputStream(Collections.enumeration(streams));
         }
     }
 }

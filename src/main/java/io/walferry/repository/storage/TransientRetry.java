@@ -20,12 +20,37 @@ final class TransientRetry {
     private final Duration firstDelay;
     private final Duration maxDelay;
     private final Predicate<Throwable> transientFailure;
+    private final Clock clock;
 
     TransientRetry(Duration budget, Duration firstDelay, Duration maxDelay, Predicate<Throwable> transientFailure) {
+        this(budget, firstDelay, maxDelay, transientFailure, Clock.SYSTEM);
+    }
+
+    TransientRetry(Duration budget, Duration firstDelay, Duration maxDelay, Predicate<Throwable> transientFailure, Clock clock) {
         this.budget = budget;
         this.firstDelay = firstDelay;
         this.maxDelay = maxDelay;
         this.transientFailure = transientFailure;
+        this.clock = clock;
+    }
+
+    /** The time the budget is counted in, and the wait between attempts. */
+    interface Clock {
+        Clock SYSTEM = new Clock() {
+            @Override
+            public long nanoTime() {
+                return System.nanoTime();
+            }
+
+            @Override
+            public void sleep(Duration d) throws InterruptedException {
+                Thread.sleep(d);
+            }
+        };
+
+        long nanoTime();
+
+        void sleep(Duration d) throws InterruptedException;
     }
 
     interface Call<T> {
@@ -40,7 +65,7 @@ final class TransientRetry {
     }
 
     <T> T run(String what, Call<T> call) throws IOException {
-        long start = System.nanoTime();
+        long start = clock.nanoTime();
         long deadline = start + budget.toNanos();
         int attempt = 0;
         while (true) {
@@ -53,13 +78,13 @@ final class TransientRetry {
                 }
                 long ceiling = Math.min(maxDelay.toNanos(), firstDelay.toNanos() << Math.min(attempt - 1, 20));
                 long delay = ThreadLocalRandom.current().nextLong(ceiling / 4, ceiling + 1);
-                long now = System.nanoTime();
+                long now = clock.nanoTime();
                 if (now + delay >= deadline) {
                     throw new GaveUpException(what, attempt, (now - start) / 1_000_000, e);
                 }
                 LOG.warn("{} failed (attempt {}), retrying in {} ms: {}", what, attempt, delay / 1_000_000, describe(e));
                 try {
-                    Thread.sleep(Duration.ofNanos(delay));
+                    clock.sleep(Duration.ofNanos(delay));
                 } catch (InterruptedException ie) {
                     Thread.currentThread().interrupt();
                     throw new java.io.InterruptedIOException(what + " interrupted while waiting to retry");
