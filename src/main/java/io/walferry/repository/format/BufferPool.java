@@ -6,9 +6,9 @@ import java.util.function.Supplier;
 
 /**
  * Buffers of one kind and size kept for reuse. Objects are written one after another (an agent's segments, a
- * backup's thousand files); allocating, zeroing and collecting fresh multi-megabyte buffers for each cost
- * more CPU than compressing them: measured, a backup spent a quarter of its time in the collector and in
- * page faults for such buffers. At most {@code max} idle buffers are kept; more are left to the GC.
+ * backup's thousand files); allocating, zeroing and collecting fresh multi-megabyte buffers for each costs
+ * more CPU than compressing them (docs/benchmarks.md, "Backup and restore"). At most {@code max} idle buffers
+ * are kept; more are left to the GC.
  */
 public final class BufferPool<T> {
     private final Supplier<T> make;

@@ -10,8 +10,8 @@ import java.util.HexFormat;
 
 /**
  * The checksum of an object's original bytes. XXH64 is the default: it detects corruption as well as a
- * cryptographic hash does and costs a seventh of SHA-256's CPU, which on a 2-core server is archive
- * throughput. Tampering is a different threat, answered by authenticated encryption. The identifier is
+ * cryptographic hash does for a fraction of SHA-256's CPU, and on a small server CPU is archive throughput
+ * (docs/benchmarks.md). Tampering is a different threat, answered by authenticated encryption. The identifier is
  * stored in the object header; never reuse one.
  */
 public enum ChecksumAlgorithm {

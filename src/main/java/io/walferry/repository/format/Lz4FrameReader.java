@@ -16,7 +16,7 @@ import java.io.SequenceInputStream;
 /**
  * Reads the LZ4 frames walferry writes ({@link Lz4FrameWriter}: independent blocks, no block or content
  * checksum) with pooled buffers: lz4-java's reader allocates two buffers of the frame's block size for every
- * frame, which for a replica's prefetcher is 8 MiB to allocate, clear and collect per WAL segment. Any other
+ * frame, which a replica's prefetcher would allocate, clear and collect for every WAL segment. Any other
  * frame (checksums, a dictionary, dependent blocks) is handed to lz4-java's reader, which knows them all.
  */
 final class Lz4FrameReader extends BulkInputStream {

@@ -11,8 +11,9 @@ import java.io.OutputStream;
  * Writes a standard LZ4 frame (independent blocks, no block or content checksum: the object header carries
  * the checksum of the original and the CRC-32C of the payload), readable by any LZ4 frame decoder, `lz4 -d`
  * included. lz4-java's own frame writer allocates two block-sized arrays per frame and clears one for every
- * block; for a backup of a thousand small files and many 64 MiB chunks, that clearing and the collection of
- * those arrays cost more than the compression. This writer borrows pooled arrays and clears nothing.
+ * block; a backup writes a frame per file and per chunk, and that clearing and the collection of those arrays
+ * outweighed the compression (docs/benchmarks.md, "Backup and restore"). This writer borrows pooled arrays and
+ * clears nothing.
  */
 final class Lz4FrameWriter extends OutputStream {
     private static final int MAGIC = 0x184D2204;

@@ -171,8 +171,8 @@ public final class ObjectCodec {
                     contentXxh.update(b, off, len);
                 }
                 try {
-                    // in pieces of the copy buffer's size: a 4 MiB lz4 block in one write made the JDK copy it
-                    // through a 4 MiB temporary direct buffer (measured: more kernel time than it saved)
+                    // in pieces of the copy buffer's size: a whole lz4 block in one write makes the JDK copy it
+                    // through a temporary direct buffer of its size, which costs more than the one write saves
                     for (int at = off, end = off + len; at < end; at += BUFFER) {
                         out.write(b, at, Math.min(BUFFER, end - at));
                     }

@@ -27,9 +27,9 @@ import java.util.concurrent.Future;
  * ranges of one channel at once. The tail is padded to a block: the owner truncates the file to its real
  * size once every range is written. With {@code block} 1 it serves a channel opened without direct I/O.
  *
- * <p>Direct I/O is used where large amounts are written once and not read again soon: measured here, 2.7 GB
- * written through the page cache and then fsynced went at a quarter of the speed of the same bytes written
- * directly, and the copy into the cache cost a third of a restore's CPU.
+ * <p>Direct I/O is used where large amounts are written once and not read again soon: written through the page
+ * cache, the same bytes cost the kernel's copy into the cache and then wait for its writeback at the fsync
+ * (docs/benchmarks.md, "Backup and restore").
  */
 public final class AlignedOutput extends OutputStream {
     static final int CHUNK = 4 << 20;

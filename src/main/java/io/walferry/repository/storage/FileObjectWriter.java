@@ -18,7 +18,8 @@ import java.nio.file.StandardOpenOption;
  *
  * <p>With direct I/O (O_DIRECT) the bytes go from an aligned buffer to the device without passing through
  * the page cache. An archive is written once and read rarely, so caching it only costs the kernel
- * allocation, copying and writeback; measured on a 2-core server that was most of a push's CPU. Direct
+ * allocation, copying and writeback, the largest cost of a push (docs/benchmarks.md, "WAL archive to a
+ * filesystem repository"). Direct
  * I/O needs block-aligned writes: the first block is held back until the header is known, the tail is
  * padded to a block and the file truncated to its exact size. The read-back then comes from the device,
  * which checks what is really stored rather than a cached copy. Where the filesystem refuses O_DIRECT

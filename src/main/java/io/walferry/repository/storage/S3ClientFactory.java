@@ -67,7 +67,7 @@ final class S3ClientFactory {
                 .region(Region.of(c.region()))
                 .forcePathStyle(c.pathStyle())
                 .credentialsProvider(credentials(c))
-                // Content-MD5 is sent on every upload instead: it is what every S3-compatible store checks.
+                // walferry sends the checksum of every body itself (upload_checksum: CRC-32C, or Content-MD5).
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
                 .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()));

@@ -39,8 +39,8 @@ public interface Storage {
     /**
      * Where a new object's read-back check reads it from. WAL is checked on the device, bypassing the cache
      * where the filesystem allows. A backup writes gigabytes in one burst: a device read-back shares the
-     * device's bandwidth with the writes (measured 20% slower), so its chunks are checked as the filesystem
-     * returns them after the fsync, and the device copy is left to a later verify. Object storage checks both
+     * device's bandwidth with the writes and slows them (docs/benchmarks.md, "Backup and restore"), so its
+     * chunks are checked as the filesystem returns them after the fsync, and the device copy is left to a later verify. Object storage checks both
      * the same way (the server echoes the body's checksum).
      */
     enum ReadBack { DEVICE, FILESYSTEM }
