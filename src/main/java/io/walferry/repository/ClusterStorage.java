@@ -46,27 +46,22 @@ final class ClusterStorage {
 
     /** Runs {@code step}, which reads {@code relativeKey}; a storage failure is one line, "cannot read" it. */
     <T> T reading(String relativeKey, Step<T> step) {
-        try {
-            return step.run();
-        } catch (IOException e) {
-            throw WalferryException.repository("repository " + repository + ": cannot read " + key(relativeKey) + ": " + describe(e),
-                    "check that " + storage.describe() + " is reachable and readable", e);
-        }
+        return run(relativeKey, step, "read", "reachable and readable");
     }
 
     /** Runs {@code step}, which stores or removes {@code relativeKey}; a storage failure is one line, "cannot store" it. */
     <T> T writing(String relativeKey, Step<T> step) {
+        return run(relativeKey, step, "store", "reachable, writable and not full");
+    }
+
+    private <T> T run(String relativeKey, Step<T> step, String verb, String whatToCheck) {
         try {
             return step.run();
         } catch (IOException e) {
-            throw WalferryException.repository("repository " + repository + ": cannot store " + key(relativeKey) + ": " + describe(e),
-                    "check that " + storage.describe() + " is reachable, writable and not full", e);
+            String m = e.getMessage();
+            throw WalferryException.repository("repository " + repository + ": cannot " + verb + " " + key(relativeKey) + ": "
+                    + e.getClass().getSimpleName() + (m == null ? "" : ": " + m), "check that " + storage.describe() + " is " + whatToCheck, e);
         }
-    }
-
-    private static String describe(IOException e) {
-        String m = e.getMessage();
-        return e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
     }
 
     // ---- steps, for inside reading and writing ----------------------------------------------------------------

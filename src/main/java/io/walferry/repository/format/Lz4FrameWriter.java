@@ -15,7 +15,7 @@ import java.io.OutputStream;
  * outweighed the compression (docs/benchmarks.md, "Backup and restore"). This writer borrows pooled arrays and
  * clears nothing.
  */
-final class Lz4FrameWriter extends OutputStream {
+final class Lz4FrameWriter extends BlockOutputStream {
     private static final int MAGIC = 0x184D2204;
     private static final int MAX_BLOCK = 4 << 20;
     /** FLG: version 01, independent blocks; nothing else. */
@@ -36,17 +36,14 @@ final class Lz4FrameWriter extends OutputStream {
 
     private final OutputStream out;
     private final LZ4Compressor compressor;
-    private final int blockSize;
-    private byte[] block;
     private byte[] compressed;
-    private int fill;
     private boolean closed;
 
     /** @param blockSize 64 KiB, 256 KiB, 1 MiB or 4 MiB, the block sizes the frame format knows */
     Lz4FrameWriter(OutputStream out, LZ4Compressor compressor, int blockSize) throws IOException {
+        super(BLOCKS.take(), blockSize);
         this.out = out;
         this.compressor = compressor;
-        this.blockSize = blockSize;
         int bd = switch (blockSize) {
             case 64 << 10 -> 4;
             case 256 << 10 -> 5;
@@ -54,7 +51,6 @@ final class Lz4FrameWriter extends OutputStream {
             case 4 << 20 -> 7;
             default -> throw new IllegalArgumentException("no LZ4 frame block size " + blockSize);
         };
-        this.block = BLOCKS.take();
         this.compressed = COMPRESSED.take();
         byte[] header = new byte[7];
         putIntLE(header, 0, MAGIC);
@@ -65,22 +61,8 @@ final class Lz4FrameWriter extends OutputStream {
     }
 
     @Override
-    public void write(int b) throws IOException {
-        write(new byte[]{(byte) b}, 0, 1);
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) throws IOException {
-        while (len > 0) {
-            int n = Math.min(len, blockSize - fill);
-            System.arraycopy(b, off, block, fill, n);
-            fill += n;
-            off += n;
-            len -= n;
-            if (fill == blockSize) {
-                writeBlock();
-            }
-        }
+    protected void blockFull() throws IOException {
+        writeBlock();
     }
 
     private void writeBlock() throws IOException {

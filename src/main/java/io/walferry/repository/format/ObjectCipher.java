@@ -209,20 +209,19 @@ public final class ObjectCipher {
         }
     }
 
-    private static final class Encrypting extends OutputStream {
+    private static final class Encrypting extends BlockOutputStream {
         private final OutputStream out;
         private final SecretKeySpec key;
         private final Cipher cipher;
         private final byte[] prefixAad;
-        private final byte[] plain = new byte[CHUNK];
         private final byte[] sealed = new byte[CHUNK + TAG];
         private LongFunction<byte[]> lastAad;
         private long written = SALT;
-        private int fill;
         private long index;
         private boolean closed;
 
         Encrypting(OutputStream out, SecretKeySpec key, byte[] prefixAad) throws IOException {
+            super(new byte[CHUNK], CHUNK);
             this.out = out;
             this.key = key;
             this.prefixAad = prefixAad;
@@ -230,23 +229,8 @@ public final class ObjectCipher {
         }
 
         @Override
-        public void write(int b) throws IOException {
-            write(new byte[]{(byte) b}, 0, 1);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            while (len > 0) {
-                if (fill == CHUNK) {
-                    // Only now is it known that this full chunk is not the last one.
-                    seal(false);
-                }
-                int n = Math.min(len, CHUNK - fill);
-                System.arraycopy(b, off, plain, fill, n);
-                fill += n;
-                off += n;
-                len -= n;
-            }
+        protected void blockFull() throws IOException {
+            seal(false);
         }
 
         private void seal(boolean last) throws IOException {
@@ -256,7 +240,7 @@ public final class ObjectCipher {
             try {
                 cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG * 8, nonce(index++, last)));
                 cipher.updateAAD(last ? lastAad.apply(written + fill + TAG) : prefixAad);
-                int n = cipher.doFinal(plain, 0, fill, sealed, 0);
+                int n = cipher.doFinal(block, 0, fill, sealed, 0);
                 out.write(sealed, 0, n);
                 written += n;
                 fill = 0;
