@@ -17,7 +17,7 @@ public abstract class BulkInputStream extends InputStream {
 
     /** Takes the stream's content chunk by chunk; a chunk is valid only during the call. */
     @FunctionalInterface
-    public interface ChunkSink {
+    interface ChunkSink {
         void accept(byte[] b, int off, int len) throws IOException;
     }
 
@@ -25,7 +25,7 @@ public abstract class BulkInputStream extends InputStream {
      * Hands the rest of the stream to {@code sink}, and returns how many bytes. This copies through {@code buf};
      * a stream that decodes into a block of its own hands that block over instead, a copy less per byte.
      */
-    public long transferTo(ChunkSink sink, byte[] buf) throws IOException {
+    long transferTo(ChunkSink sink, byte[] buf) throws IOException {
         long total = 0;
         int n;
         while ((n = read(buf, 0, buf.length)) > 0) {

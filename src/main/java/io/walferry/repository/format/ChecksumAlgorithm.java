@@ -24,7 +24,7 @@ public enum ChecksumAlgorithm {
     HMAC_SHA256(3, "hmac-sha256", 32);
 
     /** Checksums are stored in a 32-byte field, left-aligned and zero-padded. */
-    public static final int FIELD_SIZE = 32;
+    static final int FIELD_SIZE = 32;
 
     private final int id;
     private final String label;
@@ -58,7 +58,7 @@ public enum ChecksumAlgorithm {
         return label + ":" + HexFormat.of().formatHex(field, 0, length);
     }
 
-    public Hasher newHasher() {
+    Hasher newHasher() {
         return switch (this) {
             case HMAC_SHA256 -> throw new IllegalStateException("an HMAC needs the object's key: ObjectCipher makes its hasher");
             case SHA256 -> new Hasher() {
@@ -94,7 +94,7 @@ public enum ChecksumAlgorithm {
     }
 
     /** A running checksum; {@link #field()} ends it. */
-    public interface Hasher {
+    interface Hasher {
         void update(byte[] b, int off, int len);
 
         byte[] field();

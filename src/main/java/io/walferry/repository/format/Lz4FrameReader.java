@@ -89,7 +89,7 @@ final class Lz4FrameReader extends BulkInputStream {
     }
 
     @Override
-    public long transferTo(ChunkSink sink, byte[] buf) throws IOException {
+    long transferTo(ChunkSink sink, byte[] buf) throws IOException {
         long total = 0;
         while (true) {
             while (pos == limit) {

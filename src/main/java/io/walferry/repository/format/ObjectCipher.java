@@ -39,7 +39,7 @@ import java.util.function.LongFunction;
  * never the key.
  */
 public final class ObjectCipher {
-    public static final int SCHEME_AES_256_GCM = 1;
+    static final int SCHEME_AES_256_GCM = 1;
     static final int SALT = 32;
     static final int CHUNK = 1 << 20;
     static final int TAG = 16;

@@ -35,7 +35,7 @@ public record ObjectHeader(int version, CompressionType compression, int encrypt
                            ChecksumAlgorithm checksum, byte[] checksumField, int payloadCrc32c, byte[] contentXxh64) {
     public static final int SIZE = 72;
     /** The version plain objects are written with. */
-    public static final int PLAIN_VERSION = 1;
+    static final int PLAIN_VERSION = 1;
     /** The version encrypted objects are written with. */
     public static final int ENCRYPTED_VERSION = 2;
     /** Bytes 0 to 63: all but the two CRCs, which depend on the ciphertext (and on themselves). */
@@ -74,7 +74,7 @@ public record ObjectHeader(int version, CompressionType compression, int encrypt
     }
 
     /** True when both describe the same original bytes. */
-    public boolean sameContent(ObjectHeader other) {
+    boolean sameContent(ObjectHeader other) {
         return describes(other.originalSize, other.checksum, other.checksumField);
     }
 

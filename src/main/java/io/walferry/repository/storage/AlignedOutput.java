@@ -46,7 +46,6 @@ public final class AlignedOutput extends OutputStream {
     private final int block;
     private ByteBuffer buffer;
     private long offset;
-    private long written;
     /** The write of the previous buffer, at most one at a time per stream; null when none is under way. */
     private Future<?> pending;
 
@@ -105,11 +104,6 @@ public final class AlignedOutput extends OutputStream {
         POOLS.get(block).give(b);
     }
 
-    /** The bytes written so far, without padding. */
-    public long written() {
-        return written;
-    }
-
     @Override
     public void write(int b) throws IOException {
         write(new byte[]{(byte) b}, 0, 1);
@@ -117,7 +111,6 @@ public final class AlignedOutput extends OutputStream {
 
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
-        written += len;
         while (len > 0) {
             int n = Math.min(len, buffer.remaining());
             buffer.put(b, off, n);

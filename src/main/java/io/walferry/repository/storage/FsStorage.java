@@ -51,10 +51,6 @@ public final class FsStorage implements Storage {
         this.root = root.toAbsolutePath().normalize();
     }
 
-    public Path root() {
-        return root;
-    }
-
     @Override
     public String describe() {
         return root.toString();
