@@ -291,6 +291,89 @@ class HaIT {
         checker.assertNeverTwo();
     }
 
+    @Test
+    void aSwitchoverUnderWritesLosesNothingAndTheOldPrimaryFollowsWithoutARewind() throws Exception {
+        cluster(null);
+        startAgents();
+        writeAndReplicate("pg1", 2001, 100);
+        try (Writer w = new Writer(pg)) {
+            Await.until(Duration.ofSeconds(30), "the writer to write", () -> w.acknowledged().size() > 50);
+            Result r = ok("switchover", "--to", "pg2", "--output", "json");
+            assertThat(JSON.readTree(r.out()).get("to").asText()).isEqualTo("pg2");
+            awaitLeader("pg2");
+            int before = w.acknowledged().size();
+            Await.until(Duration.ofSeconds(60), "writes to go on on pg2", () -> w.acknowledged().size() > before + 50);
+            w.stop();
+            for (long id : w.acknowledged()) {
+                assertThat(pg.get("pg2").queryLong("select count(*) from t where id = " + id)).as("acknowledged row " + id).isEqualTo(1);
+            }
+            System.out.println("switchover: longest gap between acknowledged writes " + w.longestGap().toMillis() + " ms");
+        }
+        awaitFollowing("pg1", "pg2");
+        assertThat(pg.get("pg1").queryString("select pg_is_in_recovery()")).isEqualTo("t");
+        awaitFollowing("pg3", "pg2");
+        checker.assertNeverTwo();
+    }
+
+    /** Inserts one row at a time through a multi-host URL that finds the primary, and records each acknowledged id. */
+    private static final class Writer implements AutoCloseable {
+        private final List<Long> acked = new CopyOnWriteArrayList<>();
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final Thread thread;
+        private volatile long lastAck = System.nanoTime();
+        private volatile long longestGap;
+
+        Writer(Map<String, PgCluster> nodes) {
+            String hosts = String.join(",", nodes.values().stream().map(c -> "127.0.0.1:" + c.port()).toList());
+            String url = "jdbc:postgresql://" + hosts + "/postgres?user=postgres&targetServerType=primary&connectTimeout=2"
+                    + "&socketTimeout=10";
+            thread = new Thread(() -> {
+                long id = 10_000_000;
+                while (running.get()) {
+                    try (java.sql.Connection c = java.sql.DriverManager.getConnection(url);
+                         java.sql.PreparedStatement p = c.prepareStatement("insert into t values (?, 'writer')")) {
+                        while (running.get()) {
+                            p.setLong(1, id);
+                            p.executeUpdate();
+                            acked.add(id);
+                            long now = System.nanoTime();
+                            longestGap = Math.max(longestGap, now - lastAck);
+                            lastAck = now;
+                            id++;
+                        }
+                    } catch (SQLException e) {
+                        id++; // the row of a failed insert may or may not exist: not counted, and never reused
+                        try {
+                            Thread.sleep(50); // a client that retries every 50 ms, as the benchmark's
+                        } catch (InterruptedException ie) {
+                            return;
+                        }
+                    }
+                }
+            }, "writer");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        List<Long> acknowledged() {
+            return acked;
+        }
+
+        Duration longestGap() {
+            return Duration.ofNanos(longestGap);
+        }
+
+        void stop() throws InterruptedException {
+            running.set(false);
+            thread.join(30_000);
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            stop();
+        }
+    }
+
     /** Samples every node's pg_is_in_recovery() every 100 ms; remembers any moment two answered false. */
     private static final class TwoPrimaries {
         private final Map<String, PgCluster> nodes;
