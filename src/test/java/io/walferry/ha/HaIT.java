@@ -205,6 +205,9 @@ class HaIT {
         JsonNode c = clusterApi("pg2");
         assertThat(c.get("leader").asText()).isEqualTo("pg1");
         assertThat(c.get("members").get(0).get("decision").asText()).isEqualTo("no action: I am the leader with the lock");
+        Result status = ok("status");
+        assertThat(status.out()).contains("HA: leader pg1").contains("pg1: no action: I am the leader with the lock")
+                .contains("pg2: no action: streaming from the leader pg1");
         long acknowledged = writeAndReplicate("pg1", 2001, 1000);
 
         // the whole node is lost: its agent, its watchdog and its server
