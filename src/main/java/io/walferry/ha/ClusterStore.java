@@ -32,6 +32,16 @@ public interface ClusterStore extends AutoCloseable {
 
     void clearSwitchover() throws StoreUnavailable;
 
+    /** Records the synchronous standbys, if this member holds the leader key; false if it does not. */
+    boolean writeSync(String me, java.util.List<String> standbys) throws StoreUnavailable;
+
+    /**
+     * Calls {@code onChange} whenever the leader key, the handoff or a switchover request changes (not on lease renewals),
+     * so that the loop reacts at once instead of at its next pass.
+     */
+    default void watch(Runnable onChange) {
+    }
+
     @Override
     void close();
 }

@@ -47,6 +47,7 @@ public final class EtcdStore implements ClusterStore {
     private final Duration timeout;
     private long leaderLease;
     private long memberLease;
+    private final List<io.etcd.jetcd.Watch.Watcher> watchers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public EtcdStore(HaConfig ha, String cluster) {
         this.prefix = ha.prefix(cluster);
@@ -99,6 +100,7 @@ public final class EtcdStore implements ClusterStore {
         Optional<Lsn> optime = Optional.empty();
         Optional<String> switchover = Optional.empty();
         Optional<String> handoff = Optional.empty();
+        Optional<List<String>> sync = Optional.empty();
         Map<String, MemberState> members = new HashMap<>();
         for (KeyValue kv : r.getKvs()) {
             String name = kv.getKey().toString(StandardCharsets.UTF_8).substring(prefix.length());
@@ -108,6 +110,7 @@ public final class EtcdStore implements ClusterStore {
                 case "optime" -> optime = lsn(value);
                 case "switchover" -> switchover = Optional.of(value);
                 case "handoff" -> handoff = Optional.of(value);
+                case "sync" -> sync = Optional.of(value.isBlank() ? List.of() : List.of(value.split(",")));
                 default -> {
                     if (name.startsWith("members/")) {
                         try {
@@ -120,7 +123,7 @@ public final class EtcdStore implements ClusterStore {
                 }
             }
         }
-        return new StoreView(leader, members, optime, switchover, handoff);
+        return new StoreView(leader, members, optime, switchover, handoff, sync);
     }
 
     private static Optional<Lsn> lsn(String text) {
@@ -230,6 +233,13 @@ public final class EtcdStore implements ClusterStore {
     }
 
     @Override
+    public boolean writeSync(String me, List<String> standbys) throws StoreUnavailable {
+        TxnResponse t = await(client.getKVClient().txn().If(new Cmp(key("leader"), Cmp.Op.EQUAL, CmpTarget.value(bytes(me))))
+                .Then(Op.put(key("sync"), bytes(String.join(",", standbys)), PutOption.DEFAULT)).commit(), "recording the synchronous standbys");
+        return t.isSucceeded();
+    }
+
+    @Override
     public void requestSwitchover(String to) throws StoreUnavailable {
         await(client.getKVClient().put(key("switchover"), bytes(to)), "asking for a switchover");
     }
@@ -237,6 +247,15 @@ public final class EtcdStore implements ClusterStore {
     @Override
     public void clearSwitchover() throws StoreUnavailable {
         await(client.getKVClient().delete(key("switchover")), "clearing the switchover");
+    }
+
+    @Override
+    public void watch(Runnable onChange) {
+        for (String k : List.of("leader", "handoff", "switchover")) {
+            watchers.add(client.getWatchClient().watch(key(k), r -> onChange.run(), e -> {
+                // a broken watch only costs speed: the loop's passes go on reading the store
+            }));
+        }
     }
 
     private void revokeQuietly(long lease) {
@@ -251,6 +270,7 @@ public final class EtcdStore implements ClusterStore {
 
     @Override
     public void close() {
+        watchers.forEach(io.etcd.jetcd.Watch.Watcher::close);
         client.close();
     }
 

@@ -16,6 +16,7 @@ import io.walferry.postgres.PgConnector;
 import io.walferry.postgres.PgControl;
 import io.walferry.postgres.PgRewind;
 import io.walferry.postgres.PostmasterPid;
+import io.walferry.postgres.ServerSettings;
 import io.walferry.replica.Demotion;
 import io.walferry.replica.Promotion;
 import io.walferry.replica.Rejoin;
@@ -54,6 +55,8 @@ public final class HaLoop implements AutoCloseable {
     private final MemberApiClient members;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final Object wake = new Object();
+    /** Set by a watched change while a pass runs: the next pass starts without a pause. */
+    private boolean woken;
 
     /** When this agent last renewed (or took) the leader key, in uptime seconds, taken before the request; NaN: it holds none. */
     private double renewedAt = Double.NaN;
@@ -76,8 +79,9 @@ public final class HaLoop implements AutoCloseable {
         this.members = members;
     }
 
-    /** Passes until closed. */
+    /** Passes until closed; a change of the leader key (or a handoff, a switchover) starts the next pass at once. */
     public void run() {
+        store.watch(this::wake);
         while (running.get()) {
             long t0 = System.nanoTime();
             try {
@@ -87,7 +91,8 @@ public final class HaLoop implements AutoCloseable {
             }
             long left = ha.loopWait().toNanos() - (System.nanoTime() - t0);
             synchronized (wake) {
-                if (running.get() && left > 0) {
+                // a change seen during the pass (or the pause) starts the next pass now
+                if (!woken && running.get() && left > 0) {
                     try {
                         wake.wait(left / 1_000_000, (int) (left % 1_000_000));
                     } catch (InterruptedException e) {
@@ -95,6 +100,7 @@ public final class HaLoop implements AutoCloseable {
                         return;
                     }
                 }
+                woken = false;
             }
         }
     }
@@ -203,12 +209,17 @@ public final class HaLoop implements AutoCloseable {
                         watchdog.disarm();
                     }
                 }
-                case RENEW -> renew();
+                case RENEW -> {
+                    if (renew()) {
+                        maintainSync();
+                    }
+                }
                 case TAKE_KEY -> {
                     double t = Watchdog.uptime();
                     if (store.acquireLeader(me.name(), ha.ttl())) {
                         renewed(t);
                         LOG.info("HA: took the leader key as the running primary");
+                        maintainSync();
                     }
                 }
                 case PROMOTE -> promote();
@@ -229,16 +240,53 @@ public final class HaLoop implements AutoCloseable {
         }
     }
 
-    private void renew() throws StoreUnavailable, IOException {
+    /** True if the lease was renewed; otherwise this primary was demoted. */
+    private boolean renew() throws StoreUnavailable, IOException {
         double t = Watchdog.uptime();
         if (store.renewLeader(me.name())) {
             renewed(t);
-            return;
+            return true;
         }
         // The key is gone (expired) or another's: this primary must stop taking writes now.
         LOG.warn("HA: the leader lease could not be renewed: demoting now");
         forget();
         demote(Optional.empty(), false);
+        return false;
+    }
+
+    /**
+     * Synchronous mode, one safe step a pass (SyncRules): which standbys the commits wait for follows the healthy
+     * streaming candidates, and the store always names every standby a commit may have waited for.
+     */
+    private void maintainSync() throws StoreUnavailable {
+        if (ha.synchronous() == HaConfig.Synchronous.OFF) {
+            return;
+        }
+        StoreView v = store.read();
+        try (Connection c = pg.connect(me)) {
+            List<String> inPostgres = SyncRules.parse(ServerSettings.current(c, "synchronous_standby_names"));
+            List<MemberState> healthy = v.members().values().stream().filter(m -> !m.node().equals(me.name())
+                    && MemberState.REPLICA.equals(m.role()) && m.streaming() && m.candidate()).toList();
+            List<String> desired = SyncRules.desired(ha.synchronous(), ha.synchronousCount(), healthy, inPostgres);
+            SyncRules.Step step = SyncRules.step(v.sync().orElse(List.of()), inPostgres, desired);
+            switch (step.kind()) {
+                case NONE -> {
+                }
+                case WRITE_STORE -> {
+                    if (store.writeSync(me.name(), step.standbys())) {
+                        LOG.info("HA: synchronous standbys recorded: {}", step.standbys());
+                    }
+                }
+                case SET_POSTGRES -> {
+                    ServerSettings.alterSystem(c, "synchronous_standby_names",
+                            SyncRules.standbyNames(ha.synchronous(), ha.synchronousCount(), step.standbys()));
+                    ServerSettings.reload(c);
+                    LOG.info("HA: commits wait for {} of {}", ha.synchronousCount(), step.standbys());
+                }
+            }
+        } catch (SQLException | WalferryException e) {
+            LOG.warn("HA: cannot maintain the synchronous standbys: {}", e.getMessage());
+        }
     }
 
     private void renewed(double at) throws IOException {
@@ -259,6 +307,17 @@ public final class HaLoop implements AutoCloseable {
             return;
         }
         renewed(t);
+        if (ha.synchronous() != HaConfig.Synchronous.OFF) {
+            // Until the leader chooses its standbys, commits wait for any: the store says any may have confirmed one.
+            store.writeSync(me.name(), List.of(SyncRules.ANY));
+            try (Connection c = pg.connect(me)) {
+                ServerSettings.alterSystem(c, "synchronous_standby_names",
+                        SyncRules.standbyNames(ha.synchronous(), ha.synchronousCount(), List.of(SyncRules.ANY)));
+                ServerSettings.reload(c);
+            } catch (SQLException e) {
+                LOG.warn("HA: cannot set synchronous_standby_names before the promotion: {}", e.getMessage());
+            }
+        }
         var at = promotion().promoteAsLeader(me, ha.retryTimeout().multipliedBy(3));
         LOG.warn("HA: promoted {} on timeline {} at {}", me.name(), at.timeline(), at.lsn());
         // the promotion took time: the lease again, before anyone may take it
@@ -329,6 +388,13 @@ public final class HaLoop implements AutoCloseable {
             store.publish(m, ha.ttl(), leader ? s.flatMap(NodeState::currentLsn) : Optional.empty());
         } catch (StoreUnavailable e) {
             LOG.warn("HA: cannot publish this member's state: {}", e.getMessage());
+        }
+    }
+
+    private void wake() {
+        synchronized (wake) {
+            woken = true;
+            wake.notifyAll();
         }
     }
 

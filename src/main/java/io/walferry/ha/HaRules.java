@@ -1,9 +1,11 @@
 package io.walferry.ha;
 
+import io.walferry.config.HaConfig;
 import io.walferry.postgres.Lsn;
 
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -152,8 +154,24 @@ public final class HaRules {
                         + "known primary position " + v.optime().get() + " (maximum_lag_on_failover " + s.timing().maximumLagOnFailover() + ")");
             }
         }
+        // In synchronous mode only a standby a commit may have waited for holds every acknowledged one.
+        Optional<List<String>> sync = s.timing().synchronous() == HaConfig.Synchronous.OFF ? Optional.empty() : v.sync()
+                .filter(list -> !list.contains(SyncRules.ANY));
+        if (sync.isPresent() && !sync.get().contains(s.me())) {
+            return Decision.of(Decision.Action.NONE, "no leader key, but this replica is not one of the synchronous standbys "
+                    + sync.get() + ": it may lack acknowledged commits");
+        }
+        if (sync.isPresent() && s.timing().synchronous() == HaConfig.Synchronous.QUORUM) {
+            long seen = 1 + sync.get().stream().filter(n -> !n.equals(s.me()) && s.asked().containsKey(n)).count();
+            long needed = sync.get().size() - s.timing().synchronousCount() + 1;
+            if (seen < needed) {
+                return Decision.of(Decision.Action.NONE, "no leader key, but only " + seen + " of the synchronous standbys " + sync.get()
+                        + " answered (" + needed + " needed to know which holds the most)");
+            }
+        }
         Optional<Rival> ahead = v.members().values().stream()
                 .filter(m -> !m.node().equals(s.me()) && MemberState.REPLICA.equals(m.role()) && m.candidate())
+                .filter(m -> sync.map(list -> list.contains(m.node())).orElse(true))
                 .map(m -> new Rival(m.node(), best(m, s.asked()), m.priority()))
                 .filter(r -> r.lsn().isPresent())
                 .filter(r -> beats(r, mine, s.prefs().failoverPriority(), s.me()))

@@ -19,7 +19,7 @@ import java.util.Optional;
  * @param startFailures   how many passes in a row this leader failed to start its PostgreSQL
  * @param asked           the WAL other members hold, asked of their APIs just now (before a replica decides to take a free
  *                        key: their published positions may be a pass old)
- * @param timing          ttl, loop_wait, retry_timeout and maximum_lag_on_failover
+ * @param timing          ttl, loop_wait, retry_timeout, maximum_lag_on_failover and the synchronous mode
  */
 public record Sight(String me, HaConfig.Member prefs, Local local, Optional<StoreView> store, Optional<Duration> sinceRenew,
                     int startFailures, Map<String, Lsn> asked, Timing timing) {
@@ -28,9 +28,15 @@ public record Sight(String me, HaConfig.Member prefs, Local local, Optional<Stor
     }
 
     /** The HA settings a decision needs. */
-    public record Timing(Duration ttl, Duration loopWait, Duration retryTimeout, long maximumLagOnFailover) {
+    public record Timing(Duration ttl, Duration loopWait, Duration retryTimeout, long maximumLagOnFailover,
+                         HaConfig.Synchronous synchronous, int synchronousCount) {
+        public Timing(Duration ttl, Duration loopWait, Duration retryTimeout, long maximumLagOnFailover) {
+            this(ttl, loopWait, retryTimeout, maximumLagOnFailover, HaConfig.Synchronous.OFF, 1);
+        }
+
         public static Timing of(HaConfig ha) {
-            return new Timing(ha.ttl(), ha.loopWait(), ha.retryTimeout(), ha.maximumLagOnFailover());
+            return new Timing(ha.ttl(), ha.loopWait(), ha.retryTimeout(), ha.maximumLagOnFailover(), ha.synchronous(),
+                    ha.synchronousCount());
         }
     }
 

@@ -2,6 +2,7 @@ package io.walferry.ha;
 
 import io.walferry.postgres.Lsn;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -13,10 +14,18 @@ import java.util.Optional;
  * @param optime     the last WAL position the leader published: how far a failover candidate may lag
  * @param switchover a switchover the user asked for, if any: to which member
  * @param handoff    the member a leader handed the key to in a switchover: only it may take the key now
+ * @param sync       in synchronous mode, the standbys a commit may have waited for ({@code *}: any): only they may be promoted
  */
 public record StoreView(Optional<String> leader, Map<String, MemberState> members, Optional<Lsn> optime, Optional<String> switchover,
-                        Optional<String> handoff) {
+                        Optional<String> handoff, Optional<List<String>> sync) {
     public StoreView {
         members = Map.copyOf(members);
+        sync = sync.map(List::copyOf);
+    }
+
+    /** As the store had it before synchronous mode: no sync key. */
+    public StoreView(Optional<String> leader, Map<String, MemberState> members, Optional<Lsn> optime, Optional<String> switchover,
+                     Optional<String> handoff) {
+        this(leader, members, optime, switchover, handoff, Optional.empty());
     }
 }

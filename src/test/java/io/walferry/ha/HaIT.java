@@ -93,7 +93,15 @@ class HaIT {
 
     /** pg1 the primary, pg2 and pg3 streaming replicas made by walferry, etcd, and the three agents in HA. */
     private void cluster(String etcdEndpoints) throws Exception {
-        etcd = EtcdServer.start(dir.resolve("etcd"), 1);
+        cluster(etcdEndpoints, "");
+    }
+
+    private void cluster(String etcdEndpoints, String moreHa) throws Exception {
+        cluster(etcdEndpoints, moreHa, 1);
+    }
+
+    private void cluster(String etcdEndpoints, String moreHa, int etcdMembers) throws Exception {
+        etcd = EtcdServer.start(dir.resolve("etcd"), etcdMembers);
         PgCluster p1 = PgCluster.init(dir, "pg1", 1);
         pg.put("pg1", p1);
         wf = new WalferryFixture(dir.resolve("wf"), p1, "  workers: 2\n");
@@ -116,7 +124,7 @@ class HaIT {
                   loop_wait: 1s
                   retry_timeout: 2s
                   maximum_lag_on_failover: 64MB
-                """.formatted(etcdEndpoints == null ? etcd.endpoints() : etcdEndpoints), perNode);
+                """.formatted(etcdEndpoints == null ? etcd.endpoints() : etcdEndpoints) + moreHa, perNode);
         ok("repo-create", "--node", "pg1");
         p1.execute("create table t (id bigint primary key, note text)");
         p1.execute("insert into t select g, 'first' from generate_series(1, 1000) g");
@@ -315,6 +323,97 @@ class HaIT {
         awaitFollowing("pg1", "pg2");
         assertThat(pg.get("pg1").queryString("select pg_is_in_recovery()")).isEqualTo("t");
         awaitFollowing("pg3", "pg2");
+        checker.assertNeverTwo();
+    }
+
+    @Test
+    void inSynchronousModeNoAcknowledgedWriteIsLostWhenThePrimaryNodeIsLostUnderWrites() throws Exception {
+        cluster(null, "  synchronous: on\n  synchronous_count: 1\n");
+        startAgents();
+        Await.until(Duration.ofSeconds(60), "pg1's commits to wait for a synchronous standby",
+                () -> pg.get("pg1").queryString("show synchronous_standby_names").matches("FIRST 1 \\(\"pg[23]\"\\)")
+                        && pg.get("pg1").queryLong("select count(*) from pg_stat_replication where sync_state = 'sync'") == 1);
+        try (Writer w = new Writer(pg)) {
+            Await.until(Duration.ofSeconds(30), "the writer to write", () -> w.acknowledged().size() > 200);
+            agents.get("pg1").kill9();
+            ServerUser.exec(List.of("pkill", "-9", "-f", "walferry-watchdog.sh " + wf.dir().resolve("spool/test/pg1")), null,
+                    Duration.ofSeconds(10));
+            pg.get("pg1").crash();
+            int atCrash = w.acknowledged().size();
+            String next = awaitLeader("pg2", "pg3");
+            Await.until(Duration.ofSeconds(90), "writes to go on on " + next, () -> w.acknowledged().size() > atCrash + 50);
+            w.stop();
+            for (long id : w.acknowledged()) {
+                assertThat(pg.get(next).queryLong("select count(*) from t where id = " + id)).as("acknowledged row " + id + " on " + next)
+                        .isEqualTo(1);
+            }
+            assertThat(pg.get(next).queryString("show synchronous_standby_names")).startsWith("FIRST 1 (");
+        }
+        checker.assertNeverTwo();
+    }
+
+    @Test
+    void oneEtcdMemberOfThreeLostChangesNothingAndQuorumLostStopsWritesUntilItIsBack() throws Exception {
+        cluster(null, "", 3);
+        startAgents();
+        etcd.kill(2);
+        long n = writeAndReplicate("pg1", 2001, 100);
+        Await.until(Duration.ofSeconds(20), "pg1's agent to renew its lease on two etcd members",
+                () -> clusterApi("pg1").get("members").findValues("decision").stream()
+                        .anyMatch(d -> d.asText().equals("no action: I am the leader with the lock")));
+        assertThat(leader()).contains("pg1");
+
+        etcd.kill(1);
+        Await.until(Duration.ofSeconds(40), "pg1 to stop taking writes without an etcd quorum", () -> !checker.writable("pg1"));
+        assertThat(NODES.stream().filter(checker::writable).toList()).as("nobody writable without a quorum").isEmpty();
+
+        etcd.restart(1);
+        etcd.restart(2);
+        String leader = awaitLeader("pg1", "pg2", "pg3");
+        pg.get(leader).execute("insert into t values (-1, 'after quorum')");
+        assertThat(rows(pg.get(leader))).isEqualTo(n + 1);
+        checker.assertNeverTwo();
+    }
+
+    @Test
+    void threeFailoversInARowAndTheArchiveOnlyReplicaFollowsEveryTimeline() throws Exception {
+        cluster(null);
+        PgCluster eu = PgCluster.existing(dir, "eu");
+        pg.put("eu", eu);
+        Map<String, String> perNode = new HashMap<>();
+        for (String n : NODES) {
+            perNode.put(n, "    api_port: " + api.get(n) + "\n");
+        }
+        api.put("eu", freePort());
+        perNode.put("eu", "    api_port: " + api.get("eu") + "\n");
+        wf.writeConfig(new ArrayList<>(pg.values()), "  workers: 2\n");
+        wf.ha(Files.readString(wf.config()).substring(Files.readString(wf.config()).indexOf("ha:\n") + 4), perNode);
+        ok("replica", "create", "--node", "eu", "--mode", "archive");
+        startAgents();
+        agents.put("eu", wf.startAgent("eu"));
+        String primary = "pg1";
+        long id = 100_000;
+        for (int round = 1; round <= 3; round++) {
+            long n = writeAndReplicate(primary, (int) id, 200);
+            id += 1000;
+            agents.get(primary).kill9();
+            ServerUser.exec(List.of("pkill", "-9", "-f", "walferry-watchdog.sh " + wf.dir().resolve("spool/test/" + primary)), null,
+                    Duration.ofSeconds(10));
+            pg.get(primary).crash();
+            String lost = primary;
+            primary = awaitLeader(NODES.stream().filter(x -> !x.equals(lost)).toArray(String[]::new));
+            assertThat(rows(pg.get(primary))).as("round " + round).isEqualTo(n);
+            pg.get(primary).execute("insert into t values (" + (-round) + ", 'round " + round + "')");
+            pg.get(primary).switchWal();
+            awaitRows("eu", n + 1);
+            assertThat(eu.queryString("select pg_is_in_recovery()")).isEqualTo("t");
+            agents.put(lost, wf.startAgent(lost));
+            awaitFollowing(lost, primary);
+            awaitRows(lost, n + 1);
+            writeAndReplicate(primary, (int) id, 1); // every node on the new timeline before the next round
+            id += 10;
+        }
+        assertThat(leader()).isPresent();
         checker.assertNeverTwo();
     }
 

@@ -176,4 +176,23 @@ class HaRulesTest {
             assertThat(decide(s).why()).isNotBlank();
         }
     }
+
+    @Test
+    void inSynchronousModeOnlyASynchronousStandbyMayTakeTheKey() {
+        Sight.Timing sync = new Sight.Timing(Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(10), 1 << 20,
+                HaConfig.Synchronous.ON, 1);
+        StoreView v = new StoreView(Optional.empty(), Map.of("pg2", member("pg2", "replica", "0/5000000", 1),
+                "pg3", member("pg3", "replica", "0/5000100", 1)), Optional.of(Lsn.parse("0/5000000")), Optional.empty(), Optional.empty(),
+                Optional.of(List.of("pg2")));
+        Sight pg3 = new Sight("pg3", HaConfig.Member.DEFAULT, replica("0/5000100", false), Optional.of(v), Optional.empty(), 0, Map.of(), sync);
+        assertThat(decide(pg3).action()).as("further ahead, but no commit waited for it").isEqualTo(Decision.Action.NONE);
+        assertThat(decide(pg3).why()).contains("not one of the synchronous standbys");
+        Sight pg2 = new Sight("pg2", HaConfig.Member.DEFAULT, replica("0/5000000", false), Optional.of(v), Optional.empty(), 0, Map.of(), sync);
+        assertThat(decide(pg2).action()).isEqualTo(Decision.Action.PROMOTE);
+        StoreView any = new StoreView(Optional.empty(), v.members(), v.optime(), Optional.empty(), Optional.empty(),
+                Optional.of(List.of(SyncRules.ANY)));
+        Sight anyPg3 = new Sight("pg3", HaConfig.Member.DEFAULT, replica("0/5000100", false), Optional.of(any), Optional.empty(), 0, Map.of(),
+                sync);
+        assertThat(decide(anyPg3).action()).as("any standby may have confirmed: the most advanced goes").isEqualTo(Decision.Action.PROMOTE);
+    }
 }

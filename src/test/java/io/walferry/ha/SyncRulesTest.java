@@ -1,0 +1,53 @@
+package io.walferry.ha;
+
+import io.walferry.config.HaConfig;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Synchronous standbys: chosen by priority, kept while too few are healthy, and changed in an order that loses nothing. */
+class SyncRulesTest {
+    private static MemberState m(String node, int priority) {
+        return new MemberState(node, "replica", 1, "0/5000000", true, false, true, priority, "", "", "");
+    }
+
+    @Test
+    void onWaitsForTheFirstCountByPriorityQuorumForEveryHealthyOne() {
+        List<MemberState> healthy = List.of(m("pg3", 1), m("pg2", 1), m("pg4", 5));
+        assertThat(SyncRules.desired(HaConfig.Synchronous.ON, 1, healthy, List.of())).containsExactly("pg4");
+        assertThat(SyncRules.desired(HaConfig.Synchronous.ON, 2, healthy, List.of())).containsExactly("pg4", "pg2");
+        assertThat(SyncRules.desired(HaConfig.Synchronous.QUORUM, 1, healthy, List.of())).containsExactly("pg4", "pg2", "pg3");
+    }
+
+    @Test
+    void aStandbyThatIsGoneStaysWhileTooFewAreHealthy() {
+        assertThat(SyncRules.desired(HaConfig.Synchronous.ON, 1, List.of(), List.of("pg2"))).containsExactly("pg2");
+        assertThat(SyncRules.desired(HaConfig.Synchronous.ON, 1, List.of(m("pg3", 1)), List.of("pg2"))).containsExactly("pg3");
+    }
+
+    @Test
+    void addingWritesTheStoreFirstRemovingChangesPostgresFirst() {
+        // from pg2 to pg3: the store names both, then PostgreSQL waits for pg3, then the store names pg3
+        SyncRules.Step one = SyncRules.step(List.of("pg2"), List.of("pg2"), List.of("pg3"));
+        assertThat(one.kind()).isEqualTo(SyncRules.Step.Kind.WRITE_STORE);
+        assertThat(one.standbys()).containsExactly("pg2", "pg3");
+        SyncRules.Step two = SyncRules.step(one.standbys(), List.of("pg2"), List.of("pg3"));
+        assertThat(two.kind()).isEqualTo(SyncRules.Step.Kind.SET_POSTGRES);
+        assertThat(two.standbys()).containsExactly("pg3");
+        SyncRules.Step three = SyncRules.step(one.standbys(), List.of("pg3"), List.of("pg3"));
+        assertThat(three.kind()).isEqualTo(SyncRules.Step.Kind.WRITE_STORE);
+        assertThat(three.standbys()).containsExactly("pg3");
+        assertThat(SyncRules.step(List.of("pg3"), List.of("pg3"), List.of("pg3")).kind()).isEqualTo(SyncRules.Step.Kind.NONE);
+    }
+
+    @Test
+    void namesAreQuotedAndAnyIsNot() {
+        assertThat(SyncRules.standbyNames(HaConfig.Synchronous.ON, 1, List.of("pg2", "pg3"))).isEqualTo("FIRST 1 (\"pg2\", \"pg3\")");
+        assertThat(SyncRules.standbyNames(HaConfig.Synchronous.QUORUM, 2, List.of(SyncRules.ANY))).isEqualTo("ANY 2 (*)");
+        assertThat(SyncRules.parse("FIRST 1 (\"pg2\", \"pg3\")")).containsExactly("pg2", "pg3");
+        assertThat(SyncRules.parse("ANY 2 (*)")).containsExactly("*");
+        assertThat(SyncRules.parse("")).isEmpty();
+    }
+}
