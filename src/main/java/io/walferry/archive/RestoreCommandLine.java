@@ -9,7 +9,7 @@ import java.nio.file.Path;
  * A queued segment is handed over by the shell PostgreSQL runs the command with: a test, a rename to %p, a
  * line appended to {@code .taken}. Everything else (a segment not queued yet, a history file, no prefetch)
  * goes to the launcher, which waits for the prefetcher or starts a JVM. The launcher alone costs a few times
- * what this line costs, and replay calls restore_command once per 16 MiB segment (docs/benchmarks.md).
+ * what this line does, and replay calls restore_command once per segment (docs/benchmarks.md).
  *
  * <p>Through %p, so that PostgreSQL keeps the segment as it keeps any restored file: it marks it .done or,
  * with archive_mode = always, .ready; it wakes the walsenders of cascading standbys. (Moving it into pg_wal
