@@ -6,8 +6,8 @@ import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.fastpath.CatchUpMarkers;
 import io.walferry.fastpath.RuntimeDirectory;
-import io.walferry.repository.EncodeGate;
-import io.walferry.repository.PrivateFiles;
+import io.walferry.repository.format.EncodeGate;
+import io.walferry.repository.storage.PrivateFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -7,7 +7,7 @@ import io.walferry.config.Compression;
 import io.walferry.failure.WalferryException;
 import io.walferry.fastpath.CatchUpMarkers;
 import io.walferry.postgres.WalFileName;
-import io.walferry.repository.EncodeGate;
+import io.walferry.repository.format.EncodeGate;
 import io.walferry.repository.Repository;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

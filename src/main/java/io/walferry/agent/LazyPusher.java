@@ -5,7 +5,7 @@ import io.walferry.archive.ArchiveSet;
 import io.walferry.config.WalferryConfig;
 import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
-import io.walferry.repository.EncodeGate;
+import io.walferry.repository.format.EncodeGate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -2,7 +2,8 @@ package io.walferry.backup;
 
 import io.walferry.postgres.WalFileName;
 import io.walferry.repository.Repository;
-import io.walferry.repository.Storage;
+import io.walferry.repository.RepositoryLayout;
+import io.walferry.repository.storage.Storage;
 import io.walferry.repository.StoredWal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -99,7 +100,7 @@ public final class Retention {
         }
         if (!dryRun) {
             for (BackupManifest b : expired) {
-                repository.delete(BackupCatalog.dir(b.id()) + "/manifest");
+                repository.delete(RepositoryLayout.backupObject(b.id(), RepositoryLayout.MANIFEST));
                 remove(b.id());
                 LOG.info("expired backup {} in repository {}", b.id(), repository.name());
             }
@@ -121,7 +122,7 @@ public final class Retention {
     private List<String> abandoned(List<BackupManifest> complete, Instant startedBefore) {
         Set<String> done = complete.stream().map(BackupManifest::id).collect(Collectors.toSet());
         List<String> out = new ArrayList<>();
-        for (Storage.Entry e : repository.list("backup")) {
+        for (Storage.Entry e : repository.list(RepositoryLayout.BACKUPS)) {
             if (!e.directory() || done.contains(e.name())) {
                 continue;
             }
@@ -138,9 +139,9 @@ public final class Retention {
     }
 
     private void remove(String id) {
-        for (String key : repository.listTree(BackupCatalog.dir(id))) {
+        for (String key : repository.listTree(RepositoryLayout.backup(id))) {
             repository.delete(key);
         }
-        repository.removeEmptyDirectories(BackupCatalog.dir(id));
+        repository.removeEmptyDirectories(RepositoryLayout.backup(id));
     }
 }

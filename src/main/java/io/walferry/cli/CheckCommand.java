@@ -13,7 +13,7 @@ import io.walferry.postgres.PgConnector;
 import io.walferry.postgres.ServerInfo;
 import io.walferry.postgres.WalFileName;
 import io.walferry.repository.ClusterRecord;
-import io.walferry.repository.PrivateFiles;
+import io.walferry.repository.storage.PrivateFiles;
 import io.walferry.repository.Repository;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ParentCommand;
