@@ -52,11 +52,10 @@ public final class ArchiveGetter {
      * For the prefetcher: each megabyte is on disk when its write returns (O_DSYNC), instead of 16 MiB at
      * once when the file is complete. Replay runs meanwhile, and PostgreSQL fsyncs each restored file, its
      * new name and pg_wal in the startup process: behind a 16 MiB burst each of those waits for the whole
-     * burst, behind a megabyte for a megabyte. Measured in alternating lab rows: replay faster in 6 pairs of 8,
-     * 8.76 s against 9.07 s on average (docs/benchmarks.md). The price is a flush per megabyte, in the
-     * prefetcher's time: cheap on a virtual or data-centre disk; at 5 ms a flush (a disk without power-loss
-     * protection) two workers still deliver about 300 MB/s. Not for a fetch PostgreSQL waits for: it would
-     * wait for 16 flushes instead of one.
+     * burst, behind a megabyte for a megabyte; replay was faster so in alternating lab rows (docs/benchmarks.md).
+     * The price is a flush per megabyte, in the prefetcher's time: cheap on a virtual or data-centre disk, and
+     * still ample on a disk without power-loss protection (docs/benchmarks.md). Not for a fetch PostgreSQL waits
+     * for: it would wait for 16 flushes instead of one.
      */
     public static ArchiveGetter writingThrough(List<Repository> repositories) {
         return new ArchiveGetter(repositories, true);

@@ -3,17 +3,21 @@ package io.walferry.archive;
 import io.walferry.config.Compression;
 import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
+import io.walferry.fastpath.CatchUpMarkers;
 import io.walferry.postgres.TimelineHistory;
 import io.walferry.postgres.WalFileName;
 import io.walferry.repository.format.EncodeGate;
 import io.walferry.repository.PutResult;
 import io.walferry.repository.Repository;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Pushes one WAL file to every repository: checks it first, then stores it, and succeeds only when every
@@ -40,6 +44,35 @@ public final class ArchivePusher {
 
     /** What happened in each repository; optional repositories that failed are listed with their error. */
     public record Result(WalFileName name, Map<String, PutResult> stored, Map<String, WalferryException> failedOptional) {
+    }
+
+    /**
+     * An optional repository a push missed.
+     *
+     * @param notNoted why it could not be noted for catching up, if it could not
+     */
+    public record Missed(String repository, WalferryException failure, Optional<String> notNoted) {
+    }
+
+    /**
+     * Notes each optional repository that {@code pushed} missed in the node's spool ({@link CatchUpMarkers}), for the
+     * agent to catch up. A note that cannot be made is said, never thrown: the file is archived in every required
+     * repository, and that push must not fail.
+     *
+     * @param spool the node's spool directory, asked for only when a repository was missed
+     */
+    public static List<Missed> noteMissed(Result pushed, Supplier<Path> spool) {
+        List<Missed> out = new ArrayList<>();
+        pushed.failedOptional().forEach((repository, failure) -> {
+            Optional<String> notNoted = Optional.empty();
+            try {
+                CatchUpMarkers.in(spool.get()).mark(repository, pushed.name().fileName());
+            } catch (IOException | WalferryException e) {
+                notNoted = Optional.of(String.valueOf(e.getMessage()));
+            }
+            out.add(new Missed(repository, failure, notNoted));
+        });
+        return out;
     }
 
     public Result push(Path file) {

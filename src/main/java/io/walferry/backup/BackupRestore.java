@@ -1,8 +1,8 @@
 package io.walferry.backup;
 
-import io.walferry.agent.PrefetchQueueReset;
 import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
+import io.walferry.fastpath.PrefetchQueueReset;
 import io.walferry.repository.RepositoryLayout;
 import io.walferry.repository.storage.AlignedOutput;
 import io.walferry.repository.format.ObjectHeader;

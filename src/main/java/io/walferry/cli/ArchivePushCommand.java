@@ -3,9 +3,7 @@ package io.walferry.cli;
 import io.walferry.archive.ArchiveOrigin;
 import io.walferry.archive.ArchivePusher;
 import io.walferry.archive.ArchiveSet;
-import io.walferry.archive.CatchUpMarkers;
 import io.walferry.config.WalferryConfig;
-import io.walferry.failure.WalferryException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
@@ -30,27 +28,18 @@ final class ArchivePushCommand implements Callable<Integer> {
         Context ctx = main.context();
         WalferryConfig config = ctx.config();
         ArchiveOrigin.requireConfiguredNode(config, Path.of("").toAbsolutePath());
-        ArchivePusher pusher = new ArchivePusher(ArchiveSet.open(config), config.archive().compression());
-        ArchivePusher.Result r = pusher.push(walPath);
+        ArchivePusher.Result r = new ArchivePusher(ArchiveSet.open(config), config.archive().compression()).push(walPath);
+        var missed = ArchivePusher.noteMissed(r, () -> config.spoolFor(ctx.node()));
         if (ctx.json()) {
             var o = Output.object().put("file", r.name().fileName());
             r.stored().forEach((repo, put) -> o.with("repositories").put(repo, put.outcome().name().toLowerCase()));
             r.failedOptional().forEach((repo, e) -> o.with("repositories").put(repo, "failed: " + e.oneLine()));
             Output.json(main.out(), o);
         }
-        if (!r.failedOptional().isEmpty()) {
-            for (var missed : r.failedOptional().entrySet()) {
-                String fate;
-                try {
-                    CatchUpMarkers.in(config.spoolFor(ctx.node())).mark(missed.getKey(), r.name().fileName());
-                    fate = "the agent will catch it up";
-                } catch (java.io.IOException | WalferryException e) {
-                    // The file is archived in every required repository: this must not fail the push.
-                    fate = "and it could not be noted for catching up (" + e.getMessage() + ")";
-                }
-                main.err().println("walferry: warning: " + r.name().fileName() + " not stored in optional repository "
-                        + missed.getKey() + ", " + fate + ": " + missed.getValue().oneLine());
-            }
+        for (ArchivePusher.Missed m : missed) {
+            String fate = m.notNoted().map(why -> "and it could not be noted for catching up (" + why + ")").orElse("the agent will catch it up");
+            main.err().println("walferry: warning: " + r.name().fileName() + " not stored in optional repository "
+                    + m.repository() + ", " + fate + ": " + m.failure().oneLine());
         }
         return 0;
     }

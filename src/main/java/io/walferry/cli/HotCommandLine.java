@@ -1,5 +1,7 @@
 package io.walferry.cli;
 
+import io.walferry.fastpath.PrefetcherProcess;
+
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -30,8 +32,8 @@ final class HotCommandLine {
         Callable<Integer> command = switch (args[i]) {
             case "archive-get" -> operands(ops, 2) ? archiveGet(main, ops[0], ops[1]) : null;
             case "archive-push" -> operands(ops, 1) ? archivePush(main, ops[0]) : null;
-            case "archive-prefetch" -> (ops.length == 2 || ops.length == 3 && ops[2].equals(ArchivePrefetchCommand.FROM_BACKUP_LABEL))
-                    && ops[0].equals("--data-directory") && !ops[1].startsWith("-")
+            case PrefetcherProcess.COMMAND -> (ops.length == 2 || ops.length == 3 && ops[2].equals(PrefetcherProcess.FROM_BACKUP_LABEL))
+                    && ops[0].equals(PrefetcherProcess.DATA_DIRECTORY) && !ops[1].startsWith("-")
                     ? archivePrefetch(main, ops[1], ops.length == 3) : null;
             default -> null;
         };

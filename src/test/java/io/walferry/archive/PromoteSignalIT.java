@@ -1,5 +1,6 @@
 package io.walferry.archive;
 
+import io.walferry.fastpath.PrefetchQueue;
 import io.walferry.testing.PgCluster;
 import io.walferry.testing.ServerUser;
 import io.walferry.testing.TempDirs;

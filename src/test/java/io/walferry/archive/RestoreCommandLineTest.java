@@ -1,5 +1,6 @@
 package io.walferry.archive;
 
+import io.walferry.fastpath.PrefetchQueue;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,6 +40,7 @@ class RestoreCommandLineTest {
         assertThat(Files.readString(dir.resolve("pg_wal/RECOVERYXLOG"))).isEqualTo("verified segment");
         assertThat(queue.resolve(seg)).doesNotExist();
         assertThat(Files.readAllLines(queue.resolve(".taken"))).containsExactly(seg);
+        assertThat(PrefetchQueue.of(dir).lastTaken()).as("where the prefetcher reads replay's place").contains(seg);
         assertThat(dir.resolve("launcher-ran")).doesNotExist();
     }
 

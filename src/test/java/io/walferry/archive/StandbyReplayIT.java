@@ -1,5 +1,6 @@
 package io.walferry.archive;
 
+import io.walferry.fastpath.PrefetchQueue;
 import io.walferry.testing.AgentProcess;
 import io.walferry.testing.Await;
 import io.walferry.testing.PgCluster;

@@ -160,7 +160,7 @@ class BackupIT {
             awaitPromoted(restored);
             assertThat(tableDigests(restored)).isEqualTo(before);
             // archive recovery's first call (the history file) started the prefetcher, through the launcher
-            assertThat(Files.readString(io.walferry.archive.PrefetchQueue.directoryOf(restored.dataDir()).resolve("prefetch.log")))
+            assertThat(Files.readString(io.walferry.fastpath.PrefetchQueue.directoryOf(restored.dataDir()).resolve("prefetch.log")))
                     .contains("prefetch: started for the first call of a restored data directory");
             assertThat(restored.queryString("select pg_tablespace_location(oid) from pg_tablespace where spcname = 'ts1'"))
                     .isEqualTo(newTs.toString());
@@ -369,7 +369,7 @@ class BackupIT {
             Path data = Files.createDirectories(restored.dataDir());
             Files.writeString(data.resolve("PG_VERSION"), "15\n"); // what the previous server left
             ServerUser.chown(data);
-            Path queue = Files.createDirectories(io.walferry.archive.PrefetchQueue.directoryOf(data));
+            Path queue = Files.createDirectories(io.walferry.fastpath.PrefetchQueue.directoryOf(data));
             List<String> stale = List.of("000000010000000000000042", ".from", ".taken", ".missing", ".ask", ".answer");
             for (String f : stale) {
                 Files.writeString(queue.resolve(f), "of the previous server\n");
@@ -579,7 +579,7 @@ class BackupIT {
             awaitPromoted(restored);
             assertThat(tableDigests(restored)).isEqualTo(before);
             // archive recovery's first call (the history file) started the prefetcher, through the launcher
-            assertThat(Files.readString(io.walferry.archive.PrefetchQueue.directoryOf(restored.dataDir()).resolve("prefetch.log")))
+            assertThat(Files.readString(io.walferry.fastpath.PrefetchQueue.directoryOf(restored.dataDir()).resolve("prefetch.log")))
                     .contains("prefetch: started for the first call of a restored data directory");
         }
     }

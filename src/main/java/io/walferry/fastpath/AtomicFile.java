@@ -1,4 +1,4 @@
-package io.walferry.archive;
+package io.walferry.fastpath;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -11,11 +11,11 @@ import java.nio.file.StandardCopyOption;
  * written beside its name and renamed over it, so that a reader sees the old content or the new, never half.
  * Not for repository objects, which must also be durable (see repository.Storage).
  */
-public final class AtomicFile {
+final class AtomicFile {
     private AtomicFile() {
     }
 
-    public static void write(Path target, String content) throws IOException {
+    static void write(Path target, String content) throws IOException {
         Path temp = target.resolveSibling("." + target.getFileName() + ".tmp");
         Files.writeString(temp, content, StandardCharsets.UTF_8);
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

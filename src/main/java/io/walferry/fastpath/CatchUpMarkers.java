@@ -1,23 +1,25 @@
-package io.walferry.archive;
-
-import io.walferry.repository.storage.PrivateFiles;
+package io.walferry.fastpath;
 
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
 /**
  * What optional repositories still lack, kept in the node's spool as {@code behind/<repository>/<file>} so
- * that it survives restarts and is shared by archive-push and the agent, which catches the repositories up.
- * Owner-only, as the rest of the spool: the names say which WAL a repository lacks.
+ * that it survives restarts. Written by whoever pushed a file that an optional repository missed (archive-push's
+ * JVM, the agent), read and cleared by the agent, which catches the repositories up. Owner-only whatever the
+ * umask, as the rest of the spool: the names say which WAL a repository lacks.
  */
 public record CatchUpMarkers(Path directory) {
+    public static final String DIRECTORY = "behind";
+
     public static CatchUpMarkers in(Path spool) {
-        return new CatchUpMarkers(spool.resolve("behind"));
+        return new CatchUpMarkers(spool.resolve(DIRECTORY));
     }
 
     public record Marker(String repository, String fileName, Path path) {
@@ -25,9 +27,10 @@ public record CatchUpMarkers(Path directory) {
 
     public void mark(String repository, String fileName) throws IOException {
         Path marker = directory.resolve(repository).resolve(fileName);
-        PrivateFiles.createDirectories(marker.getParent());
+        // Each directory created owner-only: a umask can narrow that mode, never widen it.
+        Files.createDirectories(marker.getParent(), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         try {
-            Files.createFile(marker, PrivateFiles.FILE);
+            Files.createFile(marker, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         } catch (FileAlreadyExistsException e) {
             // already known
         }

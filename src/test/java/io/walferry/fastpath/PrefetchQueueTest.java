@@ -1,4 +1,4 @@
-package io.walferry.archive;
+package io.walferry.fastpath;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,4 +1,4 @@
-package io.walferry.agent;
+package io.walferry.fastpath;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -15,7 +15,7 @@ import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-class FastPathDirectoryTest {
+class RuntimeDirectoryTest {
     @TempDir
     Path tmp;
 
@@ -24,12 +24,12 @@ class FastPathDirectoryTest {
         Path data = Files.createDirectories(tmp.resolve("data"));
         Path shared = Files.createDirectories(tmp.resolve("run"));
         Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
-        Logger logger = (Logger) LoggerFactory.getLogger(FastPathDirectory.class);
+        Logger logger = (Logger) LoggerFactory.getLogger(RuntimeDirectory.class);
         ListAppender<ILoggingEvent> log = new ListAppender<>();
         log.start();
         logger.addAppender(log);
         try {
-            FastPathDirectory.offerWaitFifo(data, Map.of(FastPathDirectory.ENV_RUNTIME, shared.toString()));
+            RuntimeDirectory.offerWaitFifo(data, Map.of(RuntimeDirectory.ENV_RUNTIME, shared.toString()));
         } finally {
             logger.detachAppender(log);
         }
@@ -40,8 +40,8 @@ class FastPathDirectoryTest {
         assertThat(shared).isEmptyDirectory();
 
         Path own = tmp.resolve("own");
-        FastPathDirectory.offerWaitFifo(data, Map.of(FastPathDirectory.ENV_RUNTIME, own.toString()));
-        assertThat(FastPathDirectory.forDataDirectory(data, Map.of(FastPathDirectory.ENV_RUNTIME, own.toString())).path().resolve("wait.fifo"))
+        RuntimeDirectory.offerWaitFifo(data, Map.of(RuntimeDirectory.ENV_RUNTIME, own.toString()));
+        assertThat(RuntimeDirectory.forDataDirectory(data, Map.of(RuntimeDirectory.ENV_RUNTIME, own.toString())).path().resolve("wait.fifo"))
                 .exists();
     }
 }

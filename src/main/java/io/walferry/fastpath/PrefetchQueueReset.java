@@ -1,25 +1,18 @@
-package io.walferry.agent;
+package io.walferry.fastpath;
 
-import io.walferry.archive.PrefetchQueue;
-import io.walferry.archive.Prefetcher;
 import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.List;
-import java.util.Optional;
 import java.util.Comparator;
-import java.util.stream.Stream;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
 
 /**
  * Stops the prefetcher of a data directory that a restore replaces and removes its queue. The queue is in
@@ -36,49 +29,20 @@ public final class PrefetchQueueReset {
 
     /** Stops the queue's prefetcher if one runs, then removes the queue. */
     public static void reset(Path dataDirectory) {
-        Path queue = PrefetchQueue.directoryOf(dataDirectory);
-        if (!Files.isDirectory(queue)) {
+        PrefetchQueue queue = PrefetchQueue.of(dataDirectory);
+        if (!Files.isDirectory(queue.dir())) {
             return;
         }
         try {
-            runningPrefetcher(queue, dataDirectory).ifPresent(p -> stop(p, queue));
-            try (Stream<Path> s = Files.walk(queue)) {
+            PrefetcherProcess.running(queue, dataDirectory).ifPresent(p -> stop(p, queue.dir()));
+            try (Stream<Path> s = Files.walk(queue.dir())) {
                 for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
                     Files.deleteIfExists(p);
                 }
             }
         } catch (IOException e) {
-            throw failure("the prefetch queue " + queue, e);
-        }
-    }
-
-    /** The process .pid names, if it is alive and an archive-prefetch of this data directory (a pid may be reused). */
-    private static Optional<ProcessHandle> runningPrefetcher(Path queue, Path dataDirectory) throws IOException {
-        long pid;
-        try {
-            pid = Long.parseLong(Files.readString(queue.resolve(Prefetcher.PID)).strip());
-        } catch (NoSuchFileException | NumberFormatException e) {
-            return Optional.empty();
-        }
-        List<String> argv;
-        try {
-            argv = Arrays.asList(new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")),
-                    StandardCharsets.UTF_8).split("\0"));
-        } catch (NoSuchFileException e) {
-            return Optional.empty(); // gone
-        }
-        int at = argv.indexOf("--data-directory");
-        if (!argv.contains("archive-prefetch") || at < 0 || at + 1 >= argv.size() || !sameDirectory(argv.get(at + 1), dataDirectory)) {
-            return Optional.empty();
-        }
-        return ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
-    }
-
-    private static boolean sameDirectory(String argument, Path dataDirectory) throws IOException {
-        try {
-            return Path.of(argument).toRealPath().equals(dataDirectory.toRealPath());
-        } catch (NoSuchFileException e) {
-            return false;
+            throw new WalferryException(Failure.FAILED, "cannot empty the prefetch queue " + queue.dir() + ": " + e.getMessage(),
+                    "remove it by hand (it holds WAL of the server that was there before), then restore again", e);
         }
     }
 
@@ -105,9 +69,5 @@ public final class PrefetchQueueReset {
             Thread.currentThread().interrupt();
             throw new WalferryException(Failure.INTERRUPTED, "interrupted", null);
         }
-    }
-
-    private static WalferryException failure(String what, IOException e) {
-        return new WalferryException(Failure.FAILED, "cannot empty " + what + ": " + e.getMessage(), "remove it by hand (it holds WAL of the server that was there before), then restore again", e);
     }
 }

@@ -1,0 +1,33 @@
+package io.walferry.archive;
+
+import io.walferry.config.WalferryConfig;
+import io.walferry.fastpath.PrefetchHandOver;
+import io.walferry.fastpath.PrefetcherProcess;
+import io.walferry.postgres.WalFileName;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * What restore_command's JVM does (archive-get): hands PostgreSQL the segment the prefetcher queued, or fetches the
+ * file itself; with prefetch on, and run by PostgreSQL in its data directory, it also tells the prefetcher where
+ * replay is and starts one if none runs ({@link PrefetchHandOver}).
+ *
+ * @param launcher the launcher a prefetcher is started with
+ */
+public record RestoreFetch(WalferryConfig config, Map<String, String> env, String launcher) {
+
+    /**
+     * @return FOUND when {@code target} now holds the verified file, NOT_FOUND when no repository has it
+     * @throws io.walferry.failure.WalferryException when a repository had a copy but none could be handed over
+     */
+    public ArchiveGetter.Outcome get(WalFileName name, Path target, Path workingDirectory) {
+        ReplaySource source = ReplaySource.open(config);
+        if (config.archive().prefetch() > 0
+                && PrefetchHandOver.in(workingDirectory, env, new PrefetcherProcess(launcher, config.source()), source::segmentSize)
+                .map(h -> h.take(name, target)).orElse(false)) {
+            return ArchiveGetter.Outcome.FOUND;
+        }
+        return new ArchiveGetter(source.repositories()).get(name, target);
+    }
+}

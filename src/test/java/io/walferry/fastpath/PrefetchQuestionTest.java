@@ -1,0 +1,86 @@
+package io.walferry.fastpath;
+
+import io.walferry.postgres.WalFileName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The prefetcher's side of the launcher's question: one look per question, made after reading it, answered with its ticket. */
+class PrefetchQuestionTest {
+    @TempDir
+    Path dir;
+
+    private final List<String> looked = new ArrayList<>();
+
+    private PrefetchQuestion question(boolean archived) {
+        return new PrefetchQuestion(new PrefetchQueue(dir), (WalFileName name, Path scratch) -> {
+            looked.add(name.fileName() + " " + scratch.getFileName());
+            return archived;
+        });
+    }
+
+    private void ask(String text) throws IOException {
+        Files.writeString(dir.resolve(".ask"), text);
+    }
+
+    private String answer() throws IOException {
+        return Files.readString(dir.resolve(".answer"));
+    }
+
+    @Test
+    void eachQuestionIsLookedUpOnceAndAnsweredWithItsTicket() throws IOException {
+        PrefetchQuestion q = question(false);
+        q.answerIfAsked();
+        assertThat(q.lastAnsweredNanos()).as("nothing asked").isEmpty();
+        assertThat(dir.resolve(".answer")).doesNotExist();
+
+        ask("000000010000000000000005 4242-77\n");
+        q.answerIfAsked();
+        assertThat(answer()).isEqualTo("4242-77 missing\n");
+        assertThat(Files.readString(dir.resolve(".answered"))).isEqualTo("segments 1 histories 0\n");
+        assertThat(q.lastAnsweredNanos()).isPresent();
+        q.answerIfAsked();
+        assertThat(looked).as("the same question is not looked up again").containsExactly("000000010000000000000005 .question.tmp");
+
+        ask("00000002.history 4243-1\n");
+        q.answerIfAsked();
+        assertThat(answer()).isEqualTo("4243-1 missing\n");
+        assertThat(Files.readString(dir.resolve(".answered"))).isEqualTo("segments 1 histories 1\n");
+        assertThat(dir.resolve(".question.tmp")).as("the look's scratch file").doesNotExist();
+    }
+
+    @Test
+    void foundAndErrorAreAnswersTooAndAHalfWrittenQuestionWaits() throws IOException {
+        ask("0000000100000000000000");
+        question(true).answerIfAsked();
+        assertThat(dir.resolve(".answer")).doesNotExist();
+
+        ask("000000010000000000000005 1-2\n");
+        question(true).answerIfAsked();
+        assertThat(answer()).isEqualTo("1-2 found\n");
+        assertThat(dir.resolve(".answered")).as("only misses are counted").doesNotExist();
+
+        new PrefetchQuestion(new PrefetchQueue(dir), (name, scratch) -> {
+            throw new IllegalStateException("repository unreadable");
+        }).answerIfAsked();
+        assertThat(answer()).isEqualTo("1-2 error\n");
+    }
+
+    @Test
+    void aNewPrefetcherClearsOldAnswersButNotTheQuestion() throws IOException {
+        ask("000000010000000000000005 1-2\n");
+        Files.writeString(dir.resolve(".answer"), "0-0 missing\n");
+        Files.writeString(dir.resolve(".answered"), "segments 9 histories 9\n");
+        question(false).reset();
+        assertThat(dir.resolve(".answer")).doesNotExist();
+        assertThat(dir.resolve(".answered")).doesNotExist();
+        assertThat(dir.resolve(".ask")).as("the launcher may have asked it as this prefetcher started").exists();
+    }
+}
