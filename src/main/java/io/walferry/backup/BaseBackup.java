@@ -3,6 +3,7 @@ package io.walferry.backup;
 import io.walferry.archive.ArchivePusher;
 import io.walferry.config.Compression;
 import io.walferry.config.NodeConfig;
+import io.walferry.failure.Deadline;
 import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.BackupSession;
@@ -38,7 +39,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -94,7 +94,7 @@ public final class BaseBackup {
         String id = ID.format(started);
         // One backup per second and name: a second one within the same second waits for the next.
         while (taken(id)) {
-            sleepQuietly(Duration.ofMillis(1000 - started.toEpochMilli() % 1000));
+            Deadline.sleep(Duration.ofMillis(1000 - started.toEpochMilli() % 1000));
             started = Instant.now();
             id = ID.format(started);
         }
@@ -160,15 +160,6 @@ public final class BaseBackup {
             }
         }
         return false;
-    }
-
-    private static void sleepQuietly(Duration d) {
-        try {
-            Thread.sleep(d);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new WalferryException(Failure.INTERRUPTED, "interrupted", null);
-        }
     }
 
     private void put(Repository r, String key, byte[] bytes) {
@@ -291,28 +282,15 @@ public final class BaseBackup {
 
     /** Waits until every segment from {@code first} to {@code last} is in every repository. */
     private void awaitWal(WalFileName.Segment first, WalFileName.Segment last) {
-        long deadline = System.nanoTime() + options.walTimeout().toNanos();
+        // Looks often: the backup is done as soon as its last segment is stored.
+        Deadline deadline = Deadline.after(options.walTimeout()).lookingEvery(Duration.ofMillis(50));
         long segSize = cluster.walSegmentSize();
         for (Repository r : repositories) {
             for (WalFileName.Segment s = first; s.fileName().compareTo(last.fileName()) <= 0; s = s.next(segSize)) {
                 WalFileName.Segment seg = s;
-                waitFor(deadline, () -> r.walHeader(seg).isPresent(), () -> WalferryException.repository("backup incomplete: WAL segment "
+                deadline.awaitOr(() -> r.walHeader(seg).isPresent(), Failure.REPOSITORY, "backup incomplete: WAL segment "
                         + seg.fileName() + " did not reach repository " + r.name() + " within " + options.walTimeout().toSeconds() + " s",
-                        "check archiving (walferry check); the backup was not recorded as complete", null));
-            }
-        }
-    }
-
-    private static void waitFor(long deadline, BooleanSupplier condition, java.util.function.Supplier<WalferryException> timeout) {
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw timeout.get();
-            }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw timeout.get();
+                        "check archiving (walferry check); the backup was not recorded as complete");
             }
         }
     }

@@ -3,6 +3,7 @@ package io.walferry.replica;
 import io.walferry.backup.RecoverySettingsFile;
 import io.walferry.config.ConnectionConfig;
 import io.walferry.config.NodeConfig;
+import io.walferry.failure.Deadline;
 import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.ConfigValue;
@@ -160,7 +161,7 @@ final class Fencing {
             s.execute("select pg_reload_conf()");
             // A new session starts with the configuration the postmaster has loaded: once one sees it, every later one does.
             while (!newSessionReadOnly(old)) {
-                deadline.pauseOr("the old primary " + old.name() + " did not reload its configuration in time", "stop it on its host, then run promote again");
+                deadline.pauseOr(Failure.POSTGRES, "the old primary " + old.name() + " did not reload its configuration in time", "stop it on its host, then run promote again");
             }
             // The sessions first, then one call each: in one query the planner may end this session as well.
             List<Integer> ended = new ArrayList<>();
@@ -174,7 +175,7 @@ final class Fencing {
                 s.execute("select pg_terminate_backend(" + pid + ")");
             }
             while (!ended.isEmpty() && stillThere(s, ended)) {
-                deadline.pauseOr("the sessions of the old primary " + old.name() + " did not end in time", "stop it on its host, then run promote again");
+                deadline.pauseOr(Failure.POSTGRES, "the sessions of the old primary " + old.name() + " did not end in time", "stop it on its host, then run promote again");
             }
             Lsn end;
             try (ResultSet r = s.executeQuery("select pg_current_wal_insert_lsn()::text")) {

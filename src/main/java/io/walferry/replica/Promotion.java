@@ -2,6 +2,7 @@ package io.walferry.replica;
 
 import io.walferry.config.NodeConfig;
 import io.walferry.config.WalferryConfig;
+import io.walferry.failure.Deadline;
 import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.Checkpoint;
