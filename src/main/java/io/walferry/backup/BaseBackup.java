@@ -29,16 +29,11 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -51,7 +46,6 @@ import java.util.regex.Pattern;
  */
 public final class BaseBackup {
     private static final Logger LOG = LoggerFactory.getLogger(BaseBackup.class);
-    private static final DateTimeFormatter ID = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
     private static final Pattern TIMELINE = Pattern.compile("(?m)^START TIMELINE: (\\d+)$");
 
     /** How a backup is taken. */
@@ -91,12 +85,12 @@ public final class BaseBackup {
      */
     public BackupManifest run(Connection connection, Runnable switchWalOnPrimary) {
         Instant started = Instant.now();
-        String id = ID.format(started);
+        String id = BackupManifest.idAt(started);
         // One backup per second and name: a second one within the same second waits for the next.
         while (taken(id)) {
             Deadline.sleep(Duration.ofMillis(1000 - started.toEpochMilli() % 1000));
             started = Instant.now();
-            id = ID.format(started);
+            id = BackupManifest.idAt(started);
         }
         refuseAnotherCluster(connection);
         BackupSession session = BackupSession.start(connection, "walferry " + id);
@@ -175,53 +169,36 @@ public final class BaseBackup {
     }
 
     private List<BackupManifest.FileEntry> copy(String id, DataDirectoryScan.Result scan) {
-        long total = scan.bytes();
-        AtomicLong done = new AtomicLong();
-        List<Chunk> chunks = new ArrayList<>();
         List<DataDirectoryScan.Item> order = new ArrayList<>(scan.files());
         order.sort(Comparator.comparingLong(DataDirectoryScan.Item::size).reversed());
-        for (DataDirectoryScan.Item item : order) {
-            long n = Math.max(1, (item.size() + options.chunkSize() - 1) / options.chunkSize());
-            for (int i = 0; i < n; i++) {
-                chunks.add(new Chunk(item, i));
-            }
-        }
         // Twice as many copiers as compressions at once: while some wait on the disk (writes, read-back
         // checks, fsyncs), the others compress; the gate keeps the CPU use at jobs.
         EncodeGate gate = EncodeGate.limit(options.jobs());
-        ExecutorService pool = Executors.newFixedThreadPool(2 * options.jobs(), Thread.ofPlatform().name("backup-", 0).daemon().factory());
-        try {
-            List<Future<Copied>> futures = new ArrayList<>();
-            for (Chunk c : chunks) {
-                futures.add(pool.submit(() -> copyChunk(id, c, done, total, gate)));
+        List<ChunkPipeline.Job<Copied>> jobs = new ArrayList<>();
+        for (DataDirectoryScan.Item item : order) {
+            long n = Math.max(1, (item.size() + options.chunkSize() - 1) / options.chunkSize());
+            for (int i = 0; i < n; i++) {
+                Chunk c = new Chunk(item, i);
+                jobs.add(() -> copyChunk(id, c, gate));
             }
-            java.util.Map<String, List<Copied>> byFile = new java.util.TreeMap<>();
-            for (Future<Copied> f : futures) {
-                Copied c = f.get();
-                byFile.computeIfAbsent(c.chunk().item().path(), k -> new ArrayList<>()).add(c);
-            }
-            List<BackupManifest.FileEntry> out = new ArrayList<>();
-            for (var e : byFile.entrySet()) {
-                List<Copied> parts = e.getValue();
-                if (parts.stream().anyMatch(c -> c.checksum() == null)) {
-                    continue; // dropped while the backup ran; replay of the WAL drops it on restore too
-                }
-                parts.sort(Comparator.comparingInt(c -> c.chunk().index()));
-                out.add(new BackupManifest.FileEntry(e.getKey(), parts.stream().mapToLong(Copied::bytes).sum(),
-                        parts.stream().map(Copied::checksum).toList()));
-            }
-            return out;
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof WalferryException we) {
-                throw we;
-            }
-            throw new WalferryException(Failure.FAILED, "backup failed: " + e.getCause(), "run with --debug for details", e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new WalferryException(Failure.INTERRUPTED, "backup interrupted", null);
-        } finally {
-            pool.shutdownNow();
         }
+        List<Copied> copied = new ChunkPipeline("backup", 2 * options.jobs(), progress, scan.bytes(),
+                e -> new WalferryException(Failure.FAILED, "backup failed: " + e, "run with --debug for details", e)).run(jobs, Copied::bytes);
+        Map<String, List<Copied>> byFile = new TreeMap<>();
+        for (Copied c : copied) {
+            byFile.computeIfAbsent(c.chunk().item().path(), k -> new ArrayList<>()).add(c);
+        }
+        List<BackupManifest.FileEntry> out = new ArrayList<>();
+        for (var e : byFile.entrySet()) {
+            List<Copied> parts = e.getValue();
+            if (parts.stream().anyMatch(c -> c.checksum() == null)) {
+                continue; // dropped while the backup ran; replay of the WAL drops it on restore too
+            }
+            parts.sort(Comparator.comparingInt(c -> c.chunk().index()));
+            out.add(new BackupManifest.FileEntry(e.getKey(), parts.stream().mapToLong(Copied::bytes).sum(),
+                    parts.stream().map(Copied::checksum).toList()));
+        }
+        return out;
     }
 
     /**
@@ -229,7 +206,7 @@ public final class BaseBackup {
      * since the scan is copied up to its scanned chunks; one that shrank gives short or empty chunks; WAL
      * replay from the backup's start makes either consistent, as for any base backup.
      */
-    private Copied copyChunk(String id, Chunk c, AtomicLong done, long total, EncodeGate gate) {
+    private Copied copyChunk(String id, Chunk c, EncodeGate gate) {
         String key = BackupCatalog.dir(id) + "/data/" + BackupManifest.chunkPath(c.item().path(), c.index());
         ObjectHeader header = null;
         try (FileChannel ch = FileChannel.open(c.item().source())) {
@@ -248,7 +225,6 @@ public final class BaseBackup {
         } catch (IOException e) {
             throw DataDirectoryScan.unreadable(c.item().source(), e);
         }
-        progress.copied(done.addAndGet(header.originalSize()), total);
         return new Copied(c, header.contentChecksumText(), header.originalSize());
     }
 
