@@ -41,7 +41,7 @@ final class PromoteCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        NotAsRoot.check("promote");
+        main.notAsRoot().check("promote");
         Context ctx = main.context();
         WalferryConfig config = ctx.config();
         NodeConfig node = ctx.node();

@@ -54,8 +54,8 @@ final class ReplicaCommand {
 
         @Override
         public Integer call() {
-            NotAsRoot.check("replica create");
             Main main = parent.main;
+            main.notAsRoot().check("replica create");
             Context ctx = main.context();
             WalferryConfig config = ctx.config();
             NodeConfig node = ctx.node();
@@ -134,8 +134,8 @@ final class ReplicaCommand {
 
         @Override
         public Integer call() {
-            NotAsRoot.check("replica rejoin");
             Main main = parent.main;
+            main.notAsRoot().check("replica rejoin");
             Context ctx = main.context();
             WalferryConfig config = ctx.config();
             NodeConfig node = ctx.node();
