@@ -6,9 +6,8 @@ import java.nio.file.Path;
  * The restore_command walferry writes (restore, replica create) and prints ({@code walferry restore-command}).
  * A queued segment is handed over by the shell PostgreSQL runs the command with: a test, a rename to %p, a
  * line appended to {@code .taken}. Everything else (a segment not queued yet, a history file, no prefetch)
- * goes to the launcher, which waits for the prefetcher or starts a JVM. The launcher alone costs 4 to 6 ms
- * a call against about 2 ms for this line, and replay calls restore_command once per 16 MiB segment
- * (docs/benchmarks.md).
+ * goes to the launcher, which waits for the prefetcher or starts a JVM. The launcher alone costs a few times
+ * what this line does, and replay calls restore_command once per segment (docs/benchmarks.md).
  *
  * <p>Through %p, so that PostgreSQL keeps the segment as it keeps any restored file: it marks it .done or,
  * with archive_mode = always, .ready; it wakes the walsenders of cascading standbys. (Moving it into pg_wal

@@ -212,8 +212,8 @@ public final class BaseBackup {
         try (FileChannel ch = FileChannel.open(c.item().source())) {
             long from = c.index() * options.chunkSize();
             long want = Math.max(0, Math.min(options.chunkSize(), ch.size() - from));
-            // Into one repository the chunk streams from the file: holding 64 MiB arrays kept the collector busier
-            // than the compressor. Several repositories must get the same bytes (the manifest names one checksum,
+            // Into one repository the chunk streams from the file: holding whole chunks in arrays kept the collector
+            // busier than the compressor (docs/benchmarks.md). Several repositories must get the same bytes (the manifest names one checksum,
             // and the file may change between two reads), so there it is read once into memory.
             byte[] held = repositories.size() > 1 ? new FileRangeInput(ch, from, want).readAllBytes() : null;
             for (Repository r : repositories) {

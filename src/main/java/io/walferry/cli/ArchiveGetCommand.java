@@ -142,8 +142,8 @@ final class ArchiveGetCommand implements Callable<Integer> {
         }
         // Below replay in CPU priority: on a busy core, PostgreSQL's startup process must not wait for it.
         // Started in the background by a shell that exits at once: a child of this JVM would keep its
-        // "process reaper" thread in waitpid, and the JVM waits up to 300 ms at exit for threads in native
-        // code (measured: 0.39 s against 0.18 s for the history call that starts it, before replay begins).
+        // "process reaper" thread in waitpid, and the JVM waits at exit for threads in native code: that wait
+        // would delay the history call that starts it, before replay begins (docs/benchmarks.md).
         List<String> cmd = List.of("sh", "-c", "nice -n 10 setsid \"$0\" \"$@\" </dev/null >>\"$WALFERRY_PREFETCH_LOG\" 2>&1 & echo $!",
                 ctx.launcher(), "-c", ctx.config().source().toString(), "archive-prefetch", "--data-directory", dataDir.toString());
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
