@@ -14,7 +14,9 @@ import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.monitor.ClusterStatus;
 import io.walferry.postgres.PgBinaries;
+import io.walferry.postgres.DemoOrders;
 import io.walferry.postgres.PgConnector;
+import io.walferry.postgres.ServerWal;
 import io.walferry.postgres.PgControl;
 import io.walferry.postgres.ServerInfo;
 import io.walferry.replica.ReplicaProvisioner;
@@ -30,7 +32,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -138,9 +139,7 @@ public final class Demo {
         startAgent(config);
         view.say("Started the walferry agent: it archives WAL in parallel, ahead of PostgreSQL's archiver");
 
-        sql(pg, primary, "create table orders (id bigserial primary key, region text not null, amount numeric not null, "
-                + "created timestamptz not null default now())");
-        sql(pg, primary, "insert into orders (region, amount) select 'us-east-1', g % 1000 from generate_series(1, 50000) g");
+        on(pg, primary, c -> DemoOrders.create(c, 50000));
         view.say("Created table orders with 50000 rows");
 
         BackupManifest b;
@@ -169,7 +168,7 @@ public final class Demo {
         view.say("Writing to the primary for " + o.seconds() + " s; status every second:");
         long acknowledged = workload(pg, primary, cfg);
         view.say("Stopped writing: the primary acknowledged " + acknowledged + " rows in all");
-        sql(pg, primary, "select pg_switch_wal()");
+        on(pg, primary, ServerWal::switchSegment);
         boolean all = true;
         for (NodeConfig r : List.of(west, eu)) {
             long rows = awaitRows(pg, r, acknowledged, Duration.ofMinutes(2));
@@ -196,11 +195,10 @@ public final class Demo {
         AtomicLong acknowledged = new AtomicLong(countRows(pg, primary));
         AtomicBoolean stop = new AtomicBoolean();
         Thread writer = new Thread(() -> {
-            try (Connection c = pg.connect(primary); Statement s = c.createStatement()) {
+            try (Connection c = pg.connect(primary)) {
                 while (!stop.get()) {
                     // committed (autocommit) before it is counted: only acknowledged rows are checked on the replicas
-                    int n = s.executeUpdate("insert into orders (region, amount) select 'us-east-1', random() * 1000 from generate_series(1, 200)");
-                    acknowledged.addAndGet(n);
+                    acknowledged.addAndGet(DemoOrders.insertBatch(c, 200));
                 }
             } catch (SQLException e) {
                 view.say("the writer stopped: " + e.getMessage());
@@ -239,17 +237,20 @@ public final class Demo {
     }
 
     private static long countRows(PgConnector pg, NodeConfig n) {
-        try (Connection c = pg.connect(n); Statement s = c.createStatement(); var r = s.executeQuery("select count(*) from orders")) {
-            r.next();
-            return r.getLong(1);
+        try (Connection c = pg.connect(n)) {
+            return DemoOrders.count(c);
         } catch (SQLException e) {
             throw WalferryException.postgres("cannot count rows on " + n.name() + ": " + e.getMessage(), null, e);
         }
     }
 
-    private static void sql(PgConnector pg, NodeConfig n, String sql) {
-        try (Connection c = pg.connect(n); Statement s = c.createStatement()) {
-            s.execute(sql);
+    private interface Step {
+        void on(Connection c) throws SQLException;
+    }
+
+    private static void on(PgConnector pg, NodeConfig n, Step step) {
+        try (Connection c = pg.connect(n)) {
+            step.on(c);
         } catch (SQLException e) {
             throw WalferryException.postgres("on " + n.name() + ": " + e.getMessage(), null, e);
         }

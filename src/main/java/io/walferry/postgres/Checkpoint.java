@@ -2,7 +2,6 @@ package io.walferry.postgres;
 
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
 
 /** An immediate checkpoint: after a promotion, it puts the new timeline into pg_control, where pg_rewind reads it. */
 public final class Checkpoint {
@@ -10,8 +9,6 @@ public final class Checkpoint {
     }
 
     public static void run(Connection c) throws SQLException {
-        try (Statement s = c.createStatement()) {
-            s.execute("checkpoint");
-        }
+        Sql.run(c, "checkpoint");
     }
 }

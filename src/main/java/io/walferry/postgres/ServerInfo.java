@@ -20,6 +20,16 @@ public final class ServerInfo {
         }
     }
 
+    /** The system identifier initdb chose, as PostgreSQL prints it. */
+    public static String systemIdentifier(Connection c) throws SQLException {
+        return Sql.one(c, "select system_identifier::text from pg_control_system()");
+    }
+
+    /** The timeline of the last checkpoint (a standby's last restartpoint). */
+    public static int checkpointTimeline(Connection c) throws SQLException {
+        return Integer.parseInt(Sql.one(c, "select timeline_id::text from pg_control_checkpoint()"));
+    }
+
     public static ClusterIdentity identity(Connection c) {
         try (Statement s = c.createStatement();
              ResultSet r = s.executeQuery("select system_identifier, current_setting('server_version_num')::int, "

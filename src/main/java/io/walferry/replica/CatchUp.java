@@ -7,13 +7,13 @@ import io.walferry.failure.WalferryException;
 import io.walferry.postgres.Lsn;
 import io.walferry.postgres.PgConnector;
 import io.walferry.postgres.PgControl;
+import io.walferry.postgres.ReplayState;
+import io.walferry.postgres.ServerWal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -25,15 +25,9 @@ final class CatchUp {
     }
 
     /** Whether a server is in recovery, and where its replay is; empty while it does not answer. */
-    private record ReplayState(boolean inRecovery, Optional<Lsn> replayed) {
-    }
-
     private static Optional<ReplayState> replayState(PgConnector pg, NodeConfig node) {
-        try (Connection c = pg.connect(node); Statement s = c.createStatement();
-             ResultSet r = s.executeQuery("select pg_is_in_recovery(), pg_last_wal_replay_lsn()")) {
-            r.next();
-            String replay = r.getString(2);
-            return Optional.of(new ReplayState(r.getBoolean(1), replay == null ? Optional.empty() : Optional.of(Lsn.parse(replay))));
+        try (Connection c = pg.connect(node)) {
+            return Optional.of(ReplayState.read(c));
         } catch (SQLException | WalferryException e) {
             LOG.debug("replica {} not ready yet: {}", node.name(), e.getMessage());
             return Optional.empty();
@@ -48,14 +42,11 @@ final class CatchUp {
         Deadline deadline = Deadline.after(timeout);
         Lsn target = null;
         if (primary.isPresent()) {
-            try (Connection c = pg.connect(primary.get()); Statement s = c.createStatement()) {
-                try (ResultSet r = s.executeQuery("select pg_current_wal_lsn()")) {
-                    r.next();
-                    target = Lsn.parse(r.getString(1));
-                }
+            try (Connection c = pg.connect(primary.get())) {
+                target = ServerWal.current(c);
                 if (archiveFed) {
                     // The replica can only reach what is archived: close the segment that holds the target.
-                    s.execute("select pg_switch_wal()");
+                    ServerWal.switchSegment(c);
                 }
             } catch (SQLException e) {
                 throw WalferryException.postgres("cannot read the primary's position: " + e.getMessage(), null, e);

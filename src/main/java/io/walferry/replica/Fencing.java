@@ -6,12 +6,15 @@ import io.walferry.config.NodeConfig;
 import io.walferry.failure.Deadline;
 import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
+import io.walferry.postgres.ClientSessions;
 import io.walferry.postgres.ConfigValue;
 import io.walferry.postgres.ControlData;
 import io.walferry.postgres.Lsn;
 import io.walferry.postgres.PgConnector;
 import io.walferry.postgres.PgControl;
 import io.walferry.postgres.PostmasterPid;
+import io.walferry.postgres.ServerSettings;
+import io.walferry.postgres.ServerWal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,9 +22,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,25 +55,27 @@ final class Fencing {
     }
 
     Fence fence(NodeConfig old, NodeConfig target, boolean force, Duration timeout) {
-        if (runsHere(old, target)) {
-            control.stop(old.dataDirectory(), "fast");
-            ControlData cd = control.controlData(old.dataDirectory());
-            if (!cd.shutDownCleanly()) {
-                throw new WalferryException(Failure.POSTGRES, "the old primary " + old.name() + " did not shut down cleanly (pg_control: "
-                        + cd.state() + "): where its WAL ends is unknown", "start it, then run promote again");
+        return switch (PromotionRules.fence(runsHere(old, target), force)) {
+            case STOP_HERE -> {
+                control.stop(old.dataDirectory(), "fast");
+                ControlData cd = control.controlData(old.dataDirectory());
+                if (!cd.shutDownCleanly()) {
+                    throw new WalferryException(Failure.POSTGRES, "the old primary " + old.name() + " did not shut down cleanly "
+                            + "(pg_control: " + cd.state() + "): where its WAL ends is unknown", "start it, then run promote again");
+                }
+                LOG.info("stopped the old primary {}: its WAL ends at {}", old.name(), cd.walEnd());
+                yield new Fence("stopped", Optional.of(cd.walEnd()));
             }
-            LOG.info("stopped the old primary {}: its WAL ends at {}", old.name(), cd.walEnd());
-            return new Fence("stopped", Optional.of(cd.walEnd()));
-        }
-        if (!force) {
-            throw WalferryException.refused("the old primary " + old.name() + " (" + old.host() + ":" + old.port()
+            case REFUSE -> throw WalferryException.refused("the old primary " + old.name() + " (" + old.host() + ":" + old.port()
                     + ") still runs, and not as a server of this host that walferry can stop: promoting now would leave two primaries",
                     "stop it on its host first (pg_ctl stop -m fast), then run promote again; --force makes it read-only instead, "
                             + "which a session can still override");
-        }
-        Lsn end = readOnly(old, timeout);
-        LOG.warn("the old primary {} was made read-only and its sessions ended, but it still runs: stop it on its host", old.name());
-        return new Fence("read-only (still running: stop it on its host)", Optional.of(end));
+            case READ_ONLY -> {
+                Lsn end = readOnly(old, timeout);
+                LOG.warn("the old primary {} was made read-only and its sessions ended, but it still runs: stop it on its host", old.name());
+                yield new Fence("read-only (still running: stop it on its host)", Optional.of(end));
+            }
+        };
     }
 
     /**
@@ -156,33 +159,20 @@ final class Fencing {
      */
     private Lsn readOnly(NodeConfig old, Duration timeout) {
         Deadline deadline = Deadline.after(timeout);
-        try (Connection c = pg.connect(old); Statement s = c.createStatement()) {
-            s.execute("alter system set default_transaction_read_only = on");
-            s.execute("select pg_reload_conf()");
+        try (Connection c = pg.connect(old)) {
+            ServerSettings.alterSystem(c, "default_transaction_read_only", "on");
+            ServerSettings.reload(c);
             // A new session starts with the configuration the postmaster has loaded: once one sees it, every later one does.
             while (!newSessionReadOnly(old)) {
                 deadline.pauseOr(Failure.POSTGRES, "the old primary " + old.name() + " did not reload its configuration in time", "stop it on its host, then run promote again");
             }
-            // The sessions first, then one call each: in one query the planner may end this session as well.
-            List<Integer> ended = new ArrayList<>();
-            try (ResultSet r = s.executeQuery("select pid from pg_stat_activity where backend_type = 'client backend' "
-                    + "and pid <> pg_backend_pid()")) {
-                while (r.next()) {
-                    ended.add(r.getInt(1));
-                }
-            }
-            for (int pid : ended) {
-                s.execute("select pg_terminate_backend(" + pid + ")");
-            }
-            while (!ended.isEmpty() && stillThere(s, ended)) {
+            List<Integer> ended = ClientSessions.others(c);
+            ClientSessions.terminate(c, ended);
+            while (ClientSessions.anyAlive(c, ended)) {
                 deadline.pauseOr(Failure.POSTGRES, "the sessions of the old primary " + old.name() + " did not end in time", "stop it on its host, then run promote again");
             }
-            Lsn end;
-            try (ResultSet r = s.executeQuery("select pg_current_wal_insert_lsn()::text")) {
-                r.next();
-                end = Lsn.parse(r.getString(1));
-            }
-            s.execute("select pg_switch_wal()");
+            Lsn end = ServerWal.insertPosition(c);
+            ServerWal.switchSegment(c);
             return end;
         } catch (SQLException e) {
             throw WalferryException.postgres("cannot fence the old primary " + old.name() + ": " + e.getMessage(),
@@ -191,18 +181,8 @@ final class Fencing {
     }
 
     private boolean newSessionReadOnly(NodeConfig old) throws SQLException {
-        try (Connection c = pg.connect(old); Statement s = c.createStatement();
-             ResultSet r = s.executeQuery("select current_setting('default_transaction_read_only')")) {
-            r.next();
-            return r.getString(1).equals("on");
-        }
-    }
-
-    private static boolean stillThere(Statement s, List<Integer> pids) throws SQLException {
-        String list = pids.stream().map(String::valueOf).reduce((a, b) -> a + "," + b).orElseThrow();
-        try (ResultSet r = s.executeQuery("select count(*) from pg_stat_activity where pid in (" + list + ")")) {
-            r.next();
-            return r.getLong(1) > 0;
+        try (Connection c = pg.connect(old)) {
+            return ServerSettings.current(c, "default_transaction_read_only").equals("on");
         }
     }
 }

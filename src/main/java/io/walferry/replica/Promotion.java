@@ -10,6 +10,10 @@ import io.walferry.postgres.Lsn;
 import io.walferry.postgres.PgConnector;
 import io.walferry.postgres.PgControl;
 import io.walferry.postgres.PostmasterPid;
+import io.walferry.postgres.Promote;
+import io.walferry.postgres.ReplayState;
+import io.walferry.postgres.ServerInfo;
+import io.walferry.postgres.ServerWal;
 import io.walferry.postgres.WalFileName;
 import io.walferry.repository.Repository;
 import org.slf4j.Logger;
@@ -18,12 +22,12 @@ import org.slf4j.LoggerFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -49,17 +53,6 @@ public final class Promotion {
 
     /** A replica that answered but could not be repointed. */
     public record NotRepointed(String node, String why) {
-    }
-
-    /** A replica's WAL: what it received by streaming (null if it never streamed) and what it replayed. */
-    private record Held(Lsn received, Lsn replayed) {
-        Lsn most() {
-            return received == null || (replayed != null && replayed.compareTo(received) > 0) ? replayed : received;
-        }
-
-        boolean reaches(Lsn lsn) {
-            return most() != null && most().compareTo(lsn) >= 0;
-        }
     }
 
     private final WalferryConfig config;
@@ -94,19 +87,14 @@ public final class Promotion {
         }
         Lsn at;
         int timeline;
-        try (Connection c = pg.connect(target); Statement s = c.createStatement()) {
-            try (ResultSet r = s.executeQuery("select pg_promote(true, " + Math.max(1, timeout.toSeconds()) + ")")) {
-                r.next();
-                if (!r.getBoolean(1)) {
-                    throw new WalferryException(Failure.POSTGRES, "node " + target.name() + " did not finish promotion in time",
-                            "see its server log");
-                }
+        try (Connection c = pg.connect(target)) {
+            if (!Promote.promote(c, (int) Math.min(Integer.MAX_VALUE, timeout.toSeconds()))) {
+                throw new WalferryException(Failure.POSTGRES, "node " + target.name() + " did not finish promotion in time",
+                        "see its server log");
             }
-            try (ResultSet r = s.executeQuery("select pg_current_wal_lsn(), pg_walfile_name(pg_current_wal_lsn())")) {
-                r.next();
-                at = Lsn.parse(r.getString(1));
-                timeline = Integer.parseInt(r.getString(2).substring(0, 8), 16);
-            }
+            ServerWal.Position position = ServerWal.position(c);
+            at = position.lsn();
+            timeline = position.timeline();
         } catch (SQLException e) {
             throw WalferryException.postgres("cannot promote " + target.name() + ": " + e.getMessage(), "see its server log", e);
         }
@@ -182,55 +170,40 @@ public final class Promotion {
     /** Waits until the target holds the old primary's WAL up to {@code end}; refuses (unless forced) when it cannot get there in time. */
     private void awaitWal(NodeConfig target, Lsn end, Duration timeout, boolean force, boolean oldWasReachable) {
         Deadline deadline = Deadline.after(timeout);
-        Held held = held(target).orElse(new Held(null, null));
-        while (!held.reaches(end)) {
+        Optional<Lsn> held = held(target);
+        while (held.isEmpty() || held.get().compareTo(end) < 0) {
             if (deadline.passed()) {
-                String what = "node " + target.name() + " holds WAL up to " + held.most() + ", but the old primary's ends at " + end
-                        + ": promoting it would lose the writes in between";
-                if (force) {
-                    LOG.warn("{} (promoting anyway: --force)", what);
-                    return;
-                }
-                throw WalferryException.refused(what, (oldWasReachable ? "the old primary is stopped now: " : "")
-                        + "check that its last WAL reached the repository (the archiver of the old primary; walferry info), or start it "
-                        + "again and let the replica catch up, then run promote again; --force promotes without those writes");
+                break;
             }
             deadline.pause();
-            held = held(target).orElse(new Held(null, null));
+            held = held(target);
         }
-        LOG.info("{} holds the old primary's WAL up to {} ({} needed)", target.name(), held.most(), end);
+        act(PromotionRules.holdsOldWal(target.name(), held, end, force, oldWasReachable));
     }
 
     /** Another replica that holds WAL past the target's would be past the new timeline's start: it could not follow it. */
     private void refuseIfAnotherHoldsMore(NodeConfig target, Optional<NodeConfig> old, boolean force) {
-        Lsn mine = held(target).map(Held::most).orElse(null);
+        Map<String, Optional<Lsn>> others = new LinkedHashMap<>();
         for (NodeConfig n : others(target, old)) {
-            Optional<Held> theirs = held(n);
-            if (mine == null || theirs.isEmpty() || theirs.get().most() == null || theirs.get().most().compareTo(mine) <= 0) {
-                continue;
-            }
-            String what = "replica " + n.name() + " holds WAL up to " + theirs.get().most() + ", further than " + target.name() + " (" + mine
-                    + "): it has writes " + target.name() + " lacks and could not follow the new timeline";
-            if (force) {
-                LOG.warn("{} (promoting anyway: --force; make {} a replica again with walferry replica create --node {} --force)", what,
-                        n.name(), n.name());
-                continue;
-            }
-            throw WalferryException.refused(what, "promote " + n.name() + " instead, or pass --force and then make " + n.name()
-                    + " a replica again with walferry replica create --node " + n.name() + " --force");
+            others.put(n.name(), held(n));
+        }
+        act(PromotionRules.mostAdvanced(target.name(), held(target), others, force));
+    }
+
+    /** Goes on, with the reason logged (a warning when forced past a refusal), or refuses. */
+    private static void act(PromotionRules.Verdict v) {
+        switch (v.kind()) {
+            case PROCEED -> LOG.info("{}", v.why());
+            case PROCEED_FORCED -> LOG.warn("{}", v.why());
+            case REFUSE -> throw WalferryException.refused(v.why(), v.hint());
         }
     }
 
-    /** A replica's WAL positions; empty if it is not reachable or not a replica. */
-    private Optional<Held> held(NodeConfig n) {
-        try (Connection c = pg.connect(n); Statement s = c.createStatement();
-             ResultSet r = s.executeQuery("select pg_is_in_recovery(), pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text")) {
-            r.next();
-            if (!r.getBoolean(1)) {
-                return Optional.empty();
-            }
-            return Optional.of(new Held(r.getString(2) == null ? null : Lsn.parse(r.getString(2)),
-                    r.getString(3) == null ? null : Lsn.parse(r.getString(3))));
+    /** The most WAL a replica holds (received or replayed); empty if it is not reachable, not a replica, or holds none known. */
+    private Optional<Lsn> held(NodeConfig n) {
+        try (Connection c = pg.connect(n)) {
+            ReplayState s = ReplayState.read(c);
+            return s.inRecovery() ? s.most() : Optional.empty();
         } catch (SQLException | WalferryException e) {
             LOG.debug("cannot read the WAL positions of {}: {}", n.name(), e.getMessage());
             return Optional.empty();
@@ -238,7 +211,7 @@ public final class Promotion {
     }
 
     private boolean inRecovery(NodeConfig n) {
-        return query(n, "select pg_is_in_recovery()::text").equals("true");
+        return read(n, ServerInfo::inRecovery);
     }
 
     /** Whether a node is a replica; empty if it does not answer. */
@@ -251,18 +224,21 @@ public final class Promotion {
     }
 
     private String systemIdentifier(NodeConfig n) {
-        return query(n, "select system_identifier::text from pg_control_system()");
+        return read(n, ServerInfo::systemIdentifier);
     }
 
     /** The timeline of the target's last restartpoint: a stopped primary on an older one is not the one it followed. */
     private int checkpointTimeline(NodeConfig n) {
-        return Integer.parseInt(query(n, "select timeline_id::text from pg_control_checkpoint()"));
+        return read(n, ServerInfo::checkpointTimeline);
     }
 
-    private String query(NodeConfig n, String sql) {
-        try (Connection c = pg.connect(n); Statement s = c.createStatement(); ResultSet r = s.executeQuery(sql)) {
-            r.next();
-            return r.getString(1);
+    private interface Read<T> {
+        T from(Connection c) throws SQLException;
+    }
+
+    private <T> T read(NodeConfig n, Read<T> read) {
+        try (Connection c = pg.connect(n)) {
+            return read.from(c);
         } catch (SQLException e) {
             throw WalferryException.postgres("cannot query node " + n.name() + ": " + e.getMessage(), null, e);
         }

@@ -14,6 +14,8 @@ import io.walferry.failure.WalferryException;
 import io.walferry.postgres.ConfigValue;
 import io.walferry.postgres.Lsn;
 import io.walferry.postgres.PgConnector;
+import io.walferry.postgres.ReplicationReadiness;
+import io.walferry.postgres.ReplicationSlots;
 import io.walferry.postgres.PgControl;
 import io.walferry.repository.Repository;
 import org.slf4j.Logger;
@@ -21,9 +23,7 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -112,41 +112,31 @@ public final class ReplicaProvisioner {
 
     /** Checks what a streaming replica needs of the primary, before anything is restored. */
     void checkPrimary(NodeConfig primary) {
-        try (Connection c = pg.connect(primary); Statement s = c.createStatement()) {
-            try (ResultSet r = s.executeQuery("select current_setting('wal_level'), current_setting('max_wal_senders')::int, "
-                    + "current_setting('max_replication_slots')::int")) {
-                r.next();
-                if (r.getString(1).equals("minimal") || r.getInt(2) == 0 || r.getInt(3) == 0) {
-                    throw WalferryException.postgres("primary " + primary.name() + " cannot serve a streaming replica (wal_level "
-                            + r.getString(1) + ", max_wal_senders " + r.getInt(2) + ", max_replication_slots " + r.getInt(3) + ")",
-                            "set wal_level = replica, max_wal_senders and max_replication_slots above 0 on the primary, and restart it", null);
-                }
-            }
-            try (ResultSet r = s.executeQuery("select rolreplication or rolsuper from pg_roles where rolname = current_user")) {
-                if (r.next() && !r.getBoolean(1)) {
-                    throw WalferryException.postgres("role " + config.connection().user() + " on " + primary.name()
-                            + " may not replicate", "run on the primary: ALTER ROLE " + config.connection().user() + " REPLICATION", null);
-                }
-            }
-            try (ResultSet r = s.executeQuery("select count(*) from pg_hba_file_rules where error is null and "
-                    + "'replication' = any(database)")) {
-                r.next();
-                if (r.getLong(1) == 0) {
-                    LOG.warn("pg_hba.conf of {} has no 'replication' line: add one such as 'host replication {} <replica address>/32 "
-                            + "scram-sha-256' and reload it, or the replica cannot stream", primary.name(), config.connection().user());
-                }
-            } catch (SQLException e) {
-                LOG.debug("pg_hba_file_rules not readable: {}", e.getMessage());
-            }
+        ReplicationReadiness r;
+        try (Connection c = pg.connect(primary)) {
+            r = ReplicationReadiness.read(c);
         } catch (SQLException e) {
             throw WalferryException.postgres("cannot check primary " + primary.name() + ": " + e.getMessage(), null, e);
+        }
+        if (r.walLevel().equals("minimal") || r.maxWalSenders() == 0 || r.maxReplicationSlots() == 0) {
+            throw WalferryException.postgres("primary " + primary.name() + " cannot serve a streaming replica (wal_level "
+                    + r.walLevel() + ", max_wal_senders " + r.maxWalSenders() + ", max_replication_slots " + r.maxReplicationSlots() + ")",
+                    "set wal_level = replica, max_wal_senders and max_replication_slots above 0 on the primary, and restart it", null);
+        }
+        if (!r.roleMayReplicate()) {
+            throw WalferryException.postgres("role " + config.connection().user() + " on " + primary.name()
+                    + " may not replicate", "run on the primary: ALTER ROLE " + config.connection().user() + " REPLICATION", null);
+        }
+        if (r.hbaReplicationLines().orElse(1L) == 0) {
+            LOG.warn("pg_hba.conf of {} has no 'replication' line: add one such as 'host replication {} <replica address>/32 "
+                    + "scram-sha-256' and reload it, or the replica cannot stream", primary.name(), config.connection().user());
         }
     }
 
     /** Makes the replica's slot on the primary; true if this call created it (an existing one is the replica's from before). */
     boolean createSlot(NodeConfig primary, String slot) {
         try (Connection c = pg.connect(primary)) {
-            return Topology.ensureSlot(c, slot);
+            return ReplicationSlots.ensurePhysical(c, slot);
         } catch (SQLException e) {
             throw WalferryException.postgres("cannot create replication slot " + slot + " on " + primary.name() + ": " + e.getMessage(),
                     "the role needs REPLICATION (or superuser) to create a replication slot", e);

@@ -4,13 +4,12 @@ import io.walferry.config.NodeConfig;
 import io.walferry.config.WalferryConfig;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.PgConnector;
+import io.walferry.postgres.ReplicationSlots;
 import io.walferry.postgres.ServerInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
@@ -76,27 +75,10 @@ public final class Topology {
                 "start the primary, or check the nodes' host and port in the configuration", null));
     }
 
-    /**
-     * Creates a replica's physical replication slot on {@code primary} (reserving WAL at once) unless it exists;
-     * true if this call created it.
-     */
-    public static boolean ensureSlot(Connection primary, String slot) throws SQLException {
-        try (PreparedStatement p = primary.prepareStatement("select pg_create_physical_replication_slot(?, true) "
-                + "where not exists (select 1 from pg_replication_slots where slot_name = ?)")) {
-            p.setString(1, slot);
-            p.setString(2, slot);
-            try (ResultSet r = p.executeQuery()) {
-                return r.next();
-            }
-        }
-    }
-
     /** Drops a slot this run created and no replica will use, so that it does not hold WAL on the primary forever. */
     static void dropSlot(PgConnector pg, NodeConfig primary, String slot) {
-        try (Connection c = pg.connect(primary); PreparedStatement p = c.prepareStatement(
-                "select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = ? and not active")) {
-            p.setString(1, slot);
-            p.execute();
+        try (Connection c = pg.connect(primary)) {
+            ReplicationSlots.dropIfInactive(c, slot);
         } catch (SQLException | WalferryException e) {
             LOG.warn("could not drop replication slot {} on {}: {} (drop it there: select pg_drop_replication_slot('{}'))",
                     slot, primary.name(), e.getMessage(), slot);

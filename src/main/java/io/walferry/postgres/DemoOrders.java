@@ -1,0 +1,30 @@
+package io.walferry.postgres;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.PreparedStatement;
+
+/** The demo's table of orders: created with some rows, written to in batches, counted on every node. */
+public final class DemoOrders {
+    private DemoOrders() {
+    }
+
+    public static void create(Connection c, int rows) throws SQLException {
+        Sql.run(c, "create table orders (id bigserial primary key, region text not null, amount numeric not null, "
+                + "created timestamptz not null default now())");
+        Sql.run(c, "insert into orders (region, amount) select 'us-east-1', g % 1000 from generate_series(1, ?) g", rows);
+    }
+
+    /** Inserts a batch of {@code rows} in one transaction, committed when this returns: the rows acknowledged. */
+    public static int insertBatch(Connection c, int rows) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("insert into orders (region, amount) select 'us-east-1', random() * 1000 "
+                + "from generate_series(1, ?)")) {
+            p.setInt(1, rows);
+            return p.executeUpdate();
+        }
+    }
+
+    public static long count(Connection c) throws SQLException {
+        return Long.parseLong(Sql.one(c, "select count(*) from orders"));
+    }
+}

@@ -1,0 +1,21 @@
+package io.walferry.postgres;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+
+/** Physical replication slots on a primary: made for a replica, dropped when no replica uses them. */
+public final class ReplicationSlots {
+    private ReplicationSlots() {
+    }
+
+    /** Creates the slot (reserving WAL at once) unless it exists; true if this call created it. */
+    public static boolean ensurePhysical(Connection c, String slot) throws SQLException {
+        return Sql.maybe(c, "select pg_create_physical_replication_slot(?, true)::text "
+                + "where not exists (select 1 from pg_replication_slots where slot_name = ?)", slot, slot).isPresent();
+    }
+
+    /** Drops the slot if it exists and no replica streams through it. */
+    public static void dropIfInactive(Connection c, String slot) throws SQLException {
+        Sql.run(c, "select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = ? and not active", slot);
+    }
+}
