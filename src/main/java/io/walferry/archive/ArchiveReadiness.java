@@ -3,10 +3,11 @@ package io.walferry.archive;
 import io.walferry.config.NodeConfig;
 import io.walferry.config.WalferryConfig;
 import io.walferry.failure.Deadline;
+import io.walferry.failure.WalferryException;
 import io.walferry.postgres.ArchivingSetup;
 import io.walferry.postgres.PgConnector;
+import io.walferry.postgres.ServerWal;
 import io.walferry.postgres.WalFileName;
-import io.walferry.postgres.WalSwitch;
 import io.walferry.repository.ClusterRecord;
 import io.walferry.repository.Repository;
 
@@ -90,7 +91,13 @@ public final class ArchiveReadiness {
 
     /** Closes the current segment and waits until every repository holds it. */
     public static ReadinessFinding roundTrip(Connection c, ArchiveSet archives, Duration timeout) {
-        String segment = WalSwitch.markAndSwitch(c, "walferry check");
+        String segment;
+        try {
+            segment = ServerWal.markAndSwitch(c, "walferry check");
+        } catch (SQLException e) {
+            throw WalferryException.postgres("cannot switch the server's WAL segment: " + e.getMessage(),
+                    "the role needs to run pg_create_restore_point() and pg_switch_wal()", e);
+        }
         WalFileName name = WalFileName.parse(segment);
         Deadline deadline = Deadline.after(timeout).lookingEvery(Duration.ofMillis(100));
         List<Repository> missing = new ArrayList<>(archives.repositories());

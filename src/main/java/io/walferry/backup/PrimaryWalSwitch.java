@@ -4,7 +4,8 @@ import io.walferry.config.NodeConfig;
 import io.walferry.config.WalferryConfig;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.PgConnector;
-import io.walferry.postgres.WalSwitch;
+import io.walferry.postgres.ServerInfo;
+import io.walferry.postgres.ServerWal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,7 +38,8 @@ public final class PrimaryWalSwitch implements Runnable {
                 continue;
             }
             try (Connection c = pg.connect(n)) {
-                if (WalSwitch.switchIfPrimary(c)) {
+                if (!ServerInfo.inRecovery(c)) {
+                    ServerWal.switchSegment(c);
                     LOG.info("asked the primary {} to switch WAL, so that the backup's last segment is archived", n.name());
                     return;
                 }
