@@ -1,7 +1,7 @@
 import io.walferry.config.Compression;
 import io.walferry.config.CompressionType;
-import io.walferry.repository.ObjectCodec;
-import io.walferry.repository.ObjectSink;
+import io.walferry.repository.format.ObjectCodec;
+import io.walferry.repository.format.ObjectSink;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;

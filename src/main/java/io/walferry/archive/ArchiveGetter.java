@@ -4,7 +4,7 @@ import io.walferry.failure.Failure;
 import io.walferry.failure.OsReason;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.WalFileName;
-import io.walferry.repository.PrivateFiles;
+import io.walferry.repository.storage.PrivateFiles;
 import io.walferry.repository.Repository;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -5,7 +5,7 @@ import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.TimelineHistory;
 import io.walferry.postgres.WalFileName;
-import io.walferry.repository.EncodeGate;
+import io.walferry.repository.format.EncodeGate;
 import io.walferry.repository.PutResult;
 import io.walferry.repository.Repository;
 

@@ -1,6 +1,6 @@
 package io.walferry.archive;
 
-import io.walferry.repository.PrivateFiles;
+import io.walferry.repository.storage.PrivateFiles;
 
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;

@@ -9,7 +9,7 @@ import io.walferry.postgres.ArchivingSetup;
 import io.walferry.postgres.ClusterIdentity;
 import io.walferry.postgres.ServerInfo;
 import io.walferry.repository.ClusterRecord;
-import io.walferry.repository.PrivateFiles;
+import io.walferry.repository.storage.PrivateFiles;
 import io.walferry.repository.Repository;
 
 import java.io.IOException;

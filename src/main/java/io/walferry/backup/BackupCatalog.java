@@ -3,7 +3,8 @@ package io.walferry.backup;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.Lsn;
 import io.walferry.repository.Repository;
-import io.walferry.repository.Storage;
+import io.walferry.repository.RepositoryLayout;
+import io.walferry.repository.storage.Storage;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -23,14 +24,10 @@ public final class BackupCatalog {
         this.repository = repository;
     }
 
-    public static String dir(String id) {
-        return "backup/" + id;
-    }
-
     /** Complete backups, oldest first. */
     public List<BackupManifest> list() {
         List<BackupManifest> out = new ArrayList<>();
-        for (Storage.Entry e : repository.list("backup")) {
+        for (Storage.Entry e : repository.list(RepositoryLayout.BACKUPS)) {
             // a directory that cannot be a backup's (someone else's, or a name that is a path) is not one
             if (e.directory() && BackupManifest.isId(e.name())) {
                 manifest(e.name()).ifPresent(out::add);
@@ -45,7 +42,7 @@ public final class BackupCatalog {
             throw WalferryException.config("\"" + id + "\" is not a backup id", "walferry info lists the backups");
         }
         ByteArrayOutputStream json = new ByteArrayOutputStream();
-        if (repository.get(dir(id) + "/manifest", json, BackupManifest.MAX_JSON_SIZE).isEmpty()) {
+        if (repository.get(RepositoryLayout.backupObject(id, RepositoryLayout.MANIFEST), json, BackupManifest.MAX_JSON_SIZE).isEmpty()) {
             return Optional.empty();
         }
         BackupManifest m;

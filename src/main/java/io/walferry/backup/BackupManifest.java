@@ -123,8 +123,4 @@ public record BackupManifest(
         }
     }
 
-    /** The key of a file's chunk: the file's path, with "@N" for the chunks after the first. */
-    public static String chunkPath(String path, int chunk) {
-        return chunk == 0 ? path : path + "@" + chunk;
-    }
 }

@@ -3,8 +3,9 @@ package io.walferry.backup;
 import io.walferry.agent.PrefetchQueueReset;
 import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
-import io.walferry.repository.AlignedOutput;
-import io.walferry.repository.ObjectHeader;
+import io.walferry.repository.RepositoryLayout;
+import io.walferry.repository.storage.AlignedOutput;
+import io.walferry.repository.format.ObjectHeader;
 import io.walferry.repository.Repository;
 
 import org.slf4j.Logger;
@@ -88,7 +89,7 @@ public final class BackupRestore {
             long t1 = System.nanoTime();
             restore(pipeline, tree, files);
             long t2 = System.nanoTime();
-            writeText(target.resolve("backup_label"), read("backup_label"));
+            writeText(target.resolve("backup_label"), read(RepositoryLayout.BACKUP_LABEL));
             if (!tablespaces.isEmpty()) {
                 // PostgreSQL makes the pg_tblspc links from this file when recovery starts: it names the new places
                 // (its reader takes a backslash as escaping the next character).
@@ -177,7 +178,7 @@ public final class BackupRestore {
      */
     private long restoreChunk(RestoringFile rf, int index) throws IOException {
         BackupManifest.FileEntry f = rf.entry();
-        String key = BackupCatalog.dir(manifest.id()) + "/data/" + BackupManifest.chunkPath(f.path(), index);
+        String key = RepositoryLayout.backupObject(manifest.id(), RepositoryLayout.chunk(f.path(), index));
         ObjectHeader header;
         // A chunk goes to its own offset: one that came out short (the file shrank while the backup read it)
         // leaves a gap of zeros, which PostgreSQL reads as empty pages and WAL replay rewrites.
@@ -198,7 +199,7 @@ public final class BackupRestore {
 
     private String read(String name) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        if (repository.get(BackupCatalog.dir(manifest.id()) + "/" + name, out, MAX_LABEL).isEmpty()) {
+        if (repository.get(RepositoryLayout.backupObject(manifest.id(), name), out, MAX_LABEL).isEmpty()) {
             throw WalferryException.repository("backup " + manifest.id() + " in repository " + repository.name() + " has no " + name,
                     "restore another backup; this one is damaged", null);
         }

@@ -12,8 +12,9 @@ import io.walferry.postgres.Lsn;
 import io.walferry.postgres.ServerInfo;
 import io.walferry.postgres.WalFileName;
 import io.walferry.repository.ClusterRecord;
-import io.walferry.repository.EncodeGate;
-import io.walferry.repository.ObjectHeader;
+import io.walferry.repository.RepositoryLayout;
+import io.walferry.repository.format.EncodeGate;
+import io.walferry.repository.format.ObjectHeader;
 import io.walferry.repository.Repository;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -116,8 +117,8 @@ public final class BaseBackup {
         LOG.info("backup {}: copied {} files in {} ms, pg_backup_stop {} ms, WAL in the repositories after {} ms", id, files.size(),
                 (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000);
         for (Repository r : repositories) {
-            put(r, BackupCatalog.dir(id) + "/backup_label", stop.backupLabel().getBytes(StandardCharsets.UTF_8));
-            put(r, BackupCatalog.dir(id) + "/tablespace_map", stop.tablespaceMap().getBytes(StandardCharsets.UTF_8));
+            put(r, RepositoryLayout.backupObject(id, RepositoryLayout.BACKUP_LABEL), stop.backupLabel().getBytes(StandardCharsets.UTF_8));
+            put(r, RepositoryLayout.backupObject(id, RepositoryLayout.TABLESPACE_MAP), stop.tablespaceMap().getBytes(StandardCharsets.UTF_8));
         }
         BackupManifest manifest = new BackupManifest(BackupManifest.FORMAT_VERSION, id, cluster.cluster(), cluster.systemIdentifier(),
                 session.versionNum(), timeline, session.startLsn().toString(), stop.lsn().toString(), first.fileName(), last.fileName(),
@@ -125,7 +126,7 @@ public final class BaseBackup {
                 options.chunkSize(), scan.directories(), scan.tablespaces(), files);
         // Last: the manifest is what makes the backup exist.
         for (Repository r : repositories) {
-            put(r, BackupCatalog.dir(id) + "/manifest", manifest.toJson());
+            put(r, RepositoryLayout.backupObject(id, RepositoryLayout.MANIFEST), manifest.toJson());
         }
         LOG.info("backup {} complete: {} files, {} bytes, WAL {} to {}", id, files.size(), manifest.bytes(), first.fileName(), last.fileName());
         return manifest;
@@ -149,7 +150,7 @@ public final class BaseBackup {
 
     private boolean taken(String id) {
         for (Repository r : repositories) {
-            if (r.list("backup").stream().anyMatch(e -> e.name().equals(id))) {
+            if (r.list(RepositoryLayout.BACKUPS).stream().anyMatch(e -> e.name().equals(id))) {
                 return true;
             }
         }
@@ -207,7 +208,7 @@ public final class BaseBackup {
      * replay from the backup's start makes either consistent, as for any base backup.
      */
     private Copied copyChunk(String id, Chunk c, EncodeGate gate) {
-        String key = BackupCatalog.dir(id) + "/data/" + BackupManifest.chunkPath(c.item().path(), c.index());
+        String key = RepositoryLayout.backupObject(id, RepositoryLayout.chunk(c.item().path(), c.index()));
         ObjectHeader header = null;
         try (FileChannel ch = FileChannel.open(c.item().source())) {
             long from = c.index() * options.chunkSize();

@@ -1,6 +1,6 @@
 package io.walferry.backup;
 
-import io.walferry.repository.BulkInputStream;
+import io.walferry.repository.format.BulkInputStream;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

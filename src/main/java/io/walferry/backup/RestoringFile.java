@@ -1,6 +1,6 @@
 package io.walferry.backup;
 
-import io.walferry.repository.AlignedOutput;
+import io.walferry.repository.storage.AlignedOutput;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;

@@ -2,7 +2,8 @@ package io.walferry.backup;
 
 import io.walferry.postgres.WalFileName;
 import io.walferry.repository.Repository;
-import io.walferry.repository.Storage;
+import io.walferry.repository.RepositoryLayout;
+import io.walferry.repository.storage.Storage;
 import io.walferry.repository.StoredWal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,7 +44,7 @@ public final class Retention {
     public Result apply(Policy policy, Instant now, boolean dryRun) {
         BackupCatalog catalog = new BackupCatalog(repository);
         List<RetentionPlan.Backup> complete = catalog.list().stream().map(RetentionPlan.Backup::of).toList();
-        List<String> directories = repository.list("backup").stream().filter(Storage.Entry::directory).map(Storage.Entry::name).toList();
+        List<String> directories = repository.list(RepositoryLayout.BACKUPS).stream().filter(Storage.Entry::directory).map(Storage.Entry::name).toList();
         directories.stream().filter(d -> BackupManifest.startOf(d).isEmpty())
                 .forEach(d -> LOG.debug("{} in repository {} is not a backup: left alone", d, repository.name()));
         // Without a complete backup no WAL is removed: no need to list it.
@@ -65,7 +66,7 @@ public final class Retention {
             }
         }
         for (String id : plan.expired()) {
-            repository.delete(BackupCatalog.dir(id) + "/manifest");
+            repository.delete(RepositoryLayout.backupObject(id, RepositoryLayout.MANIFEST));
             remove(id);
             LOG.info("expired backup {} in repository {}", id, repository.name());
         }
@@ -75,9 +76,9 @@ public final class Retention {
     }
 
     private void remove(String id) {
-        for (String key : repository.listTree(BackupCatalog.dir(id))) {
+        for (String key : repository.listTree(RepositoryLayout.backup(id))) {
             repository.delete(key);
         }
-        repository.removeEmptyDirectories(BackupCatalog.dir(id));
+        repository.removeEmptyDirectories(RepositoryLayout.backup(id));
     }
 }

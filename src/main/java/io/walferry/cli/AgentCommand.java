@@ -1,9 +1,12 @@
 package io.walferry.cli;
 
 import io.walferry.agent.ArchiveAgent;
+import io.walferry.ha.HaService;
+import io.walferry.postgres.PgBinaries;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ParentCommand;
 
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** The long-running agent of one node; stops cleanly on SIGTERM or SIGINT. */
@@ -16,11 +19,17 @@ final class AgentCommand implements Callable<Integer> {
     public Integer call() {
         Context ctx = main.context();
         ArchiveAgent agent = new ArchiveAgent(ctx.config(), ctx.node(), ctx.env(), kind -> ExitCode.of(kind).code());
+        // With ha: configured, the agent is also the node's member of the HA cluster.
+        HaService ha = ctx.config().ha().isPresent() ? HaService.start(ctx.config(), ctx.node(),
+                PgBinaries.find(Optional.ofNullable(main.options.pgBin), ctx.node().binDirectory()), ctx.restoreCommand()) : null;
         Thread stopper = new Thread(agent::close, "agent-stop");
         Runtime.getRuntime().addShutdownHook(stopper);
         try {
             agent.run();
         } finally {
+            if (ha != null) {
+                ha.close();
+            }
             agent.close();
             try {
                 Runtime.getRuntime().removeShutdownHook(stopper);

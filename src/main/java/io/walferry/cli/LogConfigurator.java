@@ -16,7 +16,7 @@ import java.io.PrintStream;
  * walferry's logging set-up, in code rather than a logback.xml: every log line to standard error, one pattern.
  * Logback reads an XML configuration through its Joran framework, a large part of a short JVM's start, and the
  * prefetcher's start is one replay waits for; restore_command and archive_command start a JVM often enough for that
- * to count (docs/benchmarks.md, "Figures behind the code"). Found by logback's service loader (META-INF/services).
+ * to count (docs/benchmarks.md). Found by logback's service loader (META-INF/services).
  */
 public final class LogConfigurator extends ContextAwareBase implements Configurator {
     static final String PATTERN = "%d{yyyy-MM-dd HH:mm:ss.SSS} %-5level [%thread] %logger{0}: %msg%n";

@@ -1,7 +1,11 @@
 package io.walferry.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.walferry.config.WalferryConfig;
+import io.walferry.ha.HaStatus;
+import io.walferry.ha.MemberState;
+import io.walferry.ha.StoreView;
 import io.walferry.monitor.ClusterStatus;
 import io.walferry.postgres.PgConnector;
 import picocli.CommandLine.Command;
@@ -10,6 +14,7 @@ import picocli.CommandLine.ParentCommand;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** Every node's role, WAL positions, lag, slots and archiver, as a table or JSON. */
@@ -29,17 +34,37 @@ final class StatusCommand implements Callable<Integer> {
         Context ctx = main.context();
         WalferryConfig config = ctx.config();
         List<ClusterStatus.Node> nodes = new ClusterStatus(config, new PgConnector(config.connection())).read();
+        Optional<HaStatus.Seen> ha = config.ha().map(h -> HaStatus.read(config));
         PrintWriter out = main.out();
         if (ctx.json()) {
             ArrayNode a = Output.JSON.createArrayNode();
             for (ClusterStatus.Node n : nodes) {
-                a.add(Output.JSON.valueToTree(n));
+                ObjectNode o = Output.JSON.valueToTree(n);
+                ha.flatMap(HaStatus.Seen::view).ifPresent(v -> {
+                    ObjectNode h = o.putObject("ha").put("leader", v.leader().map(n.name()::equals).orElse(false));
+                    Optional.ofNullable(v.members().get(n.name())).ifPresent(m -> h.put("decision", m.decision()));
+                });
+                a.add(o);
             }
             Output.json(out, a);
         } else {
             render(out, nodes);
+            ha.ifPresent(h -> renderHa(out, h));
         }
-        return ClusterStatus.unhealthy(nodes) ? 1 : 0;
+        boolean haBroken = ha.map(h -> h.view().isEmpty() || h.view().get().leader().isEmpty()).orElse(false);
+        return ClusterStatus.unhealthy(nodes) || haBroken ? 1 : 0;
+    }
+
+    private static void renderHa(PrintWriter out, HaStatus.Seen ha) {
+        if (ha.view().isEmpty()) {
+            out.println("HA: etcd does not answer (" + ha.unavailable().orElse("") + ")");
+            return;
+        }
+        StoreView v = ha.view().get();
+        out.println("HA: leader " + v.leader().orElse("NONE (no member holds the leader key)")
+                + v.optime().map(o -> ", last primary position " + o).orElse(""));
+        v.members().values().stream().sorted(java.util.Comparator.comparing(MemberState::node))
+                .forEach(m -> out.println("  " + m.node() + ": " + m.decision()));
     }
 
     static void render(PrintWriter out, List<ClusterStatus.Node> nodes) {

@@ -77,9 +77,11 @@ public final class ConfigLoader {
         YamlSection top = new YamlSection(file, "", root, new SecretResolver(environment));
         String cluster = top.name("cluster");
         ConnectionConfig connection = connection(top.optionalSection("connection"));
-        List<NodeConfig> nodes = nodes(top);
+        Map<String, HaConfig.Member> members = new java.util.HashMap<>();
+        List<NodeConfig> nodes = nodes(top, members);
         List<RepositoryConfig> repositories = repositories(top);
         ArchiveConfig archive = archive(top.optionalSection("archive"));
+        Optional<HaConfig> ha = ha(top.optionalSection("ha"), members, nodes);
         top.refuseUnknownKeys();
         if (connection.password().map(Secret::inline).orElse(false)) {
             refuseOpen(file, "connection.password is written inline");
@@ -89,7 +91,8 @@ public final class ConfigLoader {
                 refuseOpen(file, "repository " + r.name() + " has a secret written inline");
             }
         }
-        return new WalferryConfig(file, cluster, nodes, repositories, archive, connection);
+        ha.flatMap(h -> h.etcd().password()).filter(Secret::inline).ifPresent(p -> refuseOpen(file, "ha.etcd.password is written inline"));
+        return new WalferryConfig(file, cluster, nodes, repositories, archive, connection, ha);
     }
 
     private static void refuseOpen(Path file, String why) {
@@ -129,7 +132,7 @@ public final class ConfigLoader {
         return c;
     }
 
-    private static List<NodeConfig> nodes(YamlSection top) {
+    private static List<NodeConfig> nodes(YamlSection top, Map<String, HaConfig.Member> members) {
         List<NodeConfig> nodes = new ArrayList<>();
         Set<String> names = new HashSet<>();
         for (YamlSection s : top.list("nodes")) {
@@ -139,6 +142,10 @@ public final class ConfigLoader {
             }
             nodes.add(new NodeConfig(name, s.string("region", "default"), s.string("host", "127.0.0.1"),
                     s.integer("port", 5432, 1, 65535), s.path("data_directory"), s.optionalPath("bin_directory")));
+            HaConfig.Member d = HaConfig.Member.DEFAULT;
+            members.put(name, new HaConfig.Member(s.integer("failover_priority", d.failoverPriority(), 0, 1000),
+                    s.bool("nofailover", d.noFailover()), s.bool("promote_from_archive", d.promoteFromArchive()),
+                    s.integer("api_port", d.apiPort(), 1, 65535)));
             s.refuseUnknownKeys();
         }
         return nodes;
@@ -282,6 +289,54 @@ public final class ConfigLoader {
             s3.credentials().sessionToken().ifPresent(out::add);
         }
         return out;
+    }
+
+    private static Optional<HaConfig> ha(Optional<YamlSection> section, Map<String, HaConfig.Member> members, List<NodeConfig> nodes) {
+        if (section.isEmpty()) {
+            return Optional.empty();
+        }
+        YamlSection s = section.get();
+        YamlSection e = s.optionalSection("etcd").orElseThrow(() -> s.error("etcd", "is required: etcd: { endpoints: [http://HOST:2379] }"));
+        HaConfig.Etcd etcd = new HaConfig.Etcd(e.urls("endpoints"), e.optionalPath("ca_file"), e.optionalPath("cert_file"),
+                e.optionalPath("key_file"), e.optionalString("username"), e.secret("password"));
+        if (etcd.certFile().isPresent() != etcd.keyFile().isPresent()) {
+            throw e.error(etcd.certFile().isPresent() ? "key_file" : "cert_file", "cert_file and key_file go together (a client certificate)");
+        }
+        if (etcd.username().isPresent() != etcd.password().isPresent()) {
+            throw e.error(etcd.username().isPresent() ? "password" : "username", "username and password go together");
+        }
+        e.refuseUnknownKeys();
+        String namespace = s.string("namespace", "/walferry");
+        if (!namespace.matches("/[A-Za-z0-9_./-]*[A-Za-z0-9_-]")) {
+            throw s.error("namespace", "expected an etcd key prefix such as /walferry, got \"" + namespace + "\"");
+        }
+        Duration ttl = s.duration("ttl", Duration.ofSeconds(30));
+        Duration loopWait = s.duration("loop_wait", Duration.ofSeconds(10));
+        Duration retry = s.duration("retry_timeout", Duration.ofSeconds(10));
+        if (ttl.toSeconds() < 5 || loopWait.toMillis() < 100 || retry.toMillis() < 100) {
+            throw s.error(ttl.toSeconds() < 5 ? "ttl" : loopWait.toMillis() < 100 ? "loop_wait" : "retry_timeout",
+                    "too short: ttl at least 5s, loop_wait and retry_timeout at least 100ms");
+        }
+        // A primary that cannot renew the leader key must stop taking writes before it expires: one pass to notice,
+        // retries of etcd and of PostgreSQL within it.
+        if (loopWait.plus(retry.multipliedBy(2)).compareTo(ttl) > 0) {
+            throw s.error("ttl", "loop_wait + 2 * retry_timeout (" + loopWait.plus(retry.multipliedBy(2)).toMillis() / 1000.0
+                    + "s) must be at most ttl (" + ttl.toSeconds() + "s), or a primary cut off from etcd could not stop before its lease expires");
+        }
+        HaConfig.Synchronous sync = s.choice("synchronous", HaConfig.Synchronous.class, HaConfig.Synchronous.OFF);
+        int syncCount = s.integer("synchronous_count", 1, 1, Math.max(1, nodes.size() - 1));
+        String listen = s.optionalSection("api").map(api -> {
+            String l = api.string("listen", "127.0.0.1");
+            api.refuseUnknownKeys();
+            return l;
+        }).orElse("127.0.0.1");
+        HaConfig ha = new HaConfig(etcd, namespace, ttl, loopWait, retry, s.byteSize("maximum_lag_on_failover", 1L << 20, 0, Long.MAX_VALUE),
+                sync, syncCount, s.bool("failsafe", true), listen, members);
+        s.refuseUnknownKeys();
+        if (nodes.stream().allMatch(n -> ha.member(n.name()).noFailover())) {
+            throw s.error("etcd", "every node has nofailover: true, so no failover could ever happen");
+        }
+        return Optional.of(ha);
     }
 
     private static ArchiveConfig archive(Optional<YamlSection> section) {

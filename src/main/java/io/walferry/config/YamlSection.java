@@ -265,6 +265,48 @@ final class YamlSection {
         return out;
     }
 
+    /** A list of URLs (http or https, with a host), given as a YAML list or as one comma-separated value. */
+    List<URI> urls(String key) {
+        read.add(key);
+        NodeTuple t = entries.get(key);
+        if (t == null || isNull(t.getValueNode())) {
+            throw error(node, keyPath(key), "is required (a list of URLs)");
+        }
+        List<ScalarNode> values = new ArrayList<>();
+        if (t.getValueNode() instanceof SequenceNode seq) {
+            for (Node n : seq.getValue()) {
+                if (!(n instanceof ScalarNode sn)) {
+                    throw error(n, keyPath(key), "expected a URL");
+                }
+                values.add(sn);
+            }
+        } else if (t.getValueNode() instanceof ScalarNode sn) {
+            values.add(sn);
+        } else {
+            throw error(t.getValueNode(), keyPath(key), "expected a list of URLs");
+        }
+        List<URI> out = new ArrayList<>();
+        for (ScalarNode sn : values) {
+            for (String v : sn.getValue().split(",")) {
+                try {
+                    URI u = new URI(v.strip());
+                    if (u.getScheme() != null && (u.getScheme().equals("http") || u.getScheme().equals("https")) && u.getHost() != null
+                            && u.getPort() > 0) {
+                        out.add(u);
+                        continue;
+                    }
+                } catch (java.net.URISyntaxException ignored) {
+                    // reported below
+                }
+                throw error(sn, keyPath(key), "expected http://HOST:PORT or https://HOST:PORT, got \"" + v.strip() + "\"");
+            }
+        }
+        if (out.isEmpty()) {
+            throw error(t.getValueNode(), keyPath(key), "must list at least one URL");
+        }
+        return out;
+    }
+
     void refuseUnknownKeys() {
         for (Map.Entry<String, NodeTuple> e : entries.entrySet()) {
             if (!read.contains(e.getKey())) {

@@ -21,7 +21,7 @@ import io.walferry.postgres.PgControl;
 import io.walferry.postgres.ServerInfo;
 import io.walferry.replica.ReplicaProvisioner;
 import io.walferry.repository.ClusterRecord;
-import io.walferry.repository.PrivateFiles;
+import io.walferry.repository.storage.PrivateFiles;
 import io.walferry.repository.Repository;
 
 import java.io.IOException;

@@ -2,7 +2,7 @@ package io.walferry.demo;
 
 import io.walferry.config.CurrentUser;
 import io.walferry.failure.WalferryException;
-import io.walferry.repository.PrivateFiles;
+import io.walferry.repository.storage.PrivateFiles;
 
 import java.io.IOException;
 import java.nio.file.Files;

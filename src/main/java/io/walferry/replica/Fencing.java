@@ -122,10 +122,16 @@ final class Fencing {
      * walferry replica rejoin).
      */
     void fenceOnDisk(NodeConfig old, NodeConfig newPrimary, ConnectionConfig connection, String restoreCommand) {
+        fenceOnDisk(old, Optional.of(newPrimary), connection, restoreCommand);
+    }
+
+    /** As above; with no primary known, it waits in recovery, following nobody until it is told whom. */
+    void fenceOnDisk(NodeConfig old, Optional<NodeConfig> newPrimary, ConnectionConfig connection, String restoreCommand) {
         Path dir = old.dataDirectory();
         try {
-            RecoverySettingsFile.write(dir, "fence after the promotion of " + newPrimary.name(), List.of(
-                    "primary_conninfo = " + ConfigValue.quote(ReplicaProvisioner.conninfo(newPrimary, old.name(), connection)),
+            RecoverySettingsFile.write(dir, "fence" + newPrimary.map(p -> " after the promotion of " + p.name()).orElse(""), List.of(
+                    "primary_conninfo = " + ConfigValue.quote(newPrimary.map(p -> ReplicaProvisioner.conninfo(p, old.name(), connection))
+                            .orElse("")),
                     "primary_slot_name = ''",
                     "restore_command = " + ConfigValue.quote(restoreCommand),
                     "recovery_target_timeline = 'latest'"));
@@ -135,9 +141,9 @@ final class Fencing {
             Files.setPosixFilePermissions(signal, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         } catch (IOException e) {
             throw WalferryException.refused("cannot fence the data directory " + dir + " of " + old.name() + ": " + e.getMessage()
-                    + "; nothing was promoted", "run promote as the PostgreSQL OS user that owns " + dir);
+                    + "; nothing was done", "run walferry as the PostgreSQL OS user that owns " + dir);
         }
-        LOG.info("fenced {} on disk: it starts only as a standby of {}", old.name(), newPrimary.name());
+        LOG.info("fenced {} on disk: it starts only as a standby{}", old.name(), newPrimary.map(p -> " of " + p.name()).orElse(""));
     }
 
     /** Whether two nodes' data directories are one directory of this host (the target's is only here if its host is). */

@@ -94,27 +94,10 @@ public final class Promotion {
         refuseIfAnotherHoldsMore(target, old, force);
         // Before the promotion: an old primary that is down here must not start as a second primary, ever.
         StartFence.Plan startFence = StartFence.plan(seen(target, old));
-        List<String> fencedOnDisk = new ArrayList<>();
-        for (StartFence.OnDisk d : startFence.onDisk()) {
-            NodeConfig n = config.node(d.node()).orElseThrow();
-            fencing.fenceOnDisk(n, target, config.connection(), restoreCommand);
-            fencedOnDisk.add(n.name());
-        }
-        Lsn at;
-        int timeline;
-        try (Connection c = pg.connect(target)) {
-            if (!Promote.promote(c, (int) Math.min(Integer.MAX_VALUE, timeout.toSeconds()))) {
-                throw new WalferryException(Failure.POSTGRES, "node " + target.name() + " did not finish promotion in time",
-                        "see its server log");
-            }
-            ServerWal.Position position = ServerWal.position(c);
-            at = position.lsn();
-            timeline = position.timeline();
-        } catch (SQLException e) {
-            throw WalferryException.postgres("cannot promote " + target.name() + ": " + e.getMessage(), "see its server log", e);
-        }
-        LOG.info("promoted {} on timeline {} at {}", target.name(), timeline, at);
-        awaitHistoryArchived(timeline, timeout);
+        List<String> fencedOnDisk = fenceOnDisk(startFence, target);
+        ServerWal.Position promoted = promoteServer(target, timeout);
+        Lsn at = promoted.lsn();
+        int timeline = promoted.timeline();
         List<String> repointed = new ArrayList<>();
         List<NotRepointed> notRepointed = new ArrayList<>();
         List<String> unreachable = new ArrayList<>();
@@ -136,6 +119,45 @@ public final class Promotion {
         checkpoint(target);
         return new Result(target.name(), old.map(NodeConfig::name), fence.how(), fence.walEnd(), timeline, at, repointed, notRepointed,
                 unreachable, fencedOnDisk, startFence.elsewhere());
+    }
+
+    /**
+     * Promotion under the HA leader key: the old primary was fenced by its lease (it stopped taking writes before the
+     * key could expire) and the HA rules chose this replica; here only what follows, as promote does it. The other
+     * replicas' agents point them at the new leader themselves. Where the new timeline begins.
+     */
+    public ServerWal.Position promoteAsLeader(NodeConfig target, Duration timeout) {
+        fenceOnDisk(StartFence.plan(seen(target, Optional.empty())), target);
+        ServerWal.Position promoted = promoteServer(target, timeout);
+        checkpoint(target);
+        return promoted;
+    }
+
+    private List<String> fenceOnDisk(StartFence.Plan plan, NodeConfig target) {
+        List<String> fenced = new ArrayList<>();
+        for (StartFence.OnDisk d : plan.onDisk()) {
+            NodeConfig n = config.node(d.node()).orElseThrow();
+            fencing.fenceOnDisk(n, target, config.connection(), restoreCommand);
+            fenced.add(n.name());
+        }
+        return fenced;
+    }
+
+    /** pg_promote, then the new timeline's history file in every required repository; where the new timeline begins. */
+    private ServerWal.Position promoteServer(NodeConfig target, Duration timeout) {
+        ServerWal.Position position;
+        try (Connection c = pg.connect(target)) {
+            if (!Promote.promote(c, (int) Math.min(Integer.MAX_VALUE, timeout.toSeconds()))) {
+                throw new WalferryException(Failure.POSTGRES, "node " + target.name() + " did not finish promotion in time",
+                        "see its server log");
+            }
+            position = ServerWal.position(c);
+        } catch (SQLException e) {
+            throw WalferryException.postgres("cannot promote " + target.name() + ": " + e.getMessage(), "see its server log", e);
+        }
+        LOG.info("promoted {} on timeline {} at {}", target.name(), position.timeline(), position.lsn());
+        awaitHistoryArchived(position.timeline(), timeout);
+        return position;
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.walferry.repository;
 
+import io.walferry.repository.format.ObjectHeader;
+
 import io.walferry.postgres.WalFileName;
 
 import java.util.ArrayList;

@@ -38,9 +38,9 @@ public record ClusterRecord(
 
     /**
      * Reads a stored registration; properties it does not know are skipped, missing ones are 0 or null. Every
-     * archive-get and archive-push JVM reads this file first: token by token it takes a few milliseconds, where
-     * an ObjectMapper's start and its introspection of this record took over 100 ms of such a JVM's start
-     * (measured on the prefetcher, whose first segment replay waits for). Written with the annotations above.
+     * archive-get and archive-push JVM reads this file first, and replay waits for such a JVM's start: read token
+     * by token it costs little, where an ObjectMapper's start and its introspection of this record are a large part
+     * of that start (docs/benchmarks.md, "Replay from the archive (prefetch)"). Written with the annotations above.
      */
     public static ClusterRecord read(InputStream in) throws IOException {
         int formatVersion = 0, pgVersion = 0;

@@ -4,31 +4,46 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.walferry.config.Compression;
 import io.walferry.config.EncryptionConfig;
-import io.walferry.config.S3RepositoryConfig;
 import io.walferry.config.FsRepositoryConfig;
 import io.walferry.config.RepositoryConfig;
+import io.walferry.config.S3RepositoryConfig;
 import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.TimelineHistory;
 import io.walferry.postgres.WalFileName;
-import io.walferry.repository.ObjectHeader.MalformedObjectException;
-import io.walferry.repository.Storage.CommitOutcome;
-import io.walferry.repository.Storage.PendingObject;
+import io.walferry.repository.RepositoryLayout.SegmentGroup;
+import io.walferry.repository.format.EncodeGate;
+import io.walferry.repository.format.ObjectCipher;
+import io.walferry.repository.format.ObjectCodec;
+import io.walferry.repository.format.ObjectHeader;
+import io.walferry.repository.format.ObjectHeader.MalformedObjectException;
+import io.walferry.repository.format.ObjectSeal;
+import io.walferry.repository.storage.FsStorage;
+import io.walferry.repository.storage.PrivateFiles;
+import io.walferry.repository.storage.S3Storage;
+import io.walferry.repository.storage.Storage;
+import io.walferry.repository.storage.Storage.CommitOutcome;
+import io.walferry.repository.storage.Storage.PendingObject;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.SortedSet;
+import java.util.TreeSet;
 
 /**
- * One configured repository as seen by one cluster: its registration and its WAL archive, laid out as
- * docs/repository-format.md describes. Every write is a verified, no-clobber commit through {@link Storage}.
+ * One configured repository as seen by one cluster: its registration, its WAL archive and the objects of its
+ * backups, at the keys {@link RepositoryLayout} gives (docs/repository-format.md). Every write is a verified,
+ * no-clobber commit through {@link Storage}; every storage failure is one line ({@link ClusterStorage}).
  */
 public final class Repository {
     /** Writes registrations (repo-create); in a holder of its own, so that the JVMs that only read one never build it. */
@@ -37,7 +52,7 @@ public final class Repository {
     }
 
     private final String name;
-    private final Storage storage;
+    private final ClusterStorage storage;
     private final String cluster;
     private final Optional<EncryptionConfig> encryption;
     /** Resolved on first use from the registration (its salt and key fingerprint); null until then. */
@@ -50,7 +65,7 @@ public final class Repository {
 
     public Repository(String name, Storage storage, String cluster, Optional<EncryptionConfig> encryption) {
         this.name = name;
-        this.storage = storage;
+        this.storage = new ClusterStorage(name, storage, cluster);
         this.cluster = cluster;
         this.encryption = encryption;
     }
@@ -100,19 +115,15 @@ public final class Repository {
     // ---- registration --------------------------------------------------------------------------------
 
     public Optional<ClusterRecord> clusterRecord() {
-        String key = cluster + "/cluster.json";
-        try {
-            Optional<InputStream> in = storage.open(key);
+        return storage.reading(RepositoryLayout.REGISTRATION, () -> {
+            Optional<InputStream> in = storage.open(RepositoryLayout.REGISTRATION);
             if (in.isEmpty()) {
                 return Optional.empty();
             }
             try (InputStream s = in.get()) {
                 return Optional.of(ClusterRecord.read(s));
             }
-        } catch (IOException e) {
-            throw WalferryException.repository("repository " + name + ": cannot read " + key + ": " + e.getMessage(),
-                    "check that " + storage.describe() + " is reachable and intact", e);
-        }
+        });
     }
 
     public ClusterRecord requireClusterRecord() {
@@ -136,16 +147,17 @@ public final class Repository {
             record = record.withEncryption(new ClusterRecord.EncryptionRecord("aes-256-gcm", "hkdf-sha256", salt,
                     ObjectCipher.derive(encryption.get().key(), salt).fingerprint()));
         }
-        String key = cluster + "/cluster.json";
-        try (PendingObject p = storage.create(key, 0)) {
-            byte[] bytes = Json.MAPPER.writeValueAsBytes(record);
-            p.write(bytes, 0, bytes.length);
-            p.finish(ByteBuffer.allocate(0));
-            if (p.commitIfAbsent() == CommitOutcome.CREATED) {
-                return record;
+        ClusterRecord wanted = record;
+        CommitOutcome outcome = storage.writing(RepositoryLayout.REGISTRATION, () -> {
+            try (PendingObject p = storage.create(RepositoryLayout.REGISTRATION, 0, Storage.ReadBack.DEVICE)) {
+                byte[] bytes = Json.MAPPER.writeValueAsBytes(wanted);
+                p.write(bytes, 0, bytes.length);
+                p.finish(ByteBuffer.allocate(0));
+                return p.commitIfAbsent();
             }
-        } catch (IOException e) {
-            throw writeFailure(key, e);
+        });
+        if (outcome == CommitOutcome.CREATED) {
+            return record;
         }
         ClusterRecord stored = requireClusterRecord();
         cipherFor(stored);
@@ -194,14 +206,6 @@ public final class Repository {
 
     // ---- WAL -----------------------------------------------------------------------------------------
 
-    public static String walKey(String cluster, WalFileName file) {
-        return cluster + "/wal/" + file.group() + "/" + file.fileName();
-    }
-
-    private String walKey(WalFileName file) {
-        return walKey(cluster, file);
-    }
-
     /**
      * Stores a WAL file. An identical intact copy already stored counts as success; different content is
      * refused with both checksums and the stored copy is left as it is.
@@ -212,12 +216,12 @@ public final class Repository {
 
     /** As {@link #putWal(WalFileName, Path, Compression)}, compressing only when {@code gate} allows. */
     public PutResult putWal(WalFileName file, Path source, Compression compression, EncodeGate gate) {
-        String key = walKey(file);
+        String key = RepositoryLayout.wal(file);
         long t0 = System.nanoTime();
-        try {
+        return storage.writing(key, () -> {
             // An unmounted share is an empty directory: writing there would "archive" onto the local disk.
             // Object storage cannot be unmounted: there, seeing the registration once is enough.
-            if (!(storage.remote() && registrationSeen) && !storage.exists(cluster + "/cluster.json")) {
+            if (!(storage.remote() && registrationSeen) && !storage.exists(RepositoryLayout.REGISTRATION)) {
                 throw WalferryException.repository("repository " + describe() + " holds no registration for cluster "
                         + cluster, "is it mounted? run walferry repo-create once it is", null);
             }
@@ -233,7 +237,8 @@ public final class Repository {
             CommitOutcome outcome;
             long t1;
             long t2;
-            try (PendingObject p = storage.create(key, ObjectHeader.SIZE); InputStream in = Files.newInputStream(source)) {
+            try (PendingObject p = storage.create(key, ObjectHeader.SIZE, Storage.ReadBack.DEVICE);
+                 InputStream in = Files.newInputStream(source)) {
                 ObjectSeal seal = seal(file.fileName());
                 written = gate.run(() -> ObjectCodec.encode(in, p, compression, seal));
                 t1 = System.nanoTime();
@@ -248,9 +253,7 @@ public final class Repository {
             }
             return new PutResult(PutOutcome.STORED, written.originalSize(), written.payloadSize() + ObjectHeader.SIZE,
                     t1 - t0, t2 - t1, System.nanoTime() - t2);
-        } catch (IOException e) {
-            throw writeFailure(key, e);
-        }
+        });
     }
 
     /**
@@ -279,10 +282,10 @@ public final class Repository {
         try (InputStream stored = p.readBack()) {
             ObjectHeader back = ObjectCodec.checkStored(stored);
             if (back.payloadCrc32c() != written.payloadCrc32c() || back.payloadSize() != written.payloadSize()) {
-                throw new IOException("read-back of " + key + " differs from what was written");
+                throw new IOException("read-back of " + storage.key(key) + " differs from what was written");
             }
         } catch (MalformedObjectException e) {
-            throw new IOException("read-back of " + key + " " + e.getMessage());
+            throw new IOException("read-back of " + storage.key(key) + " " + e.getMessage());
         }
     }
 
@@ -295,7 +298,7 @@ public final class Repository {
         try (InputStream s = in.get()) {
             return Optional.of(reader.read(s));
         } catch (MalformedObjectException e) {
-            throw new CorruptObjectException(name, key, e.getMessage());
+            throw new CorruptObjectException(name, storage.key(key), e.getMessage());
         }
     }
 
@@ -314,12 +317,8 @@ public final class Repository {
 
     /** The stored header of a WAL file, or empty if it is not stored. */
     public Optional<ObjectHeader> walHeader(WalFileName file) {
-        String key = walKey(file);
-        try {
-            return header(key);
-        } catch (IOException e) {
-            throw readFailure(key, e);
-        }
+        String key = RepositoryLayout.wal(file);
+        return storage.reading(key, () -> header(key));
     }
 
     /**
@@ -333,7 +332,7 @@ public final class Repository {
 
     /** As {@link #getWal}, returning the stored header, or empty if the file is not stored. */
     public Optional<ObjectHeader> decodeWal(WalFileName file, OutputStream out) {
-        return decode(walKey(file), file.fileName(), out, MAX_WAL_FILE);
+        return decode(RepositoryLayout.wal(file), file.fileName(), out, MAX_WAL_FILE);
     }
 
     /** The largest file PostgreSQL archives: a WAL segment of the largest size initdb allows. */
@@ -346,70 +345,63 @@ public final class Repository {
      * bytes; its header, or empty if absent.
      */
     private Optional<ObjectHeader> decode(String key, String sealName, OutputStream out, long limit) {
-        try {
-            ObjectSeal seal = seal(sealName);
-            return readObject(key, stored -> ObjectCodec.decode(stored, out, seal, limit));
-        } catch (ObjectSeal.KeyRequiredException e) {
-            throw WalferryException.config("repository " + name + " holds encrypted objects (" + key + ") and no key is configured",
-                    "set encryption.key of repository " + name);
-        } catch (IOException e) {
-            throw readFailure(key, e);
-        }
+        return storage.reading(key, () -> {
+            try {
+                ObjectSeal seal = seal(sealName);
+                return readObject(key, stored -> ObjectCodec.decode(stored, out, seal, limit));
+            } catch (ObjectSeal.KeyRequiredException e) {
+                throw WalferryException.config("repository " + name + " holds encrypted objects (" + storage.key(key)
+                        + ") and no key is configured", "set encryption.key of repository " + name);
+            }
+        });
     }
 
     /** Every WAL file stored for this cluster, in name order within each group. */
     public List<StoredWal> listWal() {
-        String dir = cluster + "/wal";
         List<StoredWal> out = new ArrayList<>();
-        try {
-            for (Storage.Entry group : storage.list(dir)) {
-                if (!group.directory()) {
+        for (Storage.Entry group : storage.list(RepositoryLayout.WAL)) {
+            if (!group.directory()) {
+                continue;
+            }
+            for (Storage.Entry e : storage.list(RepositoryLayout.walGroup(group.name()))) {
+                if (e.directory()) {
                     continue;
                 }
-                for (Storage.Entry e : storage.list(dir + "/" + group.name())) {
-                    if (e.directory()) {
-                        continue;
-                    }
-                    try {
-                        out.add(new StoredWal(WalFileName.parse(e.name()), e.size(), e.modified()));
-                    } catch (IllegalArgumentException ignored) {
-                        // not ours: a file someone put there by hand is not part of the archive
-                    }
+                try {
+                    out.add(new StoredWal(WalFileName.parse(e.name()), e.size(), e.modified()));
+                } catch (IllegalArgumentException ignored) {
+                    // not ours: a file someone put there by hand is not part of the archive
                 }
             }
-        } catch (IOException e) {
-            throw readFailure(dir, e);
         }
         return out;
     }
 
-    /** The timelines that have WAL segments stored: the first 8 digits of the group directories' names (one listing). */
-    public java.util.SortedSet<Integer> timelinesWithSegments() {
-        String dir = cluster + "/wal";
-        java.util.SortedSet<Integer> out = new java.util.TreeSet<>();
-        try {
-            for (Storage.Entry group : storage.list(dir)) {
-                if (group.directory() && group.name().matches("[0-9A-F]{16}")) {
-                    out.add((int) Long.parseLong(group.name().substring(0, 8), 16));
-                }
-            }
-        } catch (IOException e) {
-            throw readFailure(dir, e);
+    /** The timelines that have WAL segments stored, from the names of the groups (one listing). */
+    public SortedSet<Integer> timelinesWithSegments() {
+        SortedSet<Integer> out = new TreeSet<>();
+        for (SegmentGroup g : segmentGroups()) {
+            out.add((int) g.timeline());
         }
         return out;
+    }
+
+    private List<SegmentGroup> segmentGroups() {
+        return storage.list(RepositoryLayout.WAL).stream().filter(Storage.Entry::directory)
+                .flatMap(e -> SegmentGroup.of(e.name()).stream()).toList();
     }
 
     /** The stored history file of {@code timeline}, verified and parsed; empty if it is not stored. */
     public Optional<TimelineHistory> history(int timeline) {
         WalFileName.History name = new WalFileName.History("%08X.history".formatted(timeline));
-        java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
         if (!getWal(name, text)) {
             return Optional.empty();
         }
         try {
-            return Optional.of(TimelineHistory.parse(timeline, text.toString(java.nio.charset.StandardCharsets.UTF_8)));
+            return Optional.of(TimelineHistory.parse(timeline, text.toString(StandardCharsets.UTF_8)));
         } catch (IllegalArgumentException e) {
-            throw new CorruptObjectException(this.name, walKey(name), "is not a timeline history file: " + e.getMessage());
+            throw new CorruptObjectException(this.name, storage.key(RepositoryLayout.wal(name)), "is not a timeline history file: " + e.getMessage());
         }
     }
 
@@ -418,30 +410,23 @@ public final class Repository {
      * groups (a timeline's log files), then only the newest groups' contents, not the whole archive.
      */
     public Optional<StoredWal> newestSegment(int fromTimeline, int toTimeline) {
-        String dir = cluster + "/wal";
-        try {
-            // A group is a timeline's log file, named by both (8 hex digits each): the newest log file first, and
-            // of two timelines at one position the later, which recovery follows.
-            List<String> groups = storage.list(dir).stream().filter(Storage.Entry::directory).map(Storage.Entry::name)
-                    .filter(g -> g.matches("[0-9A-F]{16}"))
-                    .filter(g -> Long.parseLong(g.substring(0, 8), 16) >= fromTimeline && Long.parseLong(g.substring(0, 8), 16) <= toTimeline)
-                    .sorted(Comparator.comparing((String g) -> g.substring(8)).thenComparing(g -> g.substring(0, 8)).reversed()).toList();
-            Optional<StoredWal> newest = Optional.empty();
-            for (String group : groups) {
-                if (newest.isPresent() && group.substring(8).compareTo(position(newest.get()).substring(0, 8)) < 0) {
-                    break; // an older log file than the newest segment found
-                }
-                for (Storage.Entry e : storage.list(dir + "/" + group)) {
-                    if (!e.directory() && e.name().matches("[0-9A-F]{24}")
-                            && (newest.isEmpty() || e.name().substring(8).compareTo(position(newest.get())) > 0)) {
-                        newest = Optional.of(new StoredWal(WalFileName.parse(e.name()), e.size(), e.modified()));
-                    }
+        // The newest log file first, and of two timelines at one position the later, which recovery follows.
+        List<SegmentGroup> groups = segmentGroups().stream()
+                .filter(g -> g.timeline() >= fromTimeline && g.timeline() <= toTimeline)
+                .sorted(Comparator.comparing(SegmentGroup::logFile).thenComparing(SegmentGroup::timelineHex).reversed()).toList();
+        Optional<StoredWal> newest = Optional.empty();
+        for (SegmentGroup group : groups) {
+            if (newest.isPresent() && group.logFile().compareTo(position(newest.get()).substring(0, 8)) < 0) {
+                break; // an older log file than the newest segment found
+            }
+            for (Storage.Entry e : storage.list(RepositoryLayout.walGroup(group.name()))) {
+                if (!e.directory() && e.name().matches("[0-9A-F]{24}")
+                        && (newest.isEmpty() || e.name().substring(8).compareTo(position(newest.get())) > 0)) {
+                    newest = Optional.of(new StoredWal(WalFileName.parse(e.name()), e.size(), e.modified()));
                 }
             }
-            return newest;
-        } catch (IOException e) {
-            throw readFailure(dir, e);
         }
+        return newest;
     }
 
     /** A segment's log file and segment, 16 hex digits that sort as its position in the WAL. */
@@ -461,19 +446,19 @@ public final class Repository {
 
     /** As above, for a source of about {@code expectedSize} bytes (-1: unknown). */
     public ObjectHeader putNew(String relativeKey, InputStream source, long expectedSize, Compression compression, EncodeGate gate) {
-        String key = cluster + "/" + relativeKey;
-        try (PendingObject p = storage.create(key, ObjectHeader.SIZE, Storage.ReadBack.FILESYSTEM)) {
-            ObjectSeal seal = seal(relativeKey);
-            ObjectHeader written = gate.run(() -> ObjectCodec.encode(source, p, compression, seal, expectedSize));
-            verifyWritten(key, p, written);
-            if (p.commitIfAbsent() == CommitOutcome.ALREADY_EXISTS) {
-                throw new WalferryException(Failure.CONFLICT, "repository " + name + " already holds " + key + "; it was left as it is",
-                        "each backup is written under a name of its own: is another walferry writing the same backup?");
+        return storage.writing(relativeKey, () -> {
+            try (PendingObject p = storage.create(relativeKey, ObjectHeader.SIZE, Storage.ReadBack.FILESYSTEM)) {
+                ObjectSeal seal = seal(relativeKey);
+                ObjectHeader written = gate.run(() -> ObjectCodec.encode(source, p, compression, seal, expectedSize));
+                verifyWritten(relativeKey, p, written);
+                if (p.commitIfAbsent() == CommitOutcome.ALREADY_EXISTS) {
+                    throw new WalferryException(Failure.CONFLICT, "repository " + name + " already holds " + storage.key(relativeKey)
+                            + "; it was left as it is",
+                            "each backup is written under a name of its own: is another walferry writing the same backup?");
+                }
+                return written;
             }
-            return written;
-        } catch (IOException e) {
-            throw writeFailure(key, e);
-        }
+        });
     }
 
     /**
@@ -482,42 +467,27 @@ public final class Repository {
      * caller says how much it can take).
      */
     public Optional<ObjectHeader> get(String relativeKey, OutputStream out, long limit) {
-        return decode(cluster + "/" + relativeKey, relativeKey, out, limit);
+        return decode(relativeKey, relativeKey, out, limit);
     }
 
     /** The entries directly under {@code relativeDirectory} of the cluster's directory. */
     public List<Storage.Entry> list(String relativeDirectory) {
-        String dir = cluster + "/" + relativeDirectory;
-        try {
-            return storage.list(dir);
-        } catch (IOException e) {
-            throw readFailure(dir, e);
-        }
+        return storage.list(relativeDirectory);
     }
 
     /** Deletes the object at {@code relativeKey}: retention, and verify --repair of an object that does not read well. */
     public void delete(String relativeKey) {
-        String key = cluster + "/" + relativeKey;
-        try {
-            storage.delete(key);
-        } catch (IOException e) {
-            throw writeFailure(key, e);
-        }
+        storage.delete(relativeKey);
     }
 
     /** Removes the empty directories left under {@code relativeDirectory} (retention only). */
     public void removeEmptyDirectories(String relativeDirectory) {
-        String dir = cluster + "/" + relativeDirectory;
-        try {
-            storage.removeEmptyDirectories(dir);
-        } catch (IOException e) {
-            throw writeFailure(dir, e);
-        }
+        storage.removeEmptyDirectories(relativeDirectory);
     }
 
     /** Deletes a stored WAL file: retention, and verify --repair of one that does not read well. */
     public void deleteWal(WalFileName file) {
-        delete(walKey(cluster, file).substring(cluster.length() + 1));
+        delete(RepositoryLayout.wal(file));
     }
 
     /** Every object key under {@code relativeDirectory}, relative to the cluster's directory, depth first. */
@@ -541,25 +511,6 @@ public final class Repository {
 
     /** Removes temporary objects that crashed writers of this host left. */
     public int removeAbandoned() {
-        try {
-            return storage.removeAbandoned(cluster);
-        } catch (IOException e) {
-            throw readFailure(cluster, e);
-        }
-    }
-
-    private WalferryException writeFailure(String key, IOException e) {
-        return WalferryException.repository("repository " + name + ": cannot store " + key + ": " + describe(e),
-                "check that " + storage.describe() + " is reachable, writable and not full", e);
-    }
-
-    private WalferryException readFailure(String key, IOException e) {
-        return WalferryException.repository("repository " + name + ": cannot read " + key + ": " + describe(e),
-                "check that " + storage.describe() + " is reachable and readable", e);
-    }
-
-    private static String describe(IOException e) {
-        String m = e.getMessage();
-        return e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+        return storage.removeAbandoned();
     }
 }

@@ -1,6 +1,7 @@
 package io.walferry.verify;
 
 import io.walferry.backup.BackupManifest;
+import io.walferry.repository.RepositoryLayout;
 
 import java.util.Map;
 import java.util.Optional;
@@ -20,6 +21,6 @@ public record BackupScan(String id, ObjectCheck manifestCheck, Optional<BackupMa
 
     /** The key of one of its objects below the cluster's directory. */
     public String object(String key) {
-        return "backup/" + id + "/" + key;
+        return RepositoryLayout.backupObject(id, key);
     }
 }

@@ -1,7 +1,6 @@
 package io.walferry.verify;
 
 import io.walferry.archive.ArchiveGetter;
-import io.walferry.backup.BackupCatalog;
 import io.walferry.backup.BackupManifest;
 import io.walferry.config.Compression;
 import io.walferry.config.RepositoryConfig;
@@ -10,9 +9,10 @@ import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.ClusterIdentity;
 import io.walferry.postgres.WalFileName;
-import io.walferry.repository.EncodeGate;
-import io.walferry.repository.ObjectCodec;
-import io.walferry.repository.ObjectHeader;
+import io.walferry.repository.RepositoryLayout;
+import io.walferry.repository.format.EncodeGate;
+import io.walferry.repository.format.ObjectCodec;
+import io.walferry.repository.format.ObjectHeader;
 import io.walferry.repository.Repository;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -132,8 +132,9 @@ public final class Repairer {
         }
         Path copy = temp.resolve("copy");
         try {
-            if (object.startsWith("backup/")) {
-                return repairBackupObject(t, f, object, copy);
+            Optional<RepositoryLayout.BackupObject> backupObject = RepositoryLayout.BackupObject.of(object);
+            if (backupObject.isPresent()) {
+                return repairBackupObject(t, f, backupObject.get(), copy);
             }
             WalFileName name;
             try {
@@ -226,13 +227,10 @@ public final class Repairer {
         return r;
     }
 
-    private Repair repairBackupObject(Target t, Finding f, String object, Path copy) throws IOException {
-        String[] parts = object.split("/", 3);
-        if (parts.length < 3) {
-            return new Repair(f, object, Repair.Outcome.NOT_REPAIRED, "not an object verify can copy");
-        }
-        String id = parts[1];
-        String key = parts[2];
+    private Repair repairBackupObject(Target t, Finding f, RepositoryLayout.BackupObject backupObject, Path copy) throws IOException {
+        String object = backupObject.key();
+        String id = backupObject.id();
+        String key = backupObject.name();
         Optional<BackupScan> backup = t.scan.backups().stream().filter(b -> b.id().equals(id)).findFirst();
         if (backup.isEmpty()) {
             return new Repair(f, object, Repair.Outcome.NOT_REPAIRED, "backup " + id + " is not in the repository any more");
@@ -285,7 +283,7 @@ public final class Repairer {
         }
         for (BackupManifest.FileEntry f : b.manifest().get().files()) {
             for (int i = 0; i < f.chunkChecksums().size(); i++) {
-                if (key.equals("data/" + BackupManifest.chunkPath(f.path(), i))) {
+                if (key.equals(RepositoryLayout.chunk(f.path(), i))) {
                     return f.chunkChecksums().get(i);
                 }
             }
@@ -304,8 +302,8 @@ public final class Repairer {
 
     /** Reads an object of a backup again and records what was found; null when it is not stored. */
     private static RepositoryScanner.ObjectRead reread(Target t, String id, String key) {
-        boolean manifest = key.equals("manifest");
-        RepositoryScanner.ObjectRead r = t.scanner.readObject(BackupCatalog.dir(id) + "/" + key, manifest);
+        boolean manifest = key.equals(RepositoryLayout.MANIFEST);
+        RepositoryScanner.ObjectRead r = t.scanner.readObject(RepositoryLayout.backupObject(id, key), manifest);
         List<BackupScan> backups = new ArrayList<>();
         for (BackupScan b : t.scan.backups()) {
             if (!b.id().equals(id)) {

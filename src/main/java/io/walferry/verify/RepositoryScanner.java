@@ -8,9 +8,10 @@ import io.walferry.postgres.ClusterIdentity;
 import io.walferry.postgres.TimelineHistory;
 import io.walferry.postgres.WalFileName;
 import io.walferry.repository.CorruptObjectException;
-import io.walferry.repository.ObjectHeader;
+import io.walferry.repository.RepositoryLayout;
+import io.walferry.repository.format.ObjectHeader;
 import io.walferry.repository.Repository;
-import io.walferry.repository.Storage;
+import io.walferry.repository.storage.Storage;
 import io.walferry.repository.StoredWal;
 
 import java.io.ByteArrayOutputStream;
@@ -60,9 +61,9 @@ final class RepositoryScanner {
      */
     Optional<Plan> plan(Optional<String> backup) {
         List<BackupDirectory> backups = new ArrayList<>();
-        for (Storage.Entry e : repository.list("backup")) {
+        for (Storage.Entry e : repository.list(RepositoryLayout.BACKUPS)) {
             if (e.directory() && backup.map(e.name()::equals).orElse(true)) {
-                List<Storage.Entry> objects = repository.listObjects(BackupCatalog.dir(e.name()));
+                List<Storage.Entry> objects = repository.listObjects(RepositoryLayout.backup(e.name()));
                 // without a manifest a backup never finished, or is running now: nothing of it is restored
                 if (objects.stream().anyMatch(o -> o.name().equals(manifestKey(e.name())))) {
                     backups.add(new BackupDirectory(e.name(), objects));
@@ -93,7 +94,7 @@ final class RepositoryScanner {
     }
 
     private static String manifestKey(String id) {
-        return BackupCatalog.dir(id) + "/manifest";
+        return RepositoryLayout.backupObject(id, RepositoryLayout.MANIFEST);
     }
 
     /** Reads everything the plan lists on {@code pool}; {@code progress} is told of each object's stored bytes. */
@@ -128,7 +129,6 @@ final class RepositoryScanner {
         }
         List<BackupScan> backups = new ArrayList<>();
         for (BackupDirectory b : plan.backups()) {
-            String prefix = BackupCatalog.dir(b.id()) + "/";
             ObjectCheck manifestCheck = null;
             Optional<BackupManifest> manifest = Optional.empty();
             Map<String, ObjectCheck> objects = new HashMap<>();
@@ -140,12 +140,12 @@ final class RepositoryScanner {
                     manifestCheck = r.check();
                     manifest = r.manifest();
                 } else {
-                    objects.put(r.key().substring(prefix.length()), r.check());
+                    objects.put(RepositoryLayout.BackupObject.of(r.key()).orElseThrow().name(), r.check());
                 }
             }
             // expire removes the manifest first, then the objects: a backup whose manifest is gone now was expired meanwhile
-            if (manifestCheck == null || (vanished && repository.list(BackupCatalog.dir(b.id())).stream()
-                    .noneMatch(e -> e.name().equals("manifest")))) {
+            if (manifestCheck == null || (vanished && repository.list(RepositoryLayout.backup(b.id())).stream()
+                    .noneMatch(e -> e.name().equals(RepositoryLayout.MANIFEST)))) {
                 continue;
             }
             backups.add(new BackupScan(b.id(), manifestCheck, manifest, objects));

@@ -6,9 +6,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.walferry.config.Compression;
 import io.walferry.failure.WalferryException;
-import io.walferry.repository.EncodeGate;
+import io.walferry.repository.RepositoryLayout;
+import io.walferry.repository.format.EncodeGate;
 import io.walferry.repository.Repository;
-import io.walferry.repository.Storage;
+import io.walferry.repository.storage.Storage;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -40,7 +41,6 @@ public record VerifyRecord(
         @JsonProperty("repaired") List<String> repaired) {
 
     public static final int FORMAT_VERSION = 1;
-    static final String DIRECTORY = "verify";
     static final String SCOPE_ALL = "all";
     private static final int RECENT = 20;
     private static final DateTimeFormatter NAME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'").withZone(ZoneOffset.UTC);
@@ -86,7 +86,7 @@ public record VerifyRecord(
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
-        repository.putNew(DIRECTORY + "/" + NAME.format(Instant.parse(finishedAt)), new ByteArrayInputStream(json), json.length,
+        repository.putNew(RepositoryLayout.verifyRecord(NAME.format(Instant.parse(finishedAt))), new ByteArrayInputStream(json), json.length,
                 Compression.NONE, EncodeGate.NONE);
     }
 
@@ -101,7 +101,7 @@ public record VerifyRecord(
      * there; a record that cannot be read throws.
      */
     public static List<VerifyRecord> recent(Repository repository) {
-        List<String> names = repository.list(DIRECTORY).stream().filter(e -> !e.directory()).map(Storage.Entry::name)
+        List<String> names = repository.list(RepositoryLayout.VERIFY_RECORDS).stream().filter(e -> !e.directory()).map(Storage.Entry::name)
                 .sorted(Comparator.reverseOrder()).limit(RECENT).toList();
         List<VerifyRecord> out = new ArrayList<>();
         for (String name : names) {
@@ -119,7 +119,7 @@ public record VerifyRecord(
 
     private static Optional<VerifyRecord> read(Repository repository, String name) {
         ByteArrayOutputStream json = new ByteArrayOutputStream();
-        if (repository.get(DIRECTORY + "/" + name, json, MAX_RECORD).isEmpty()) {
+        if (repository.get(RepositoryLayout.verifyRecord(name), json, MAX_RECORD).isEmpty()) {
             return Optional.empty(); // removed since it was listed
         }
         try {

@@ -2,6 +2,7 @@ package io.walferry.verify;
 
 import io.walferry.backup.BackupManifest;
 import io.walferry.postgres.WalFileName;
+import io.walferry.repository.RepositoryLayout;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -19,8 +20,6 @@ import java.util.TreeSet;
  * a timeline's WAL must have no gaps ({@link WalChain}).
  */
 final class VerifyRules {
-    static final String BACKUP_LABEL = "backup_label";
-
     private VerifyRules() {
     }
 
@@ -72,9 +71,9 @@ final class VerifyRules {
         List<String> self = List.of(b.id());
         if (!b.manifestCheck().good() || b.manifest().isEmpty()) {
             ObjectCheck c = b.manifestCheck();
-            findings.add(new Finding(c.good() ? Finding.Kind.UNREADABLE : c.kind(), repo, b.object("manifest"),
+            findings.add(new Finding(c.good() ? Finding.Kind.UNREADABLE : c.kind(), repo, b.object(RepositoryLayout.MANIFEST),
                     c.detail() == null ? "cannot be read" : c.detail(), self));
-            problems.add(b.object("manifest"));
+            problems.add(b.object(RepositoryLayout.MANIFEST));
             // without a manifest nothing says what the backup needs: only its objects' own checks remain
             b.objects().forEach((key, check) -> {
                 if (!check.good()) {
@@ -87,15 +86,15 @@ final class VerifyRules {
         Map<String, String> expected = new TreeMap<>();
         for (BackupManifest.FileEntry f : m.files()) {
             for (int i = 0; i < f.chunkChecksums().size(); i++) {
-                expected.put("data/" + BackupManifest.chunkPath(f.path(), i), f.chunkChecksums().get(i));
+                expected.put(RepositoryLayout.chunk(f.path(), i), f.chunkChecksums().get(i));
             }
         }
-        expected.put(BACKUP_LABEL, null);
+        expected.put(RepositoryLayout.BACKUP_LABEL, null);
         expected.forEach((key, checksum) -> {
             ObjectCheck c = b.objects().get(key);
             Finding f = null;
             if (c == null) {
-                f = new Finding(Finding.Kind.MISSING, repo, b.object(key), key.equals(BACKUP_LABEL)
+                f = new Finding(Finding.Kind.MISSING, repo, b.object(key), key.equals(RepositoryLayout.BACKUP_LABEL)
                         ? "the backup's label is not stored: a restore cannot start from it" : "the manifest lists it, but it is not stored", self);
             } else if (!c.good()) {
                 f = new Finding(c.kind(), repo, b.object(key), c.detail(), self);
@@ -115,9 +114,9 @@ final class VerifyRules {
         });
         Optional<WalChain.Needed> range = walRange(m, scan.segmentSize());
         if (range.isEmpty()) {
-            findings.add(new Finding(Finding.Kind.UNREADABLE, repo, b.object("manifest"), "its WAL range " + m.startWal() + ".."
+            findings.add(new Finding(Finding.Kind.UNREADABLE, repo, b.object(RepositoryLayout.MANIFEST), "its WAL range " + m.startWal() + ".."
                     + m.stopWal() + " is not two segments of timeline " + m.timeline(), self));
-            problems.add(b.object("manifest"));
+            problems.add(b.object(RepositoryLayout.MANIFEST));
         } else {
             WalChain.Needed n = range.get();
             for (long segno = n.from(); segno <= n.to(); segno++) {

@@ -6,7 +6,7 @@ import io.walferry.config.EncryptionConfig;
 import io.walferry.config.Secret;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.WalFileName;
-import io.walferry.repository.FsStorage;
+import io.walferry.repository.storage.FsStorage;
 import io.walferry.repository.PutOutcome;
 import io.walferry.repository.Repository;
 import org.junit.jupiter.api.BeforeEach;

@@ -2,9 +2,10 @@ package io.walferry.backup;
 
 import io.walferry.config.Compression;
 import io.walferry.failure.WalferryException;
-import io.walferry.repository.EncodeGate;
-import io.walferry.repository.FsStorage;
-import io.walferry.repository.ObjectHeader;
+import io.walferry.repository.RepositoryLayout;
+import io.walferry.repository.format.EncodeGate;
+import io.walferry.repository.storage.FsStorage;
+import io.walferry.repository.format.ObjectHeader;
 import io.walferry.repository.Repository;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -209,7 +210,7 @@ class MaliciousManifestTest {
         List<String> chunks = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             byte[] part = java.util.Arrays.copyOfRange(rel, (int) (i * CHUNK), (int) Math.min(rel.length, (i + 1) * CHUNK));
-            chunks.add(put("data/" + BackupManifest.chunkPath("base/1/1259", i), part).checksumText());
+            chunks.add(put(RepositoryLayout.chunk("base/1/1259", i), part).checksumText());
         }
         restore(manifest(List.of("base", "base/1", "global", "pg_wal"), List.of(),
                 List.of(new BackupManifest.FileEntry("base/1/1259", rel.length, chunks), file("PG_VERSION", "15\n".getBytes()))),

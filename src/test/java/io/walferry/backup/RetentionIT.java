@@ -4,7 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.walferry.config.Compression;
 import io.walferry.config.ConfigLoader;
 import io.walferry.config.WalferryConfig;
-import io.walferry.repository.EncodeGate;
+import io.walferry.repository.RepositoryLayout;
+import io.walferry.repository.format.EncodeGate;
 import io.walferry.repository.Repository;
 import io.walferry.testing.AgentProcess;
 import io.walferry.testing.Await;
@@ -102,7 +103,7 @@ class RetentionIT {
             DateTimeFormatter id = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
             Await.until(Duration.ofSeconds(5), "a second after the last backup's", () -> !id.format(Instant.now()).equals(third));
             String unfinished = id.format(Instant.now());
-            repo.putNew(BackupCatalog.dir(unfinished) + "/backup_label", new ByteArrayInputStream("label".getBytes()), Compression.NONE,
+            repo.putNew(RepositoryLayout.backupObject(unfinished, RepositoryLayout.BACKUP_LABEL), new ByteArrayInputStream("label".getBytes()), Compression.NONE,
                     EncodeGate.NONE);
 
             // a day later, keeping a day: the window starts at windowStart

@@ -1,5 +1,7 @@
 package io.walferry.repository;
 
+import io.walferry.repository.storage.FsStorage;
+
 import io.walferry.config.Compression;
 import io.walferry.config.CompressionType;
 import io.walferry.config.EncryptionConfig;

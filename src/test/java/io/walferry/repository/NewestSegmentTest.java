@@ -1,5 +1,7 @@
 package io.walferry.repository;
 
+import io.walferry.repository.storage.FsStorage;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

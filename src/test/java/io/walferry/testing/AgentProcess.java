@@ -25,7 +25,12 @@ public final class AgentProcess implements AutoCloseable {
 
     /** The agent of one node of a configuration with several (null: the only node). */
     static AgentProcess start(WalferryFixture f, String node) {
-        List<String> cmd = new ArrayList<>(List.of(WalferryFixture.launcher().toString(), "-c", f.config().toString(), "agent"));
+        return start(f, node, f.config());
+    }
+
+    /** As above, with a configuration file of its own (a node that reaches etcd through a proxy, say). */
+    static AgentProcess start(WalferryFixture f, String node, Path config) {
+        List<String> cmd = new ArrayList<>(List.of(WalferryFixture.launcher().toString(), "-c", config.toString(), "agent"));
         if (node != null) {
             cmd.addAll(List.of("--node", node));
         }

@@ -124,7 +124,7 @@ public final class ServerUser {
      * times out. Output goes to a file rather than a pipe so that a daemon the command leaves behind
      * (pg_ctl start) cannot keep us waiting for end-of-stream.
      */
-    static Result exec(List<String> command, Path workDir, Duration timeout) {
+    public static Result exec(List<String> command, Path workDir, Duration timeout) {
         Path out = null;
         try {
             out = Files.createTempFile("walferry-cmd-", ".out");

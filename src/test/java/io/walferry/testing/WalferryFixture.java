@@ -32,6 +32,8 @@ public final class WalferryFixture {
     private List<PgCluster> nodes;
     private String archiveYaml;
     private String repositoriesYaml;
+    private String haYaml;
+    private java.util.Map<String, String> nodeYaml = java.util.Map.of();
     /** The umask the launcher is started with (null: this JVM's). */
     private String umask;
 
@@ -80,7 +82,8 @@ public final class WalferryFixture {
             y.append("  - name: ").append(n.name()).append('\n')
                     .append("    host: 127.0.0.1\n")
                     .append("    port: ").append(n.port()).append('\n')
-                    .append("    data_directory: ").append(n.dataDir()).append('\n');
+                    .append("    data_directory: ").append(n.dataDir()).append('\n')
+                    .append(nodeYaml.getOrDefault(n.name(), ""));
         }
         if (repositoriesYaml != null) {
             y.append("repositories:\n").append(repositoriesYaml);
@@ -88,8 +91,22 @@ public final class WalferryFixture {
             y.append("repositories:\n  - name: local\n    type: fs\n    path: ").append(repo).append('\n').append(extraRepositories);
         }
         y.append("archive:\n  spool_directory: ").append(spool).append('\n').append(archiveYaml == null ? "" : archiveYaml);
+        if (haYaml != null) {
+            y.append("ha:\n").append(haYaml);
+        }
         Files.writeString(config, y.toString());
         ServerUser.chown(config);
+    }
+
+    /** Adds an ha: section ({@code yaml}: its indented keys) and per-node keys ({@code perNode}: indented lines by node name). */
+    public void ha(String yaml, java.util.Map<String, String> perNode) {
+        haYaml = yaml;
+        nodeYaml = java.util.Map.copyOf(perNode);
+        try {
+            writeConfig(nodes, archiveYaml);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /**
@@ -197,6 +214,10 @@ public final class WalferryFixture {
 
     public AgentProcess startAgent(String node) {
         return AgentProcess.start(this, node);
+    }
+
+    public AgentProcess startAgent(String node, Path config) {
+        return AgentProcess.start(this, node, config);
     }
 
     public static Result exec(List<String> cmd, Path workDir, Duration timeout) {

@@ -1,0 +1,342 @@
+package io.walferry.ha;
+
+import io.walferry.backup.BaseBackup;
+import io.walferry.backup.BackupSource;
+import io.walferry.backup.RecoveryTarget;
+import io.walferry.backup.TablespacePlacement;
+import io.walferry.config.HaConfig;
+import io.walferry.config.NodeConfig;
+import io.walferry.config.WalferryConfig;
+import io.walferry.failure.WalferryException;
+import io.walferry.monitor.Divergence;
+import io.walferry.postgres.Lsn;
+import io.walferry.postgres.NodeProbe;
+import io.walferry.postgres.NodeState;
+import io.walferry.postgres.PgConnector;
+import io.walferry.postgres.PgControl;
+import io.walferry.postgres.PgRewind;
+import io.walferry.postgres.PostmasterPid;
+import io.walferry.replica.Demotion;
+import io.walferry.replica.Promotion;
+import io.walferry.replica.Rejoin;
+import io.walferry.replica.Repointer;
+import io.walferry.repository.Repository;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One node's HA loop, in its agent: every {@code loop_wait} it reads its PostgreSQL and the store once, asks
+ * {@link HaRules} what to do, does it, and publishes what it is. Each pass's decision is logged when it changes and
+ * published, in words, for walferry status and the REST API.
+ */
+public final class HaLoop implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(HaLoop.class);
+
+    private final WalferryConfig config;
+    private final HaConfig ha;
+    private final NodeConfig me;
+    private final ClusterStore store;
+    private final PgConnector pg;
+    private final PgControl control;
+    private final PgRewind rewind;
+    private final String restoreCommand;
+    private final Watchdog watchdog;
+    private final MemberApiClient members;
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final Object wake = new Object();
+
+    /** When this agent last renewed (or took) the leader key, in uptime seconds, taken before the request; NaN: it holds none. */
+    private double renewedAt = Double.NaN;
+    private int startFailures;
+    private volatile Decision last = Decision.of(Decision.Action.NONE, "starting");
+    private volatile MemberState published;
+    private volatile Optional<StoreView> lastView = Optional.empty();
+
+    public HaLoop(WalferryConfig config, NodeConfig me, ClusterStore store, PgConnector pg, PgControl control, PgRewind rewind,
+                  String restoreCommand, Watchdog watchdog, MemberApiClient members) {
+        this.config = config;
+        this.ha = config.ha().orElseThrow();
+        this.me = me;
+        this.store = store;
+        this.pg = pg;
+        this.control = control;
+        this.rewind = rewind;
+        this.restoreCommand = restoreCommand;
+        this.watchdog = watchdog;
+        this.members = members;
+    }
+
+    /** Passes until closed. */
+    public void run() {
+        while (running.get()) {
+            long t0 = System.nanoTime();
+            try {
+                pass();
+            } catch (RuntimeException e) {
+                LOG.error("HA pass failed: {}", e instanceof WalferryException w ? w.oneLine() : e.toString());
+            }
+            long left = ha.loopWait().toNanos() - (System.nanoTime() - t0);
+            synchronized (wake) {
+                if (running.get() && left > 0) {
+                    try {
+                        wake.wait(left / 1_000_000, (int) (left % 1_000_000));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /** The last pass's decision. */
+    public Decision lastDecision() {
+        return last;
+    }
+
+    /** Whether this agent holds the leader key, as far as it knows (it renewed it within the lease). */
+    public boolean leader() {
+        return !Double.isNaN(renewedAt);
+    }
+
+    /** The store as the last pass read it (empty when it did not answer). */
+    public Optional<StoreView> lastView() {
+        return lastView;
+    }
+
+    /** This node's PostgreSQL now. */
+    public Optional<NodeState> localNow() {
+        return probe(me);
+    }
+
+    /** What this member published last (for its REST API). */
+    public Optional<MemberState> published() {
+        return Optional.ofNullable(published);
+    }
+
+    /** One pass: read, decide, act, publish. */
+    void pass() {
+        Optional<StoreView> view = readStore();
+        lastView = view;
+        Optional<String> leader = view.flatMap(StoreView::leader);
+        Optional<NodeState> state = probe(me);
+        Sight.Local local = local(state, leader.filter(l -> !l.equals(me.name())).flatMap(config::node), view);
+        Map<String, Lsn> asked = view.isPresent() && leader.isEmpty() && local.role() == Sight.Role.REPLICA
+                ? members.askWal(view.get(), me.name()) : Map.of();
+        Optional<Duration> sinceRenew = Double.isNaN(renewedAt) ? Optional.empty()
+                : Optional.of(Duration.ofMillis((long) ((Watchdog.uptime() - renewedAt) * 1000)));
+        Sight sight = new Sight(me.name(), ha.member(me.name()), local, view, sinceRenew, startFailures, asked, Sight.Timing.of(ha));
+        Decision d = HaRules.decide(sight);
+        if (!d.why().equals(last.why())) {
+            LOG.info("HA: {}", d.why());
+        }
+        last = d;
+        act(d, state);
+        publish(view.isPresent());
+    }
+
+    private Optional<StoreView> readStore() {
+        try {
+            return Optional.of(store.read());
+        } catch (StoreUnavailable e) {
+            LOG.warn("HA: {}", e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    private Optional<NodeState> probe(NodeConfig n) {
+        if (n == me && !PostmasterPid.read(me.dataDirectory()).map(PostmasterPid::alive).orElse(false)) {
+            return Optional.empty();
+        }
+        try (Connection c = pg.connect(n)) {
+            return Optional.of(NodeProbe.probe(c));
+        } catch (SQLException | WalferryException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** This node's PostgreSQL as the rules see it, judged against the leader it should follow (if any). */
+    private Sight.Local local(Optional<NodeState> state, Optional<NodeConfig> leader, Optional<StoreView> view) {
+        if (state.isEmpty()) {
+            return Sight.Local.down();
+        }
+        NodeState s = state.get();
+        if (s.primary()) {
+            return new Sight.Local(Sight.Role.PRIMARY, s.timeline(), s.currentLsn(), false, false, false, Optional.empty());
+        }
+        String conninfo = s.setting("primary_conninfo");
+        boolean archiveOnly = conninfo.isBlank();
+        boolean follows = leader.map(l -> conninfo.contains("port=" + l.port()) && conninfo.contains("host=" + l.host())).orElse(false);
+        Optional<String> diverged = leader.flatMap(l -> diverged(s, l, view));
+        return new Sight.Local(Sight.Role.REPLICA, s.timeline(), s.walHeld(), s.streaming(), archiveOnly, follows, diverged);
+    }
+
+    /** Whether this replica has left the leader's history; asked of the leader itself only when the published state hints so. */
+    private Optional<String> diverged(NodeState mine, NodeConfig leader, Optional<StoreView> view) {
+        Optional<MemberState> published = view.map(v -> v.members().get(leader.name()));
+        Optional<Lsn> replayed = mine.replayedLsn();
+        if (replayed.isEmpty() || published.isEmpty()) {
+            return Optional.empty();
+        }
+        if (published.get().timeline() == mine.timeline()) {
+            return Optional.empty();
+        }
+        return probe(leader).filter(NodeState::primary).flatMap(l -> Divergence.of(l.timeline(), l.currentLsn().orElseThrow(), l.history(),
+                mine.timeline(), replayed.get()));
+    }
+
+    private void act(Decision d, Optional<NodeState> state) {
+        try {
+            switch (d.action()) {
+                case NONE -> {
+                    if (state.isEmpty() || !state.get().primary()) {
+                        watchdog.disarm();
+                    }
+                }
+                case RENEW -> renew();
+                case TAKE_KEY -> {
+                    double t = Watchdog.uptime();
+                    if (store.acquireLeader(me.name(), ha.ttl())) {
+                        renewed(t);
+                        LOG.info("HA: took the leader key as the running primary");
+                    }
+                }
+                case PROMOTE -> promote();
+                case DEMOTE -> demote(d.leader().flatMap(config::node), d.why().startsWith("etcd"));
+                case FOLLOW -> new Repointer(config, pg).repoint(me, config.node(d.leader().orElseThrow()).orElseThrow());
+                case REJOIN, START_REPLICA -> rejoin(d.action() == Decision.Action.START_REPLICA);
+                case START_PRIMARY -> startPrimary();
+                case RELEASE -> {
+                    store.releaseLeader(me.name(), Optional.empty());
+                    forget();
+                }
+                case SWITCHOVER -> switchover(config.node(d.leader().orElseThrow()).orElseThrow());
+            }
+        } catch (StoreUnavailable e) {
+            LOG.warn("HA: {} (the next pass decides again)", e.getMessage());
+        } catch (IOException e) {
+            LOG.error("HA: {}", e.getMessage());
+        }
+    }
+
+    private void renew() throws StoreUnavailable, IOException {
+        double t = Watchdog.uptime();
+        if (store.renewLeader(me.name())) {
+            renewed(t);
+            return;
+        }
+        // The key is gone (expired) or another's: this primary must stop taking writes now.
+        LOG.warn("HA: the leader lease could not be renewed: demoting now");
+        forget();
+        demote(Optional.empty(), false);
+    }
+
+    private void renewed(double at) throws IOException {
+        renewedAt = at;
+        startFailures = 0;
+        watchdog.armUntil(at, ha.ttl().toMillis() / 1000.0);
+    }
+
+    private void forget() {
+        renewedAt = Double.NaN;
+        watchdog.disarm();
+    }
+
+    private void promote() throws StoreUnavailable, IOException {
+        double t = Watchdog.uptime();
+        if (!me.name().equals(store.read().leader().orElse(null)) && !store.acquireLeader(me.name(), ha.ttl())) {
+            LOG.info("HA: another member took the leader key first");
+            return;
+        }
+        renewed(t);
+        var at = promotion().promoteAsLeader(me, ha.retryTimeout().multipliedBy(3));
+        LOG.warn("HA: promoted {} on timeline {} at {}", me.name(), at.timeline(), at.lsn());
+        // the promotion took time: the lease again, before anyone may take it
+        renew();
+    }
+
+    private Promotion promotion() {
+        List<Repository> required = config.repositories().stream().filter(io.walferry.config.RepositoryConfig::required)
+                .map(rc -> Repository.open(rc, config.cluster(), false)).toList();
+        return new Promotion(config, pg, control, required, restoreCommand);
+    }
+
+    private void demote(Optional<NodeConfig> leader, boolean storeLost) {
+        forget();
+        if (!PostmasterPid.read(me.dataDirectory()).map(PostmasterPid::alive).orElse(false)) {
+            return;
+        }
+        // Cut off from the store, time is short: immediate. Told by the store, a clean stop lets it follow without a rewind.
+        new Demotion(config, pg, control, restoreCommand).demote(me, leader, !storeLost);
+    }
+
+    private void rejoin(boolean down) {
+        if (down && PostmasterPid.read(me.dataDirectory()).map(PostmasterPid::alive).orElse(false)) {
+            LOG.info("HA: PostgreSQL is starting; waiting for it");
+            return;
+        }
+        Rejoin.Result r = new Rejoin(config, pg, control, rewind, restoreCommand).rejoin(me,
+                () -> BackupSource.choose(config, Optional.empty(), null, RecoveryTarget.none()).repository(), TablespacePlacement.NONE,
+                (done, total) -> { }, ha.retryTimeout().multipliedBy(6));
+        LOG.warn("HA: {} rejoined {} ({})", me.name(), r.primary(), r.how().name().toLowerCase());
+    }
+
+    private void startPrimary() {
+        if (PostmasterPid.read(me.dataDirectory()).map(PostmasterPid::alive).orElse(false)) {
+            LOG.info("HA: PostgreSQL is starting; waiting for it");
+            return;
+        }
+        try {
+            control.start(me.dataDirectory());
+            startFailures = 0;
+        } catch (WalferryException e) {
+            startFailures++;
+            LOG.error("HA: PostgreSQL did not start ({} of {}): {}", startFailures, HaRules.START_ATTEMPTS, e.oneLine());
+        }
+    }
+
+    private void switchover(NodeConfig to) throws StoreUnavailable, IOException {
+        new Switchover(config, pg, control, store, members, restoreCommand).handOver(me, to, ha);
+        forget();
+        store.clearSwitchover();
+    }
+
+    private void publish(boolean storeAnswered) {
+        Optional<NodeState> s = probe(me);
+        HaConfig.Member prefs = ha.member(me.name());
+        String role = s.map(n -> n.primary() ? MemberState.PRIMARY : MemberState.REPLICA).orElse(MemberState.DOWN);
+        boolean archiveOnly = s.map(n -> !n.primary() && n.setting("primary_conninfo").isBlank()).orElse(false);
+        MemberState m = new MemberState(me.name(), role, s.map(NodeState::timeline).orElse(0),
+                s.flatMap(NodeState::walHeld).map(Lsn::toString).orElse(null), s.map(NodeState::streaming).orElse(false), archiveOnly,
+                !prefs.noFailover() && (!archiveOnly || prefs.promoteFromArchive()), prefs.failoverPriority(),
+                "http://" + me.host() + ":" + prefs.apiPort(), last.why(), Instant.now().toString());
+        published = m;
+        if (!storeAnswered) {
+            return;
+        }
+        try {
+            boolean leader = !Double.isNaN(renewedAt) && MemberState.PRIMARY.equals(role);
+            store.publish(m, ha.ttl(), leader ? s.flatMap(NodeState::currentLsn) : Optional.empty());
+        } catch (StoreUnavailable e) {
+            LOG.warn("HA: cannot publish this member's state: {}", e.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        running.set(false);
+        synchronized (wake) {
+            wake.notifyAll();
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package io.walferry.ha;
+
+import io.walferry.config.HaConfig;
+import io.walferry.config.WalferryConfig;
+import io.walferry.failure.Failure;
+import io.walferry.failure.WalferryException;
+
+import java.time.Duration;
+
+/**
+ * {@code walferry switchover}: asks the leader, through the store, to hand over to a replica, and waits until that
+ * replica holds the leader key and runs as the primary. The leader does the work (see {@link Switchover}).
+ */
+public final class SwitchoverRequest {
+    /** Who led before, who leads now, and how long the handover took from the request. */
+    public record Result(String from, String to, Duration took) {
+    }
+
+    private final WalferryConfig config;
+
+    public SwitchoverRequest(WalferryConfig config) {
+        this.config = config;
+    }
+
+    public Result run(String to, Duration timeout) {
+        HaConfig ha = config.ha().orElseThrow(() -> WalferryException.config("switchover needs HA: this configuration has no ha: section",
+                "configure ha: (docs/ha.md), or use walferry promote"));
+        if (config.node(to).isEmpty()) {
+            throw WalferryException.config("node '" + to + "' is not in " + config.source(), "use one of: " + config.nodeNames());
+        }
+        try (ClusterStore store = new EtcdStore(ha, config.cluster())) {
+            StoreView v = store.read();
+            String from = v.leader().orElseThrow(() -> new WalferryException(Failure.REFUSED, "no member holds the leader key now",
+                    "wait for the HA loop to elect one (walferry status), then ask again"));
+            if (from.equals(to)) {
+                throw WalferryException.refused(to + " is the leader already", null);
+            }
+            MemberState m = v.members().get(to);
+            if (m == null || !MemberState.REPLICA.equals(m.role()) || !m.candidate()) {
+                throw WalferryException.refused(to + " is not a running replica that may be promoted ("
+                        + (m == null ? "its agent has not published itself" : m.role() + (m.candidate() ? "" : ", not a candidate")) + ")",
+                        "start its agent, or choose another node; walferry status shows each member");
+            }
+            long t0 = System.nanoTime();
+            store.requestSwitchover(to);
+            long deadline = t0 + timeout.toNanos();
+            while (true) {
+                StoreView now = store.read();
+                MemberState newLeader = now.members().get(to);
+                if (now.leader().filter(to::equals).isPresent() && newLeader != null && MemberState.PRIMARY.equals(newLeader.role())) {
+                    return new Result(from, to, Duration.ofNanos(System.nanoTime() - t0));
+                }
+                if (System.nanoTime() > deadline) {
+                    store.clearSwitchover();
+                    throw new WalferryException(Failure.FAILED, "the switchover to " + to + " did not complete within " + timeout.toSeconds()
+                            + " s (leader now: " + now.leader().orElse("none") + "); the request was withdrawn",
+                            "see the agents' logs and walferry status");
+                }
+                sleep();
+            }
+        } catch (StoreUnavailable e) {
+            throw EtcdStore.unavailable(e);
+        }
+    }
+
+    private static void sleep() {
+        try {
+            Thread.sleep(200);
+        } catch (InterruptedException e) {
+            throw WalferryException.interrupted("waiting for the switchover");
+        }
+    }
+}

@@ -1,0 +1,437 @@
+package io.walferry.ha;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.walferry.testing.AgentProcess;
+import io.walferry.testing.Await;
+import io.walferry.testing.EtcdServer;
+import io.walferry.testing.PgCluster;
+import io.walferry.testing.PgLogOnFailure;
+import io.walferry.testing.ServerUser;
+import io.walferry.testing.TcpProxy;
+import io.walferry.testing.TempDirs;
+import io.walferry.testing.WalferryFixture;
+import io.walferry.testing.WalferryFixture.Result;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Automatic failover through a real etcd with three PostgreSQL nodes and their agents: the leader holds the key, a
+ * lost primary node is replaced by the most advanced replica, a killed postmaster is restarted in place, a primary cut
+ * off from etcd stops taking writes before its lease expires, and a primary whose agent dies is fenced by its watchdog.
+ * A checker samples every node every 100 ms throughout: never two writable primaries.
+ */
+@ExtendWith(PgLogOnFailure.class)
+class HaIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private static final List<String> NODES = List.of("pg1", "pg2", "pg3");
+
+    private Path dir;
+    private EtcdServer etcd;
+    private final Map<String, PgCluster> pg = new LinkedHashMap<>();
+    private final Map<String, Integer> api = new HashMap<>();
+    private final Map<String, AgentProcess> agents = new HashMap<>();
+    private WalferryFixture wf;
+    private TwoPrimaries checker;
+
+    @BeforeEach
+    void setUp() {
+        dir = TempDirs.create("wf-ha-");
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (checker != null) {
+            checker.stop();
+        }
+        agents.values().forEach(AgentProcess::close);
+        // the watchdogs outlive their agents: stop them with their data directories
+        pg.values().forEach(PgCluster::close);
+        if (etcd != null) {
+            etcd.close();
+        }
+        ServerUser.exec(List.of("pkill", "-f", "walferry-watchdog.sh " + dir), null, Duration.ofSeconds(10));
+        TempDirs.deleteTree(dir);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private Result ok(String... args) {
+        Result r = wf.run(args);
+        assertThat(r.exitCode()).as(String.join(" ", args) + ": " + r.all()).isZero();
+        return r;
+    }
+
+    /** pg1 the primary, pg2 and pg3 streaming replicas made by walferry, etcd, and the three agents in HA. */
+    private void cluster(String etcdEndpoints) throws Exception {
+        etcd = EtcdServer.start(dir.resolve("etcd"), 1);
+        PgCluster p1 = PgCluster.init(dir, "pg1", 1);
+        pg.put("pg1", p1);
+        wf = new WalferryFixture(dir.resolve("wf"), p1, "  workers: 2\n");
+        wf.enableArchiving(p1);
+        p1.set("wal_keep_size", "256MB");
+        p1.set("wal_log_hints", "on");
+        p1.start();
+        pg.put("pg2", PgCluster.existing(dir, "pg2"));
+        pg.put("pg3", PgCluster.existing(dir, "pg3"));
+        Map<String, String> perNode = new HashMap<>();
+        for (String n : NODES) {
+            api.put(n, freePort());
+            perNode.put(n, "    api_port: " + api.get(n) + "\n");
+        }
+        wf.writeConfig(new ArrayList<>(pg.values()), "  workers: 2\n");
+        wf.ha("""
+                  etcd:
+                    endpoints: %s
+                  ttl: 10s
+                  loop_wait: 1s
+                  retry_timeout: 2s
+                  maximum_lag_on_failover: 64MB
+                """.formatted(etcdEndpoints == null ? etcd.endpoints() : etcdEndpoints), perNode);
+        ok("repo-create", "--node", "pg1");
+        p1.execute("create table t (id bigint primary key, note text)");
+        p1.execute("insert into t select g, 'first' from generate_series(1, 1000) g");
+        ok("backup", "--node", "pg1");
+        ok("replica", "create", "--node", "pg2");
+        ok("replica", "create", "--node", "pg3");
+    }
+
+    private void startAgents() {
+        for (String n : NODES) {
+            agents.put(n, wf.startAgent(n));
+        }
+        awaitLeader("pg1");
+        checker = new TwoPrimaries(pg);
+    }
+
+    /** The member whose API says it is the primary holding the leader key. */
+    private Optional<String> leader() {
+        for (String n : NODES) {
+            if (status(n, "/primary") == 200) {
+                return Optional.of(n);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private String awaitLeader(String... among) {
+        String[] found = new String[1];
+        Await.until(Duration.ofSeconds(90), "a leader among " + List.of(among), () -> {
+            Optional<String> l = leader();
+            if (l.isPresent() && List.of(among).contains(l.get())) {
+                found[0] = l.get();
+                return true;
+            }
+            return false;
+        });
+        return found[0];
+    }
+
+    private int status(String node, String path) {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.get(node) + path)).timeout(Duration.ofSeconds(2))
+                    .GET().build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    private JsonNode clusterApi(String node) throws Exception {
+        return JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.get(node) + "/cluster")).GET().build(),
+                HttpResponse.BodyHandlers.ofString()).body());
+    }
+
+    private static long rows(PgCluster c) throws SQLException {
+        return c.queryLong("select count(*) from t");
+    }
+
+    private void awaitFollowing(String replica, String primary) {
+        Await.until(Duration.ofSeconds(120), replica + " to stream from " + primary, () -> ("streaming:" + pg.get(primary).port())
+                .equals(pg.get(replica).queryString("select status || ':' || sender_port from pg_stat_wal_receiver")));
+    }
+
+    private void awaitRows(String node, long n) {
+        Await.until(Duration.ofSeconds(120), node + " to hold " + n + " rows", () -> rows(pg.get(node)) == n);
+    }
+
+    private long writeAndReplicate(String primary, int from, int count) throws SQLException {
+        pg.get(primary).execute("insert into t select g, 'w' from generate_series(" + from + ", " + (from + count - 1) + ") g");
+        long n = rows(pg.get(primary));
+        for (String r : NODES) {
+            if (!r.equals(primary) && pg.get(r).isRunning()) {
+                awaitRows(r, n);
+            }
+        }
+        return n;
+    }
+
+    @Test
+    void aLostPrimaryNodeIsReplacedByAReplicaAndRejoinsAsOneWhenItIsBack() throws Exception {
+        cluster(null);
+        startAgents();
+        Await.until(Duration.ofSeconds(30), "every member to publish itself", () -> clusterApi("pg2").get("members").size() == 3);
+        JsonNode c = clusterApi("pg2");
+        assertThat(c.get("leader").asText()).isEqualTo("pg1");
+        assertThat(c.get("members").get(0).get("decision").asText()).isEqualTo("no action: I am the leader with the lock");
+        Result status = ok("status");
+        assertThat(status.out()).contains("HA: leader pg1").contains("pg1: no action: I am the leader with the lock")
+                .contains("pg2: no action: streaming from the leader pg1");
+        long acknowledged = writeAndReplicate("pg1", 2001, 1000);
+
+        // the whole node is lost: its agent, its watchdog and its server
+        agents.get("pg1").kill9();
+        ServerUser.exec(List.of("pkill", "-9", "-f", "walferry-watchdog.sh " + wf.dir().resolve("spool/test/pg1")), null,
+                Duration.ofSeconds(10));
+        pg.get("pg1").crash();
+        long t0 = System.nanoTime();
+        String next = awaitLeader("pg2", "pg3");
+        long seconds = (System.nanoTime() - t0) / 1_000_000_000L;
+        assertThat(seconds).as("failover within the 10 s lease and a few passes").isLessThan(40);
+        assertThat(rows(pg.get(next))).as("every row acknowledged and replicated").isEqualTo(acknowledged);
+        String other = next.equals("pg2") ? "pg3" : "pg2";
+        awaitFollowing(other, next);
+        pg.get(next).execute("insert into t values (-1, 'after failover')");
+        awaitRows(other, acknowledged + 1);
+
+        // the old primary's agent comes back: it finds the leader and rejoins as a replica
+        agents.put("pg1", wf.startAgent("pg1"));
+        awaitFollowing("pg1", next);
+        awaitRows("pg1", acknowledged + 1);
+        assertThat(pg.get("pg1").queryString("select pg_is_in_recovery()")).isEqualTo("t");
+        checker.assertNeverTwo();
+    }
+
+    @Test
+    void aKilledPostmasterOfTheLeaderIsStartedAgainInPlace() throws Exception {
+        cluster(null);
+        startAgents();
+        long n = writeAndReplicate("pg1", 2001, 100);
+        pg.get("pg1").crash();
+        awaitLeader("pg1");
+        Await.until(Duration.ofSeconds(60), "pg1 to take writes again", () -> {
+            try {
+                pg.get("pg1").execute("insert into t values (-1, 'after restart')");
+                return true;
+            } catch (SQLException e) {
+                return false;
+            }
+        });
+        assertThat(rows(pg.get("pg1"))).isEqualTo(n + 1);
+        assertThat(leader()).contains("pg1");
+        checker.assertNeverTwo();
+    }
+
+    @Test
+    void aPrimaryCutOffFromEtcdStopsTakingWritesAndRejoinsWhenHealed() throws Exception {
+        cluster(null);
+        try (TcpProxy cut = TcpProxy.start(etcd.clientPort(0))) {
+            // pg1's agent reaches etcd through the proxy, the others directly
+            Path own = wf.dir().resolve("pg1.yaml");
+            Files.writeString(own, Files.readString(wf.config()).replace(etcd.endpoints(), "http://127.0.0.1:" + cut.port()));
+            ServerUser.chown(own);
+            agents.put("pg1", wf.startAgent("pg1", own));
+            agents.put("pg2", wf.startAgent("pg2"));
+            agents.put("pg3", wf.startAgent("pg3"));
+            awaitLeader("pg1");
+            checker = new TwoPrimaries(pg);
+            long acknowledged = writeAndReplicate("pg1", 2001, 500);
+
+            cut.cut();
+            Await.until(Duration.ofSeconds(30), "pg1 to stop taking writes", () -> !checker.writable("pg1"));
+            String next = awaitLeader("pg2", "pg3");
+            assertThat(rows(pg.get(next))).isEqualTo(acknowledged);
+            pg.get(next).execute("insert into t values (-1, 'after failover')");
+
+            cut.heal();
+            awaitFollowing("pg1", next);
+            awaitRows("pg1", acknowledged + 1);
+            checker.assertNeverTwo();
+        }
+    }
+
+    @Test
+    void aPrimaryWhoseAgentDiesIsFencedByItsWatchdogBeforeAReplicaIsPromoted() throws Exception {
+        cluster(null);
+        startAgents();
+        long acknowledged = writeAndReplicate("pg1", 2001, 300);
+        agents.get("pg1").kill9();
+        Await.until(Duration.ofSeconds(30), "the watchdog to stop pg1", () -> !pg.get("pg1").isRunning());
+        assertThat(Files.exists(pg.get("pg1").dataDir().resolve("standby.signal"))).as("fenced as a standby").isTrue();
+        String next = awaitLeader("pg2", "pg3");
+        assertThat(rows(pg.get(next))).isEqualTo(acknowledged);
+        checker.assertNeverTwo();
+    }
+
+    @Test
+    void aSwitchoverUnderWritesLosesNothingAndTheOldPrimaryFollowsWithoutARewind() throws Exception {
+        cluster(null);
+        startAgents();
+        writeAndReplicate("pg1", 2001, 100);
+        try (Writer w = new Writer(pg)) {
+            Await.until(Duration.ofSeconds(30), "the writer to write", () -> w.acknowledged().size() > 50);
+            Result r = ok("switchover", "--to", "pg2", "--output", "json");
+            assertThat(JSON.readTree(r.out()).get("to").asText()).isEqualTo("pg2");
+            awaitLeader("pg2");
+            int before = w.acknowledged().size();
+            Await.until(Duration.ofSeconds(60), "writes to go on on pg2", () -> w.acknowledged().size() > before + 50);
+            w.stop();
+            for (long id : w.acknowledged()) {
+                assertThat(pg.get("pg2").queryLong("select count(*) from t where id = " + id)).as("acknowledged row " + id).isEqualTo(1);
+            }
+            System.out.println("switchover: longest gap between acknowledged writes " + w.longestGap().toMillis() + " ms");
+        }
+        awaitFollowing("pg1", "pg2");
+        assertThat(pg.get("pg1").queryString("select pg_is_in_recovery()")).isEqualTo("t");
+        awaitFollowing("pg3", "pg2");
+        checker.assertNeverTwo();
+    }
+
+    /** Inserts one row at a time through a multi-host URL that finds the primary, and records each acknowledged id. */
+    private static final class Writer implements AutoCloseable {
+        private final List<Long> acked = new CopyOnWriteArrayList<>();
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final Thread thread;
+        private volatile long lastAck = System.nanoTime();
+        private volatile long longestGap;
+
+        Writer(Map<String, PgCluster> nodes) {
+            String hosts = String.join(",", nodes.values().stream().map(c -> "127.0.0.1:" + c.port()).toList());
+            String url = "jdbc:postgresql://" + hosts + "/postgres?user=postgres&targetServerType=primary&connectTimeout=2"
+                    + "&socketTimeout=10";
+            thread = new Thread(() -> {
+                long id = 10_000_000;
+                while (running.get()) {
+                    try (java.sql.Connection c = java.sql.DriverManager.getConnection(url);
+                         java.sql.PreparedStatement p = c.prepareStatement("insert into t values (?, 'writer')")) {
+                        while (running.get()) {
+                            p.setLong(1, id);
+                            p.executeUpdate();
+                            acked.add(id);
+                            long now = System.nanoTime();
+                            longestGap = Math.max(longestGap, now - lastAck);
+                            lastAck = now;
+                            id++;
+                        }
+                    } catch (SQLException e) {
+                        id++; // the row of a failed insert may or may not exist: not counted, and never reused
+                        try {
+                            Thread.sleep(50); // a client that retries every 50 ms, as the benchmark's
+                        } catch (InterruptedException ie) {
+                            return;
+                        }
+                    }
+                }
+            }, "writer");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        List<Long> acknowledged() {
+            return acked;
+        }
+
+        Duration longestGap() {
+            return Duration.ofNanos(longestGap);
+        }
+
+        void stop() throws InterruptedException {
+            running.set(false);
+            thread.join(30_000);
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            stop();
+        }
+    }
+
+    /** Samples every node's pg_is_in_recovery() every 100 ms; remembers any moment two answered false. */
+    private static final class TwoPrimaries {
+        private final Map<String, PgCluster> nodes;
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final List<String> overlaps = new CopyOnWriteArrayList<>();
+        private final Map<String, Boolean> lastWritable = new java.util.concurrent.ConcurrentHashMap<>();
+        private final Thread thread;
+
+        TwoPrimaries(Map<String, PgCluster> nodes) {
+            this.nodes = nodes;
+            this.thread = new Thread(this::loop, "two-primaries");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        private void loop() {
+            while (running.get()) {
+                List<String> writable = new ArrayList<>();
+                for (Map.Entry<String, PgCluster> e : nodes.entrySet()) {
+                    boolean w = isWritable(e.getValue());
+                    lastWritable.put(e.getKey(), w);
+                    if (w) {
+                        writable.add(e.getKey());
+                    }
+                }
+                if (writable.size() > 1) {
+                    overlaps.add(java.time.Instant.now() + " " + writable);
+                }
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+
+        private static boolean isWritable(PgCluster c) {
+            try {
+                return "f".equals(c.queryString("select pg_is_in_recovery()"));
+            } catch (SQLException e) {
+                return false;
+            }
+        }
+
+        boolean writable(String node) {
+            return lastWritable.getOrDefault(node, false);
+        }
+
+        void assertNeverTwo() {
+            assertThat(overlaps).as("moments with two writable primaries").isEmpty();
+        }
+
+        void stop() {
+            running.set(false);
+            thread.interrupt();
+        }
+    }
+}
