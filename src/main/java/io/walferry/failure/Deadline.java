@@ -13,25 +13,6 @@ public final class Deadline {
     /** How long to pause between looks unless told otherwise. */
     private static final Duration PAUSE = Duration.ofMillis(250);
 
-    /** Where a deadline reads the time and how it pauses: the system's clock, or a test's. */
-    interface Clock {
-        long nanoTime();
-
-        void sleep(Duration d) throws InterruptedException;
-    }
-
-    private static final Clock SYSTEM = new Clock() {
-        @Override
-        public long nanoTime() {
-            return System.nanoTime();
-        }
-
-        @Override
-        public void sleep(Duration d) throws InterruptedException {
-            Thread.sleep(d);
-        }
-    };
-
     private final Clock clock;
     private final long startNanos;
     private final long atNanos;
@@ -46,7 +27,7 @@ public final class Deadline {
 
     /** A deadline {@code timeout} from now, looking every quarter second. */
     public static Deadline after(Duration timeout) {
-        return after(timeout, SYSTEM);
+        return after(timeout, Clock.SYSTEM);
     }
 
     static Deadline after(Duration timeout, Clock clock) {
@@ -111,7 +92,7 @@ public final class Deadline {
     /** Pauses for {@code d}, on the system's clock; an interrupt fails as {@link Failure#INTERRUPTED}. */
     public static void sleep(Duration d) {
         try {
-            SYSTEM.sleep(d);
+            Clock.SYSTEM.sleep(d);
         } catch (InterruptedException e) {
             throw WalferryException.interrupted("waiting");
         }

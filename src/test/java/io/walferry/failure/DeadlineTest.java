@@ -13,7 +13,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** The one wait of walferry: looks, pauses between looks, and fails typed and in one line when time is up. */
 class DeadlineTest {
     /** Time moves only when the wait pauses: each pause is recorded and advances the clock by its length. */
-    private static final class StepClock implements Deadline.Clock {
+    private static final class StepClock implements Clock {
         long now = 1_000;
         final List<Duration> pauses = new ArrayList<>();
         boolean interruptOnSleep;
