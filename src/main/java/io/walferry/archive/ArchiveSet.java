@@ -66,6 +66,11 @@ public record ArchiveSet(String cluster, List<ArchiveTarget> targets, ClusterIde
         return new ArchiveSet(config.cluster(), targets, identity);
     }
 
+    /** The required repositories, opened but not checked: what must hold a file before walferry says it is archived. */
+    public static List<Repository> requiredRepositories(WalferryConfig config) {
+        return config.repositories().stream().filter(RepositoryConfig::required).map(rc -> Repository.open(rc, config.cluster(), false)).toList();
+    }
+
     public java.util.Optional<ArchiveTarget> target(String repositoryName) {
         return targets.stream().filter(t -> t.repository().name().equals(repositoryName)).findFirst();
     }

@@ -11,6 +11,8 @@ import io.walferry.postgres.PgVersion;
 import io.walferry.postgres.WalFileName;
 import io.walferry.repository.ClusterRecord;
 import io.walferry.repository.Repository;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -31,6 +33,7 @@ import java.util.stream.Stream;
  * archive-push and archive-get start fast.
  */
 public final class SelfTest {
+    private static final Logger LOG = LoggerFactory.getLogger(SelfTest.class);
     private static final long SEGMENT = 16L << 20;
 
     private SelfTest() {
@@ -72,6 +75,7 @@ public final class SelfTest {
             report.add(type.label() + " round trip: " + pushed.stored().get(repo.name()).summary());
         }
         report.add(s3RoundTrip(scratch, identity, pgWal.resolve(WalFileName.Segment.of(1, 1, SEGMENT).fileName())));
+        report.forEach(step -> LOG.debug("self-test: {}", step));
         return report;
     }
 

@@ -7,7 +7,13 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.walferry.postgres.Lsn;
 
 import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Everything a restore needs to know about one base backup, stored as the object {@code backup/<id>/manifest}
@@ -36,6 +42,8 @@ public record BackupManifest(
         @JsonProperty("files") List<FileEntry> files) {
 
     public static final int FORMAT_VERSION = 1;
+    /** A backup's id is the second it started, in UTC (docs/repository-format.md). */
+    private static final DateTimeFormatter ID_TIME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
@@ -49,6 +57,11 @@ public record BackupManifest(
 
     public long bytes() {
         return files.stream().mapToLong(FileEntry::size).sum();
+    }
+
+    /** How long the backup took. */
+    public Duration duration() {
+        return Duration.between(Instant.parse(startTime), Instant.parse(stopTime));
     }
 
     public Lsn start() {
@@ -92,4 +105,22 @@ public record BackupManifest(
     public static boolean isId(String name) {
         return name != null && ManifestCheck.ID.matcher(name).matches();
     }
+
+    /** The id of a backup that starts at {@code start}. */
+    public static String idAt(Instant start) {
+        return ID_TIME.format(start);
+    }
+
+    /** When the backup of this id started; empty for a name that is no backup id. */
+    public static Optional<Instant> startOf(String id) {
+        if (!isId(id)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(Instant.from(ID_TIME.parse(id)));
+        } catch (DateTimeParseException e) {
+            return Optional.empty();
+        }
+    }
+
 }

@@ -13,8 +13,6 @@ import org.slf4j.LoggerFactory;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,11 +24,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
 /**
@@ -88,11 +81,14 @@ public final class BackupRestore {
             List<BackupManifest.FileEntry> files = new ArrayList<>(manifest.files());
             files.removeIf(f -> f.path().equals(PG_CONTROL));
             files.sort(Comparator.comparingLong(BackupManifest.FileEntry::size).reversed());
-            long t1 = System.nanoTime();
-            restoreAll(target, tree, files);
-            long t2 = System.nanoTime();
             BackupManifest.FileEntry control = manifest.files().stream().filter(f -> f.path().equals(PG_CONTROL)).findFirst()
                     .orElseThrow(() -> WalferryException.repository("backup " + manifest.id() + " has no " + PG_CONTROL, null, null));
+            ChunkPipeline pipeline = new ChunkPipeline("restore", options.jobs(), progress, manifest.bytes(),
+                    e -> new WalferryException(Failure.LOCAL, "cannot write the restored files: " + e.getMessage(),
+                            "check the free space and permissions of " + target, e));
+            long t1 = System.nanoTime();
+            restore(pipeline, tree, files);
+            long t2 = System.nanoTime();
             writeText(target.resolve("backup_label"), read(RepositoryLayout.BACKUP_LABEL));
             if (!tablespaces.isEmpty()) {
                 // PostgreSQL makes the pg_tblspc links from this file when recovery starts: it names the new places
@@ -104,7 +100,7 @@ public final class BackupRestore {
             writeRecoverySettings(target);
             writeText(target.resolve(options.standby() ? "standby.signal" : "recovery.signal"), "");
             // Last: until pg_control is there, PostgreSQL does not start on this directory.
-            restoreFile(tree, control);
+            restore(pipeline, tree, List.of(control));
             long t3 = System.nanoTime();
             fsyncTree(target);
             for (Path location : tablespaces.values()) {
@@ -156,52 +152,31 @@ public final class BackupRestore {
         }
     }
 
-    private void restoreAll(Path target, RestoreTree tree, List<BackupManifest.FileEntry> files) throws IOException {
-        long total = manifest.bytes();
-        AtomicLong done = new AtomicLong();
-        ExecutorService pool = Executors.newFixedThreadPool(options.jobs(), Thread.ofPlatform().name("restore-", 0).daemon().factory());
+    /** Restores {@code files}, their chunks in parallel; a file not completed is removed. */
+    private void restore(ChunkPipeline pipeline, RestoreTree tree, List<BackupManifest.FileEntry> files) throws IOException {
         List<RestoringFile> opened = new ArrayList<>();
         try {
-            // Chunks, not files, are the unit of work: a relation's 1 GB segment is restored by every job at once.
-            List<Future<?>> futures = new ArrayList<>();
+            // Chunks, not files, are the unit of work: a large relation segment is restored by every job at once.
+            List<ChunkPipeline.Job<Long>> jobs = new ArrayList<>();
             for (BackupManifest.FileEntry f : files) {
                 RestoringFile rf = new RestoringFile(tree.file(f.path()), f);
                 opened.add(rf);
                 for (int i = 0; i < f.chunkChecksums().size(); i++) {
                     int chunk = i;
-                    futures.add(pool.submit(() -> {
-                        restoreChunk(rf, chunk, done, total);
-                        return null;
-                    }));
+                    jobs.add(() -> restoreChunk(rf, chunk));
                 }
             }
-            for (Future<?> f : futures) {
-                f.get();
-            }
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof WalferryException we) {
-                throw we;
-            }
-            if (e.getCause() instanceof UncheckedIOException u) {
-                throw new WalferryException(Failure.FAILED, "cannot write the restored files: " + u.getCause().getMessage(),
-                        "check the free space and permissions of " + target, u);
-            }
-            if (e.getCause() instanceof IOException io) {
-                throw new WalferryException(Failure.FAILED, "cannot write the restored files: " + io.getMessage(),
-                        "check the free space and permissions of " + target, io);
-            }
-            throw new WalferryException(Failure.FAILED, "restore failed: " + e.getCause(), "run with --debug for details", e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new WalferryException(Failure.INTERRUPTED, "restore interrupted", null);
+            pipeline.run(jobs, Long::longValue);
         } finally {
-            pool.shutdownNow();
             opened.forEach(RestoringFile::discardIfUnfinished);
         }
     }
 
-    /** Decodes one chunk into its range of the file's temporary copy, verified; the file's last chunk puts the file in place. */
-    private void restoreChunk(RestoringFile rf, int index, AtomicLong done, long total) throws IOException {
+    /**
+     * Decodes one chunk into its range of the file's temporary copy, verified; the file's last chunk puts the file in
+     * place. The bytes it restored.
+     */
+    private long restoreChunk(RestoringFile rf, int index) throws IOException {
         BackupManifest.FileEntry f = rf.entry();
         String key = RepositoryLayout.backupObject(manifest.id(), RepositoryLayout.chunk(f.path(), index));
         ObjectHeader header;
@@ -218,20 +193,8 @@ public final class BackupRestore {
                     + " is not the object the manifest recorded (" + header.contentChecksumText() + ", expected " + expected + ")",
                     "restore another backup; this one is damaged", null);
         }
-        progress.copied(done.addAndGet(header.originalSize()), total);
         rf.chunkDone(index * manifest.chunkSize() + header.originalSize());
-    }
-
-    /** Restores one file alone (pg_control, last). */
-    private void restoreFile(RestoreTree tree, BackupManifest.FileEntry f) throws IOException {
-        RestoringFile rf = new RestoringFile(tree.file(f.path()), f);
-        try {
-            for (int i = 0; i < f.chunkChecksums().size(); i++) {
-                restoreChunk(rf, i, new AtomicLong(), 0);
-            }
-        } finally {
-            rf.discardIfUnfinished();
-        }
+        return header.originalSize();
     }
 
     private String read(String name) {

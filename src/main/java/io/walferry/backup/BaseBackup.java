@@ -3,6 +3,7 @@ package io.walferry.backup;
 import io.walferry.archive.ArchivePusher;
 import io.walferry.config.Compression;
 import io.walferry.config.NodeConfig;
+import io.walferry.failure.Deadline;
 import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.BackupSession;
@@ -29,17 +30,11 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -52,7 +47,6 @@ import java.util.regex.Pattern;
  */
 public final class BaseBackup {
     private static final Logger LOG = LoggerFactory.getLogger(BaseBackup.class);
-    private static final DateTimeFormatter ID = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
     private static final Pattern TIMELINE = Pattern.compile("(?m)^START TIMELINE: (\\d+)$");
 
     /** How a backup is taken. */
@@ -92,12 +86,12 @@ public final class BaseBackup {
      */
     public BackupManifest run(Connection connection, Runnable switchWalOnPrimary) {
         Instant started = Instant.now();
-        String id = ID.format(started);
+        String id = BackupManifest.idAt(started);
         // One backup per second and name: a second one within the same second waits for the next.
         while (taken(id)) {
-            sleepQuietly(Duration.ofMillis(1000 - started.toEpochMilli() % 1000));
+            Deadline.sleep(Duration.ofMillis(1000 - started.toEpochMilli() % 1000));
             started = Instant.now();
-            id = ID.format(started);
+            id = BackupManifest.idAt(started);
         }
         refuseAnotherCluster(connection);
         BackupSession session = BackupSession.start(connection, "walferry " + id);
@@ -163,15 +157,6 @@ public final class BaseBackup {
         return false;
     }
 
-    private static void sleepQuietly(Duration d) {
-        try {
-            Thread.sleep(d);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new WalferryException(Failure.INTERRUPTED, "interrupted", null);
-        }
-    }
-
     private void put(Repository r, String key, byte[] bytes) {
         r.putNew(key, new ByteArrayInputStream(bytes), options.compression(), EncodeGate.NONE);
     }
@@ -185,53 +170,36 @@ public final class BaseBackup {
     }
 
     private List<BackupManifest.FileEntry> copy(String id, DataDirectoryScan.Result scan) {
-        long total = scan.bytes();
-        AtomicLong done = new AtomicLong();
-        List<Chunk> chunks = new ArrayList<>();
         List<DataDirectoryScan.Item> order = new ArrayList<>(scan.files());
         order.sort(Comparator.comparingLong(DataDirectoryScan.Item::size).reversed());
-        for (DataDirectoryScan.Item item : order) {
-            long n = Math.max(1, (item.size() + options.chunkSize() - 1) / options.chunkSize());
-            for (int i = 0; i < n; i++) {
-                chunks.add(new Chunk(item, i));
-            }
-        }
         // Twice as many copiers as compressions at once: while some wait on the disk (writes, read-back
         // checks, fsyncs), the others compress; the gate keeps the CPU use at jobs.
         EncodeGate gate = EncodeGate.limit(options.jobs());
-        ExecutorService pool = Executors.newFixedThreadPool(2 * options.jobs(), Thread.ofPlatform().name("backup-", 0).daemon().factory());
-        try {
-            List<Future<Copied>> futures = new ArrayList<>();
-            for (Chunk c : chunks) {
-                futures.add(pool.submit(() -> copyChunk(id, c, done, total, gate)));
+        List<ChunkPipeline.Job<Copied>> jobs = new ArrayList<>();
+        for (DataDirectoryScan.Item item : order) {
+            long n = Math.max(1, (item.size() + options.chunkSize() - 1) / options.chunkSize());
+            for (int i = 0; i < n; i++) {
+                Chunk c = new Chunk(item, i);
+                jobs.add(() -> copyChunk(id, c, gate));
             }
-            java.util.Map<String, List<Copied>> byFile = new java.util.TreeMap<>();
-            for (Future<Copied> f : futures) {
-                Copied c = f.get();
-                byFile.computeIfAbsent(c.chunk().item().path(), k -> new ArrayList<>()).add(c);
-            }
-            List<BackupManifest.FileEntry> out = new ArrayList<>();
-            for (var e : byFile.entrySet()) {
-                List<Copied> parts = e.getValue();
-                if (parts.stream().anyMatch(c -> c.checksum() == null)) {
-                    continue; // dropped while the backup ran; replay of the WAL drops it on restore too
-                }
-                parts.sort(Comparator.comparingInt(c -> c.chunk().index()));
-                out.add(new BackupManifest.FileEntry(e.getKey(), parts.stream().mapToLong(Copied::bytes).sum(),
-                        parts.stream().map(Copied::checksum).toList()));
-            }
-            return out;
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof WalferryException we) {
-                throw we;
-            }
-            throw new WalferryException(Failure.FAILED, "backup failed: " + e.getCause(), "run with --debug for details", e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new WalferryException(Failure.INTERRUPTED, "backup interrupted", null);
-        } finally {
-            pool.shutdownNow();
         }
+        List<Copied> copied = new ChunkPipeline("backup", 2 * options.jobs(), progress, scan.bytes(),
+                e -> new WalferryException(Failure.FAILED, "backup failed: " + e, "run with --debug for details", e)).run(jobs, Copied::bytes);
+        Map<String, List<Copied>> byFile = new TreeMap<>();
+        for (Copied c : copied) {
+            byFile.computeIfAbsent(c.chunk().item().path(), k -> new ArrayList<>()).add(c);
+        }
+        List<BackupManifest.FileEntry> out = new ArrayList<>();
+        for (var e : byFile.entrySet()) {
+            List<Copied> parts = e.getValue();
+            if (parts.stream().anyMatch(c -> c.checksum() == null)) {
+                continue; // dropped while the backup ran; replay of the WAL drops it on restore too
+            }
+            parts.sort(Comparator.comparingInt(c -> c.chunk().index()));
+            out.add(new BackupManifest.FileEntry(e.getKey(), parts.stream().mapToLong(Copied::bytes).sum(),
+                    parts.stream().map(Copied::checksum).toList()));
+        }
+        return out;
     }
 
     /**
@@ -239,14 +207,14 @@ public final class BaseBackup {
      * since the scan is copied up to its scanned chunks; one that shrank gives short or empty chunks; WAL
      * replay from the backup's start makes either consistent, as for any base backup.
      */
-    private Copied copyChunk(String id, Chunk c, AtomicLong done, long total, EncodeGate gate) {
+    private Copied copyChunk(String id, Chunk c, EncodeGate gate) {
         String key = RepositoryLayout.backupObject(id, RepositoryLayout.chunk(c.item().path(), c.index()));
         ObjectHeader header = null;
         try (FileChannel ch = FileChannel.open(c.item().source())) {
             long from = c.index() * options.chunkSize();
             long want = Math.max(0, Math.min(options.chunkSize(), ch.size() - from));
-            // Into one repository the chunk streams from the file: holding 64 MiB arrays kept the collector busier
-            // than the compressor. Several repositories must get the same bytes (the manifest names one checksum,
+            // Into one repository the chunk streams from the file: holding whole chunks in arrays kept the collector
+            // busier than the compressor (docs/benchmarks.md). Several repositories must get the same bytes (the manifest names one checksum,
             // and the file may change between two reads), so there it is read once into memory.
             byte[] held = repositories.size() > 1 ? new FileRangeInput(ch, from, want).readAllBytes() : null;
             for (Repository r : repositories) {
@@ -258,7 +226,6 @@ public final class BaseBackup {
         } catch (IOException e) {
             throw DataDirectoryScan.unreadable(c.item().source(), e);
         }
-        progress.copied(done.addAndGet(header.originalSize()), total);
         return new Copied(c, header.contentChecksumText(), header.originalSize());
     }
 
@@ -292,28 +259,15 @@ public final class BaseBackup {
 
     /** Waits until every segment from {@code first} to {@code last} is in every repository. */
     private void awaitWal(WalFileName.Segment first, WalFileName.Segment last) {
-        long deadline = System.nanoTime() + options.walTimeout().toNanos();
+        // Looks often: the backup is done as soon as its last segment is stored.
+        Deadline deadline = Deadline.after(options.walTimeout()).lookingEvery(Duration.ofMillis(50));
         long segSize = cluster.walSegmentSize();
         for (Repository r : repositories) {
             for (WalFileName.Segment s = first; s.fileName().compareTo(last.fileName()) <= 0; s = s.next(segSize)) {
                 WalFileName.Segment seg = s;
-                waitFor(deadline, () -> r.walHeader(seg).isPresent(), () -> WalferryException.repository("backup incomplete: WAL segment "
+                deadline.awaitOr(() -> r.walHeader(seg).isPresent(), Failure.REPOSITORY, "backup incomplete: WAL segment "
                         + seg.fileName() + " did not reach repository " + r.name() + " within " + options.walTimeout().toSeconds() + " s",
-                        "check archiving (walferry check); the backup was not recorded as complete", null));
-            }
-        }
-    }
-
-    private static void waitFor(long deadline, BooleanSupplier condition, java.util.function.Supplier<WalferryException> timeout) {
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw timeout.get();
-            }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw timeout.get();
+                        "check archiving (walferry check); the backup was not recorded as complete");
             }
         }
     }

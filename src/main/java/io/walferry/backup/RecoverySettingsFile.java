@@ -23,6 +23,11 @@ public final class RecoverySettingsFile {
     /** Starts walferry's block, followed by what wrote it; earlier walferry versions wrote it without {@link #END}. */
     static final String BEGIN = "# added by walferry ";
     static final String END = "# end of walferry restore settings";
+    /**
+     * Keeps a restored copy out of the cluster's repositories: a copy that archived would write its own timeline
+     * into production's history.
+     */
+    public static final String ARCHIVING_OFF = "archive_mode = 'off'";
     private static final Pattern SETTING = Pattern.compile("^\\s*([A-Za-z_][A-Za-z0-9_.$]*)\\s*(=|\\s|$)");
 
     private RecoverySettingsFile() {

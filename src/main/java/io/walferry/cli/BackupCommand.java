@@ -4,23 +4,20 @@ import io.walferry.archive.ArchivePusher;
 import io.walferry.archive.ArchiveSet;
 import io.walferry.backup.BackupManifest;
 import io.walferry.backup.BaseBackup;
+import io.walferry.backup.PrimaryWalSwitch;
 import io.walferry.config.NodeConfig;
 import io.walferry.config.WalferryConfig;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.PgConnector;
 import io.walferry.repository.ClusterRecord;
 import io.walferry.repository.Repository;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
 import java.io.PrintWriter;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -28,8 +25,6 @@ import java.util.concurrent.Callable;
 /** A full base backup of the node into every repository. */
 @Command(name = "backup", mixinStandardHelpOptions = true, description = "Take a full base backup of a running primary or standby (--node; default: the primary) into every repository.")
 final class BackupCommand implements Callable<Integer> {
-    private static final Logger LOG = LoggerFactory.getLogger(BackupCommand.class);
-
     @ParentCommand
     Main main;
 
@@ -63,7 +58,7 @@ final class BackupCommand implements Callable<Integer> {
         PgConnector pg = new PgConnector(config.connection());
         BackupManifest m;
         try (Connection c = pg.connect(node)) {
-            m = backup.run(c, () -> switchWalOnPrimary(config, node, pg));
+            m = backup.run(c, new PrimaryWalSwitch(config, node, pg));
         }
         progress.finish();
         PrintWriter out = main.out();
@@ -76,28 +71,5 @@ final class BackupCommand implements Callable<Integer> {
                     Output.bytes(m.bytes()), m.startWal(), m.stopWal(), repos.size());
         }
         return 0;
-    }
-
-    /** A backup from a standby needs the primary to close the segment the backup ends in. */
-    private static void switchWalOnPrimary(WalferryConfig config, NodeConfig self, PgConnector pg) {
-        for (NodeConfig n : config.nodes()) {
-            if (n.name().equals(self.name())) {
-                continue;
-            }
-            try (Connection c = pg.connect(n); Statement s = c.createStatement()) {
-                try (ResultSet r = s.executeQuery("select pg_is_in_recovery()")) {
-                    r.next();
-                    if (r.getBoolean(1)) {
-                        continue;
-                    }
-                }
-                s.execute("select pg_switch_wal()");
-                LOG.info("asked the primary {} to switch WAL, so that the backup's last segment is archived", n.name());
-                return;
-            } catch (SQLException | WalferryException e) {
-                LOG.debug("node {} not usable as the primary: {}", n.name(), e.getMessage());
-            }
-        }
-        LOG.warn("no primary reachable to switch WAL: the backup waits until its last segment is archived anyway");
     }
 }

@@ -11,7 +11,7 @@ import java.util.concurrent.Callable;
  * {@code [-c FILE] archive-get WAL TARGET}, {@code [-c FILE] archive-push WAL} and
  * {@code [-c FILE] archive-prefetch --data-directory DIR [--from-backup-label]}, exactly, as restore_command, archive_command and
  * archive-get write them. picocli's classes are of a class-file version the JVM's startup cache cannot hold,
- * and building its model of every command took more than half of such a JVM's start (about 150 ms of 250).
+ * and building its model of every command was more than half of such a JVM's start (docs/benchmarks.md).
  * Any other shape, an option more or a typo, goes to picocli, which owns the syntax, its help and its errors.
  */
 final class HotCommandLine {

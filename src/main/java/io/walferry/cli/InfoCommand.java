@@ -10,12 +10,11 @@ import io.walferry.postgres.WalFileName;
 import io.walferry.repository.ArchiveSummary;
 import io.walferry.repository.ClusterRecord;
 import io.walferry.repository.Repository;
+import io.walferry.verify.VerifyHistory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ParentCommand;
 
 import java.io.PrintWriter;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -62,12 +61,12 @@ final class InfoCommand implements Callable<Integer> {
                 t.gaps().forEach(g -> gaps.addObject().put("from", g.from().fileName()).put("to", g.to().fileName()));
             }
             List<BackupManifest> backups = new BackupCatalog(repo).list();
-            LastVerify last = LastVerify.of(repo);
+            LastVerify last = new LastVerify(VerifyHistory.of(repo));
             ArrayNode bj = o.putArray("backups");
             for (BackupManifest b : backups) {
                 ObjectNode bn = bj.addObject().put("id", b.id()).put("bytes", b.bytes()).put("files", b.files().size())
                         .put("start_time", b.startTime()).put("stop_time", b.stopTime())
-                        .put("duration_seconds", Duration.between(Instant.parse(b.startTime()), Instant.parse(b.stopTime())).toSeconds())
+                        .put("duration_seconds", b.duration().toSeconds())
                         .put("timeline", b.timeline()).put("start_wal", b.startWal()).put("stop_wal", b.stopWal())
                         .put("start_lsn", b.startLsn()).put("stop_lsn", b.stopLsn())
                         .put("earliest_recovery_time", b.stopTime()).put("from_standby", b.fromStandby()).put("node", b.node());
@@ -97,7 +96,7 @@ final class InfoCommand implements Callable<Integer> {
                     List<List<String>> brows = new ArrayList<>();
                     for (BackupManifest b : backups) {
                         brows.add(List.of(b.id(), Output.bytes(b.bytes()),
-                                Duration.between(Instant.parse(b.startTime()), Instant.parse(b.stopTime())).toSeconds() + " s",
+                                b.duration().toSeconds() + " s",
                                 b.startWal() + ".." + b.stopWal().substring(16), b.stopTime(), b.fromStandby() ? b.node() + " (standby)" : b.node(), last.backupCell(b.id())));
                     }
                     Output.table(out, "  ", List.of("backup", "size", "took", "WAL", "restores to after", "from", "verified"), brows);

@@ -14,9 +14,9 @@ import java.io.PrintStream;
 
 /**
  * walferry's logging set-up, in code rather than a logback.xml: every log line to standard error, one pattern.
- * Logback reads an XML configuration through its Joran framework, which took about 100 ms of every JVM start
- * (measured on the prefetcher, which replay waits for); restore_command and archive_command start a JVM often
- * enough for that to count. Found by logback's service loader (META-INF/services).
+ * Logback reads an XML configuration through its Joran framework, a large part of a short JVM's start, and the
+ * prefetcher's start is one replay waits for; restore_command and archive_command start a JVM often enough for that
+ * to count (docs/benchmarks.md). Found by logback's service loader (META-INF/services).
  */
 public final class LogConfigurator extends ContextAwareBase implements Configurator {
     static final String PATTERN = "%d{yyyy-MM-dd HH:mm:ss.SSS} %-5level [%thread] %logger{0}: %msg%n";
@@ -37,7 +37,7 @@ public final class LogConfigurator extends ContextAwareBase implements Configura
 
     /**
      * Writes events to standard error with {@link #PATTERN}. The pattern is compiled at the first event, not at
-     * start: most archive-get and archive-push JVMs log nothing, and compiling it took 10 to 19 ms of their start.
+     * start: most archive-get and archive-push JVMs log nothing, and compiling it is a noticeable part of their start.
      * Calls are serialised by {@link AppenderBase#doAppend}.
      */
     static final class StderrAppender extends AppenderBase<ILoggingEvent> {

@@ -1,6 +1,7 @@
 package io.walferry.cli;
 
 import ch.qos.logback.classic.Level;
+import io.walferry.config.CurrentUser;
 import io.walferry.failure.WalferryException;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -32,6 +33,7 @@ public final class Main implements Runnable {
     CommandSpec spec;
 
     private Map<String, String> env = System.getenv();
+    private NotAsRoot notAsRoot;
     /** Where commands print: set by {@link #run}, for main and for tests alike. */
     private PrintWriter out;
     private PrintWriter err;
@@ -49,6 +51,11 @@ public final class Main implements Runnable {
         return out;
     }
 
+    /** Refuses the commands that must not run as root, when this process is root's. */
+    NotAsRoot notAsRoot() {
+        return notAsRoot;
+    }
+
     PrintWriter err() {
         return err;
     }
@@ -60,8 +67,14 @@ public final class Main implements Runnable {
 
     /** Runs one command line; used by main and by tests in-process. */
     public static int run(String[] args, PrintWriter out, PrintWriter err, Map<String, String> env) {
+        return run(args, out, err, env, CurrentUser.uid());
+    }
+
+    /** As {@link #run(String[], PrintWriter, PrintWriter, Map)}, as if this process ran as user {@code uid}. */
+    static int run(String[] args, PrintWriter out, PrintWriter err, Map<String, String> env, int uid) {
         Main main = new Main();
         main.env = env;
+        main.notAsRoot = new NotAsRoot(uid);
         main.out = out;
         main.err = err;
         java.util.Optional<java.util.concurrent.Callable<Integer>> hot = HotCommandLine.parse(args, main);

@@ -2,25 +2,19 @@ package io.walferry.cli;
 
 import io.walferry.failure.WalferryException;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-
 /**
  * Commands that write a data directory or start a server must run as the server's OS user: files root
  * wrote would be root's, and PostgreSQL refuses to run as root.
  */
 final class NotAsRoot {
-    private NotAsRoot() {
+    private final int uid;
+
+    /** @param uid the user id this process runs as; -1 when it is not known (nothing is refused then) */
+    NotAsRoot(int uid) {
+        this.uid = uid;
     }
 
-    static void check(String command) {
-        int uid;
-        try {
-            uid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-        } catch (IOException | UnsupportedOperationException e) {
-            return;
-        }
+    void check(String command) {
         if (uid == 0) {
             throw WalferryException.config("walferry " + command + " must not run as root: the files it writes would be root's",
                     "run it as the PostgreSQL OS user, e.g. sudo -u postgres walferry " + command + " ...");

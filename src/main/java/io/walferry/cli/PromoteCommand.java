@@ -1,10 +1,8 @@
 package io.walferry.cli;
 
+import io.walferry.archive.ArchiveSet;
 import io.walferry.config.NodeConfig;
-import io.walferry.config.RepositoryConfig;
 import io.walferry.config.WalferryConfig;
-import io.walferry.failure.Failure;
-import io.walferry.failure.WalferryException;
 import io.walferry.postgres.PgBinaries;
 import io.walferry.postgres.PgConnector;
 import io.walferry.postgres.PgControl;
@@ -41,12 +39,11 @@ final class PromoteCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        NotAsRoot.check("promote");
+        main.notAsRoot().check("promote");
         Context ctx = main.context();
         WalferryConfig config = ctx.config();
         NodeConfig node = ctx.node();
-        List<Repository> required = config.repositories().stream().filter(RepositoryConfig::required)
-                .map(rc -> Repository.open(rc, config.cluster(), false)).toList();
+        List<Repository> required = ArchiveSet.requiredRepositories(config);
         PgBinaries bin = PgBinaries.find(Optional.ofNullable(main.options.pgBin), node.binDirectory());
         Promotion.Result r = new Promotion(config, new PgConnector(config.connection()), new PgControl(bin), required, ctx.restoreCommand())
                 .promote(node, Duration.ofSeconds(timeoutSeconds), force);
@@ -76,13 +73,8 @@ final class PromoteCommand implements Callable<Integer> {
                     + "fenced from here: before it is started again, run on " + e.host() + ": " + e.command()));
         }
         out.flush();
-        if (!r.notRepointed().isEmpty()) {
-            Promotion.NotRepointed first = r.notRepointed().get(0);
-            String more = r.notRepointed().size() > 1 ? " (and " + (r.notRepointed().size() - 1) + " more)" : "";
-            throw new WalferryException(Failure.FAILED, r.promoted() + " is the primary, but replica " + first.node()
-                    + " could not be repointed to it" + more + ": " + first.why(),
-                    "fix that, then run walferry replica repoint --node " + first.node()
-                            + (more.isEmpty() ? "" : ", and likewise for each replica listed as not repointed"));
+        if (r.unfinished().isPresent()) {
+            throw r.unfinished().get();
         }
         return 0;
     }

@@ -16,7 +16,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
 import java.io.PrintWriter;
-import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
@@ -46,16 +45,13 @@ final class ReplicaCommand {
         @Option(names = "--force", description = "Replace what the node's data directory holds.")
         boolean force;
 
-        @Option(names = "--timeout", defaultValue = "600", description = "Seconds to wait for the replica to catch up (default 600).")
-        long timeoutSeconds;
-
         @Mixin
-        TablespaceOptions tablespaces = new TablespaceOptions();
+        ReplicaStartOptions start = new ReplicaStartOptions();
 
         @Override
         public Integer call() {
-            NotAsRoot.check("replica create");
             Main main = parent.main;
+            main.notAsRoot().check("replica create");
             Context ctx = main.context();
             WalferryConfig config = ctx.config();
             NodeConfig node = ctx.node();
@@ -70,7 +66,7 @@ final class ReplicaCommand {
             ProgressLine progress = new ProgressLine(main.err(), "restore", ctx.json());
             ReplicaProvisioner.Result r = new ReplicaProvisioner(config, new PgConnector(config.connection()), new PgControl(bin),
                     source.repository(), ctx.restoreCommand(), progress)
-                    .create(node, m, source.backup().id(), force, tablespaces.placement(), Duration.ofSeconds(timeoutSeconds));
+                    .create(node, m, source.backup().id(), force, start.placement(), start.timeout());
             progress.finish();
             PrintWriter out = main.out();
             if (ctx.json()) {
@@ -126,16 +122,13 @@ final class ReplicaCommand {
                 + "holds a backup).")
         String repositoryName;
 
-        @Option(names = "--timeout", defaultValue = "600", description = "Seconds to wait for it to catch up (default 600).")
-        long timeoutSeconds;
-
         @Mixin
-        TablespaceOptions tablespaces = new TablespaceOptions();
+        ReplicaStartOptions start = new ReplicaStartOptions();
 
         @Override
         public Integer call() {
-            NotAsRoot.check("replica rejoin");
             Main main = parent.main;
+            main.notAsRoot().check("replica rejoin");
             Context ctx = main.context();
             WalferryConfig config = ctx.config();
             NodeConfig node = ctx.node();
@@ -144,8 +137,7 @@ final class ReplicaCommand {
             io.walferry.replica.Rejoin.Result r = new io.walferry.replica.Rejoin(config, new PgConnector(config.connection()),
                     new PgControl(bin), new PgRewind(bin), ctx.restoreCommand())
                     .rejoin(node, () -> BackupSource.choose(config, Optional.ofNullable(repositoryName), null,
-                            io.walferry.backup.RecoveryTarget.none()).repository(), tablespaces.placement(), progress,
-                            Duration.ofSeconds(timeoutSeconds));
+                            io.walferry.backup.RecoveryTarget.none()).repository(), start.placement(), progress, start.timeout());
             progress.finish();
             PrintWriter out = main.out();
             String how = switch (r.how()) {

@@ -4,6 +4,7 @@ import io.walferry.backup.BackupManifest;
 import io.walferry.backup.BackupRestore;
 import io.walferry.backup.BackupSource;
 import io.walferry.backup.RecoveryRange;
+import io.walferry.backup.RecoverySettingsFile;
 import io.walferry.backup.RecoveryTarget;
 import io.walferry.config.WalferryConfig;
 import io.walferry.failure.WalferryException;
@@ -84,7 +85,7 @@ final class RestoreCommand implements Callable<Integer> {
         // a target PostgreSQL would refuse when it starts is refused before anything else
         RecoveryTarget target = RecoveryTarget.of(Optional.ofNullable(targetTime), Optional.ofNullable(targetLsn),
                 Optional.ofNullable(targetXid), Optional.ofNullable(targetName), targetAction, targetTimeline);
-        NotAsRoot.check("restore");
+        main.notAsRoot().check("restore");
         Context ctx = main.context();
         WalferryConfig config = ctx.config();
         boolean archiving = archiving();
@@ -99,7 +100,7 @@ final class RestoreCommand implements Callable<Integer> {
         RecoveryRange.of(repo, m, target).check(target, force || standby);
         ProgressLine progress = new ProgressLine(main.err(), "restore", ctx.json());
         new BackupRestore(repo, m, new BackupRestore.Options(jobs == null ? config.archive().workers() : jobs, target, standby,
-                ctx.restoreCommand(), force, tablespaces.placement(), archiving ? List.of() : List.of(ARCHIVE_OFF)), progress).run(dir);
+                ctx.restoreCommand(), force, tablespaces.placement(), archiving ? List.of() : List.of(RecoverySettingsFile.ARCHIVING_OFF)), progress).run(dir);
         progress.finish();
         PrintWriter out = main.out();
         if (ctx.json()) {
@@ -117,9 +118,6 @@ final class RestoreCommand implements Callable<Integer> {
         }
         return 0;
     }
-
-    /** The setting that keeps a restored copy out of the repositories (see --archive). */
-    static final String ARCHIVE_OFF = "archive_mode = 'off'";
 
     private boolean archiving() {
         return switch (archive) {

@@ -75,9 +75,7 @@ final class StatusCommand implements Callable<Integer> {
                 continue;
             }
             ClusterStatus.Archiver a = n.archiver();
-            String archiver = a.failed() > 0 && a.lastFailedTime() != null && (a.lastArchivedTime() == null
-                    || a.lastFailedTime().compareTo(a.lastArchivedTime()) > 0)
-                    ? "FAILING at " + a.lastFailed() : a.lastArchived() == null ? "-" : "ok, last " + a.lastArchived();
+            String archiver = a.failing() ? "FAILING at " + a.lastFailed() : a.lastArchived() == null ? "-" : "ok, last " + a.lastArchived();
             String role = "primary".equals(n.role()) && Boolean.FALSE.equals(n.writable()) ? "primary (read-only)"
                     : n.diverged() != null ? "replica (DIVERGED)" : n.role();
             rows.add(List.of(n.name(), n.region(), role, n.timeline() == null ? "-" : String.valueOf(n.timeline()),

@@ -48,7 +48,7 @@ final class VerifyCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         // it writes its record, and --repair objects, into the repositories: as root they would be root's
-        NotAsRoot.check("verify");
+        main.notAsRoot().check("verify");
         if (jobs != null && (jobs < 1 || jobs > 64)) {
             throw WalferryException.config("--jobs " + jobs + " is out of range", "give a number from 1 to 64");
         }

@@ -9,6 +9,7 @@ import io.walferry.backup.TablespacePlacement;
 import io.walferry.config.ConfigLoader;
 import io.walferry.config.NodeConfig;
 import io.walferry.config.WalferryConfig;
+import io.walferry.failure.Deadline;
 import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.monitor.ClusterStatus;
@@ -204,14 +205,16 @@ public final class Demo {
             }
         }, "demo-writer");
         writer.start();
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(o.seconds());
+        Deadline end = Deadline.after(Duration.ofSeconds(o.seconds())).lookingEvery(Duration.ofSeconds(1));
         ClusterStatus status = new ClusterStatus(cfg, pg);
-        while (System.nanoTime() < end) {
-            long next = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-            view.status(status.read());
-            sleepUntil(next);
+        try {
+            while (!end.passed()) {
+                view.status(status.read());
+                end.pause();
+            }
+        } finally {
+            stop.set(true);
         }
-        stop.set(true);
         try {
             writer.join(30_000);
         } catch (InterruptedException e) {
@@ -221,20 +224,16 @@ public final class Demo {
     }
 
     private long awaitRows(PgConnector pg, NodeConfig n, long rows, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        long have = -1;
-        while (System.nanoTime() < deadline) {
+        AtomicLong have = new AtomicLong(-1);
+        Deadline.after(timeout).lookingEvery(Duration.ofMillis(500)).await(() -> {
             try {
-                have = countRows(pg, n);
-                if (have >= rows) {
-                    return have;
-                }
+                have.set(countRows(pg, n));
             } catch (WalferryException e) {
                 // not reachable for a moment: try again until the deadline
             }
-            sleepUntil(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500));
-        }
-        return have;
+            return have.get() >= rows;
+        });
+        return have.get();
     }
 
     private static long countRows(PgConnector pg, NodeConfig n) {
@@ -301,14 +300,15 @@ public final class Demo {
             agent = new ProcessBuilder(o.launcher(), "-c", config.toString(), "agent", "--node", NAMES[0])
                     .redirectErrorStream(true).redirectOutput(log.toFile()).start();
             Files.writeString(o.dir().resolve("agent.pid"), agent.pid() + "\n");
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (!Files.readString(log).contains("agent for node")) {
-                if (!agent.isAlive() || System.nanoTime() > deadline) {
-                    throw new WalferryException(Failure.FAILED, "the walferry agent did not start: " + Files.readString(log).strip(),
-                            "see " + log);
+            Deadline.after(Duration.ofSeconds(60)).lookingEvery(Duration.ofMillis(100)).awaitOr(() -> {
+                if (readLog(log).contains("agent for node")) {
+                    return true;
                 }
-                sleepUntil(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100));
-            }
+                if (!agent.isAlive()) {
+                    throw agentDidNotStart(log);
+                }
+                return false;
+            }, () -> agentDidNotStart(log));
         } catch (IOException e) {
             throw new WalferryException(Failure.FAILED, "cannot start the agent (" + o.launcher() + "): " + e.getMessage(), null, e);
         }
@@ -395,14 +395,15 @@ public final class Demo {
         }
     }
 
-    private static void sleepUntil(long nanoTime) {
-        long ms = TimeUnit.NANOSECONDS.toMillis(nanoTime - System.nanoTime());
-        if (ms > 0) {
-            try {
-                Thread.sleep(ms);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+    private static WalferryException agentDidNotStart(Path log) {
+        return new WalferryException(Failure.FAILED, "the walferry agent did not start: " + readLog(log).strip(), "see " + log);
+    }
+
+    private static String readLog(Path log) {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            throw new WalferryException(Failure.FAILED, "cannot read the agent's log " + log + ": " + e.getMessage(), null, e);
         }
     }
 }

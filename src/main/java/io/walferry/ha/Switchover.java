@@ -3,6 +3,7 @@ package io.walferry.ha;
 import io.walferry.config.HaConfig;
 import io.walferry.config.NodeConfig;
 import io.walferry.config.WalferryConfig;
+import io.walferry.failure.Deadline;
 import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.Checkpoint;
@@ -15,6 +16,7 @@ import org.slf4j.LoggerFactory;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -52,31 +54,22 @@ final class Switchover {
         control.stop(me.dataDirectory(), "fast");
         Lsn end = control.controlData(me.dataDirectory()).walEnd();
         String api = "http://" + to.host() + ":" + ha.member(to.name()).apiPort();
-        long deadline = System.nanoTime() + ha.retryTimeout().multipliedBy(3).toNanos();
+        Deadline deadline = Deadline.after(ha.retryTimeout().multipliedBy(3)).lookingEvery(Duration.ofMillis(100));
         Optional<Lsn> held = members.wal(api);
         while (held.isEmpty() || held.get().compareTo(end) < 0) {
-            if (System.nanoTime() > deadline) {
+            if (deadline.passed()) {
                 LOG.error("switchover to {} abandoned: it holds WAL up to {}, this primary's ends at {}; starting again as the primary",
                         to.name(), held.map(Lsn::toString).orElse("unknown"), end);
                 control.start(me.dataDirectory());
                 throw new WalferryException(Failure.FAILED, "switchover to " + to.name() + " abandoned: it did not receive all WAL in time",
                         "check its replication, then ask again");
             }
-            sleep(100);
+            deadline.pause();
             held = members.wal(api);
         }
         store.releaseLeader(me.name(), Optional.of(to.name()));
         LOG.warn("switchover: {} holds all WAL up to {}; handed the leader key over after {} ms of no writes", to.name(), end,
                 (System.nanoTime() - t0) / 1_000_000);
         new Demotion(config, pg, control, restoreCommand).demote(me, Optional.of(to), true);
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw WalferryException.interrupted("waiting for the switchover");
-        }
     }
 }

@@ -2,6 +2,7 @@ package io.walferry.ha;
 
 import io.walferry.config.HaConfig;
 import io.walferry.config.WalferryConfig;
+import io.walferry.failure.Deadline;
 import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 
@@ -41,33 +42,24 @@ public final class SwitchoverRequest {
                         + (m == null ? "its agent has not published itself" : m.role() + (m.candidate() ? "" : ", not a candidate")) + ")",
                         "start its agent, or choose another node; walferry status shows each member");
             }
-            long t0 = System.nanoTime();
+            Deadline deadline = Deadline.after(timeout).lookingEvery(Duration.ofMillis(200));
             store.requestSwitchover(to);
-            long deadline = t0 + timeout.toNanos();
             while (true) {
                 StoreView now = store.read();
                 MemberState newLeader = now.members().get(to);
                 if (now.leader().filter(to::equals).isPresent() && newLeader != null && MemberState.PRIMARY.equals(newLeader.role())) {
-                    return new Result(from, to, Duration.ofNanos(System.nanoTime() - t0));
+                    return new Result(from, to, deadline.elapsed());
                 }
-                if (System.nanoTime() > deadline) {
+                if (deadline.passed()) {
                     store.clearSwitchover();
                     throw new WalferryException(Failure.FAILED, "the switchover to " + to + " did not complete within " + timeout.toSeconds()
                             + " s (leader now: " + now.leader().orElse("none") + "); the request was withdrawn",
                             "see the agents' logs and walferry status");
                 }
-                sleep();
+                deadline.pause();
             }
         } catch (StoreUnavailable e) {
             throw EtcdStore.unavailable(e);
-        }
-    }
-
-    private static void sleep() {
-        try {
-            Thread.sleep(200);
-        } catch (InterruptedException e) {
-            throw WalferryException.interrupted("waiting for the switchover");
         }
     }
 }

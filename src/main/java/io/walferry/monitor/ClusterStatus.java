@@ -27,6 +27,10 @@ public final class ClusterStatus {
     /** pg_stat_archiver of a node. */
     public record Archiver(long archived, String lastArchived, String lastArchivedTime, long failed, String lastFailed,
                            String lastFailedTime) {
+        /** Whether archiving fails now: its last failure is newer than its last success. */
+        public boolean failing() {
+            return failed > 0 && lastFailedTime != null && (lastArchivedTime == null || lastFailedTime.compareTo(lastArchivedTime) > 0);
+        }
     }
 
     /**

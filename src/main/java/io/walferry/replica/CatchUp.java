@@ -1,6 +1,7 @@
 package io.walferry.replica;
 
 import io.walferry.config.NodeConfig;
+import io.walferry.failure.Deadline;
 import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.Lsn;
@@ -61,7 +62,7 @@ final class CatchUp {
             if (replay.isPresent() && (target == null || replay.get().compareTo(target) >= 0)) {
                 return replay.get();
             }
-            deadline.pauseOr("replica " + node.name() + " did not catch up to " + target + " within " + timeout.toSeconds() + " s",
+            deadline.pauseOr(Failure.POSTGRES, "replica " + node.name() + " did not catch up to " + target + " within " + timeout.toSeconds() + " s",
                     "see " + PgControl.logFile(node.dataDirectory()) + " and walferry status");
         }
     }

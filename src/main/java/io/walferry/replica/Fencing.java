@@ -3,6 +3,7 @@ package io.walferry.replica;
 import io.walferry.backup.RecoverySettingsFile;
 import io.walferry.config.ConnectionConfig;
 import io.walferry.config.NodeConfig;
+import io.walferry.failure.Deadline;
 import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.ClientSessions;
@@ -169,12 +170,12 @@ final class Fencing {
             ServerSettings.reload(c);
             // A new session starts with the configuration the postmaster has loaded: once one sees it, every later one does.
             while (!newSessionReadOnly(old)) {
-                deadline.pauseOr("the old primary " + old.name() + " did not reload its configuration in time", "stop it on its host, then run promote again");
+                deadline.pauseOr(Failure.POSTGRES, "the old primary " + old.name() + " did not reload its configuration in time", "stop it on its host, then run promote again");
             }
             List<Integer> ended = ClientSessions.others(c);
             ClientSessions.terminate(c, ended);
             while (ClientSessions.anyAlive(c, ended)) {
-                deadline.pauseOr("the sessions of the old primary " + old.name() + " did not end in time", "stop it on its host, then run promote again");
+                deadline.pauseOr(Failure.POSTGRES, "the sessions of the old primary " + old.name() + " did not end in time", "stop it on its host, then run promote again");
             }
             Lsn end = ServerWal.insertPosition(c);
             ServerWal.switchSegment(c);

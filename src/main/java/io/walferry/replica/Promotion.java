@@ -2,6 +2,7 @@ package io.walferry.replica;
 
 import io.walferry.config.NodeConfig;
 import io.walferry.config.WalferryConfig;
+import io.walferry.failure.Deadline;
 import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.Checkpoint;
@@ -48,6 +49,21 @@ public final class Promotion {
     public record Result(String promoted, Optional<String> oldPrimary, String fence, Optional<Lsn> walEnd, int timeline, Lsn promotedAt,
                          List<String> repointed, List<NotRepointed> notRepointed, List<String> unreachable, List<String> fencedOnDisk,
                          List<StartFence.Elsewhere> runElsewhere) {
+        /**
+         * Why the promotion is not finished although the node is the primary: a replica that answered could not be
+         * repointed to it. Empty when every reachable replica follows it.
+         */
+        public Optional<WalferryException> unfinished() {
+            if (notRepointed.isEmpty()) {
+                return Optional.empty();
+            }
+            NotRepointed first = notRepointed.get(0);
+            String more = notRepointed.size() > 1 ? " (and " + (notRepointed.size() - 1) + " more)" : "";
+            return Optional.of(new WalferryException(Failure.FAILED, promoted + " is the primary, but replica " + first.node()
+                    + " could not be repointed to it" + more + ": " + first.why(),
+                    "fix that, then run walferry replica repoint --node " + first.node()
+                            + (more.isEmpty() ? "" : ", and likewise for each replica listed as not repointed")));
+        }
     }
 
     /** A replica that answered but could not be repointed. */

@@ -7,6 +7,7 @@ import io.walferry.backup.TablespacePlacement;
 import io.walferry.config.NodeConfig;
 import io.walferry.config.Secret;
 import io.walferry.config.WalferryConfig;
+import io.walferry.failure.Deadline;
 import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.Checkpoint;
@@ -199,7 +200,7 @@ public final class Rejoin {
                     return Optional.empty();
                 }
             }
-            deadline.pauseOr("node " + node.name() + " neither followed " + primary.name() + " nor could be told to have left its "
+            deadline.pauseOr(Failure.POSTGRES, "node " + node.name() + " neither followed " + primary.name() + " nor could be told to have left its "
                     + "history within " + timeout.toSeconds() + " s", "see " + PgControl.logFile(node.dataDirectory()));
         }
     }

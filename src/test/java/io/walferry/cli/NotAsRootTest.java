@@ -1,44 +1,53 @@
 package io.walferry.cli;
 
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * restore, replica create and promote write data directories or start servers, verify writes its record and repairs
- * into the repositories: never as root.
+ * restore, replica create and rejoin, and promote write data directories or start servers, verify writes its record and
+ * repairs into the repositories: never as root. The user id is given to the command line, so that both paths run
+ * whoever runs the tests.
  */
 class NotAsRootTest {
-    @Test
-    void restoreRefusesRootWithAOneLineHint() throws Exception {
-        boolean root = ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
-        StringWriter err = new StringWriter();
-        int code = Main.run(new String[]{"-c", "/nonexistent.yaml", "restore", "--target-dir", "/tmp/x"}, new PrintWriter(new StringWriter()),
-                new PrintWriter(err), Map.of());
-        assertThat(code).isEqualTo(2);
-        if (root) {
-            assertThat(err.toString().strip()).contains("must not run as root").contains("sudo -u postgres").doesNotContain("\n");
-        } else {
-            assertThat(err.toString()).contains("does not exist"); // got past the check to the configuration
+    private static final int ROOT = 0;
+    private static final int POSTGRES = 1001;
+
+    /** The command line of {@code command} (its words split on spaces) with a configuration that does not exist. */
+    private static String[] line(String command) {
+        List<String> args = new ArrayList<>(List.of("-c", "/nonexistent.yaml"));
+        args.addAll(List.of(command.split(" ")));
+        if (command.equals("restore")) {
+            args.addAll(List.of("--target-dir", "/tmp/x"));
         }
+        return args.toArray(String[]::new);
     }
 
-    @Test
-    void verifyRefusesRootWithAOneLineHint() throws Exception {
-        boolean root = ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
+    private static String run(String command, int uid) {
         StringWriter err = new StringWriter();
-        int code = Main.run(new String[]{"-c", "/nonexistent.yaml", "verify"}, new PrintWriter(new StringWriter()), new PrintWriter(err), Map.of());
-        assertThat(code).isEqualTo(2);
-        if (root) {
-            assertThat(err.toString().strip()).contains("walferry verify must not run as root").contains("sudo -u postgres").doesNotContain("\n");
-        } else {
-            assertThat(err.toString()).contains("does not exist");
-        }
+        int code = Main.run(line(command), new PrintWriter(new StringWriter()), new PrintWriter(err), Map.of(), uid);
+        assertThat(code).as(err.toString()).isEqualTo(2);
+        return err.toString().strip();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"restore", "verify", "promote", "replica create", "replica rejoin"})
+    void asRootItIsRefusedWithAOneLineHint(String command) {
+        assertThat(run(command, ROOT)).contains("walferry " + command + " must not run as root").contains("sudo -u postgres")
+                .doesNotContain("\n");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"restore", "verify", "promote", "replica create", "replica rejoin"})
+    void asTheServersUserItGetsPastTheCheck(String command) {
+        // the next thing it does is load the configuration
+        assertThat(run(command, POSTGRES)).contains("does not exist").doesNotContain("root");
     }
 }

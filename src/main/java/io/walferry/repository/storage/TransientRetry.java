@@ -1,5 +1,6 @@
 package io.walferry.repository.storage;
 
+import io.walferry.failure.Clock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,25 +33,6 @@ final class TransientRetry {
         this.maxDelay = maxDelay;
         this.transientFailure = transientFailure;
         this.clock = clock;
-    }
-
-    /** The time the budget is counted in, and the wait between attempts. */
-    interface Clock {
-        Clock SYSTEM = new Clock() {
-            @Override
-            public long nanoTime() {
-                return System.nanoTime();
-            }
-
-            @Override
-            public void sleep(Duration d) throws InterruptedException {
-                Thread.sleep(d);
-            }
-        };
-
-        long nanoTime();
-
-        void sleep(Duration d) throws InterruptedException;
     }
 
     interface Call<T> {

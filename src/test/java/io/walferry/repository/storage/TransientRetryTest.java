@@ -1,5 +1,6 @@
 package io.walferry.repository.storage;
 
+import io.walferry.failure.Clock;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -18,7 +19,7 @@ class TransientRetryTest {
     private static final Duration MAX = Duration.ofSeconds(1);
 
     /** Time passes only when the retry waits. */
-    private static final class TestClock implements TransientRetry.Clock {
+    private static final class TestClock implements Clock {
         long now = 1_000_000_000L;
         final List<Duration> waits = new ArrayList<>();
 
@@ -83,7 +84,7 @@ class TransientRetryTest {
 
     @Test
     void anInterruptedWaitEndsTheRetries() {
-        TransientRetry.Clock interrupted = new TransientRetry.Clock() {
+        Clock interrupted = new Clock() {
             @Override
             public long nanoTime() {
                 return 0;
