@@ -60,6 +60,12 @@ public final class ArchiveReadiness {
         out.add(new ReadinessFinding("replication role", !roles.isEmpty(),
                 roles.isEmpty() ? "no login role has REPLICATION" : "roles with REPLICATION: " + String.join(", ", roles),
                 "CREATE ROLE replicator WITH LOGIN REPLICATION PASSWORD '...'; and allow it in pg_hba.conf"));
+        if (!s.walLogHints() && !s.dataChecksums()) {
+            // pg_rewind refuses such a server: an old primary could only rejoin as a new replica from a backup
+            out.add(ReadinessFinding.warning("pg_rewind", "wal_log_hints = off and data checksums off: after a failover this server "
+                    + "can only rejoin from the newest backup, not with pg_rewind", "ALTER SYSTEM SET wal_log_hints = on; then restart "
+                    + "PostgreSQL (or initdb --data-checksums for a new cluster)"));
+        }
         for (ReadinessProbe.RepositoryState r : probe.repositories()) {
             out.add(repository(r, probe));
         }

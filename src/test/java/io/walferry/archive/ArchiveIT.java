@@ -161,6 +161,8 @@ class ArchiveIT {
         Result check = wf.run("check");
         assertThat(check.exitCode()).as(check.all()).isZero();
         assertThat(check.out()).contains("reached every repository").contains("all checks passed");
+        assertThat(check.out()).as("the test cluster has neither wal_log_hints nor data checksums")
+                .contains("WARN  wal_log_hints = off and data checksums off").contains("hint: ALTER SYSTEM SET wal_log_hints = on");
         Result json = wf.run("check", "--output", "json");
         JsonNode j = new ObjectMapper().readTree(json.out());
         assertThat(j.get("ok").asBoolean()).isTrue();
@@ -175,6 +177,7 @@ class ArchiveIT {
         wf.repositories("  - name: local\n    type: fs\n    path: " + repo + "\n");
         wf.umask("022"); // a shell's or systemd's, for repo-create, the agent, backup and check
         wf.enableArchiving(pg);
+        pg.set("wal_log_hints", "on"); // no pg_rewind warning: this test counts the permission warnings
         pg.start();
         Result created = wf.run("repo-create");
         assertThat(created.exitCode()).as(created.all()).isZero();

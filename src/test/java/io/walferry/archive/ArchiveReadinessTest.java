@@ -99,4 +99,19 @@ class ArchiveReadinessTest {
         assertThat(named(f, "repository local permissions").hint()).isEqualTo("chmod 700 /repo (see docs/security.md)");
         assertThat(named(f, "spool permissions").detail()).isEqualTo("spool: cannot read the permissions of /spool/pg1: Permission denied");
     }
+
+    @Test
+    void withoutWalLogHintsOrChecksumsCheckWarnsThatPgRewindCannotRejoinIt() {
+        ArchivingSetup noHints = new ArchivingSetup("replica", "on", "/usr/bin/walferry archive-push %p", 10, List.of("replicator"), false,
+                false);
+        ReadinessFinding f = ArchiveReadiness.findings(probe(noHints, List.of(), List.of()), "walferry").stream().filter(x -> x.name().equals("pg_rewind"))
+                .findFirst().orElseThrow();
+        org.assertj.core.api.Assertions.assertThat(f.warning()).isTrue();
+        org.assertj.core.api.Assertions.assertThat(f.ok()).as("a warning: check still passes").isTrue();
+        org.assertj.core.api.Assertions.assertThat(f.hint()).contains("wal_log_hints = on");
+        ArchivingSetup checksums = new ArchivingSetup("replica", "on", "/usr/bin/walferry archive-push %p", 10, List.of("replicator"), false,
+                true);
+        org.assertj.core.api.Assertions.assertThat(ArchiveReadiness.findings(probe(checksums, List.of(), List.of()), "walferry"))
+                .noneMatch(x -> x.name().equals("pg_rewind"));
+    }
 }
