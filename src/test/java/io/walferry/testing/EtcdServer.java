@@ -105,7 +105,22 @@ public final class EtcdServer implements AutoCloseable {
     /** Waits until the member accepts TCP connections on its client port (it serves once it has joined). */
     private void awaitAnswering(int i) {
         Member m = members.get(i);
-        Await.until(Duration.ofSeconds(30), "etcd member " + m.name + " to answer on port " + m.clientPort, () -> {
+        try {
+            awaitListening(m);
+        } catch (AssertionError e) {
+            String log;
+            try {
+                log = Files.readString(dir.resolve(m.name + ".log"));
+            } catch (IOException io) {
+                log = io.toString();
+            }
+            throw new AssertionError(e.getMessage() + "\n---- " + m.name + ".log ----\n"
+                    + log.lines().skip(Math.max(0, log.lines().count() - 40)).reduce("", (a, b) -> a + b + "\n"), e);
+        }
+    }
+
+    private void awaitListening(Member m) {
+        Await.until(Duration.ofSeconds(60), "etcd member " + m.name + " to answer on port " + m.clientPort, () -> {
             if (!m.process.isAlive()) {
                 throw new IllegalStateException("etcd member " + m.name + " exited: " + Files.readString(dir.resolve(m.name + ".log")));
             }
@@ -117,12 +132,20 @@ public final class EtcdServer implements AutoCloseable {
         });
     }
 
+    /** Ports handed out in this JVM: two members must never get the same one, though each was free when asked. */
+    private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     private static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        for (int i = 0; i < 100; i++) {
+            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                if (HANDED_OUT.add(s.getLocalPort())) {
+                    return s.getLocalPort();
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
+        throw new IllegalStateException("no loopback port left that was not handed out already");
     }
 
     @Override
