@@ -50,6 +50,9 @@ public final class HaApi implements AutoCloseable {
         Optional<StoreView> view();
 
         Decision decision();
+
+        /** A leader's failsafe call (POST /failsafe?leader=NAME): whether this member agrees. */
+        boolean acceptFailsafe(String leader);
     }
 
     private final EventLoopGroup group = new NioEventLoopGroup(1);
@@ -87,7 +90,11 @@ public final class HaApi implements AutoCloseable {
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
             QueryStringDecoder q = new QueryStringDecoder(req.uri());
             FullHttpResponse r;
-            if (!req.method().equals(HttpMethod.GET) && !req.method().equals(HttpMethod.HEAD)) {
+            if (req.method().equals(HttpMethod.POST) && q.path().equals("/failsafe")) {
+                String leader = q.parameters().getOrDefault("leader", java.util.List.of("")).get(0);
+                boolean ok = !leader.isEmpty() && source.acceptFailsafe(leader);
+                r = respond(ok ? HttpResponseStatus.OK : HttpResponseStatus.CONFLICT, JSON.createObjectNode().put("accepted", ok));
+            } else if (!req.method().equals(HttpMethod.GET) && !req.method().equals(HttpMethod.HEAD)) {
                 r = respond(HttpResponseStatus.METHOD_NOT_ALLOWED, JSON.createObjectNode().put("error", "GET only"));
             } else {
                 r = answer(q);

@@ -61,6 +61,11 @@ public final class HaService implements AutoCloseable {
                 public Decision decision() {
                     return loop.lastDecision();
                 }
+
+                @Override
+                public boolean acceptFailsafe(String leader) {
+                    return loop.acceptFailsafe(leader);
+                }
             });
         } catch (InterruptedException e) {
             store.close();

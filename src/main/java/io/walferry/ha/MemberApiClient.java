@@ -37,6 +37,21 @@ public final class MemberApiClient {
         return out;
     }
 
+    /** Whether the member at {@code api} agrees that {@code leader} keeps serving without etcd (failsafe mode). */
+    public boolean failsafe(String api, String leader) {
+        try {
+            HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create(api + "/failsafe?leader="
+                            + java.net.URLEncoder.encode(leader, java.nio.charset.StandardCharsets.UTF_8))).timeout(timeout)
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
+            return r.statusCode() == 200;
+        } catch (IOException | IllegalArgumentException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     /** The WAL a member holds now, asked of its API at {@code api}. */
     public Optional<Lsn> wal(String api) {
         try {
