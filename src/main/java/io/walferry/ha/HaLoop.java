@@ -393,7 +393,7 @@ public final class HaLoop implements AutoCloseable {
         MemberState m = new MemberState(me.name(), role, s.map(NodeState::timeline).orElse(0),
                 s.flatMap(NodeState::walHeld).map(Lsn::toString).orElse(null), s.map(NodeState::streaming).orElse(false), archiveOnly,
                 !prefs.noFailover() && (!archiveOnly || prefs.promoteFromArchive()), prefs.failoverPriority(),
-                "http://" + me.host() + ":" + prefs.apiPort(), last.why(), Instant.now().toString());
+                ha.api().scheme() + "://" + me.host() + ":" + prefs.apiPort(), last.why(), Instant.now().toString());
         published = m;
         if (!storeAnswered) {
             return;
@@ -412,7 +412,7 @@ public final class HaLoop implements AutoCloseable {
      */
     private boolean everyMemberAgrees() {
         for (NodeConfig n : config.nodes()) {
-            if (!n.name().equals(me.name()) && !members.failsafe("http://" + n.host() + ":" + ha.member(n.name()).apiPort(), me.name())) {
+            if (!n.name().equals(me.name()) && !members.failsafe(ha.api().scheme() + "://" + n.host() + ":" + ha.member(n.name()).apiPort(), me.name())) {
                 return false;
             }
         }
