@@ -70,7 +70,7 @@ public final class HaService implements AutoCloseable {
                 @Override
                 public boolean requestSwitchover(String to) {
                     try {
-                        store.requestSwitchover(to);
+                        store.requestSwitchover(to, Optional.empty());
                         return true;
                     } catch (StoreUnavailable e) {
                         return false;

@@ -323,6 +323,14 @@ class HaIT {
         awaitFollowing("pg1", "pg2");
         assertThat(pg.get("pg1").queryString("select pg_is_in_recovery()")).isEqualTo("t");
         awaitFollowing("pg3", "pg2");
+
+        // and back, in a maintenance window a few seconds away: the request waits in etcd until then
+        java.time.Instant at = java.time.Instant.now().plusSeconds(5);
+        Result scheduled = ok("switchover", "--to", "pg1", "--at", at.toString(), "--output", "json");
+        assertThat(JSON.readTree(scheduled.out()).get("scheduled_at").asText()).isEqualTo(at.toString());
+        assertThat(leader()).as("not before its time").contains("pg2");
+        awaitLeader("pg1");
+        assertThat(java.time.Instant.now()).isAfter(at);
         checker.assertNeverTwo();
     }
 
