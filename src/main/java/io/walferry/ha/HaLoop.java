@@ -287,8 +287,8 @@ public final class HaLoop implements AutoCloseable {
             List<String> inPostgres = SyncRules.parse(ServerSettings.current(c, "synchronous_standby_names"));
             List<MemberState> healthy = v.members().values().stream().filter(m -> !m.node().equals(me.name())
                     && MemberState.REPLICA.equals(m.role()) && m.streaming() && m.candidate()).toList();
-            List<String> desired = SyncRules.desired(ha.synchronous(), ha.synchronousCount(), healthy, inPostgres);
-            SyncRules.Step step = SyncRules.step(v.sync().orElse(List.of()), inPostgres, desired, caughtUp(c, inPostgres));
+            List<String> desired = SyncRules.desired(ha.synchronous(), ha.synchronousCount(), ha.synchronousStrict(), healthy, inPostgres);
+            SyncRules.Step step = SyncRules.step(v.sync(), inPostgres, desired, caughtUp(c, inPostgres), ha.synchronousStrict());
             switch (step.kind()) {
                 case NONE -> {
                 }
@@ -307,10 +307,15 @@ public final class HaLoop implements AutoCloseable {
                 }
                 case SET_POSTGRES -> {
                     ServerSettings.alterSystem(c, "synchronous_standby_names",
-                            SyncRules.standbyNames(ha.synchronous(), ha.synchronousCount(), step.standbys()));
+                            SyncRules.standbyNames(ha.synchronous(), ha.synchronousCount(), ha.synchronousStrict(), step.standbys()));
                     ServerSettings.reload(c);
                     syncWaitFrom = Optional.of(ServerWal.current(c));
-                    LOG.info("HA: commits wait for {} of {}", ha.synchronousCount(), step.standbys());
+                    if (step.standbys().isEmpty()) {
+                        LOG.warn("HA: no healthy synchronous standby: commits go on without one (synchronous_strict: false), "
+                                + "and no replica is promoted automatically until one has caught up");
+                    } else {
+                        LOG.info("HA: commits wait for {} of {}", Math.min(ha.synchronousCount(), step.standbys().size()), step.standbys());
+                    }
                 }
             }
         } catch (SQLException | WalferryException e) {
@@ -357,7 +362,7 @@ public final class HaLoop implements AutoCloseable {
             store.writeSync(me.name(), List.of(SyncRules.ANY));
             try (Connection c = pg.connect(me)) {
                 ServerSettings.alterSystem(c, "synchronous_standby_names",
-                        SyncRules.standbyNames(ha.synchronous(), ha.synchronousCount(), List.of(SyncRules.ANY)));
+                        SyncRules.standbyNames(ha.synchronous(), ha.synchronousCount(), true, List.of(SyncRules.ANY)));
                 ServerSettings.reload(c);
             } catch (SQLException e) {
                 LOG.warn("HA: cannot set synchronous_standby_names before the promotion: {}", e.getMessage());

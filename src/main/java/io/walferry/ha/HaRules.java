@@ -169,6 +169,10 @@ public final class HaRules {
         // In synchronous mode only a standby a commit may have waited for holds every acknowledged one.
         Optional<List<String>> sync = s.timing().synchronous() == HaConfig.Synchronous.OFF ? Optional.empty() : v.sync()
                 .filter(list -> !list.contains(SyncRules.ANY));
+        if (sync.isPresent() && sync.get().isEmpty()) {
+            return Decision.of(Decision.Action.NONE, "no leader key, but commits went on without a synchronous standby "
+                    + "(synchronous_strict: false): no replica is known to hold every acknowledged commit");
+        }
         if (sync.isPresent() && !sync.get().contains(s.me())) {
             return Decision.of(Decision.Action.NONE, "no leader key, but this replica is not one of the synchronous standbys "
                     + sync.get() + ": it may lack acknowledged commits");

@@ -398,6 +398,32 @@ class HaIT {
         checker.assertNeverTwo();
     }
 
+    /**
+     * Not strict: with every standby lost the primary's commits go on (the store then names no synchronous standby, so
+     * that nobody would be promoted), and a standby back is waited for again once it has caught up.
+     */
+    @Test
+    void notStrictCommitsGoOnWithoutStandbysAndWaitAgainForOneThatIsBack() throws Exception {
+        cluster(null, "  synchronous: on\n  synchronous_count: 1\n  synchronous_strict: false\n");
+        startAgents();
+        Await.until(Duration.ofSeconds(60), "pg1's commits to wait for pg2",
+                () -> pg.get("pg1").queryString("show synchronous_standby_names").equals("FIRST 1 (\"pg2\")"));
+        lose("pg2");
+        lose("pg3");
+        Await.until(Duration.ofSeconds(60), "pg1's commits to go on without a standby",
+                () -> pg.get("pg1").queryString("show synchronous_standby_names").isEmpty());
+        assertThat(agents.get("pg1").log()).contains("commits go on without one (synchronous_strict: false)");
+        pg.get("pg1").execute("insert into t select g, 'alone' from generate_series(2001, 2100) g");
+        int logFrom = agents.get("pg1").log().length();
+        pg.get("pg2").start();
+        agents.put("pg2", wf.startAgent("pg2"));
+        Await.until(Duration.ofSeconds(90), "pg1's commits to wait for pg2 again, and the store to name it",
+                () -> pg.get("pg1").queryString("show synchronous_standby_names").equals("FIRST 1 (\"pg2\")")
+                        && agents.get("pg1").log().substring(logFrom).contains("synchronous standbys recorded: [pg2]"));
+        awaitRows("pg2", rows(pg.get("pg1")));
+        checker.assertNeverTwo();
+    }
+
     /** A node lost at once: its agent, its watchdog and its PostgreSQL killed. */
     private void lose(String node) throws Exception {
         agents.get(node).kill9();

@@ -208,6 +208,18 @@ class HaRulesTest {
     }
 
     @Test
+    void afterCommitsWentOnWithoutASynchronousStandbyNobodyIsPromoted() {
+        Sight.Timing sync = new Sight.Timing(Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(10), 1 << 20,
+                HaConfig.Synchronous.ON, 1);
+        StoreView v = new StoreView(Optional.empty(), Map.of("pg3", member("pg3", "replica", "0/5000000", 1)),
+                Optional.of(Lsn.parse("0/5000000")), Optional.empty(), Optional.empty(), Optional.of(List.of()));
+        Decision d = decide(new Sight("pg2", HaConfig.Member.DEFAULT, replica("0/5000000", false), Optional.of(v), Optional.empty(), 0,
+                Map.of("pg3", Lsn.parse("0/5000000")), sync));
+        assertThat(d.action()).isEqualTo(Decision.Action.NONE);
+        assertThat(d.why()).contains("commits went on without a synchronous standby");
+    }
+
+    @Test
     void inSynchronousModeOnlyASynchronousStandbyMayTakeTheKey() {
         Sight.Timing sync = new Sight.Timing(Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(10), 1 << 20,
                 HaConfig.Synchronous.ON, 1);
