@@ -245,6 +245,7 @@ teardown() {
     kill_watchdog "$WD/spool/bench/$n/ha/watchdog.pid"
     pg_stop "${DIR[$n]}" immediate
   done
+  stop_leftovers "$WD" # a server a killed agent's pg_ctl was still starting
   [[ ${KEEP:-0} == 1 ]] || rm -rf "$WD"
 }
 
@@ -377,7 +378,10 @@ event() { # scenario run
   gap=$(longest_gap)
   lost=$(lost_writes)
   extra=$(explain "$sc" "$t0" "$old" "$new")
-  [[ $sc == lost || $sc == sync ]] && "${TOOL}_back" "$old"
+  if [[ $sc == lost || $sc == sync ]]; then
+    "${TOOL}_back" "$old"
+    await_healthy 240 # the lost node back as a replica: the next event (or the teardown) finds the cluster whole
+  fi
   printf '%-9s %-8s %-10s %3s %-4s %-4s %10s %10s %5s  %s\n' "$([[ $TOOL == wf ]] && echo walferry || echo patroni)" "$SETTING" "$sc" \
     "$run" "$old" "$new" "$rec" "$gap" "$lost" "$extra" | tee -a "$RESULT_FILE" >&2
   REC+=("$rec") GAP+=("$gap") LOST+=("$lost")
