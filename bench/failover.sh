@@ -5,8 +5,9 @@
 #   sudo bench/failover.sh                                   # every section, about 30 minutes
 #   sudo SECTIONS="walferry sync" RUNS=3 bench/failover.sh   # some sections (each one stands alone)
 #
-# Needs: apt-get install -y patroni (3.0.2; pulls python3-psycopg2 and python3-etcd), etcd-server (/usr/bin/etcd),
-# python3, curl. One etcd member on loopback ports serves every section; each tool gets its own key prefix.
+# Needs Debian's patroni (3.0.2; pulls python3-psycopg2 and python3-etcd) and etcd-server (/usr/bin/etcd): installed
+# here with apt-get when missing (the container's policy-rc.d keeps their services from starting), and python3, curl.
+# One etcd member on loopback ports serves every section; each tool gets its own key prefix.
 #
 # Sections (SECTIONS, default "walferry patroni sync lag"):
 #   walferry, patroni   three nodes on loopback (walferry: a primary made by initdb and two replicas by `walferry
@@ -41,8 +42,17 @@ WF_HOME=${WF_HOME:-$(cd "$SELF_DIR/.." && pwd)}
 # shellcheck source=/dev/null
 source "$ANCHORS/lib.sh"
 PYTHON=${PYTHON:-/usr/bin/python3}   # Debian's, with the python3-* packages (not a pyenv shim)
+# Debian's packages, once: apt-get only runs when something is missing (update only if the install cannot find them)
+apt_install() { # package...
+  log "installing $* (apt-get)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null 2>&1 ||
+    { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null; } ||
+    die "apt-get install $* failed"
+}
+[[ -x /usr/bin/etcd ]] || apt_install etcd-server
+{ command -v patroni && command -v patronictl && "$PYTHON" -c 'import psycopg2'; } >/dev/null 2>&1 || apt_install patroni
 need curl "$PYTHON" /usr/bin/etcd patroni patronictl
-"$PYTHON" -c 'import psycopg2' 2>/dev/null || die "python3-psycopg2 missing: apt-get install -y patroni"
+[[ $(patroni --version | awk '{print $2}') == 3.0.2 ]] || log "WARNING: patroni $(patroni --version) is not the 3.0.2 the figures were taken with"
 SECTIONS=${SECTIONS:-"walferry patroni sync lag"}
 SETTINGS=${SETTINGS:-"default fast"}
 SCENARIOS=${SCENARIOS:-"crash lost switchover"}
@@ -101,6 +111,9 @@ until_true() { # max interval cmd...
 http() { curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$1" || true; }
 median() { printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -n | awk '{a[NR]=$1} END{if (!NR) {print "-"; exit}
   printf "%.2f", (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+# "median (min-max)" of the numbers given
+spread() { printf '%s (%s)' "$(median "$@")" "$(printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -n | awk 'NR == 1 {a = $1} {b = $1}
+  END {if (NR) printf "%.2f-%.2f", a, b; else print "-"}')"; }
 # epoch seconds of a log line's "YYYY-MM-DD HH:MM:SS.mmm" (walferry, PostgreSQL) or ",mmm" (Patroni) stamp
 stamp() { date -d "$(sed -E 's/^([0-9-]+ [0-9:]+)[.,]([0-9]+).*/\1.\2/' <<<"$1")" +%s.%N; }
 # seconds from t0 to the first line after t0 (by its stamp) of a log matching a pattern, or "-"
@@ -126,7 +139,8 @@ until_true 60 0.2 etcd_up || die "etcd did not start (see $AB_WORK/etcd.log)"
 
 RESULT_FILE=$RESULTS_DIR/failover-$(date +%Y%m%d-%H%M%S).txt
 {
-  echo "# failover $(date -Is) cores=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg) walferry git=$(git -C "$WF_HOME" rev-parse --short HEAD)" \
+  echo "# failover $(date -Is) cores=$(nproc) cpu=\"$(lscpu | sed -n 's/^Model name: *//p')\" mem=$(free -g | awk '/^Mem/ {print $2}')GB" \
+    "load=$(cut -d' ' -f1-3 /proc/loadavg) walferry git=$(git -C "$WF_HOME" rev-parse --short HEAD)" \
     "patroni=$(patroni --version | awk '{print $2}') etcd=$(/usr/bin/etcd --version | awk '/etcd Version/{print $3}')" \
     "postgres=$("$PGBIN/postgres" --version | awk '{print $3}') sections=\"$SECTIONS\" runs=$RUNS"
 } | tee "$RESULT_FILE"
@@ -398,7 +412,7 @@ ha_section() { # tool
     for sc in $SCENARIOS; do
       REC=() GAP=() LOST=()
       for run in $(seq 1 "$RUNS"); do event "$sc" "$run"; done
-      out "median $tool $SETTING $sc: recovery $(median "${REC[@]}") s, longest gap $(median "${GAP[@]}") s," \
+      out "median (min-max) $tool $SETTING $sc: recovery $(spread "${REC[@]}") s, longest gap $(spread "${GAP[@]}") s," \
         "acknowledged writes lost $(printf '%s\n' "${LOST[@]}" | awk '{s += $1} END {print s}') in total"
     done
     teardown
@@ -413,7 +427,7 @@ sync_section() {
   out "$HEADER"
   REC=() GAP=() LOST=()
   for run in $(seq 1 "$RUNS"); do event sync "$run"; done
-  out "median walferry synchronous node lost: recovery $(median "${REC[@]}") s;" \
+  out "median (min-max) walferry synchronous node lost: recovery $(spread "${REC[@]}") s, longest gap $(spread "${GAP[@]}") s;" \
     "acknowledged writes lost $(printf '%s\n' "${LOST[@]}" | awk '{s += $1} END {print s}') in total (must be 0)"
   teardown
 }
