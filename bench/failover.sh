@@ -2,7 +2,7 @@
 # Failover and switchover of walferry's HA (docs/ha.md) against Patroni 3.0.2 (Debian's package) on the same etcd
 # 3.4, same machine; and the visible-data lag of a streaming replica 80 ms of round trip away (issue #18).
 #
-#   sudo bench/failover.sh                                   # every section, about 30 minutes
+#   sudo bench/failover.sh                                   # every section, about an hour on 2 busy cores
 #   sudo SECTIONS="walferry sync" RUNS=3 bench/failover.sh   # some sections (each one stands alone)
 #
 # Needs Debian's patroni (3.0.2; pulls python3-psycopg2 and python3-etcd) and etcd-server (/usr/bin/etcd): installed
@@ -19,6 +19,8 @@
 #         lost        the primary's node is lost: kill -9 of its agent, its watchdog and its postmaster (walferry),
 #                     of patroni and its postmaster (Patroni); the node comes back afterwards, before the next run
 #         switchover  `walferry switchover --to N` / `patronictl switchover --candidate N --force`, N a replica
+#         crashloop   (not in the default list) crash, then kill -9 again each time the node is a writable primary
+#                     again, 3 times: the tool should restart it in place every time (docs/benchmarks.md)
 #       The client (failover_client.py writer) inserts one row every 10 ms through a multi-host
 #       target_session_attrs=read-write connection string and retries every 50 ms after an error.
 #       recovery_s = the kill to the first write acknowledged after it; downtime_s (switchover) = the longest gap
@@ -161,21 +163,30 @@ alloc_nodes() {
   DSN+=" target_session_attrs=read-write connect_timeout=2"
 }
 
+writable() { [[ $(q_try "${PORT[$1]}" "select pg_is_in_recovery()") == f ]]; }
 node_of_port() { local n; for n in "${NODES[@]}"; do [[ ${PORT[$n]} == "$1" ]] && echo "$n"; done; return 0; }
 
 # The member whose API says it is the primary holding the leader key (same path, same status codes, for both tools).
 leader() { local n; for n in "${NODES[@]}"; do [[ $(http "http://127.0.0.1:${API[$n]}/primary") == 200 ]] && { echo "$n"; return 0; }; done; return 1; }
 
-# A leader with both other nodes streaming from it and caught up (in sync mode: one of them synchronous).
+# A leader with both other nodes streaming from it and caught up (in sync mode: one of them synchronous), each
+# receiving the leader's timeline: a node that left the leader's history (ahead of where the new timeline forked off)
+# shows up as streaming for a moment, and as less than 64 kB behind.
 healthy() {
-  local l s
+  local l s tli n
   l=$(leader) || return 1
-  s=$(q_try "${PORT[$l]}" "select count(*) filter (where state = 'streaming' and pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn) < 65536)
+  s=$(q_try "${PORT[$l]}" "select count(*) filter (where state = 'streaming' and pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn) between 0 and 65536)
     || ':' || count(*) filter (where sync_state in ('sync', 'quorum')) from pg_stat_replication")
   [[ ${s%%:*} == 2 ]] || return 1
   [[ ${SYNC:-off} == off || ${s##*:} -ge 1 ]] || return 1
+  tli=$(q_try "${PORT[$l]}" "select ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int")
+  for n in "${NODES[@]}"; do
+    [[ $n == "$l" || $(q_try "${PORT[$n]}" "select status || ':' || received_tli from pg_stat_wal_receiver") == "streaming:$tli" ]] || return 1
+  done
   LEADER=$l
 }
+# healthy now and still 3 s later (a node that cannot follow drops out within that)
+healthy_stable() { healthy && sleep 3 && healthy; }
 await_healthy() { # max
   until_true "${1:-180}" 0.2 healthy || { diagnose; die "$TOOL cluster not healthy within ${1:-180}s"; }
 }
@@ -210,11 +221,7 @@ wf_build() { # setting sync(on|off)
   } >"$CONF"
   chown postgres "$CONF"
   LOOP_WAIT=$([[ $setting == fast ]] && echo 1 || echo 10)
-  pg_init "${DIR[pg1]}" "${PORT[pg1]}"
-  printf '%s\n' "${COMMON_PARAMS[@]/=/ = }" "archive_mode = on" "archive_command = '$WFX/walferry -c $CONF archive-push %p'" \
-    >>"${DIR[pg1]}/postgresql.conf"
-  echo "host replication all 127.0.0.1/32 trust" >>"${DIR[pg1]}/pg_hba.conf"
-  pg_start "${DIR[pg1]}" "$WD/pg1/postgres.log"
+  wf_primary "${DIR[pg1]}" "${PORT[pg1]}"
   AB_SERVERS+=("${DIR[pg2]}" "${DIR[pg3]}")
   wf repo-create --node pg1 >/dev/null
   q "${PORT[pg1]}" "create table bench_fo (id bigint primary key, at timestamptz not null default clock_timestamp())"
@@ -226,6 +233,15 @@ wf_build() { # setting sync(on|off)
     wf_start "$n"
   done
   await_healthy 120
+}
+
+# A primary made by initdb that archives through walferry ($CONF) and lets replicas stream; its log beside its data.
+wf_primary() { # datadir port
+  pg_init "$1" "$2"
+  printf '%s\n' "${COMMON_PARAMS[@]/=/ = }" "archive_mode = on" "archive_command = '$WFX/walferry -c $CONF archive-push %p'" \
+    >>"$1/postgresql.conf"
+  echo "host replication all 127.0.0.1/32 trust" >>"$1/pg_hba.conf"
+  pg_start "$1" "$(dirname "$1")/postgres.log"
 }
 
 wf_start() { # node
@@ -309,7 +325,7 @@ pa_lose() { kill_under "$1"; kill -KILL "$(pg_pid "${DIR[$1]}")"; }
 # switch cannot follow; it is reinitialised (only for the next run, outside any measurement).
 pa_back() {
   pa_start "$1"
-  until_true 60 0.5 healthy && return 0
+  until_true 60 0.5 healthy_stable && return 0
   log "  $1 does not follow the new leader: patronictl reinit"
   patronictl -c "$WD/$1.yml" reinit --force bench "$1" >/dev/null
 }
@@ -378,6 +394,13 @@ event() { # scenario run
   case $sc in
     crash)
       t0=$(now); kill -KILL "$(pg_pid "${DIR[$old]}")" ;;
+    crashloop) # kill -9 of the primary's postmaster, and again each time it is back as the primary, 3 times
+      t0=$(now); kill -KILL "$(pg_pid "${DIR[$old]}")"
+      for k in 2 3 4; do
+        until_true 60 0.05 writable "$old" || break
+        log "  crashloop: $old is the primary again $(since "$t0") s after the first kill: kill -9 number $k"
+        kill -KILL "$(pg_pid "${DIR[$old]}")"
+      done ;;
     lost | sync)
       t0=$(now); "${TOOL}_lose" "$old" ;;
     switchover)
@@ -459,11 +482,7 @@ archive:
   spool_directory: $WD/spool
 EOF
   chown postgres "$CONF"
-  pg_init "$WD/pg1/data" "${LP[pg1]}"
-  printf '%s\n' "${COMMON_PARAMS[@]/=/ = }" "archive_mode = on" "archive_command = '$WFX/walferry -c $CONF archive-push %p'" \
-    >>"$WD/pg1/data/postgresql.conf"
-  echo "host replication all 127.0.0.1/32 trust" >>"$WD/pg1/data/pg_hba.conf"
-  pg_start "$WD/pg1/data" "$WD/pg1/postgres.log"
+  wf_primary "$WD/pg1/data" "${LP[pg1]}"
   AB_SERVERS+=("$WD/eu/data" "$plain")
   wf repo-create --node pg1 >/dev/null
   q "${LP[pg1]}" "create table orders (id bigserial primary key, region text not null, amount numeric not null,
