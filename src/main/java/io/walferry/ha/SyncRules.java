@@ -12,6 +12,9 @@ import java.util.Set;
  * Synchronous mode, as pure functions: which standbys the leader's commits wait for, and the order of the two writes
  * that change them so that the store's set (whom a failover may promote) always includes every standby PostgreSQL may
  * have waited for: when standbys are added the store is written first, when they are removed PostgreSQL is changed first.
+ * A standby PostgreSQL newly waits for may still lack commits acknowledged before (by the standby it replaces): the
+ * store drops a standby only once every standby PostgreSQL now waits for has flushed past the position at which it
+ * started waiting for them.
  * Strict: a standby that is gone stays in the set while fewer than {@code count} healthy ones are there, so commits
  * wait rather than go on unprotected.
  */
@@ -21,7 +24,7 @@ public final class SyncRules {
 
     /** The next write, if any. */
     public record Step(Kind kind, List<String> standbys) {
-        public enum Kind { NONE, WRITE_STORE, SET_POSTGRES }
+        public enum Kind { NONE, WRITE_STORE, SET_POSTGRES, AWAIT_CATCH_UP }
     }
 
     /**
@@ -45,7 +48,11 @@ public final class SyncRules {
         return out;
     }
 
-    public static Step step(List<String> inStore, List<String> inPostgres, List<String> desired) {
+    /**
+     * @param caughtUp every standby in {@code inPostgres} has flushed past the primary's position when PostgreSQL started
+     *                 waiting for it: only then do they hold every acknowledged commit, and the store may forget the others
+     */
+    public static Step step(List<String> inStore, List<String> inPostgres, List<String> desired, boolean caughtUp) {
         Set<String> needed = new LinkedHashSet<>(inPostgres);
         needed.addAll(desired);
         if (!inStore.containsAll(needed)) {
@@ -57,7 +64,7 @@ public final class SyncRules {
             return new Step(Step.Kind.SET_POSTGRES, desired);
         }
         if (!Set.copyOf(inStore).equals(Set.copyOf(desired))) {
-            return new Step(Step.Kind.WRITE_STORE, desired);
+            return caughtUp ? new Step(Step.Kind.WRITE_STORE, desired) : new Step(Step.Kind.AWAIT_CATCH_UP, desired);
         }
         return new Step(Step.Kind.NONE, desired);
     }

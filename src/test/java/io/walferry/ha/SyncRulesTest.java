@@ -30,16 +30,28 @@ class SyncRulesTest {
     @Test
     void addingWritesTheStoreFirstRemovingChangesPostgresFirst() {
         // from pg2 to pg3: the store names both, then PostgreSQL waits for pg3, then the store names pg3
-        SyncRules.Step one = SyncRules.step(List.of("pg2"), List.of("pg2"), List.of("pg3"));
+        SyncRules.Step one = SyncRules.step(List.of("pg2"), List.of("pg2"), List.of("pg3"), true);
         assertThat(one.kind()).isEqualTo(SyncRules.Step.Kind.WRITE_STORE);
         assertThat(one.standbys()).containsExactly("pg2", "pg3");
-        SyncRules.Step two = SyncRules.step(one.standbys(), List.of("pg2"), List.of("pg3"));
+        SyncRules.Step two = SyncRules.step(one.standbys(), List.of("pg2"), List.of("pg3"), true);
         assertThat(two.kind()).isEqualTo(SyncRules.Step.Kind.SET_POSTGRES);
         assertThat(two.standbys()).containsExactly("pg3");
-        SyncRules.Step three = SyncRules.step(one.standbys(), List.of("pg3"), List.of("pg3"));
+        SyncRules.Step three = SyncRules.step(one.standbys(), List.of("pg3"), List.of("pg3"), true);
         assertThat(three.kind()).isEqualTo(SyncRules.Step.Kind.WRITE_STORE);
         assertThat(three.standbys()).containsExactly("pg3");
-        assertThat(SyncRules.step(List.of("pg3"), List.of("pg3"), List.of("pg3")).kind()).isEqualTo(SyncRules.Step.Kind.NONE);
+        assertThat(SyncRules.step(List.of("pg3"), List.of("pg3"), List.of("pg3"), true).kind()).isEqualTo(SyncRules.Step.Kind.NONE);
+    }
+
+    @Test
+    void theStoreForgetsTheOldStandbyOnlyOnceTheNewOneHasCaughtUp() {
+        // pg2 confirmed commits up to now; PostgreSQL waits for pg3 from now on, which may still lack them
+        SyncRules.Step waiting = SyncRules.step(List.of("pg2", "pg3"), List.of("pg3"), List.of("pg3"), false);
+        assertThat(waiting.kind()).isEqualTo(SyncRules.Step.Kind.AWAIT_CATCH_UP);
+        SyncRules.Step done = SyncRules.step(List.of("pg2", "pg3"), List.of("pg3"), List.of("pg3"), true);
+        assertThat(done.kind()).isEqualTo(SyncRules.Step.Kind.WRITE_STORE);
+        assertThat(done.standbys()).containsExactly("pg3");
+        assertThat(SyncRules.step(List.of("pg2"), List.of("pg2"), List.of("pg3"), false).kind())
+                .as("adding to the store needs no catch-up").isEqualTo(SyncRules.Step.Kind.WRITE_STORE);
     }
 
     @Test
