@@ -33,6 +33,7 @@ public final class WalferryFixture {
     private String archiveYaml;
     private String repositoriesYaml;
     private String haYaml;
+    private String extraYaml;
     private java.util.Map<String, String> nodeYaml = java.util.Map.of();
     /** The umask the launcher is started with (null: this JVM's). */
     private String umask;
@@ -94,6 +95,9 @@ public final class WalferryFixture {
         if (haYaml != null) {
             y.append("ha:\n").append(haYaml);
         }
+        if (extraYaml != null) {
+            y.append(extraYaml);
+        }
         Files.writeString(config, y.toString());
         ServerUser.chown(config);
     }
@@ -102,6 +106,17 @@ public final class WalferryFixture {
     public void ha(String yaml, java.util.Map<String, String> perNode) {
         haYaml = yaml;
         nodeYaml = java.util.Map.copyOf(perNode);
+        try {
+            writeConfig(nodes, archiveYaml);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Adds keys to nodes ({@code perNode}: indented lines by node name), and a top-level section ({@code extraYaml}, may be null). */
+    public void nodeKeys(java.util.Map<String, String> perNode, String extraYaml) {
+        nodeYaml = java.util.Map.copyOf(perNode);
+        this.extraYaml = extraYaml;
         try {
             writeConfig(nodes, archiveYaml);
         } catch (IOException e) {
