@@ -90,9 +90,12 @@ class MetricsIT {
             primary.execute("insert into t select g, 'before' from generate_series(1, 10000) g");
             ok(wf, "backup", "--node", "us-east-1");
             ok(wf, "replica", "create", "--node", "eu-west-1", "--mode", "streaming");
+            // Prometheus loads the rules walferry alert-rules prints (it refuses to start on a bad rules file)
+            Path rules = dir.resolve("alert-rules.yml");
+            java.nio.file.Files.writeString(rules, ok(wf, "alert-rules").out());
             try (AgentProcess replicaAgent = wf.startAgent("eu-west-1");
                  PrometheusServer prometheus = PrometheusServer.start(dir.resolve("prometheus"),
-                         List.of("127.0.0.1:" + primaryPort, "127.0.0.1:" + replicaPort), List.of())) {
+                         List.of("127.0.0.1:" + primaryPort, "127.0.0.1:" + replicaPort), List.of(rules))) {
                 // both endpoints pass promtool's checks, and say what they are
                 Await.until(Duration.ofSeconds(60), "the replica's agent to report its lag",
                         () -> value(scrape(replicaPort), "walferry_replica_lag_bytes").isPresent());
@@ -110,6 +113,8 @@ class MetricsIT {
                         .contains("walferry_archive_pushed_files_total{cluster=\"test\",node=\"us-east-1\"}")
                         .contains("walferry_repository_up{cluster=\"test\",node=\"us-east-1\",repository=\"local\"} 1.0");
                 assertThat(value(p, "walferry_archive_pushed_files_total").orElseThrow()).isPositive();
+                assertThat(value(p, "process_resident_memory_bytes").orElseThrow()).as("the agent's resident memory")
+                        .isLessThan(256.0 * (1 << 20));
                 assertThat(value(p, "process_resident_memory_bytes").orElseThrow()).isLessThan(256.0 * 1024 * 1024);
                 String r = scrape(replicaPort);
                 assertThat(r).contains("walferry_node_info{cluster=\"test\",node=\"eu-west-1\",region=\"default\",role=\"replica\"")
