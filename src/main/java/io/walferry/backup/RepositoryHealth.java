@@ -37,8 +37,7 @@ public final class RepositoryHealth {
         Optional<StoredWal> oldest = segments.stream().min(byPosition);
         Optional<StoredWal> newest = segments.stream().max(byPosition);
         List<BackupSummary> sorted = backups.stream().sorted(Comparator.comparing(BackupSummary::id)).toList();
-        Optional<RepositoryState.Backup> newestBackup = sorted.isEmpty() ? Optional.empty() : Optional.of(backup(sorted.get(sorted.size() - 1)));
-        Optional<Instant> pitrFrom = Optional.empty();
+        long unbroken = Long.MAX_VALUE;
         if (newest.isPresent()) {
             TreeSet<Long> numbers = new TreeSet<>();
             segments.forEach(w -> numbers.add(number(w, segmentSize)));
@@ -46,17 +45,19 @@ public final class RepositoryHealth {
             while (numbers.contains(first - 1)) {
                 first--;
             }
-            long unbroken = first;
-            pitrFrom = sorted.stream().filter(b -> b.startWal().segmentNumber(segmentSize) >= unbroken).map(BackupSummary::stop).findFirst();
+            unbroken = first;
         }
+        long from = unbroken;
+        List<RepositoryState.Backup> history = sorted.stream()
+                .map(b -> new RepositoryState.Backup(b.id(), b.start(), b.stop(), b.bytes(), b.startWal().segmentNumber(segmentSize) >= from))
+                .toList();
+        Optional<RepositoryState.Backup> newestBackup = history.isEmpty() ? Optional.empty() : Optional.of(history.get(history.size() - 1));
+        Optional<Instant> pitrFrom = history.stream().filter(RepositoryState.Backup::pitr).map(RepositoryState.Backup::stop).findFirst();
         return new RepositoryState(name, readAt, Optional.empty(), segments.size(), stored,
                 oldest.map(w -> number(w, segmentSize) * segmentSize), newest.map(w -> (number(w, segmentSize) + 1) * segmentSize),
                 newest.map(w -> w.name().timeline()), newest.map(StoredWal::stored), sorted.size(), newestBackup, pitrFrom,
-                pitrFrom.flatMap(from -> newest.map(w -> w.stored().isAfter(from) ? w.stored() : from)));
-    }
-
-    private static RepositoryState.Backup backup(BackupSummary b) {
-        return new RepositoryState.Backup(b.id(), b.start(), b.stop(), b.bytes());
+                pitrFrom.flatMap(f -> newest.map(w -> w.stored().isAfter(f) ? w.stored() : f)),
+                newest.map(w -> w.name().fileName()), history);
     }
 
     private static long number(StoredWal w, long segmentSize) {

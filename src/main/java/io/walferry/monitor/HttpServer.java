@@ -8,6 +8,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -26,6 +28,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.util.concurrent.DefaultEventExecutorGroup;
 import io.netty.util.concurrent.EventExecutorGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import io.walferry.failure.WalferryException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -96,6 +99,8 @@ public final class HttpServer implements AutoCloseable {
 
     private final EventLoopGroup group = new NioEventLoopGroup(1, Thread.ofPlatform().name("http-io").daemon().factory());
     private final EventExecutorGroup handlers = new DefaultEventExecutorGroup(2, Thread.ofPlatform().name("http-handler").daemon().factory());
+    /** Every open connection, closed before the event loops stop (else their last events find the loops gone). */
+    private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final Channel channel;
     private final boolean tls;
 
@@ -121,6 +126,7 @@ public final class HttpServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
+                            connections.add(ch);
                             if (ssl != null) {
                                 ch.pipeline().addLast(ssl.newHandler(ch.alloc()));
                             }
@@ -158,8 +164,13 @@ public final class HttpServer implements AutoCloseable {
         if (channel != null) {
             channel.close().syncUninterruptibly();
         }
-        group.shutdownGracefully(0, seconds, TimeUnit.SECONDS).syncUninterruptibly();
-        handlers.shutdownGracefully(0, seconds, TimeUnit.SECONDS).syncUninterruptibly();
+        connections.close().awaitUninterruptibly();
+        // Both at once, each quiet for a moment: a closed connection's pipeline is torn down on one and then the other.
+        long quiet = seconds == 0 ? 0 : 100;
+        var io = group.shutdownGracefully(quiet, seconds * 1000L, TimeUnit.MILLISECONDS);
+        var work = handlers.shutdownGracefully(quiet, seconds * 1000L, TimeUnit.MILLISECONDS);
+        io.syncUninterruptibly();
+        work.syncUninterruptibly();
     }
 
     private static final class Dispatch extends SimpleChannelInboundHandler<FullHttpRequest> {
@@ -190,6 +201,8 @@ public final class HttpServer implements AutoCloseable {
             out.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, r.body().length);
             out.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
             out.headers().set("X-Content-Type-Options", "nosniff");
+            // the dashboard's page loads only its own script and style (bundled, no CDN); nothing may frame it
+            out.headers().set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
             if (r.status() == 401) {
                 out.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Basic realm=\"walferry\", charset=\"UTF-8\"");
             }

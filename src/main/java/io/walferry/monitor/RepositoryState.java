@@ -1,6 +1,7 @@
 package io.walferry.monitor;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -20,13 +21,23 @@ import java.util.Optional;
  * @param pitrFrom        the earliest time a point-in-time recovery can reach (the oldest backup whose WAL reaches the
  *                        newest segment without a gap ended then); empty without such a backup
  * @param pitrTo          the latest (when the newest segment was stored)
+ * @param newestSegment   the newest segment's file name
+ * @param backupHistory   every complete backup, oldest first
  */
 public record RepositoryState(String name, Instant readAt, Optional<String> error, long segments, long storedBytes,
                               Optional<Long> walOldest, Optional<Long> walNewest, Optional<Integer> newestTimeline,
                               Optional<Instant> newestWalStored, int backups, Optional<Backup> newestBackup,
-                              Optional<Instant> pitrFrom, Optional<Instant> pitrTo) {
-    /** A backup as monitoring shows it. */
-    public record Backup(String id, Instant start, Instant stop, long bytes) {
+                              Optional<Instant> pitrFrom, Optional<Instant> pitrTo, Optional<String> newestSegment,
+                              List<Backup> backupHistory) {
+    public RepositoryState {
+        backupHistory = List.copyOf(backupHistory);
+    }
+
+    /**
+     * A backup as monitoring shows it; {@code pitr}: its WAL, from its start, is stored without a gap up to the newest
+     * segment, so a point-in-time recovery from it reaches any time from its end on.
+     */
+    public record Backup(String id, Instant start, Instant stop, long bytes, boolean pitr) {
         public double durationSeconds() {
             return (stop.toEpochMilli() - start.toEpochMilli()) / 1000.0;
         }
@@ -34,6 +45,6 @@ public record RepositoryState(String name, Instant readAt, Optional<String> erro
 
     public static RepositoryState unreadable(String name, Instant at, String why) {
         return new RepositoryState(name, at, Optional.of(why), 0, 0, Optional.empty(), Optional.empty(), Optional.empty(),
-                Optional.empty(), 0, Optional.empty(), Optional.empty(), Optional.empty());
+                Optional.empty(), 0, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), List.of());
     }
 }

@@ -48,6 +48,8 @@ class RepositoryHealthTest {
         // the first backup needs segment 4, which is missing
         assertThat(s.pitrFrom()).contains(T0.plusSeconds(6 * 60));
         assertThat(s.pitrTo()).contains(T0.plusSeconds(11 * 60));
+        assertThat(s.newestSegment()).contains(WalFileName.Segment.of(2, 11, SEG).fileName());
+        assertThat(s.backupHistory()).extracting(RepositoryState.Backup::pitr).containsExactly(false, true, true);
     }
 
     @Test

@@ -1,0 +1,126 @@
+package io.walferry.monitor;
+
+import io.walferry.testing.TempDirs;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.util.Base64;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The read-only HTTP server of the agents' metrics and the dashboard, on a real Netty server: methods, paths, basic auth, TLS. */
+class HttpServerTest {
+    private static final Map<String, HttpServer.Handler> ROUTES = Map.of("/page", r -> HttpServer.Response.of(200, "text/plain", "hello"));
+    private HttpServer server;
+    private Path dir;
+
+    @AfterEach
+    void tearDown() {
+        if (server != null) {
+            server.close();
+        }
+        if (dir != null) {
+            TempDirs.deleteTree(dir);
+        }
+    }
+
+    private static HttpResponse<String> send(HttpClient c, String url, String method, String auth) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).method(method, HttpRequest.BodyPublishers.noBody());
+        if (auth != null) {
+            b.header("Authorization", auth);
+        }
+        return c.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String basic(String userPassword) {
+        return "Basic " + Base64.getEncoder().encodeToString(userPassword.getBytes());
+    }
+
+    @Test
+    void itServesItsPathsReadOnly() throws Exception {
+        server = new HttpServer("test", "127.0.0.1", 0, ROUTES, Optional.empty(), Optional.empty());
+        HttpClient c = HttpClient.newHttpClient();
+        String base = "http://127.0.0.1:" + server.port();
+        assertThat(server.url()).isEqualTo(base);
+        HttpResponse<String> page = send(c, base + "/page", "GET", null);
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.body()).isEqualTo("hello");
+        assertThat(page.headers().firstValue("content-security-policy").orElse("")).contains("default-src 'self'");
+        assertThat(page.headers().firstValue("x-content-type-options")).contains("nosniff");
+        HttpResponse<String> head = send(c, base + "/page", "HEAD", null);
+        assertThat(head.statusCode()).isEqualTo(200);
+        assertThat(head.body()).isEmpty();
+        assertThat(send(c, base + "/page", "POST", null).statusCode()).isEqualTo(405);
+        assertThat(send(c, base + "/page", "DELETE", null).statusCode()).isEqualTo(405);
+        assertThat(send(c, base + "/nosuch", "GET", null).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void withCredentialsEveryRequestNeedsThem() throws Exception {
+        server = new HttpServer("test", "127.0.0.1", 0, ROUTES, Optional.empty(), Optional.of(new HttpServer.BasicAuth("ops", "s3cret")));
+        HttpClient c = HttpClient.newHttpClient();
+        String url = "http://127.0.0.1:" + server.port() + "/page";
+        HttpResponse<String> none = send(c, url, "GET", null);
+        assertThat(none.statusCode()).isEqualTo(401);
+        assertThat(none.headers().firstValue("www-authenticate").orElse("")).startsWith("Basic realm=");
+        assertThat(send(c, url, "GET", basic("ops:guess")).statusCode()).isEqualTo(401);
+        assertThat(send(c, url, "GET", basic("ops:s3cret")).statusCode()).isEqualTo(200);
+        assertThat(new HttpServer.BasicAuth("ops", "s3cret").toString()).doesNotContain("s3cret");
+    }
+
+    @Test
+    void withACertificateItSpeaksTlsOnly() throws Exception {
+        dir = TempDirs.create("wf-http-tls-");
+        Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", dir.resolve("key.pem").toString(), "-out",
+                dir.resolve("cert.pem").toString()).redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0).as("openssl made a certificate").isTrue();
+        server = new HttpServer("test", "127.0.0.1", 0, ROUTES, Optional.of(new HttpServer.Tls(dir.resolve("cert.pem"), dir.resolve("key.pem"))),
+                Optional.empty());
+        assertThat(server.url()).startsWith("https://127.0.0.1:");
+        HttpClient trusting = HttpClient.newBuilder().sslContext(trusting(dir.resolve("cert.pem"))).build();
+        assertThat(send(trusting, server.url() + "/page", "GET", null).body()).isEqualTo("hello");
+        assertThatThrownBy(() -> send(HttpClient.newHttpClient(), "http://127.0.0.1:" + server.port() + "/page", "GET", null))
+                .as("plain HTTP to a TLS server").isInstanceOf(IOException.class);
+    }
+
+    @Test
+    void aCertificateItCannotUseIsRefusedInOneLine() throws Exception {
+        dir = TempDirs.create("wf-http-badtls-");
+        Files.writeString(dir.resolve("cert.pem"), "not a certificate");
+        Files.writeString(dir.resolve("key.pem"), "not a key");
+        assertThatThrownBy(() -> new HttpServer("the dashboard", "127.0.0.1", 0, ROUTES,
+                Optional.of(new HttpServer.Tls(dir.resolve("cert.pem"), dir.resolve("key.pem"))), Optional.empty()))
+                .hasMessageStartingWith("the dashboard: cannot use the TLS certificate " + dir.resolve("cert.pem"));
+    }
+
+    private static SSLContext trusting(Path certificate) throws Exception {
+        KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
+        ks.load(null, null);
+        try (InputStream in = Files.newInputStream(certificate)) {
+            ks.setCertificateEntry("test", CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(ks);
+        SSLContext ssl = SSLContext.getInstance("TLS");
+        ssl.init(null, tmf.getTrustManagers(), null);
+        return ssl;
+    }
+}
