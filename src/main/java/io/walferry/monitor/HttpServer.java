@@ -137,7 +137,8 @@ public final class HttpServer implements AutoCloseable {
         } catch (InterruptedException e) {
             close(0);
             throw WalferryException.interrupted("starting " + what);
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
+            // sync() rethrows the bind's failure as it is: a checked BindException (port in use, address not of this host)
             close(0);
             throw WalferryException.config("cannot serve " + what + " on " + host + ":" + port + ": " + e.getMessage(),
                     "choose a free port and an address of this host");

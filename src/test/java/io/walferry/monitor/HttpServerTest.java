@@ -1,5 +1,7 @@
 package io.walferry.monitor;
 
+import io.walferry.failure.Failure;
+import io.walferry.failure.WalferryException;
 import io.walferry.testing.TempDirs;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -109,6 +111,15 @@ class HttpServerTest {
         assertThatThrownBy(() -> new HttpServer("the dashboard", "127.0.0.1", 0, ROUTES,
                 Optional.of(new HttpServer.Tls(dir.resolve("cert.pem"), dir.resolve("key.pem"))), Optional.empty()))
                 .hasMessageStartingWith("the dashboard: cannot use the TLS certificate " + dir.resolve("cert.pem"));
+    }
+
+    @Test
+    void aPortInUseIsAClearConfigurationError() {
+        server = new HttpServer("test", "127.0.0.1", 0, ROUTES, Optional.empty(), Optional.empty());
+        assertThatThrownBy(() -> new HttpServer("the agent's metrics", "127.0.0.1", server.port(), ROUTES, Optional.empty(), Optional.empty()))
+                .isInstanceOf(WalferryException.class)
+                .hasMessage("cannot serve the agent's metrics on 127.0.0.1:" + server.port() + ": Address already in use")
+                .extracting(e -> ((WalferryException) e).kind()).isEqualTo(Failure.CONFIG);
     }
 
     private static SSLContext trusting(Path certificate) throws Exception {
