@@ -2,26 +2,21 @@ package io.walferry.monitor;
 
 import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
+import io.walferry.testing.SelfSignedCertificate;
 import io.walferry.testing.TempDirs;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import java.util.Base64;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -89,15 +84,10 @@ class HttpServerTest {
     @Test
     void withACertificateItSpeaksTlsOnly() throws Exception {
         dir = TempDirs.create("wf-http-tls-");
-        Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", dir.resolve("key.pem").toString(), "-out",
-                dir.resolve("cert.pem").toString()).redirectErrorStream(true).start();
-        p.getInputStream().readAllBytes();
-        assertThat(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0).as("openssl made a certificate").isTrue();
-        server = new HttpServer("test", "127.0.0.1", 0, ROUTES, Optional.of(new HttpServer.Tls(dir.resolve("cert.pem"), dir.resolve("key.pem"))),
-                Optional.empty());
+        SelfSignedCertificate cert = SelfSignedCertificate.make(dir);
+        server = new HttpServer("test", "127.0.0.1", 0, ROUTES, Optional.of(new HttpServer.Tls(cert.certificate(), cert.key())), Optional.empty());
         assertThat(server.url()).startsWith("https://127.0.0.1:");
-        HttpClient trusting = HttpClient.newBuilder().sslContext(trusting(dir.resolve("cert.pem"))).build();
+        HttpClient trusting = HttpClient.newBuilder().sslContext(cert.trustingClient()).build();
         assertThat(send(trusting, server.url() + "/page", "GET", null).body()).isEqualTo("hello");
         assertThatThrownBy(() -> send(HttpClient.newHttpClient(), "http://127.0.0.1:" + server.port() + "/page", "GET", null))
                 .as("plain HTTP to a TLS server").isInstanceOf(IOException.class);
@@ -120,18 +110,5 @@ class HttpServerTest {
                 .isInstanceOf(WalferryException.class)
                 .hasMessage("cannot serve the agent's metrics on 127.0.0.1:" + server.port() + ": Address already in use")
                 .extracting(e -> ((WalferryException) e).kind()).isEqualTo(Failure.CONFIG);
-    }
-
-    private static SSLContext trusting(Path certificate) throws Exception {
-        KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
-        ks.load(null, null);
-        try (InputStream in = Files.newInputStream(certificate)) {
-            ks.setCertificateEntry("test", CertificateFactory.getInstance("X.509").generateCertificate(in));
-        }
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(ks);
-        SSLContext ssl = SSLContext.getInstance("TLS");
-        ssl.init(null, tmf.getTrustManagers(), null);
-        return ssl;
     }
 }
