@@ -130,6 +130,8 @@ public final class HaApi implements AutoCloseable {
             } else {
                 r = answer(q);
             }
+            // Each connection serves one request: said in the response, so that no client sends the next one on it.
+            r.headers().set(HttpHeaderNames.CONNECTION, io.netty.handler.codec.http.HttpHeaderValues.CLOSE);
             ctx.writeAndFlush(r).addListener(io.netty.channel.ChannelFutureListener.CLOSE);
         }
 

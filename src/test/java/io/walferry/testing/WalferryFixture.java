@@ -85,6 +85,10 @@ public final class WalferryFixture {
                     .append("    port: ").append(n.port()).append('\n')
                     .append("    data_directory: ").append(n.dataDir()).append('\n')
                     .append(nodeYaml.getOrDefault(n.name(), ""));
+            if (!nodeYaml.getOrDefault(n.name(), "").contains("metrics_port:")) {
+                // every agent serves /metrics: each node its own free port, so that several agents (and test runs) never clash
+                y.append("    metrics_port: ").append(metricsPorts.computeIfAbsent(n.name(), k -> freePort())).append('\n');
+            }
         }
         if (repositoriesYaml != null) {
             y.append("repositories:\n").append(repositoriesYaml);
@@ -100,6 +104,16 @@ public final class WalferryFixture {
         }
         Files.writeString(config, y.toString());
         ServerUser.chown(config);
+    }
+
+    private final java.util.Map<String, Integer> metricsPorts = new java.util.HashMap<>();
+
+    private static int freePort() {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Adds an ha: section ({@code yaml}: its indented keys) and per-node keys ({@code perNode}: indented lines by node name). */
