@@ -11,6 +11,20 @@ import java.time.Duration;
  * @param spoolDirectory the agent's working state; each node gets {@code <spool>/<cluster>/<node>}
  * @param timeout        how long check waits for a switched segment, and archive-push for the agent
  * @param prefetch       how many segments archive-get keeps fetched ahead of replay (0: none)
+ * @param stream         whether the primary's agent streams WAL into the repositories as it is written (docs/streaming.md)
  */
-public record ArchiveConfig(Compression compression, int workers, Path spoolDirectory, Duration timeout, int prefetch) {
+public record ArchiveConfig(Compression compression, int workers, Path spoolDirectory, Duration timeout, int prefetch,
+                            Stream stream) {
+    /** Streaming off, with the default interval and chunk. */
+    public static final Stream NO_STREAM = new Stream(false, Duration.ofSeconds(1), 4L << 20);
+
+    /**
+     * WAL streamed into the repositories.
+     *
+     * @param on       whether the primary's agent streams
+     * @param interval how long received WAL waits at most before it is stored as a piece
+     * @param chunk    how many received bytes are stored as a piece at once, whatever the interval
+     */
+    public record Stream(boolean on, Duration interval, long chunk) {
+    }
 }
