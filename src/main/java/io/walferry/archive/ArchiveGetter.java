@@ -36,13 +36,16 @@ public final class ArchiveGetter {
     private final List<Repository> repositories;
     /** How the temporary file is opened: with O_DSYNC for write-through. */
     private final StandardOpenOption[] openOptions;
+    /** The segment size, for handing over a streamed prefix padded to a whole segment; 0: whole segments only. */
+    private final long prefixSegmentSize;
 
     public ArchiveGetter(List<Repository> repositories) {
-        this(repositories, false);
+        this(repositories, false, 0);
     }
 
-    private ArchiveGetter(List<Repository> repositories, boolean writeThrough) {
+    private ArchiveGetter(List<Repository> repositories, boolean writeThrough, long prefixSegmentSize) {
         this.repositories = List.copyOf(repositories);
+        this.prefixSegmentSize = prefixSegmentSize;
         this.openOptions = writeThrough
                 ? new StandardOpenOption[]{StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.DSYNC}
                 : new StandardOpenOption[]{StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE};
@@ -58,7 +61,22 @@ public final class ArchiveGetter {
      * for: it would wait for 16 flushes instead of one.
      */
     public static ArchiveGetter writingThrough(List<Repository> repositories) {
-        return new ArchiveGetter(repositories, true);
+        return new ArchiveGetter(repositories, true, 0);
+    }
+
+    /**
+     * For PostgreSQL's own requests (restore_command): a segment that is not stored whole yet but was streamed in
+     * part (docs/streaming.md) is handed over as its stored prefix padded with zeros to {@code segmentSize}. Replay
+     * stops where the valid WAL ends and asks again; the bytes handed over never change, later requests only find
+     * more of them.
+     */
+    public static ArchiveGetter withStreamedPrefix(List<Repository> repositories, long segmentSize) {
+        return new ArchiveGetter(repositories, false, segmentSize);
+    }
+
+    /** As {@link #withStreamedPrefix}, writing through (the prefetcher's answers). */
+    public ArchiveGetter handingOverPrefixes(long segmentSize) {
+        return new ArchiveGetter(repositories, openOptions.length == 3, segmentSize);
     }
 
     public enum Outcome { FOUND, NOT_FOUND }
@@ -72,8 +90,7 @@ public final class ArchiveGetter {
         for (Repository r : repositories) {
             // A name of its own for every call: the prefetcher may fetch one segment twice at once (a fetch it
             // abandoned is still running), and two writers of one temporary file could publish a mix of both.
-            Path temp = target.resolveSibling("." + target.getFileName() + ".walferry-" + ProcessHandle.current().pid() + "-"
-                    + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong() >>> 1) + ".tmp");
+            Path temp = tempBeside(target);
             boolean found = false;
             try {
                 // Owner-only, as PostgreSQL's own files: WAL holds every row (the spool's catch-up copies are these too).
@@ -110,9 +127,60 @@ public final class ArchiveGetter {
             }
         }
         if (failures.isEmpty()) {
+            return prefixSegmentSize > 0 && name instanceof WalFileName.Segment segment ? getStreamedPrefix(segment, target) : Outcome.NOT_FOUND;
+        }
+        throw failures.get(0);
+    }
+
+    /** The stored prefix of a segment streamed in part, from the first repository that holds one, padded with zeros. */
+    public Outcome getStreamedPrefix(WalFileName.Segment segment, Path target) {
+        if (prefixSegmentSize <= 0) {
+            throw new IllegalStateException("not a getter of streamed prefixes");
+        }
+        List<WalferryException> failures = new ArrayList<>();
+        for (Repository r : repositories) {
+            Path temp = tempBeside(target);
+            try {
+                long length;
+                try (FileChannel ch = PrivateFiles.open(temp, openOptions)) {
+                    OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), WRITE_SIZE);
+                    length = r.streamPrefix(segment, out, prefixSegmentSize);
+                    if (length > 0) {
+                        // zeros where nothing was received yet: PostgreSQL reads them as the end of the WAL for now
+                        byte[] zeros = new byte[(int) Math.min(WRITE_SIZE, prefixSegmentSize)];
+                        for (long at = length; at < prefixSegmentSize; at += zeros.length) {
+                            out.write(zeros, 0, (int) Math.min(zeros.length, prefixSegmentSize - at));
+                        }
+                        out.flush();
+                        ch.force(true);
+                    }
+                }
+                if (length > 0) {
+                    Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                    LOG.info("{}: not stored whole yet; handed over the {} bytes streamed so far, padded to a segment", segment.fileName(), length);
+                    return Outcome.FOUND;
+                }
+            } catch (WalferryException e) {
+                failures.add(e);
+            } catch (IOException e) {
+                throw unwritable(target, e);
+            } catch (UncheckedIOException e) {
+                throw unwritable(target, e.getCause());
+            } finally {
+                deleteQuietly(temp);
+            }
+        }
+        // a piece that cannot be read is reported like a damaged segment: never a clean "not there" over it
+        if (failures.isEmpty()) {
             return Outcome.NOT_FOUND;
         }
         throw failures.get(0);
+    }
+
+    /** A temporary name of its own for every call, beside {@code target}. */
+    private static Path tempBeside(Path target) {
+        return target.resolveSibling("." + target.getFileName() + ".walferry-" + ProcessHandle.current().pid() + "-"
+                + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong() >>> 1) + ".tmp");
     }
 
     /** The temporary file beside {@code target}, or the target, cannot be written: the error names the OS's reason. */

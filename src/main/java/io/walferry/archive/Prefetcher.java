@@ -54,7 +54,10 @@ public final class Prefetcher {
         this.workers = workers;
         this.segmentSize = segmentSize;
         this.idle = idle;
-        this.question = new PrefetchQuestion(queue, (name, scratch) -> getter.get(name, scratch) == ArchiveGetter.Outcome.FOUND);
+        // The launcher's question is PostgreSQL's: a segment streamed in part is "found" (archive-get hands its prefix
+        // over), while the queue holds only whole segments, which replay takes once and moves past.
+        ArchiveGetter asked = getter.handingOverPrefixes(segmentSize);
+        this.question = new PrefetchQuestion(queue, (name, scratch) -> asked.get(name, scratch) == ArchiveGetter.Outcome.FOUND);
     }
 
     /**

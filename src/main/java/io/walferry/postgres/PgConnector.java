@@ -44,6 +44,15 @@ public final class PgConnector {
 
     /** A replication connection speaks the walsender protocol (for IDENTIFY_SYSTEM, slots, streams). */
     public Connection connect(NodeConfig node, boolean replication) {
+        return connect(node, replication ? "database" : null);
+    }
+
+    /** A physical replication connection (replication=true): what streams WAL ({@link WalStream}). */
+    public Connection connectPhysical(NodeConfig node) {
+        return connect(node, "true");
+    }
+
+    private Connection connect(NodeConfig node, String replication) {
         ConnectionConfig.Tls tls = config.tlsFor(node.host());
         tls.weakness().filter(WARNED::add).ifPresent(w -> LOG.warn("node {}: {}", node.name(), w));
         if (tls.sslMode().startsWith("verify-") && config.sslRootCert().isEmpty() && !Files.exists(DEFAULT_ROOT_CERT)) {
@@ -61,8 +70,8 @@ public final class PgConnector {
         config.sslKey().ifPresent(c -> p.setProperty("sslkey", c.toString()));
         p.setProperty("connectTimeout", String.valueOf(Math.max(1, config.connectTimeout().toSeconds())));
         p.setProperty("ApplicationName", "walferry");
-        if (replication) {
-            p.setProperty("replication", "database");
+        if (replication != null) {
+            p.setProperty("replication", replication);
             p.setProperty("assumeMinServerVersion", "10");
             p.setProperty("preferQueryMode", "simple");
         }

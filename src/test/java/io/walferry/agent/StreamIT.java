@@ -1,0 +1,226 @@
+package io.walferry.agent;
+
+import io.walferry.testing.AgentProcess;
+import io.walferry.testing.Await;
+import io.walferry.testing.PgCluster;
+import io.walferry.testing.PgLogOnFailure;
+import io.walferry.testing.S3ProxyServer;
+import io.walferry.testing.TempDirs;
+import io.walferry.testing.WalferryFixture;
+import io.walferry.testing.WalferryFixture.Result;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * WAL streamed into the repository (archive.stream, docs/streaming.md): an archive-only standby, fed through the
+ * repository alone, sees a commit within seconds although the primary neither fills nor switches its segment
+ * (archive_timeout = 0); the stream survives kill -9 of its agent without a gap or a second version of any byte;
+ * archive_command and the stream store the same segments.
+ */
+@ExtendWith(PgLogOnFailure.class)
+class StreamIT {
+    private static final String SLOT = "walferry_stream_primary";
+    private static final Duration VISIBLE_WITHIN = Duration.ofSeconds(2);
+    private static S3ProxyServer s3;
+    private Path dir;
+
+    @BeforeAll
+    static void startS3() {
+        s3 = S3ProxyServer.start(false);
+    }
+
+    @AfterAll
+    static void stopS3() {
+        if (s3 != null) {
+            s3.close();
+        }
+    }
+
+    @BeforeEach
+    void setUp() {
+        dir = TempDirs.create("wf-stream-");
+    }
+
+    @AfterEach
+    void tearDown() {
+        TempDirs.deleteTree(dir);
+    }
+
+    @Test
+    void archiveOnlyStandbyOnAFilesystemRepositorySeesACommitWithinTwoSeconds() throws Exception {
+        try (PgCluster primary = PgCluster.init(dir, "primary", 1)) {
+            WalferryFixture wf = new WalferryFixture(dir.resolve("wf"), primary, streaming());
+            commitReachesTheArchiveOnlyStandby(primary, wf);
+        }
+    }
+
+    @Test
+    void archiveOnlyStandbyOnS3SeesACommitWithinTwoSeconds() throws Exception {
+        try (PgCluster primary = PgCluster.init(dir, "primary", 1)) {
+            WalferryFixture wf = new WalferryFixture(dir.resolve("wf"), primary, streaming());
+            s3.createBucket("stream");
+            Path id = wf.secretFile("s3.key-id", S3ProxyServer.ACCESS_KEY);
+            Path secret = wf.secretFile("s3.secret", S3ProxyServer.SECRET_KEY);
+            wf.repositories("""
+                      - name: s3
+                        type: s3
+                        bucket: stream
+                        prefix: pg
+                        endpoint: %s
+                        path_style: true
+                        retry_timeout: 3s
+                        io_timeout: 5s
+                        credentials:
+                          access_key_id: ${file:%s}
+                          secret_access_key: ${file:%s}
+                    """.formatted(s3.endpoint(), id, secret));
+            commitReachesTheArchiveOnlyStandby(primary, wf);
+        }
+    }
+
+    private void commitReachesTheArchiveOnlyStandby(PgCluster primary, WalferryFixture wf) throws Exception {
+        wf.enableArchiving(primary);
+        primary.start();
+        assertThat(wf.run("repo-create").exitCode()).isZero();
+        try (AgentProcess agent = wf.startAgent()) {
+            primary.execute("create table t (id int primary key, note text)");
+            Await.until(Duration.ofSeconds(60), "the stream slot", () -> primary.queryLong(
+                    "select count(*) from pg_replication_slots where slot_name = '" + SLOT + "' and active") == 1);
+            try (PgCluster standby = PgCluster.baseBackup(primary, dir, "standby", false)) {
+                archiveOnly(standby, wf);
+                standby.start();
+                primary.execute("insert into t values (1, 'before')");
+                Await.until(Duration.ofSeconds(120), "the standby to replay from the archive",
+                        () -> standby.queryLong("select count(*) from t") == 1);
+
+                // one commit, then nothing: no segment is completed or switched (archive_timeout = 0)
+                String segment = primary.queryString("select pg_walfile_name(pg_current_wal_lsn())");
+                for (int i = 2; i <= 4; i++) {
+                    primary.execute("insert into t values (" + i + ", 'streamed')");
+                    int id = i;
+                    long started = System.nanoTime();
+                    Await.until(VISIBLE_WITHIN, "row " + i + " on the archive-only standby",
+                            () -> standby.queryLong("select count(*) from t where id = " + id) == 1);
+                    System.out.printf("StreamIT: row %d visible on the standby after %d ms%n", i, (System.nanoTime() - started) / 1_000_000);
+                }
+                assertThat(primary.queryString("select pg_walfile_name(pg_current_wal_lsn())")).as("still the same segment").isEqualTo(segment);
+                assertThat(primary.queryLong("select count(*) from pg_stat_archiver where last_archived_wal >= '" + segment + "'"))
+                        .as("the segment was not archived: the standby read the streamed prefix").isZero();
+                assertThat(standby.queryLong("select count(*) from pg_stat_wal_receiver")).as("no streaming replication").isZero();
+                assertThat(standby.queryString("select note from t where id = 4")).isEqualTo("streamed");
+            }
+            assertThat(agent.log()).doesNotContain("ERROR");
+        }
+    }
+
+    @Test
+    void killNineOfTheStreamingAgentLeavesNoGapAndTheSlotResumes() throws Exception {
+        try (PgCluster primary = PgCluster.init(dir, "primary", 1)) {
+            WalferryFixture wf = new WalferryFixture(dir.resolve("wf"), primary, streaming());
+            wf.enableArchiving(primary);
+            primary.start();
+            assertThat(wf.run("repo-create").exitCode()).isZero();
+            primary.execute("create table t (id int primary key, note text)");
+            String segment;
+            String confirmedBefore;
+            try (AgentProcess agent = wf.startAgent()) {
+                Await.until(Duration.ofSeconds(60), "the stream slot", () -> primary.queryLong(
+                        "select count(*) from pg_replication_slots where slot_name = '" + SLOT + "' and active") == 1);
+                segment = primary.queryString("select pg_walfile_name(pg_current_wal_lsn())");
+                primary.execute("insert into t select g, 'before the kill' from generate_series(1, 200) g");
+                Path pieces = wf.repo().resolve("test/stream/" + segment);
+                Await.until(Duration.ofSeconds(30), "pieces of " + segment, () -> Files.isDirectory(pieces) && count(pieces) > 0);
+                Await.until(Duration.ofSeconds(30), "the slot to confirm what was streamed", () -> primary.queryString(
+                        "select (restart_lsn >= pg_current_wal_flush_lsn())::text from pg_replication_slots where slot_name = '" + SLOT + "'").equals("true"));
+                confirmedBefore = slotRestart(primary);
+                // mid-segment, with WAL arriving
+                primary.execute("insert into t select g, 'while it dies' from generate_series(201, 400) g");
+                agent.kill9();
+            }
+            assertThat(primary.queryString("select active::text from pg_replication_slots where slot_name = '" + SLOT + "'"))
+                    .as("the slot outlives its agent").isEqualTo("false");
+            primary.execute("insert into t select g, 'while it is down' from generate_series(401, 600) g");
+            assertThat(primary.queryString("select pg_walfile_name(pg_current_wal_lsn())")).as("still mid-segment").isEqualTo(segment);
+
+            try (AgentProcess agent = wf.startAgent()) {
+                Await.until(Duration.ofSeconds(60), "the slot to resume past the WAL written while the agent was down", () -> primary.queryString(
+                        "select (restart_lsn >= pg_current_wal_flush_lsn() and restart_lsn > '" + confirmedBefore + "')::text from pg_replication_slots where slot_name = '"
+                                + SLOT + "'").equals("true"));
+                // the archive-only restore of the newest WAL has every row, from the pieces alone
+                Path work = dir.resolve("get");
+                Files.createDirectories(work);
+                io.walferry.testing.ServerUser.chown(work);
+                Result get = wf.run(work, "archive-get", segment, work.resolve("RECOVERYXLOG").toString());
+                assertThat(get.exitCode()).as(get.all()).isZero();
+                assertThat(Files.size(work.resolve("RECOVERYXLOG"))).isEqualTo(1 << 20);
+
+                // the segment completes: stored whole, by the stream and by archive_command alike, its pieces gone
+                String last = primary.switchWal();
+                assertThat(last).isEqualTo(segment);
+                primary.awaitArchived(last, Duration.ofSeconds(60));
+                Await.until(Duration.ofSeconds(60), "the stream to store " + segment + " whole", () -> agent.log().contains("stream: " + segment + " complete"));
+                Await.until(Duration.ofSeconds(30), "the pieces to go", () -> !Files.exists(wf.repo().resolve("test/stream/" + segment)));
+                assertThat(primary.queryLong("select failed_count from pg_stat_archiver")).as("archive_command agreed with the stream").isZero();
+                assertThat(agent.log()).doesNotContain("ERROR").doesNotContain("differ");
+
+                Result verify = wf.run("verify");
+                assertThat(verify.exitCode()).as(verify.all()).isZero();
+                assertThat(verify.out()).startsWith("verify: all good");
+            }
+        }
+    }
+
+    @Test
+    void streamingOffDropsTheSlot() throws Exception {
+        try (PgCluster primary = PgCluster.init(dir, "primary", 1)) {
+            WalferryFixture wf = new WalferryFixture(dir.resolve("wf"), primary, streaming());
+            wf.enableArchiving(primary);
+            primary.start();
+            assertThat(wf.run("repo-create").exitCode()).isZero();
+            try (AgentProcess agent = wf.startAgent()) {
+                Await.until(Duration.ofSeconds(60), "the stream slot", () -> primary.queryLong(
+                        "select count(*) from pg_replication_slots where slot_name = '" + SLOT + "'") == 1);
+                agent.stop();
+            }
+            wf.writeConfig(List.of(primary), null);
+            try (AgentProcess agent = wf.startAgent()) {
+                Await.until(Duration.ofSeconds(60), "the slot to be dropped", () -> primary.queryLong(
+                        "select count(*) from pg_replication_slots where slot_name = '" + SLOT + "'") == 0);
+            }
+        }
+    }
+
+    private static String streaming() {
+        return "  stream: on\n  stream_interval: 100ms\n";
+    }
+
+    /** An archive-only standby: restore_command as walferry writes it, no primary_conninfo, retrying the archive often. */
+    private static void archiveOnly(PgCluster standby, WalferryFixture wf) {
+        standby.set("restore_command", wf.writtenRestoreCommand());
+        standby.set("wal_retrieve_retry_interval", "200ms");
+        standby.touch("standby.signal");
+    }
+
+    private static String slotRestart(PgCluster primary) throws SQLException {
+        return primary.queryString("select restart_lsn::text from pg_replication_slots where slot_name = '" + SLOT + "'");
+    }
+
+    private static long count(Path directory) throws java.io.IOException {
+        try (Stream<Path> s = Files.list(directory)) {
+            return s.count();
+        }
+    }
+}
