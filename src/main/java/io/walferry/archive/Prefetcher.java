@@ -118,6 +118,7 @@ public final class Prefetcher {
                 // What is queued is a cache on pg_wal's volume, up to `prefetch` segments: a promoted or stopped
                 // server would keep it for good. A launcher that misses it fetches the segment itself.
                 queue.removeQueued();
+                question.removeHanded();
             }
         }
     }
