@@ -184,6 +184,49 @@ class StreamIT {
     }
 
     @Test
+    void afterAPromotionTheNewPrimaryStreamsItsTimelineWithItsHistoryFile() throws Exception {
+        try (PgCluster primary = PgCluster.init(dir, "primary", 1)) {
+            WalferryFixture wf = new WalferryFixture(dir.resolve("wf"), primary, streaming());
+            wf.enableArchiving(primary);
+            primary.start();
+            assertThat(wf.run("repo-create").exitCode()).isZero();
+            primary.execute("create table t (id int primary key, note text)");
+            primary.execute("insert into t values (1, 'timeline 1')");
+            try (PgCluster replica = PgCluster.baseBackup(primary, dir, "replica", true)) {
+                wf.enableArchiving(replica);
+                replica.set("primary_conninfo", "host=127.0.0.1 port=" + primary.port() + " user=postgres");
+                replica.touch("standby.signal");
+                wf.writeConfig(List.of(primary, replica), streaming());
+                replica.start();
+                Await.until(Duration.ofSeconds(60), "the replica to stream", () -> replica.queryLong("select count(*) from t") == 1);
+                try (AgentProcess agent = wf.startAgent("replica")) {
+                    replica.execute("select pg_promote()");
+                    Await.until(Duration.ofSeconds(60), "promotion", () -> "f".equals(replica.queryString("select pg_is_in_recovery()")));
+                    replica.execute("insert into t values (2, 'timeline 2')");
+                    String segment = replica.queryString("select pg_walfile_name(pg_current_wal_lsn())");
+                    assertThat(segment).startsWith("00000002");
+
+                    Path history = wf.repo().resolve("test/wal/history/00000002.history");
+                    Await.until(Duration.ofSeconds(60), "the new timeline's history file and pieces of " + segment,
+                            () -> Files.exists(history) && Files.isDirectory(wf.repo().resolve("test/stream/" + segment)));
+                    Path work = dir.resolve("get");
+                    Files.createDirectories(work);
+                    io.walferry.testing.ServerUser.chown(work);
+                    Result get = wf.run(work, "archive-get", "00000002.history", work.resolve("h").toString());
+                    assertThat(get.exitCode()).as(get.all()).isZero();
+                    assertThat(Files.mismatch(work.resolve("h"), replica.dataDir().resolve("pg_wal/00000002.history"))).isEqualTo(-1L);
+                    Result prefix = wf.run(work, "archive-get", segment, work.resolve("RECOVERYXLOG").toString());
+                    assertThat(prefix.exitCode()).as("the prefix streamed on timeline 2: " + prefix.all()).isZero();
+                    Await.until(Duration.ofSeconds(30), "the slot to confirm timeline 2's WAL", () -> replica.queryString(
+                            "select (restart_lsn >= pg_current_wal_flush_lsn())::text from pg_replication_slots where slot_name = 'walferry_stream_replica'")
+                            .equals("true"));
+                    assertThat(agent.log()).contains("receiving WAL of timeline 2").doesNotContain("ERROR");
+                }
+            }
+        }
+    }
+
+    @Test
     void streamingOffDropsTheSlot() throws Exception {
         try (PgCluster primary = PgCluster.init(dir, "primary", 1)) {
             WalferryFixture wf = new WalferryFixture(dir.resolve("wf"), primary, streaming());
