@@ -174,6 +174,20 @@ class StreamIT {
                 Await.until(Duration.ofSeconds(60), "the stream to store " + segment + " whole", () -> agent.log().contains("stream: " + segment + " complete"));
                 Await.until(Duration.ofSeconds(30), "the pieces to go", () -> !Files.exists(wf.repo().resolve("test/stream/" + segment)));
                 assertThat(primary.queryLong("select failed_count from pg_stat_archiver")).as("archive_command agreed with the stream").isZero();
+                // archive-push's JVM of the same segment, after the stream stored it: the same object, accepted;
+                // a copy with one byte changed: refused, the stored object kept
+                Result again = pushWithoutFastPath(wf, primary, "pg_wal/" + segment);
+                assertThat(again.exitCode()).as(again.all()).isZero();
+                Path altered = primary.dataDir().resolve("pg_wal/wftest/" + segment);
+                Files.createDirectories(altered.getParent());
+                byte[] bytes = Files.readAllBytes(primary.dataDir().resolve("pg_wal/" + segment));
+                bytes[(1 << 19) + 123] ^= 1;
+                Files.write(altered, bytes);
+                io.walferry.testing.ServerUser.chown(altered.getParent());
+                io.walferry.testing.ServerUser.chown(altered);
+                Result different = pushWithoutFastPath(wf, primary, "pg_wal/wftest/" + segment);
+                assertThat(different.exitCode()).as(different.all()).isNotZero();
+                assertThat(different.err()).contains("with different content").contains("the stored copy was kept");
                 assertThat(agent.log()).doesNotContain("ERROR").doesNotContain("differ");
 
                 Result verify = wf.run("verify");
@@ -227,6 +241,35 @@ class StreamIT {
     }
 
     @Test
+    void piecesThatDifferFromTheServersWalAreRefusedAndTheSlotStaysWhereItWas() throws Exception {
+        try (PgCluster primary = PgCluster.init(dir, "primary", 1)) {
+            WalferryFixture wf = new WalferryFixture(dir.resolve("wf"), primary, streaming());
+            wf.enableArchiving(primary);
+            primary.start();
+            assertThat(wf.run("repo-create").exitCode()).isZero();
+            // the slot first, to know the segment the stream starts in; a piece of other bytes at its start
+            String restart = primary.queryString("select lsn::text from pg_create_physical_replication_slot('" + SLOT + "', true)");
+            String segment = io.walferry.postgres.WalFileName.Segment.of(1, io.walferry.postgres.Lsn.parse(restart).segmentNumber(1 << 20), 1 << 20)
+                    .fileName();
+            byte[] foreign = new byte[4096];
+            new java.util.Random(1).nextBytes(foreign);
+            new io.walferry.repository.Repository("local", new io.walferry.repository.storage.FsStorage(wf.repo()), "test")
+                    .putStreamPiece(new io.walferry.postgres.WalFileName.Segment(segment), 0, foreign, 0, foreign.length,
+                            new io.walferry.config.Compression(io.walferry.config.CompressionType.LZ4, 0));
+            io.walferry.testing.ServerUser.chown(wf.repo());
+            primary.execute("create table t as select g from generate_series(1, 1000) g");
+
+            try (AgentProcess agent = wf.startAgent()) {
+                Await.until(Duration.ofSeconds(60), "the stream to refuse the foreign piece",
+                        () -> agent.log().contains("that differ from the WAL the server sends"));
+                assertThat(slotRestart(primary)).as("nothing confirmed past the refused piece").isEqualTo(restart);
+                assertThat(Files.readAllBytes(wf.repo().resolve("test/stream/" + segment + "/00000000"))).as("the stored piece, kept")
+                        .isNotEmpty();
+            }
+        }
+    }
+
+    @Test
     void streamingOffDropsTheSlot() throws Exception {
         try (PgCluster primary = PgCluster.init(dir, "primary", 1)) {
             WalferryFixture wf = new WalferryFixture(dir.resolve("wf"), primary, streaming());
@@ -244,6 +287,11 @@ class StreamIT {
                         "select count(*) from pg_replication_slots where slot_name = '" + SLOT + "'") == 0);
             }
         }
+    }
+
+    private static Result pushWithoutFastPath(WalferryFixture wf, PgCluster primary, String file) {
+        return WalferryFixture.exec(io.walferry.testing.ServerUser.wrap(List.of("env", "WALFERRY_NO_FAST_PATH=1", WalferryFixture.launcher().toString(),
+                "-c", wf.config().toString(), "archive-push", file)), primary.dataDir(), Duration.ofMinutes(3));
     }
 
     private static String streaming() {
