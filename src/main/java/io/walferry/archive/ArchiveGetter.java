@@ -88,42 +88,24 @@ public final class ArchiveGetter {
     public Outcome get(WalFileName name, Path target) {
         List<WalferryException> failures = new ArrayList<>();
         for (Repository r : repositories) {
-            // A name of its own for every call: the prefetcher may fetch one segment twice at once (a fetch it
-            // abandoned is still running), and two writers of one temporary file could publish a mix of both.
-            Path temp = tempBeside(target);
-            boolean found = false;
+            int failed = failures.size();
+            if (fetch(r, target, out -> r.getWal(name, out), failures)) {
+                // A damaged copy elsewhere must not go unnoticed just because another one was good.
+                failures.forEach(f -> LOG.warn("{} (used the copy in repository {})", f.oneLine(), r.name()));
+                return Outcome.FOUND;
+            }
+            if (failures.size() > failed) {
+                continue;
+            }
+            // "Not there" counts only from a repository that is really there: an unmounted share
+            // looks empty, and a false "not found" would end archive recovery early.
             try {
-                // Owner-only, as PostgreSQL's own files: WAL holds every row (the spool's catch-up copies are these too).
-                try (FileChannel ch = PrivateFiles.open(temp, openOptions)) {
-                    OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), WRITE_SIZE);
-                    found = r.getWal(name, out);
-                    out.flush();
-                    if (found) {
-                        // PostgreSQL fsyncs every restored file before it keeps it in pg_wal, in the startup
-                        // process, between two records: on disk already, that fsync costs replay nothing.
-                        ch.force(true);
-                    }
-                }
-                if (found) {
-                    Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                    // A damaged copy elsewhere must not go unnoticed just because another one was good.
-                    failures.forEach(f -> LOG.warn("{} (used the copy in repository {})", f.oneLine(), r.name()));
-                    return Outcome.FOUND;
-                }
-                // "Not there" counts only from a repository that is really there: an unmounted share
-                // looks empty, and a false "not found" would end archive recovery early.
                 if (r.clusterRecord().isEmpty()) {
                     failures.add(WalferryException.repository("repository " + r.describe() + " holds no registration for this cluster",
                             "is it mounted? walferry info shows what each repository holds", null));
                 }
             } catch (WalferryException e) {
                 failures.add(e);
-            } catch (IOException e) {
-                throw unwritable(target, e);
-            } catch (UncheckedIOException e) {
-                throw unwritable(target, e.getCause());
-            } finally {
-                deleteQuietly(temp);
             }
         }
         if (failures.isEmpty()) {
@@ -139,35 +121,22 @@ public final class ArchiveGetter {
         }
         List<WalferryException> failures = new ArrayList<>();
         for (Repository r : repositories) {
-            Path temp = tempBeside(target);
-            try {
-                long length;
-                try (FileChannel ch = PrivateFiles.open(temp, openOptions)) {
-                    OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), WRITE_SIZE);
-                    length = r.streamPrefix(segment, out, prefixSegmentSize);
-                    if (length > 0) {
-                        // zeros where nothing was received yet: PostgreSQL reads them as the end of the WAL for now
-                        byte[] zeros = new byte[(int) Math.min(WRITE_SIZE, prefixSegmentSize)];
-                        for (long at = length; at < prefixSegmentSize; at += zeros.length) {
-                            out.write(zeros, 0, (int) Math.min(zeros.length, prefixSegmentSize - at));
-                        }
-                        out.flush();
-                        ch.force(true);
-                    }
+            long[] length = {0};
+            boolean found = fetch(r, target, out -> {
+                length[0] = r.streamPrefix(segment, out, prefixSegmentSize);
+                if (length[0] == 0) {
+                    return false;
                 }
-                if (length > 0) {
-                    Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                    LOG.info("{}: not stored whole yet; handed over the {} bytes streamed so far, padded to a segment", segment.fileName(), length);
-                    return Outcome.FOUND;
+                // zeros where nothing was received yet: PostgreSQL reads them as the end of the WAL for now
+                byte[] zeros = new byte[(int) Math.min(WRITE_SIZE, prefixSegmentSize)];
+                for (long at = length[0]; at < prefixSegmentSize; at += zeros.length) {
+                    out.write(zeros, 0, (int) Math.min(zeros.length, prefixSegmentSize - at));
                 }
-            } catch (WalferryException e) {
-                failures.add(e);
-            } catch (IOException e) {
-                throw unwritable(target, e);
-            } catch (UncheckedIOException e) {
-                throw unwritable(target, e.getCause());
-            } finally {
-                deleteQuietly(temp);
+                return true;
+            }, failures);
+            if (found) {
+                LOG.info("{}: not stored whole yet; handed over the {} bytes streamed so far, padded to a segment", segment.fileName(), length[0]);
+                return Outcome.FOUND;
             }
         }
         // a piece that cannot be read is reported like a damaged segment: never a clean "not there" over it
@@ -175,6 +144,48 @@ public final class ArchiveGetter {
             return Outcome.NOT_FOUND;
         }
         throw failures.get(0);
+    }
+
+    /** Writes what a repository holds of a file to {@code out}; false when it holds nothing of it. */
+    private interface Fill {
+        boolean fill(OutputStream out) throws IOException;
+    }
+
+    /**
+     * Fills a temporary file beside {@code target} and renames it to {@code target} when {@code fill} found the file;
+     * a repository's failure is added to {@code failures}, one of the target's is thrown.
+     */
+    private boolean fetch(Repository r, Path target, Fill fill, List<WalferryException> failures) {
+        // A name of its own for every call: the prefetcher may fetch one segment twice at once (a fetch it
+        // abandoned is still running), and two writers of one temporary file could publish a mix of both.
+        Path temp = tempBeside(target);
+        try {
+            boolean found;
+            // Owner-only, as PostgreSQL's own files: WAL holds every row (the spool's catch-up copies are these too).
+            try (FileChannel ch = PrivateFiles.open(temp, openOptions)) {
+                OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), WRITE_SIZE);
+                found = fill.fill(out);
+                out.flush();
+                if (found) {
+                    // PostgreSQL fsyncs every restored file before it keeps it in pg_wal, in the startup
+                    // process, between two records: on disk already, that fsync costs replay nothing.
+                    ch.force(true);
+                }
+            }
+            if (found) {
+                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            }
+            return found;
+        } catch (WalferryException e) {
+            failures.add(e);
+            return false;
+        } catch (IOException e) {
+            throw unwritable(target, e);
+        } catch (UncheckedIOException e) {
+            throw unwritable(target, e.getCause());
+        } finally {
+            deleteQuietly(temp);
+        }
     }
 
     /** A temporary name of its own for every call, beside {@code target}. */

@@ -97,8 +97,7 @@ class StreamIT {
         assertThat(wf.run("repo-create").exitCode()).isZero();
         try (AgentProcess agent = wf.startAgent()) {
             primary.execute("create table t (id int primary key, note text)");
-            Await.until(Duration.ofSeconds(60), "the stream slot", () -> primary.queryLong(
-                    "select count(*) from pg_replication_slots where slot_name = '" + SLOT + "' and active") == 1);
+            awaitStreaming(primary);
             try (PgCluster standby = PgCluster.baseBackup(primary, dir, "standby", false)) {
                 archiveOnly(standby, wf);
                 standby.start();
@@ -129,16 +128,12 @@ class StreamIT {
     @Test
     void killNineOfTheStreamingAgentLeavesNoGapAndTheSlotResumes() throws Exception {
         try (PgCluster primary = PgCluster.init(dir, "primary", 1)) {
-            WalferryFixture wf = new WalferryFixture(dir.resolve("wf"), primary, streaming());
-            wf.enableArchiving(primary);
-            primary.start();
-            assertThat(wf.run("repo-create").exitCode()).isZero();
+            WalferryFixture wf = archivingPrimary(primary);
             primary.execute("create table t (id int primary key, note text)");
             String segment;
             String confirmedBefore;
             try (AgentProcess agent = wf.startAgent()) {
-                Await.until(Duration.ofSeconds(60), "the stream slot", () -> primary.queryLong(
-                        "select count(*) from pg_replication_slots where slot_name = '" + SLOT + "' and active") == 1);
+                awaitStreaming(primary);
                 segment = primary.queryString("select pg_walfile_name(pg_current_wal_lsn())");
                 primary.execute("insert into t select g, 'before the kill' from generate_series(1, 200) g");
                 Path pieces = wf.repo().resolve("test/stream/" + segment);
@@ -200,10 +195,7 @@ class StreamIT {
     @Test
     void afterAPromotionTheNewPrimaryStreamsItsTimelineWithItsHistoryFile() throws Exception {
         try (PgCluster primary = PgCluster.init(dir, "primary", 1)) {
-            WalferryFixture wf = new WalferryFixture(dir.resolve("wf"), primary, streaming());
-            wf.enableArchiving(primary);
-            primary.start();
-            assertThat(wf.run("repo-create").exitCode()).isZero();
+            WalferryFixture wf = archivingPrimary(primary);
             primary.execute("create table t (id int primary key, note text)");
             primary.execute("insert into t values (1, 'timeline 1')");
             try (PgCluster replica = PgCluster.baseBackup(primary, dir, "replica", true)) {
@@ -243,10 +235,7 @@ class StreamIT {
     @Test
     void piecesThatDifferFromTheServersWalAreRefusedAndTheSlotStaysWhereItWas() throws Exception {
         try (PgCluster primary = PgCluster.init(dir, "primary", 1)) {
-            WalferryFixture wf = new WalferryFixture(dir.resolve("wf"), primary, streaming());
-            wf.enableArchiving(primary);
-            primary.start();
-            assertThat(wf.run("repo-create").exitCode()).isZero();
+            WalferryFixture wf = archivingPrimary(primary);
             // the slot first, to know the segment the stream starts in; a piece of other bytes at its start
             String restart = primary.queryString("select lsn::text from pg_create_physical_replication_slot('" + SLOT + "', true)");
             String segment = io.walferry.postgres.WalFileName.Segment.of(1, io.walferry.postgres.Lsn.parse(restart).segmentNumber(1 << 20), 1 << 20)
@@ -272,10 +261,7 @@ class StreamIT {
     @Test
     void streamingOffDropsTheSlot() throws Exception {
         try (PgCluster primary = PgCluster.init(dir, "primary", 1)) {
-            WalferryFixture wf = new WalferryFixture(dir.resolve("wf"), primary, streaming());
-            wf.enableArchiving(primary);
-            primary.start();
-            assertThat(wf.run("repo-create").exitCode()).isZero();
+            WalferryFixture wf = archivingPrimary(primary);
             try (AgentProcess agent = wf.startAgent()) {
                 Await.until(Duration.ofSeconds(60), "the stream slot", () -> primary.queryLong(
                         "select count(*) from pg_replication_slots where slot_name = '" + SLOT + "'") == 1);
@@ -287,6 +273,20 @@ class StreamIT {
                         "select count(*) from pg_replication_slots where slot_name = '" + SLOT + "'") == 0);
             }
         }
+    }
+
+    /** A primary archiving into a registered repository, with streaming on (the agent not started). */
+    private WalferryFixture archivingPrimary(PgCluster primary) {
+        WalferryFixture wf = new WalferryFixture(dir.resolve("wf"), primary, streaming());
+        wf.enableArchiving(primary);
+        primary.start();
+        assertThat(wf.run("repo-create").exitCode()).isZero();
+        return wf;
+    }
+
+    private static void awaitStreaming(PgCluster primary) {
+        Await.until(Duration.ofSeconds(60), "the stream slot", () -> primary.queryLong(
+                "select count(*) from pg_replication_slots where slot_name = '" + SLOT + "' and active") == 1);
     }
 
     private static Result pushWithoutFastPath(WalferryFixture wf, PgCluster primary, String file) {
