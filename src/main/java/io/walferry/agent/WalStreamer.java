@@ -135,6 +135,7 @@ final class WalStreamer implements Runnable {
             }
             TimelineHistory history = info.timeline() > 1 ? storeHistory(push, WalStream.timelineHistory(replication, info.timeline()), info.timeline())
                     : TimelineHistory.root(1);
+            removeLeftPieces(archives);
             Lsn start = new Lsn(restart.value() - restart.value() % segmentSize);
             LOG.info("stream: receiving WAL of timeline {} through slot {} from {} (the slot keeps {})", info.timeline(), slot, start, restart);
             try (WalStream stream = WalStream.start(replication, slot, start)) {
@@ -142,6 +143,25 @@ final class WalStreamer implements Runnable {
             }
         }
         return true;
+    }
+
+    /**
+     * Deletes the pieces of segments stored whole since: a session that stopped between storing a segment and deleting
+     * its pieces left them. Pieces of a segment not stored whole stay (the newest, or the last of a lost timeline).
+     */
+    private static void removeLeftPieces(ArchiveSet archives) {
+        for (Repository r : archives.repositories()) {
+            try {
+                for (WalFileName.Segment s : r.streamedSegments()) {
+                    if (r.walHeader(s).isPresent()) {
+                        r.deleteStreamPieces(s);
+                        LOG.info("stream: removed the pieces of {} from repository {}: it is stored whole", s.fileName(), r.name());
+                    }
+                }
+            } catch (WalferryException e) {
+                LOG.warn("stream: cannot look for pieces left in repository {}: {}", r.name(), e.oneLine());
+            }
+        }
     }
 
     /** Stores the server's history file of {@code timeline} as archive-push would (it must fit the repositories' history). */

@@ -129,6 +129,8 @@ class StreamIT {
     void killNineOfTheStreamingAgentLeavesNoGapAndTheSlotResumes() throws Exception {
         try (PgCluster primary = PgCluster.init(dir, "primary", 1)) {
             WalferryFixture wf = archivingPrimary(primary);
+            String older = primary.switchWal();
+            primary.awaitArchived(older, Duration.ofSeconds(60));
             primary.execute("create table t (id int primary key, note text)");
             String segment;
             String confirmedBefore;
@@ -148,12 +150,20 @@ class StreamIT {
             assertThat(primary.queryString("select active::text from pg_replication_slots where slot_name = '" + SLOT + "'"))
                     .as("the slot outlives its agent").isEqualTo("false");
             primary.execute("insert into t select g, 'while it is down' from generate_series(401, 600) g");
+            // a segment stored whole whose pieces a crash left behind (between the push and their removal)
+            assertThat(wf.repo().resolve("test/wal/" + older.substring(0, 16) + "/" + older)).exists();
+            byte[] olderBytes = new byte[8192];
+            new io.walferry.repository.Repository("local", new io.walferry.repository.storage.FsStorage(wf.repo()), "test")
+                    .putStreamPiece(new io.walferry.postgres.WalFileName.Segment(older), 0, olderBytes, 0, olderBytes.length,
+                            new io.walferry.config.Compression(io.walferry.config.CompressionType.LZ4, 0));
+            io.walferry.testing.ServerUser.chown(wf.repo());
             assertThat(primary.queryString("select pg_walfile_name(pg_current_wal_lsn())")).as("still mid-segment").isEqualTo(segment);
 
             try (AgentProcess agent = wf.startAgent()) {
                 Await.until(Duration.ofSeconds(60), "the slot to resume past the WAL written while the agent was down", () -> primary.queryString(
                         "select (restart_lsn >= pg_current_wal_flush_lsn() and restart_lsn > '" + confirmedBefore + "')::text from pg_replication_slots where slot_name = '"
                                 + SLOT + "'").equals("true"));
+                assertThat(wf.repo().resolve("test/stream/" + older)).as("left pieces of a segment stored whole, removed").doesNotExist();
                 // the archive-only restore of the newest WAL has every row, from the pieces alone
                 Path work = dir.resolve("get");
                 Files.createDirectories(work);
