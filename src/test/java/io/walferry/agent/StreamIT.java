@@ -126,6 +126,39 @@ class StreamIT {
     }
 
     @Test
+    void underLoadAcrossSegmentEndsTheStandbyFollowsPrefixesAndWholeSegments() throws Exception {
+        try (PgCluster primary = PgCluster.init(dir, "primary", 1)) {
+            WalferryFixture wf = archivingPrimary(primary);
+            try (AgentProcess agent = wf.startAgent()) {
+                primary.execute("create table t (id int primary key, note text)");
+                awaitStreaming(primary);
+                String first;
+                try (PgCluster standby = PgCluster.baseBackup(primary, dir, "standby", false)) {
+                    archiveOnly(standby, wf);
+                    standby.start();
+                    first = primary.queryString("select pg_walfile_name(pg_current_wal_lsn())");
+                    // about 5 MB of WAL in commits of 16 kB: segments complete while the standby replays their prefixes
+                    try (java.sql.Connection c = primary.connect(); java.sql.Statement st = c.createStatement()) {
+                        for (int i = 1; i <= 300; i++) {
+                            st.execute("insert into t values (" + i + ", repeat(md5(random()::text), 500))");
+                        }
+                    }
+                    String last = primary.queryString("select pg_walfile_name(pg_current_wal_lsn())");
+                    assertThat(last).as("several segments were completed").isGreaterThan(first);
+                    long started = System.nanoTime();
+                    Await.until(Duration.ofSeconds(30), "every row on the archive-only standby",
+                            () -> standby.queryLong("select count(*) from t") == 300);
+                    System.out.printf("StreamIT: under load, the last of 300 commits visible after %d ms%n", (System.nanoTime() - started) / 1_000_000);
+                    assertThat(standby.queryLong("select count(*) from t where length(note) = 16000")).isEqualTo(300);
+                    assertThat(primary.queryLong("select count(*) from pg_stat_archiver where last_archived_wal >= '" + last + "'"))
+                            .as("the newest segment came from the stream").isZero();
+                }
+                assertThat(agent.log()).doesNotContain("ERROR").contains("stream: " + first + " complete");
+            }
+        }
+    }
+
+    @Test
     void killNineOfTheStreamingAgentLeavesNoGapAndTheSlotResumes() throws Exception {
         try (PgCluster primary = PgCluster.init(dir, "primary", 1)) {
             WalferryFixture wf = archivingPrimary(primary);
