@@ -135,7 +135,8 @@ public final class ArchiveGetter {
                 return true;
             }, failures);
             if (found) {
-                LOG.info("{}: not stored whole yet; handed over the {} bytes streamed so far, padded to a segment", segment.fileName(), length[0]);
+                // asked for again every wal_retrieve_retry_interval while it grows: not worth a line in the server log each time
+                LOG.debug("{}: not stored whole yet; handed over the {} bytes streamed so far, padded to a segment", segment.fileName(), length[0]);
                 return Outcome.FOUND;
             }
         }

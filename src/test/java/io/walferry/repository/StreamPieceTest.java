@@ -80,6 +80,27 @@ class StreamPieceTest {
     }
 
     @Test
+    void anEncryptedPieceIsBoundToItsPlace() throws Exception {
+        Path encryptedRoot = Files.createDirectories(root.resolve("enc"));
+        java.util.Optional<io.walferry.config.EncryptionConfig> key = java.util.Optional.of(new io.walferry.config.EncryptionConfig(
+                new io.walferry.config.Secret("sCsfz9rTpsNvrCTyDEH3Ep+pNwb1hrB0kmqVhLs165hlBYyao20RiJyMsD/Yexi6", "test")));
+        Repository enc = new Repository("enc", new FsStorage(encryptedRoot), "c", key);
+        enc.register(ClusterRecord.of("c", new ClusterIdentity(1, new PgVersion(15), SEGMENT), "now", "test"));
+        enc.putStreamPiece(SEG, 0, wal, 0, 1000, LZ4);
+        enc.putStreamPiece(SEG, 1000, wal, 1000, 1000, LZ4);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertThat(enc.streamPrefix(SEG, out, SEGMENT)).isEqualTo(2000);
+        assertThat(out.toByteArray()).isEqualTo(Arrays.copyOf(wal, 2000));
+        assertThat(enc.putStreamPiece(SEG, 0, wal, 0, 1000, LZ4)).isEqualTo(PutOutcome.ALREADY_STORED);
+
+        // a piece copied to another offset does not authenticate there
+        Path dir = encryptedRoot.resolve("c/stream/000000010000000000000003");
+        Files.delete(dir.resolve("000003E8"));
+        Files.copy(dir.resolve("00000000"), dir.resolve("000003E8"));
+        assertThatThrownBy(() -> enc.streamPrefix(SEG, new ByteArrayOutputStream(), SEGMENT)).isInstanceOf(CorruptObjectException.class);
+    }
+
+    @Test
     void aDamagedPieceIsReportedNeverHandedOver() throws Exception {
         repo.putStreamPiece(SEG, 0, wal, 0, 1000, new Compression(CompressionType.NONE, 0));
         Path piece = root.resolve("c/stream/000000010000000000000003/00000000");
