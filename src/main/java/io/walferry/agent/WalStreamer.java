@@ -127,7 +127,8 @@ final class WalStreamer implements Runnable {
             }
             restart = ReplicationSlots.restartLsn(sql, slot).orElseThrow(() -> new SQLException("slot " + slot + " reserves no WAL"));
         }
-        try (Connection replication = connector.connectPhysical(node)) {
+        // its application_name is the slot's name: what synchronous_standby_names lists for a synchronous archive
+        try (Connection replication = connector.connectPhysical(node, slot)) {
             WalStream.SystemInfo info = WalStream.identify(replication);
             if (info.systemIdentifier() != archives.identity().systemIdentifier()) {
                 throw WalferryException.refused("node " + node.name() + " has system identifier " + Long.toUnsignedString(info.systemIdentifier())
@@ -235,7 +236,7 @@ final class WalStreamer implements Runnable {
                     pause(Duration.ofMillis(IDLE_POLL_MILLIS));
                 }
                 store(StreamPlan.of(received, segmentSize, storedEnds, oldestUnstoredNanos < 0 ? 0 : System.nanoTime() - oldestUnstoredNanos,
-                        settings.interval(), settings.chunk()));
+                        settings.storeAfter(), settings.chunk()));
             }
         }
 

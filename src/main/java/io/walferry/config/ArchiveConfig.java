@@ -16,15 +16,20 @@ import java.time.Duration;
 public record ArchiveConfig(Compression compression, int workers, Path spoolDirectory, Duration timeout, int prefetch,
                             Stream stream) {
     /** Streaming off, with the default interval and chunk. */
-    public static final Stream NO_STREAM = new Stream(false, Duration.ofSeconds(1), 4L << 20);
+    public static final Stream NO_STREAM = new Stream(false, Duration.ofSeconds(1), 4L << 20, false);
 
     /**
      * WAL streamed into the repositories.
      *
      * @param on       whether the primary's agent streams
      * @param interval how long received WAL waits at most before it is stored as a piece
-     * @param chunk    how many received bytes are stored as a piece at once, whatever the interval
+     * @param chunk       how many received bytes are stored as a piece at once, whatever the interval
+     * @param synchronous received WAL is stored at once, and the stream may be a synchronous standby
      */
-    public record Stream(boolean on, Duration interval, long chunk) {
+    public record Stream(boolean on, Duration interval, long chunk, boolean synchronous) {
+        /** How long received WAL waits before it is stored: nothing for a synchronous stream, commits wait for it. */
+        public Duration storeAfter() {
+            return synchronous ? Duration.ZERO : interval;
+        }
     }
 }

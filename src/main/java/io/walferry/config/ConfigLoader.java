@@ -350,7 +350,10 @@ public final class ConfigLoader {
     private static ArchiveConfig.Stream stream(YamlSection s) {
         ArchiveConfig.Stream d = ArchiveConfig.NO_STREAM;
         ArchiveConfig.Stream stream = new ArchiveConfig.Stream(s.bool("stream", d.on()), s.duration("stream_interval", d.interval()),
-                s.byteSize("stream_chunk", d.chunk(), 1L << 20, 64L << 20));
+                s.byteSize("stream_chunk", d.chunk(), 1L << 20, 64L << 20), s.bool("synchronous", d.synchronous()));
+        if (stream.synchronous() && !stream.on()) {
+            throw s.error("synchronous", "needs stream: on (the synchronous archive is the stream's agent)");
+        }
         if (stream.interval().compareTo(Duration.ofMillis(10)) < 0 || stream.interval().compareTo(Duration.ofMinutes(1)) > 0) {
             throw s.error("stream_interval", "expected a duration from 10ms to 1m, got " + stream.interval().toMillis() + "ms");
         }

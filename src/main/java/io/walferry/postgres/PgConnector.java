@@ -47,12 +47,19 @@ public final class PgConnector {
         return connect(node, replication ? "database" : null);
     }
 
-    /** A physical replication connection (replication=true): what streams WAL ({@link WalStream}). */
-    public Connection connectPhysical(NodeConfig node) {
-        return connect(node, "true");
+    /**
+     * A physical replication connection (replication=true): what streams WAL ({@link WalStream}), under
+     * {@code applicationName} (the name {@code synchronous_standby_names} lists).
+     */
+    public Connection connectPhysical(NodeConfig node, String applicationName) {
+        return connect(node, "true", applicationName);
     }
 
     private Connection connect(NodeConfig node, String replication) {
+        return connect(node, replication, "walferry");
+    }
+
+    private Connection connect(NodeConfig node, String replication, String applicationName) {
         ConnectionConfig.Tls tls = config.tlsFor(node.host());
         tls.weakness().filter(WARNED::add).ifPresent(w -> LOG.warn("node {}: {}", node.name(), w));
         if (tls.sslMode().startsWith("verify-") && config.sslRootCert().isEmpty() && !Files.exists(DEFAULT_ROOT_CERT)) {
@@ -69,7 +76,7 @@ public final class PgConnector {
         config.sslCert().ifPresent(c -> p.setProperty("sslcert", c.toString()));
         config.sslKey().ifPresent(c -> p.setProperty("sslkey", c.toString()));
         p.setProperty("connectTimeout", String.valueOf(Math.max(1, config.connectTimeout().toSeconds())));
-        p.setProperty("ApplicationName", "walferry");
+        p.setProperty("ApplicationName", applicationName);
         if (replication != null) {
             p.setProperty("replication", replication);
             p.setProperty("assumeMinServerVersion", "10");

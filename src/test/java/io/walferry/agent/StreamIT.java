@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * WAL streamed into the repository (archive.stream, docs/streaming.md): an archive-only standby, fed through the
@@ -298,6 +299,59 @@ class StreamIT {
                 assertThat(Files.readAllBytes(wf.repo().resolve("test/stream/" + segment + "/00000000"))).as("the stored piece, kept")
                         .isNotEmpty();
             }
+        }
+    }
+
+    @Test
+    void aSynchronousArchiveAcknowledgesACommitOnlyOnceItsWalIsStored() throws Exception {
+        try (PgCluster primary = PgCluster.init(dir, "primary", 1)) {
+            WalferryFixture wf = new WalferryFixture(dir.resolve("wf"), primary, streaming() + "  synchronous: on\n");
+            wf.enableArchiving(primary);
+            primary.start();
+            assertThat(wf.run("repo-create").exitCode()).isZero();
+            primary.execute("create table t (id int primary key, note text)");
+            java.util.concurrent.ExecutorService writer = java.util.concurrent.Executors.newSingleThreadExecutor();
+            try {
+                try (AgentProcess agent = wf.startAgent()) {
+                    awaitStreaming(primary);
+                    primary.execute("alter system set synchronous_standby_names = '" + SLOT + "'");
+                    primary.execute("select pg_reload_conf()");
+                    Await.until(Duration.ofSeconds(30), "the stream as the synchronous standby", () -> primary.queryLong(
+                            "select count(*) from pg_stat_replication where application_name = '" + SLOT + "' and sync_state = 'sync'") == 1);
+                    String before = commitRow(primary, 1);
+                    assertThat(primary.queryString("select (restart_lsn > '" + before + "')::text from pg_replication_slots where slot_name = '" + SLOT + "'"))
+                            .as("acknowledged: the commit's WAL is in the repository").isEqualTo("true");
+                    agent.kill9();
+                }
+                java.util.concurrent.Future<String> waiting = writer.submit(() -> commitRow(primary, 2));
+                assertThatThrownBy(() -> waiting.get(3, java.util.concurrent.TimeUnit.SECONDS)).as("no archive, no acknowledgement")
+                        .isInstanceOf(java.util.concurrent.TimeoutException.class);
+                try (AgentProcess agent = wf.startAgent()) {
+                    String before = waiting.get(60, java.util.concurrent.TimeUnit.SECONDS);
+                    assertThat(primary.queryString("select (restart_lsn > '" + before + "')::text from pg_replication_slots where slot_name = '" + SLOT + "'"))
+                            .isEqualTo("true");
+                    assertThat(agent.log()).doesNotContain("ERROR");
+                }
+            } finally {
+                writer.shutdownNow();
+                primary.execute("alter system reset synchronous_standby_names");
+                primary.execute("select pg_reload_conf()");
+            }
+        }
+    }
+
+    /** Inserts row {@code id} and commits; the WAL position just before the commit record. */
+    private static String commitRow(PgCluster primary, int id) throws SQLException {
+        try (java.sql.Connection c = primary.connect(); java.sql.Statement st = c.createStatement()) {
+            c.setAutoCommit(false);
+            st.execute("insert into t values (" + id + ", 'synchronous')");
+            String lsn;
+            try (java.sql.ResultSet r = st.executeQuery("select pg_current_wal_insert_lsn()::text")) {
+                r.next();
+                lsn = r.getString(1);
+            }
+            c.commit();
+            return lsn;
         }
     }
 
