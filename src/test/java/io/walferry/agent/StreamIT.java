@@ -64,6 +64,7 @@ class StreamIT {
     void archiveOnlyStandbyOnAFilesystemRepositorySeesACommitWithinTwoSeconds() throws Exception {
         try (PgCluster primary = PgCluster.init(dir, "primary", 1)) {
             WalferryFixture wf = new WalferryFixture(dir.resolve("wf"), primary, streaming());
+            ownMetricsPorts(wf);
             commitReachesTheArchiveOnlyStandby(primary, wf);
         }
     }
@@ -72,6 +73,7 @@ class StreamIT {
     void archiveOnlyStandbyOnS3SeesACommitWithinTwoSeconds() throws Exception {
         try (PgCluster primary = PgCluster.init(dir, "primary", 1)) {
             WalferryFixture wf = new WalferryFixture(dir.resolve("wf"), primary, streaming());
+            ownMetricsPorts(wf);
             s3.createBucket("stream");
             Path id = wf.secretFile("s3.key-id", S3ProxyServer.ACCESS_KEY);
             Path secret = wf.secretFile("s3.secret", S3ProxyServer.SECRET_KEY);
@@ -306,6 +308,7 @@ class StreamIT {
     void aSynchronousArchiveAcknowledgesACommitOnlyOnceItsWalIsStored() throws Exception {
         try (PgCluster primary = PgCluster.init(dir, "primary", 1)) {
             WalferryFixture wf = new WalferryFixture(dir.resolve("wf"), primary, streaming() + "  synchronous: on\n");
+            ownMetricsPorts(wf);
             wf.enableArchiving(primary);
             primary.start();
             assertThat(wf.run("repo-create").exitCode()).isZero();
@@ -375,6 +378,7 @@ class StreamIT {
     /** A primary archiving into a registered repository, with streaming on (the agent not started). */
     private WalferryFixture archivingPrimary(PgCluster primary) {
         WalferryFixture wf = new WalferryFixture(dir.resolve("wf"), primary, streaming());
+        ownMetricsPorts(wf);
         wf.enableArchiving(primary);
         primary.start();
         assertThat(wf.run("repo-create").exitCode()).isZero();
@@ -384,6 +388,15 @@ class StreamIT {
     private static void awaitStreaming(PgCluster primary) {
         Await.until(Duration.ofSeconds(60), "the stream slot", () -> primary.queryLong(
                 "select count(*) from pg_replication_slots where slot_name = '" + SLOT + "' and active") == 1);
+    }
+
+    /**
+     * Metrics ports of the test's own for the nodes' agents: the default one may be taken by another test run on this
+     * machine, which the agent logs as an ERROR.
+     */
+    private static void ownMetricsPorts(WalferryFixture wf) {
+        wf.nodeKeys(java.util.Map.of("primary", "    metrics_port: " + PgCluster.allocatePort() + "\n",
+                "replica", "    metrics_port: " + PgCluster.allocatePort() + "\n"), null);
     }
 
     private static Result pushWithoutFastPath(WalferryFixture wf, PgCluster primary, String file) {
