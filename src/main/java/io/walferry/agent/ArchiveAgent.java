@@ -53,6 +53,7 @@ public final class ArchiveAgent implements AutoCloseable {
     private final LazyPusher pusher;
     private final PushScheduler pushes;
     private final Housekeeper housekeeper;
+    private final Thread streamer;
 
     /**
      * @param exitCodes the exit code archive_command gives PostgreSQL for a failure of each kind (the launcher reads
@@ -101,6 +102,9 @@ public final class ArchiveAgent implements AutoCloseable {
         pushes = new PushScheduler(status, runtime, pusher, spool, workers, exitCodes, running::get, metrics);
         housekeeper = new Housekeeper(config, runtime, status, pushes,
                 new CatchUpService(CatchUpMarkers.in(spool), spool, pusher, config.archive().compression(), encodeGate, running::get));
+        streamer = config.archive().stream().on()
+                ? Thread.ofPlatform().name("stream").daemon().unstarted(new WalStreamer(config, node, pusher, spool, running::get))
+                : Thread.ofVirtual().name("stream-slot").unstarted(() -> WalStreamer.dropSlot(config, node));
     }
 
     /** The WAL files PostgreSQL has finished and the agent has not acknowledged yet (read now, for a scrape). */
@@ -120,6 +124,7 @@ public final class ArchiveAgent implements AutoCloseable {
                 runtime.path());
         pusher.openOrFailFast();
         housekeeping.scheduleWithFixedDelay(housekeeper::run, 0, HOUSEKEEPING_SECONDS, TimeUnit.SECONDS);
+        streamer.start();
         // inotify wakes it at once; the rescan catches what a watch can miss (an overflow, a file made before it).
         try (WatchService watch = status.statusDirectory().getFileSystem().newWatchService()) {
             status.statusDirectory().register(watch, StandardWatchEventKinds.ENTRY_CREATE);
@@ -146,6 +151,7 @@ public final class ArchiveAgent implements AutoCloseable {
         }
         LOG.info("agent stopping: finishing pushes under way");
         housekeeping.shutdownNow();
+        streamer.interrupt();
         workers.shutdown();
         try {
             if (!workers.awaitTermination(60, TimeUnit.SECONDS)) {

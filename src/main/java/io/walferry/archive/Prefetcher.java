@@ -54,7 +54,10 @@ public final class Prefetcher {
         this.workers = workers;
         this.segmentSize = segmentSize;
         this.idle = idle;
-        this.question = new PrefetchQuestion(queue, (name, scratch) -> getter.get(name, scratch) == ArchiveGetter.Outcome.FOUND);
+        // The launcher's question is PostgreSQL's: a segment streamed in part is "found" (archive-get hands its prefix
+        // over), while the queue holds only whole segments, which replay takes once and moves past.
+        ArchiveGetter asked = getter.handingOverPrefixes(segmentSize);
+        this.question = new PrefetchQuestion(queue, (name, scratch) -> asked.get(name, scratch) == ArchiveGetter.Outcome.FOUND);
     }
 
     /**
@@ -115,6 +118,7 @@ public final class Prefetcher {
                 // What is queued is a cache on pg_wal's volume, up to `prefetch` segments: a promoted or stopped
                 // server would keep it for good. A launcher that misses it fetches the segment itself.
                 queue.removeQueued();
+                question.removeHanded();
             }
         }
     }

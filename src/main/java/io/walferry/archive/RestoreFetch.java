@@ -28,6 +28,11 @@ public record RestoreFetch(WalferryConfig config, Map<String, String> env, Strin
                 .map(h -> h.take(name, target)).orElse(false)) {
             return ArchiveGetter.Outcome.FOUND;
         }
-        return new ArchiveGetter(source.repositories()).get(name, target);
+        ArchiveGetter.Outcome whole = new ArchiveGetter(source.repositories()).get(name, target);
+        if (whole == ArchiveGetter.Outcome.FOUND || !(name instanceof WalFileName.Segment segment)) {
+            return whole;
+        }
+        // not stored whole: the part streamed so far, if any (docs/streaming.md)
+        return ArchiveGetter.withStreamedPrefix(source.repositories(), source.segmentSize()).getStreamedPrefix(segment, target);
     }
 }

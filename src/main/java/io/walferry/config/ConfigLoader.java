@@ -352,6 +352,19 @@ public final class ConfigLoader {
         return Optional.of(ha);
     }
 
+    private static ArchiveConfig.Stream stream(YamlSection s) {
+        ArchiveConfig.Stream d = ArchiveConfig.NO_STREAM;
+        ArchiveConfig.Stream stream = new ArchiveConfig.Stream(s.bool("stream", d.on()), s.duration("stream_interval", d.interval()),
+                s.byteSize("stream_chunk", d.chunk(), 1L << 20, 64L << 20), s.bool("synchronous", d.synchronous()));
+        if (stream.synchronous() && !stream.on()) {
+            throw s.error("synchronous", "needs stream: on (the synchronous archive is the stream's agent)");
+        }
+        if (stream.interval().compareTo(Duration.ofMillis(10)) < 0 || stream.interval().compareTo(Duration.ofMinutes(1)) > 0) {
+            throw s.error("stream_interval", "expected a duration from 10ms to 1m, got " + stream.interval().toMillis() + "ms");
+        }
+        return stream;
+    }
+
     private static MonitoringConfig monitoring(Optional<YamlSection> section, Map<String, Integer> metricsPorts) {
         MonitoringConfig d = MonitoringConfig.defaults(metricsPorts);
         if (section.isEmpty()) {
@@ -391,14 +404,15 @@ public final class ConfigLoader {
     private static ArchiveConfig archive(Optional<YamlSection> section) {
         Path defaultSpool = Path.of("/var/spool/walferry");
         if (section.isEmpty()) {
-            return new ArchiveConfig(Compression.defaultFor(CompressionType.LZ4), 2, defaultSpool, Duration.ofSeconds(60), 8);
+            return new ArchiveConfig(Compression.defaultFor(CompressionType.LZ4), 2, defaultSpool, Duration.ofSeconds(60), 8,
+                    ArchiveConfig.NO_STREAM);
         }
         YamlSection s = section.get();
         CompressionType type = s.choice("compression", CompressionType.class, CompressionType.LZ4);
         int level = s.integer("compression_level", type.defaultLevel(), type.minLevel(), type.maxLevel());
         ArchiveConfig a = new ArchiveConfig(new Compression(type, level), s.integer("workers", 2, 1, 64),
                 s.optionalPath("spool_directory").orElse(defaultSpool), s.duration("timeout", Duration.ofSeconds(60)),
-                s.integer("prefetch", 8, 0, 256));
+                s.integer("prefetch", 8, 0, 256), stream(s));
         if (a.timeout().isZero()) {
             throw s.error("timeout", "must be longer than 0s");
         }

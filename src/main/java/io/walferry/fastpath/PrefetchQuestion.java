@@ -27,6 +27,11 @@ public final class PrefetchQuestion {
     public static final String ANSWERED = ".answered";
     /** Where the look fetches to; deleted after each look. */
     static final String SCRATCH = ".question.tmp";
+    /**
+     * What a look found, handed to the launcher that asked: {@value #HANDED}TICKET, which it moves to {@code %p}
+     * (a segment streamed in part, asked for again and again, then costs no JVM: docs/streaming.md).
+     */
+    public static final String HANDED = ".handed-";
     private static final Pattern QUESTION = Pattern.compile("([0-9A-F]{24}|[0-9A-F]{8}\\.history) ([0-9]{1,10}-[0-9]{1,12})");
 
     /** The answers, as the launcher reads them. */
@@ -71,6 +76,7 @@ public final class PrefetchQuestion {
      * asks at once), and an old one only gets an answer with a ticket nobody waits for.
      */
     public void reset() throws IOException {
+        removeHanded();
         Files.deleteIfExists(dir.resolve(ANSWER));
         Files.deleteIfExists(dir.resolve(ANSWERED));
     }
@@ -92,7 +98,8 @@ public final class PrefetchQuestion {
         }
         lastQuestion = question;
         WalFileName name = WalFileName.parse(m.group(1));
-        Answer answer = look(name);
+        removeHanded(); // an earlier launcher's, not taken: it has given up waiting
+        Answer answer = look(name, m.group(2));
         AtomicFile.write(dir.resolve(ANSWER), m.group(2) + " " + answer.word() + "\n");
         lastAnsweredNanos = System.nanoTime();
         if (answer == Answer.MISSING) {
@@ -105,15 +112,30 @@ public final class PrefetchQuestion {
         }
     }
 
+    /** Removes what a look found and no launcher took (the prefetcher stops: it would stay a segment's size in pg_wal). */
+    public void removeHanded() throws IOException {
+        try (var files = Files.newDirectoryStream(dir, HANDED + "*")) {
+            for (Path f : files) {
+                Files.deleteIfExists(f);
+            }
+        }
+    }
+
     /** When the last question was answered (System.nanoTime), if any was. */
     public OptionalLong lastAnsweredNanos() {
         return lastQuestion.isEmpty() ? OptionalLong.empty() : OptionalLong.of(lastAnsweredNanos);
     }
 
-    private Answer look(WalFileName name) throws IOException {
+    private Answer look(WalFileName name, String ticket) throws IOException {
         Path scratch = dir.resolve(SCRATCH);
         try {
-            return look.finds(name, scratch) ? Answer.FOUND : Answer.MISSING;
+            if (!look.finds(name, scratch)) {
+                return Answer.MISSING;
+            }
+            if (Files.exists(scratch)) {
+                Files.move(scratch, dir.resolve(HANDED + ticket), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            }
+            return Answer.FOUND;
         } catch (RuntimeException e) {
             return Answer.ERROR; // archive-get's JVM then reports it, with its exit code
         } finally {

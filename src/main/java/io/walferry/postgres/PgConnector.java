@@ -58,11 +58,16 @@ public final class PgConnector {
     public Connection connect(NodeConfig node, boolean replication) {
         Properties p = properties(node);
         if (replication) {
-            p.setProperty("replication", "database");
-            p.setProperty("assumeMinServerVersion", "10");
-            p.setProperty("preferQueryMode", "simple");
+            replication(p, "database");
         }
         return open(List.of(node), hostForUrl(node.host()) + ":" + node.port(), p);
+    }
+
+    /** The walsender protocol: {@code mode} "database" (logical, and SQL) or "true" (physical). */
+    private static void replication(Properties p, String mode) {
+        p.setProperty("replication", mode);
+        p.setProperty("assumeMinServerVersion", "10");
+        p.setProperty("preferQueryMode", "simple");
     }
 
     /**
@@ -84,6 +89,17 @@ public final class PgConnector {
         p.setProperty("targetServerType", "primary");
         String hosts = String.join(",", nodes.stream().map(n -> hostForUrl(n.host()) + ":" + n.port()).toList());
         return open(nodes, hosts, p);
+    }
+
+    /**
+     * A physical replication connection (replication=true): what streams WAL ({@link WalStream}), under
+     * {@code applicationName} (the name {@code synchronous_standby_names} lists).
+     */
+    public Connection connectPhysical(NodeConfig node, String applicationName) {
+        Properties p = properties(node);
+        p.setProperty("ApplicationName", applicationName);
+        replication(p, "true");
+        return open(List.of(node), hostForUrl(node.host()) + ":" + node.port(), p);
     }
 
     private Properties properties(NodeConfig node) {

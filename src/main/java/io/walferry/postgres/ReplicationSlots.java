@@ -14,6 +14,12 @@ public final class ReplicationSlots {
                 + "where not exists (select 1 from pg_replication_slots where slot_name = ?)", slot, slot).isPresent();
     }
 
+    /** Where the slot keeps WAL from (its restart_lsn); empty if there is no such slot or it reserves none. */
+    public static java.util.Optional<Lsn> restartLsn(Connection c, String slot) throws SQLException {
+        return Sql.maybe(c, "select restart_lsn::text from pg_replication_slots where slot_name = ? and restart_lsn is not null", slot)
+                .map(Lsn::parse);
+    }
+
     /** Drops the slot if it exists and no replica streams through it. */
     public static void dropIfInactive(Connection c, String slot) throws SQLException {
         Sql.run(c, "select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = ? and not active", slot);

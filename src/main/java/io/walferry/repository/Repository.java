@@ -434,6 +434,89 @@ public final class Repository {
         return segment.name().fileName().substring(8);
     }
 
+    // ---- streamed pieces of the newest segment ------------------------------------------------------------
+
+    /**
+     * Stores bytes {@code offset} to {@code offset + length} of {@code segment} as a streamed piece (docs/streaming.md):
+     * verified like every object, never overwriting. A piece already stored with the same bytes counts as stored; one
+     * with other bytes is refused (CONFLICT) and kept.
+     */
+    public PutOutcome putStreamPiece(WalFileName.Segment segment, long offset, byte[] bytes, int from, int length, Compression compression) {
+        String key = RepositoryLayout.streamPiece(segment, offset);
+        CommitOutcome outcome = storage.writing(key, () -> {
+            if (!(storage.remote() && registrationSeen) && !storage.exists(RepositoryLayout.REGISTRATION)) {
+                throw WalferryException.repository("repository " + describe() + " holds no registration for cluster "
+                        + cluster, "is it mounted? run walferry repo-create once it is", null);
+            }
+            registrationSeen = true;
+            try (PendingObject p = storage.create(key, ObjectHeader.SIZE, Storage.ReadBack.DEVICE)) {
+                ObjectHeader written = ObjectCodec.encode(new java.io.ByteArrayInputStream(bytes, from, length), p, compression, seal(key), length);
+                verifyWritten(key, p, written);
+                return p.commitIfAbsent();
+            }
+        });
+        if (outcome == CommitOutcome.CREATED) {
+            return PutOutcome.STORED;
+        }
+        ByteArrayOutputStream stored = new ByteArrayOutputStream(length);
+        decode(key, key, stored, length + 1L);
+        if (!java.util.Arrays.equals(stored.toByteArray(), 0, stored.size(), bytes, from, from + length)) {
+            throw new WalferryException(Failure.CONFLICT, "repository " + name + " already holds " + storage.key(key) + " with other bytes ("
+                    + stored.size() + " stored, " + length + " new); the stored piece was kept",
+                    "is another walferry agent streaming this cluster's WAL into the same repository?");
+        }
+        return PutOutcome.ALREADY_STORED;
+    }
+
+    /**
+     * Decodes the stored prefix of {@code segment}: its streamed pieces from byte 0 on, as long as each starts where the
+     * one before ended, verified, to {@code out}; how many bytes that is (0: no piece). Pieces past a gap are not used.
+     */
+    public long streamPrefix(WalFileName.Segment segment, OutputStream out, long segmentSize) {
+        List<Long> offsets = streamPieceOffsets(segment);
+        long end = 0;
+        for (long offset : offsets) {
+            if (offset != end) {
+                break;
+            }
+            String key = RepositoryLayout.streamPiece(segment, offset);
+            ByteArrayOutputStream piece = new ByteArrayOutputStream();
+            if (decode(key, key, piece, segmentSize - offset).isEmpty()) {
+                break; // removed since the listing: the whole segment is stored now
+            }
+            if (piece.size() == 0) {
+                throw new CorruptObjectException(name, storage.key(key), "is an empty piece");
+            }
+            try {
+                piece.writeTo(out);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            end += piece.size();
+        }
+        return end;
+    }
+
+    /** The offsets of the stored pieces of {@code segment}, in order. */
+    public List<Long> streamPieceOffsets(WalFileName.Segment segment) {
+        return storage.list(RepositoryLayout.streamSegment(segment)).stream().filter(e -> !e.directory())
+                .flatMap(e -> RepositoryLayout.pieceOffset(e.name()).stream()).sorted().toList();
+    }
+
+    /** The segments that have streamed pieces stored, in name order. */
+    public List<WalFileName.Segment> streamedSegments() {
+        return storage.list(RepositoryLayout.STREAM).stream().filter(Storage.Entry::directory).map(Storage.Entry::name)
+                .filter(n -> WalFileName.SEGMENT.matcher(n).matches()).map(WalFileName.Segment::new).sorted(Comparator.comparing(WalFileName.Segment::fileName)).toList();
+    }
+
+    /** Deletes the streamed pieces of {@code segment}: once the whole segment is stored they are no longer read. */
+    public void deleteStreamPieces(WalFileName.Segment segment) {
+        for (long offset : streamPieceOffsets(segment)) {
+            storage.delete(RepositoryLayout.streamPiece(segment, offset));
+        }
+        storage.removeEmptyDirectories(RepositoryLayout.streamSegment(segment));
+    }
+
     // ---- any object under the cluster (backups) ---------------------------------------------------------
 
     /**

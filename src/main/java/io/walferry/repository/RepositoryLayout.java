@@ -18,6 +18,7 @@ import java.util.regex.Pattern;
  *   backup/&lt;id&gt;/tablespace_map
  *   backup/&lt;id&gt;/data/&lt;path&gt;[@n]        and a file's chunks ("@n" for the chunks after the first)
  *   verify/&lt;name&gt;                     what a verify run found
+ *   stream/&lt;segment&gt;/&lt;offset&gt;         a piece of a segment streamed before it was complete (8 hex digits: its first byte)
  * </pre>
  */
 public final class RepositoryLayout {
@@ -29,6 +30,10 @@ public final class RepositoryLayout {
     public static final String BACKUPS = "backup";
     /** The records of verify runs. */
     public static final String VERIFY_RECORDS = "verify";
+
+    /** The pieces of segments streamed before they were complete: a directory per segment. */
+    static final String STREAM = "stream";
+    private static final Pattern PIECE = Pattern.compile("[0-9A-F]{8}");
 
     /** A backup's objects by their names below its directory; its files' chunks are {@link #chunk}. */
     public static final String MANIFEST = "manifest";
@@ -49,6 +54,24 @@ public final class RepositoryLayout {
     /** The directory key of a WAL group. */
     static String walGroup(String group) {
         return WAL + "/" + group;
+    }
+
+    /** The directory key of the streamed pieces of {@code segment}. */
+    static String streamSegment(WalFileName.Segment segment) {
+        return STREAM + "/" + segment.fileName();
+    }
+
+    /** The key of the streamed piece of {@code segment} that starts at byte {@code offset} of it. */
+    static String streamPiece(WalFileName.Segment segment, long offset) {
+        if (offset < 0 || offset > 0xFFFF_FFFFL) {
+            throw new IllegalArgumentException("offset out of range: " + offset);
+        }
+        return streamSegment(segment) + "/" + "%08X".formatted(offset);
+    }
+
+    /** The offset a piece's name below its segment's directory gives; empty for a name walferry does not write. */
+    static Optional<Long> pieceOffset(String name) {
+        return PIECE.matcher(name).matches() ? Optional.of(Long.parseLong(name, 16)) : Optional.empty();
     }
 
     /** The directory key of backup {@code id}. */

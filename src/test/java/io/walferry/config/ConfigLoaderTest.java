@@ -73,6 +73,7 @@ class ConfigLoaderTest {
         assertThat(c.archive().compression()).isEqualTo(new Compression(CompressionType.LZ4, 0));
         assertThat(c.archive().workers()).isEqualTo(2);
         assertThat(c.archive().timeout()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(c.archive().stream()).isEqualTo(new ArchiveConfig.Stream(false, Duration.ofSeconds(1), 4L << 20, false));
         assertThat(c.nodes().get(0).port()).isEqualTo(5432);
         assertThat(c.repositories().get(0).name()).isEqualTo("repo1");
         assertThat(c.monitoring().listen()).isEqualTo("127.0.0.1");
@@ -125,12 +126,41 @@ class ConfigLoaderTest {
             "    host: 10.0.0.1|    host: [a, b]|:5: nodes[0].host: expected a single value",
     })
     void badValueGivesOneLineWithFileLineAndKey(String from, String to, String expected) throws IOException {
-        Path file = write(VALID.replace(from, to));
+        refusedInOneLine(VALID.replace(from, to), expected);
+    }
+
+    private void refusedInOneLine(String yaml, String expected) throws IOException {
+        Path file = write(yaml);
         assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(file))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith(file.toString())
                 .hasMessageContaining(expected)
                 .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+    }
+
+    private static final String STREAMING = VALID + """
+              stream: on
+              stream_interval: 500ms
+              stream_chunk: 8MiB
+              synchronous: on
+            """;
+
+    @Test
+    void readsTheStreamKeys() throws IOException {
+        WalferryConfig c = new ConfigLoader(Map.of()).load(write(STREAMING));
+        assertThat(c.archive().stream()).isEqualTo(new ArchiveConfig.Stream(true, Duration.ofMillis(500), 8L << 20, true));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "stream: on|stream: maybe|:18: archive.stream: expected true or false, got \"maybe\"",
+            "stream_interval: 500ms|stream_interval: 2h|:19: archive.stream_interval: expected a duration from 10ms to 1m, got 7200000ms",
+            "stream_interval: 500ms|stream_interval: often|:19: archive.stream_interval: expected a duration such as 500ms",
+            "stream: on|stream: off|:21: archive.synchronous: needs stream: on",
+            "stream_chunk: 8MiB|stream_chunk: 1KiB|:20: archive.stream_chunk: expected a size from 1MiB to 64MiB such as 16MiB, got \"1KiB\"",
+    })
+    void badStreamValueGivesOneLineWithFileLineAndKey(String from, String to, String expected) throws IOException {
+        refusedInOneLine(STREAMING.replace(from, to), expected);
     }
 
     @Test

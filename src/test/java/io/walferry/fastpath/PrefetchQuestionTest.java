@@ -74,6 +74,30 @@ class PrefetchQuestionTest {
     }
 
     @Test
+    void whatALookFindsIsHandedToTheLauncherThatAskedAndANewQuestionClearsWhatWasNotTaken() throws IOException {
+        PrefetchQuestion q = new PrefetchQuestion(new PrefetchQueue(dir), (name, scratch) -> {
+            try {
+                Files.writeString(scratch, "the bytes of " + name.fileName());
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            return true;
+        });
+        ask("000000010000000000000005 7-1\n");
+        q.answerIfAsked();
+        assertThat(answer()).isEqualTo("7-1 found\n");
+        assertThat(Files.readString(dir.resolve(".handed-7-1"))).isEqualTo("the bytes of 000000010000000000000005");
+        assertThat(dir.resolve(".question.tmp")).doesNotExist();
+
+        ask("000000010000000000000005 7-2\n");
+        q.answerIfAsked();
+        assertThat(dir.resolve(".handed-7-1")).as("not taken by its launcher, which has given up").doesNotExist();
+        assertThat(dir.resolve(".handed-7-2")).exists();
+        q.removeHanded();
+        assertThat(dir.resolve(".handed-7-2")).doesNotExist();
+    }
+
+    @Test
     void aNewPrefetcherClearsOldAnswersButNotTheQuestion() throws IOException {
         ask("000000010000000000000005 1-2\n");
         Files.writeString(dir.resolve(".answer"), "0-0 missing\n");

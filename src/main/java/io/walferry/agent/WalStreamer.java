@@ -1,0 +1,394 @@
+package io.walferry.agent;
+
+import io.walferry.archive.ArchivePusher;
+import io.walferry.archive.ArchiveSet;
+import io.walferry.archive.ArchiveTarget;
+import io.walferry.config.ArchiveConfig;
+import io.walferry.config.NodeConfig;
+import io.walferry.config.WalferryConfig;
+import io.walferry.failure.Failure;
+import io.walferry.failure.WalferryException;
+import io.walferry.postgres.Lsn;
+import io.walferry.postgres.PgConnector;
+import io.walferry.postgres.ReplicationSlots;
+import io.walferry.postgres.ServerInfo;
+import io.walferry.postgres.TimelineHistory;
+import io.walferry.postgres.WalFileName;
+import io.walferry.postgres.WalStream;
+import io.walferry.repository.PutOutcome;
+import io.walferry.repository.Repository;
+import io.walferry.repository.storage.PrivateFiles;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The primary's WAL, streamed into every repository as the server writes it ({@code archive.stream}; docs/streaming.md):
+ * received over the replication protocol through a physical slot of walferry's own, stored as immutable pieces every
+ * {@code stream_interval} or {@code stream_chunk} bytes, and each complete segment stored exactly as archive-push stores
+ * it. The slot's confirmed position moves only once the WAL before it is durable in every required repository. Each
+ * session streams from the start of the segment that holds the slot's restart_lsn, so a restart after a crash has every
+ * byte of that segment again; what a repository holds already is compared, never rewritten.
+ */
+final class WalStreamer implements Runnable {
+    private static final Logger LOG = LoggerFactory.getLogger(WalStreamer.class);
+    private static final Backoff BACKOFF = new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(30));
+    private static final long IDLE_POLL_MILLIS = 5;
+
+    private final WalferryConfig config;
+    private final NodeConfig node;
+    private final LazyPusher pusher;
+    private final Path spool;
+    private final BooleanSupplier running;
+    private final PgConnector connector;
+    private final ArchiveConfig.Stream settings;
+
+    WalStreamer(WalferryConfig config, NodeConfig node, LazyPusher pusher, Path spool, BooleanSupplier running) {
+        this.config = config;
+        this.node = node;
+        this.pusher = pusher;
+        this.spool = spool.resolve("stream");
+        this.running = running;
+        this.connector = new PgConnector(config.connection());
+        this.settings = config.archive().stream();
+    }
+
+    /** The name of the slot the agent of {@code node} streams through: letters, digits and underscores, as slot names must be. */
+    static String slotName(String node) {
+        String s = "walferry_stream_" + node.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
+        return s.length() > 63 ? s.substring(0, 63) : s;
+    }
+
+    /**
+     * With streaming off, drops the node's stream slot if it has one, so that it keeps no WAL: only the running
+     * primary's, and only while nothing streams through it. A server that cannot be reached now keeps it until the
+     * agent starts again (status shows the slot).
+     */
+    static void dropSlot(WalferryConfig config, NodeConfig node) {
+        try (Connection sql = new PgConnector(config.connection()).connect(node)) {
+            if (!ServerInfo.inRecovery(sql)) {
+                ReplicationSlots.dropIfInactive(sql, slotName(node.name()));
+            }
+        } catch (SQLException | WalferryException e) {
+            LOG.debug("stream off: the stream slot of node {} not looked for: {}", node.name(), firstLine(e));
+        }
+    }
+
+    @Override
+    public void run() {
+        int failures = 0;
+        while (running.getAsBoolean()) {
+            try {
+                if (session()) {
+                    failures = 0;
+                }
+            } catch (WalferryException e) {
+                LOG.error("stream: {}", e.oneLine());
+                failures++;
+            } catch (SQLException | IOException | RuntimeException e) {
+                LOG.warn("stream: {} (reconnecting)", firstLine(e));
+                failures++;
+            }
+            if (running.getAsBoolean()) {
+                pause(failures == 0 ? Duration.ofSeconds(5) : BACKOFF.delay(failures - 1));
+            }
+        }
+    }
+
+    /** One connection's stream, until it breaks or the agent stops; false when the node is no primary now. */
+    private boolean session() throws SQLException, IOException {
+        ArchivePusher push = pusher.get();
+        ArchiveSet archives = push.archives();
+        long segmentSize = archives.identity().walSegmentSize();
+        String slot = slotName(node.name());
+        Lsn restart;
+        try (Connection sql = connector.connect(node)) {
+            if (ServerInfo.inRecovery(sql)) {
+                return false; // a standby: the primary's agent streams
+            }
+            if (ReplicationSlots.ensurePhysical(sql, slot)) {
+                LOG.info("stream: created replication slot {}", slot);
+            }
+            restart = ReplicationSlots.restartLsn(sql, slot).orElseThrow(() -> new SQLException("slot " + slot + " reserves no WAL"));
+        }
+        // its application_name is the slot's name: what synchronous_standby_names lists for a synchronous archive
+        try (Connection replication = connector.connectPhysical(node, slot)) {
+            WalStream.SystemInfo info = WalStream.identify(replication);
+            if (info.systemIdentifier() != archives.identity().systemIdentifier()) {
+                throw WalferryException.refused("node " + node.name() + " has system identifier " + Long.toUnsignedString(info.systemIdentifier())
+                        + ", the repositories hold cluster " + archives.identity().systemIdentifierText(), "check data_directory and host of node " + node.name());
+            }
+            TimelineHistory history = info.timeline() > 1 ? storeHistory(push, WalStream.timelineHistory(replication, info.timeline()), info.timeline())
+                    : TimelineHistory.root(1);
+            removeLeftPieces(archives);
+            Lsn start = new Lsn(restart.value() - restart.value() % segmentSize);
+            LOG.info("stream: receiving WAL of timeline {} through slot {} from {} (the slot keeps {})", info.timeline(), slot, start, restart);
+            try (WalStream stream = WalStream.start(replication, slot, start)) {
+                new Session(push, archives, history, segmentSize, stream, restart).run(start);
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Deletes the pieces of segments stored whole since: a session that stopped between storing a segment and deleting
+     * its pieces left them. Pieces of a segment not stored whole stay (the newest, or the last of a lost timeline).
+     */
+    private static void removeLeftPieces(ArchiveSet archives) {
+        for (Repository r : archives.repositories()) {
+            try {
+                for (WalFileName.Segment s : r.streamedSegments()) {
+                    if (r.walHeader(s).isPresent()) {
+                        r.deleteStreamPieces(s);
+                        LOG.info("stream: removed the pieces of {} from repository {}: it is stored whole", s.fileName(), r.name());
+                    }
+                }
+            } catch (WalferryException e) {
+                LOG.warn("stream: cannot look for pieces left in repository {}: {}", r.name(), e.oneLine());
+            }
+        }
+    }
+
+    /** Stores the server's history file of {@code timeline} as archive-push would (it must fit the repositories' history). */
+    private TimelineHistory storeHistory(ArchivePusher push, WalStream.HistoryFile file, int timeline) throws IOException {
+        WalFileName.History name = new WalFileName.History("%08X.history".formatted(timeline));
+        if (!name.fileName().equals(file.fileName())) {
+            throw new IOException("TIMELINE_HISTORY " + timeline + " returned " + file.fileName());
+        }
+        Path written = writeSpool(name.fileName(), file.content(), file.content().length);
+        try {
+            push.push(written);
+        } finally {
+            Files.deleteIfExists(written);
+        }
+        return TimelineHistory.parse(timeline, new String(file.content(), StandardCharsets.UTF_8));
+    }
+
+    private Path writeSpool(String fileName, byte[] bytes, int length) throws IOException {
+        PrivateFiles.createDirectories(spool);
+        Path file = spool.resolve(fileName);
+        Files.deleteIfExists(file);
+        try (FileChannel ch = PrivateFiles.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ByteBuffer b = ByteBuffer.wrap(bytes, 0, length);
+            while (b.hasRemaining()) {
+                ch.write(b);
+            }
+            ch.force(true);
+        }
+        return file;
+    }
+
+    /** The segment being received: its bytes so far and, per repository, where its stored prefix ends. */
+    private final class Session {
+        private final ArchivePusher push;
+        private final ArchiveSet archives;
+        private final TimelineHistory history;
+        private final long segmentSize;
+        private final WalStream stream;
+        private final byte[] bytes;
+        /** Never confirm before this: the server would move the slot back. */
+        private Lsn confirmed;
+
+        private WalFileName.Segment segment;
+        private Lsn segmentStart;
+        private int received;
+        /** Where each repository's stored prefix ends; a repository missing here takes only whole segments now. */
+        private final Map<String, Long> storedEnds = new LinkedHashMap<>();
+        /** What a repository held already when the segment was opened, compared with the stream once it is received. */
+        private final Map<String, byte[]> heldBefore = new LinkedHashMap<>();
+        private long oldestUnstoredNanos = -1;
+
+        Session(ArchivePusher push, ArchiveSet archives, TimelineHistory history, long segmentSize, WalStream stream, Lsn restart) {
+            this.push = push;
+            this.archives = archives;
+            this.history = history;
+            this.segmentSize = segmentSize;
+            this.stream = stream;
+            this.bytes = new byte[Math.toIntExact(segmentSize)];
+            this.confirmed = restart;
+        }
+
+        void run(Lsn start) throws SQLException, IOException {
+            open(start);
+            while (running.getAsBoolean()) {
+                Optional<WalStream.Received> r = stream.poll();
+                if (r.isPresent()) {
+                    take(r.get());
+                } else if (stream.closed()) {
+                    throw new SQLException("the server ended the stream");
+                } else {
+                    pause(Duration.ofMillis(IDLE_POLL_MILLIS));
+                }
+                store(StreamPlan.of(received, segmentSize, storedEnds, oldestUnstoredNanos < 0 ? 0 : System.nanoTime() - oldestUnstoredNanos,
+                        settings.storeAfter(), settings.chunk()));
+            }
+        }
+
+        private void open(Lsn start) {
+            long number = start.segmentNumber(segmentSize);
+            segmentStart = start;
+            segment = WalFileName.Segment.of(history.timelineAt(new Lsn(start.value() + segmentSize - 1)), number, segmentSize);
+            received = 0;
+            oldestUnstoredNanos = -1;
+            storedEnds.clear();
+            heldBefore.clear();
+            for (ArchiveTarget t : archives.targets()) {
+                Repository r = t.repository();
+                try {
+                    if (r.walHeader(segment).isPresent()) {
+                        storedEnds.put(r.name(), segmentSize);
+                        continue;
+                    }
+                    ByteArrayOutputStream prefix = new ByteArrayOutputStream();
+                    long end = r.streamPrefix(segment, prefix, segmentSize);
+                    storedEnds.put(r.name(), end);
+                    if (end > 0) {
+                        heldBefore.put(r.name(), prefix.toByteArray());
+                    }
+                } catch (WalferryException e) {
+                    if (t.required()) {
+                        throw e;
+                    }
+                    LOG.warn("stream: optional repository {} gets {} only whole: {}", r.name(), segment.fileName(), e.oneLine());
+                }
+            }
+        }
+
+        /** Appends what arrived, finishing each segment it completes. */
+        private void take(WalStream.Received r) throws SQLException, IOException {
+            ByteBuffer b = r.bytes();
+            long at = r.start().value();
+            long expected = segmentStart.value() + received;
+            if (at > expected) {
+                throw new IOException("the stream skipped from " + new Lsn(expected) + " to " + r.start());
+            }
+            // bytes sent again (the server resends from the position asked for): already here
+            int skip = (int) Math.min(b.remaining(), expected - at);
+            b.position(b.position() + skip);
+            while (b.hasRemaining()) {
+                int n = (int) Math.min(b.remaining(), segmentSize - received);
+                b.get(bytes, received, n);
+                if (oldestUnstoredNanos < 0) {
+                    oldestUnstoredNanos = System.nanoTime();
+                }
+                received += n;
+                compareWithHeld();
+                if (received == segmentSize) {
+                    finishSegment();
+                    open(new Lsn(segmentStart.value() + segmentSize));
+                }
+            }
+        }
+
+        /** A repository's pieces from before must be what the server sends now: never two versions of one byte. */
+        private void compareWithHeld() {
+            heldBefore.entrySet().removeIf(e -> {
+                byte[] held = e.getValue();
+                if (received < held.length) {
+                    return false;
+                }
+                if (!java.util.Arrays.equals(held, 0, held.length, bytes, 0, held.length)) {
+                    throw new WalferryException(Failure.CONFLICT, "repository " + e.getKey() + " holds streamed pieces of " + segment.fileName()
+                            + " that differ from the WAL the server sends; they were kept and nothing more is streamed",
+                            "is another cluster, or a restored copy of this one, streaming into the same repository?");
+                }
+                return true;
+            });
+        }
+
+        private void store(StreamPlan plan) throws SQLException {
+            if (plan.complete()) {
+                return; // finished as the last bytes were taken
+            }
+            if (plan.pieces().isEmpty()) {
+                return;
+            }
+            for (StreamPlan.Piece p : plan.pieces()) {
+                ArchiveTarget t = archives.target(p.repository()).orElseThrow();
+                try {
+                    PutOutcome o = t.repository().putStreamPiece(segment, p.from(), bytes, (int) p.from(), (int) (p.to() - p.from()),
+                            config.archive().compression());
+                    LOG.debug("stream: {} bytes {}..{} of {} {}", p.repository(), p.from(), p.to(), segment.fileName(), o);
+                    storedEnds.put(p.repository(), p.to());
+                } catch (WalferryException e) {
+                    if (t.required() || e.kind() == Failure.CONFLICT) {
+                        throw e;
+                    }
+                    LOG.warn("stream: optional repository {} gets {} only whole: {}", p.repository(), segment.fileName(), e.oneLine());
+                    storedEnds.remove(p.repository());
+                }
+            }
+            oldestUnstoredNanos = -1;
+            confirm(segmentStart.value() + StreamPlan.confirmable(requiredEnds()));
+        }
+
+        private Map<String, Long> requiredEnds() {
+            Map<String, Long> out = new LinkedHashMap<>();
+            for (ArchiveTarget t : archives.targets()) {
+                if (t.required()) {
+                    out.put(t.repository().name(), storedEnds.getOrDefault(t.repository().name(), 0L));
+                }
+            }
+            return out;
+        }
+
+        /** The whole segment, stored as archive-push stores it (same checks, name and checksum); its pieces then go. */
+        private void finishSegment() throws SQLException, IOException {
+            Path file = writeSpool(segment.fileName(), bytes, bytes.length);
+            ArchivePusher.Result result;
+            try {
+                result = push.push(file);
+            } finally {
+                Files.deleteIfExists(file);
+            }
+            ArchivePusher.noteMissed(result, () -> spool.getParent()).forEach(m -> LOG.warn("stream: {} missed optional repository {}: {}{}",
+                    segment.fileName(), m.repository(), m.failure().oneLine(), m.notNoted().map(n -> " (not noted for catching up: " + n + ")").orElse("")));
+            LOG.info("stream: {} complete", segment.fileName());
+            for (String stored : result.stored().keySet()) {
+                try {
+                    archives.target(stored).orElseThrow().repository().deleteStreamPieces(segment);
+                } catch (WalferryException e) {
+                    LOG.warn("stream: cannot remove the pieces of {} from repository {} (they are no longer read): {}", segment.fileName(), stored, e.oneLine());
+                }
+            }
+            confirm(segmentStart.value() + segmentSize);
+        }
+
+        private void confirm(long position) throws SQLException {
+            if (Long.compareUnsigned(position, confirmed.value()) > 0) {
+                confirmed = new Lsn(position);
+                stream.confirm(confirmed);
+            }
+        }
+    }
+
+    private static void pause(Duration d) {
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static String firstLine(Throwable e) {
+        String m = String.valueOf(e.getMessage());
+        int nl = m.indexOf('\n');
+        return nl < 0 ? m : m.substring(0, nl);
+    }
+}
