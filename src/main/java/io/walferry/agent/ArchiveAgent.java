@@ -31,7 +31,8 @@ import java.util.function.ToIntFunction;
 /**
  * The per-node agent's archiving side: it watches {@code archive_status} and has every ready WAL file pushed
  * ahead of PostgreSQL ({@link PushScheduler}), so that archive_command only has to confirm the ack in the
- * {@link RuntimeDirectory}; a {@link Housekeeper} runs every 10 seconds, and with it the {@link CatchUpService}.
+ * {@link RuntimeDirectory}; a {@link Housekeeper} runs every 10 seconds, and with it the {@link CatchUpService}; the
+ * {@link AuxService} keeps the aux directories current every aux_interval.
  * One agent runs per node: it holds the spool's {@code agent.lock}.
  */
 public final class ArchiveAgent implements AutoCloseable {
@@ -45,12 +46,14 @@ public final class ArchiveAgent implements AutoCloseable {
     private final RuntimeDirectory runtime;
     private final ExecutorService workers;
     private final ScheduledExecutorService housekeeping;
+    private final ScheduledExecutorService auxDirectories;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final FileChannel lockChannel;
     private final FileLock lock;
     private final LazyPusher pusher;
     private final PushScheduler pushes;
     private final Housekeeper housekeeper;
+    private final AuxService aux;
 
     /**
      * @param exitCodes the exit code archive_command gives PostgreSQL for a failure of each kind (the launcher reads
@@ -93,6 +96,9 @@ public final class ArchiveAgent implements AutoCloseable {
         pushes = new PushScheduler(status, runtime, pusher, spool, workers, exitCodes, running::get);
         housekeeper = new Housekeeper(config, runtime, status, pushes,
                 new CatchUpService(CatchUpMarkers.in(spool), spool, pusher, config.archive().compression(), encodeGate, running::get));
+        // A thread of its own: hashing or copying a large directory must not hold housekeeping up.
+        auxDirectories = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("aux-directories").daemon().factory());
+        aux = new AuxService(config, node, encodeGate);
     }
 
     /** Runs until {@link #close()}; returns only then. */
@@ -102,6 +108,9 @@ public final class ArchiveAgent implements AutoCloseable {
                 runtime.path());
         pusher.openOrFailFast();
         housekeeping.scheduleWithFixedDelay(housekeeper::run, 0, HOUSEKEEPING_SECONDS, TimeUnit.SECONDS);
+        if (!config.aux().directories().isEmpty()) {
+            auxDirectories.scheduleWithFixedDelay(aux::run, 0, config.aux().interval().toMillis(), TimeUnit.MILLISECONDS);
+        }
         // inotify wakes it at once; the rescan catches what a watch can miss (an overflow, a file made before it).
         try (WatchService watch = status.statusDirectory().getFileSystem().newWatchService()) {
             status.statusDirectory().register(watch, StandardWatchEventKinds.ENTRY_CREATE);
@@ -128,6 +137,7 @@ public final class ArchiveAgent implements AutoCloseable {
         }
         LOG.info("agent stopping: finishing pushes under way");
         housekeeping.shutdownNow();
+        auxDirectories.shutdownNow();
         workers.shutdown();
         try {
             if (!workers.awaitTermination(60, TimeUnit.SECONDS)) {

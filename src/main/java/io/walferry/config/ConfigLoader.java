@@ -82,6 +82,7 @@ public final class ConfigLoader {
         List<RepositoryConfig> repositories = repositories(top);
         ArchiveConfig archive = archive(top.optionalSection("archive"));
         Optional<HaConfig> ha = ha(top.optionalSection("ha"), members, nodes);
+        AuxConfig aux = AuxSection.read(top, nodes, archive, repositories);
         top.refuseUnknownKeys();
         if (connection.password().map(Secret::inline).orElse(false)) {
             refuseOpen(file, "connection.password is written inline");
@@ -93,7 +94,7 @@ public final class ConfigLoader {
         }
         ha.flatMap(h -> h.etcd().password()).filter(Secret::inline).ifPresent(p -> refuseOpen(file, "ha.etcd.password is written inline"));
         ha.flatMap(h -> h.api().password()).filter(Secret::inline).ifPresent(p -> refuseOpen(file, "ha.api.password is written inline"));
-        return new WalferryConfig(file, cluster, nodes, repositories, archive, connection, ha);
+        return new WalferryConfig(file, cluster, nodes, repositories, archive, connection, ha, aux);
     }
 
     private static void refuseOpen(Path file, String why) {
