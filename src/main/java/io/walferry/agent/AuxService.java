@@ -51,7 +51,7 @@ final class AuxService {
                 repositories = AuxSync.repositories(config);
             }
             AuxSync sync = new AuxSync(config, node, repositories, gate, AuxSync.Progress.NONE);
-            for (AuxConfig.Directory d : config.aux().directories()) {
+            for (AuxConfig.Directory d : sync.directories(null)) {
                 try {
                     report(direction.get() == AuxSync.Direction.PUSH ? sync.push(d, false) : sync.pull(d, false));
                 } catch (WalferryException e) {

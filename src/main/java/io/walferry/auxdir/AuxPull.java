@@ -32,6 +32,8 @@ import java.util.Set;
  * A file that cannot be fetched is reported and the others go on.
  */
 final class AuxPull {
+    private static final String RESTORE_HINT = "move the object aside, then run walferry aux sync --push --recheck on the primary "
+            + "to store it again";
     private final Path root;
     private final String name;
     private final AuxIndex index;
@@ -194,18 +196,20 @@ final class AuxPull {
                     return;
                 }
                 failure = new WalferryException(Failure.CORRUPT, "object " + key + " in repository " + s.repository().name()
-                        + " is intact but holds other content than its address names: refused", "move the object aside, then run "
-                                + "walferry aux sync --push --recheck on the primary to store it again");
+                        + " is intact but holds other content than its address names: refused", RESTORE_HINT);
             } catch (WalferryException e) {
                 failure = failure == null ? e : failure;
             }
         }
         c.truncate(offset);
+        if (failure != null && failure.kind() == Failure.CORRUPT) {
+            throw new WalferryException(Failure.CORRUPT, failure.getMessage() + "; the file here was left as it is", RESTORE_HINT, failure);
+        }
         if (failure != null) {
             throw failure;
         }
         throw new WalferryException(Failure.CORRUPT, "chunk " + sha + " is in no repository (" + String.join(", ", missing) + ")",
-                "run walferry aux sync --push --recheck on the primary to store it again");
+                RESTORE_HINT);
     }
 
     private static String sha256(FileChannel c) throws IOException {

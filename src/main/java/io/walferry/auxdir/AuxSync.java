@@ -120,13 +120,13 @@ public final class AuxSync {
         return out;
     }
 
-    /** The aux directory {@code name}, or every one when {@code name} is null. */
-    public static List<AuxConfig.Directory> directories(WalferryConfig config, String name) {
+    /** The aux directory {@code name} as this node has it, or every one when {@code name} is null. */
+    public List<AuxConfig.Directory> directories(String name) {
         if (name == null) {
-            return config.aux().directories();
+            return config.aux().directoriesOn(node.name());
         }
-        return List.of(config.aux().directory(name).orElseThrow(() -> WalferryException.config("no aux directory '" + name + "' in "
-                + config.source(), config.aux().directories().isEmpty() ? "list it under aux_directories (docs/configuration.md)"
+        return List.of(config.aux().directory(name).map(d -> d.on(node.name())).orElseThrow(() -> WalferryException.config("no aux directory '"
+                + name + "' in " + config.source(), config.aux().directories().isEmpty() ? "list it under aux_directories (docs/configuration.md)"
                 : "use one of: " + String.join(", ", config.aux().directories().stream().map(AuxConfig.Directory::name).toList()))));
     }
 

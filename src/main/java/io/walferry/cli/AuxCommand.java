@@ -65,7 +65,6 @@ final class AuxCommand {
             Context ctx = main.context();
             WalferryConfig config = ctx.config();
             NodeConfig node = ctx.node();
-            List<AuxConfig.Directory> directories = AuxSync.directories(config, name);
             AuxSync.Direction direction = way != null ? (way.push ? AuxSync.Direction.PUSH : AuxSync.Direction.PULL)
                     : AuxSync.direction(new PgConnector(config.connection()), node).orElseThrow(() -> WalferryException.postgres(
                     "node " + node.name() + " does not answer, so walferry cannot tell whether to push (a primary) or pull (a replica)",
@@ -73,7 +72,7 @@ final class AuxCommand {
             ProgressLine progress = new ProgressLine(main.err(), direction == AuxSync.Direction.PUSH ? "aux push" : "aux pull", ctx.json());
             AuxSync sync = new AuxSync(config, node, AuxSync.repositories(config), EncodeGate.limit(config.archive().workers()), progress);
             List<AuxSync.Outcome> outcomes = new ArrayList<>();
-            for (AuxConfig.Directory d : directories) {
+            for (AuxConfig.Directory d : sync.directories(name)) {
                 outcomes.add(direction == AuxSync.Direction.PUSH ? sync.push(d, recheck) : sync.pull(d, prune));
             }
             progress.finish();

@@ -7,6 +7,7 @@ import io.walferry.backup.BackupRestore;
 import io.walferry.backup.BaseBackup;
 import io.walferry.backup.RecoveryTarget;
 import io.walferry.backup.TablespacePlacement;
+import io.walferry.config.AuxConfig;
 import io.walferry.config.ConnectionConfig;
 import io.walferry.config.NodeConfig;
 import io.walferry.config.WalferryConfig;
@@ -126,7 +127,7 @@ public final class ReplicaProvisioner {
         }
         AuxSync sync = new AuxSync(config, node, AuxSync.repositories(config), EncodeGate.NONE, progress::copied);
         List<AuxSync.Pulled> out = new ArrayList<>();
-        for (var d : config.aux().directories()) {
+        for (AuxConfig.Directory d : sync.directories(null)) {
             AuxSync.Pulled p = sync.pull(d, false);
             LOG.info("aux directory {}: {} files written, {} unchanged{}", d.name(), p.written(), p.unchanged(),
                     p.manifest().map(m -> " (manifest " + m + ")").orElse(" (no manifest stored yet)"));

@@ -130,7 +130,7 @@ class ConfigLoaderTest {
             "path: /srv/pg-extras|path: /var/lib|:23: aux_directories[1].path: /var/lib overlaps the data directory of node pg1",
             "path: /srv/pg-extras|path: /var/spool/walferry/aux|:23: aux_directories[1].path: /var/spool/walferry/aux overlaps archive.spool_directory",
             "path: /srv/pg-extras|path: /var/lib/walferry/repo/x|:23: aux_directories[1].path: /var/lib/walferry/repo/x overlaps repository local",
-            "path: /srv/pg-extras|path: /var/lib/postgresql/.cache|:23: aux_directories[1].path: /var/lib/postgresql/.cache overlaps aux directory models",
+            "path: /srv/pg-extras|path: /var/lib/postgresql/.cache|:23: aux_directories[1].path: /var/lib/postgresql/.cache overlaps aux directory models (/var/lib/postgresql/.cache/huggingface) on node pg1",
             "path: /srv/pg-extras|path: /|:23: aux_directories[1].path: must be a directory below /, not / itself",
             "path: /srv/pg-extras|path: /srv/pg-extrasNL    mode: 0700|:24: aux_directories[1].mode: unknown key",
             "name: extras|name: 'two words'|:22: aux_directories[1].name: expected a name of letters",
@@ -144,6 +144,27 @@ class ConfigLoaderTest {
                 .hasMessageStartingWith(file.toString())
                 .hasMessageContaining(expected)
                 .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+    }
+
+    @Test
+    void aNodeMayKeepAnAuxDirectoryElsewhere() throws IOException {
+        String yaml = VALID.replace("repositories:", "  - name: pg2\n    data_directory: /var/lib/postgresql/15/second\nrepositories:") + """
+                aux_directories:
+                  - name: models
+                    path: /srv/models
+                    node_paths:
+                      pg2: /srv/models-pg2
+                """;
+        WalferryConfig c = new ConfigLoader(Map.of()).load(write(yaml));
+        assertThat(c.aux().directoriesOn("pg1")).containsExactly(new AuxConfig.Directory("models", Path.of("/srv/models")));
+        assertThat(c.aux().directoriesOn("pg2")).containsExactly(new AuxConfig.Directory("models", Path.of("/srv/models-pg2")));
+        Path unknown = write(yaml.replace("pg2: /srv/models-pg2", "pg3: /srv/models-pg3"));
+        assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(unknown)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining(":24: aux_directories[0].node_paths.pg3: unknown key (expected one of: pg1, pg2)");
+        Path inData = write(yaml.replace("pg2: /srv/models-pg2", "pg2: /var/lib/postgresql/15/second/models"));
+        assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(inData)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining(":24: aux_directories[0].node_paths.pg2: /var/lib/postgresql/15/second/models overlaps the data "
+                        + "directory of node pg2");
     }
 
     @Test

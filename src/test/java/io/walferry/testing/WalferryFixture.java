@@ -33,6 +33,7 @@ public final class WalferryFixture {
     private String archiveYaml;
     private String repositoriesYaml;
     private String haYaml;
+    private String topLevelYaml;
     private java.util.Map<String, String> nodeYaml = java.util.Map.of();
     /** The umask the launcher is started with (null: this JVM's). */
     private String umask;
@@ -94,6 +95,9 @@ public final class WalferryFixture {
         if (haYaml != null) {
             y.append("ha:\n").append(haYaml);
         }
+        if (topLevelYaml != null) {
+            y.append(topLevelYaml);
+        }
         Files.writeString(config, y.toString());
         ServerUser.chown(config);
     }
@@ -115,6 +119,16 @@ public final class WalferryFixture {
      */
     public void repositories(String yaml) {
         repositoriesYaml = yaml;
+        try {
+            writeConfig(nodes, archiveYaml);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Adds top-level keys ({@code yaml}: whole lines, such as an aux_directories: list) to the configuration. */
+    public void topLevel(String yaml) {
+        topLevelYaml = yaml;
         try {
             writeConfig(nodes, archiveYaml);
         } catch (IOException e) {

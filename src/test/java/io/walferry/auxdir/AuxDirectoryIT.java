@@ -1,0 +1,306 @@
+package io.walferry.auxdir;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.walferry.testing.AgentProcess;
+import io.walferry.testing.Await;
+import io.walferry.testing.PgCluster;
+import io.walferry.testing.PgLogOnFailure;
+import io.walferry.testing.S3ProxyServer;
+import io.walferry.testing.ServerUser;
+import io.walferry.testing.TempDirs;
+import io.walferry.testing.WalferryFixture;
+import io.walferry.testing.WalferryFixture.Result;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * aux_directories end to end, on a filesystem repository and on an encrypted S3 one: the primary's agent stores a
+ * directory (a large file in two chunks, a nested directory, modes, a link); replica create copies it byte for byte;
+ * a change on the primary uploads only the changed file and reaches the replica, a removal too; a tampered object is
+ * refused and the replica's file is left as it was; after a promotion the new primary's agent keeps the directory.
+ */
+@ExtendWith(PgLogOnFailure.class)
+class AuxDirectoryIT {
+    private static final Pattern STORED = Pattern.compile("aux directory models: manifest \\S+ stored in repository \\S+ "
+            + "\\((\\d+) files; (\\d+) new objects, (\\d+) bytes\\)");
+    private static final String BUCKET = "aux-east";
+    private static S3ProxyServer s3;
+    private Path dir;
+    private PgCluster east;
+    private PgCluster west;
+    private WalferryFixture wf;
+    private String kind;
+
+    @BeforeAll
+    static void startS3() {
+        s3 = S3ProxyServer.start(false);
+        s3.createBucket(BUCKET);
+    }
+
+    @AfterAll
+    static void stopS3() {
+        if (s3 != null) {
+            s3.close();
+        }
+    }
+
+    @BeforeEach
+    void setUp() {
+        dir = TempDirs.create("wf-aux-");
+    }
+
+    @AfterEach
+    void tearDown() {
+        for (PgCluster c : new PgCluster[]{west, east}) {
+            if (c != null) {
+                c.close();
+            }
+        }
+        TempDirs.deleteTree(dir);
+    }
+
+    private Result ok(String... args) {
+        Result r = wf.run(args);
+        assertThat(r.exitCode()).as(String.join(" ", args) + ": " + r.all()).isZero();
+        return r;
+    }
+
+    private String s3Repository() {
+        Path id = wf.secretFile("s3.key-id", S3ProxyServer.ACCESS_KEY);
+        Path secret = wf.secretFile("s3.secret", S3ProxyServer.SECRET_KEY);
+        Path key = wf.secretFile("s3.encryption-key", "sCsfz9rTpsNvrCTyDEH3Ep+pNwb1hrB0kmqVhLs165hlBYyao20RiJyMsD/Yexi6");
+        String prefix = "aux" + System.nanoTime();
+        return """
+                  - name: s3east
+                    type: s3
+                    bucket: %s
+                    prefix: %s
+                    endpoint: %s
+                    path_style: true
+                    part_size: 5MiB
+                    retry_timeout: 3s
+                    io_timeout: 20s
+                    credentials:
+                      access_key_id: ${file:%s}
+                      secret_access_key: ${file:%s}
+                    encryption:
+                      key: ${file:%s}
+                """.formatted(BUCKET, prefix, s3.endpoint(), id, secret, key);
+    }
+
+    /** Where each stored object of aux directory models is, as a file: the fs repository's, or the S3 blob store's. */
+    private List<Path> objects() throws IOException {
+        List<Path> out = new ArrayList<>();
+        if (kind.equals("fs")) {
+            try (Stream<Path> s = Files.walk(wf.repo())) {
+                s.filter(p -> p.toString().contains("/aux/models/objects/") && Files.isRegularFile(p)).forEach(out::add);
+            }
+        } else {
+            try (S3Client c = s3.client()) {
+                for (S3Object o : c.listObjectsV2Paginator(r -> r.bucket(BUCKET)).contents()) {
+                    if (o.key().contains("/aux/models/objects/")) {
+                        out.add(s3.objectFile(BUCKET, o.key()));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Every entry below {@code root} (not the root itself): its kind, permission bits, and content or target. */
+    private static Map<String, String> tree(Path root) throws IOException {
+        Map<String, String> out = new TreeMap<>();
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : s.filter(p -> !p.equals(root)).toList()) {
+                String rel = root.relativize(p).toString();
+                if (Files.isSymbolicLink(p)) {
+                    out.put(rel, "link " + Files.readSymbolicLink(p));
+                } else {
+                    String mode = PosixFilePermissions.toString(Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS));
+                    out.put(rel, Files.isDirectory(p) ? "dir " + mode : "file " + mode + " " + sha256(p));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static String sha256(Path p) throws IOException {
+        try {
+            MessageDigest d = MessageDigest.getInstance("SHA-256");
+            try (var in = Files.newInputStream(p)) {
+                byte[] buf = new byte[1 << 20];
+                int n;
+                while ((n = in.read(buf)) > 0) {
+                    d.update(buf, 0, n);
+                }
+            }
+            return HexFormat.of().formatHex(d.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void write(Path file, byte[] bytes, String mode) throws IOException {
+        Files.createDirectories(file.getParent());
+        Files.write(file, bytes);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(mode));
+    }
+
+    /** Replaces {@code file} at once (written beside the directory, then renamed), so that no reader sees half of it. */
+    private void replace(Path file, String content) throws IOException {
+        Path temp = dir.resolve("replacement.tmp");
+        Files.writeString(temp, content);
+        Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-r--r--"));
+        ServerUser.chown(temp);
+        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** The counts of new objects the agent logged for each manifest it stored, in order. */
+    private static List<Integer> newObjectsLogged(AgentProcess agent) {
+        List<Integer> out = new ArrayList<>();
+        Matcher m = STORED.matcher(agent.log());
+        while (m.find()) {
+            out.add(Integer.parseInt(m.group(2)));
+        }
+        return out;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"fs", "s3"})
+    void aReplicaGetsTheAuxDirectoryAndFollowsThePrimary(String kind) throws Exception {
+        this.kind = kind;
+        east = PgCluster.init(dir, "east");
+        wf = new WalferryFixture(dir.resolve("wf"), east, "  workers: 2\n");
+        wf.enableArchiving(east);
+        east.set("wal_keep_size", "256MB");
+        east.start();
+        west = PgCluster.existing(dir, "west");
+        wf.writeConfig(List.of(east, west), "  workers: 2\n");
+        if (kind.equals("s3")) {
+            wf.repositories(s3Repository());
+        }
+        Path eastModels = wf.dir().resolve("east-models");
+        Path westModels = wf.dir().resolve("west-models");
+        wf.topLevel("aux_interval: 1s\naux_directories:\n  - name: models\n    path: " + eastModels
+                + "\n    node_paths:\n      west: " + westModels + "\n");
+
+        // a model cache: a large file of two chunks, a nested directory with its own modes, a link, an empty file
+        byte[] weights = new byte[70 << 20];
+        new Random(18).nextBytes(weights);
+        write(eastModels.resolve("models--bert/blobs/weights.bin"), weights, "rw-r--r--");
+        write(eastModels.resolve("models--bert/config.json"), "{\"hidden\": 768}".getBytes(), "rw-r--r--");
+        write(eastModels.resolve("models--bert/tokenizer/vocab.txt"), "[PAD]\n[UNK]\nhello\n".getBytes(), "rw-------");
+        write(eastModels.resolve("models--bert/run.sh"), "#!/bin/sh\necho hi\n".getBytes(), "rwxr-x---");
+        write(eastModels.resolve("obsolete.txt"), "old revision".getBytes(), "rw-r-----");
+        write(eastModels.resolve("empty"), new byte[0], "rw-r--r--");
+        Files.setPosixFilePermissions(eastModels.resolve("models--bert/tokenizer"), PosixFilePermissions.fromString("rwxr-x---"));
+        Files.createSymbolicLink(eastModels.resolve("models--bert/current"), Path.of("blobs/weights.bin"));
+        ServerUser.chown(eastModels);
+
+        ok("repo-create", "--node", "east");
+        try (AgentProcess eastAgent = wf.startAgent("east")) {
+            Await.until(Duration.ofSeconds(120), "the primary's agent to store aux directory models", () -> !newObjectsLogged(eastAgent).isEmpty());
+            assertThat(newObjectsLogged(eastAgent).get(0)).as("a chunk per small file (the empty file none), two of the large one")
+                    .isEqualTo(6);
+            assertThat(objects()).hasSize(6);
+            east.execute("create table t as select g from generate_series(1, 1000) g");
+            ok("backup", "--node", "east");
+
+            // replica create copies the directory before the server starts: the same tree, bytes, modes and link
+            JsonNode created = new ObjectMapper().readTree(ok("replica", "create", "--node", "west", "--output", "json").out());
+            JsonNode aux = created.get("aux_directories").get(0);
+            assertThat(aux.get("written").asInt()).isEqualTo(6);
+            assertThat(aux.get("problems")).isEmpty();
+            assertThat(tree(westModels)).isEqualTo(tree(eastModels)).containsEntry("models--bert/current", "link blobs/weights.bin")
+                    .containsEntry("models--bert/tokenizer", "dir rwxr-x---");
+            assertThat(west.queryString("select pg_is_in_recovery()")).isEqualTo("t");
+
+            try (AgentProcess westAgent = wf.startAgent("west")) {
+                // one file changed, one removed on the primary: only the changed one is uploaded, and the replica follows
+                Set<Path> objectsBefore = new HashSet<>(objects());
+                int manifestsBefore = newObjectsLogged(eastAgent).size();
+                replace(eastModels.resolve("models--bert/config.json"), "{\"hidden\": 1024}");
+                Files.delete(eastModels.resolve("obsolete.txt"));
+                Await.until(Duration.ofSeconds(60), "the replica to hold the primary's new revision",
+                        () -> tree(westModels).equals(tree(eastModels)));
+                assertThat(westModels.resolve("obsolete.txt")).doesNotExist();
+                List<Path> added = objects().stream().filter(p -> !objectsBefore.contains(p)).toList();
+                assertThat(added).as("one new object: the changed file").hasSize(1);
+                assertThat(objects()).as("nothing stored was removed").containsAll(objectsBefore);
+                List<Integer> logged = newObjectsLogged(eastAgent);
+                assertThat(logged.subList(manifestsBefore, logged.size())).as("new objects per manifest stored").isNotEmpty()
+                        .allMatch(n -> n <= 1).contains(1);
+                assertThat(westAgent.log()).contains("aux directory models: manifest");
+
+                // a tampered object is refused: the replica keeps its file, and no temporary file is left
+                westAgent.stop();
+                Path configObject = added.get(0);
+                try (RandomAccessFile f = new RandomAccessFile(configObject.toFile(), "rw")) {
+                    long at = f.length() - 5;
+                    f.seek(at);
+                    int b = f.read();
+                    f.seek(at);
+                    f.write(b ^ 0x55);
+                }
+                replace(westModels.resolve("models--bert/config.json"), "edited on the replica");
+                Result refused = wf.run("aux", "sync", "--node", "west");
+                assertThat(refused.exitCode()).as(refused.all()).isEqualTo(3);
+                assertThat(refused.err()).contains("aux directory models: models--bert/config.json: object ")
+                        .contains("/aux/models/objects/").contains(kind.equals("fs") ? "in repository local" : "in repository s3east")
+                        .contains("the file here was left as it is").contains("aux sync --push --recheck").hasLineCount(1);
+                assertThat(Files.readString(westModels.resolve("models--bert/config.json"))).isEqualTo("edited on the replica");
+                try (Stream<Path> s = Files.walk(westModels)) {
+                    assertThat(s.filter(p -> p.getFileName().toString().startsWith(".walferry-aux-")).toList()).isEmpty();
+                }
+
+                // the object moved aside and stored again from the primary (as the error's hint says): the pull succeeds
+                Files.delete(configObject);
+                JsonNode rechecked = new ObjectMapper().readTree(ok("aux", "sync", "--node", "east", "--push", "--recheck", "--output", "json").out());
+                assertThat(rechecked.get(0).get("repositories").get(0).get("objects_stored").asInt()).isEqualTo(1);
+                ok("aux", "sync", "--node", "west");
+                assertThat(tree(westModels)).isEqualTo(tree(eastModels));
+            }
+            try (AgentProcess westAgent = wf.startAgent("west")) {
+                // promoted, the replica's agent keeps the directory: a file made there reaches the old primary's copy
+                ok("promote", "--node", "west");
+                assertThat(east.isRunning()).isFalse();
+                replace(westModels.resolve("after-promotion.txt"), "made on the new primary");
+                Await.until(Duration.ofSeconds(60), "the new primary's agent to store its change",
+                        () -> STORED.matcher(westAgent.log()).find());
+                ok("aux", "sync", "--node", "east", "--pull");
+                assertThat(tree(eastModels)).isEqualTo(tree(westModels)).containsKey("after-promotion.txt");
+            }
+        }
+    }
+}
