@@ -1,9 +1,8 @@
 package io.walferry.auxdir;
 
-import io.walferry.repository.format.BulkInputStream;
+import io.walferry.repository.format.FileRangeInput;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.security.MessageDigest;
 
@@ -11,28 +10,19 @@ import java.security.MessageDigest;
  * Reads one chunk of a file ({@code length} bytes from {@code from}) for an upload, hashing what it reads, so that
  * the object is published only if it holds the content its address names ({@link #matches}).
  */
-final class ChunkInput extends BulkInputStream {
-    private final FileChannel channel;
-    private final long end;
+final class ChunkInput extends FileRangeInput {
     private final MessageDigest digest = AuxHasher.sha256();
-    private long position;
     private long read;
 
     ChunkInput(FileChannel channel, long from, long length) {
-        this.channel = channel;
-        this.position = from;
-        this.end = from + length;
+        super(channel, from, length);
     }
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
-        if (position >= end) {
-            return -1;
-        }
-        int n = channel.read(ByteBuffer.wrap(b, off, (int) Math.min(len, end - position)), position);
+        int n = super.read(b, off, len);
         if (n > 0) {
             digest.update(b, off, n);
-            position += n;
             read += n;
         }
         return n;
