@@ -6,7 +6,6 @@ import io.walferry.config.NodeConfig;
 import io.walferry.config.WalferryConfig;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.PgConnector;
-import io.walferry.repository.Repository;
 import io.walferry.repository.format.EncodeGate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,7 +27,8 @@ final class AuxService {
     private final NodeConfig node;
     private final EncodeGate gate;
     private final PgConnector pg;
-    private List<Repository> repositories;
+    /** Made on the first pass, and kept: it remembers the manifests it read. */
+    private AuxSync sync;
     /** What each directory's last pass skipped: said again only when it changes. */
     private final Map<String, List<AuxSync.Skipped>> lastSkipped = new HashMap<>();
 
@@ -47,10 +47,9 @@ final class AuxService {
                 LOG.debug("aux directories: node {} cannot be asked whether it is the primary: nothing done", node.name());
                 return;
             }
-            if (repositories == null) {
-                repositories = AuxSync.repositories(config);
+            if (sync == null) {
+                sync = new AuxSync(config, node, AuxSync.repositories(config), gate, AuxSync.Progress.NONE);
             }
-            AuxSync sync = new AuxSync(config, node, repositories, gate, AuxSync.Progress.NONE);
             for (AuxConfig.Directory d : sync.directories(null)) {
                 try {
                     report(direction.get() == AuxSync.Direction.PUSH ? sync.push(d, false) : sync.pull(d, false));

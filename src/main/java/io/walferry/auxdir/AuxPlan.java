@@ -91,12 +91,15 @@ final class AuxPlan {
 
     /**
      * What a pull of {@code wanted} into a directory that holds {@code local} does: files in {@code leaveAlone} (being
-     * written here) are not touched. Of what the manifest does not list, only what the last pull placed
+     * written here) are not touched; what is at a path of {@code unstored} (here, but nothing walferry copies: a link
+     * out of the directory, a socket) is in the way of anything the manifest has there. Of what the manifest does not list, only what the last pull placed
      * ({@code pulledBefore}) and is still as it placed it is removed (the primary removed it), unless {@code prune}
      * removes all of it: what was made here stays.
      */
-    static Pull pull(AuxContent local, Set<String> leaveAlone, AuxContent wanted, AuxContent pulledBefore, boolean prune) {
+    static Pull pull(AuxContent local, Set<String> leaveAlone, Set<String> unstored, AuxContent wanted, AuxContent pulledBefore,
+                     boolean prune) {
         Map<String, Character> here = kinds(local);
+        unstored.forEach(p -> here.putIfAbsent(p, 'o'));
         Map<String, AuxContent.File> localFiles = local.filesByPath();
         Map<String, String> localLinks = new HashMap<>();
         local.links().forEach(l -> localLinks.put(l.path(), l.target()));
@@ -115,7 +118,7 @@ final class AuxPlan {
                 make.add(d);
                 dirModes.add(d);
             } else if (k != 'd') {
-                conflicts.add(d.path() + ": a " + (k == 'f' ? "file" : "symbolic link") + " here, a directory in the manifest");
+                conflicts.add(d.path() + ": " + what(k) + " here, a directory in the manifest");
                 blocked.add(d.path());
             } else if (!d.mode().equals(localDirs.get(d.path()))) {
                 dirModes.add(d);
@@ -129,8 +132,8 @@ final class AuxPlan {
                 continue;
             }
             Character k = here.get(f.path());
-            if (k != null && k == 'd') {
-                conflicts.add(f.path() + ": a directory here, a file in the manifest");
+            if (k != null && (k == 'd' || k == 'o')) {
+                conflicts.add(f.path() + ": " + what(k) + " here, a file in the manifest");
             } else if (k != null && k == 'f' && localFiles.get(f.path()).sameContent(f)) {
                 unchanged++;
                 if (!f.mode().equals(localFiles.get(f.path()).mode())) {
@@ -146,8 +149,8 @@ final class AuxPlan {
                 continue;
             }
             Character k = here.get(l.path());
-            if (k != null && k == 'd') {
-                conflicts.add(l.path() + ": a directory here, a symbolic link in the manifest");
+            if (k != null && (k == 'd' || k == 'o')) {
+                conflicts.add(l.path() + ": " + what(k) + " here, a symbolic link in the manifest");
             } else if (!l.target().equals(localLinks.get(l.path()))) {
                 link.add(l);
             }
@@ -179,6 +182,16 @@ final class AuxPlan {
         removeDirectories.sort(Comparator.reverseOrder());
         dirModes.sort(Comparator.comparing(AuxContent.Directory::path).reversed());
         return new Pull(make, fetch, link, fileModes, dirModes, remove, removeDirectories, conflicts, unchanged);
+    }
+
+    /** What a kind of {@link #kinds} (or 'o': something walferry does not copy) is, for a message. */
+    private static String what(char kind) {
+        return switch (kind) {
+            case 'd' -> "a directory";
+            case 'f' -> "a file";
+            case 'l' -> "a symbolic link";
+            default -> "something walferry does not copy (a link out of the directory, a socket, FIFO or device)";
+        };
     }
 
     /** What each path of {@code content} is: 'd'irectory, 'f'ile or 'l'ink. */

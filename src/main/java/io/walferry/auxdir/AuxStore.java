@@ -14,6 +14,7 @@ import java.io.ByteArrayOutputStream;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -27,10 +28,13 @@ final class AuxStore {
 
     private final Repository repository;
     private final String name;
+    private final Map<String, AuxManifest> lastRead;
 
-    AuxStore(Repository repository, String name) {
+    /** @param lastRead the manifest last read of each directory in each repository, kept by the caller across passes */
+    AuxStore(Repository repository, String name, Map<String, AuxManifest> lastRead) {
         this.repository = repository;
         this.name = name;
+        this.lastRead = lastRead;
     }
 
     Repository repository() {
@@ -53,8 +57,22 @@ final class AuxStore {
         return ids.isEmpty() ? Optional.empty() : Optional.of(ids.get(ids.size() - 1));
     }
 
-    /** Manifest {@code id}, verified and checked; empty if it is gone (removed since it was listed). */
+    /**
+     * Manifest {@code id}, verified and checked; empty if it is gone (removed since it was listed). The one read last
+     * is not read again: a stored manifest never changes.
+     */
     Optional<AuxManifest> read(String id) {
+        String cacheKey = repository.name() + "/" + name;
+        AuxManifest known = lastRead.get(cacheKey);
+        if (known != null && known.id().equals(id)) {
+            return Optional.of(known);
+        }
+        Optional<AuxManifest> m = readStored(id);
+        m.ifPresent(found -> lastRead.put(cacheKey, found));
+        return m;
+    }
+
+    private Optional<AuxManifest> readStored(String id) {
         ByteArrayOutputStream json = new ByteArrayOutputStream();
         String key = RepositoryLayout.auxManifest(name, id);
         if (repository.get(key, json, AuxManifest.MAX_JSON_SIZE).isEmpty()) {

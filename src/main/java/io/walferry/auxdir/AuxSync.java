@@ -25,6 +25,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
 
 /**
  * Keeps a node's aux directories (aux_directories) and the repositories in step: {@link #push} on the primary stores
@@ -90,6 +92,8 @@ public final class AuxSync {
     private final List<Repository> repositories;
     private final EncodeGate gate;
     private final Progress progress;
+    /** The manifest last read of each directory in each repository: a manifest is never rewritten, so its id says it is the same. */
+    private final Map<String, AuxManifest> lastRead = new ConcurrentHashMap<>();
 
     public AuxSync(WalferryConfig config, NodeConfig node, List<Repository> repositories, EncodeGate gate, Progress progress) {
         this.config = config;
@@ -148,7 +152,7 @@ public final class AuxSync {
             List<Problem> problems = new ArrayList<>();
             for (Repository r : repositories) {
                 try {
-                    pushed.add(push.push(local, new AuxStore(r, d.name()), recheck));
+                    pushed.add(push.push(local, store(r, d.name()), recheck));
                 } catch (WalferryException e) {
                     problems.add(new Problem(e.kind(), "aux directory " + d.name() + ": repository " + r.name() + ": " + e.oneLine()));
                 }
@@ -189,10 +193,11 @@ public final class AuxSync {
             // Only a file of the size the manifest (or the last one pulled) gives can hold its content: no other needs hashing.
             AuxLocal local = AuxLocal.read(root, index, s -> wantedSizes.getOrDefault(s.path(), -1L) == s.size()
                     || placedSizes.getOrDefault(s.path(), -1L) == s.size());
-            AuxPlan.Pull plan = AuxPlan.pull(local.content(), local.unstable(), m.content(), index.pulled(), prune);
+            AuxPlan.Pull plan = AuxPlan.pull(local.content(), local.unstable(),
+                    local.skipped().stream().map(Skipped::path).collect(Collectors.toSet()), m.content(), index.pulled(), prune);
             List<AuxStore> sources = new ArrayList<>();
             sources.add(newest.get().store());
-            repositories.stream().filter(r -> r != newest.get().store().repository()).forEach(r -> sources.add(new AuxStore(r, d.name())));
+            repositories.stream().filter(r -> r != newest.get().store().repository()).forEach(r -> sources.add(store(r, d.name())));
             AuxPull.Done done = new AuxPull(root, d.name(), index, progress).run(local, plan, sources);
             index.pulled(m.content());
             index.save();
@@ -203,6 +208,10 @@ public final class AuxSync {
         } catch (IOException e) {
             throw local(d, e);
         }
+    }
+
+    private AuxStore store(Repository r, String name) {
+        return new AuxStore(r, name, lastRead);
     }
 
     private record Newest(AuxStore store, AuxManifest manifest) {
@@ -216,7 +225,7 @@ public final class AuxSync {
         AuxStore best = null;
         String bestId = null;
         for (Repository r : repositories) {
-            AuxStore s = new AuxStore(r, name);
+            AuxStore s = store(r, name);
             try {
                 Optional<String> id = s.newestId();
                 if (id.isPresent() && (bestId == null || id.get().compareTo(bestId) > 0)) {

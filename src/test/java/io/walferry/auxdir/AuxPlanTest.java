@@ -48,7 +48,7 @@ class AuxPlanTest {
         AuxContent local = new AuxContent(List.of(), List.of(file("same", A), new AuxContent.File("mode", 10, "0600", B, List.of(B)),
                 file("old", C)), List.of());
         AuxContent wanted = content(List.of(file("same", A), file("mode", B), file("old", D), file("new", A)));
-        AuxPlan.Pull p = AuxPlan.pull(local, Set.of(), wanted, AuxContent.EMPTY, false);
+        AuxPlan.Pull p = AuxPlan.pull(local, Set.of(), Set.of(), wanted, AuxContent.EMPTY, false);
         assertThat(p.fetch()).extracting(AuxContent.File::path).containsExactly("new", "old");
         assertThat(p.fileModes()).extracting(AuxContent.File::path).containsExactly("mode");
         assertThat(p.makeDirectories()).extracting(AuxContent.Directory::path).containsExactly("sub");
@@ -62,10 +62,10 @@ class AuxPlanTest {
         AuxContent local = new AuxContent(List.of(new AuxContent.Directory("sub", "0755"), new AuxContent.Directory("mine", "0755")),
                 List.of(file("kept", A), file("gone", B), file("edited", D), file("made-here", D)), List.of());
         AuxContent wanted = new AuxContent(List.of(), List.of(file("kept", A)), List.of());
-        AuxPlan.Pull p = AuxPlan.pull(local, Set.of(), wanted, before, false);
+        AuxPlan.Pull p = AuxPlan.pull(local, Set.of(), Set.of(), wanted, before, false);
         assertThat(p.remove()).as("the primary removed it; an edit here and a file made here stay").containsExactly("gone");
         assertThat(p.removeDirectories()).containsExactly("sub");
-        AuxPlan.Pull pruned = AuxPlan.pull(local, Set.of("made-here"), wanted, before, true);
+        AuxPlan.Pull pruned = AuxPlan.pull(local, Set.of("made-here"), Set.of(), wanted, before, true);
         assertThat(pruned.remove()).as("prune removes all but what is being written").containsExactlyInAnyOrder("gone", "edited");
         assertThat(pruned.removeDirectories()).containsExactly("sub", "mine");
     }
@@ -74,9 +74,13 @@ class AuxPlanTest {
     void whatIsInTheWayIsAConflictAndNothingIsWrittenBelowIt() {
         AuxContent local = new AuxContent(List.of(), List.of(file("sub", A)), List.of());
         AuxContent wanted = new AuxContent(List.of(new AuxContent.Directory("sub", "0755")), List.of(file("sub/x", B)), List.of());
-        AuxPlan.Pull p = AuxPlan.pull(local, Set.of(), wanted, AuxContent.EMPTY, false);
+        AuxPlan.Pull p = AuxPlan.pull(local, Set.of(), Set.of(), wanted, AuxContent.EMPTY, false);
         assertThat(p.conflicts()).containsExactly("sub: a file here, a directory in the manifest");
         assertThat(p.fetch()).isEmpty();
         assertThat(p.makeDirectories()).isEmpty();
+        AuxPlan.Pull unstored = AuxPlan.pull(AuxContent.EMPTY, Set.of(), Set.of("sub"), wanted, AuxContent.EMPTY, false);
+        assertThat(unstored.conflicts()).containsExactly("sub: something walferry does not copy (a link out of the directory, a socket, "
+                + "FIFO or device) here, a directory in the manifest");
+        assertThat(unstored.fetch()).isEmpty();
     }
 }
