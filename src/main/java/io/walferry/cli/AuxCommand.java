@@ -65,14 +65,15 @@ final class AuxCommand {
             Context ctx = main.context();
             WalferryConfig config = ctx.config();
             NodeConfig node = ctx.node();
+            ProgressLine progress = new ProgressLine(main.err(), "aux sync", ctx.json());
+            AuxSync sync = new AuxSync(config, node, AuxSync.repositories(config), EncodeGate.limit(config.archive().workers()), progress);
+            List<AuxConfig.Directory> directories = sync.directories(name);
             AuxSync.Direction direction = way != null ? (way.push ? AuxSync.Direction.PUSH : AuxSync.Direction.PULL)
                     : AuxSync.direction(new PgConnector(config.connection()), node).orElseThrow(() -> WalferryException.postgres(
                     "node " + node.name() + " does not answer, so walferry cannot tell whether to push (a primary) or pull (a replica)",
                     "start its server, or pass --push or --pull", null));
-            ProgressLine progress = new ProgressLine(main.err(), direction == AuxSync.Direction.PUSH ? "aux push" : "aux pull", ctx.json());
-            AuxSync sync = new AuxSync(config, node, AuxSync.repositories(config), EncodeGate.limit(config.archive().workers()), progress);
             List<AuxSync.Outcome> outcomes = new ArrayList<>();
-            for (AuxConfig.Directory d : sync.directories(name)) {
+            for (AuxConfig.Directory d : directories) {
                 outcomes.add(direction == AuxSync.Direction.PUSH ? sync.push(d, recheck) : sync.pull(d, prune));
             }
             progress.finish();
