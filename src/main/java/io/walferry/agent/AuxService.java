@@ -83,8 +83,14 @@ final class AuxService {
                 }
             }
         }
-        for (AuxSync.Problem problem : outcome.problems()) {
-            LOG.warn("{} (will run again)", problem.message());
+        boolean withheld = outcome instanceof AuxSync.Pushed p && p.withheld().isPresent();
+        for (int i = 0; i < outcome.problems().size(); i++) {
+            String message = outcome.problems().get(i).message();
+            if (withheld && i == outcome.problems().size() - 1) {
+                LOG.error("{} (will try again)", message); // the last problem of a withheld push says why nothing was pushed
+            } else {
+                LOG.warn("{} (will run again)", message);
+            }
         }
         if (!outcome.skipped().equals(lastSkipped.put(outcome.name(), outcome.skipped()))) {
             for (AuxSync.Skipped s : outcome.skipped()) {

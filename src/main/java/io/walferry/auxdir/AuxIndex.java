@@ -26,7 +26,8 @@ import java.util.Set;
  * scan hashes only files whose size, modification time or identity changed. It is a cache: a missing or unreadable
  * index only costs hashing again. A file modified within {@link #RACY_NANOS} of its hashing is not remembered: a
  * write in the same clock tick could leave its time unchanged. On a replica it also keeps what the last pull placed
- * ({@link #pulled}), so that the next one removes what the primary removed, and only that.
+ * ({@link #pulled}), so that the next one removes what the primary removed, and only that, and which manifest the last
+ * complete pull followed ({@link #completePull}): only a node in step with the newest manifest may push (AuxPushGate).
  */
 final class AuxIndex {
     private static final Logger LOG = LoggerFactory.getLogger(AuxIndex.class);
@@ -39,19 +40,22 @@ final class AuxIndex {
     }
 
     record Stored(@JsonProperty("format_version") int formatVersion, @JsonProperty("root") String root,
-                  @JsonProperty("entries") Map<String, Entry> entries, @JsonProperty("pulled") AuxContent pulled) {
+                  @JsonProperty("entries") Map<String, Entry> entries, @JsonProperty("pulled") AuxContent pulled,
+                  @JsonProperty("complete_pull") String completePull) {
     }
 
     private final Path file;
     private final Path root;
     private final Map<String, Entry> entries;
     private AuxContent pulled;
+    private String completePull;
 
-    AuxIndex(Path file, Path root, Map<String, Entry> entries, AuxContent pulled) {
+    AuxIndex(Path file, Path root, Map<String, Entry> entries, AuxContent pulled, String completePull) {
         this.file = file;
         this.root = root;
         this.entries = new HashMap<>(entries);
         this.pulled = pulled == null ? AuxContent.EMPTY : pulled;
+        this.completePull = completePull;
     }
 
     /** The index of aux directory {@code root} kept at {@code file}; empty if there is none, or one of another directory. */
@@ -59,14 +63,14 @@ final class AuxIndex {
         try {
             Stored s = JSON.readValue(Files.readAllBytes(file), Stored.class);
             if (s != null && s.formatVersion() == 1 && root.toString().equals(s.root()) && s.entries() != null) {
-                return new AuxIndex(file, root, s.entries(), s.pulled());
+                return new AuxIndex(file, root, s.entries(), s.pulled(), s.completePull());
             }
         } catch (NoSuchFileException e) {
             // never scanned here
         } catch (IOException | RuntimeException e) {
             LOG.warn("aux index {} cannot be read ({}): every file is hashed again", file, e.getMessage());
         }
-        return new AuxIndex(file, root, Map.of(), AuxContent.EMPTY);
+        return new AuxIndex(file, root, Map.of(), AuxContent.EMPTY, null);
     }
 
     /** What the manifest the last pull here followed listed (nothing before the first pull). */
@@ -76,6 +80,15 @@ final class AuxIndex {
 
     void pulled(AuxContent content) {
         pulled = content;
+    }
+
+    /** The id of the manifest the last pull that placed everything it listed followed (none: no pull here has). */
+    Optional<String> completePull() {
+        return Optional.ofNullable(completePull);
+    }
+
+    void completePull(String id) {
+        completePull = id;
     }
 
     /** The content of the file {@code s} describes, if it was hashed with this size, time and identity. */
@@ -118,7 +131,7 @@ final class AuxIndex {
     void save() throws IOException {
         PrivateFiles.createDirectories(file.getParent());
         Path temp = file.resolveSibling("." + file.getFileName() + ".tmp");
-        byte[] bytes = JSON.writeValueAsBytes(new Stored(1, root.toString(), entries, pulled));
+        byte[] bytes = JSON.writeValueAsBytes(new Stored(1, root.toString(), entries, pulled, completePull));
         try (FileChannel c = PrivateFiles.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE)) {
             ByteBuffer b = ByteBuffer.wrap(bytes);

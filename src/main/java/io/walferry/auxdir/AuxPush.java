@@ -52,18 +52,20 @@ final class AuxPush {
 
     /**
      * With {@code recheck}, every chunk is looked for by its address, not only those the newest manifest does not name,
-     * so that an object removed from the repository (a corrupt one moved aside) is stored again.
+     * so that an object removed from the repository (a corrupt one moved aside) is stored again. {@code completePull}: the
+     * manifest this node last pulled completely, for {@link AuxPushGate#brake}.
      */
-    AuxSync.RepositoryPush push(AuxLocal local, AuxStore store, boolean recheck) {
+    AuxSync.RepositoryPush push(AuxLocal local, AuxStore store, boolean recheck, Optional<String> completePull) {
         store.repository().requireClusterRecord();
         Optional<String> newestId = store.newestId();
-        Optional<AuxContent> newest = Optional.empty();
+        Optional<AuxManifest> newestManifest = Optional.empty();
         try {
-            newest = newestId.flatMap(store::read).map(AuxManifest::content);
+            newestManifest = newestId.flatMap(store::read);
         } catch (CorruptObjectException e) {
             // A new manifest supersedes it; existing objects are found by their addresses, not through it.
             LOG.warn("aux {}: {}; writing a new one", root, e.getMessage());
         }
+        Optional<AuxContent> newest = newestManifest.map(AuxManifest::content);
         AuxContent stored = newest.orElse(AuxContent.EMPTY);
         AuxContent known = recheck ? AuxContent.EMPTY : stored;
         List<AuxPlan.Upload> uploads = AuxPlan.uploads(local.content(), known);
@@ -88,6 +90,13 @@ final class AuxPush {
         AuxContent recorded = AuxPlan.recorded(local.content(), local.unstable(), available, stored);
         if (newest.isPresent() && recorded.equals(stored)) {
             return new AuxSync.RepositoryPush(store.repository().name(), newestId, false, objectsStored, bytesStored);
+        }
+        if (newestManifest.isPresent()) {
+            Optional<String> refused = AuxPushGate.brake(newestManifest.get(), recorded, node, completePull);
+            if (refused.isPresent()) {
+                throw new WalferryException(Failure.FAILED, "no manifest written: " + refused.get(), "run walferry aux sync --pull on this node "
+                        + "first, or push from a node whose pull of it succeeded");
+            }
         }
         String id = store.write(cluster, node, recorded, newestId, compression);
         int removed = store.removeOldManifests();

@@ -68,10 +68,14 @@ public final class AuxSync {
 
     /**
      * A push: what the directory holds ({@code present} false: it does not exist here, and nothing was pushed), and what
-     * each repository received (a repository that failed is a problem instead).
+     * each repository received (a repository that failed is a problem instead); {@code withheld}: why nothing was pushed
+     * at all, this node not knowing its directory to be complete.
      */
     public record Pushed(String name, Path path, boolean present, int files, long bytes, List<RepositoryPush> repositories,
-                         List<Skipped> skipped, List<Problem> problems) implements Outcome {
+                         List<Skipped> skipped, List<Problem> problems, Optional<String> withheld) implements Outcome {
+        static Pushed withheld(AuxConfig.Directory d, String why, List<Problem> problems) {
+            return new Pushed(d.name(), d.path(), Files.isDirectory(d.path()), 0, 0, List.of(), List.of(), problems, Optional.of(why));
+        }
     }
 
     /**
@@ -136,12 +140,40 @@ public final class AuxSync {
 
     /**
      * Stores what changed in {@code d} since the newest manifest of each repository, and a new manifest where it changed;
-     * with {@code recheck}, also every object that manifest names and that is missing.
+     * with {@code recheck}, also every object that manifest names and that is missing. Only a directory this node knows
+     * to be complete is pushed ({@link AuxPushGate}): when the newest manifest is another node's and no pull here
+     * completed it, it is pulled first, and if that pull fails nothing is pushed ({@link Pushed#withheld} says why).
      */
     public Pushed push(AuxConfig.Directory d, boolean recheck) {
         try (Held held = hold(d)) {
+            List<Problem> problems = new ArrayList<>();
+            Optional<Newest> newest;
+            try {
+                newest = newest(d.name(), problems);
+            } catch (WalferryException e) {
+                problems.add(new Problem(e.kind(), "aux directory " + d.name() + ": " + e.oneLine()));
+                return Pushed.withheld(d, "the newest manifest could not be read", problems);
+            }
+            Optional<String> completePull = completePull(d, held);
+            if (!AuxPushGate.inStep(newest.map(Newest::manifest), node.name(), completePull)) {
+                AuxManifest m = newest.orElseThrow().manifest();
+                Pulled first = pull(d, held, newest.get(), false, problems);
+                completePull = completePull(d, held);
+                if (!AuxPushGate.inStep(newest.map(Newest::manifest), node.name(), completePull)) {
+                    List<Problem> own = first.problems().subList(problems.size(), first.problems().size());
+                    String why = "the newest manifest " + m.id() + " (written by node " + m.node() + ") was never pulled completely here, "
+                            + "and pulling it failed";
+                    List<Problem> all = new ArrayList<>(first.problems());
+                    all.add(new Problem(own.isEmpty() ? Failure.FAILED : own.get(0).kind(), "aux directory " + d.name() + ": nothing pushed: "
+                            + why + " (" + own.size() + (own.size() == 1 ? " problem" : " problems") + ", above); a node pushes only a "
+                            + "directory it knows is complete (hint: mend what the pull names, or run walferry aux sync --push --recheck on "
+                            + "a node whose pull of it succeeded)"));
+                    return Pushed.withheld(d, why, all);
+                }
+                problems = new ArrayList<>(first.problems());
+            }
             if (!Files.isDirectory(d.path())) {
-                return new Pushed(d.name(), d.path(), false, 0, 0, List.of(), List.of(), List.of());
+                return new Pushed(d.name(), d.path(), false, 0, 0, List.of(), List.of(), problems, Optional.empty());
             }
             Path root = d.path().toRealPath();
             AuxIndex index = AuxIndex.load(held.index(), root);
@@ -149,19 +181,26 @@ public final class AuxSync {
             index.save();
             AuxPush push = new AuxPush(config.cluster(), node.name(), root, config.archive().compression(), gate, progress);
             List<RepositoryPush> pushed = new ArrayList<>();
-            List<Problem> problems = new ArrayList<>();
             for (Repository r : repositories) {
                 try {
-                    pushed.add(push.push(local, store(r, d.name()), recheck));
+                    pushed.add(push.push(local, store(r, d.name()), recheck, completePull));
                 } catch (WalferryException e) {
                     problems.add(new Problem(e.kind(), "aux directory " + d.name() + ": repository " + r.name() + ": " + e.oneLine()));
                 }
             }
             return new Pushed(d.name(), d.path(), true, local.content().files().size(), local.content().bytes(), pushed,
-                    local.skipped(), problems);
+                    local.skipped(), problems, Optional.empty());
         } catch (IOException e) {
             throw local(d, e);
         }
+    }
+
+    /** The manifest the last complete pull of {@code d} here followed; none if the directory is not here. */
+    private static Optional<String> completePull(AuxConfig.Directory d, Held held) throws IOException {
+        if (!Files.isDirectory(d.path())) {
+            return Optional.empty();
+        }
+        return AuxIndex.load(held.index(), d.path().toRealPath()).completePull();
     }
 
     /**
@@ -182,32 +221,44 @@ public final class AuxSync {
             if (newest.isEmpty()) {
                 return Pulled.nothing(d, problems);
             }
-            AuxManifest m = newest.get().manifest();
-            Files.createDirectories(d.path());
-            Path root = d.path().toRealPath();
-            AuxIndex index = AuxIndex.load(held.index(), root);
-            Map<String, Long> wantedSizes = new HashMap<>();
-            m.files().forEach(f -> wantedSizes.put(f.path(), f.size()));
-            Map<String, Long> placedSizes = new HashMap<>();
-            index.pulled().files().forEach(f -> placedSizes.put(f.path(), f.size()));
-            // Only a file of the size the manifest (or the last one pulled) gives can hold its content: no other needs hashing.
-            AuxLocal local = AuxLocal.read(root, index, s -> wantedSizes.getOrDefault(s.path(), -1L) == s.size()
-                    || placedSizes.getOrDefault(s.path(), -1L) == s.size());
-            AuxPlan.Pull plan = AuxPlan.pull(local.content(), local.unstable(),
-                    local.skipped().stream().map(Skipped::path).collect(Collectors.toSet()), m.content(), index.pulled(), prune);
-            List<AuxStore> sources = new ArrayList<>();
-            sources.add(newest.get().store());
-            repositories.stream().filter(r -> r != newest.get().store().repository()).forEach(r -> sources.add(store(r, d.name())));
-            AuxPull.Done done = new AuxPull(root, d.name(), index, progress).run(local, plan, sources);
-            index.pulled(m.content());
-            index.save();
-            problems.addAll(done.problems());
-            return new Pulled(d.name(), d.path(), Optional.of(m.id()), Optional.of(newest.get().store().repository().name()),
-                    m.files().size(), m.bytes(), done.written(), done.bytesWritten(), plan.unchanged(), done.links(), done.modes(),
-                    done.removed(), local.skipped(), problems);
+            return pull(d, held, newest.get(), prune, problems);
         } catch (IOException e) {
             throw local(d, e);
         }
+    }
+
+    /**
+     * A pull of {@code newest} into {@code d}, whose lock is {@code held}; {@code problems} are those found so far. A pull
+     * with no problem of its own is remembered as complete (the node is in step with that manifest).
+     */
+    private Pulled pull(AuxConfig.Directory d, Held held, Newest newest, boolean prune, List<Problem> problems) throws IOException {
+        AuxManifest m = newest.manifest();
+        Files.createDirectories(d.path());
+        Path root = d.path().toRealPath();
+        AuxIndex index = AuxIndex.load(held.index(), root);
+        Map<String, Long> wantedSizes = new HashMap<>();
+        m.files().forEach(f -> wantedSizes.put(f.path(), f.size()));
+        Map<String, Long> placedSizes = new HashMap<>();
+        index.pulled().files().forEach(f -> placedSizes.put(f.path(), f.size()));
+        // Only a file of the size the manifest (or the last one pulled) gives can hold its content: no other needs hashing.
+        AuxLocal local = AuxLocal.read(root, index, s -> wantedSizes.getOrDefault(s.path(), -1L) == s.size()
+                || placedSizes.getOrDefault(s.path(), -1L) == s.size());
+        AuxPlan.Pull plan = AuxPlan.pull(local.content(), local.unstable(),
+                local.skipped().stream().map(Skipped::path).collect(Collectors.toSet()), m.content(), index.pulled(), prune);
+        List<AuxStore> sources = new ArrayList<>();
+        sources.add(newest.store());
+        repositories.stream().filter(r -> r != newest.store().repository()).forEach(r -> sources.add(store(r, d.name())));
+        AuxPull.Done done = new AuxPull(root, d.name(), index, progress).run(local, plan, sources);
+        index.pulled(m.content());
+        if (done.problems().isEmpty()) {
+            index.completePull(m.id());
+        }
+        index.save();
+        List<Problem> all = new ArrayList<>(problems);
+        all.addAll(done.problems());
+        return new Pulled(d.name(), d.path(), Optional.of(m.id()), Optional.of(newest.store().repository().name()),
+                m.files().size(), m.bytes(), done.written(), done.bytesWritten(), plan.unchanged(), done.links(), done.modes(),
+                done.removed(), local.skipped(), all);
     }
 
     private AuxStore store(Repository r, String name) {

@@ -95,7 +95,8 @@ final class AuxCommand {
         ObjectNode o = Output.object().put("name", outcome.name()).put("path", outcome.path().toString());
         switch (outcome) {
             case AuxSync.Pushed p -> {
-                o.put("direction", "push").put("present", p.present()).put("files", p.files()).put("bytes", p.bytes());
+                o.put("direction", "push").put("present", p.present()).put("files", p.files()).put("bytes", p.bytes())
+                        .put("withheld", p.withheld().orElse(null));
                 ArrayNode repos = o.putArray("repositories");
                 for (AuxSync.RepositoryPush r : p.repositories()) {
                     repos.addObject().put("repository", r.repository()).put("manifest", r.manifest().orElse(null))
@@ -117,6 +118,7 @@ final class AuxCommand {
     static void render(PrintWriter out, AuxSync.Outcome outcome) {
         String head = "aux " + outcome.name() + " (" + outcome.path() + "): ";
         switch (outcome) {
+            case AuxSync.Pushed p when p.withheld().isPresent() -> out.println(head + "nothing pushed: " + p.withheld().get());
             case AuxSync.Pushed p when !p.present() -> out.println(head + "not on this node: nothing to push");
             case AuxSync.Pushed p -> {
                 out.println(head + p.files() + " files, " + Output.bytes(p.bytes()));

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -136,6 +137,14 @@ class AuxDirectoryIT {
             }
         }
         return out;
+    }
+
+    /** The ids of the stored manifests of aux directory models (a filesystem repository). */
+    private Set<String> manifests() throws IOException {
+        try (Stream<Path> s = Files.walk(wf.repo())) {
+            return s.filter(p -> p.toString().contains("/aux/models/manifests/") && Files.isRegularFile(p))
+                    .map(p -> p.getFileName().toString()).collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new));
+        }
     }
 
     /** Every entry below {@code root} (not the root itself): its kind, permission bits, and content or target. */
@@ -301,6 +310,80 @@ class AuxDirectoryIT {
                 ok("aux", "sync", "--node", "east", "--pull");
                 assertThat(tree(eastModels)).isEqualTo(tree(westModels)).containsKey("after-promotion.txt");
             }
+        }
+    }
+
+    /**
+     * A replica whose pull failed in part (an object lost before it was made) is promoted: its agent must not publish its
+     * partial tree as the new state, or every other replica would remove what its last pull placed. It pulls first,
+     * publishes nothing while that fails, and once the object is stored again (by a replica whose pull succeeded) it
+     * completes its pull and pushes from then on.
+     */
+    @Test
+    void aPromotedReplicaWhosePullFailedPublishesNothingUntilItHoldsTheWholeDirectory() throws Exception {
+        this.kind = "fs";
+        east = PgCluster.init(dir, "east");
+        wf = new WalferryFixture(dir.resolve("wf"), east, "  workers: 2\n");
+        wf.enableArchiving(east);
+        east.set("wal_keep_size", "256MB");
+        east.start();
+        west = PgCluster.existing(dir, "west");
+        // a replica whose server this test does not need: its pulls and pushes are run with --pull and --push
+        PgCluster north = PgCluster.existing(dir, "north");
+        wf.writeConfig(List.of(east, west, north), "  workers: 2\n");
+        Path eastModels = wf.dir().resolve("east-models");
+        Path westModels = wf.dir().resolve("west-models");
+        Path northModels = wf.dir().resolve("north-models");
+        wf.topLevel("aux_interval: 1s\naux_directories:\n  - name: models\n    path: " + eastModels
+                + "\n    node_paths:\n      west: " + westModels + "\n      north: " + northModels + "\n");
+        write(eastModels.resolve("alpha.bin"), "alpha".getBytes(), "rw-r--r--");
+        write(eastModels.resolve("bravo.bin"), "bravo".getBytes(), "rw-r--r--");
+        write(eastModels.resolve("charlie.bin"), "charlie".getBytes(), "rw-r--r--");
+        ServerUser.chown(eastModels);
+
+        ok("repo-create", "--node", "east");
+        ok("aux", "sync", "--node", "east", "--push");
+        ok("aux", "sync", "--node", "north", "--pull");
+        assertThat(tree(northModels)).isEqualTo(tree(eastModels)).hasSize(3);
+
+        // bravo's object is lost before west is made: west's pull is partial, and the replica runs anyway
+        String bravo = sha256(eastModels.resolve("bravo.bin"));
+        Path lost = objects().stream().filter(p -> p.getFileName().toString().equals(bravo)).findFirst().orElseThrow();
+        Files.delete(lost);
+        east.execute("create table t as select g from generate_series(1, 1000) g");
+        ok("backup", "--node", "east");
+        Result created = wf.run("replica", "create", "--node", "west");
+        assertThat(created.exitCode()).as(created.all()).isEqualTo(3);
+        assertThat(westModels.resolve("alpha.bin")).exists();
+        assertThat(westModels.resolve("bravo.bin")).doesNotExist();
+        Set<String> manifestsBefore = manifests();
+        assertThat(manifestsBefore).hasSize(1);
+
+        try (AgentProcess westAgent = wf.startAgent("west")) {
+            ok("promote", "--node", "west");
+            Await.until(Duration.ofSeconds(60), "the new primary's agent to push or to say why it does not",
+                    () -> westAgent.log().contains("nothing pushed") || STORED.matcher(westAgent.log()).find());
+            assertThat(STORED.matcher(westAgent.log()).find()).as("no manifest of the partial tree: " + westAgent.log()).isFalse();
+            assertThat(westAgent.log()).contains("aux directory models: nothing pushed: the newest manifest " + manifestsBefore.iterator().next()
+                    + " (written by node east) was never pulled completely here");
+            assertThat(manifests()).isEqualTo(manifestsBefore);
+            Result push = wf.run("aux", "sync", "--node", "west", "--push", "--output", "json");
+            assertThat(push.exitCode()).as(push.all()).isEqualTo(3);
+            assertThat(push.err()).contains("bravo.bin").contains("nothing pushed");
+            assertThat(new ObjectMapper().readTree(push.out()).get(0).get("withheld").asText()).contains("pulling it failed");
+
+            // the other replica keeps every file its pull placed
+            ok("aux", "sync", "--node", "north", "--pull");
+            assertThat(tree(northModels)).isEqualTo(tree(eastModels));
+
+            // a replica whose pull succeeded stores the lost object again: the new primary completes its pull, then pushes
+            ok("aux", "sync", "--node", "north", "--push", "--recheck");
+            assertThat(lost).exists();
+            Await.until(Duration.ofSeconds(60), "the new primary to hold the whole directory", () -> Files.exists(westModels.resolve("bravo.bin")));
+            replace(westModels.resolve("after-promotion.txt"), "made on the new primary");
+            Await.until(Duration.ofSeconds(60), "the new primary's agent to store its change", () -> STORED.matcher(westAgent.log()).find());
+            ok("aux", "sync", "--node", "north", "--pull");
+            assertThat(tree(northModels)).isEqualTo(tree(westModels)).containsKeys("bravo.bin", "after-promotion.txt");
         }
     }
 }
