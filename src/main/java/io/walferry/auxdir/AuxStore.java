@@ -43,7 +43,12 @@ final class AuxStore {
 
     /** The key of the object holding the chunk of SHA-256 {@code sha256} (hex). */
     String objectKey(String sha256) {
-        return RepositoryLayout.auxObject(name, repository.contentAddress(HexFormat.of().parseHex(sha256)));
+        return RepositoryLayout.auxObject(name, address(sha256));
+    }
+
+    /** The address (its name below the objects directory) of the object holding the chunk of SHA-256 {@code sha256} (hex). */
+    String address(String sha256) {
+        return repository.contentAddress(HexFormat.of().parseHex(sha256));
     }
 
     /** The ids of the stored manifests, oldest first. */

@@ -386,4 +386,62 @@ class AuxDirectoryIT {
             assertThat(tree(northModels)).isEqualTo(tree(westModels)).containsKeys("bravo.bin", "after-promotion.txt");
         }
     }
+
+    /**
+     * expire removes an aux directory's manifests beyond the newest kept, and the objects no kept manifest names once
+     * older than the grace: an old version's object goes, the current ones stay, and so does a fresh unnamed object
+     * (it may belong to a push whose manifest is not written yet); a replica still pulls the current version whole.
+     */
+    @Test
+    void expireRemovesTheObjectsOfOldVersionsOnly() throws Exception {
+        this.kind = "fs";
+        east = PgCluster.init(dir, "east");
+        wf = new WalferryFixture(dir.resolve("wf"), east, "  workers: 2\n");
+        east.start();
+        west = PgCluster.existing(dir, "west");
+        wf.writeConfig(List.of(east, west), "  workers: 2\n");
+        Path eastModels = wf.dir().resolve("east-models");
+        Path westModels = wf.dir().resolve("west-models");
+        wf.topLevel("aux_directories:\n  - name: models\n    path: " + eastModels + "\n    node_paths:\n      west: " + westModels + "\n");
+        write(eastModels.resolve("alpha.bin"), "alpha".getBytes(), "rw-r--r--");
+        write(eastModels.resolve("bravo.bin"), "bravo, first version".getBytes(), "rw-r--r--");
+        ServerUser.chown(eastModels);
+        ok("repo-create", "--node", "east");
+        ok("aux", "sync", "--node", "east", "--push");
+        String oldBravo = sha256(eastModels.resolve("bravo.bin"));
+        replace(eastModels.resolve("bravo.bin"), "bravo, second version");
+        ok("aux", "sync", "--node", "east", "--push");
+        // a file stored, then removed: its object is unnamed but fresh
+        replace(eastModels.resolve("charlie.bin"), "charlie");
+        String charlie = sha256(eastModels.resolve("charlie.bin"));
+        ok("aux", "sync", "--node", "east", "--push");
+        Files.delete(eastModels.resolve("charlie.bin"));
+        ok("aux", "sync", "--node", "east", "--push");
+        assertThat(manifests()).hasSize(4);
+        assertThat(objects()).hasSize(4);
+        // the old version's object was stored three days ago
+        Path oldObject = objects().stream().filter(p -> p.getFileName().toString().equals(oldBravo)).findFirst().orElseThrow();
+        Files.setLastModifiedTime(oldObject, java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(Duration.ofDays(3))));
+        List<String> newest = List.copyOf(manifests()).subList(3, 4);
+
+        JsonNode dry = new ObjectMapper().readTree(ok("expire", "--keep", "1", "--aux-keep-manifests", "1", "--dry-run", "--output", "json").out());
+        assertThat(dry.get(0).get("aux_directories").get(0).get("objects_removed").asInt()).isEqualTo(1);
+        assertThat(objects()).hasSize(4);
+        assertThat(manifests()).hasSize(4);
+
+        JsonNode expired = new ObjectMapper().readTree(ok("expire", "--keep", "1", "--aux-keep-manifests", "1", "--output", "json").out());
+        JsonNode aux = expired.get(0).get("aux_directories").get(0);
+        assertThat(aux.get("name").asText()).isEqualTo("models");
+        assertThat(aux.get("manifests_removed")).hasSize(3);
+        assertThat(aux.get("objects_removed").asInt()).isEqualTo(1);
+        assertThat(aux.get("objects_young").asInt()).isEqualTo(1);
+        assertThat(aux.get("objects_kept").asInt()).isEqualTo(2);
+        assertThat(List.copyOf(manifests())).isEqualTo(newest);
+        assertThat(objects()).doesNotContain(oldObject).hasSize(3)
+                .anyMatch(p -> p.getFileName().toString().equals(charlie));
+
+        ok("aux", "sync", "--node", "west", "--pull");
+        assertThat(tree(westModels)).isEqualTo(tree(eastModels)).containsKeys("alpha.bin", "bravo.bin").doesNotContainKey("charlie.bin");
+        assertThat(Files.readString(westModels.resolve("bravo.bin"))).isEqualTo("bravo, second version");
+    }
 }
