@@ -77,6 +77,14 @@ public record AuxManifest(
         return m;
     }
 
+    /**
+     * Parses a stored manifest of aux directory {@code name} and checks it as a pull does (verify); why it is refused is
+     * the exception's message.
+     */
+    public static AuxManifest parse(byte[] json, String name) throws IOException {
+        return fromJson(json, name);
+    }
+
     static boolean isId(String s) {
         return s != null && ID.matcher(s).matches();
     }

@@ -444,4 +444,46 @@ class AuxDirectoryIT {
         assertThat(tree(westModels)).isEqualTo(tree(eastModels)).containsKeys("alpha.bin", "bravo.bin").doesNotContainKey("charlie.bin");
         assertThat(Files.readString(westModels.resolve("bravo.bin"))).isEqualTo("bravo, second version");
     }
+
+    /** verify reads every aux manifest and object: a tampered object and a missing one are findings, named, and exit 3. */
+    @Test
+    void verifyReportsATamperedAndAMissingAuxObject() throws Exception {
+        this.kind = "fs";
+        east = PgCluster.init(dir, "east");
+        wf = new WalferryFixture(dir.resolve("wf"), east, "  workers: 2\n");
+        east.start();
+        Path eastModels = wf.dir().resolve("east-models");
+        wf.topLevel("aux_directories:\n  - name: models\n    path: " + eastModels + "\n");
+        write(eastModels.resolve("alpha.bin"), "alpha".getBytes(), "rw-r--r--");
+        write(eastModels.resolve("bravo.bin"), "bravo".getBytes(), "rw-r--r--");
+        ServerUser.chown(eastModels);
+        ok("repo-create", "--node", "east");
+        ok("aux", "sync", "--node", "east", "--push");
+        JsonNode good = new ObjectMapper().readTree(ok("verify", "--output", "json").out());
+        assertThat(good.get("repositories").get(0).get("aux_objects").asInt()).as("a manifest and two objects").isEqualTo(3);
+
+        String alpha = sha256(eastModels.resolve("alpha.bin"));
+        String bravo = sha256(eastModels.resolve("bravo.bin"));
+        Path tampered = objects().stream().filter(p -> p.getFileName().toString().equals(alpha)).findFirst().orElseThrow();
+        try (RandomAccessFile f = new RandomAccessFile(tampered.toFile(), "rw")) {
+            long at = f.length() - 3;
+            f.seek(at);
+            int b = f.read();
+            f.seek(at);
+            f.write(b ^ 0x55);
+        }
+        Files.delete(objects().stream().filter(p -> p.getFileName().toString().equals(bravo)).findFirst().orElseThrow());
+
+        Result bad = wf.run("verify", "--output", "json");
+        assertThat(bad.exitCode()).as(bad.all()).isEqualTo(3);
+        JsonNode report = new ObjectMapper().readTree(bad.out());
+        assertThat(report.get("ok").asBoolean()).isFalse();
+        Map<String, String> findings = new TreeMap<>();
+        report.get("findings").forEach(f -> findings.put(f.get("object").asText(), f.get("kind").asText()));
+        assertThat(findings).containsOnly(Map.entry("aux/models/objects/" + alpha, "corrupt"), Map.entry("aux/models/objects/" + bravo, "missing"));
+        Result text = wf.run("verify");
+        assertThat(text.exitCode()).isEqualTo(3);
+        assertThat(text.out()).contains("corrupt aux/models/objects/" + alpha).contains("missing aux/models/objects/" + bravo)
+                .contains("aux sync --push --recheck");
+    }
 }
