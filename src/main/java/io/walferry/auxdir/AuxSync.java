@@ -146,14 +146,12 @@ public final class AuxSync {
      */
     public Pushed push(AuxConfig.Directory d, boolean recheck) {
         try (Held held = hold(d)) {
-            List<Problem> problems = new ArrayList<>();
-            Optional<Newest> newest;
-            try {
-                newest = newest(d.name(), problems);
-            } catch (WalferryException e) {
-                problems.add(new Problem(e.kind(), "aux directory " + d.name() + ": " + e.oneLine()));
-                return Pushed.withheld(d, "the newest manifest could not be read", problems);
+            Lookup found = lookUp(d);
+            if (found.failed()) {
+                return Pushed.withheld(d, "the newest manifest could not be read", found.problems());
             }
+            List<Problem> problems = new ArrayList<>(found.problems());
+            Optional<Newest> newest = found.newest();
             Optional<String> completePull = completePull(d, held);
             if (!AuxPushGate.inStep(newest.map(Newest::manifest), node.name(), completePull)) {
                 AuxManifest m = newest.orElseThrow().manifest();
@@ -210,18 +208,11 @@ public final class AuxSync {
      */
     public Pulled pull(AuxConfig.Directory d, boolean prune) {
         try (Held held = hold(d)) {
-            List<Problem> problems = new ArrayList<>();
-            Optional<Newest> newest;
-            try {
-                newest = newest(d.name(), problems);
-            } catch (WalferryException e) {
-                problems.add(new Problem(e.kind(), "aux directory " + d.name() + ": " + e.oneLine()));
-                return Pulled.nothing(d, problems);
+            Lookup found = lookUp(d);
+            if (found.newest().isEmpty()) {
+                return Pulled.nothing(d, found.problems());
             }
-            if (newest.isEmpty()) {
-                return Pulled.nothing(d, problems);
-            }
-            return pull(d, held, newest.get(), prune, problems);
+            return pull(d, held, found.newest().get(), prune, found.problems());
         } catch (IOException e) {
             throw local(d, e);
         }
@@ -266,6 +257,20 @@ public final class AuxSync {
     }
 
     private record Newest(AuxStore store, AuxManifest manifest) {
+    }
+
+    /** The newest manifest of a directory, if any, and the problems met looking for it; {@code failed}: it could not be read. */
+    private record Lookup(Optional<Newest> newest, List<Problem> problems, boolean failed) {
+    }
+
+    private Lookup lookUp(AuxConfig.Directory d) {
+        List<Problem> problems = new ArrayList<>();
+        try {
+            return new Lookup(newest(d.name(), problems), problems, false);
+        } catch (WalferryException e) {
+            problems.add(new Problem(e.kind(), "aux directory " + d.name() + ": " + e.oneLine()));
+            return new Lookup(Optional.empty(), problems, true);
+        }
     }
 
     /**

@@ -139,6 +139,52 @@ class AuxDirectoryIT {
         return out;
     }
 
+    /**
+     * A primary east archiving to a filesystem repository, with aux directory models (aux_interval 1s) at east-models
+     * holding {@code files} (name to content) and stored by a push; each node of {@code others} (no server yet) keeps it
+     * at NAME-models. Returns east-models.
+     */
+    private Path eastStoring(Map<String, String> files, String... others) throws IOException {
+        this.kind = "fs";
+        east = PgCluster.init(dir, "east");
+        wf = new WalferryFixture(dir.resolve("wf"), east, "  workers: 2\n");
+        wf.enableArchiving(east);
+        east.set("wal_keep_size", "256MB");
+        east.start();
+        List<PgCluster> nodes = new ArrayList<>(List.of(east));
+        StringBuilder nodePaths = new StringBuilder();
+        for (String other : others) {
+            PgCluster c = PgCluster.existing(dir, other);
+            if (other.equals("west")) {
+                west = c;
+            }
+            nodes.add(c);
+            nodePaths.append("\n      ").append(other).append(": ").append(wf.dir().resolve(other + "-models"));
+        }
+        wf.writeConfig(nodes, "  workers: 2\n");
+        Path eastModels = wf.dir().resolve("east-models");
+        wf.topLevel("aux_interval: 1s\naux_directories:\n  - name: models\n    path: " + eastModels
+                + (others.length == 0 ? "" : "\n    node_paths:" + nodePaths) + "\n");
+        for (Map.Entry<String, String> f : files.entrySet()) {
+            write(eastModels.resolve(f.getKey()), f.getValue().getBytes(), "rw-r--r--");
+        }
+        ServerUser.chown(eastModels);
+        ok("repo-create", "--node", "east");
+        ok("aux", "sync", "--node", "east", "--push");
+        return eastModels;
+    }
+
+    /** Alters one byte of {@code file}, {@code fromEnd} bytes before its end. */
+    private static void flipByte(Path file, long fromEnd) throws IOException {
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+            long at = f.length() - fromEnd;
+            f.seek(at);
+            int b = f.read();
+            f.seek(at);
+            f.write(b ^ 0x55);
+        }
+    }
+
     /** The ids of the stored manifests of aux directory models (a filesystem repository). */
     private Set<String> manifests() throws IOException {
         try (Stream<Path> s = Files.walk(wf.repo())) {
@@ -275,13 +321,7 @@ class AuxDirectoryIT {
                 // a tampered object is refused: the replica keeps its file, and no temporary file is left
                 westAgent.stop();
                 Path configObject = added.get(0);
-                try (RandomAccessFile f = new RandomAccessFile(configObject.toFile(), "rw")) {
-                    long at = f.length() - 5;
-                    f.seek(at);
-                    int b = f.read();
-                    f.seek(at);
-                    f.write(b ^ 0x55);
-                }
+                flipByte(configObject, 5);
                 replace(westModels.resolve("models--bert/config.json"), "edited on the replica");
                 Result refused = wf.run("aux", "sync", "--node", "west");
                 assertThat(refused.exitCode()).as(refused.all()).isEqualTo(3);
@@ -321,28 +361,10 @@ class AuxDirectoryIT {
      */
     @Test
     void aPromotedReplicaWhosePullFailedPublishesNothingUntilItHoldsTheWholeDirectory() throws Exception {
-        this.kind = "fs";
-        east = PgCluster.init(dir, "east");
-        wf = new WalferryFixture(dir.resolve("wf"), east, "  workers: 2\n");
-        wf.enableArchiving(east);
-        east.set("wal_keep_size", "256MB");
-        east.start();
-        west = PgCluster.existing(dir, "west");
-        // a replica whose server this test does not need: its pulls and pushes are run with --pull and --push
-        PgCluster north = PgCluster.existing(dir, "north");
-        wf.writeConfig(List.of(east, west, north), "  workers: 2\n");
-        Path eastModels = wf.dir().resolve("east-models");
+        // north: a replica whose server this test does not need: its pulls and pushes are run with --pull and --push
+        Path eastModels = eastStoring(Map.of("alpha.bin", "alpha", "bravo.bin", "bravo", "charlie.bin", "charlie"), "west", "north");
         Path westModels = wf.dir().resolve("west-models");
         Path northModels = wf.dir().resolve("north-models");
-        wf.topLevel("aux_interval: 1s\naux_directories:\n  - name: models\n    path: " + eastModels
-                + "\n    node_paths:\n      west: " + westModels + "\n      north: " + northModels + "\n");
-        write(eastModels.resolve("alpha.bin"), "alpha".getBytes(), "rw-r--r--");
-        write(eastModels.resolve("bravo.bin"), "bravo".getBytes(), "rw-r--r--");
-        write(eastModels.resolve("charlie.bin"), "charlie".getBytes(), "rw-r--r--");
-        ServerUser.chown(eastModels);
-
-        ok("repo-create", "--node", "east");
-        ok("aux", "sync", "--node", "east", "--push");
         ok("aux", "sync", "--node", "north", "--pull");
         assertThat(tree(northModels)).isEqualTo(tree(eastModels)).hasSize(3);
 
@@ -394,20 +416,8 @@ class AuxDirectoryIT {
      */
     @Test
     void expireRemovesTheObjectsOfOldVersionsOnly() throws Exception {
-        this.kind = "fs";
-        east = PgCluster.init(dir, "east");
-        wf = new WalferryFixture(dir.resolve("wf"), east, "  workers: 2\n");
-        east.start();
-        west = PgCluster.existing(dir, "west");
-        wf.writeConfig(List.of(east, west), "  workers: 2\n");
-        Path eastModels = wf.dir().resolve("east-models");
+        Path eastModels = eastStoring(Map.of("alpha.bin", "alpha", "bravo.bin", "bravo, first version"), "west");
         Path westModels = wf.dir().resolve("west-models");
-        wf.topLevel("aux_directories:\n  - name: models\n    path: " + eastModels + "\n    node_paths:\n      west: " + westModels + "\n");
-        write(eastModels.resolve("alpha.bin"), "alpha".getBytes(), "rw-r--r--");
-        write(eastModels.resolve("bravo.bin"), "bravo, first version".getBytes(), "rw-r--r--");
-        ServerUser.chown(eastModels);
-        ok("repo-create", "--node", "east");
-        ok("aux", "sync", "--node", "east", "--push");
         String oldBravo = sha256(eastModels.resolve("bravo.bin"));
         replace(eastModels.resolve("bravo.bin"), "bravo, second version");
         ok("aux", "sync", "--node", "east", "--push");
@@ -448,30 +458,13 @@ class AuxDirectoryIT {
     /** verify reads every aux manifest and object: a tampered object and a missing one are findings, named, and exit 3. */
     @Test
     void verifyReportsATamperedAndAMissingAuxObject() throws Exception {
-        this.kind = "fs";
-        east = PgCluster.init(dir, "east");
-        wf = new WalferryFixture(dir.resolve("wf"), east, "  workers: 2\n");
-        east.start();
-        Path eastModels = wf.dir().resolve("east-models");
-        wf.topLevel("aux_directories:\n  - name: models\n    path: " + eastModels + "\n");
-        write(eastModels.resolve("alpha.bin"), "alpha".getBytes(), "rw-r--r--");
-        write(eastModels.resolve("bravo.bin"), "bravo".getBytes(), "rw-r--r--");
-        ServerUser.chown(eastModels);
-        ok("repo-create", "--node", "east");
-        ok("aux", "sync", "--node", "east", "--push");
+        Path eastModels = eastStoring(Map.of("alpha.bin", "alpha", "bravo.bin", "bravo"));
         JsonNode good = new ObjectMapper().readTree(ok("verify", "--output", "json").out());
         assertThat(good.get("repositories").get(0).get("aux_objects").asInt()).as("a manifest and two objects").isEqualTo(3);
 
         String alpha = sha256(eastModels.resolve("alpha.bin"));
         String bravo = sha256(eastModels.resolve("bravo.bin"));
-        Path tampered = objects().stream().filter(p -> p.getFileName().toString().equals(alpha)).findFirst().orElseThrow();
-        try (RandomAccessFile f = new RandomAccessFile(tampered.toFile(), "rw")) {
-            long at = f.length() - 3;
-            f.seek(at);
-            int b = f.read();
-            f.seek(at);
-            f.write(b ^ 0x55);
-        }
+        flipByte(objects().stream().filter(p -> p.getFileName().toString().equals(alpha)).findFirst().orElseThrow(), 3);
         Files.delete(objects().stream().filter(p -> p.getFileName().toString().equals(bravo)).findFirst().orElseThrow());
 
         Result bad = wf.run("verify", "--output", "json");
