@@ -33,7 +33,8 @@ import java.util.function.ToIntFunction;
 /**
  * The per-node agent's archiving side: it watches {@code archive_status} and has every ready WAL file pushed
  * ahead of PostgreSQL ({@link PushScheduler}), so that archive_command only has to confirm the ack in the
- * {@link RuntimeDirectory}; a {@link Housekeeper} runs every 10 seconds, and with it the {@link CatchUpService}.
+ * {@link RuntimeDirectory}; a {@link Housekeeper} runs every 10 seconds, and with it the {@link CatchUpService}; the
+ * {@link AuxService} keeps the aux directories current every aux_interval.
  * One agent runs per node: it holds the spool's {@code agent.lock}.
  */
 public final class ArchiveAgent implements AutoCloseable {
@@ -47,6 +48,7 @@ public final class ArchiveAgent implements AutoCloseable {
     private final RuntimeDirectory runtime;
     private final ExecutorService workers;
     private final ScheduledExecutorService housekeeping;
+    private final ScheduledExecutorService auxDirectories;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final FileChannel lockChannel;
     private final FileLock lock;
@@ -54,6 +56,7 @@ public final class ArchiveAgent implements AutoCloseable {
     private final PushScheduler pushes;
     private final Housekeeper housekeeper;
     private final Thread streamer;
+    private final AuxService aux;
 
     /**
      * @param exitCodes the exit code archive_command gives PostgreSQL for a failure of each kind (the launcher reads
@@ -105,6 +108,9 @@ public final class ArchiveAgent implements AutoCloseable {
         streamer = config.archive().stream().on()
                 ? Thread.ofPlatform().name("stream").daemon().unstarted(new WalStreamer(config, node, pusher, spool, running::get))
                 : Thread.ofVirtual().name("stream-slot").unstarted(() -> WalStreamer.dropSlot(config, node));
+        // A thread of its own: hashing or copying a large directory must not hold housekeeping up.
+        auxDirectories = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("aux-directories").daemon().factory());
+        aux = new AuxService(config, node, encodeGate);
     }
 
     /** The WAL files PostgreSQL has finished and the agent has not acknowledged yet (read now, for a scrape). */
@@ -125,6 +131,9 @@ public final class ArchiveAgent implements AutoCloseable {
         pusher.openOrFailFast();
         housekeeping.scheduleWithFixedDelay(housekeeper::run, 0, HOUSEKEEPING_SECONDS, TimeUnit.SECONDS);
         streamer.start();
+        if (!config.aux().directories().isEmpty()) {
+            auxDirectories.scheduleWithFixedDelay(aux::run, 0, config.aux().interval().toMillis(), TimeUnit.MILLISECONDS);
+        }
         // inotify wakes it at once; the rescan catches what a watch can miss (an overflow, a file made before it).
         try (WatchService watch = status.statusDirectory().getFileSystem().newWatchService()) {
             status.statusDirectory().register(watch, StandardWatchEventKinds.ENTRY_CREATE);
@@ -152,6 +161,7 @@ public final class ArchiveAgent implements AutoCloseable {
         LOG.info("agent stopping: finishing pushes under way");
         housekeeping.shutdownNow();
         streamer.interrupt();
+        auxDirectories.shutdownNow();
         workers.shutdown();
         try {
             if (!workers.awaitTermination(60, TimeUnit.SECONDS)) {

@@ -14,6 +14,7 @@ import io.walferry.postgres.WalFileName;
 import io.walferry.repository.ClusterRecord;
 import io.walferry.repository.RepositoryLayout;
 import io.walferry.repository.format.EncodeGate;
+import io.walferry.repository.format.FileRangeInput;
 import io.walferry.repository.format.ObjectHeader;
 import io.walferry.repository.Repository;
 import org.slf4j.Logger;

@@ -2,6 +2,7 @@ package io.walferry.backup;
 
 import io.walferry.postgres.Lsn;
 import io.walferry.postgres.WalFileName;
+import io.walferry.repository.PlainPath;
 
 import java.io.IOException;
 import java.time.Instant;
@@ -24,7 +25,7 @@ final class ManifestCheck {
     static final long MAX_CHUNK_SIZE = 1L << 30;
     /** The largest file a restore writes (PostgreSQL's relation segments are 1 GiB unless built otherwise). */
     static final long MAX_FILE_SIZE = 1L << 40;
-    static final int MAX_PATH = 1024;
+    static final int MAX_PATH = PlainPath.MAX_LENGTH;
     static final Pattern ID = Pattern.compile("\\d{8}T\\d{6}Z");
     private static final Pattern OID = Pattern.compile("[1-9]\\d{0,9}");
     private static final Pattern CHECKSUM = Pattern.compile("[a-z0-9-]{1,16}:[0-9a-f]{1,128}");
@@ -134,13 +135,10 @@ final class ManifestCheck {
         if (path == null || path.isEmpty() || path.length() > MAX_PATH) {
             throw new InvalidManifestException(what + " path " + printable(path) + " is empty or too long");
         }
-        String[] parts = path.split("/", -1);
-        for (String p : parts) {
-            if (p.isEmpty() || p.equals(".") || p.equals("..") || p.chars().anyMatch(ManifestCheck::control)) {
-                throw new InvalidManifestException(what + " path " + printable(path)
-                        + " is not a plain relative path inside the data directory");
-            }
+        if (!PlainPath.plain(path)) {
+            throw new InvalidManifestException(what + " path " + printable(path) + " is not a plain relative path inside the data directory");
         }
+        String[] parts = path.split("/", -1);
         if (parts[0].equals("pg_tblspc")) {
             boolean listed = parts.length >= 2 && tablespaces.contains(parts[1]);
             boolean allowed = directory ? parts.length == 1 || listed : parts.length >= 3 && listed;
@@ -152,7 +150,7 @@ final class ManifestCheck {
 
     /** Why a tablespace location cannot be used (absolute, normalized, not the root, no control characters); null if it can. */
     static String locationProblem(String location) {
-        if (location == null || location.isEmpty() || location.length() > MAX_PATH || location.chars().anyMatch(ManifestCheck::control)) {
+        if (location == null || location.isEmpty() || location.length() > MAX_PATH || location.chars().anyMatch(PlainPath::control)) {
             return "is empty, too long or holds control characters";
         }
         Path p = Path.of(location);
@@ -162,23 +160,8 @@ final class ManifestCheck {
         return null;
     }
 
-    private static boolean control(int c) {
-        return c < 0x20 || c == 0x7F;
-    }
-
     /** A value for a message: quoted, control characters escaped, cut short. */
     static String printable(String s) {
-        if (s == null) {
-            return "(none)";
-        }
-        StringBuilder b = new StringBuilder("\"");
-        s.codePoints().limit(120).forEach(c -> {
-            if (control(c)) {
-                b.append(String.format("\\x%02x", c));
-            } else {
-                b.appendCodePoint(c);
-            }
-        });
-        return b.append(s.length() > 120 ? "...\"" : "\"").toString();
+        return PlainPath.printable(s);
     }
 }

@@ -1,14 +1,15 @@
 package io.walferry.cli;
 
+import io.walferry.auxdir.AuxSync;
 import io.walferry.backup.BaseBackup;
 
 import java.io.PrintWriter;
 
 /**
- * A progress line on a terminal for long operations (backup, restore), redrawn at most every half second;
+ * A progress line on a terminal for long operations (backup, restore, aux sync), redrawn at most every half second;
  * nothing when the output is not a terminal or is JSON, so scripts and logs stay clean.
  */
-final class ProgressLine implements BaseBackup.Progress {
+final class ProgressLine implements BaseBackup.Progress, AuxSync.Progress {
     private final PrintWriter err;
     private final String verb;
     private final boolean enabled;

@@ -1,5 +1,8 @@
 package io.walferry.cli;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.walferry.auxdir.AuxSync;
 import io.walferry.backup.BackupSource;
 import io.walferry.config.NodeConfig;
 import io.walferry.config.WalferryConfig;
@@ -16,6 +19,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
@@ -70,15 +74,22 @@ final class ReplicaCommand {
             progress.finish();
             PrintWriter out = main.out();
             if (ctx.json()) {
-                Output.json(out, Output.object().put("node", r.node()).put("mode", m.name().toLowerCase()).put("backup", r.backup())
-                        .put("primary", r.primary().orElse(null)).put("slot", r.slot().orElse(null)).put("replayed_to", r.caughtUpTo().toString())
-                        .put("server_log", r.serverLog().toString()));
+                ObjectNode o = Output.object().put("node", r.node()).put("mode", m.name().toLowerCase())
+                        .put("backup", r.backup()).put("primary", r.primary().orElse(null)).put("slot", r.slot().orElse(null))
+                        .put("replayed_to", r.caughtUpTo().toString()).put("server_log", r.serverLog().toString());
+                ArrayNode aux = o.putArray("aux_directories");
+                r.aux().forEach(p -> aux.add(AuxCommand.json(p)));
+                Output.json(out, o);
             } else {
                 out.printf("node %s is a %s replica%s, from backup %s; it has replayed up to %s; its server log is %s%n", r.node(),
                         m.name().toLowerCase(), r.primary().map(p -> " of " + p + r.slot().map(s -> " through slot " + s).orElse("")).orElse(""),
                         r.backup(), r.caughtUpTo(), r.serverLog());
+                r.aux().forEach(p -> AuxCommand.render(out, p));
             }
-            return 0;
+            // The replica serves; an aux directory it could not fill is said, and its exit code tells a script.
+            List<AuxSync.Problem> problems = r.aux().stream().flatMap(p -> p.problems().stream()).toList();
+            problems.forEach(p -> main.err().println("walferry: " + p.message() + " (the replica runs; its agent pulls again every aux_interval)"));
+            return problems.isEmpty() ? 0 : ExitCode.of(problems.get(0).kind()).code();
         }
     }
 

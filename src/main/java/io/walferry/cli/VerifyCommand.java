@@ -96,7 +96,8 @@ final class VerifyCommand implements Callable<Integer> {
         for (RepositoryVerification v : report.repositories()) {
             RepositoryResult r = v.result();
             ObjectNode rn = repos.addObject().put("repository", r.repository()).put("required", r.required()).put("ok", r.ok())
-                    .put("wal_objects", r.walObjects()).put("backup_objects", r.backupObjects()).put("stored_bytes", r.storedBytes());
+                    .put("wal_objects", r.walObjects()).put("backup_objects", r.backupObjects()).put("aux_objects", r.auxObjects())
+                    .put("stored_bytes", r.storedBytes());
             ArrayNode backups = rn.putArray("backups");
             for (BackupStatus b : r.backups()) {
                 ObjectNode bn = backups.addObject().put("id", b.id()).put("ok", b.ok());
@@ -137,9 +138,11 @@ final class VerifyCommand implements Callable<Integer> {
         long wal = results.stream().mapToLong(RepositoryResult::walObjects).sum();
         long backupObjects = results.stream().mapToLong(RepositoryResult::backupObjects).sum();
         long backups = results.stream().mapToLong(r -> r.backups().size()).sum();
+        long aux = results.stream().mapToLong(RepositoryResult::auxObjects).sum();
         long bytes = results.stream().mapToLong(RepositoryResult::storedBytes).sum();
-        String read = String.format("%d WAL files and %d backup objects (%d backups) in %d repositories, %s in %d s", wal, backupObjects, backups,
-                results.size(), Output.bytes(bytes), Duration.between(report.startedAt(), report.finishedAt()).toSeconds());
+        String read = String.format("%d WAL files, %d backup objects (%d backups)%s in %d repositories, %s in %d s", wal, backupObjects, backups,
+                aux == 0 ? "" : " and " + aux + " aux objects", results.size(), Output.bytes(bytes),
+                Duration.between(report.startedAt(), report.finishedAt()).toSeconds());
         if (report.ok()) {
             out.printf("verify: all good (%s): %s%n", report.scope(), read);
             return;

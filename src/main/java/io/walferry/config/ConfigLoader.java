@@ -83,6 +83,7 @@ public final class ConfigLoader {
         List<RepositoryConfig> repositories = repositories(top);
         ArchiveConfig archive = archive(top.optionalSection("archive"));
         Optional<HaConfig> ha = ha(top.optionalSection("ha"), members, nodes);
+        AuxConfig aux = AuxSection.read(top, nodes, archive, repositories);
         MonitoringConfig monitoring = monitoring(top.optionalSection("monitoring"), metricsPorts);
         top.refuseUnknownKeys();
         if (connection.password().map(Secret::inline).orElse(false)) {
@@ -97,7 +98,7 @@ public final class ConfigLoader {
         ha.flatMap(h -> h.api().password()).filter(Secret::inline).ifPresent(p -> refuseOpen(file, "ha.api.password is written inline"));
         monitoring.dashboard().password().filter(Secret::inline)
                 .ifPresent(p -> refuseOpen(file, "monitoring.dashboard.password is written inline"));
-        return new WalferryConfig(file, cluster, nodes, repositories, archive, connection, ha, monitoring);
+        return new WalferryConfig(file, cluster, nodes, repositories, archive, connection, ha, monitoring, aux);
     }
 
     private static void refuseOpen(Path file, String why) {

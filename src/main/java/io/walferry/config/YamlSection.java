@@ -247,10 +247,24 @@ final class YamlSection {
     }
 
     List<YamlSection> list(String key) {
+        NodeTuple t = entries.get(key);
+        if (t == null || isNull(t.getValueNode())) {
+            read.add(key);
+            throw error(node, keyPath(key), "is required (a list)");
+        }
+        List<YamlSection> out = optionalList(key);
+        if (out.isEmpty()) {
+            throw error(t.getValueNode(), keyPath(key), "must list at least one entry");
+        }
+        return out;
+    }
+
+    /** The mappings a list holds; none when the key is absent or the list is empty. */
+    List<YamlSection> optionalList(String key) {
         read.add(key);
         NodeTuple t = entries.get(key);
         if (t == null || isNull(t.getValueNode())) {
-            throw error(node, keyPath(key), "is required (a list)");
+            return List.of();
         }
         if (!(t.getValueNode() instanceof SequenceNode seq)) {
             throw error(t.getValueNode(), keyPath(key), "expected a list");
@@ -258,9 +272,6 @@ final class YamlSection {
         List<YamlSection> out = new ArrayList<>();
         for (int i = 0; i < seq.getValue().size(); i++) {
             out.add(new YamlSection(file, keyPath(key) + "[" + i + "]", seq.getValue().get(i), secrets));
-        }
-        if (out.isEmpty()) {
-            throw error(seq, keyPath(key), "must list at least one entry");
         }
         return out;
     }

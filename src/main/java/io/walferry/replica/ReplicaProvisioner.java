@@ -1,11 +1,13 @@
 package io.walferry.replica;
 
+import io.walferry.auxdir.AuxSync;
 import io.walferry.backup.BackupCatalog;
 import io.walferry.backup.BackupManifest;
 import io.walferry.backup.BackupRestore;
 import io.walferry.backup.BaseBackup;
 import io.walferry.backup.RecoveryTarget;
 import io.walferry.backup.TablespacePlacement;
+import io.walferry.config.AuxConfig;
 import io.walferry.config.ConnectionConfig;
 import io.walferry.config.NodeConfig;
 import io.walferry.config.WalferryConfig;
@@ -18,6 +20,7 @@ import io.walferry.postgres.ReplicationReadiness;
 import io.walferry.postgres.ReplicationSlots;
 import io.walferry.postgres.PgControl;
 import io.walferry.repository.Repository;
+import io.walferry.repository.format.EncodeGate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,8 +36,9 @@ import java.util.Optional;
  * Turns a configured node into a replica of the current primary from the repository's newest backup (the
  * primary's data directory is never read): streaming through a physical replication slot with the archive
  * as fallback, or replaying from the archive alone (another account, no network path). It checks and
- * prepares what the primary must provide, starts the replica and returns once it is in recovery and has
- * caught up.
+ * prepares what the primary must provide, copies the aux directories (aux_directories) from the repositories so that
+ * the replica serves, and once promoted starts, as the primary does, starts the replica and returns once it is in
+ * recovery and has caught up.
  */
 public final class ReplicaProvisioner {
     private static final Logger LOG = LoggerFactory.getLogger(ReplicaProvisioner.class);
@@ -43,10 +47,11 @@ public final class ReplicaProvisioner {
 
     /**
      * What was done: the backup used, the primary followed (none for an isolated archive replica), the LSN caught up to,
-     * and where the replica's server writes its log.
+     * where the replica's server writes its log, and what each aux directory's pull did (its problems, if any, left
+     * for the node's agent to retry).
      */
     public record Result(String node, Mode mode, String backup, Optional<String> primary, Optional<String> slot, Lsn caughtUpTo,
-                         Path serverLog) {
+                         Path serverLog, List<AuxSync.Pulled> aux) {
     }
 
     private final WalferryConfig config;
@@ -94,6 +99,7 @@ public final class ReplicaProvisioner {
         LOG.info("restoring backup {} into {} for replica {}", backup.id(), node.dataDirectory(), node.name());
         new BackupRestore(repository, backup, new BackupRestore.Options(config.archive().workers(), RecoveryTarget.none(), true,
                 restoreCommand, force, tablespaces, settings), progress).run(node.dataDirectory());
+        List<AuxSync.Pulled> aux = pullAuxDirectories(node);
         // The slot only now, so that a restore that failed leaves none holding WAL on the primary; the replica
         // gets the WAL from the backup's start to the slot's from the archive (its restore_command).
         boolean slotCreated = slot.isPresent() && createSlot(primary.get(), slot.get());
@@ -107,7 +113,27 @@ public final class ReplicaProvisioner {
         }
         Lsn caughtUp = CatchUp.await(pg, node, mode == Mode.ARCHIVE, primary, timeout);
         return new Result(node.name(), mode, backup.id(), primary.map(NodeConfig::name), slot, caughtUp,
-                PgControl.logFile(node.dataDirectory()));
+                PgControl.logFile(node.dataDirectory()), aux);
+    }
+
+    /**
+     * Makes each aux directory of {@code node} hold what the newest manifest lists, before its server starts (an
+     * extension finds its files from the first query). What cannot be pulled is reported, not fatal: the data directory
+     * is whole, and the node's agent pulls again every aux_interval.
+     */
+    private List<AuxSync.Pulled> pullAuxDirectories(NodeConfig node) {
+        if (config.aux().directories().isEmpty()) {
+            return List.of();
+        }
+        AuxSync sync = new AuxSync(config, node, AuxSync.repositories(config), EncodeGate.NONE, progress::copied);
+        List<AuxSync.Pulled> out = new ArrayList<>();
+        for (AuxConfig.Directory d : sync.directories(null)) {
+            AuxSync.Pulled p = sync.pull(d, false);
+            LOG.info("aux directory {}: {} files written, {} unchanged{}", d.name(), p.written(), p.unchanged(),
+                    p.manifest().map(m -> " (manifest " + m + ")").orElse(" (no manifest stored yet)"));
+            out.add(p);
+        }
+        return out;
     }
 
     /** Checks what a streaming replica needs of the primary, before anything is restored. */

@@ -35,6 +35,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.SortedSet;
@@ -196,12 +197,17 @@ public final class Repository {
         if (encryption.isEmpty()) {
             return ObjectSeal.NONE;
         }
+        return new ObjectSeal(cipher(), objectName);
+    }
+
+    /** The cipher of an encrypted repository, resolved from its registration on first use. */
+    private ObjectCipher cipher() {
         ObjectCipher c = cipher;
         if (c == null) {
             c = cipherFor(requireClusterRecord());
             cipher = c;
         }
-        return new ObjectSeal(c, objectName);
+        return c;
     }
 
     // ---- WAL -----------------------------------------------------------------------------------------
@@ -531,9 +537,7 @@ public final class Repository {
     public ObjectHeader putNew(String relativeKey, InputStream source, long expectedSize, Compression compression, EncodeGate gate) {
         return storage.writing(relativeKey, () -> {
             try (PendingObject p = storage.create(relativeKey, ObjectHeader.SIZE, Storage.ReadBack.FILESYSTEM)) {
-                ObjectSeal seal = seal(relativeKey);
-                ObjectHeader written = gate.run(() -> ObjectCodec.encode(source, p, compression, seal, expectedSize));
-                verifyWritten(relativeKey, p, written);
+                ObjectHeader written = encodeVerified(relativeKey, p, source, expectedSize, compression, gate);
                 if (p.commitIfAbsent() == CommitOutcome.ALREADY_EXISTS) {
                     throw new WalferryException(Failure.CONFLICT, "repository " + name + " already holds " + storage.key(relativeKey)
                             + "; it was left as it is",
@@ -542,6 +546,15 @@ public final class Repository {
                 return written;
             }
         });
+    }
+
+    /** Encodes {@code source} into the new object {@code p} at {@code relativeKey} (sealed under that key) and reads it back. */
+    private ObjectHeader encodeVerified(String relativeKey, PendingObject p, InputStream source, long expectedSize, Compression compression,
+                                        EncodeGate gate) throws IOException {
+        ObjectSeal seal = seal(relativeKey);
+        ObjectHeader written = gate.run(() -> ObjectCodec.encode(source, p, compression, seal, expectedSize));
+        verifyWritten(relativeKey, p, written);
+        return written;
     }
 
     /**
@@ -590,6 +603,47 @@ public final class Repository {
             }
         }
         return out;
+    }
+
+    // ---- content-addressed objects (aux directories) ------------------------------------------------------
+
+    /**
+     * The address of content whose SHA-256 is {@code sha256}: that digest in hex or, in an encrypted repository, an
+     * HMAC of it under a key derived from the repository's, so that an object's name confirms no guess of its content
+     * (docs/repository-format.md).
+     */
+    public String contentAddress(byte[] sha256) {
+        return HexFormat.of().formatHex(encryption.isEmpty() ? sha256 : cipher().contentAddress(sha256));
+    }
+
+    public boolean exists(String relativeKey) {
+        return storage.reading(relativeKey, () -> storage.exists(relativeKey));
+    }
+
+    /** A check of the content that was read, run once the object is written and read back and before it is published. */
+    @FunctionalInterface
+    public interface BeforeCommit {
+        /** Throws (a {@link WalferryException}) to discard the object. */
+        void check();
+    }
+
+    /**
+     * Stores the content-addressed object at {@code relativeKey}, read once from {@code source}, unless an object is
+     * there: its name says it holds the same content, which every reader verifies. {@code check} runs before the new
+     * object is published (the caller compares what it read with the address); an object it refuses is discarded.
+     */
+    public PutOutcome putAddressed(String relativeKey, InputStream source, long expectedSize, Compression compression, EncodeGate gate,
+                                   BeforeCommit check) {
+        return storage.writing(relativeKey, () -> {
+            if (!storage.remote() && storage.exists(relativeKey)) {
+                return PutOutcome.ALREADY_STORED;
+            }
+            try (PendingObject p = storage.create(relativeKey, ObjectHeader.SIZE, Storage.ReadBack.FILESYSTEM)) {
+                encodeVerified(relativeKey, p, source, expectedSize, compression, gate);
+                check.check();
+                return p.commitIfAbsent() == CommitOutcome.CREATED ? PutOutcome.STORED : PutOutcome.ALREADY_STORED;
+            }
+        });
     }
 
     /** Removes temporary objects that crashed writers of this host left. */

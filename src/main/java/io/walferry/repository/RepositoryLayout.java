@@ -19,6 +19,8 @@ import java.util.regex.Pattern;
  *   backup/&lt;id&gt;/data/&lt;path&gt;[@n]        and a file's chunks ("@n" for the chunks after the first)
  *   verify/&lt;name&gt;                     what a verify run found
  *   stream/&lt;segment&gt;/&lt;offset&gt;         a piece of a segment streamed before it was complete (8 hex digits: its first byte)
+ *   aux/&lt;name&gt;/objects/&lt;address&gt;      a chunk of a file of aux directory &lt;name&gt;, by its content
+ *   aux/&lt;name&gt;/manifests/&lt;id&gt;         what the directory held at a time (the newest complete one wins)
  * </pre>
  */
 public final class RepositoryLayout {
@@ -34,6 +36,8 @@ public final class RepositoryLayout {
     /** The pieces of segments streamed before they were complete: a directory per segment. */
     static final String STREAM = "stream";
     private static final Pattern PIECE = Pattern.compile("[0-9A-F]{8}");
+    /** The auxiliary directories (aux_directories): a directory per name. */
+    public static final String AUX = "aux";
 
     /** A backup's objects by their names below its directory; its files' chunks are {@link #chunk}. */
     public static final String MANIFEST = "manifest";
@@ -92,6 +96,26 @@ public final class RepositoryLayout {
     /** The key of the verify record {@code name}. */
     public static String verifyRecord(String name) {
         return VERIFY_RECORDS + "/" + name;
+    }
+
+    /** The directory key of aux directory {@code name}'s content-addressed objects. */
+    public static String auxObjects(String name) {
+        return AUX + "/" + name + "/objects";
+    }
+
+    /** The key of aux directory {@code name}'s object at {@code address} (a content address, 64 hex digits). */
+    public static String auxObject(String name, String address) {
+        return auxObjects(name) + "/" + address;
+    }
+
+    /** The directory key of aux directory {@code name}'s manifests. */
+    public static String auxManifests(String name) {
+        return AUX + "/" + name + "/manifests";
+    }
+
+    /** The key of aux directory {@code name}'s manifest {@code id}. */
+    public static String auxManifest(String name, String id) {
+        return auxManifests(name) + "/" + id;
     }
 
     /** An object of a backup: the backup's id, and the object's name below the backup's directory. */

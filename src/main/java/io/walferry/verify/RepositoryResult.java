@@ -11,7 +11,7 @@ import java.util.List;
  * @param findings      what is wrong, in object order
  * @param backups       every complete backup's status, oldest first
  */
-public record RepositoryResult(String repository, boolean required, long walObjects, long backupObjects, long storedBytes,
+public record RepositoryResult(String repository, boolean required, long walObjects, long backupObjects, long auxObjects, long storedBytes,
                                List<Finding> findings, List<BackupStatus> backups) {
     public RepositoryResult {
         findings = List.copyOf(findings);
@@ -20,7 +20,7 @@ public record RepositoryResult(String repository, boolean required, long walObje
 
     /** A repository that could not be read at all: one finding. */
     static RepositoryResult unusable(String repository, boolean required, Finding finding) {
-        return new RepositoryResult(repository, required, 0, 0, 0, List.of(finding), List.of());
+        return new RepositoryResult(repository, required, 0, 0, 0, 0, List.of(finding), List.of());
     }
 
     public boolean ok() {

@@ -13,13 +13,20 @@ import java.util.Map;
  * @param wal         every stored WAL file that was read, with its check
  * @param histories   the parsed history files that read well, by timeline
  * @param storedBytes the bytes read
+ * @param aux         the aux directories (none when one backup was verified)
  */
 public record RepositoryScan(String repository, boolean required, long segmentSize, Map<WalFileName, ObjectCheck> wal,
-                             Map<Integer, TimelineHistory> histories, List<BackupScan> backups, long storedBytes) {
+                             Map<Integer, TimelineHistory> histories, List<BackupScan> backups, long storedBytes,
+                             List<AuxDirectoryScan> aux) {
     public RepositoryScan {
         wal = Map.copyOf(wal);
         histories = Map.copyOf(histories);
         backups = List.copyOf(backups);
+        aux = List.copyOf(aux);
+    }
+
+    public long auxObjects() {
+        return aux.stream().mapToLong(a -> a.manifests().size() + a.objects().size()).sum();
     }
 
     public long backupObjects() {

@@ -1,5 +1,6 @@
 package io.walferry.verify;
 
+import io.walferry.auxdir.AuxManifest;
 import io.walferry.backup.BackupCatalog;
 import io.walferry.backup.BackupManifest;
 import io.walferry.failure.Failure;
@@ -17,8 +18,13 @@ import io.walferry.repository.StoredWal;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -30,7 +36,8 @@ import java.util.function.LongConsumer;
 /**
  * Reads one repository for verify: lists what it holds (so that progress knows the total before any reading),
  * then reads every object in parallel, each one decoded completely (decrypted, decompressed, checked against its
- * header's checksum), and every WAL file checked to be what its name says.
+ * header's checksum), every WAL file checked to be what its name says, and every aux object to hold the content its
+ * address names.
  */
 final class RepositoryScanner {
     private final Repository repository;
@@ -44,11 +51,17 @@ final class RepositoryScanner {
     }
 
     /** What there is to read. */
-    record Plan(List<StoredWal> wal, List<BackupDirectory> backups) {
+    record Plan(List<StoredWal> wal, List<BackupDirectory> backups, List<AuxDirectory> aux) {
         long bytes() {
             return wal.stream().mapToLong(StoredWal::storedBytes).sum()
-                    + backups.stream().flatMap(b -> b.objects().stream()).mapToLong(Storage.Entry::size).sum();
+                    + backups.stream().flatMap(b -> b.objects().stream()).mapToLong(Storage.Entry::size).sum()
+                    + aux.stream().flatMap(a -> java.util.stream.Stream.concat(a.manifests().stream(), a.objects().stream()))
+                    .mapToLong(Storage.Entry::size).sum();
         }
+    }
+
+    /** An aux directory's manifests and objects, each named by its key below the cluster's directory. */
+    record AuxDirectory(String name, List<Storage.Entry> manifests, List<Storage.Entry> objects) {
     }
 
     /** A complete backup's objects, each named by its key below the cluster's directory. */
@@ -78,7 +91,21 @@ final class RepositoryScanner {
             Optional<WalChain.Needed> range = manifestOf(backups.get(0)).flatMap(m -> VerifyRules.walRange(m, identity.walSegmentSize()));
             wal = wal.stream().filter(w -> range.map(r -> r.covers(w.name(), identity.walSegmentSize())).orElse(false)).toList();
         }
-        return Optional.of(new Plan(wal, backups));
+        List<AuxDirectory> aux = new ArrayList<>();
+        if (backup.isEmpty()) {
+            for (Storage.Entry e : repository.list(RepositoryLayout.AUX)) {
+                if (e.directory()) {
+                    aux.add(new AuxDirectory(e.name(), keys(RepositoryLayout.auxManifests(e.name())), keys(RepositoryLayout.auxObjects(e.name()))));
+                }
+            }
+        }
+        return Optional.of(new Plan(wal, backups, aux));
+    }
+
+    /** The objects directly below {@code directory}, each named by its key. */
+    private List<Storage.Entry> keys(String directory) {
+        return repository.list(directory).stream().filter(e -> !e.directory())
+                .map(e -> new Storage.Entry(directory + "/" + e.name(), e.size(), false, e.modified())).toList();
     }
 
     /** The manifest of a backup, for the plan of a single backup; empty when it cannot be read (that is found again later). */
@@ -119,6 +146,25 @@ final class RepositoryScanner {
             }
             backupReads.put(b.id(), reads);
         }
+        Map<String, List<Future<AuxRead>>> auxReads = new LinkedHashMap<>();
+        for (AuxDirectory a : plan.aux()) {
+            List<Future<AuxRead>> reads = new ArrayList<>();
+            for (Storage.Entry o : a.manifests()) {
+                reads.add(pool.submit(() -> {
+                    AuxRead r = readAuxManifest(o.name(), a.name());
+                    progress.accept(o.size());
+                    return r;
+                }));
+            }
+            for (Storage.Entry o : a.objects()) {
+                reads.add(pool.submit(() -> {
+                    AuxRead r = readAuxObject(o.name());
+                    progress.accept(o.size());
+                    return r;
+                }));
+            }
+            auxReads.put(a.name(), reads);
+        }
         Map<WalFileName, ObjectCheck> walChecks = new HashMap<>();
         Map<Integer, TimelineHistory> histories = new HashMap<>();
         for (WalRead r : results(wal)) {
@@ -150,7 +196,77 @@ final class RepositoryScanner {
             }
             backups.add(new BackupScan(b.id(), manifestCheck, manifest, objects));
         }
-        return new RepositoryScan(repository.name(), required, identity.walSegmentSize(), walChecks, histories, backups, plan.bytes());
+        List<AuxDirectoryScan> aux = new ArrayList<>();
+        for (AuxDirectory a : plan.aux()) {
+            Map<String, ObjectCheck> manifests = new HashMap<>();
+            Map<String, ObjectCheck> objects = new HashMap<>();
+            Map<String, List<String>> named = new HashMap<>();
+            for (AuxRead r : results(auxReads.get(a.name()))) {
+                if (r == null) {
+                    continue;
+                }
+                if (r.manifest().isEmpty() && r.key().startsWith(RepositoryLayout.auxObjects(a.name()) + "/")) {
+                    objects.put(r.key(), r.check());
+                    continue;
+                }
+                manifests.put(r.key(), r.check());
+                r.manifest().ifPresent(m -> m.content().files().forEach(f -> f.chunks().forEach(sha256 -> {
+                    List<String> ids = named.computeIfAbsent(RepositoryLayout.auxObject(a.name(),
+                            repository.contentAddress(HexFormat.of().parseHex(sha256))), k -> new ArrayList<>());
+                    if (!ids.contains(m.id())) {
+                        ids.add(m.id());
+                    }
+                })));
+            }
+            aux.add(new AuxDirectoryScan(a.name(), manifests, objects, named));
+        }
+        return new RepositoryScan(repository.name(), required, identity.walSegmentSize(), walChecks, histories, backups, plan.bytes(), aux);
+    }
+
+    /** An aux manifest's or object's check, and the parsed manifest when it is a good one. */
+    record AuxRead(String key, ObjectCheck check, Optional<AuxManifest> manifest) {
+    }
+
+    /** Reads manifest {@code key} of aux directory {@code name}; null when it vanished since it was listed (a push removed it). */
+    private AuxRead readAuxManifest(String key, String name) {
+        ByteArrayOutputStream json = new ByteArrayOutputStream();
+        Optional<ObjectCheck> read = decode(() -> repository.get(key, json, AuxManifest.MAX_JSON_SIZE));
+        if (read.isEmpty()) {
+            return null;
+        }
+        if (!read.get().good()) {
+            return new AuxRead(key, read.get(), Optional.empty());
+        }
+        try {
+            AuxManifest m = AuxManifest.parse(json.toByteArray(), name);
+            if (!key.endsWith("/" + m.id())) {
+                return new AuxRead(key, ObjectCheck.corrupt("holds manifest " + m.id() + ", not the one its name says"), Optional.empty());
+            }
+            return new AuxRead(key, read.get(), Optional.of(m));
+        } catch (IOException e) {
+            return new AuxRead(key, ObjectCheck.corrupt("is refused as a manifest of aux directory " + name + ": " + e.getMessage()),
+                    Optional.empty());
+        }
+    }
+
+    /** Reads aux object {@code key} and checks that its content is what its address names; null when it vanished (expired). */
+    private AuxRead readAuxObject(String key) {
+        MessageDigest sha256;
+        try {
+            sha256 = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        Optional<ObjectCheck> read = decode(() -> repository.get(key, new DigestOutputStream(OutputStream.nullOutputStream(), sha256),
+                Repository.MAX_OBJECT));
+        if (read.isEmpty()) {
+            return null;
+        }
+        String address = key.substring(key.lastIndexOf('/') + 1);
+        if (read.get().good() && !repository.contentAddress(sha256.digest()).equals(address)) {
+            return new AuxRead(key, ObjectCheck.corrupt("decodes to content that is not what its address names"), Optional.empty());
+        }
+        return new AuxRead(key, read.get(), Optional.empty());
     }
 
     /**
@@ -168,7 +284,7 @@ final class RepositoryScanner {
             }
         }
         return wal.size() == scan.wal().size() ? scan : new RepositoryScan(scan.repository(), scan.required(), scan.segmentSize(), wal,
-                scan.histories(), scan.backups(), scan.storedBytes());
+                scan.histories(), scan.backups(), scan.storedBytes(), scan.aux());
     }
 
     /** A WAL file's check, and its parsed content when it is a good history file. */

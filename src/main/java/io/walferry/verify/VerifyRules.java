@@ -60,9 +60,33 @@ final class VerifyRules {
         for (BackupScan b : scan.backups()) {
             statuses.add(judgeBackup(repo, b, scan, findings));
         }
+        scan.aux().forEach(a -> judgeAux(repo, a, findings));
         findings.sort(Comparator.comparing(Finding::object).thenComparing(Finding::kind));
         long walObjects = scan.wal().size();
-        return new RepositoryResult(repo, scan.required(), walObjects, scan.backupObjects(), scan.storedBytes(), findings, statuses);
+        return new RepositoryResult(repo, scan.required(), walObjects, scan.backupObjects(), scan.auxObjects(), scan.storedBytes(), findings,
+                statuses);
+    }
+
+    /** Adds the findings of an aux directory: bad manifests and objects, and objects a manifest names that are not stored. */
+    private static void judgeAux(String repo, AuxDirectoryScan a, List<Finding> findings) {
+        a.manifests().forEach((key, c) -> {
+            if (!c.good()) {
+                findings.add(new Finding(c.kind(), repo, key, c.detail() + " (a pull cannot follow it; the next push on the primary "
+                        + "writes a new manifest)", List.of()));
+            }
+        });
+        a.objects().forEach((key, c) -> {
+            if (!c.good()) {
+                findings.add(new Finding(c.kind(), repo, key, c.detail() + " (a pull cannot use it: move it aside, then run walferry aux sync "
+                        + "--push --recheck on the primary)", List.of()));
+            }
+        });
+        a.named().forEach((key, manifests) -> {
+            if (!a.objects().containsKey(key)) {
+                findings.add(new Finding(Finding.Kind.MISSING, repo, key, "aux directory " + a.name() + ": manifest " + String.join(", ", manifests)
+                        + " lists it, but it is not stored (run walferry aux sync --push --recheck on the primary)", List.of()));
+            }
+        });
     }
 
     /** Adds the findings of one backup's own objects and says what it lacks. */

@@ -12,7 +12,7 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * restore, replica create and rejoin, and promote write data directories or start servers, verify writes its record and
+ * restore, replica create and rejoin, and promote write data directories or start servers, aux sync writes aux directories, verify writes its record and
  * repairs into the repositories: never as root. The user id is given to the command line, so that both paths run
  * whoever runs the tests.
  */
@@ -38,14 +38,14 @@ class NotAsRootTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"restore", "verify", "promote", "replica create", "replica rejoin"})
+    @ValueSource(strings = {"restore", "verify", "promote", "replica create", "replica rejoin", "aux sync"})
     void asRootItIsRefusedWithAOneLineHint(String command) {
         assertThat(run(command, ROOT)).contains("walferry " + command + " must not run as root").contains("sudo -u postgres")
                 .doesNotContain("\n");
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"restore", "verify", "promote", "replica create", "replica rejoin"})
+    @ValueSource(strings = {"restore", "verify", "promote", "replica create", "replica rejoin", "aux sync"})
     void asTheServersUserItGetsPastTheCheck(String command) {
         // the next thing it does is load the configuration
         assertThat(run(command, POSTGRES)).contains("does not exist").doesNotContain("root");

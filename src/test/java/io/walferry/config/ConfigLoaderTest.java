@@ -138,6 +138,82 @@ class ConfigLoaderTest {
                 .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
     }
 
+    private static final String AUX = VALID + """
+            aux_interval: 30s
+            aux_directories:
+              - name: models
+                path: /var/lib/postgresql/.cache/huggingface
+              - name: extras
+                path: /srv/pg-extras
+            """;
+
+    @Test
+    void auxDirectoriesAreReadInOrderWithTheirInterval() throws IOException {
+        WalferryConfig c = new ConfigLoader(Map.of()).load(write(AUX));
+        assertThat(c.aux().directories()).containsExactly(
+                new AuxConfig.Directory("models", Path.of("/var/lib/postgresql/.cache/huggingface")),
+                new AuxConfig.Directory("extras", Path.of("/srv/pg-extras")));
+        assertThat(c.aux().interval()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.aux().directory("extras")).isPresent();
+        WalferryConfig none = new ConfigLoader(Map.of()).load(write(VALID));
+        assertThat(none.aux().directories()).isEmpty();
+        assertThat(none.aux().interval()).isEqualTo(AuxConfig.DEFAULT_INTERVAL);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "name: extras|name: models|:22: aux_directories[1].name: aux directory name \"models\" is used twice",
+            "path: /srv/pg-extras|path: srv/pg-extras|:23: aux_directories[1].path: expected an absolute path, got \"srv/pg-extras\"",
+            "path: /srv/pg-extras|path: /var/lib/postgresql/15/main/models|:23: aux_directories[1].path: /var/lib/postgresql/15/main/models "
+                    + "overlaps the data directory of node pg1 (/var/lib/postgresql/15/main): an aux directory must lie outside it",
+            "path: /srv/pg-extras|path: /var/lib|:23: aux_directories[1].path: /var/lib overlaps the data directory of node pg1",
+            "path: /srv/pg-extras|path: /var/spool/walferry/aux|:23: aux_directories[1].path: /var/spool/walferry/aux overlaps archive.spool_directory",
+            "path: /srv/pg-extras|path: /var/lib/walferry/repo/x|:23: aux_directories[1].path: /var/lib/walferry/repo/x overlaps repository local",
+            "path: /srv/pg-extras|path: /var/lib/postgresql/.cache|:23: aux_directories[1].path: /var/lib/postgresql/.cache overlaps aux directory models (/var/lib/postgresql/.cache/huggingface) on node pg1",
+            "path: /srv/pg-extras|path: /|:23: aux_directories[1].path: must be a directory below /, not / itself",
+            "path: /srv/pg-extras|path: /srv/pg-extrasNL    mode: 0700|:24: aux_directories[1].mode: unknown key",
+            "name: extras|name: 'two words'|:22: aux_directories[1].name: expected a name of letters",
+            "aux_interval: 30s|aux_interval: 500ms|:18: aux_interval: must be at least 1s",
+            "aux_interval: 30s|aux_interval: often|:18: aux_interval: expected a duration",
+    })
+    void badAuxDirectoriesGiveOneLineWithFileLineAndKey(String from, String to, String expected) throws IOException {
+        Path file = write(AUX.replace(from, to.replace("NL", "\n")));
+        assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(file))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file.toString())
+                .hasMessageContaining(expected)
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+    }
+
+    @Test
+    void aNodeMayKeepAnAuxDirectoryElsewhere() throws IOException {
+        String yaml = VALID.replace("repositories:", "  - name: pg2\n    data_directory: /var/lib/postgresql/15/second\nrepositories:") + """
+                aux_directories:
+                  - name: models
+                    path: /srv/models
+                    node_paths:
+                      pg2: /srv/models-pg2
+                """;
+        WalferryConfig c = new ConfigLoader(Map.of()).load(write(yaml));
+        assertThat(c.aux().directoriesOn("pg1")).containsExactly(new AuxConfig.Directory("models", Path.of("/srv/models")));
+        assertThat(c.aux().directoriesOn("pg2")).containsExactly(new AuxConfig.Directory("models", Path.of("/srv/models-pg2")));
+        Path unknown = write(yaml.replace("pg2: /srv/models-pg2", "pg3: /srv/models-pg3"));
+        assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(unknown)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining(":24: aux_directories[0].node_paths.pg3: unknown key (expected one of: pg1, pg2)");
+        Path inData = write(yaml.replace("pg2: /srv/models-pg2", "pg2: /var/lib/postgresql/15/second/models"));
+        assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(inData)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining(":24: aux_directories[0].node_paths.pg2: /var/lib/postgresql/15/second/models overlaps the data "
+                        + "directory of node pg2");
+    }
+
+    @Test
+    void auxDirectoriesMustBeAList() throws IOException {
+        Path file = write(VALID + "aux_directories: /var/lib/postgresql/.cache\n");
+        assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(file))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(":18: aux_directories: expected a list");
+    }
+
     private static final String STREAMING = VALID + """
               stream: on
               stream_interval: 500ms

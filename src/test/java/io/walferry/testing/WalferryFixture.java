@@ -33,6 +33,7 @@ public final class WalferryFixture {
     private String archiveYaml;
     private String repositoriesYaml;
     private String haYaml;
+    private String topLevelYaml;
     private String extraYaml;
     private java.util.Map<String, String> nodeYaml = java.util.Map.of();
     /** The umask the launcher is started with (null: this JVM's). */
@@ -102,6 +103,9 @@ public final class WalferryFixture {
         if (extraYaml != null) {
             y.append(extraYaml);
         }
+        if (topLevelYaml != null) {
+            y.append(topLevelYaml);
+        }
         Files.writeString(config, y.toString());
         ServerUser.chown(config);
     }
@@ -144,6 +148,16 @@ public final class WalferryFixture {
      */
     public void repositories(String yaml) {
         repositoriesYaml = yaml;
+        try {
+            writeConfig(nodes, archiveYaml);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Adds top-level keys ({@code yaml}: whole lines, such as an aux_directories: list) to the configuration. */
+    public void topLevel(String yaml) {
+        topLevelYaml = yaml;
         try {
             writeConfig(nodes, archiveYaml);
         } catch (IOException e) {

@@ -49,7 +49,7 @@ class VerifyRulesTest {
     }
 
     private static RepositoryResult judge(Map<WalFileName, ObjectCheck> wal, Map<Integer, TimelineHistory> histories, BackupScan... backups) {
-        return VerifyRules.judge(new RepositoryScan("copy", false, SEG, wal, histories, List.of(backups), 0));
+        return VerifyRules.judge(new RepositoryScan("copy", false, SEG, wal, histories, List.of(backups), 0, List.of()));
     }
 
     @Test
@@ -133,5 +133,22 @@ class VerifyRulesTest {
         RepositoryResult withHistory = judge(wal, Map.of(2, h), onTwo);
         assertThat(withHistory.findings()).isEmpty();
         assertThat(withHistory.backups().get(0).ok()).isTrue();
+    }
+
+    @Test
+    void auxObjectsThatAreBadOrThatAManifestNamesButAreNotStoredAreFindings() {
+        String manifest = "aux/models/manifests/20261122T090102.123Z";
+        String good = "aux/models/objects/" + "a".repeat(64);
+        String bad = "aux/models/objects/" + "b".repeat(64);
+        String gone = "aux/models/objects/" + "c".repeat(64);
+        AuxDirectoryScan aux = new AuxDirectoryScan("models", Map.of(manifest, ObjectCheck.good("xxh64:5")),
+                Map.of(good, ObjectCheck.good("xxh64:6"), bad, ObjectCheck.corrupt("payload CRC mismatch")),
+                Map.of(good, List.of("20261122T090102.123Z"), gone, List.of("20261122T090102.123Z")));
+        RepositoryResult r = VerifyRules.judge(new RepositoryScan("copy", false, SEG, wal(1, 1, 9), Map.of(), List.of(), 0, List.of(aux)));
+        assertThat(r.findings()).extracting(Finding::kind, Finding::object).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(Finding.Kind.CORRUPT, bad), org.assertj.core.groups.Tuple.tuple(Finding.Kind.MISSING, gone));
+        assertThat(r.findings().get(1).detail()).contains("manifest 20261122T090102.123Z lists it");
+        assertThat(r.auxObjects()).isEqualTo(3);
+        assertThat(r.ok()).isFalse();
     }
 }

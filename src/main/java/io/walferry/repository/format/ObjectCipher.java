@@ -68,6 +68,15 @@ public final class ObjectCipher {
         return HexFormat.of().formatHex(f, 0, 16);
     }
 
+    /**
+     * The name of a content-addressed object of this repository: an HMAC under a key of its own of the content's
+     * SHA-256, so that the name confirms no guess of the content to a reader without the key.
+     */
+    public byte[] contentAddress(byte[] sha256) {
+        byte[] addressKey = hmac(repositoryKey, "walferry/content-address/v1\u0001".getBytes(StandardCharsets.US_ASCII));
+        return hmac(addressKey, sha256);
+    }
+
     private byte[] objectKey(String version, byte[] salt, String name) {
         byte[] label = ("walferry/object/" + version + "\u0000").getBytes(StandardCharsets.US_ASCII);
         byte[] n = name.getBytes(StandardCharsets.UTF_8);

@@ -1,6 +1,4 @@
-package io.walferry.backup;
-
-import io.walferry.repository.format.BulkInputStream;
+package io.walferry.repository.format;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -8,14 +6,15 @@ import java.nio.channels.FileChannel;
 
 /**
  * Reads {@code length} bytes of an open file from {@code from} on, with positional reads (so that several
- * ranges of one channel can be read at once), ending early where the file now ends.
+ * ranges of one channel can be read at once), ending early where the file now ends: what a backup's chunk or an aux
+ * directory's chunk is encoded from.
  */
-final class FileRangeInput extends BulkInputStream {
+public class FileRangeInput extends BulkInputStream {
     private final FileChannel channel;
     private final long end;
     private long position;
 
-    FileRangeInput(FileChannel channel, long from, long length) {
+    public FileRangeInput(FileChannel channel, long from, long length) {
         this.channel = channel;
         this.position = from;
         this.end = from + length;
