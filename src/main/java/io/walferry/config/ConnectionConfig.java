@@ -24,6 +24,11 @@ public record ConnectionConfig(String user, String database, Optional<Secret> pa
                 Optional.empty(), Duration.ofSeconds(10), Optional.empty(), Optional.empty());
     }
 
+    /** The same settings for another database of the server. */
+    public ConnectionConfig withDatabase(String other) {
+        return new ConnectionConfig(user, other, password, sslMode, sslRootCert, sslCert, sslKey, connectTimeout, channelBinding, passfile);
+    }
+
     /**
      * How a connection to {@code host} is protected. What is configured applies everywhere. Otherwise a node on
      * loopback keeps libpq's {@code prefer} (its traffic never leaves the host), and any other is verified

@@ -307,6 +307,49 @@ final class YamlSection {
         return out;
     }
 
+    /** What a key holds: nothing, one value, a list or a mapping (for keys that take more than one form). */
+    enum Shape { ABSENT, SCALAR, LIST, MAPPING }
+
+    Shape shape(String key) {
+        NodeTuple t = entries.get(key);
+        if (t == null || isNull(t.getValueNode())) {
+            return Shape.ABSENT;
+        }
+        return switch (t.getValueNode()) {
+            case SequenceNode ignored -> Shape.LIST;
+            case MappingNode ignored -> Shape.MAPPING;
+            default -> Shape.SCALAR;
+        };
+    }
+
+    /**
+     * A non-empty list of single values, each matching {@code form}: a value that does not is reported at its own line
+     * as not being {@code expected}.
+     */
+    List<String> strings(String key, Pattern form, String expected) {
+        read.add(key);
+        NodeTuple t = entries.get(key);
+        if (t == null || isNull(t.getValueNode())) {
+            throw error(node, keyPath(key), "is required (a list)");
+        }
+        if (!(t.getValueNode() instanceof SequenceNode seq)) {
+            throw error(t.getValueNode(), keyPath(key), "expected a list");
+        }
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < seq.getValue().size(); i++) {
+            Node n = seq.getValue().get(i);
+            String v = n instanceof ScalarNode sn ? sn.getValue().trim() : null;
+            if (v == null || !form.matcher(v).matches()) {
+                throw error(n, keyPath(key) + "[" + i + "]", "expected " + expected + (v == null ? "" : ", got \"" + v + "\""));
+            }
+            out.add(v);
+        }
+        if (out.isEmpty()) {
+            throw error(seq, keyPath(key), "must list at least one entry");
+        }
+        return out;
+    }
+
     void refuseUnknownKeys() {
         for (Map.Entry<String, NodeTuple> e : entries.entrySet()) {
             if (!read.contains(e.getKey())) {
