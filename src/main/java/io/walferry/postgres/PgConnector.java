@@ -44,14 +44,36 @@ public final class PgConnector {
 
     /** A replication connection speaks the walsender protocol (for IDENTIFY_SYSTEM, slots, streams). */
     public Connection connect(NodeConfig node, boolean replication) {
-        ConnectionConfig.Tls tls = config.tlsFor(node.host());
-        tls.weakness().filter(WARNED::add).ifPresent(w -> LOG.warn("node {}: {}", node.name(), w));
+        return connect(Server.of(node), replication, new Properties());
+    }
+
+    /**
+     * A server to connect to, as messages name it.
+     *
+     * @param name     "node pg1", "the target of logical stream s"
+     * @param settings where its role and TLS are configured ("connection", "logical[0].target")
+     */
+    public record Server(String name, String host, int port, String settings) {
+        static Server of(NodeConfig node) {
+            return new Server("node " + node.name(), node.host(), node.port(), "connection");
+        }
+    }
+
+    /**
+     * A connection to {@code server} with this connector's settings; {@code extra} are pgjdbc properties of the caller's
+     * (never user, password or TLS).
+     */
+    public Connection connect(Server server, boolean replication, Properties extra) {
+        ConnectionConfig.Tls tls = config.tlsFor(server.host());
+        tls.weakness(server.settings()).filter(WARNED::add).ifPresent(w -> LOG.warn("{}: {}", server.name(), w));
         if (tls.sslMode().startsWith("verify-") && config.sslRootCert().isEmpty() && !Files.exists(DEFAULT_ROOT_CERT)) {
-            throw WalferryException.config("node " + node.name() + " at " + node.host() + " is not on loopback, so walferry checks its TLS "
+            throw WalferryException.config(server.name() + " at " + server.host() + " is not on loopback, so walferry checks its TLS "
                     + "certificate (sslmode verify-full unless set), and no CA is configured",
-                    "set connection.sslrootcert to the CA that signed the servers' certificates (or set connection.sslmode; see docs/security.md)");
+                    "set " + server.settings() + ".sslrootcert to the CA that signed the servers' certificates (or set "
+                            + server.settings() + ".sslmode; see docs/security.md)");
         }
         Properties p = new Properties();
+        p.putAll(extra);
         p.setProperty("user", config.user());
         config.password().ifPresent(s -> p.setProperty("password", s.reveal()));
         p.setProperty("sslmode", tls.sslMode());
@@ -60,26 +82,26 @@ public final class PgConnector {
         config.sslCert().ifPresent(c -> p.setProperty("sslcert", c.toString()));
         config.sslKey().ifPresent(c -> p.setProperty("sslkey", c.toString()));
         p.setProperty("connectTimeout", String.valueOf(Math.max(1, config.connectTimeout().toSeconds())));
-        p.setProperty("ApplicationName", "walferry");
+        p.putIfAbsent("ApplicationName", "walferry");
         if (replication) {
             p.setProperty("replication", "database");
             p.setProperty("assumeMinServerVersion", "10");
             p.setProperty("preferQueryMode", "simple");
         }
-        String url = "jdbc:postgresql://" + hostForUrl(node.host()) + ":" + node.port() + "/" + config.database();
+        String url = "jdbc:postgresql://" + hostForUrl(server.host()) + ":" + server.port() + "/" + config.database();
         try {
             return DriverManager.getConnection(url, p);
         } catch (SQLException e) {
-            String where = "cannot connect to node " + node.name() + " at " + node.host() + ":" + node.port() + " as " + config.user() + ": ";
+            String where = "cannot connect to " + server.name() + " at " + server.host() + ":" + server.port() + " as " + config.user() + ": ";
             if (anyCause(e, UnknownHostException.class::isInstance)) {
-                throw WalferryException.postgres(where + "host name " + node.host() + " did not resolve",
-                        "check the host of node " + node.name() + " in the configuration, and this machine's DNS", e);
+                throw WalferryException.postgres(where + "host name " + server.host() + " did not resolve",
+                        "check the host of " + server.name() + " in the configuration, and this machine's DNS", e);
             }
             if (authenticationFailed(e)) {
                 throw WalferryException.postgres(where + "authentication failed for role " + config.user()
                         + (INVALID_PASSWORD.equals(e.getSQLState()) ? "" : " (" + serverMessage(e) + ")"),
-                        "check connection.password (or the passfile) and the method pg_hba.conf of " + node.name()
-                                + " gives this role", e);
+                        "check " + server.settings() + ".password (or the passfile) and the method pg_hba.conf of " + server.name()
+                                + " gives this role" + (replication ? " for replication connections" : ""), e);
             }
             throw WalferryException.postgres(where + firstLine(e.getMessage()),
                     "check that PostgreSQL runs there and that pg_hba.conf admits this host and role", e);
