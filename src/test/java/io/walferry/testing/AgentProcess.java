@@ -30,10 +30,20 @@ public final class AgentProcess implements AutoCloseable {
 
     /** As above, with a configuration file of its own (a node that reaches etcd through a proxy, say). */
     static AgentProcess start(WalferryFixture f, String node, Path config) {
-        List<String> cmd = new ArrayList<>(List.of(WalferryFixture.launcher().toString(), "-c", config.toString(), "agent"));
+        List<String> args = new ArrayList<>(List.of("agent"));
         if (node != null) {
-            cmd.addAll(List.of("--node", node));
+            args.addAll(List.of("--node", node));
         }
+        return start(f, config, args, "agent for node");
+    }
+
+    /**
+     * Another long-running command ({@code walferry logical run}, say) as its own process, once its log shows
+     * {@code ready}.
+     */
+    static AgentProcess start(WalferryFixture f, Path config, List<String> args, String ready) {
+        List<String> cmd = new ArrayList<>(List.of(WalferryFixture.launcher().toString(), "-c", config.toString()));
+        cmd.addAll(args);
         Path log = f.dir().resolve("agent-" + System.nanoTime() + ".log");
         try {
             ProcessBuilder pb = new ProcessBuilder(f.asServerUser(cmd)).directory(f.dir().toFile())
@@ -43,9 +53,9 @@ public final class AgentProcess implements AutoCloseable {
             Await.until(Duration.ofSeconds(60), "the agent to start (log: " + log + ")",
                     () -> {
                         if (!a.process.isAlive()) {
-                            throw new AssertionError("agent exited with " + a.process.exitValue() + ":\n" + a.log());
+                            throw new AssertionError(String.join(" ", args) + " exited with " + a.process.exitValue() + ":\n" + a.log());
                         }
-                        return a.log().contains("agent for node");
+                        return a.log().contains(ready);
                     });
             return a;
         } catch (IOException e) {

@@ -316,10 +316,15 @@ public final class PgCluster implements AutoCloseable {
 
     /** A new connection as superuser {@code postgres} to database {@code postgres}; caller closes it. */
     public Connection connect() throws SQLException {
+        return connect("postgres");
+    }
+
+    /** A new connection as superuser {@code postgres} to {@code database}; caller closes it. */
+    public Connection connect(String database) throws SQLException {
         Properties props = new Properties();
         // Fail fast instead of hanging a test when the server is down.
         props.setProperty("connectTimeout", "10");
-        return DriverManager.getConnection(jdbcUrl(), props);
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/" + database + "?user=postgres", props);
     }
 
     /** First column of the first row as a string, or null if there is no row (or the value is NULL). */

@@ -33,6 +33,7 @@ public final class WalferryFixture {
     private String archiveYaml;
     private String repositoriesYaml;
     private String haYaml;
+    private String logicalYaml;
     private java.util.Map<String, String> nodeYaml = java.util.Map.of();
     /** The umask the launcher is started with (null: this JVM's). */
     private String umask;
@@ -94,6 +95,9 @@ public final class WalferryFixture {
         if (haYaml != null) {
             y.append("ha:\n").append(haYaml);
         }
+        if (logicalYaml != null) {
+            y.append("logical:\n").append(logicalYaml);
+        }
         Files.writeString(config, y.toString());
         ServerUser.chown(config);
     }
@@ -102,6 +106,16 @@ public final class WalferryFixture {
     public void ha(String yaml, java.util.Map<String, String> perNode) {
         haYaml = yaml;
         nodeYaml = java.util.Map.copyOf(perNode);
+        try {
+            writeConfig(nodes, archiveYaml);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Adds a logical: section ({@code yaml}: its list items). */
+    public void logical(String yaml) {
+        logicalYaml = yaml;
         try {
             writeConfig(nodes, archiveYaml);
         } catch (IOException e) {
@@ -218,6 +232,11 @@ public final class WalferryFixture {
 
     public AgentProcess startAgent(String node, Path config) {
         return AgentProcess.start(this, node, config);
+    }
+
+    /** A long-running command as its own process (as the server's OS user), once its log shows {@code ready}. */
+    public AgentProcess startProcess(String ready, String... args) {
+        return AgentProcess.start(this, config, List.of(args), ready);
     }
 
     public static Result exec(List<String> cmd, Path workDir, Duration timeout) {
