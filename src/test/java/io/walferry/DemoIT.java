@@ -32,6 +32,17 @@ class DemoIT {
                     .contains("replays only from the archive").contains("OK   us-west-2 holds").contains("OK   eu-central-1 holds")
                     .contains("Every row written is on every replica.");
             assertThat(r.out().lines().filter(l -> l.contains("| us-west-2 lag")).count()).as("live status every second").isGreaterThanOrEqualTo(4);
+            // the second act: the primary's node lost under writes, a replica promoted through etcd, the old one back as a replica,
+            // and every acknowledged row on every node
+            assertThat(r.out()).contains("us-east-1 holds the leader key").contains("Lost node us-east-1")
+                    .containsPattern("us-west-2 is the primary [0-9.]+ s after the loss")
+                    .containsPattern("us-east-1 follows us-west-2 [0-9.]+ s after the loss")
+                    .containsPattern("Writes go on on us-west-2: the first acknowledged [0-9.]+ s after the loss")
+                    .containsPattern("OK   us-east-1 holds (\\d+) of the \\1 acknowledged rows")
+                    .containsPattern("OK   us-west-2 holds (\\d+) of the \\1 acknowledged rows")
+                    .containsPattern("OK   eu-central-1 holds (\\d+) of the \\1 acknowledged rows")
+                    .contains("No acknowledged row was lost in the failover.").doesNotContain("WARNING");
+            assertThat(r.all()).doesNotContain("sun.misc.Unsafe");
             // Another local user can reach the ports: no connection is trusted for being local.
             Path demo = dir.resolve("demo");
             for (String node : List.of("us-east-1", "us-west-2", "eu-central-1")) {

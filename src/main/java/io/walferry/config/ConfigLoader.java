@@ -93,6 +93,7 @@ public final class ConfigLoader {
             }
         }
         ha.flatMap(h -> h.etcd().password()).filter(Secret::inline).ifPresent(p -> refuseOpen(file, "ha.etcd.password is written inline"));
+        ha.flatMap(h -> h.api().password()).filter(Secret::inline).ifPresent(p -> refuseOpen(file, "ha.api.password is written inline"));
         for (LogicalStreamConfig l : logical) {
             for (LogicalStreamConfig.Endpoint e : List.of(l.source(), l.target())) {
                 if (e.node().isEmpty() && e.connection().password().map(Secret::inline).orElse(false)) {
@@ -343,13 +344,20 @@ public final class ConfigLoader {
         }
         HaConfig.Synchronous sync = s.choice("synchronous", HaConfig.Synchronous.class, HaConfig.Synchronous.OFF);
         int syncCount = s.integer("synchronous_count", 1, 1, Math.max(1, nodes.size() - 1));
-        String listen = s.optionalSection("api").map(api -> {
-            String l = api.string("listen", "127.0.0.1");
-            api.refuseUnknownKeys();
-            return l;
-        }).orElse("127.0.0.1");
+        HaConfig.Api api = s.optionalSection("api").map(a -> {
+            HaConfig.Api x = new HaConfig.Api(a.string("listen", "127.0.0.1"), a.optionalPath("cert_file"), a.optionalPath("key_file"),
+                    a.optionalPath("ca_file"), a.optionalString("username"), a.secret("password"));
+            if (x.certFile().isPresent() != x.keyFile().isPresent()) {
+                throw a.error(x.certFile().isPresent() ? "key_file" : "cert_file", "cert_file and key_file go together");
+            }
+            if (x.username().isPresent() != x.password().isPresent()) {
+                throw a.error(x.username().isPresent() ? "password" : "username", "username and password go together");
+            }
+            a.refuseUnknownKeys();
+            return x;
+        }).orElse(HaConfig.Api.LOOPBACK);
         HaConfig ha = new HaConfig(etcd, namespace, ttl, loopWait, retry, s.byteSize("maximum_lag_on_failover", 1L << 20, 0, Long.MAX_VALUE),
-                sync, syncCount, s.bool("failsafe", true), listen, members);
+                sync, syncCount, s.bool("failsafe", true), api, members);
         s.refuseUnknownKeys();
         if (nodes.stream().allMatch(n -> ha.member(n.name()).noFailover())) {
             throw s.error("etcd", "every node has nofailover: true, so no failover could ever happen");

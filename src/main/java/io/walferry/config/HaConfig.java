@@ -17,10 +17,10 @@ import java.util.Optional;
  * @param maximumLagOnFailover   a replica further behind the last known primary position than this is never promoted
  * @param synchronousCount       with synchronous on or quorum: how many standbys must confirm a commit
  * @param failsafe               when etcd is unreachable, the primary keeps serving while every member's API answers
- * @param apiListen              the address the agents' REST API listens on (loopback unless configured)
+ * @param api                    the agents' REST API: where it listens (loopback unless configured), TLS, credentials
  */
 public record HaConfig(Etcd etcd, String namespace, Duration ttl, Duration loopWait, Duration retryTimeout, long maximumLagOnFailover,
-                       Synchronous synchronous, int synchronousCount, boolean failsafe, String apiListen, Map<String, Member> members) {
+                       Synchronous synchronous, int synchronousCount, boolean failsafe, Api api, Map<String, Member> members) {
     public HaConfig {
         members = Map.copyOf(members);
     }
@@ -46,6 +46,24 @@ public record HaConfig(Etcd etcd, String namespace, Duration ttl, Duration loopW
     }
 
     public enum Synchronous { OFF, ON, QUORUM }
+
+    /**
+     * The agents' REST API: the address it listens on; TLS with a certificate and key (PEM) when given, and the CA
+     * members verify one another's with; the credentials every POST (failsafe, switchover) must carry.
+     */
+    public record Api(String listen, Optional<Path> certFile, Optional<Path> keyFile, Optional<Path> caFile, Optional<String> username,
+                      Optional<Secret> password) {
+        public static final Api LOOPBACK = new Api("127.0.0.1", Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.empty());
+
+        public boolean tls() {
+            return certFile.isPresent();
+        }
+
+        public String scheme() {
+            return tls() ? "https" : "http";
+        }
+    }
 
     public Member member(String node) {
         return members.getOrDefault(node, Member.DEFAULT);

@@ -27,8 +27,8 @@ public interface ClusterStore extends AutoCloseable {
     /** Publishes this member's state under a lease of {@code ttl}, and the leader's position when it is the leader. */
     void publish(MemberState state, Duration ttl, Optional<Lsn> optime) throws StoreUnavailable;
 
-    /** Asks the leader to hand over to {@code to}. */
-    void requestSwitchover(String to) throws StoreUnavailable;
+    /** Asks the leader to hand over to {@code to}, at once or once {@code at} has come. */
+    void requestSwitchover(String to, java.util.Optional<java.time.Instant> at) throws StoreUnavailable;
 
     void clearSwitchover() throws StoreUnavailable;
 

@@ -31,7 +31,9 @@ public record Decision(Action action, String why, Optional<String> leader) {
         /** Give the leader key up: this node's PostgreSQL cannot serve. */
         RELEASE,
         /** Hand the leader key over to the member a switchover asked for. */
-        SWITCHOVER
+        SWITCHOVER,
+        /** Keep serving without etcd: every member agreed (failsafe mode); the watchdog's deadline moves on. */
+        FAILSAFE
     }
 
     public static Decision of(Action action, String why) {

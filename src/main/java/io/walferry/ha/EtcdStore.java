@@ -108,7 +108,7 @@ public final class EtcdStore implements ClusterStore {
             switch (name) {
                 case "leader" -> leader = Optional.of(value);
                 case "optime" -> optime = lsn(value);
-                case "switchover" -> switchover = Optional.of(value);
+                case "switchover" -> switchover = due(value);
                 case "handoff" -> handoff = Optional.of(value);
                 case "sync" -> sync = Optional.of(value.isBlank() ? List.of() : List.of(value.split(",")));
                 default -> {
@@ -124,6 +124,21 @@ public final class EtcdStore implements ClusterStore {
             }
         }
         return new StoreView(leader, members, optime, switchover, handoff, sync);
+    }
+
+    /** A switchover request, "NODE" or "NODE AT-INSTANT": the node once it is due, else nothing yet. */
+    private static Optional<String> due(String value) {
+        String[] f = value.strip().split(" ", 2);
+        if (f.length == 2) {
+            try {
+                if (java.time.Instant.now().isBefore(java.time.Instant.parse(f[1]))) {
+                    return Optional.empty();
+                }
+            } catch (java.time.format.DateTimeParseException e) {
+                return Optional.empty(); // not a request walferry wrote
+            }
+        }
+        return Optional.of(f[0]);
     }
 
     private static Optional<Lsn> lsn(String text) {
@@ -240,8 +255,8 @@ public final class EtcdStore implements ClusterStore {
     }
 
     @Override
-    public void requestSwitchover(String to) throws StoreUnavailable {
-        await(client.getKVClient().put(key("switchover"), bytes(to)), "asking for a switchover");
+    public void requestSwitchover(String to, Optional<java.time.Instant> at) throws StoreUnavailable {
+        await(client.getKVClient().put(key("switchover"), bytes(to + at.map(t -> " " + t).orElse(""))), "asking for a switchover");
     }
 
     @Override

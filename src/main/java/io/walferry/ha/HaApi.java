@@ -23,6 +23,10 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.walferry.config.HaConfig;
+import io.walferry.failure.WalferryException;
 import io.walferry.postgres.Lsn;
 import io.walferry.postgres.NodeState;
 
@@ -50,20 +54,40 @@ public final class HaApi implements AutoCloseable {
         Optional<StoreView> view();
 
         Decision decision();
+
+        /** A leader's failsafe call (POST /failsafe?leader=NAME): whether this member agrees. */
+        boolean acceptFailsafe(String leader);
+
+        /** POST /switchover?to=NAME: asks the leader, through the store, to hand over; false if the store does not answer. */
+        boolean requestSwitchover(String to);
     }
 
     private final EventLoopGroup group = new NioEventLoopGroup(1);
     private final Channel channel;
 
-    public HaApi(String host, int port, Source source) throws InterruptedException {
+    public HaApi(HaConfig.Api api, int port, Source source) throws InterruptedException {
+        SslContext tls = null;
+        if (api.tls()) {
+            try {
+                tls = SslContextBuilder.forServer(api.certFile().get().toFile(), api.keyFile().orElseThrow().toFile()).build();
+            } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
+                throw WalferryException.config("ha.api: cannot use cert_file and key_file: " + e.getMessage(),
+                        "give a PEM certificate and its PEM (PKCS#8) key");
+            }
+        }
+        SslContext ssl = tls;
+        ApiCredentials credentials = new ApiCredentials(api);
         ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 * 1024), new Handler(source));
+                        if (ssl != null) {
+                            ch.pipeline().addLast(ssl.newHandler(ch.alloc()));
+                        }
+                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 * 1024), new Handler(source, credentials));
                     }
                 });
-        this.channel = b.bind(new InetSocketAddress(host, port)).sync().channel();
+        this.channel = b.bind(new InetSocketAddress(api.listen(), port)).sync().channel();
     }
 
     public int port() {
@@ -78,16 +102,30 @@ public final class HaApi implements AutoCloseable {
 
     private static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
         private final Source source;
+        private final ApiCredentials credentials;
 
-        Handler(Source source) {
+        Handler(Source source, ApiCredentials credentials) {
             this.source = source;
+            this.credentials = credentials;
         }
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
             QueryStringDecoder q = new QueryStringDecoder(req.uri());
             FullHttpResponse r;
-            if (!req.method().equals(HttpMethod.GET) && !req.method().equals(HttpMethod.HEAD)) {
+            if (req.method().equals(HttpMethod.POST) && !credentials.admits(req.headers().get(HttpHeaderNames.AUTHORIZATION))) {
+                r = respond(HttpResponseStatus.UNAUTHORIZED, JSON.createObjectNode().put("error", "credentials required"));
+                r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Basic realm=\"walferry\"");
+            } else if (req.method().equals(HttpMethod.POST) && q.path().equals("/failsafe")) {
+                String leader = q.parameters().getOrDefault("leader", java.util.List.of("")).get(0);
+                boolean ok = !leader.isEmpty() && source.acceptFailsafe(leader);
+                r = respond(ok ? HttpResponseStatus.OK : HttpResponseStatus.CONFLICT, JSON.createObjectNode().put("accepted", ok));
+            } else if (req.method().equals(HttpMethod.POST) && q.path().equals("/switchover")) {
+                String to = q.parameters().getOrDefault("to", java.util.List.of("")).get(0);
+                boolean ok = !to.isEmpty() && source.requestSwitchover(to);
+                r = respond(ok ? HttpResponseStatus.ACCEPTED : HttpResponseStatus.SERVICE_UNAVAILABLE, JSON.createObjectNode()
+                        .put("switchover", to).put("requested", ok));
+            } else if (!req.method().equals(HttpMethod.GET) && !req.method().equals(HttpMethod.HEAD)) {
                 r = respond(HttpResponseStatus.METHOD_NOT_ALLOWED, JSON.createObjectNode().put("error", "GET only"));
             } else {
                 r = answer(q);

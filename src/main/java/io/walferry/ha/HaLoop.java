@@ -64,6 +64,13 @@ public final class HaLoop implements AutoCloseable {
     private volatile Decision last = Decision.of(Decision.Action.NONE, "starting");
     private volatile MemberState published;
     private volatile Optional<StoreView> lastView = Optional.empty();
+    /** When the store last answered (uptime seconds), the leader it named then, and this node's role at the last pass. */
+    private volatile double storeOkAt = Double.NaN;
+    private volatile Optional<String> lastKnownLeader = Optional.empty();
+    private volatile Sight.Role lastRole = Sight.Role.DOWN;
+    /** A failsafe promise: not to replace this leader until then (uptime seconds). */
+    private volatile String promisedTo;
+    private volatile double promisedUntil;
 
     public HaLoop(WalferryConfig config, NodeConfig me, ClusterStore store, PgConnector pg, PgControl control, PgRewind rewind,
                   String restoreCommand, Watchdog watchdog, MemberApiClient members) {
@@ -141,7 +148,11 @@ public final class HaLoop implements AutoCloseable {
                 ? members.askWal(view.get(), me.name()) : Map.of();
         Optional<Duration> sinceRenew = Double.isNaN(renewedAt) ? Optional.empty()
                 : Optional.of(Duration.ofMillis((long) ((Watchdog.uptime() - renewedAt) * 1000)));
-        Sight sight = new Sight(me.name(), ha.member(me.name()), local, view, sinceRenew, startFailures, asked, Sight.Timing.of(ha));
+        lastRole = local.role();
+        boolean failsafe = view.isEmpty() && ha.failsafe() && local.role() == Sight.Role.PRIMARY && !Double.isNaN(renewedAt)
+                && everyMemberAgrees();
+        Sight sight = new Sight(me.name(), ha.member(me.name()), local, view, sinceRenew, startFailures, asked, Sight.Timing.of(ha),
+                new Sight.Failsafe(failsafe, promise()));
         Decision d = HaRules.decide(sight);
         if (!d.why().equals(last.why())) {
             LOG.info("HA: {}", d.why());
@@ -153,7 +164,10 @@ public final class HaLoop implements AutoCloseable {
 
     private Optional<StoreView> readStore() {
         try {
-            return Optional.of(store.read());
+            StoreView v = store.read();
+            storeOkAt = Watchdog.uptime();
+            lastKnownLeader = v.leader();
+            return Optional.of(v);
         } catch (StoreUnavailable e) {
             LOG.warn("HA: {}", e.getMessage());
             return Optional.empty();
@@ -232,6 +246,7 @@ public final class HaLoop implements AutoCloseable {
                     forget();
                 }
                 case SWITCHOVER -> switchover(config.node(d.leader().orElseThrow()).orElseThrow());
+                case FAILSAFE -> watchdog.armUntil(Watchdog.uptime(), ha.ttl().toMillis() / 1000.0);
             }
         } catch (StoreUnavailable e) {
             LOG.warn("HA: {} (the next pass decides again)", e.getMessage());
@@ -378,7 +393,7 @@ public final class HaLoop implements AutoCloseable {
         MemberState m = new MemberState(me.name(), role, s.map(NodeState::timeline).orElse(0),
                 s.flatMap(NodeState::walHeld).map(Lsn::toString).orElse(null), s.map(NodeState::streaming).orElse(false), archiveOnly,
                 !prefs.noFailover() && (!archiveOnly || prefs.promoteFromArchive()), prefs.failoverPriority(),
-                "http://" + me.host() + ":" + prefs.apiPort(), last.why(), Instant.now().toString());
+                ha.api().scheme() + "://" + me.host() + ":" + prefs.apiPort(), last.why(), Instant.now().toString());
         published = m;
         if (!storeAnswered) {
             return;
@@ -389,6 +404,39 @@ public final class HaLoop implements AutoCloseable {
         } catch (StoreUnavailable e) {
             LOG.warn("HA: cannot publish this member's state: {}", e.getMessage());
         }
+    }
+
+    /**
+     * Failsafe mode: this leader asks every other configured member's API whether it, too, cannot see etcd and still
+     * takes this node for the leader; all must agree (a member that does not answer is not an agreement).
+     */
+    private boolean everyMemberAgrees() {
+        for (NodeConfig n : config.nodes()) {
+            if (!n.name().equals(me.name()) && !members.failsafe(ha.api().scheme() + "://" + n.host() + ":" + ha.member(n.name()).apiPort(), me.name())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * A leader's failsafe call: agreed when this member cannot see etcd either (no answer within the retry timeout), is a
+     * replica, and last saw {@code leader} hold the key; the promise not to replace it holds for a ttl.
+     */
+    public boolean acceptFailsafe(String leader) {
+        double now = Watchdog.uptime();
+        boolean blind = Double.isNaN(storeOkAt) || now - storeOkAt > ha.retryTimeout().toMillis() / 1000.0;
+        if (blind && lastRole == Sight.Role.REPLICA && lastKnownLeader.map(leader::equals).orElse(true)) {
+            promisedTo = leader;
+            promisedUntil = now + ha.ttl().toMillis() / 1000.0;
+            return true;
+        }
+        return false;
+    }
+
+    private Optional<String> promise() {
+        String p = promisedTo;
+        return p != null && Watchdog.uptime() < promisedUntil ? Optional.of(p) : Optional.empty();
     }
 
     private void wake() {

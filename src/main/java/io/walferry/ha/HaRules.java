@@ -41,6 +41,10 @@ public final class HaRules {
                     yield Decision.of(Decision.Action.DEMOTE, "etcd does not answer and this primary holds no leader lease: it must "
                             + "not take writes it cannot prove are the leader's");
                 }
+                if (s.failsafe().proven()) {
+                    yield Decision.of(Decision.Action.FAILSAFE, "etcd does not answer, but every member answered this leader's "
+                            + "failsafe call: it keeps serving (failsafe mode)");
+                }
                 Duration since = s.sinceRenew().get();
                 // Before the next pass could renew it, the lease may be gone: stop now, while it surely holds.
                 Duration atNextChance = since.plus(s.timing().loopWait()).plus(s.timing().retryTimeout());
@@ -133,6 +137,10 @@ public final class HaRules {
         Sight.Local l = s.local();
         if (s.prefs().noFailover()) {
             return Decision.of(Decision.Action.NONE, "no leader key, and this node is not a failover candidate (nofailover)");
+        }
+        if (s.failsafe().promisedTo().isPresent()) {
+            return Decision.of(Decision.Action.NONE, "no leader key, but this member promised " + s.failsafe().promisedTo().get()
+                    + " in failsafe mode not to replace it: it takes the key back");
         }
         if (l.archiveOnly() && !s.prefs().promoteFromArchive()) {
             return Decision.of(Decision.Action.NONE, "no leader key; this archive-only replica is not promoted automatically "

@@ -36,12 +36,12 @@ public final class HaService implements AutoCloseable {
         ClusterStore store = new EtcdStore(ha, config.cluster());
         PgConnector pg = new PgConnector(config.connection());
         Watchdog watchdog = new Watchdog(config.spoolFor(me).resolve("ha"), me.dataDirectory(), bin.program("pg_ctl"));
-        MemberApiClient members = new MemberApiClient(ha.retryTimeout());
+        MemberApiClient members = new MemberApiClient(ha.api(), ha.retryTimeout());
         HaLoop loop = new HaLoop(config, me, store, pg, new PgControl(bin), new PgRewind(bin), restoreCommand, watchdog, members);
         HaApi api;
         int port = ha.member(me.name()).apiPort();
         try {
-            api = new HaApi(ha.apiListen(), port, new HaApi.Source() {
+            api = new HaApi(ha.api(), port, new HaApi.Source() {
                 @Override
                 public boolean leader() {
                     return loop.leader();
@@ -61,16 +61,34 @@ public final class HaService implements AutoCloseable {
                 public Decision decision() {
                     return loop.lastDecision();
                 }
+
+                @Override
+                public boolean acceptFailsafe(String leader) {
+                    return loop.acceptFailsafe(leader);
+                }
+
+                @Override
+                public boolean requestSwitchover(String to) {
+                    try {
+                        store.requestSwitchover(to, Optional.empty());
+                        return true;
+                    } catch (StoreUnavailable e) {
+                        return false;
+                    }
+                }
             });
         } catch (InterruptedException e) {
             store.close();
             throw WalferryException.interrupted("starting the HA API");
+        } catch (WalferryException e) {
+            store.close();
+            throw e;
         } catch (RuntimeException e) {
             store.close();
-            throw new WalferryException(Failure.CONFIG, "cannot serve the HA API on " + ha.apiListen() + ":" + port + ": " + e.getMessage(),
+            throw new WalferryException(Failure.CONFIG, "cannot serve the HA API on " + ha.api().listen() + ":" + port + ": " + e.getMessage(),
                     "set api_port of node " + me.name() + " to a free port");
         }
-        LOG.info("HA: member {} of cluster {}, API on {}:{}, etcd {}", me.name(), config.cluster(), ha.apiListen(), api.port(),
+        LOG.info("HA: member {} of cluster {}, API on {}:{}, etcd {}", me.name(), config.cluster(), ha.api().listen(), api.port(),
                 ha.etcd().endpoints());
         return new HaService(store, loop, api);
     }

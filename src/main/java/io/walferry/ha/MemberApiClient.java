@@ -20,10 +20,16 @@ public final class MemberApiClient {
 
     private final HttpClient http;
     private final Duration timeout;
+    private final ApiCredentials credentials;
 
-    public MemberApiClient(Duration timeout) {
+    public MemberApiClient(io.walferry.config.HaConfig.Api api, Duration timeout) {
         this.timeout = timeout;
-        this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+        this.credentials = new ApiCredentials(api);
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(timeout);
+        if (api.tls()) {
+            b.sslContext(ApiCredentials.clientContext(api));
+        }
+        this.http = b.build();
     }
 
     /** The WAL each other member holds, by its API; members that do not answer are left out. */
@@ -35,6 +41,23 @@ public final class MemberApiClient {
             }
         }
         return out;
+    }
+
+    /** Whether the member at {@code api} agrees that {@code leader} keeps serving without etcd (failsafe mode). */
+    public boolean failsafe(String api, String leader) {
+        try {
+            HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(api + "/failsafe?leader="
+                    + java.net.URLEncoder.encode(leader, java.nio.charset.StandardCharsets.UTF_8))).timeout(timeout)
+                    .POST(HttpRequest.BodyPublishers.noBody());
+            credentials.header().ifPresent(h -> req.header("Authorization", h));
+            HttpResponse<Void> r = http.send(req.build(), HttpResponse.BodyHandlers.discarding());
+            return r.statusCode() == 200;
+        } catch (IOException | IllegalArgumentException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     /** The WAL a member holds now, asked of its API at {@code api}. */

@@ -22,9 +22,23 @@ import java.util.Optional;
  * @param timing          ttl, loop_wait, retry_timeout, maximum_lag_on_failover and the synchronous mode
  */
 public record Sight(String me, HaConfig.Member prefs, Local local, Optional<StoreView> store, Optional<Duration> sinceRenew,
-                    int startFailures, Map<String, Lsn> asked, Timing timing) {
+                    int startFailures, Map<String, Lsn> asked, Timing timing, Failsafe failsafe) {
     public Sight {
         asked = Map.copyOf(asked);
+    }
+
+    public Sight(String me, HaConfig.Member prefs, Local local, Optional<StoreView> store, Optional<Duration> sinceRenew, int startFailures,
+                 Map<String, Lsn> asked, Timing timing) {
+        this(me, prefs, local, store, sinceRenew, startFailures, asked, timing, Failsafe.NONE);
+    }
+
+    /**
+     * Failsafe mode, with etcd unreachable: whether every other member answered this primary's failsafe call ("I cannot
+     * see etcd either, and you were the leader"), and the leader this member promised not to replace, while the promise
+     * holds.
+     */
+    public record Failsafe(boolean proven, Optional<String> promisedTo) {
+        public static final Failsafe NONE = new Failsafe(false, Optional.empty());
     }
 
     /** The HA settings a decision needs. */

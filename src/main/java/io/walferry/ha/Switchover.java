@@ -53,7 +53,7 @@ final class Switchover {
         long t0 = System.nanoTime();
         control.stop(me.dataDirectory(), "fast");
         Lsn end = control.controlData(me.dataDirectory()).walEnd();
-        String api = "http://" + to.host() + ":" + ha.member(to.name()).apiPort();
+        String api = ha.api().scheme() + "://" + to.host() + ":" + ha.member(to.name()).apiPort();
         Deadline deadline = Deadline.after(ha.retryTimeout().multipliedBy(3)).lookingEvery(Duration.ofMillis(100));
         Optional<Lsn> held = members.wal(api);
         while (held.isEmpty() || held.get().compareTo(end) < 0) {

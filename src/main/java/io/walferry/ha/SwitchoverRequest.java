@@ -13,8 +13,8 @@ import java.time.Duration;
  * replica holds the leader key and runs as the primary. The leader does the work (see {@link Switchover}).
  */
 public final class SwitchoverRequest {
-    /** Who led before, who leads now, and how long the handover took from the request. */
-    public record Result(String from, String to, Duration took) {
+    /** Who led before, who leads now (or is to, when scheduled), and how long the handover took from the request. */
+    public record Result(String from, String to, Duration took, java.util.Optional<java.time.Instant> scheduledAt) {
     }
 
     private final WalferryConfig config;
@@ -24,6 +24,11 @@ public final class SwitchoverRequest {
     }
 
     public Result run(String to, Duration timeout) {
+        return run(to, java.util.Optional.empty(), timeout);
+    }
+
+    /** With {@code at}, the request is left in the store for the leader to act on then, and this returns at once. */
+    public Result run(String to, java.util.Optional<java.time.Instant> at, Duration timeout) {
         HaConfig ha = config.ha().orElseThrow(() -> WalferryException.config("switchover needs HA: this configuration has no ha: section",
                 "configure ha: (docs/ha.md), or use walferry promote"));
         if (config.node(to).isEmpty()) {
@@ -43,12 +48,15 @@ public final class SwitchoverRequest {
                         "start its agent, or choose another node; walferry status shows each member");
             }
             Deadline deadline = Deadline.after(timeout).lookingEvery(Duration.ofMillis(200));
-            store.requestSwitchover(to);
+            store.requestSwitchover(to, at);
+            if (at.isPresent()) {
+                return new Result(from, to, Duration.ZERO, at);
+            }
             while (true) {
                 StoreView now = store.read();
                 MemberState newLeader = now.members().get(to);
                 if (now.leader().filter(to::equals).isPresent() && newLeader != null && MemberState.PRIMARY.equals(newLeader.role())) {
-                    return new Result(from, to, deadline.elapsed());
+                    return new Result(from, to, deadline.elapsed(), java.util.Optional.empty());
                 }
                 if (deadline.passed()) {
                     store.clearSwitchover();

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -64,6 +65,37 @@ public final class PgConnector {
      * (never user, password or TLS).
      */
     public Connection connect(Server server, boolean replication, Properties extra) {
+        Properties p = properties(server, extra);
+        if (replication) {
+            p.setProperty("replication", "database");
+            p.setProperty("assumeMinServerVersion", "10");
+            p.setProperty("preferQueryMode", "simple");
+        }
+        return open(List.of(server), hostForUrl(server.host()) + ":" + server.port(), p, replication);
+    }
+
+    /**
+     * A connection to whichever of the nodes is the primary now (pgjdbc tries them in order and keeps the one that is
+     * not in recovery), as a client of an HA cluster connects. The nodes must need the same TLS settings.
+     */
+    public Connection connectPrimary(List<NodeConfig> nodes) {
+        if (nodes.isEmpty()) {
+            throw new IllegalArgumentException("no nodes");
+        }
+        Properties p = properties(Server.of(nodes.get(0)), new Properties());
+        for (NodeConfig n : nodes) {
+            ConnectionConfig.Tls tls = config.tlsFor(n.host());
+            if (!tls.sslMode().equals(p.getProperty("sslmode")) || !tls.channelBinding().equals(p.getProperty("channelBinding"))) {
+                throw WalferryException.config("nodes " + nodes.get(0).name() + " and " + n.name() + " need different TLS settings, "
+                        + "so one connection cannot list both", "connect to each node on its own");
+            }
+        }
+        p.setProperty("targetServerType", "primary");
+        String hosts = String.join(",", nodes.stream().map(n -> hostForUrl(n.host()) + ":" + n.port()).toList());
+        return open(nodes.stream().map(Server::of).toList(), hosts, p, false);
+    }
+
+    private Properties properties(Server server, Properties extra) {
         ConnectionConfig.Tls tls = config.tlsFor(server.host());
         tls.weakness(server.settings()).filter(WARNED::add).ifPresent(w -> LOG.warn("{}: {}", server.name(), w));
         if (tls.sslMode().startsWith("verify-") && config.sslRootCert().isEmpty() && !Files.exists(DEFAULT_ROOT_CERT)) {
@@ -83,16 +115,19 @@ public final class PgConnector {
         config.sslKey().ifPresent(c -> p.setProperty("sslkey", c.toString()));
         p.setProperty("connectTimeout", String.valueOf(Math.max(1, config.connectTimeout().toSeconds())));
         p.putIfAbsent("ApplicationName", "walferry");
-        if (replication) {
-            p.setProperty("replication", "database");
-            p.setProperty("assumeMinServerVersion", "10");
-            p.setProperty("preferQueryMode", "simple");
-        }
-        String url = "jdbc:postgresql://" + hostForUrl(server.host()) + ":" + server.port() + "/" + config.database();
+        return p;
+    }
+
+    private Connection open(List<Server> servers, String hosts, Properties p, boolean replication) {
+        String url = "jdbc:postgresql://" + hosts + "/" + config.database();
         try {
             return DriverManager.getConnection(url, p);
         } catch (SQLException e) {
-            String where = "cannot connect to " + server.name() + " at " + server.host() + ":" + server.port() + " as " + config.user() + ": ";
+            Server server = servers.get(0);
+            String where = servers.size() == 1
+                    ? "cannot connect to " + server.name() + " at " + server.host() + ":" + server.port() + " as " + config.user() + ": "
+                    : "cannot connect to a primary among " + String.join(", ", servers.stream().map(Server::name).toList())
+                    + " as " + config.user() + ": ";
             if (anyCause(e, UnknownHostException.class::isInstance)) {
                 throw WalferryException.postgres(where + "host name " + server.host() + " did not resolve",
                         "check the host of " + server.name() + " in the configuration, and this machine's DNS", e);

@@ -323,6 +323,14 @@ class HaIT {
         awaitFollowing("pg1", "pg2");
         assertThat(pg.get("pg1").queryString("select pg_is_in_recovery()")).isEqualTo("t");
         awaitFollowing("pg3", "pg2");
+
+        // and back, in a maintenance window a few seconds away: the request waits in etcd until then
+        java.time.Instant at = java.time.Instant.now().plusSeconds(5);
+        Result scheduled = ok("switchover", "--to", "pg1", "--at", at.toString(), "--output", "json");
+        assertThat(JSON.readTree(scheduled.out()).get("scheduled_at").asText()).isEqualTo(at.toString());
+        assertThat(leader()).as("not before its time").contains("pg2");
+        awaitLeader("pg1");
+        assertThat(java.time.Instant.now()).isAfter(at);
         checker.assertNeverTwo();
     }
 
@@ -353,7 +361,7 @@ class HaIT {
     }
 
     @Test
-    void oneEtcdMemberOfThreeLostChangesNothingAndQuorumLostStopsWritesUntilItIsBack() throws Exception {
+    void oneEtcdMemberOfThreeLostChangesNothingAndWithoutAQuorumTheLeaderKeepsServingInFailsafeMode() throws Exception {
         cluster(null, "", 3);
         startAgents();
         etcd.kill(2);
@@ -363,14 +371,38 @@ class HaIT {
                         .anyMatch(d -> d.asText().equals("no action: I am the leader with the lock")));
         assertThat(leader()).contains("pg1");
 
+        // no quorum: every member is as blind as the leader, and agrees that it keeps serving
         etcd.kill(1);
-        Await.until(Duration.ofSeconds(40), "pg1 to stop taking writes without an etcd quorum", () -> !checker.writable("pg1"));
-        assertThat(NODES.stream().filter(checker::writable).toList()).as("nobody writable without a quorum").isEmpty();
+        Await.until(Duration.ofSeconds(40), "pg1 to serve in failsafe mode",
+                () -> JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.get("pg1") + "/member")).GET()
+                        .build(), HttpResponse.BodyHandlers.ofString()).body()).get("decision").asText().contains("failsafe mode"));
+        // writes go on, one after the other, for longer than the 10 s lease
+        long deadline = System.nanoTime() + Duration.ofSeconds(25).toNanos();
+        int writes = 0;
+        while (System.nanoTime() < deadline) {
+            pg.get("pg1").execute("insert into t values (" + (-1 - writes) + ", 'without etcd')");
+            writes++;
+        }
+        assertThat(checker.writable("pg1")).isTrue();
 
         etcd.restart(1);
         etcd.restart(2);
+        awaitLeader("pg1");
+        assertThat(rows(pg.get("pg1"))).isEqualTo(n + writes);
+        checker.assertNeverTwo();
+    }
+
+    @Test
+    void withoutFailsafeAnEtcdOutageStopsWritesWithinTheLeaseUntilEtcdIsBack() throws Exception {
+        cluster(null, "  failsafe: false\n", 1);
+        startAgents();
+        long n = writeAndReplicate("pg1", 2001, 100);
+        etcd.kill(0);
+        Await.until(Duration.ofSeconds(40), "pg1 to stop taking writes without etcd", () -> !checker.writable("pg1"));
+        assertThat(NODES.stream().filter(checker::writable).toList()).as("nobody writable without etcd").isEmpty();
+        etcd.restart(0);
         String leader = awaitLeader("pg1", "pg2", "pg3");
-        pg.get(leader).execute("insert into t values (-1, 'after quorum')");
+        pg.get(leader).execute("insert into t values (-1, 'after etcd')");
         assertThat(rows(pg.get(leader))).isEqualTo(n + 1);
         checker.assertNeverTwo();
     }

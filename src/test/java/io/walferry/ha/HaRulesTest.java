@@ -195,4 +195,20 @@ class HaRulesTest {
                 sync);
         assertThat(decide(anyPg3).action()).as("any standby may have confirmed: the most advanced goes").isEqualTo(Decision.Action.PROMOTE);
     }
+
+    @Test
+    void inFailsafeModeTheLeaderKeepsServingWhenEveryMemberAgreesAndAPromisedReplicaWaits() {
+        Sight agreed = new Sight("pg1", HaConfig.Member.DEFAULT, primary(1, "0/5000000"), Optional.empty(), Optional.of(Duration.ofSeconds(25)),
+                0, Map.of(), TIMING, new Sight.Failsafe(true, Optional.empty()));
+        Decision d = decide(agreed);
+        assertThat(d.action()).as("the lease may be gone, but every member agreed").isEqualTo(Decision.Action.FAILSAFE);
+        assertThat(d.why()).contains("failsafe mode");
+        Sight notLeader = new Sight("pg1", HaConfig.Member.DEFAULT, primary(1, "0/5000000"), Optional.empty(), Optional.empty(), 0, Map.of(),
+                TIMING, new Sight.Failsafe(true, Optional.empty()));
+        assertThat(decide(notLeader).action()).as("only a leader may claim it").isEqualTo(Decision.Action.DEMOTE);
+        Sight promised = new Sight("pg2", HaConfig.Member.DEFAULT, replica("0/5000000", false), Optional.of(store(null)), Optional.empty(), 0,
+                Map.of(), TIMING, new Sight.Failsafe(false, Optional.of("pg1")));
+        assertThat(decide(promised).action()).isEqualTo(Decision.Action.NONE);
+        assertThat(decide(promised).why()).contains("promised pg1");
+    }
 }
