@@ -4,6 +4,7 @@ import io.walferry.config.LogicalStreamConfig;
 import io.walferry.logical.StreamCreate;
 import io.walferry.logical.StreamRunner;
 import io.walferry.logical.StreamServers;
+import io.walferry.logical.StreamStatus;
 import io.walferry.postgres.PgBinaries;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -16,7 +17,7 @@ import java.util.concurrent.Callable;
 
 /** Logical replication streams ({@code logical:} in the configuration): {@code walferry logical create|run|status NAME}. */
 @Command(name = "logical", mixinStandardHelpOptions = true, description = "Logical replication into other servers (docs/logical.md).",
-        subcommands = {LogicalCommand.Create.class, LogicalCommand.Run.class})
+        subcommands = {LogicalCommand.Create.class, LogicalCommand.Run.class, LogicalCommand.Status.class})
 final class LogicalCommand {
     @ParentCommand
     Main main;
@@ -67,6 +68,32 @@ final class LogicalCommand {
                         applyFrom, r.stream());
             }
             return 0;
+        }
+    }
+
+    /** One stream's state, from both sides. */
+    @Command(name = "status", mixinStandardHelpOptions = true, description = {
+            "Show a logical stream: its phase, whether a process applies it, the source's WAL not yet confirmed by the stream "
+                    + "(slot lag), the WAL its slot retains and safe_wal_size, the apply lag in seconds, rows and transactions per "
+                    + "second, and the last error. Each server is read on its own: one down still shows the other's half.",
+            "Exits 1 when the stream stopped on an error, its slot is lost, or a server cannot be read."})
+    static final class Status implements Callable<Integer> {
+        @ParentCommand
+        LogicalCommand parent;
+
+        @Parameters(paramLabel = "NAME", description = "The stream, as named in logical: of the configuration.")
+        String name;
+
+        @Override
+        public Integer call() {
+            Context ctx = parent.main.context();
+            StreamStatus s = StreamStatus.read(new StreamServers(ctx.config().logicalStream(name)));
+            if (ctx.json()) {
+                Output.json(parent.main.out(), StreamStatusView.json(s));
+            } else {
+                StreamStatusView.render(parent.main.out(), java.util.List.of(s));
+            }
+            return s.unhealthy() ? 1 : 0;
         }
     }
 

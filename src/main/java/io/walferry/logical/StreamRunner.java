@@ -5,6 +5,7 @@ import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.Lsn;
 import io.walferry.postgres.logical.ChangeStream;
+import io.walferry.postgres.logical.LogicalSlots;
 import io.walferry.postgres.logical.PgOutputDecoder;
 import io.walferry.postgres.logical.StreamState;
 import io.walferry.postgres.logical.TargetApply;
@@ -37,6 +38,8 @@ public final class StreamRunner {
     private static final long GROUP_NANOS = Duration.ofMillis(500).toNanos();
     private static final Duration STATUS_INTERVAL = Duration.ofSeconds(10);
     private static final Duration IDLE_PAUSE = Duration.ofMillis(5);
+    /** With nothing received for this long, a heartbeat written on the source moves the slot's confirmed position on. */
+    static final Duration HEARTBEAT = Duration.ofSeconds(10);
     private static final Duration FIRST_RETRY = Duration.ofSeconds(1);
     private static final Duration LAST_RETRY = Duration.ofSeconds(30);
 
@@ -98,9 +101,11 @@ public final class StreamRunner {
             boolean progressed = false;
             long groupStart = 0;
             try {
+                long lastReceived = System.nanoTime();
                 while (!stop.get()) {
                     Optional<ByteBuffer> message = holder.stream.poll();
                     if (message.isPresent()) {
+                        lastReceived = System.nanoTime();
                         if (applier.groupTransactions() == 0 && !applier.inTransaction()) {
                             groupStart = System.nanoTime();
                         }
@@ -123,6 +128,10 @@ public final class StreamRunner {
                         if (received.compareTo(holder.stream.confirmed()) > 0) {
                             holder.stream.confirm(received);
                             progressed = true;
+                        }
+                        if (System.nanoTime() - lastReceived > HEARTBEAT.toNanos()) {
+                            heartbeat();
+                            lastReceived = System.nanoTime();
                         }
                     }
                     sleep(IDLE_PAUSE);
@@ -149,6 +158,20 @@ public final class StreamRunner {
         ChangeApplier.Committed c = applier.commitGroup(rate.rowsPerSecond(now), rate.transactionsPerSecond(now));
         stream.confirm(c.end());
         LOG.debug("stream {}: committed {} transactions, {} rows, up to {}", servers.stream().name(), c.transactions(), c.rows(), c.end());
+    }
+
+    /**
+     * A source whose database writes nothing sends nothing the slot could confirm, and the WAL other databases write
+     * piles up behind it: a logical message written there comes back through the stream, and everything before it is
+     * confirmed once it has. A source where the role may not write one goes without (keepalives still move it on
+     * PostgreSQL 15 and later).
+     */
+    private void heartbeat() {
+        try (Connection c = servers.source()) {
+            LOG.debug("stream {}: heartbeat at {}", servers.stream().name(), LogicalSlots.heartbeat(c));
+        } catch (SQLException | RuntimeException e) {
+            LOG.debug("stream {}: no heartbeat: {}", servers.stream().name(), StreamCreate.firstLine(e.getMessage()));
+        }
     }
 
     private TargetApply openTarget() throws SQLException {

@@ -1,5 +1,6 @@
 package io.walferry.logical;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.walferry.testing.AgentProcess;
 import io.walferry.testing.Await;
@@ -91,16 +92,45 @@ class LogicalStreamIT {
         run = run();
         workload.awaitCommits(workload.commits() + 200);
 
-        // the target away for a while: the run pauses and resumes by itself
+        Await.until(Duration.ofSeconds(60), "logical status to show the stream applying", () -> {
+            JsonNode st = status();
+            return st.path("running").asBoolean() && st.path("rows_per_second").asDouble() > 0 && st.path("healthy").asBoolean();
+        });
+        JsonNode st = status();
+        assertThat(st.path("phase").asText()).isEqualTo("streaming");
+        assertThat(st.path("slot_lag_bytes").isNumber()).as(st.toString()).isTrue();
+        assertThat(st.path("retained_bytes").isNumber()).as(st.toString()).isTrue();
+        assertThat(st.path("apply_lag_seconds").isNumber()).as(st.toString()).isTrue();
+        assertThat(st.path("transactions_per_second").asDouble()).isPositive();
+        JsonNode all = new ObjectMapper().readTree(wf.inProcess("status", "--output", "json").out());
+        assertThat(all.findValuesAsText("kind")).containsExactly("node", "logical_stream");
+
+        // the target away for a while: the run pauses and resumes by itself; status says what is wrong meanwhile
         target.stop();
+        Result down = wf.inProcess("logical", "status", "shop", "--output", "json");
+        assertThat(down.exitCode()).isEqualTo(1);
+        assertThat(new ObjectMapper().readTree(down.out()).path("target_error").asText()).contains("the target of logical stream shop");
         workload.awaitCommits(workload.commits() + 300);
         target.start();
         workload.awaitCommits(workload.commits() + 200);
+        Await.until(Duration.ofSeconds(90), "the stream to apply again", () -> status().path("healthy").asBoolean()
+                && status().path("last_error").isNull());
 
         run.kill9();
         run = run();
         workload.stop();
         LogicalWorkload.awaitEqual(source, target, Duration.ofSeconds(120));
+
+        // the stream's database writes nothing now: WAL other databases write is still let go, and on a source where
+        // nothing at all is written, the heartbeat still moves the slot's confirmed position on
+        source.execute("create table elsewhere as select g, md5(g::text) from generate_series(1, 200000) g");
+        awaitConfirmedAtLeast(source.queryString("select pg_current_wal_lsn()"));
+        String idle = source.queryString("select pg_current_wal_lsn()");
+        Await.until(Duration.ofSeconds(90), "a heartbeat past " + idle, () -> source.queryLong("select count(*) from pg_replication_slots "
+                + "where slot_name = 'walferry_shop' and confirmed_flush_lsn > '" + idle + "'") == 1);
+        assertThat(source.queryLong("select pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn) from pg_replication_slots "
+                + "where slot_name = 'walferry_shop'")).isLessThan(1 << 20);
+
         run.stop();
         LogicalWorkload.assertEqual(source, target);
         assertThat(LogicalWorkload.accountsTotal(target)).isEqualTo(LogicalWorkload.accountsTotal(source));
@@ -152,6 +182,15 @@ class LogicalStreamIT {
         run.stop();
         LogicalWorkload.assertEqual(source, target);
         assertThat(LogicalWorkload.queryLong(target, "select count(*) from big")).isEqualTo(300000);
+    }
+
+    private JsonNode status() throws Exception {
+        return new ObjectMapper().readTree(wf.inProcess("logical", "status", "shop", "--output", "json").out());
+    }
+
+    private void awaitConfirmedAtLeast(String lsn) {
+        Await.until(Duration.ofSeconds(60), "the slot confirmed up to " + lsn, () -> source.queryLong("select count(*) from "
+                + "pg_replication_slots where slot_name = 'walferry_shop' and confirmed_flush_lsn >= '" + lsn + "'") == 1);
     }
 
     private AgentProcess run() {

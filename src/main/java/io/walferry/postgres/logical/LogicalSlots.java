@@ -7,6 +7,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.Optional;
 
 /** Logical replication slots on a source: read one, create one that exports its snapshot, drop one. */
@@ -61,6 +62,37 @@ public final class LogicalSlots {
             r.next();
             return new ExportedSlot(replication, r.getString("slot_name"), Lsn.parse(r.getString("consistent_point")),
                     r.getString("snapshot_name"));
+        }
+    }
+
+    /**
+     * How long the source's WAL waits, as the server measures it, between being written and the slot's client reporting
+     * it flushed (pg_stat_replication.flush_lag of the slot's sender); empty while nobody streams the slot, once the
+     * client has caught up for a while, or where the role may not see it.
+     */
+    public static Optional<Duration> flushLag(Connection c, String slot) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("select extract(epoch from r.flush_lag) from pg_stat_replication r "
+                + "join pg_replication_slots s on s.active_pid = r.pid where s.slot_name = ?")) {
+            p.setString(1, slot);
+            try (ResultSet r = p.executeQuery()) {
+                if (!r.next() || r.getObject(1) == null) {
+                    return Optional.empty();
+                }
+                return Optional.of(Duration.ofNanos((long) (r.getDouble(1) * 1e9)));
+            }
+        }
+    }
+
+    /**
+     * Writes a heartbeat into the source's WAL (a non-transactional logical message, which the stream receives): the
+     * slot's client learns of a position past everything before it, and may confirm it, though the database it
+     * decodes writes nothing. Returns the source's position after it.
+     */
+    public static Lsn heartbeat(Connection c) throws SQLException {
+        try (Statement s = c.createStatement();
+             ResultSet r = s.executeQuery("select pg_logical_emit_message(false, 'walferry.heartbeat', '')::text")) {
+            r.next();
+            return Lsn.parse(r.getString(1));
         }
     }
 
