@@ -1,7 +1,9 @@
 package io.walferry.cli;
 
 import io.walferry.config.LogicalStreamConfig;
+import io.walferry.logical.CutoverComparison;
 import io.walferry.logical.StreamCreate;
+import io.walferry.logical.StreamCutover;
 import io.walferry.logical.StreamRunner;
 import io.walferry.logical.StreamServers;
 import io.walferry.logical.StreamStatus;
@@ -17,7 +19,7 @@ import java.util.concurrent.Callable;
 
 /** Logical replication streams ({@code logical:} in the configuration): {@code walferry logical create|run|status NAME}. */
 @Command(name = "logical", mixinStandardHelpOptions = true, description = "Logical replication into other servers (docs/logical.md).",
-        subcommands = {LogicalCommand.Create.class, LogicalCommand.Run.class, LogicalCommand.Status.class})
+        subcommands = {LogicalCommand.Create.class, LogicalCommand.Run.class, LogicalCommand.Status.class, LogicalCommand.Cutover.class})
 final class LogicalCommand {
     @ParentCommand
     Main main;
@@ -94,6 +96,76 @@ final class LogicalCommand {
                 StreamStatusView.render(parent.main.out(), java.util.List.of(s));
             }
             return s.unhealthy() ? 1 : 0;
+        }
+    }
+
+    /** Moves the application from the source to the target: writes stopped, everything applied, every table compared. */
+    @Command(name = "cutover", mixinStandardHelpOptions = true, description = {
+            "Cut a logical stream over: make the source database read-only for new sessions, end the sessions from before (idle ones "
+                    + "at once, those in a transaction after --grace), wait until the stream has applied everything up to the source's "
+                    + "final position (applying it itself when no walferry logical run does), copy the sequences' values, and compare "
+                    + "every table on both sides (row count and an order-independent checksum).",
+            "When every table is equal the stream is marked cut over (a running walferry logical run stops) and, with --drop-slot, "
+                    + "its slot and publication are dropped; exit 0. A mismatch is reported table by table, nothing is dropped, and it "
+                    + "exits 1. The source stays read-only in both cases (docs/logical.md#cutover)."})
+    static final class Cutover implements Callable<Integer> {
+        @ParentCommand
+        LogicalCommand parent;
+
+        @Parameters(paramLabel = "NAME", description = "The stream, as named in logical: of the configuration.")
+        String name;
+
+        @Option(names = "--grace", defaultValue = "30", paramLabel = "SECONDS",
+                description = "How long sessions in a transaction on the source may take to finish before they are ended (default 30).")
+        long graceSeconds;
+
+        @Option(names = "--timeout", defaultValue = "600", paramLabel = "SECONDS",
+                description = "How long the stream may take to apply everything up to the final position (default 600).")
+        long timeoutSeconds;
+
+        @Option(names = "--drop-slot", description = "On success, drop the stream's slot and publication on the source.")
+        boolean dropSlot;
+
+        @Override
+        public Integer call() {
+            Main main = parent.main;
+            Context ctx = main.context();
+            if (graceSeconds < 0 || timeoutSeconds < 1) {
+                throw io.walferry.failure.WalferryException.config("--grace must be 0 or more and --timeout 1 or more seconds",
+                        "e.g. --grace 30 --timeout 600");
+            }
+            ProgressLine progress = new ProgressLine(main.err(), "apply", ctx.json());
+            StreamCutover.Result r = new StreamCutover(new StreamServers(ctx.config().logicalStream(name)))
+                    .cutover(java.time.Duration.ofSeconds(graceSeconds), java.time.Duration.ofSeconds(timeoutSeconds), dropSlot, progress::copied);
+            progress.finish();
+            PrintWriter out = main.out();
+            boolean equal = r.comparison().equal();
+            if (ctx.json()) {
+                com.fasterxml.jackson.databind.node.ObjectNode o = Output.object().put("stream", r.stream())
+                        .put("result", equal ? "cut over" : "mismatch").put("final_lsn", r.finalLsn().toString())
+                        .put("sessions_ended", r.sessionsEnded()).put("sequences", r.sequences()).put("slot_dropped", r.slotDropped())
+                        .put("seconds", r.took().toMillis() / 1000.0);
+                com.fasterxml.jackson.databind.node.ArrayNode tables = o.putArray("tables");
+                for (CutoverComparison.Table t : r.comparison().tables()) {
+                    tables.addObject().put("table", t.name()).put("equal", t.problem().isEmpty()).put("source_rows", t.source().rows())
+                            .put("target_rows", t.target().map(s -> s.rows()).orElse(null)).put("source_checksum", t.source().checksum())
+                            .put("target_checksum", t.target().map(s -> s.checksum()).orElse(null)).put("problem", t.problem().orElse(null));
+                }
+                Output.json(out, o);
+            } else {
+                for (CutoverComparison.Table t : r.comparison().tables()) {
+                    out.printf("%-40s %s%n", t.name(), t.problem().map(p -> "MISMATCH: " + p).orElse("equal, " + t.source().rows() + " rows"));
+                }
+                if (equal) {
+                    out.printf("logical stream %s cut over at %s: %d tables equal, %d sequences set, %d source sessions ended%s%n", r.stream(),
+                            r.finalLsn(), r.comparison().tables().size(), r.sequences(), r.sessionsEnded(),
+                            r.slotDropped() ? "; slot and publication dropped" : "");
+                } else {
+                    out.printf("logical stream %s NOT cut over: %d of %d tables differ; nothing was dropped, the source stays read-only%n",
+                            r.stream(), r.comparison().mismatches().size(), r.comparison().tables().size());
+                }
+            }
+            return equal ? 0 : 1;
         }
     }
 

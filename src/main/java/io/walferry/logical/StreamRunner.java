@@ -45,6 +45,8 @@ public final class StreamRunner {
 
     private final StreamServers servers;
     private final AtomicBoolean stop = new AtomicBoolean();
+    /** A session of this process has streamed the slot. */
+    private volatile boolean streamed;
 
     public StreamRunner(StreamServers servers) {
         this.servers = servers;
@@ -66,7 +68,9 @@ public final class StreamRunner {
                 }
             } catch (RuntimeException | SQLException e) {
                 WalferryException failure = explain(stream, e);
-                recordError(failure);
+                if (!stop.get()) {
+                    recordError(failure);
+                }
                 if (!RunFailures.passing(e) || stop.get()) {
                     throw failure;
                 }
@@ -84,6 +88,12 @@ public final class StreamRunner {
             Connection tc = target.connection();
             StreamState state = StreamState.read(tc, stream.name()).orElseThrow(() -> WalferryException.refused("the target holds no "
                     + "logical stream " + stream.name(), "create it first: walferry logical create " + stream.name()));
+            if (state.phase() == StreamState.Phase.CUT_OVER && streamed) {
+                // walferry logical cutover ended the stream while this process applied it
+                LOG.info("stream {}: cut over; stopping", stream.name());
+                stop.set(true);
+                return false;
+            }
             if (state.phase() != StreamState.Phase.STREAMING) {
                 throw WalferryException.refused("logical stream " + stream.name() + " is " + (state.phase() == StreamState.Phase.COPYING
                         ? "still being created (or its create stopped during the copy)" : "cut over"),
@@ -96,6 +106,7 @@ public final class StreamRunner {
             ChangeApplier applier = new ChangeApplier(stream.name(), target,
                     table -> Optional.ofNullable(TargetCatalog.columns(tc, List.of(table)).get(table)), from);
             holder.stream = ChangeStream.start(servers.sourceReplication(), stream.slot(), stream.publication(), from, STATUS_INTERVAL, true);
+            streamed = true;
             LOG.info("stream {}: applying from {}", stream.name(), from);
             ApplyRate rate = new ApplyRate(System.nanoTime());
             boolean progressed = false;

@@ -184,6 +184,73 @@ class LogicalStreamIT {
         assertThat(LogicalWorkload.queryLong(target, "select count(*) from big")).isEqualTo(300000);
     }
 
+    @Test
+    void aCutoverUnderWritesLosesNothingAndDropsTheSlot() throws Exception {
+        workload = LogicalWorkload.start(source, 3, true);
+        workload.awaitCommits(50);
+        ok("logical", "create", "shop");
+        AgentProcess run = run();
+        workload.awaitCommits(workload.commits() + 300);
+
+        Result r = wf.run("logical", "cutover", "shop", "--grace", "2", "--drop-slot", "--output", "json");
+        assertThat(r.exitCode()).as(r.all()).isZero();
+        JsonNode report = new ObjectMapper().readTree(r.out());
+        assertThat(report.path("result").asText()).isEqualTo("cut over");
+        assertThat(report.path("slot_dropped").asBoolean()).isTrue();
+        assertThat(report.path("tables").findValuesAsText("equal")).hasSize(LogicalWorkload.TABLES.size()).containsOnly("true");
+        assertThat(report.path("sequences").asInt()).isPositive();
+
+        // every write acknowledged before the cutover is on the target, and nothing was written on the source after it
+        long acknowledged = workload.commits();
+        Await.until(Duration.ofSeconds(60), "the workload to be refused", () -> workload.refused() > 0 && workload.commits() == acknowledged);
+        workload.stop();
+        assertThat(workload.commits()).isEqualTo(acknowledged);
+        LogicalWorkload.assertEqual(source, target);
+        assertThat(new java.math.BigDecimal(LogicalWorkload.accountsTotal(target)))
+                .isGreaterThanOrEqualTo(new java.math.BigDecimal("1.25").multiply(java.math.BigDecimal.valueOf(acknowledged)));
+        assertThat(LogicalWorkload.queryString(target, "select last_value from items_id_seq"))
+                .isEqualTo(LogicalWorkload.queryString(source, "select last_value from items_id_seq"));
+        assertThat(source.queryLong("select count(*) from pg_replication_slots")).isZero();
+        assertThat(LogicalWorkload.queryLong(source, "select count(*) from pg_publication")).isZero();
+        assertThat(LogicalWorkload.phase(target)).isEqualTo("CUT_OVER");
+        // the process that applied the stream stops by itself
+        Await.until(Duration.ofSeconds(60), "logical run to stop", () -> !run.isAlive());
+    }
+
+    @Test
+    void aCutoverReportsMismatchesTableByTableAndDropsNothing() throws Exception {
+        LogicalWorkload.execute(source, "insert into big values (1, 'a')");
+        workload = LogicalWorkload.start(source, 2);
+        workload.awaitCommits(50);
+        ok("logical", "create", "shop");
+        workload.awaitCommits(workload.commits() + 100);
+        workload.stop();
+        // the target changed behind the stream's back, in rows the workload never touches
+        LogicalWorkload.execute(target, "update big set filler = 'b' where id = 1; insert into accounts values (1000, 0)");
+
+        // nobody applies the stream: cutover does, then compares
+        Result r = wf.run("logical", "cutover", "shop", "--grace", "0", "--drop-slot", "--output", "json");
+        assertThat(r.exitCode()).as(r.all()).isEqualTo(1);
+        JsonNode report = new ObjectMapper().readTree(r.out());
+        assertThat(report.path("result").asText()).isEqualTo("mismatch");
+        assertThat(report.path("slot_dropped").asBoolean()).isFalse();
+        java.util.Map<String, String> problems = new java.util.TreeMap<>();
+        report.path("tables").forEach(t -> {
+            if (!t.path("equal").asBoolean()) {
+                problems.put(t.path("table").asText(), t.path("problem").asText());
+            }
+        });
+        assertThat(problems).containsOnlyKeys("\"public\".\"accounts\"", "\"public\".\"big\"");
+        assertThat(problems.get("\"public\".\"accounts\"")).contains("1 more");
+        assertThat(problems.get("\"public\".\"big\"")).contains("contents differ");
+        assertThat(source.queryLong("select count(*) from pg_replication_slots where slot_name = 'walferry_shop'")).isOne();
+        assertThat(LogicalWorkload.queryLong(source, "select count(*) from pg_publication")).isOne();
+        assertThat(LogicalWorkload.phase(target)).isEqualTo("STREAMING");
+        // everything else was applied before the comparison
+        LogicalWorkload.execute(target, "update big set filler = 'a' where id = 1; delete from accounts where id = 1000");
+        LogicalWorkload.assertEqual(source, target);
+    }
+
     private JsonNode status() throws Exception {
         return new ObjectMapper().readTree(wf.inProcess("logical", "status", "shop", "--output", "json").out());
     }

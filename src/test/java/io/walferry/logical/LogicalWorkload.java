@@ -34,6 +34,8 @@ final class LogicalWorkload implements AutoCloseable {
     private final AtomicBoolean stop = new AtomicBoolean();
     private final AtomicLong commits = new AtomicLong();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private final AtomicLong refused = new AtomicLong();
+    private boolean outlasting;
 
     static void createSchema(PgCluster source) throws SQLException {
         source.execute("create database " + DATABASE);
@@ -50,8 +52,18 @@ final class LogicalWorkload implements AutoCloseable {
                 """);
     }
 
+    /** Clients that fail on any error but a serialization failure or deadlock (which they retry). */
     static LogicalWorkload start(PgCluster source, int clients) {
+        return start(source, clients, false);
+    }
+
+    /**
+     * With {@code outlasting}, the clients also outlast a cutover: a session ended is opened again, a write refused in
+     * a read-only database is tried again, until {@link #stop}.
+     */
+    static LogicalWorkload start(PgCluster source, int clients, boolean outlasting) {
         LogicalWorkload w = new LogicalWorkload();
+        w.outlasting = outlasting;
         for (int i = 0; i < clients; i++) {
             int client = i;
             Thread t = new Thread(() -> w.loop(source, client), "workload-" + i);
@@ -64,6 +76,33 @@ final class LogicalWorkload implements AutoCloseable {
 
     private void loop(PgCluster source, int client) {
         long n = 0;
+        while (!stop.get()) {
+            try {
+                n = session(source, client, n);
+            } catch (SQLException e) {
+                if (!outlasting || failure.get() != null) {
+                    failure.compareAndSet(null, e);
+                    return;
+                }
+                refused.incrementAndGet();
+                pause();
+            } catch (Throwable e) {
+                failure.compareAndSet(null, e);
+                return;
+            }
+        }
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(10);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Transactions on one connection until stop or an error that ends the session; the number of the last. */
+    private long session(PgCluster source, int client, long n) throws SQLException {
         try (Connection c = source.connect(DATABASE); Statement s = c.createStatement()) {
             c.setAutoCommit(false);
             while (!stop.get()) {
@@ -92,15 +131,27 @@ final class LogicalWorkload implements AutoCloseable {
                     c.commit();
                     commits.incrementAndGet();
                 } catch (SQLException e) {
+                    if (!c.isValid(5)) {
+                        throw e;
+                    }
                     c.rollback();
+                    if (outlasting && "25006".equals(e.getSQLState())) {
+                        refused.incrementAndGet();
+                        pause();
+                        continue;
+                    }
                     if (e.getSQLState() == null || !e.getSQLState().startsWith("40")) {
                         throw e;
                     }
                 }
             }
-        } catch (Throwable e) {
-            failure.compareAndSet(null, e);
         }
+        return n;
+    }
+
+    /** Transactions refused (read-only) or cut short (session ended) so far. */
+    long refused() {
+        return refused.get();
     }
 
     long commits() {

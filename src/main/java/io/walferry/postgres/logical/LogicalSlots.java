@@ -96,6 +96,15 @@ public final class LogicalSlots {
         }
     }
 
+    /** Ends the session that streams the slot, if any (its client sees the connection end). */
+    public static void disconnect(Connection c, String name) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("select pg_terminate_backend(active_pid) from pg_replication_slots "
+                + "where slot_name = ? and active_pid is not null")) {
+            p.setString(1, name);
+            p.executeQuery().close();
+        }
+    }
+
     /** Drops the slot if it exists; fails while a stream uses it. */
     public static void dropIfExists(Connection c, String name) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = ?")) {

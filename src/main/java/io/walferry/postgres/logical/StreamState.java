@@ -140,18 +140,22 @@ public record StreamState(String stream, String slot, String publication, String
     public static void recordRunner(Connection c, String stream, Optional<String> applier, Optional<String> lastError) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("update " + TABLE + " set applier = ?, last_error = coalesce(?, last_error), "
                 + "rows_per_second = case when ? is null then 0 else rows_per_second end, "
-                + "transactions_per_second = case when ? is null then 0 else transactions_per_second end, updated_at = now() where stream = ?")) {
+                + "transactions_per_second = case when ? is null then 0 else transactions_per_second end, updated_at = now() where stream = ? "
+                // a stream cut over keeps no error of the process that applied it until then
+                + "and (?::text is null or phase <> 'CUT_OVER')")) {
             p.setString(1, applier.orElse(null));
             p.setString(2, lastError.orElse(null));
             p.setString(3, applier.orElse(null));
             p.setString(4, applier.orElse(null));
             p.setString(5, stream);
+            p.setString(6, lastError.orElse(null));
             p.executeUpdate();
         }
     }
 
     public static void markCutOver(Connection c, String stream) throws SQLException {
-        try (PreparedStatement p = c.prepareStatement("update " + TABLE + " set phase = 'CUT_OVER', applier = null, updated_at = now() "
+        try (PreparedStatement p = c.prepareStatement("update " + TABLE + " set phase = 'CUT_OVER', applier = null, last_error = null, "
+                + "rows_per_second = 0, transactions_per_second = 0, updated_at = now() "
                 + "where stream = ?")) {
             p.setString(1, stream);
             p.executeUpdate();
