@@ -6,6 +6,7 @@ import io.walferry.testing.AgentProcess;
 import io.walferry.testing.Await;
 import io.walferry.testing.PgCluster;
 import io.walferry.testing.PgLogOnFailure;
+import io.walferry.testing.OtherMajors;
 import io.walferry.testing.TempDirs;
 import io.walferry.testing.WalferryFixture;
 import io.walferry.testing.WalferryFixture.Result;
@@ -46,12 +47,17 @@ class LogicalStreamIT {
         source = PgCluster.init(dir, "src");
         source.set("wal_level", "logical");
         source.start();
-        target = PgCluster.init(dir, "dst");
-        target.start();
         LogicalWorkload.createSchema(source);
+        wf = new WalferryFixture(dir.resolve("wf"), source, null);
+        target(PgCluster.init(dir, "dst"));
+    }
+
+    /** The target server: started, with an ordinary role that owns the target database, and configured as the stream's target. */
+    private void target(PgCluster cluster) throws Exception {
+        target = cluster;
+        target.start();
         target.execute("create role app login");
         target.execute("create database shop owner app");
-        wf = new WalferryFixture(dir.resolve("wf"), source, null);
         wf.logical("""
                   - name: shop
                     source: {node: src, database: shop}
@@ -134,6 +140,31 @@ class LogicalStreamIT {
         run.stop();
         LogicalWorkload.assertEqual(source, target);
         assertThat(LogicalWorkload.accountsTotal(target)).isEqualTo(LogicalWorkload.accountsTotal(source));
+    }
+
+    @Test
+    void toAPostgreSql17TargetUnderWritesAndAKillThenCutOver() throws Exception {
+        target.close();
+        target(PgCluster.init(dir, "dst17", 0, OtherMajors.postgres17()));
+        assertThat(target.queryLong("select current_setting('server_version_num')::int / 10000")).isEqualTo(17);
+
+        workload = LogicalWorkload.start(source, 3, true);
+        workload.awaitCommits(50);
+        ok("logical", "create", "shop");
+        AgentProcess run = run();
+        workload.awaitCommits(workload.commits() + 300);
+        run.kill9();
+        workload.awaitCommits(workload.commits() + 100);
+        AgentProcess again = run();
+        workload.awaitCommits(workload.commits() + 200);
+
+        Result r = wf.run("logical", "cutover", "shop", "--grace", "2", "--drop-slot", "--output", "json");
+        assertThat(r.exitCode()).as(r.all()).isZero();
+        long acknowledged = workload.commits();
+        workload.stop();
+        assertThat(workload.commits()).isEqualTo(acknowledged);
+        LogicalWorkload.assertEqual(source, target);
+        Await.until(Duration.ofSeconds(60), "logical run to stop", () -> !again.isAlive());
     }
 
     @Test

@@ -79,7 +79,11 @@ public final class PgCluster implements AutoCloseable {
      * @param walSegmentSizeMb WAL segment size in MB (a power of two from 1 to 1024), or 0 for the default
      */
     public static PgCluster init(Path parentDir, String name, int walSegmentSizeMb) {
-        Path bin = binDir();
+        return init(parentDir, name, walSegmentSizeMb, binDir());
+    }
+
+    /** As {@link #init(Path, String, int)}, with the server programs of {@code bin} (another major version, say). */
+    public static PgCluster init(Path parentDir, String name, int walSegmentSizeMb, Path bin) {
         Path baseDir = parentDir.toAbsolutePath().normalize().resolve(name);
         PgCluster c = new PgCluster(name, bin, baseDir, allocatePort());
         try {
