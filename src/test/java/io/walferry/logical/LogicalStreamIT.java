@@ -58,6 +58,10 @@ class LogicalStreamIT {
         target.start();
         target.execute("create role app login");
         target.execute("create database shop owner app");
+        configure();
+    }
+
+    private void configure() {
         wf.logical("""
                   - name: shop
                     source: {node: src, database: shop}
@@ -165,6 +169,41 @@ class LogicalStreamIT {
         assertThat(workload.commits()).isEqualTo(acknowledged);
         LogicalWorkload.assertEqual(source, target);
         Await.until(Duration.ofSeconds(60), "logical run to stop", () -> !again.isAlive());
+    }
+
+    @Test
+    void wrongWalLevelMissingPrivilegeAndSchemaDriftEachSayOneLine() throws Exception {
+        source.set("wal_level", "replica");
+        source.restart();
+        Result r = wf.run("logical", "create", "shop");
+        assertThat(r.exitCode()).isEqualTo(4);
+        assertThat(r.err().strip().lines()).as(r.err()).hasSize(1).first().asString()
+                .contains("wal_level is replica on the source").contains("set wal_level = logical in postgresql.conf");
+        source.set("wal_level", "logical");
+        source.restart();
+
+        target.execute("create role plain login");
+        target.execute("create database other owner app");
+        wf.logical("""
+                  - name: shop
+                    source: {node: src, database: shop}
+                    target: {host: 127.0.0.1, port: %d, database: other, user: plain}
+                """.formatted(target.port()));
+        target.execute("revoke create on database other from public");
+        r = wf.run("logical", "create", "shop");
+        assertThat(r.exitCode()).isEqualTo(4);
+        assertThat(r.err().strip().lines()).as(r.err()).hasSize(1).first().asString()
+                .contains("role plain may not create schemas in database other").contains("GRANT CREATE ON DATABASE other TO plain");
+
+        configure();
+        ok("logical", "create", "shop");
+        AgentProcess run = run();
+        LogicalWorkload.execute(source, "alter table events add column extra text; insert into events values (1, 'e', 'x')");
+        assertThat(run.awaitExit(Duration.ofSeconds(60))).isEqualTo(5);
+        List<String> errors = run.log().lines().filter(l -> l.contains("schema drift")).toList();
+        assertThat(errors).as(run.log()).hasSize(1);
+        assertThat(errors.get(0)).contains("column public.events.extra is on the source but not on the target");
+        assertThat(status().path("last_error").asText()).contains("public.events.extra");
     }
 
     @Test

@@ -77,6 +77,12 @@ public final class AgentProcess implements AutoCloseable {
                 .or(() -> process.info().command().map(c -> c.endsWith("java")).orElse(false) ? Optional.of(process.toHandle()) : Optional.empty());
     }
 
+    /** Waits for the process to end on its own; its exit code. */
+    public int awaitExit(Duration timeout) {
+        Await.until(timeout, "the process to exit (log: " + log + ")", () -> !process.isAlive());
+        return process.exitValue();
+    }
+
     public boolean isAlive() {
         return process.isAlive();
     }
