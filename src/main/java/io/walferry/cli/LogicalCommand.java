@@ -19,7 +19,8 @@ import java.util.concurrent.Callable;
 
 /** Logical replication streams ({@code logical:} in the configuration): {@code walferry logical create|run|status NAME}. */
 @Command(name = "logical", mixinStandardHelpOptions = true, description = "Logical replication into other servers (docs/logical.md).",
-        subcommands = {LogicalCommand.Create.class, LogicalCommand.Run.class, LogicalCommand.Status.class, LogicalCommand.Cutover.class})
+        subcommands = {LogicalCommand.Create.class, LogicalCommand.Run.class, LogicalCommand.Status.class, LogicalCommand.Cutover.class,
+                LogicalCommand.Resync.class})
 final class LogicalCommand {
     @ParentCommand
     Main main;
@@ -44,33 +45,55 @@ final class LogicalCommand {
 
         @Override
         public Integer call() {
-            Main main = parent.main;
-            Context ctx = main.context();
-            LogicalStreamConfig stream = ctx.config().logicalStream(name);
-            ProgressLine progress = new ProgressLine(main.err(), "copy", ctx.json());
-            StreamCreate.Result r = new StreamCreate(new StreamServers(stream),
-                    major -> PgBinaries.findClient(Optional.ofNullable(main.options.pgBin), major)).create(restart, progress::copied);
-            progress.finish();
-            PrintWriter out = main.out();
-            String applyFrom = r.applyFrom().map(Object::toString).orElse(null);
-            if (ctx.json()) {
-                Output.json(out, Output.object().put("stream", r.stream()).put("result", switch (r.kind()) {
-                            case FRESH -> "created";
-                            case AGAIN -> "created again";
-                            case CREATED -> "exists";
-                        }).put("slot", r.slot()).put("publication", r.publication())
-                        .put("publication_action", r.publicationAction().name().toLowerCase()).put("apply_from", applyFrom)
-                        .put("tables", r.tables()).put("bytes", r.bytes()).put("seconds", r.took().toMillis() / 1000.0));
-            } else if (r.kind() == io.walferry.logical.CreateStart.Kind.CREATED) {
-                out.printf("logical stream %s exists already (applied up to %s): nothing to do%n", r.stream(), applyFrom);
-            } else {
-                out.printf("logical stream %s created%s: %d tables, %s copied in %.1f s through slot %s and publication %s; changes apply "
-                                + "from %s (walferry logical run %s)%n", r.stream(), r.kind() == io.walferry.logical.CreateStart.Kind.AGAIN
-                                ? " again" : "", r.tables(), Output.bytes(r.bytes()), r.took().toMillis() / 1000.0, r.slot(), r.publication(),
-                        applyFrom, r.stream());
-            }
-            return 0;
+            return create(parent.main, name, restart);
         }
+    }
+
+    /** After the source failed over (or lost the slot): copy again from the source as it is now. */
+    @Command(name = "resync", mixinStandardHelpOptions = true, description = {
+            "Copy a logical stream again from scratch, from the source as the configuration names it now: after the source failed "
+                    + "over (its slot did not follow), or its slot was dropped or lost. Drops the stream's slot (if any) and the tables "
+                    + "the stream made on the target, then copies as create does; changes then apply from the new slot "
+                    + "(walferry logical run). The same as walferry logical create NAME --restart."})
+    static final class Resync implements Callable<Integer> {
+        @ParentCommand
+        LogicalCommand parent;
+
+        @Parameters(paramLabel = "NAME", description = "The stream, as named in logical: of the configuration.")
+        String name;
+
+        @Override
+        public Integer call() {
+            return create(parent.main, name, true);
+        }
+    }
+
+    private static int create(Main main, String name, boolean restart) {
+        Context ctx = main.context();
+        LogicalStreamConfig stream = ctx.config().logicalStream(name);
+        ProgressLine progress = new ProgressLine(main.err(), "copy", ctx.json());
+        StreamCreate.Result r = new StreamCreate(new StreamServers(stream),
+                major -> PgBinaries.findClient(Optional.ofNullable(main.options.pgBin), major)).create(restart, progress::copied);
+        progress.finish();
+        PrintWriter out = main.out();
+        String applyFrom = r.applyFrom().map(Object::toString).orElse(null);
+        if (ctx.json()) {
+            Output.json(out, Output.object().put("stream", r.stream()).put("result", switch (r.kind()) {
+                        case FRESH -> "created";
+                        case AGAIN -> "created again";
+                        case CREATED -> "exists";
+                    }).put("slot", r.slot()).put("publication", r.publication())
+                    .put("publication_action", r.publicationAction().name().toLowerCase()).put("apply_from", applyFrom)
+                    .put("tables", r.tables()).put("bytes", r.bytes()).put("seconds", r.took().toMillis() / 1000.0));
+        } else if (r.kind() == io.walferry.logical.CreateStart.Kind.CREATED) {
+            out.printf("logical stream %s exists already (applied up to %s): nothing to do%n", r.stream(), applyFrom);
+        } else {
+            out.printf("logical stream %s created%s: %d tables, %s copied in %.1f s through slot %s and publication %s; changes apply "
+                            + "from %s (walferry logical run %s)%n", r.stream(), r.kind() == io.walferry.logical.CreateStart.Kind.AGAIN
+                            ? " again" : "", r.tables(), Output.bytes(r.bytes()), r.took().toMillis() / 1000.0, r.slot(), r.publication(),
+                    applyFrom, r.stream());
+        }
+        return 0;
     }
 
     /** One stream's state, from both sides. */

@@ -35,7 +35,8 @@ public record CreateStart(Kind kind, boolean dropSlot, List<String> dropTables) 
         });
         if (state.isPresent()) {
             StreamState s = state.get();
-            if (!s.source().equals(sourceLabel) || !s.slot().equals(slotName)) {
+            // a copy from scratch may come from another source (the new primary after a failover: resync)
+            if (!restart && (!s.source().equals(sourceLabel) || !s.slot().equals(slotName))) {
                 throw WalferryException.refused("the target holds stream " + stream + " from " + s.source() + " through slot " + s.slot()
                         + ", not from " + sourceLabel + " through slot " + slotName, "give this stream another name, or point it back");
             }

@@ -101,6 +101,7 @@ public final class StreamRunner {
                                 : "nothing to apply any more");
             }
             Lsn from = state.appliedLsn().orElseThrow();
+            requireSourceSlot(stream, from);
             StreamState.recordRunner(tc, stream.name(), Optional.of(applierName()), Optional.empty());
             tc.commit();
             ChangeApplier applier = new ChangeApplier(stream.name(), target,
@@ -160,6 +161,21 @@ public final class StreamRunner {
                 LOG.debug("stream {}: could not record the stop: {}", stream.name(), e.getMessage());
             }
             return progressed;
+        }
+    }
+
+    /**
+     * The stream's slot must be on the source, usable, on a primary. A source that failed over (a promoted standby of
+     * PostgreSQL 15 or 16 has no logical slots), a slot dropped or lost to max_slot_wal_keep_size: the changes after the
+     * target's position are gone, and only a new copy brings the target back.
+     */
+    private void requireSourceSlot(LogicalStreamConfig stream, Lsn applied) throws SQLException {
+        try (Connection c = servers.source()) {
+            SourceCheck.Verdict v = SourceCheck.decide(stream.name(), stream.slot(), stream.source().label(), applied,
+                    io.walferry.postgres.Sql.flag(c, "select pg_is_in_recovery()"), LogicalSlots.read(c, stream.slot()));
+            if (v.problem().isPresent()) {
+                throw WalferryException.refused(v.problem().get(), v.fix().orElseThrow());
+            }
         }
     }
 

@@ -40,6 +40,7 @@ class LogicalStreamIT {
     private WalferryFixture wf;
     private LogicalWorkload workload;
     private final List<AgentProcess> processes = new ArrayList<>();
+    private final List<PgCluster> others = new ArrayList<>();
 
     @BeforeEach
     void setUp() throws Exception {
@@ -76,6 +77,7 @@ class LogicalStreamIT {
             workload.close();
         }
         processes.forEach(AgentProcess::close);
+        others.forEach(PgCluster::close);
         if (target != null) {
             target.close();
         }
@@ -204,6 +206,54 @@ class LogicalStreamIT {
         assertThat(errors).as(run.log()).hasSize(1);
         assertThat(errors.get(0)).contains("column public.events.extra is on the source but not on the target");
         assertThat(status().path("last_error").asText()).contains("public.events.extra");
+    }
+
+    @Test
+    void aSourceThatFailedOverStopsTheStreamUntilResync() throws Exception {
+        ok("logical", "create", "shop");
+        AgentProcess run = run();
+        workload = LogicalWorkload.start(source, 2);
+        workload.awaitCommits(100);
+        PgCluster standby = PgCluster.baseBackup(source, dir, "standby", true);
+        others.add(standby);
+        standby.touch("standby.signal");
+        standby.set("primary_conninfo", "host=127.0.0.1 port=" + source.port() + " user=postgres");
+        standby.start();
+        workload.awaitCommits(workload.commits() + 100);
+        workload.stop();
+        String last = source.queryString("select pg_current_wal_lsn()");
+        Await.until(Duration.ofSeconds(60), "the standby to replay " + last, () -> standby.queryLong("select count(*) where "
+                + "pg_last_wal_replay_lsn() >= '" + last + "'") == 1);
+
+        // the primary is lost; its standby is promoted and the stream pointed at it
+        run.kill9();
+        source.crash();
+        standby.execute("select pg_promote()");
+        Await.until(Duration.ofSeconds(60), "promotion", () -> "f".equals(standby.queryString("select pg_is_in_recovery()")));
+        wf.writeConfig(List.of(source, standby), null);
+        wf.logical("""
+                  - name: shop
+                    source: {node: standby, database: shop}
+                    target: {host: 127.0.0.1, port: %d, database: shop, user: app}
+                    copy_jobs: 2
+                """.formatted(target.port()));
+        AgentProcess stopped = wf.startProcess("", "logical", "run", "shop");
+        processes.add(stopped);
+        assertThat(stopped.awaitExit(Duration.ofSeconds(60))).isEqualTo(5);
+        List<String> errors = stopped.log().lines().filter(l -> l.contains("slot walferry_shop")).toList();
+        assertThat(errors).as(stopped.log()).hasSize(1);
+        assertThat(errors.get(0)).contains("is not on the source (node standby").contains("failed over")
+                .contains("walferry logical resync shop");
+
+        Result again = ok("logical", "resync", "shop", "--output", "json");
+        assertThat(new ObjectMapper().readTree(again.out()).path("result").asText()).isEqualTo("created again");
+        AgentProcess resumed = run();
+        workload = LogicalWorkload.start(standby, 2);
+        workload.awaitCommits(100);
+        workload.stop();
+        LogicalWorkload.awaitEqual(standby, target, Duration.ofSeconds(120));
+        resumed.stop();
+        LogicalWorkload.assertEqual(standby, target);
     }
 
     @Test
