@@ -62,6 +62,7 @@ public final class StreamCreate {
 
     /** {@code clientPrograms}: pg_dump and pg_restore of at least the given major version. */
     public StreamCreate(StreamServers servers, Function<Integer, PgBinaries> clientPrograms) {
+        servers.requireWalferryMode();
         this.servers = servers;
         this.clientPrograms = clientPrograms;
     }

@@ -62,6 +62,7 @@ public final class StreamCutover {
     private final StreamServers servers;
 
     public StreamCutover(StreamServers servers) {
+        servers.requireWalferryMode();
         this.servers = servers;
     }
 

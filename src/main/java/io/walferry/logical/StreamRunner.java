@@ -49,6 +49,7 @@ public final class StreamRunner {
     private volatile boolean streamed;
 
     public StreamRunner(StreamServers servers) {
+        servers.requireWalferryMode();
         this.servers = servers;
     }
 

@@ -2,6 +2,7 @@ package io.walferry.logical;
 
 import io.walferry.config.LogicalStreamConfig;
 import io.walferry.config.LogicalStreamConfig.Endpoint;
+import io.walferry.failure.WalferryException;
 import io.walferry.postgres.PgConnector;
 import io.walferry.postgres.logical.SchemaTransfer;
 
@@ -18,6 +19,14 @@ public final class StreamServers {
         this.stream = stream;
         this.source = new PgConnector(stream.source().connection());
         this.target = new PgConnector(stream.target().connection());
+    }
+
+    /** For the commands that apply: mode subscription is accepted by the configuration, but refused here rather than done another way. */
+    void requireWalferryMode() {
+        if (stream.mode() == LogicalStreamConfig.ApplyMode.SUBSCRIPTION) {
+            throw WalferryException.config("logical stream " + stream.name() + " has mode: subscription, which this version does not "
+                    + "carry out yet", "use mode: walferry (the default: an ordinary role on the target is enough)");
+        }
     }
 
     public LogicalStreamConfig stream() {
