@@ -25,6 +25,15 @@ final class LogicalCommand {
     @ParentCommand
     Main main;
 
+    /** What every subcommand takes: the stream's name. */
+    abstract static class StreamCommand implements Callable<Integer> {
+        @ParentCommand
+        LogicalCommand parent;
+
+        @Parameters(paramLabel = "NAME", description = "The stream, as named in logical: of the configuration.")
+        String name;
+    }
+
     /** Publication, slot, schema and data copy in the slot's snapshot. */
     @Command(name = "create", mixinStandardHelpOptions = true, description = {
             "Create a logical stream: check the source, create its publication and a pgoutput slot, copy the schema (tables first, "
@@ -32,13 +41,7 @@ final class LogicalCommand {
                     + "applied from the slot's consistent point by walferry logical run.",
             "Run again after a failure or an interruption, it starts the copy over (dropping the tables it made); on a stream "
                     + "created already it does nothing."})
-    static final class Create implements Callable<Integer> {
-        @ParentCommand
-        LogicalCommand parent;
-
-        @Parameters(paramLabel = "NAME", description = "The stream, as named in logical: of the configuration.")
-        String name;
-
+    static final class Create extends StreamCommand {
         @Option(names = "--restart", description = "Copy again from scratch: drop the stream's slot and the tables an earlier "
                 + "create made on the target (after a lost slot, or a cutover).")
         boolean restart;
@@ -55,13 +58,7 @@ final class LogicalCommand {
                     + "over (its slot did not follow), or its slot was dropped or lost. Drops the stream's slot (if any) and the tables "
                     + "the stream made on the target, then copies as create does; changes then apply from the new slot "
                     + "(walferry logical run). The same as walferry logical create NAME --restart."})
-    static final class Resync implements Callable<Integer> {
-        @ParentCommand
-        LogicalCommand parent;
-
-        @Parameters(paramLabel = "NAME", description = "The stream, as named in logical: of the configuration.")
-        String name;
-
+    static final class Resync extends StreamCommand {
         @Override
         public Integer call() {
             return create(parent.main, name, true);
@@ -102,13 +99,7 @@ final class LogicalCommand {
                     + "(slot lag), the WAL its slot retains and safe_wal_size, the apply lag in seconds, rows and transactions per "
                     + "second, and the last error. Each server is read on its own: one down still shows the other's half.",
             "Exits 1 when the stream stopped on an error, its slot is lost, or a server cannot be read."})
-    static final class Status implements Callable<Integer> {
-        @ParentCommand
-        LogicalCommand parent;
-
-        @Parameters(paramLabel = "NAME", description = "The stream, as named in logical: of the configuration.")
-        String name;
-
+    static final class Status extends StreamCommand {
         @Override
         public Integer call() {
             Context ctx = parent.main.context();
@@ -131,13 +122,7 @@ final class LogicalCommand {
             "When every table is equal the stream is marked cut over (a running walferry logical run stops) and, with --drop-slot, "
                     + "its slot and publication are dropped; exit 0. A mismatch is reported table by table, nothing is dropped, and it "
                     + "exits 1. The source stays read-only in both cases (docs/logical.md#cutover)."})
-    static final class Cutover implements Callable<Integer> {
-        @ParentCommand
-        LogicalCommand parent;
-
-        @Parameters(paramLabel = "NAME", description = "The stream, as named in logical: of the configuration.")
-        String name;
-
+    static final class Cutover extends StreamCommand {
         @Option(names = "--grace", defaultValue = "30", paramLabel = "SECONDS",
                 description = "How long sessions in a transaction on the source may take to finish before they are ended (default 30).")
         long graceSeconds;
@@ -199,13 +184,7 @@ final class LogicalCommand {
                     + "stream's position; the slot is told only what the target has committed. After a crash it resumes from the "
                     + "target's position: nothing lost, nothing applied twice. A server out of reach pauses it (it retries); schema "
                     + "drift, a missing privilege or a row the target lacks stop it with one line (exit 5 or 4)."})
-    static final class Run implements Callable<Integer> {
-        @ParentCommand
-        LogicalCommand parent;
-
-        @Parameters(paramLabel = "NAME", description = "The stream, as named in logical: of the configuration.")
-        String name;
-
+    static final class Run extends StreamCommand {
         @Override
         public Integer call() throws InterruptedException {
             Context ctx = parent.main.context();
