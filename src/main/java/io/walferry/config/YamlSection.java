@@ -246,7 +246,8 @@ final class YamlSection {
         return Optional.of(new YamlSection(file, keyPath(key), t.getValueNode(), secrets));
     }
 
-    List<YamlSection> list(String key) {
+    /** The list under {@code key}, which must be there. */
+    private SequenceNode requiredList(String key) {
         read.add(key);
         NodeTuple t = entries.get(key);
         if (t == null || isNull(t.getValueNode())) {
@@ -255,6 +256,11 @@ final class YamlSection {
         if (!(t.getValueNode() instanceof SequenceNode seq)) {
             throw error(t.getValueNode(), keyPath(key), "expected a list");
         }
+        return seq;
+    }
+
+    List<YamlSection> list(String key) {
+        SequenceNode seq = requiredList(key);
         List<YamlSection> out = new ArrayList<>();
         for (int i = 0; i < seq.getValue().size(); i++) {
             out.add(new YamlSection(file, keyPath(key) + "[" + i + "]", seq.getValue().get(i), secrets));
@@ -327,14 +333,7 @@ final class YamlSection {
      * as not being {@code expected}.
      */
     List<String> strings(String key, Pattern form, String expected) {
-        read.add(key);
-        NodeTuple t = entries.get(key);
-        if (t == null || isNull(t.getValueNode())) {
-            throw error(node, keyPath(key), "is required (a list)");
-        }
-        if (!(t.getValueNode() instanceof SequenceNode seq)) {
-            throw error(t.getValueNode(), keyPath(key), "expected a list");
-        }
+        SequenceNode seq = requiredList(key);
         List<String> out = new ArrayList<>();
         for (int i = 0; i < seq.getValue().size(); i++) {
             Node n = seq.getValue().get(i);
