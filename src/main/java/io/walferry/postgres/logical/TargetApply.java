@@ -9,7 +9,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A target session that applies changes: statements queue up and go to the server together (one round trip for many),
@@ -24,6 +26,8 @@ public final class TargetApply implements AutoCloseable {
     private final Connection connection;
     private final Statement batch;
     private final List<String> expectOne = new ArrayList<>();
+    /** The statement shapes this session has prepared, by name; the target parses and plans each shape once. */
+    private final Map<String, String> prepared = new HashMap<>();
 
     public TargetApply(Connection connection) throws SQLException {
         this.connection = connection;
@@ -61,12 +65,31 @@ public final class TargetApply implements AutoCloseable {
         add(ChangeSql.truncate(relations, restartIdentity), false);
     }
 
-    private void add(String sql, boolean mustMatch) throws SQLException {
-        batch.addBatch(sql);
-        expectOne.add(mustMatch ? sql : null);
+    /**
+     * Queues a change as EXECUTE of its shape, PREPAREd in the same batch the first time (both are plain statements, so
+     * the batch keeps its order and stays one round trip).
+     */
+    private void add(ChangeSql.Change change, boolean mustMatch) throws SQLException {
+        if (change.literals().isEmpty()) {
+            queue(change.shape(), null);
+        } else {
+            String name = prepared.get(change.shape());
+            if (name == null) {
+                name = "walferry_" + (prepared.size() + 1);
+                queue("prepare " + name + "(" + String.join(", ", java.util.Collections.nCopies(change.literals().size(), "text")) + ") as "
+                        + change.shape(), null);
+                prepared.put(change.shape(), name);
+            }
+            queue("execute " + name + "(" + String.join(", ", change.literals()) + ")", mustMatch ? change : null);
+        }
         if (expectOne.size() >= BATCH) {
             flush();
         }
+    }
+
+    private void queue(String sql, ChangeSql.Change mustMatch) throws SQLException {
+        batch.addBatch(sql);
+        expectOne.add(mustMatch == null ? null : mustMatch.inline());
     }
 
     /** Sends what is queued; an update or delete that matched no row is a {@link RowNotFound}. */
@@ -78,6 +101,8 @@ public final class TargetApply implements AutoCloseable {
         try {
             counts = batch.executeBatch();
         } catch (BatchUpdateException e) {
+            // what the failed batch prepared may not exist: the session is given up, but forget them anyway
+            prepared.clear();
             throw e.getNextException() != null ? e.getNextException() : e;
         } finally {
             batch.clearBatch();
@@ -111,6 +136,11 @@ public final class TargetApply implements AutoCloseable {
         batch.clearBatch();
         expectOne.clear();
         connection.rollback();
+        // a PREPARE outlives the rollback of its transaction, one that was queued but not sent does not exist
+        try (Statement s = connection.createStatement()) {
+            s.execute("deallocate all");
+        }
+        prepared.clear();
     }
 
     @Override
