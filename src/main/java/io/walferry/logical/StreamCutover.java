@@ -12,6 +12,7 @@ import io.walferry.postgres.logical.SourceTables;
 import io.walferry.postgres.logical.SourceWrites;
 import io.walferry.postgres.logical.StreamState;
 import io.walferry.postgres.logical.TableChecksum;
+import io.walferry.postgres.logical.TargetCatalog;
 import io.walferry.postgres.logical.TableChecksum.Sum;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -112,6 +113,11 @@ public final class StreamCutover {
             boolean dropped = false;
             if (comparison.equal()) {
                 StreamState.markCutOver(target, stream.name());
+                List<io.walferry.config.LogicalStreamConfig.QualifiedName> names = tables.stream().map(SourceTables.Table::name).toList();
+                List<List<String>> enabled = TargetCatalog.enableUserTriggers(target, names, TargetCatalog.userTriggers(source, names, 'O'));
+                if (!enabled.isEmpty()) {
+                    LOG.info("stream {}: {} user triggers enabled again on the target", stream.name(), enabled.size());
+                }
                 if (runner != null) {
                     runner.stop();
                     runnerThread.join(SLOT_RELEASE.toMillis());

@@ -306,9 +306,13 @@ class LogicalStreamIT {
 
     @Test
     void aCutoverUnderWritesLosesNothingAndDropsTheSlot() throws Exception {
+        LogicalWorkload.execute(source, "create trigger events_same before update on events for each row "
+                + "execute function suppress_redundant_updates_trigger()");
         workload = LogicalWorkload.start(source, 3, true);
         workload.awaitCommits(50);
         ok("logical", "create", "shop");
+        assertThat(LogicalWorkload.queryString(target, "select tgenabled from pg_trigger where tgname = 'events_same'"))
+                .as("a user trigger is off on the target while the stream applies").isEqualTo("D");
         AgentProcess run = run();
         workload.awaitCommits(workload.commits() + 300);
 
@@ -333,6 +337,8 @@ class LogicalStreamIT {
         assertThat(source.queryLong("select count(*) from pg_replication_slots")).isZero();
         assertThat(LogicalWorkload.queryLong(source, "select count(*) from pg_publication")).isZero();
         assertThat(LogicalWorkload.phase(target)).isEqualTo("CUT_OVER");
+        assertThat(LogicalWorkload.queryString(target, "select tgenabled from pg_trigger where tgname = 'events_same'"))
+                .as("and on again after the cutover").isEqualTo("O");
         // the process that applied the stream stops by itself
         Await.until(Duration.ofSeconds(60), "logical run to stop", () -> !run.isAlive());
     }

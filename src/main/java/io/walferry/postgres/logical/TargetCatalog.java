@@ -140,26 +140,49 @@ public final class TargetCatalog {
 
     /**
      * Disables the enabled user triggers of these tables (walferry applies what the source's triggers already did, as a
-     * native subscription does) and returns them as {@code "schema"."table"} and trigger name, for cutover to enable again.
+     * native subscription does) and returns them as {@code "schema"."table"} and trigger name.
      */
     public static List<List<String>> disableUserTriggers(Connection c, Collection<QualifiedName> tables) throws SQLException {
-        List<List<String>> disabled = new ArrayList<>();
+        List<List<String>> disabled = userTriggers(c, tables, 'O');
+        alterTriggers(c, disabled, "disable");
+        return disabled;
+    }
+
+    /**
+     * At cutover: enables again the user triggers of these tables that are enabled on the source ({@code enabledOnSource},
+     * from {@link #userTriggers} there) and disabled here. Returns them.
+     */
+    public static List<List<String>> enableUserTriggers(Connection c, Collection<QualifiedName> tables, List<List<String>> enabledOnSource)
+            throws SQLException {
+        List<List<String>> enable = new ArrayList<>(userTriggers(c, tables, 'D'));
+        enable.retainAll(enabledOnSource);
+        alterTriggers(c, enable, "enable");
+        return enable;
+    }
+
+    /** The user triggers of these tables in state {@code state} ('O' enabled, 'D' disabled) as quoted table and name. */
+    public static List<List<String>> userTriggers(Connection c, Collection<QualifiedName> tables, char state) throws SQLException {
+        List<List<String>> found = new ArrayList<>();
         try (PreparedStatement p = c.prepareStatement("select n.nspname, c.relname, t.tgname from pg_trigger t join pg_class c on c.oid = t.tgrelid "
-                + "join pg_namespace n on n.oid = c.relnamespace where not t.tgisinternal and t.tgenabled = 'O' "
+                + "join pg_namespace n on n.oid = c.relnamespace where not t.tgisinternal and t.tgenabled = ? "
                 + "and (n.nspname, c.relname) in (select * from unnest(?::text[], ?::text[]))")) {
-            p.setArray(1, c.createArrayOf("text", tables.stream().map(QualifiedName::schema).toArray()));
-            p.setArray(2, c.createArrayOf("text", tables.stream().map(QualifiedName::name).toArray()));
+            p.setString(1, String.valueOf(state));
+            p.setArray(2, c.createArrayOf("text", tables.stream().map(QualifiedName::schema).toArray()));
+            p.setArray(3, c.createArrayOf("text", tables.stream().map(QualifiedName::name).toArray()));
             try (ResultSet r = p.executeQuery()) {
                 while (r.next()) {
-                    disabled.add(List.of(Identifiers.quote(new QualifiedName(r.getString(1), r.getString(2))), r.getString(3)));
+                    found.add(List.of(Identifiers.quote(new QualifiedName(r.getString(1), r.getString(2))), r.getString(3)));
                 }
             }
         }
+        return found;
+    }
+
+    private static void alterTriggers(Connection c, List<List<String>> triggers, String action) throws SQLException {
         try (Statement s = c.createStatement()) {
-            for (List<String> t : disabled) {
-                s.execute("alter table " + t.get(0) + " disable trigger " + Identifiers.quote(t.get(1)));
+            for (List<String> t : triggers) {
+                s.execute("alter table " + t.get(0) + " " + action + " trigger " + Identifiers.quote(t.get(1)));
             }
         }
-        return disabled;
     }
 }
