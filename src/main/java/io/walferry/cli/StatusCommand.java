@@ -3,6 +3,7 @@ package io.walferry.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.walferry.config.WalferryConfig;
+import io.walferry.dashboard.StatusJson;
 import io.walferry.ha.HaStatus;
 import io.walferry.ha.MemberState;
 import io.walferry.ha.StoreView;
@@ -43,16 +44,8 @@ final class StatusCommand implements Callable<Integer> {
         List<StreamStatus> streams = config.logical().stream().map(l -> StreamStatus.read(new StreamServers(l))).toList();
         PrintWriter out = main.out();
         if (ctx.json()) {
-            ArrayNode a = Output.JSON.createArrayNode();
-            for (ClusterStatus.Node n : nodes) {
-                ObjectNode o = Output.JSON.valueToTree(n);
-                o.put("kind", "node");
-                ha.flatMap(HaStatus.Seen::view).ifPresent(v -> {
-                    ObjectNode h = o.putObject("ha").put("leader", v.leader().map(n.name()::equals).orElse(false));
-                    Optional.ofNullable(v.members().get(n.name())).ifPresent(m -> h.put("decision", m.decision()));
-                });
-                a.add(o);
-            }
+            ArrayNode a = StatusJson.nodes(Output.JSON, nodes, ha);
+            a.forEach(o -> ((ObjectNode) o).put("kind", "node"));
             streams.forEach(s -> a.add(StreamStatusView.json(s)));
             Output.json(out, a);
         } else {

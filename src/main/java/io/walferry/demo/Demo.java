@@ -74,6 +74,9 @@ public final class Demo {
     private final View view;
     private final List<Path> started = new ArrayList<>();
     private DemoAgents agents;
+    /** walferry dashboard's port, then each node's agent's metrics port. */
+    private int[] monitoringPorts;
+    private String dashboardUrl;
     private DemoEtcd etcd;
     private PgControl control;
     private final String cluster;
@@ -114,6 +117,7 @@ public final class Demo {
         control = new PgControl(bin);
         view.say("Using PostgreSQL from " + bin.directory());
         int[] ports = {freePort(), freePort(), freePort()};
+        monitoringPorts = new int[]{freePort(), freePort(), freePort(), freePort()};
         Path config = writeConfig(bin, ports, Optional.empty());
         agents = new DemoAgents(o.dir(), o.launcher(), config);
         o.repositoriesFrom().ifPresent(f -> view.say("Using the repositories configured in " + f + ", for a cluster named " + cluster
@@ -140,6 +144,9 @@ public final class Demo {
         }
         agents.start(NAMES[0]);
         view.say("Started the walferry agent: it archives WAL in parallel, ahead of PostgreSQL's archiver");
+        dashboardUrl = agents.startDashboard();
+        view.say("Dashboard: " + dashboardUrl + " (open it to watch the cluster while the demo writes; it reads what "
+                + "walferry status reads, every 2 s)");
 
         on(pg, primary, c -> DemoOrders.create(c, 50000));
         view.say("Created table orders with 50000 rows");
@@ -195,6 +202,7 @@ public final class Demo {
             }
             writeConfig(bin, ports, Optional.of(new HaPart(etcd.endpoint(), api)));
             WalferryConfig ha = new ConfigLoader(Map.of()).load(config);
+            dashboardUrl = agents.restartDashboard(); // it reads the configuration once: now with ha:, it shows the HA decisions too
             view.say("Act two, automatic failover: etcd runs on " + etcd.endpoint() + ", and walferry.yaml has an ha: section (leader "
                     + "lease " + ha.ha().orElseThrow().ttl().toSeconds() + " s, synchronous: on)");
             failover = new DemoFailover(view, ha, pg, control, agents, o.dir()).run(NAMES[0], NAMES[1], NAMES[2]);
@@ -203,7 +211,8 @@ public final class Demo {
                     + o.dir());
         }
         if (o.keep()) {
-            view.say("Everything keeps running (--keep). Configuration: " + config + "; try: walferry -c " + config + " status");
+            view.say("Everything keeps running (--keep), the dashboard too: " + dashboardUrl + ". Configuration: " + config
+                    + "; try: walferry -c " + config + " status");
             view.say("Stop it with: " + stopCommand());
         } else {
             view.say("Stopping the agents, the servers and etcd; the data stays under " + o.dir());
@@ -309,7 +318,9 @@ public final class Demo {
             if (ha.isPresent()) {
                 y.append("    api_port: ").append(ha.get().apiPorts().get(NAMES[i])).append('\n');
             }
+            y.append("    metrics_port: ").append(monitoringPorts[i + 1]).append('\n');
         }
+        y.append("monitoring:\n  dashboard:\n    port: ").append(monitoringPorts[0]).append('\n');
         y.append(o.repositoriesFrom().map(DemoRepositories::section)
                 .orElse("repositories:\n  - name: repository\n    type: fs\n    path: " + o.dir().resolve("repository") + "\n"));
         y.append("archive:\n  compression: lz4\n  workers: 2\n  spool_directory: ").append(o.dir().resolve("spool")).append('\n');

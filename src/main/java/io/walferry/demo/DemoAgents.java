@@ -22,6 +22,7 @@ import java.util.stream.Stream;
  * and stopped only when it is this user's process with this directory on its command line.
  */
 final class DemoAgents {
+    private static final String DASHBOARD = "dashboard";
     private final Path dir;
     private final String launcher;
     private final Path config;
@@ -35,24 +36,46 @@ final class DemoAgents {
 
     /** Starts the node's agent and returns once it has said it runs (its log ends in the demo's directory). */
     void start(String node) {
-        Path log = dir.resolve("agent-" + node + ".log");
+        launch(node, "agent-" + node, List.of("agent", "--node", node), "agent for node", "the walferry agent of " + node);
+    }
+
+    /** Starts walferry dashboard (monitoring.dashboard of the demo's configuration) and returns its address. */
+    String startDashboard() {
+        String said = launch(DASHBOARD, DASHBOARD, List.of(DASHBOARD), "walferry dashboard of cluster", "the walferry dashboard");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("walferry dashboard of cluster \\S+: (\\S+)").matcher(said);
+        return m.find() ? m.group(1) : "(see " + dir.resolve(DASHBOARD + ".log") + ")";
+    }
+
+    /** Stops the dashboard and starts it again (on the same port) with the configuration as it is now. */
+    String restartDashboard() {
+        stop(DASHBOARD);
+        return startDashboard();
+    }
+
+    /** Starts a long-running walferry command under {@code key}, logging to {@code file}.log; returns its log once it said {@code ready}. */
+    private String launch(String key, String file, List<String> args, String ready, String what) {
+        Path log = dir.resolve(file + ".log");
         try {
             long from = Files.exists(log) ? Files.size(log) : 0;
-            Process p = new ProcessBuilder(launcher, "-c", config.toString(), "agent", "--node", node)
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-            running.put(node, p);
-            Files.writeString(dir.resolve("agent-" + node + ".pid"), p.pid() + "\n");
+            List<String> cmd = new ArrayList<>(List.of(launcher, "-c", config.toString()));
+            cmd.addAll(args);
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+            running.put(key, p);
+            Files.writeString(dir.resolve(file + ".pid"), p.pid() + "\n");
+            String[] said = new String[1];
             Deadline.after(Duration.ofSeconds(60)).lookingEvery(Duration.ofMillis(100)).awaitOr(() -> {
-                if (readFrom(log, from).contains("agent for node")) {
+                said[0] = readFrom(log, from);
+                if (said[0].contains(ready)) {
                     return true;
                 }
                 if (!p.isAlive()) {
-                    throw didNotStart(node, log, from);
+                    throw didNotStart(what, log, from);
                 }
                 return false;
-            }, () -> didNotStart(node, log, from));
+            }, () -> didNotStart(what, log, from));
+            return said[0];
         } catch (IOException e) {
-            throw new WalferryException(Failure.FAILED, "cannot start the agent of " + node + " (" + launcher + "): " + e.getMessage(), null, e);
+            throw new WalferryException(Failure.FAILED, "cannot start " + what + " (" + launcher + "): " + e.getMessage(), null, e);
         }
     }
 
@@ -93,7 +116,7 @@ final class DemoAgents {
         return ours(haDirectory.resolve("watchdog.pid"), "walferry-watchdog", demoDir).map(ProcessHandle::pid);
     }
 
-    /** What an earlier run left running in {@code dir}: its agents first (else they restart what is stopped), its watchdogs, its etcd. */
+    /** What an earlier run left running in {@code dir}: its agents first (else they restart what is stopped), its dashboard, its watchdogs, its etcd. */
     static void stopEarlier(Path dir) throws IOException {
         String agentOf = "-c " + dir.resolve("walferry.yaml") + " agent";
         try (Stream<Path> s = Files.list(dir)) {
@@ -101,6 +124,7 @@ final class DemoAgents {
                 ours(pid, agentOf, dir).ifPresent(DemoAgents::terminate);
             }
         }
+        ours(dir.resolve(DASHBOARD + ".pid"), "-c " + dir.resolve("walferry.yaml") + " " + DASHBOARD, dir).ifPresent(DemoAgents::terminate);
         Path spool = dir.resolve("spool");
         if (Files.isDirectory(spool, LinkOption.NOFOLLOW_LINKS)) {
             try (Stream<Path> s = Files.walk(spool, 4)) {
@@ -146,8 +170,8 @@ final class DemoAgents {
         }
     }
 
-    private static WalferryException didNotStart(String node, Path log, long from) {
-        return new WalferryException(Failure.FAILED, "the walferry agent of " + node + " did not start: " + readFrom(log, from).strip(),
+    private static WalferryException didNotStart(String what, Path log, long from) {
+        return new WalferryException(Failure.FAILED, what + " did not start: " + readFrom(log, from).strip(),
                 "see " + log);
     }
 
@@ -156,7 +180,7 @@ final class DemoAgents {
             byte[] b = Files.readAllBytes(log);
             return new String(b, (int) Math.min(from, b.length), (int) Math.max(0, b.length - from));
         } catch (IOException e) {
-            throw new WalferryException(Failure.FAILED, "cannot read the agent's log " + log + ": " + e.getMessage(), null, e);
+            throw new WalferryException(Failure.FAILED, "cannot read " + log + ": " + e.getMessage(), null, e);
         }
     }
 }

@@ -17,6 +17,8 @@ import io.walferry.postgres.PgControl;
 import io.walferry.postgres.PgRewind;
 import io.walferry.postgres.PostmasterPid;
 import io.walferry.postgres.ServerSettings;
+import io.walferry.postgres.ServerWal;
+import io.walferry.postgres.SynchronousStandbys;
 import io.walferry.replica.Demotion;
 import io.walferry.replica.Promotion;
 import io.walferry.replica.Rejoin;
@@ -64,6 +66,9 @@ public final class HaLoop implements AutoCloseable {
     private volatile Decision last = Decision.of(Decision.Action.NONE, "starting");
     private volatile MemberState published;
     private volatile Optional<StoreView> lastView = Optional.empty();
+    /** The primary's WAL position when walferry last changed whom commits wait for (synchronous mode). */
+    private Optional<Lsn> syncWaitFrom = Optional.empty();
+    private String lastSyncWait = "";
     /** When the store last answered (uptime seconds), the leader it named then, and this node's role at the last pass. */
     private volatile double storeOkAt = Double.NaN;
     private volatile Optional<String> lastKnownLeader = Optional.empty();
@@ -282,10 +287,18 @@ public final class HaLoop implements AutoCloseable {
             List<String> inPostgres = SyncRules.parse(ServerSettings.current(c, "synchronous_standby_names"));
             List<MemberState> healthy = v.members().values().stream().filter(m -> !m.node().equals(me.name())
                     && MemberState.REPLICA.equals(m.role()) && m.streaming() && m.candidate()).toList();
-            List<String> desired = SyncRules.desired(ha.synchronous(), ha.synchronousCount(), healthy, inPostgres);
-            SyncRules.Step step = SyncRules.step(v.sync().orElse(List.of()), inPostgres, desired);
+            List<String> desired = SyncRules.desired(ha.synchronous(), ha.synchronousCount(), ha.synchronousStrict(), healthy, inPostgres);
+            SyncRules.Step step = SyncRules.step(v.sync(), inPostgres, desired, caughtUp(c, inPostgres), ha.synchronousStrict());
             switch (step.kind()) {
                 case NONE -> {
+                }
+                case AWAIT_CATCH_UP -> {
+                    String why = "waiting for " + inPostgres + " to flush past " + syncWaitFrom.map(Lsn::toString).orElse("?")
+                            + " before the store forgets " + v.sync().orElse(List.of());
+                    if (!why.equals(lastSyncWait)) {
+                        LOG.info("HA: {}", why);
+                        lastSyncWait = why;
+                    }
                 }
                 case WRITE_STORE -> {
                     if (store.writeSync(me.name(), step.standbys())) {
@@ -294,14 +307,36 @@ public final class HaLoop implements AutoCloseable {
                 }
                 case SET_POSTGRES -> {
                     ServerSettings.alterSystem(c, "synchronous_standby_names",
-                            SyncRules.standbyNames(ha.synchronous(), ha.synchronousCount(), step.standbys()));
+                            SyncRules.standbyNames(ha.synchronous(), ha.synchronousCount(), ha.synchronousStrict(), step.standbys()));
                     ServerSettings.reload(c);
-                    LOG.info("HA: commits wait for {} of {}", ha.synchronousCount(), step.standbys());
+                    syncWaitFrom = Optional.of(ServerWal.current(c));
+                    if (step.standbys().isEmpty()) {
+                        LOG.warn("HA: no healthy synchronous standby: commits go on without one (synchronous_strict: false), "
+                                + "and no replica is promoted automatically until one has caught up");
+                    } else {
+                        LOG.info("HA: commits wait for {} of {}", Math.min(ha.synchronousCount(), step.standbys().size()), step.standbys());
+                    }
                 }
             }
         } catch (SQLException | WalferryException e) {
             LOG.warn("HA: cannot maintain the synchronous standbys: {}", e.getMessage());
         }
+    }
+
+    /**
+     * Whether every standby PostgreSQL waits for has flushed past the position at which it began to: the position is
+     * remembered when walferry changes the setting, and taken now after an agent restart (later is only safer).
+     */
+    private boolean caughtUp(Connection c, List<String> inPostgres) throws SQLException {
+        if (inPostgres.contains(SyncRules.ANY)) {
+            return true;
+        }
+        if (syncWaitFrom.isEmpty()) {
+            syncWaitFrom = Optional.of(ServerWal.current(c));
+        }
+        Map<String, Lsn> flushed = SynchronousStandbys.flushed(c);
+        Lsn from = syncWaitFrom.get();
+        return inPostgres.stream().allMatch(n -> flushed.containsKey(n) && flushed.get(n).compareTo(from) >= 0);
     }
 
     private void renewed(double at) throws IOException {
@@ -327,7 +362,7 @@ public final class HaLoop implements AutoCloseable {
             store.writeSync(me.name(), List.of(SyncRules.ANY));
             try (Connection c = pg.connect(me)) {
                 ServerSettings.alterSystem(c, "synchronous_standby_names",
-                        SyncRules.standbyNames(ha.synchronous(), ha.synchronousCount(), List.of(SyncRules.ANY)));
+                        SyncRules.standbyNames(ha.synchronous(), ha.synchronousCount(), true, List.of(SyncRules.ANY)));
                 ServerSettings.reload(c);
             } catch (SQLException e) {
                 LOG.warn("HA: cannot set synchronous_standby_names before the promotion: {}", e.getMessage());
