@@ -362,7 +362,7 @@ public final class ConfigLoader {
             return x;
         }).orElse(HaConfig.Api.LOOPBACK);
         HaConfig ha = new HaConfig(etcd, namespace, ttl, loopWait, retry, s.byteSize("maximum_lag_on_failover", 1L << 20, 0, Long.MAX_VALUE),
-                sync, syncCount, s.bool("synchronous_strict", true), s.bool("failsafe", true), api, members);
+                sync, syncCount, s.bool("synchronous_strict", true), s.duration("primary_start_timeout", Duration.ofMinutes(5)), s.bool("failsafe", true), api, members);
         s.refuseUnknownKeys();
         if (nodes.stream().allMatch(n -> ha.member(n.name()).noFailover())) {
             throw s.error("etcd", "every node has nofailover: true, so no failover could ever happen");

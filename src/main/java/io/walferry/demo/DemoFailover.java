@@ -53,7 +53,7 @@ final class DemoFailover {
     /** True when every acknowledged row is on every node at the end. */
     boolean run(String primary, String standby, String archiveOnly) {
         NodeConfig lost = cfg.node(primary).orElseThrow();
-        try (ClusterStore store = new EtcdStore(cfg.ha().orElseThrow(), cfg.cluster())) {
+        try (ClusterStore store = EtcdStore.forCommand(cfg.ha().orElseThrow(), cfg.cluster())) {
             // the agent that only archived gives way to one that is also an HA member; then one on every other node
             agents.stop(primary);
             for (String n : List.of(primary, standby, archiveOnly)) {

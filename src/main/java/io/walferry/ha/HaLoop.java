@@ -63,6 +63,10 @@ public final class HaLoop implements AutoCloseable {
     /** When this agent last renewed (or took) the leader key, in uptime seconds, taken before the request; NaN: it holds none. */
     private double renewedAt = Double.NaN;
     private int startFailures;
+    /** Since when (uptime, seconds) the leader's PostgreSQL has been down; NaN while it runs. */
+    private double downSince = Double.NaN;
+    /** A start of the leader's PostgreSQL was issued and it has not served since. */
+    private boolean startIssued;
     private volatile Decision last = Decision.of(Decision.Action.NONE, "starting");
     private volatile MemberState published;
     private volatile Optional<StoreView> lastView = Optional.empty();
@@ -183,7 +187,7 @@ public final class HaLoop implements AutoCloseable {
         if (n == me && !PostmasterPid.read(me.dataDirectory()).map(PostmasterPid::alive).orElse(false)) {
             return Optional.empty();
         }
-        try (Connection c = pg.connect(n)) {
+        try (Connection c = pg.connect(n, ha.retryTimeout())) {
             return Optional.of(NodeProbe.probe(c));
         } catch (SQLException | WalferryException e) {
             return Optional.empty();
@@ -200,9 +204,12 @@ public final class HaLoop implements AutoCloseable {
             return new Sight.Local(Sight.Role.PRIMARY, s.timeline(), s.currentLsn(), false, false, false, Optional.empty());
         }
         String conninfo = s.setting("primary_conninfo");
-        boolean archiveOnly = conninfo.isBlank();
+        // The watchdog's fence is a bare standby.signal: such a server follows nobody, and is not an archive-only replica.
+        boolean fenced = watchdog.fired();
+        boolean archiveOnly = conninfo.isBlank() && !fenced;
         boolean follows = leader.map(l -> conninfo.contains("port=" + l.port()) && conninfo.contains("host=" + l.host())).orElse(false);
-        Optional<String> diverged = leader.flatMap(l -> diverged(s, l, view));
+        Optional<String> diverged = fenced && leader.isPresent() ? Optional.of("its watchdog fenced it when the lease ran out")
+                : leader.flatMap(l -> diverged(s, l, view));
         return new Sight.Local(Sight.Role.REPLICA, s.timeline(), s.walHeld(), s.streaming(), archiveOnly, follows, diverged);
     }
 
@@ -245,7 +252,11 @@ public final class HaLoop implements AutoCloseable {
                 case DEMOTE -> demote(d.leader().flatMap(config::node), d.why().startsWith("etcd"));
                 case FOLLOW -> new Repointer(config, pg).repoint(me, config.node(d.leader().orElseThrow()).orElseThrow());
                 case REJOIN, START_REPLICA -> rejoin(d.action() == Decision.Action.START_REPLICA);
-                case START_PRIMARY -> startPrimary();
+                case START_PRIMARY -> {
+                    if (holdWhileStarting()) {
+                        startPrimary();
+                    }
+                }
                 case RELEASE -> {
                     store.releaseLeader(me.name(), Optional.empty());
                     forget();
@@ -258,6 +269,31 @@ public final class HaLoop implements AutoCloseable {
         } catch (IOException e) {
             LOG.error("HA: {}", e.getMessage());
         }
+    }
+
+    /**
+     * The leader's PostgreSQL is down or starting: the leader keeps the key (and moves its watchdog's deadline on) while it
+     * starts it again in place, for up to primary_start_timeout, so that a crash costs a restart and not a failover.
+     * False when the key is lost or the time is up (the next pass then gives the key up).
+     */
+    private boolean holdWhileStarting() throws StoreUnavailable, IOException {
+        double now = Watchdog.uptime();
+        if (Double.isNaN(downSince)) {
+            downSince = now;
+        }
+        if (ha.primaryStartTimeout().isZero() || now - downSince > ha.primaryStartTimeout().toMillis() / 1000.0) {
+            startFailures = HaRules.START_ATTEMPTS;
+            LOG.error("HA: PostgreSQL has not come back within primary_start_timeout ({} s)", ha.primaryStartTimeout().toSeconds());
+            return false;
+        }
+        if (!store.renewLeader(me.name())) {
+            LOG.warn("HA: the leader key was lost while PostgreSQL was down: it is not started as a primary");
+            forget();
+            return false;
+        }
+        renewedAt = now;
+        watchdog.armUntil(now, ha.ttl().toMillis() / 1000.0);
+        return true;
     }
 
     /** True if the lease was renewed; otherwise this primary was demoted. */
@@ -341,12 +377,16 @@ public final class HaLoop implements AutoCloseable {
 
     private void renewed(double at) throws IOException {
         renewedAt = at;
+        downSince = Double.NaN;
+        startIssued = false;
         startFailures = 0;
         watchdog.armUntil(at, ha.ttl().toMillis() / 1000.0);
     }
 
     private void forget() {
         renewedAt = Double.NaN;
+        downSince = Double.NaN;
+        startIssued = false;
         watchdog.disarm();
     }
 
@@ -398,16 +438,33 @@ public final class HaLoop implements AutoCloseable {
                 () -> BackupSource.choose(config, Optional.empty(), null, RecoveryTarget.none()).repository(), TablespacePlacement.NONE,
                 (done, total) -> { }, ha.retryTimeout().multipliedBy(6));
         LOG.warn("HA: {} rejoined {} ({})", me.name(), r.primary(), r.how().name().toLowerCase());
+        try {
+            watchdog.clearFired();
+        } catch (IOException e) {
+            LOG.warn("HA: cannot remove the watchdog's note: {}", e.getMessage());
+        }
     }
 
+    /**
+     * Starts the leader's PostgreSQL without waiting for it, so that the loop goes on renewing the key through a long
+     * crash recovery; a postmaster that exits before it serves counts as a failed start.
+     */
     private void startPrimary() {
         if (PostmasterPid.read(me.dataDirectory()).map(PostmasterPid::alive).orElse(false)) {
             LOG.info("HA: PostgreSQL is starting; waiting for it");
             return;
         }
+        if (startIssued) {
+            startFailures++;
+            LOG.error("HA: PostgreSQL exited before it served ({} of {}): see {}", startFailures, HaRules.START_ATTEMPTS,
+                    PgControl.logFile(me.dataDirectory()));
+            if (startFailures >= HaRules.START_ATTEMPTS) {
+                return;
+            }
+        }
         try {
-            control.start(me.dataDirectory());
-            startFailures = 0;
+            control.startNoWait(me.dataDirectory());
+            startIssued = true;
         } catch (WalferryException e) {
             startFailures++;
             LOG.error("HA: PostgreSQL did not start ({} of {}): {}", startFailures, HaRules.START_ATTEMPTS, e.oneLine());

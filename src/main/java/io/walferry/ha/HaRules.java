@@ -79,7 +79,7 @@ public final class HaRules {
             case DOWN -> s.startFailures() >= START_ATTEMPTS
                     ? Decision.of(Decision.Action.RELEASE, "PostgreSQL did not start " + s.startFailures() + " times on the leader: giving "
                     + "the leader key up for a replica to take")
-                    : Decision.of(Decision.Action.START_PRIMARY, "PostgreSQL is not running on the leader: starting it (crash recovery)");
+                    : Decision.of(Decision.Action.START_PRIMARY, "PostgreSQL is not running on the leader: starting it (crash recovery), holding the key meanwhile");
         };
     }
 

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 import java.util.Set;
@@ -41,6 +42,16 @@ public final class PgConnector {
 
     public Connection connect(NodeConfig node) {
         return connect(node, false);
+    }
+
+    /**
+     * A connection whose whole login (connect, TLS, authentication) takes at most {@code login}: for a loop that must
+     * go on when a server hangs (a stopped postmaster accepts the TCP connection and never answers).
+     */
+    public Connection connect(NodeConfig node, Duration login) {
+        Properties extra = new Properties();
+        extra.setProperty("loginTimeout", String.valueOf(Math.max(1, Math.min(login.toSeconds(), config.connectTimeout().toSeconds()))));
+        return connect(Server.of(node), false, extra);
     }
 
     /** A replication connection speaks the walsender protocol (for IDENTIFY_SYSTEM, slots, streams). */

@@ -78,6 +78,7 @@ class HaConfigLoaderTest {
         assertThat(ha.synchronous()).isEqualTo(HaConfig.Synchronous.OFF);
         assertThat(ha.synchronousStrict()).as("commits wait rather than go on unprotected").isTrue();
         assertThat(ha.failsafe()).isTrue();
+        assertThat(ha.primaryStartTimeout()).isEqualTo(Duration.ofMinutes(5));
         assertThat(ha.api().listen()).isEqualTo("127.0.0.1");
     }
 

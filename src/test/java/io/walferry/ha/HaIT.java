@@ -258,6 +258,36 @@ class HaIT {
         });
         assertThat(rows(pg.get("pg1"))).isEqualTo(n + 1);
         assertThat(leader()).contains("pg1");
+
+        // Again, and this time its start takes longer than the lease (ttl 10 s): its new postmaster is held stopped
+        // for 15 s. The leader keeps the key while it starts it (primary_start_timeout): no failover.
+        long killed = pg.get("pg1").postmasterPid().orElseThrow();
+        pg.get("pg1").crash();
+        long[] restarted = new long[1];
+        Await.until(Duration.ofSeconds(30), "pg1's agent to start PostgreSQL again", () -> {
+            restarted[0] = pg.get("pg1").postmasterPid().filter(p -> p != killed).orElse(0L);
+            return restarted[0] != 0;
+        });
+        signal("STOP", String.valueOf(restarted[0]));
+        try {
+            long end = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+            while (System.nanoTime() < end) {
+                assertThat(checker.writable("pg2") || checker.writable("pg3")).as("a replica promoted while the leader starts").isFalse();
+                Thread.sleep(200);
+            }
+        } finally {
+            signal("CONT", String.valueOf(restarted[0]));
+        }
+        Await.until(Duration.ofSeconds(60), "pg1 to take writes again", () -> {
+            try {
+                pg.get("pg1").execute("insert into t values (-2, 'after a slow restart')");
+                return true;
+            } catch (SQLException e) {
+                return false;
+            }
+        });
+        assertThat(leader()).contains("pg1");
+        assertThat(pg.get("pg1").queryLong("select timeline_id from pg_control_checkpoint()")).as("no failover").isEqualTo(1);
         checker.assertNeverTwo();
     }
 
@@ -331,6 +361,9 @@ class HaIT {
         assertThat(leader()).as("not before its time").contains("pg2");
         awaitLeader("pg1");
         assertThat(java.time.Instant.now()).isAfter(at);
+        // pg2's postgresql.conf is pg1's (its data came from pg1): demoted, it starts on its own port, without a rewind
+        awaitFollowing("pg2", "pg1");
+        assertThat(agents.get("pg2").log()).doesNotContain("Address already in use").doesNotContain("rewinding");
         checker.assertNeverTwo();
     }
 

@@ -492,7 +492,7 @@ public final class PgCluster implements AutoCloseable {
         }
     }
 
-    private Optional<Long> postmasterPid() {
+    public Optional<Long> postmasterPid() {
         try {
             List<String> lines = Files.readAllLines(dataDir.resolve("postmaster.pid"), StandardCharsets.UTF_8);
             if (lines.isEmpty() || lines.get(0).isBlank()) {
