@@ -17,7 +17,7 @@ import java.util.Map;
 @Command(name = "walferry", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "WAL archive, backups and replicas for PostgreSQL across regions and accounts.",
         subcommands = {RepoCreateCommand.class, ArchivePushCommand.class, ArchiveGetCommand.class, AgentCommand.class,
-                CheckCommand.class, InfoCommand.class, BackupCommand.class, RestoreCommand.class, ReplicaCommand.class, AuxCommand.class, PromoteCommand.class, SwitchoverCommand.class, StatusCommand.class, ExpireCommand.class, VerifyCommand.class, DemoCommand.class, ArchivePrefetchCommand.class, RestoreCommandLineCommand.class, SelfTestCommand.class, AlertRulesCommand.class, DashboardCommand.class, CommandLine.HelpCommand.class},
+                CheckCommand.class, InfoCommand.class, BackupCommand.class, RestoreCommand.class, ReplicaCommand.class, AuxCommand.class, PromoteCommand.class, SwitchoverCommand.class, StatusCommand.class, LogicalCommand.class, ExpireCommand.class, VerifyCommand.class, DemoCommand.class, ArchivePrefetchCommand.class, RestoreCommandLineCommand.class, SelfTestCommand.class, AlertRulesCommand.class, DashboardCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:not found (archive-get) or failed, retry later", "2:configuration or usage error",
                 "3:repository unreachable, or an object in it corrupt or missing", "4:PostgreSQL unreachable or refused",
@@ -96,8 +96,7 @@ public final class Main implements Runnable {
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionStrategy(parseResult -> {
-            configureLogging(main.options.debug, parseResult.subcommand() != null
-                    && parseResult.subcommand().commandSpec().name().equals("agent"));
+            configureLogging(main.options.debug, longRunning(parseResult));
             return new CommandLine.RunLast().execute(parseResult);
         });
         cl.setParameterExceptionHandler((ex, a) -> {
@@ -110,6 +109,16 @@ public final class Main implements Runnable {
         out.flush();
         err.flush();
         return code;
+    }
+
+    /** The agent and logical run: services whose log is their output. */
+    private static boolean longRunning(CommandLine.ParseResult parseResult) {
+        CommandLine.ParseResult sub = parseResult.subcommand();
+        if (sub == null) {
+            return false;
+        }
+        String name = sub.commandSpec().name();
+        return name.equals("agent") || name.equals("logical") && sub.subcommand() != null && sub.subcommand().commandSpec().name().equals("run");
     }
 
     /** Every command has -V/--version (mixinStandardHelpOptions) and answers it as the top level does. */

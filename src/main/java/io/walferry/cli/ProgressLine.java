@@ -2,6 +2,7 @@ package io.walferry.cli;
 
 import io.walferry.auxdir.AuxSync;
 import io.walferry.backup.BaseBackup;
+import io.walferry.logical.StreamCreate;
 
 import java.io.PrintWriter;
 
@@ -9,7 +10,7 @@ import java.io.PrintWriter;
  * A progress line on a terminal for long operations (backup, restore, aux sync), redrawn at most every half second;
  * nothing when the output is not a terminal or is JSON, so scripts and logs stay clean.
  */
-final class ProgressLine implements BaseBackup.Progress, AuxSync.Progress {
+final class ProgressLine implements BaseBackup.Progress, AuxSync.Progress, StreamCreate.Progress {
     private final PrintWriter err;
     private final String verb;
     private final boolean enabled;

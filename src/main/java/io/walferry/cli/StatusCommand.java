@@ -1,10 +1,14 @@
 package io.walferry.cli;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.walferry.config.WalferryConfig;
 import io.walferry.dashboard.StatusJson;
 import io.walferry.ha.HaStatus;
 import io.walferry.ha.MemberState;
 import io.walferry.ha.StoreView;
+import io.walferry.logical.StreamServers;
+import io.walferry.logical.StreamStatus;
 import io.walferry.monitor.ClusterStatus;
 import io.walferry.postgres.PgConnector;
 import picocli.CommandLine.Command;
@@ -21,8 +25,11 @@ import java.util.concurrent.Callable;
         "A replica's timeline is the one it replays now. A replica that has left the primary's history (on a timeline the "
                 + "primary does not have, or past the point where the primary's history left its timeline) is DIVERGED: it can "
                 + "never catch up, and its lag is not shown.",
-        "Exits 1 when a node is down or refuses walferry's role (authentication failed), a replica has diverged, or more than "
-                + "one primary takes writes (the table then ends with a line saying so; JSON sets 'diverged' or 'warning' on the nodes "
+        "Logical streams (logical: in the configuration) follow the nodes: phase, slot lag, WAL retained, safe_wal_size, apply "
+                + "lag, rows and transactions per second, last error (JSON: items with \"kind\": \"logical_stream\" after the nodes' "
+                + "\"kind\": \"node\").",
+        "Exits 1 when a node is down or refuses walferry's role (authentication failed), a replica has diverged, a logical stream "
+                + "stopped on an error or cannot be read, or more than one primary takes writes (the table then ends with a line saying so; JSON sets 'diverged' or 'warning' on the nodes "
                 + "concerned)."})
 final class StatusCommand implements Callable<Integer> {
     @ParentCommand
@@ -34,15 +41,23 @@ final class StatusCommand implements Callable<Integer> {
         WalferryConfig config = ctx.config();
         List<ClusterStatus.Node> nodes = new ClusterStatus(config, new PgConnector(config.connection())).read();
         Optional<HaStatus.Seen> ha = config.ha().map(h -> HaStatus.read(config));
+        List<StreamStatus> streams = config.logical().stream().map(l -> StreamStatus.read(new StreamServers(l))).toList();
         PrintWriter out = main.out();
         if (ctx.json()) {
-            Output.json(out, StatusJson.nodes(Output.JSON, nodes, ha));
+            ArrayNode a = StatusJson.nodes(Output.JSON, nodes, ha);
+            a.forEach(o -> ((ObjectNode) o).put("kind", "node"));
+            streams.forEach(s -> a.add(StreamStatusView.json(s)));
+            Output.json(out, a);
         } else {
             render(out, nodes);
             ha.ifPresent(h -> renderHa(out, h));
+            if (!streams.isEmpty()) {
+                out.println();
+                StreamStatusView.render(out, streams);
+            }
         }
         boolean haBroken = ha.map(h -> h.view().isEmpty() || h.view().get().leader().isEmpty()).orElse(false);
-        return ClusterStatus.unhealthy(nodes) || haBroken ? 1 : 0;
+        return ClusterStatus.unhealthy(nodes) || haBroken || streams.stream().anyMatch(StreamStatus::unhealthy) ? 1 : 0;
     }
 
     private static void renderHa(PrintWriter out, HaStatus.Seen ha) {

@@ -85,6 +85,7 @@ public final class ConfigLoader {
         Optional<HaConfig> ha = ha(top.optionalSection("ha"), members, nodes);
         AuxConfig aux = AuxSection.read(top, nodes, archive, repositories);
         MonitoringConfig monitoring = monitoring(top.optionalSection("monitoring"), metricsPorts);
+        List<LogicalStreamConfig> logical = LogicalSection.read(top, nodes, connection);
         top.refuseUnknownKeys();
         if (connection.password().map(Secret::inline).orElse(false)) {
             refuseOpen(file, "connection.password is written inline");
@@ -96,9 +97,16 @@ public final class ConfigLoader {
         }
         ha.flatMap(h -> h.etcd().password()).filter(Secret::inline).ifPresent(p -> refuseOpen(file, "ha.etcd.password is written inline"));
         ha.flatMap(h -> h.api().password()).filter(Secret::inline).ifPresent(p -> refuseOpen(file, "ha.api.password is written inline"));
+        for (LogicalStreamConfig l : logical) {
+            for (LogicalStreamConfig.Endpoint e : List.of(l.source(), l.target())) {
+                if (e.node().isEmpty() && e.connection().password().map(Secret::inline).orElse(false)) {
+                    refuseOpen(file, "logical stream " + l.name() + " has a password written inline");
+                }
+            }
+        }
         monitoring.dashboard().password().filter(Secret::inline)
                 .ifPresent(p -> refuseOpen(file, "monitoring.dashboard.password is written inline"));
-        return new WalferryConfig(file, cluster, nodes, repositories, archive, connection, ha, monitoring, aux);
+        return new WalferryConfig(file, cluster, nodes, repositories, archive, connection, ha, monitoring, aux, logical);
     }
 
     private static void refuseOpen(Path file, String why) {
@@ -116,7 +124,16 @@ public final class ConfigLoader {
         if (section.isEmpty()) {
             return ConnectionConfig.defaults();
         }
-        YamlSection s = section.get();
+        ConnectionConfig c = connectionKeys(section.get(), "postgres", "postgres");
+        section.get().refuseUnknownKeys();
+        return c;
+    }
+
+    /**
+     * The keys of a connection (role, database, password, TLS) in {@code s}, which may hold others; a null default makes
+     * the key required.
+     */
+    static ConnectionConfig connectionKeys(YamlSection s, String defaultUser, String defaultDatabase) {
         Optional<String> sslMode = s.optionalString("sslmode");
         if (sslMode.isPresent() && !ConnectionConfig.SSL_MODES.contains(sslMode.get())) {
             throw s.error("sslmode", "expected one of disable, allow, prefer, require, verify-ca, verify-full, got \"" + sslMode.get() + "\"");
@@ -128,13 +145,14 @@ public final class ConfigLoader {
         if (binding.equals(Optional.of("require")) && sslMode.equals(Optional.of("disable"))) {
             throw s.error("channel_binding", "require needs TLS: set sslmode to require or verify-full");
         }
-        ConnectionConfig c = new ConnectionConfig(s.string("user", "postgres"), s.string("database", "postgres"),
-                s.secret("password"), sslMode, s.optionalPath("sslrootcert"), s.optionalPath("sslcert"),
-                s.optionalPath("sslkey"), s.duration("connect_timeout", Duration.ofSeconds(10)), binding, s.optionalPath("passfile"));
+        String user = defaultUser == null ? s.string("user") : s.string("user", defaultUser);
+        String database = defaultDatabase == null ? s.string("database") : s.string("database", defaultDatabase);
+        ConnectionConfig c = new ConnectionConfig(user, database, s.secret("password"), sslMode, s.optionalPath("sslrootcert"),
+                s.optionalPath("sslcert"), s.optionalPath("sslkey"), s.duration("connect_timeout", Duration.ofSeconds(10)), binding,
+                s.optionalPath("passfile"));
         if (sslMode.filter(m -> m.startsWith("verify-")).isPresent() && c.sslRootCert().isEmpty()) {
             throw s.error("sslrootcert", "is required with sslmode " + sslMode.get() + " (the CA that signed the server certificates)");
         }
-        s.refuseUnknownKeys();
         return c;
     }
 

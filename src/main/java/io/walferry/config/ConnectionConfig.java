@@ -24,6 +24,11 @@ public record ConnectionConfig(String user, String database, Optional<Secret> pa
                 Optional.empty(), Duration.ofSeconds(10), Optional.empty(), Optional.empty());
     }
 
+    /** The same settings for another database of the server. */
+    public ConnectionConfig withDatabase(String other) {
+        return new ConnectionConfig(user, other, password, sslMode, sslRootCert, sslCert, sslKey, connectTimeout, channelBinding, passfile);
+    }
+
     /**
      * How a connection to {@code host} is protected. What is configured applies everywhere. Otherwise a node on
      * loopback keeps libpq's {@code prefer} (its traffic never leaves the host), and any other is verified
@@ -46,12 +51,17 @@ public record ConnectionConfig(String user, String database, Optional<Secret> pa
          * whose certificate is not checked against its name.
          */
         public Optional<String> weakness() {
+            return weakness("connection");
+        }
+
+        /** As {@link #weakness()}, naming {@code section} as where the settings are. */
+        public Optional<String> weakness(String section) {
             if (loopback || sslMode.equals("verify-full")) {
                 return Optional.empty();
             }
             return Optional.of("connections to " + host + " use sslmode " + sslMode + ": the server's certificate is not checked against "
                     + "its name, so anyone on the network path can pose as it" + (sslMode.equals("verify-ca") ? "" : " and read the traffic")
-                    + "; set connection.sslmode: verify-full and sslrootcert (docs/security.md)");
+                    + "; set " + section + ".sslmode: verify-full and sslrootcert (docs/security.md)");
         }
     }
 }

@@ -11,10 +11,18 @@ import java.util.stream.Collectors;
 /** The whole cluster as one YAML file describes it; immutable once loaded. */
 public record WalferryConfig(Path source, String cluster, List<NodeConfig> nodes, List<RepositoryConfig> repositories,
                              ArchiveConfig archive, ConnectionConfig connection, Optional<HaConfig> ha, MonitoringConfig monitoring,
-                             AuxConfig aux) {
+                             AuxConfig aux, List<LogicalStreamConfig> logical) {
     public WalferryConfig {
         nodes = List.copyOf(nodes);
         repositories = List.copyOf(repositories);
+        logical = List.copyOf(logical);
+    }
+
+    /** The logical replication stream of that name, or a configuration error naming the ones there are. */
+    public LogicalStreamConfig logicalStream(String name) {
+        return logical.stream().filter(l -> l.name().equals(name)).findFirst().orElseThrow(() -> WalferryException.config(
+                "no logical stream '" + name + "' in " + source, logical.isEmpty() ? "add it to the logical: section (docs/logical.md)"
+                        : "use one of: " + logical.stream().map(LogicalStreamConfig::name).collect(Collectors.joining(", "))));
     }
 
     public Optional<NodeConfig> node(String name) {

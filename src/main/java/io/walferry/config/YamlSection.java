@@ -246,15 +246,27 @@ final class YamlSection {
         return Optional.of(new YamlSection(file, keyPath(key), t.getValueNode(), secrets));
     }
 
-    List<YamlSection> list(String key) {
+    /** The list under {@code key}, which must be there. */
+    private SequenceNode requiredList(String key) {
+        read.add(key);
         NodeTuple t = entries.get(key);
         if (t == null || isNull(t.getValueNode())) {
-            read.add(key);
             throw error(node, keyPath(key), "is required (a list)");
         }
-        List<YamlSection> out = optionalList(key);
+        if (!(t.getValueNode() instanceof SequenceNode seq)) {
+            throw error(t.getValueNode(), keyPath(key), "expected a list");
+        }
+        return seq;
+    }
+
+    List<YamlSection> list(String key) {
+        SequenceNode seq = requiredList(key);
+        List<YamlSection> out = new ArrayList<>();
+        for (int i = 0; i < seq.getValue().size(); i++) {
+            out.add(new YamlSection(file, keyPath(key) + "[" + i + "]", seq.getValue().get(i), secrets));
+        }
         if (out.isEmpty()) {
-            throw error(t.getValueNode(), keyPath(key), "must list at least one entry");
+            throw error(seq, keyPath(key), "must list at least one entry");
         }
         return out;
     }
@@ -314,6 +326,42 @@ final class YamlSection {
         }
         if (out.isEmpty()) {
             throw error(t.getValueNode(), keyPath(key), "must list at least one URL");
+        }
+        return out;
+    }
+
+    /** What a key holds: nothing, one value, a list or a mapping (for keys that take more than one form). */
+    enum Shape { ABSENT, SCALAR, LIST, MAPPING }
+
+    Shape shape(String key) {
+        NodeTuple t = entries.get(key);
+        if (t == null || isNull(t.getValueNode())) {
+            return Shape.ABSENT;
+        }
+        return switch (t.getValueNode()) {
+            case SequenceNode ignored -> Shape.LIST;
+            case MappingNode ignored -> Shape.MAPPING;
+            default -> Shape.SCALAR;
+        };
+    }
+
+    /**
+     * A non-empty list of single values, each matching {@code form}: a value that does not is reported at its own line
+     * as not being {@code expected}.
+     */
+    List<String> strings(String key, Pattern form, String expected) {
+        SequenceNode seq = requiredList(key);
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < seq.getValue().size(); i++) {
+            Node n = seq.getValue().get(i);
+            String v = n instanceof ScalarNode sn ? sn.getValue().trim() : null;
+            if (v == null || !form.matcher(v).matches()) {
+                throw error(n, keyPath(key) + "[" + i + "]", "expected " + expected + (v == null ? "" : ", got \"" + v + "\""));
+            }
+            out.add(v);
+        }
+        if (out.isEmpty()) {
+            throw error(seq, keyPath(key), "must list at least one entry");
         }
         return out;
     }

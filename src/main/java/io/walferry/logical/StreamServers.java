@@ -1,0 +1,69 @@
+package io.walferry.logical;
+
+import io.walferry.config.LogicalStreamConfig;
+import io.walferry.config.LogicalStreamConfig.Endpoint;
+import io.walferry.failure.WalferryException;
+import io.walferry.postgres.PgConnector;
+import io.walferry.postgres.logical.SchemaTransfer;
+
+import java.sql.Connection;
+import java.util.Properties;
+
+/** The two servers of a stream and how walferry connects to each, as messages name them. */
+public final class StreamServers {
+    private final LogicalStreamConfig stream;
+    private final PgConnector source;
+    private final PgConnector target;
+
+    public StreamServers(LogicalStreamConfig stream) {
+        this.stream = stream;
+        this.source = new PgConnector(stream.source().connection());
+        this.target = new PgConnector(stream.target().connection());
+    }
+
+    /** For the commands that apply: mode subscription is accepted by the configuration, but refused here rather than done another way. */
+    void requireWalferryMode() {
+        if (stream.mode() == LogicalStreamConfig.ApplyMode.SUBSCRIPTION) {
+            throw WalferryException.config("logical stream " + stream.name() + " has mode: subscription, which this version does not "
+                    + "carry out yet", "use mode: walferry (the default: an ordinary role on the target is enough)");
+        }
+    }
+
+    public LogicalStreamConfig stream() {
+        return stream;
+    }
+
+    public Connection source() {
+        return source.connect(server(stream.source(), "source"), false, properties());
+    }
+
+    /** A replication connection to the source's database (slots, the change stream). */
+    public Connection sourceReplication() {
+        return source.connect(server(stream.source(), "source"), true, properties());
+    }
+
+    public Connection target() {
+        return target.connect(server(stream.target(), "target"), false, properties());
+    }
+
+    public SchemaTransfer.Server sourceForTools() {
+        return new SchemaTransfer.Server("the source " + stream.source().label(), stream.source().host(), stream.source().port(),
+                stream.source().connection());
+    }
+
+    public SchemaTransfer.Server targetForTools() {
+        return new SchemaTransfer.Server("the target " + stream.target().label(), stream.target().host(), stream.target().port(),
+                stream.target().connection());
+    }
+
+    private PgConnector.Server server(Endpoint e, String side) {
+        String name = "the " + side + " of logical stream " + stream.name() + " (" + e.label() + ")";
+        return new PgConnector.Server(name, e.host(), e.port(), e.node().isPresent() ? "connection" : "logical[" + stream.name() + "]." + side);
+    }
+
+    private Properties properties() {
+        Properties p = new Properties();
+        p.setProperty("ApplicationName", "walferry logical " + stream.name());
+        return p;
+    }
+}

@@ -1,0 +1,400 @@
+package io.walferry.logical;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.walferry.testing.AgentProcess;
+import io.walferry.testing.Await;
+import io.walferry.testing.PgCluster;
+import io.walferry.testing.PgLogOnFailure;
+import io.walferry.testing.OtherMajors;
+import io.walferry.testing.TempDirs;
+import io.walferry.testing.WalferryFixture;
+import io.walferry.testing.WalferryFixture.Result;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * walferry logical create and run between two real PostgreSQL 15 servers, the target's role an ordinary user: a
+ * workload of concurrent transactions over many types writes while the copy runs and while changes stream; the
+ * applying process is killed with SIGKILL mid-stream, the create mid-copy, the target goes down for a while. At the
+ * end every table is equal on both sides by row count and an order-independent checksum: nothing lost, nothing
+ * applied twice (the accounts' balances only ever grow, so a transaction applied twice shows).
+ */
+@ExtendWith(PgLogOnFailure.class)
+class LogicalStreamIT {
+    private Path dir;
+    private PgCluster source;
+    private PgCluster target;
+    private WalferryFixture wf;
+    private LogicalWorkload workload;
+    private final List<AgentProcess> processes = new ArrayList<>();
+    private final List<PgCluster> others = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() throws Exception {
+        dir = TempDirs.create("wf-logical-");
+        source = PgCluster.init(dir, "src");
+        source.set("wal_level", "logical");
+        source.start();
+        LogicalWorkload.createSchema(source);
+        wf = new WalferryFixture(dir.resolve("wf"), source, null);
+        target(PgCluster.init(dir, "dst"));
+    }
+
+    /** The target server: started, with an ordinary role that owns the target database, and configured as the stream's target. */
+    private void target(PgCluster cluster) throws Exception {
+        target = cluster;
+        target.start();
+        target.execute("create role app login");
+        target.execute("create database shop owner app");
+        configure();
+    }
+
+    private void configure() {
+        wf.logical("""
+                  - name: shop
+                    source: {node: src, database: shop}
+                    target: {host: 127.0.0.1, port: %d, database: shop, user: app}
+                    copy_jobs: 2
+                """.formatted(target.port()));
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (workload != null) {
+            workload.close();
+        }
+        processes.forEach(AgentProcess::close);
+        others.forEach(PgCluster::close);
+        if (target != null) {
+            target.close();
+        }
+        if (source != null) {
+            source.close();
+        }
+        TempDirs.deleteTree(dir);
+    }
+
+    @Test
+    void copyAndStreamUnderWritesSurviveKillsAndATargetOutage() throws Exception {
+        workload = LogicalWorkload.start(source, 3);
+        workload.awaitCommits(50);
+        ok("logical", "create", "shop");
+        assertThat(LogicalWorkload.phase(target)).isEqualTo("STREAMING");
+
+        AgentProcess run = run();
+        workload.awaitCommits(workload.commits() + 200);
+        Await.until(Duration.ofSeconds(60), "changes applied on the target", () -> LogicalWorkload.transactionsApplied(target) > 0);
+
+        // kill -9 while it applies: the next run resumes from the target's position
+        run.kill9();
+        workload.awaitCommits(workload.commits() + 200);
+        run = run();
+        workload.awaitCommits(workload.commits() + 200);
+
+        Await.until(Duration.ofSeconds(60), "logical status to show the stream applying", () -> {
+            JsonNode st = status();
+            return st.path("running").asBoolean() && st.path("rows_per_second").asDouble() > 0 && st.path("healthy").asBoolean();
+        });
+        JsonNode st = status();
+        assertThat(st.path("phase").asText()).isEqualTo("streaming");
+        assertThat(st.path("slot_lag_bytes").isNumber()).as(st.toString()).isTrue();
+        assertThat(st.path("retained_bytes").isNumber()).as(st.toString()).isTrue();
+        assertThat(st.path("apply_lag_seconds").isNumber()).as(st.toString()).isTrue();
+        assertThat(st.path("transactions_per_second").asDouble()).isPositive();
+        JsonNode all = new ObjectMapper().readTree(wf.inProcess("status", "--output", "json").out());
+        assertThat(all.findValuesAsText("kind")).containsExactly("node", "logical_stream");
+
+        // the target away for a while: the run pauses and resumes by itself; status says what is wrong meanwhile
+        target.stop();
+        Result down = wf.inProcess("logical", "status", "shop", "--output", "json");
+        assertThat(down.exitCode()).isEqualTo(1);
+        assertThat(new ObjectMapper().readTree(down.out()).path("target_error").asText()).contains("the target of logical stream shop");
+        workload.awaitCommits(workload.commits() + 300);
+        target.start();
+        workload.awaitCommits(workload.commits() + 200);
+        Await.until(Duration.ofSeconds(90), "the stream to apply again", () -> status().path("healthy").asBoolean()
+                && status().path("last_error").isNull());
+
+        run.kill9();
+        run = run();
+        workload.stop();
+        LogicalWorkload.awaitEqual(source, target, Duration.ofSeconds(120));
+
+        // the stream's database writes nothing now: WAL other databases write is still let go, and on a source where
+        // nothing at all is written, the heartbeat still moves the slot's confirmed position on
+        source.execute("create table elsewhere as select g, md5(g::text) from generate_series(1, 200000) g");
+        awaitConfirmedAtLeast(source.queryString("select pg_current_wal_lsn()"));
+        String idle = source.queryString("select pg_current_wal_lsn()");
+        Await.until(Duration.ofSeconds(90), "a heartbeat past " + idle, () -> source.queryLong("select count(*) from pg_replication_slots "
+                + "where slot_name = 'walferry_shop' and confirmed_flush_lsn > '" + idle + "'") == 1);
+        assertThat(source.queryLong("select pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn) from pg_replication_slots "
+                + "where slot_name = 'walferry_shop'")).isLessThan(1 << 20);
+
+        run.stop();
+        LogicalWorkload.assertEqual(source, target);
+        assertThat(LogicalWorkload.accountsTotal(target)).isEqualTo(LogicalWorkload.accountsTotal(source));
+    }
+
+    @Test
+    void toAPostgreSql17TargetUnderWritesAndAKillThenCutOver() throws Exception {
+        target.close();
+        target(PgCluster.init(dir, "dst17", 0, OtherMajors.postgres17()));
+        assertThat(target.queryLong("select current_setting('server_version_num')::int / 10000")).isEqualTo(17);
+
+        workload = LogicalWorkload.start(source, 3, true);
+        workload.awaitCommits(50);
+        ok("logical", "create", "shop");
+        AgentProcess run = run();
+        workload.awaitCommits(workload.commits() + 300);
+        run.kill9();
+        workload.awaitCommits(workload.commits() + 100);
+        AgentProcess again = run();
+        workload.awaitCommits(workload.commits() + 200);
+
+        Result r = wf.run("logical", "cutover", "shop", "--grace", "2", "--drop-slot", "--output", "json");
+        assertThat(r.exitCode()).as(r.all()).isZero();
+        long acknowledged = workload.commits();
+        workload.stop();
+        assertThat(workload.commits()).isEqualTo(acknowledged);
+        LogicalWorkload.assertEqual(source, target);
+        Await.until(Duration.ofSeconds(60), "logical run to stop", () -> !again.isAlive());
+    }
+
+    @Test
+    void wrongWalLevelMissingPrivilegeAndSchemaDriftEachSayOneLine() throws Exception {
+        source.set("wal_level", "replica");
+        source.restart();
+        Result r = wf.run("logical", "create", "shop");
+        assertThat(r.exitCode()).isEqualTo(4);
+        assertThat(r.err().strip().lines()).as(r.err()).hasSize(1).first().asString()
+                .contains("wal_level is replica on the source").contains("set wal_level = logical in postgresql.conf");
+        source.set("wal_level", "logical");
+        source.restart();
+
+        target.execute("create role plain login");
+        target.execute("create database other owner app");
+        wf.logical("""
+                  - name: shop
+                    source: {node: src, database: shop}
+                    target: {host: 127.0.0.1, port: %d, database: other, user: plain}
+                """.formatted(target.port()));
+        target.execute("revoke create on database other from public");
+        r = wf.run("logical", "create", "shop");
+        assertThat(r.exitCode()).isEqualTo(4);
+        assertThat(r.err().strip().lines()).as(r.err()).hasSize(1).first().asString()
+                .contains("role plain may not create schemas in database other").contains("GRANT CREATE ON DATABASE other TO plain");
+
+        configure();
+        ok("logical", "create", "shop");
+        AgentProcess run = run();
+        LogicalWorkload.execute(source, "alter table events add column extra text; insert into events values (1, 'e', 'x')");
+        assertThat(run.awaitExit(Duration.ofSeconds(60))).isEqualTo(5);
+        List<String> errors = run.log().lines().filter(l -> l.contains("schema drift")).toList();
+        assertThat(errors).as(run.log()).hasSize(1);
+        assertThat(errors.get(0)).contains("column public.events.extra is on the source but not on the target");
+        assertThat(status().path("last_error").asText()).contains("public.events.extra");
+    }
+
+    @Test
+    void aSourceThatFailedOverStopsTheStreamUntilResync() throws Exception {
+        ok("logical", "create", "shop");
+        AgentProcess run = run();
+        workload = LogicalWorkload.start(source, 2);
+        workload.awaitCommits(100);
+        PgCluster standby = PgCluster.baseBackup(source, dir, "standby", true);
+        others.add(standby);
+        standby.touch("standby.signal");
+        standby.set("primary_conninfo", "host=127.0.0.1 port=" + source.port() + " user=postgres");
+        standby.start();
+        workload.awaitCommits(workload.commits() + 100);
+        workload.stop();
+        String last = source.queryString("select pg_current_wal_lsn()");
+        Await.until(Duration.ofSeconds(60), "the standby to replay " + last, () -> standby.queryLong("select count(*) where "
+                + "pg_last_wal_replay_lsn() >= '" + last + "'") == 1);
+
+        // the primary is lost; its standby is promoted and the stream pointed at it
+        run.kill9();
+        source.crash();
+        standby.execute("select pg_promote()");
+        Await.until(Duration.ofSeconds(60), "promotion", () -> "f".equals(standby.queryString("select pg_is_in_recovery()")));
+        wf.writeConfig(List.of(source, standby), null);
+        wf.logical("""
+                  - name: shop
+                    source: {node: standby, database: shop}
+                    target: {host: 127.0.0.1, port: %d, database: shop, user: app}
+                    copy_jobs: 2
+                """.formatted(target.port()));
+        AgentProcess stopped = wf.startProcess("", "logical", "run", "shop");
+        processes.add(stopped);
+        assertThat(stopped.awaitExit(Duration.ofSeconds(60))).isEqualTo(5);
+        List<String> errors = stopped.log().lines().filter(l -> l.contains("slot walferry_shop")).toList();
+        assertThat(errors).as(stopped.log()).hasSize(1);
+        assertThat(errors.get(0)).contains("is not on the source (node standby").contains("failed over")
+                .contains("walferry logical resync shop");
+
+        Result again = ok("logical", "resync", "shop", "--output", "json");
+        assertThat(new ObjectMapper().readTree(again.out()).path("result").asText()).isEqualTo("created again");
+        AgentProcess resumed = run();
+        workload = LogicalWorkload.start(standby, 2);
+        workload.awaitCommits(100);
+        workload.stop();
+        LogicalWorkload.awaitEqual(standby, target, Duration.ofSeconds(120));
+        resumed.stop();
+        LogicalWorkload.assertEqual(standby, target);
+    }
+
+    @Test
+    void aCreateKilledDuringTheCopyStartsOverAndMeetsTheStream() throws Exception {
+        LogicalWorkload.execute(source, "insert into big select g, md5(g::text) || repeat('x', 200) from generate_series(1, 300000) g");
+        workload = LogicalWorkload.start(source, 2);
+        workload.awaitCommits(20);
+        AgentProcess create = wf.startProcess("", "logical", "create", "shop");
+        processes.add(create);
+        // The copy into big is held up by a lock taken as soon as create has made the table (or, if its COPY came first,
+        // is running): either way create dies in the middle of the copy.
+        try (Connection c = target.connect(LogicalWorkload.DATABASE); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+            boolean held = false;
+            while (true) {
+                try {
+                    s.execute("lock table public.big in access exclusive mode nowait");
+                    held = true;
+                    break;
+                } catch (SQLException e) {
+                    c.rollback();
+                    if ("55P03".equals(e.getSQLState())) {
+                        break;
+                    }
+                    assertThat(e.getSQLState()).as(e.getMessage()).isEqualTo("42P01");
+                    assertThat(System.nanoTime()).as("create made table big on the target").isLessThan(deadline);
+                    Thread.sleep(5);
+                }
+            }
+            if (held) {
+                Await.until(Duration.ofSeconds(60), "the copy into big to wait for the lock", () -> LogicalWorkload.queryLong(target,
+                        "select count(*) from pg_stat_activity where usename = 'app' and wait_event_type = 'Lock'") > 0);
+            }
+            create.kill9();
+            c.rollback();
+        }
+        assertThat(LogicalWorkload.phase(target)).isEqualTo("COPYING");
+
+        Result again = ok("logical", "create", "shop", "--output", "json");
+        assertThat(new ObjectMapper().readTree(again.out()).path("result").asText()).isEqualTo("created again");
+        AgentProcess run = run();
+        workload.awaitCommits(workload.commits() + 200);
+        workload.stop();
+        LogicalWorkload.awaitEqual(source, target, Duration.ofSeconds(120));
+        run.stop();
+        LogicalWorkload.assertEqual(source, target);
+        assertThat(LogicalWorkload.queryLong(target, "select count(*) from big")).isEqualTo(300000);
+    }
+
+    @Test
+    void aCutoverUnderWritesLosesNothingAndDropsTheSlot() throws Exception {
+        LogicalWorkload.execute(source, "create trigger events_same before update on events for each row "
+                + "execute function suppress_redundant_updates_trigger()");
+        workload = LogicalWorkload.start(source, 3, true);
+        workload.awaitCommits(50);
+        ok("logical", "create", "shop");
+        assertThat(LogicalWorkload.queryString(target, "select tgenabled from pg_trigger where tgname = 'events_same'"))
+                .as("a user trigger is off on the target while the stream applies").isEqualTo("D");
+        AgentProcess run = run();
+        workload.awaitCommits(workload.commits() + 300);
+
+        Result r = wf.run("logical", "cutover", "shop", "--grace", "2", "--drop-slot", "--output", "json");
+        assertThat(r.exitCode()).as(r.all()).isZero();
+        JsonNode report = new ObjectMapper().readTree(r.out());
+        assertThat(report.path("result").asText()).isEqualTo("cut over");
+        assertThat(report.path("slot_dropped").asBoolean()).isTrue();
+        assertThat(report.path("tables").findValuesAsText("equal")).hasSize(LogicalWorkload.TABLES.size()).containsOnly("true");
+        assertThat(report.path("sequences").asInt()).isPositive();
+
+        // every write acknowledged before the cutover is on the target, and nothing was written on the source after it
+        long acknowledged = workload.commits();
+        Await.until(Duration.ofSeconds(60), "the workload to be refused", () -> workload.refused() > 0 && workload.commits() == acknowledged);
+        workload.stop();
+        assertThat(workload.commits()).isEqualTo(acknowledged);
+        LogicalWorkload.assertEqual(source, target);
+        assertThat(new java.math.BigDecimal(LogicalWorkload.accountsTotal(target)))
+                .isGreaterThanOrEqualTo(new java.math.BigDecimal("1.25").multiply(java.math.BigDecimal.valueOf(acknowledged)));
+        assertThat(LogicalWorkload.queryString(target, "select last_value from items_id_seq"))
+                .isEqualTo(LogicalWorkload.queryString(source, "select last_value from items_id_seq"));
+        assertThat(source.queryLong("select count(*) from pg_replication_slots")).isZero();
+        assertThat(LogicalWorkload.queryLong(source, "select count(*) from pg_publication")).isZero();
+        assertThat(LogicalWorkload.phase(target)).isEqualTo("CUT_OVER");
+        assertThat(LogicalWorkload.queryString(target, "select tgenabled from pg_trigger where tgname = 'events_same'"))
+                .as("and on again after the cutover").isEqualTo("O");
+        // the process that applied the stream stops by itself
+        Await.until(Duration.ofSeconds(60), "logical run to stop", () -> !run.isAlive());
+    }
+
+    @Test
+    void aCutoverReportsMismatchesTableByTableAndDropsNothing() throws Exception {
+        LogicalWorkload.execute(source, "insert into big values (1, 'a')");
+        workload = LogicalWorkload.start(source, 2);
+        workload.awaitCommits(50);
+        ok("logical", "create", "shop");
+        workload.awaitCommits(workload.commits() + 100);
+        workload.stop();
+        // the target changed behind the stream's back, in rows the workload never touches
+        LogicalWorkload.execute(target, "update big set filler = 'b' where id = 1; insert into accounts values (1000, 0)");
+
+        // nobody applies the stream: cutover does, then compares
+        Result r = wf.run("logical", "cutover", "shop", "--grace", "0", "--drop-slot", "--output", "json");
+        assertThat(r.exitCode()).as(r.all()).isEqualTo(1);
+        JsonNode report = new ObjectMapper().readTree(r.out());
+        assertThat(report.path("result").asText()).isEqualTo("mismatch");
+        assertThat(report.path("slot_dropped").asBoolean()).isFalse();
+        java.util.Map<String, String> problems = new java.util.TreeMap<>();
+        report.path("tables").forEach(t -> {
+            if (!t.path("equal").asBoolean()) {
+                problems.put(t.path("table").asText(), t.path("problem").asText());
+            }
+        });
+        assertThat(problems).containsOnlyKeys("\"public\".\"accounts\"", "\"public\".\"big\"");
+        assertThat(problems.get("\"public\".\"accounts\"")).contains("1 more");
+        assertThat(problems.get("\"public\".\"big\"")).contains("contents differ");
+        assertThat(source.queryLong("select count(*) from pg_replication_slots where slot_name = 'walferry_shop'")).isOne();
+        assertThat(LogicalWorkload.queryLong(source, "select count(*) from pg_publication")).isOne();
+        assertThat(LogicalWorkload.phase(target)).isEqualTo("STREAMING");
+        // everything else was applied before the comparison
+        LogicalWorkload.execute(target, "update big set filler = 'a' where id = 1; delete from accounts where id = 1000");
+        LogicalWorkload.assertEqual(source, target);
+    }
+
+    private JsonNode status() throws Exception {
+        return new ObjectMapper().readTree(wf.inProcess("logical", "status", "shop", "--output", "json").out());
+    }
+
+    private void awaitConfirmedAtLeast(String lsn) {
+        Await.until(Duration.ofSeconds(60), "the slot confirmed up to " + lsn, () -> source.queryLong("select count(*) from "
+                + "pg_replication_slots where slot_name = 'walferry_shop' and confirmed_flush_lsn >= '" + lsn + "'") == 1);
+    }
+
+    private AgentProcess run() {
+        AgentProcess p = wf.startProcess("applying from", "logical", "run", "shop");
+        processes.add(p);
+        return p;
+    }
+
+    private Result ok(String... args) {
+        Result r = wf.run(args);
+        assertThat(r.exitCode()).as(String.join(" ", args) + ": " + r.all()).isZero();
+        return r;
+    }
+}

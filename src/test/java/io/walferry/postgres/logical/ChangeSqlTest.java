@@ -1,0 +1,83 @@
+package io.walferry.postgres.logical;
+
+import io.walferry.config.LogicalStreamConfig.QualifiedName;
+import io.walferry.postgres.logical.AppliedRelation.AppliedColumn;
+import io.walferry.postgres.logical.PgOutputMessage.Kind;
+import io.walferry.postgres.logical.PgOutputMessage.OldKind;
+import io.walferry.postgres.logical.PgOutputMessage.OldRow;
+import io.walferry.postgres.logical.PgOutputMessage.TupleData;
+import io.walferry.postgres.logical.PgOutputMessage.Value;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ChangeSqlTest {
+    private static final AppliedColumn ID = new AppliedColumn("id", "\"pg_catalog\".\"int4\"", true, true, false);
+    private static final AppliedColumn NOTE = new AppliedColumn("no\"te", "\"pg_catalog\".\"text\"", false, true, false);
+    private static final AppliedColumn DOC = new AppliedColumn("doc", "\"pg_catalog\".\"json\"", false, false, false);
+    private static final AppliedRelation T = new AppliedRelation(1, new QualifiedName("public", "t"), List.of(ID, NOTE, DOC), false);
+
+    private static Value text(String s) {
+        return new Value(Kind.TEXT, s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static TupleData row(Value... values) {
+        return new TupleData(Arrays.asList(values));
+    }
+
+    @Test
+    void insertsTypedLiteralsWithQuotesDoubledAndBackslashesKept() {
+        assertThat(ChangeSql.insert(T, row(text("1"), text("it's a \\ test"), Value.NULL)).inline())
+                .isEqualTo("insert into \"public\".\"t\" (\"id\", \"no\"\"te\", \"doc\") values (cast('1' as \"pg_catalog\".\"int4\"), "
+                        + "cast('it''s a \\ test' as \"pg_catalog\".\"text\"), cast(null as \"pg_catalog\".\"json\"))");
+        AppliedRelation identity = new AppliedRelation(1, T.table(), List.of(new AppliedColumn("id", ID.type(), true, true, true)), false);
+        assertThat(ChangeSql.insert(identity, row(text("7"))).inline()).contains("(\"id\") overriding system value values");
+    }
+
+    @Test
+    void anUpdateSetsWhatChangedAndFindsTheRowByItsKey() {
+        assertThat(ChangeSql.update(T, Optional.empty(), row(text("1"), text("x"), Value.UNCHANGED_TOAST)).inline())
+                .as("the key stays, the unchanged TOAST value is left alone")
+                .isEqualTo("update \"public\".\"t\" set \"no\"\"te\" = cast('x' as \"pg_catalog\".\"text\") where \"id\" = cast('1' as \"pg_catalog\".\"int4\")");
+        assertThat(ChangeSql.update(T, Optional.of(new OldRow(OldKind.KEY, row(text("1"), Value.NULL, Value.NULL))), row(text("2"), text("x"), Value.NULL)).inline())
+                .isEqualTo("update \"public\".\"t\" set \"id\" = cast('2' as \"pg_catalog\".\"int4\"), \"no\"\"te\" = cast('x' as "
+                        + "\"pg_catalog\".\"text\"), \"doc\" = cast(null as \"pg_catalog\".\"json\") where \"id\" = cast('1' as \"pg_catalog\".\"int4\")");
+    }
+
+    @Test
+    void aFullIdentityMatchesOneRowByEveryValue_textForTypesWithoutEquality() {
+        AppliedRelation full = new AppliedRelation(1, T.table(), List.of(new AppliedColumn("id", ID.type(), true, true, false),
+                new AppliedColumn("no\"te", NOTE.type(), true, true, false), new AppliedColumn("doc", DOC.type(), true, false, false)), true);
+        OldRow old = new OldRow(OldKind.FULL, row(text("1"), Value.NULL, text("{\"a\": 1}")));
+        assertThat(ChangeSql.delete(full, old).inline()).isEqualTo("delete from \"public\".\"t\" where ctid = (select ctid from \"public\".\"t\" where "
+                + "\"id\" = cast('1' as \"pg_catalog\".\"int4\") and \"no\"\"te\" is null and cast(\"doc\" as text) = '{\"a\": 1}' limit 1)");
+    }
+
+    @Test
+    void truncateWithoutCascade() {
+        assertThat(ChangeSql.truncate(List.of(T, T), true).inline()).isEqualTo("truncate \"public\".\"t\", \"public\".\"t\" restart identity");
+        assertThat(ChangeSql.truncate(List.of(T), false).inline()).isEqualTo("truncate \"public\".\"t\"");
+    }
+
+    @Test
+    void anIdentityGeneratedAlwaysIsNeverSet() {
+        AppliedRelation identity = new AppliedRelation(1, T.table(), List.of(new AppliedColumn("id", ID.type(), true, true, true), NOTE), false);
+        assertThat(ChangeSql.update(identity, Optional.empty(), row(text("1"), text("x"))).inline()).doesNotContain("set \"id\"");
+        assertThatThrownBy(() -> ChangeSql.update(identity, Optional.of(new OldRow(OldKind.KEY, row(text("1"), Value.NULL))),
+                row(text("2"), text("x"))).inline()).hasMessageContaining("changes id, which is GENERATED ALWAYS AS IDENTITY on the target");
+    }
+
+    @Test
+    void rowsOfOneTableShareTheirShapeWhateverTheirValues() {
+        ChangeSql.Change a = ChangeSql.insert(T, row(text("1"), text("x"), Value.NULL));
+        ChangeSql.Change b = ChangeSql.insert(T, row(text("2"), Value.NULL, text("{}")));
+        assertThat(a.shape()).isEqualTo(b.shape()).contains("cast($1 as").doesNotContain("'");
+        assertThat(b.literals()).containsExactly("'2'", "null", "'{}'");
+    }
+}
