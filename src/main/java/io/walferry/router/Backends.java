@@ -113,7 +113,14 @@ final class Backends {
         view = next;
         if (before.primary().isPresent() && !before.primary().equals(next.primary())) {
             NodeConfig old = before.primary().get();
-            closeNode(old, "node " + old.name() + " is no longer the primary");
+            closeNode(old, "node " + old.name() + " is no longer the primary", p -> true);
+        }
+        // a session stays on its server: a session on a replica that no longer qualifies ends, and reconnects to one that does
+        for (NodeConfig r : before.readable()) {
+            if (!next.readable().contains(r) && !next.primary().equals(Optional.of(r))) {
+                closeNode(r, "replica " + r.name() + " no longer serves reads (see the router's log for why)",
+                        p -> p.key().mode() == RouterConfig.PoolMode.SESSION);
+            }
         }
         if (!parked.isEmpty() && next.primary().isPresent()) {
             List<Parked> go = new ArrayList<>(parked);
@@ -125,15 +132,27 @@ final class Backends {
         }
     }
 
-    private void closeNode(NodeConfig node, String reason) {
+    private void closeNode(NodeConfig node, String reason, java.util.function.Predicate<ServerPool> which) {
         for (Iterator<Map.Entry<PoolKey, ServerPool>> i = pools.entrySet().iterator(); i.hasNext(); ) {
             ServerPool p = i.next().getValue();
-            if (p.key().node().equals(node)) {
+            if (p.key().node().equals(node) && which.test(p)) {
                 LOG.info("router: closing {} connections to {}: {}", p.size(), p.key(), reason);
                 p.closeAll(reason);
                 i.remove();
             }
         }
+    }
+
+    int parked() {
+        return parked.size();
+    }
+
+    List<RouterStats.Pool> poolStats() {
+        List<RouterStats.Pool> out = new ArrayList<>();
+        pools.values().forEach(p -> out.add(new RouterStats.Pool(p.key().toString(), p.key().mode().name().toLowerCase(java.util.Locale.ROOT),
+                p.size(), p.busy(), p.waiting())));
+        out.sort(Comparator.comparing(RouterStats.Pool::name).thenComparing(RouterStats.Pool::mode));
+        return out;
     }
 
     void closeAll() {

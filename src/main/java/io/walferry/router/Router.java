@@ -95,6 +95,19 @@ public final class Router implements AutoCloseable, RouterContext {
         }
     }
 
+    /** The router's state now, read on its event loop. */
+    public RouterStats stats() {
+        try {
+            return loop.submit(() -> new RouterStats(backends.view().primary().map(io.walferry.config.NodeConfig::name),
+                    backends.view().readable().stream().map(io.walferry.config.NodeConfig::name).toList(), clients.size(),
+                    backends.parked(), backends.poolStats())).get(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("the router's event loop did not answer", e);
+        } catch (InterruptedException e) {
+            throw WalferryException.interrupted("reading the router's state");
+        }
+    }
+
     @Override
     public RouterConfig config() {
         return config;

@@ -1,7 +1,10 @@
 package io.walferry.router;
 
 import io.walferry.config.ConfigLoader;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
 import io.walferry.testing.Await;
+import io.walferry.testing.EtcdServer;
 import io.walferry.testing.PgCluster;
 import io.walferry.testing.PgLogOnFailure;
 import io.walferry.testing.TempDirs;
@@ -16,6 +19,7 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -86,12 +90,17 @@ class RouterIT {
 
     /** Starts a router with the given router: keys (indented two spaces); returns it. */
     private Router router(String routerYaml) throws IOException {
+        return router(routerYaml, "");
+    }
+
+    /** As {@link #router(String)}, with more top-level sections ({@code ha:}). */
+    private Router router(String routerYaml, String more) throws IOException {
         Path repo = Files.createDirectories(dir.resolve("repo"));
         String yaml = "cluster: test\nnodes:\n"
                 + "  - name: pg1\n    port: " + primary.port() + "\n    data_directory: " + primary.dataDir() + "\n"
                 + "  - name: pg2\n    port: " + replica.port() + "\n    data_directory: " + replica.dataDir() + "\n"
                 + "repositories:\n  - name: local\n    type: fs\n    path: " + repo + "\n"
-                + "router:\n" + routerYaml;
+                + more + "router:\n" + routerYaml;
         Path config = dir.resolve("walferry-" + routers.size() + ".yaml");
         Files.writeString(config, yaml);
         Router r = Router.start(new ConfigLoader(Map.of()).load(config));
@@ -246,24 +255,127 @@ class RouterIT {
     @Test
     void aPausedReplicaIsExcludedByItsLagAndReadmittedWhenItCatchesUp() throws Exception {
         int ro = freePort();
+        int roSession = freePort();
         router(endpoints(freePort(), "transaction", ro, "transaction"));
+        router(endpoints(freePort(), "session", roSession, "session"));
         String replicaPort = String.valueOf(replica.port());
         String primaryPort = String.valueOf(primary.port());
-        Await.until(Duration.ofSeconds(30), "ro to use the replica", () -> {
-            try (Connection c = connect(ro)) {
-                return one(c, "select inet_server_port()").equals(replicaPort);
-            }
-        });
-        replica.execute("select pg_wal_replay_pause()");
-        primary.execute("insert into t select g, repeat('x', 500) from generate_series(1000, 6000) g");
-        try (Connection c = connect(ro)) {
+        for (int port : new int[]{ro, roSession}) {
+            Await.until(Duration.ofSeconds(30), "ro to use the replica", () -> {
+                try (Connection c = connect(port)) {
+                    return one(c, "select inet_server_port()").equals(replicaPort);
+                }
+            });
+        }
+        try (Connection c = connect(ro); Connection session = connect(roSession)) {
+            assertThat(one(session, "select inet_server_port()")).isEqualTo(replicaPort);
+            replica.execute("select pg_wal_replay_pause()");
+            primary.execute("insert into t select g, repeat('x', 500) from generate_series(1000, 6000) g");
             Await.until(Duration.ofSeconds(30), "the paused replica to be excluded", () ->
                     one(c, "select inet_server_port()").equals(primaryPort));
             assertThat(one(c, "select count(*) from t")).as("reads fall back to the primary, which has the rows").isEqualTo("5101");
+            Await.until(Duration.ofSeconds(10), "the session on the excluded replica to end", () -> {
+                try {
+                    one(session, "select 1");
+                    return false;
+                } catch (SQLException e) {
+                    return true;
+                }
+            });
+            try (Connection again = connect(roSession)) {
+                assertThat(one(again, "select count(*) from t")).isEqualTo("5101");
+            }
             replica.execute("select pg_wal_replay_resume()");
             Await.until(Duration.ofSeconds(30), "the replica to be readmitted", () ->
                     one(c, "select inet_server_port()").equals(replicaPort));
             assertThat(one(c, "select count(*) from t")).isEqualTo("5101");
+        }
+    }
+
+    @Test
+    void rwFollowsANewPrimaryClosesTheOldOnesConnectionsAndNewClientsWaitMeanwhile() throws Exception {
+        int tx = freePort();
+        int session = freePort();
+        Router txRouter = router(endpoints(tx, "transaction", freePort(), "transaction"));
+        router(endpoints(session, "session", freePort(), "session"));
+        awaitPrimary(tx);
+        awaitPrimary(session);
+        String oldPort = String.valueOf(primary.port());
+        String newPort = String.valueOf(replica.port());
+        try (Connection a = connect(tx); Connection b = connect(session);
+             var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            assertThat(one(a, "select inet_server_port()")).isEqualTo(oldPort);
+            assertThat(one(b, "select inet_server_port()")).isEqualTo(oldPort);
+
+            // the replica is promoted while the old primary still takes writes: the router trusts neither
+            replica.execute("select pg_promote()");
+            Await.until(Duration.ofSeconds(10), "the router to close its connections to the old primary", () ->
+                    primary.queryLong("select count(*) from pg_stat_activity where application_name = 'walferry-router'") == 0);
+            assertThatThrownBy(() -> one(b, "select 1")).as("a session on the old primary ends").isInstanceOf(SQLException.class);
+
+            // a new client meanwhile waits instead of failing
+            CompletableFuture<String> waiting = CompletableFuture.supplyAsync(() -> {
+                try (Connection c = connect(tx)) {
+                    return one(c, "select inet_server_port()");
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            }, threads);
+            CompletableFuture<String> nextTransaction = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return one(a, "select inet_server_port()");
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            }, threads);
+            Await.until(Duration.ofSeconds(10), "both clients to wait for a primary", () -> {
+                return txRouter.stats().waitingForPrimary() == 2;
+            });
+            assertThat(txRouter.stats().primary()).isEmpty();
+            assertThat(waiting).isNotDone();
+            assertThat(nextTransaction).isNotDone();
+
+            primary.stop();
+            long stopped = System.nanoTime();
+            assertThat(waiting.get(20, TimeUnit.SECONDS)).as("the waiting client's first query runs on the new primary").isEqualTo(newPort);
+            Duration followed = Duration.ofNanos(System.nanoTime() - stopped);
+            assertThat(nextTransaction.get(20, TimeUnit.SECONDS)).as("a transaction-mode client goes on, on the new primary")
+                    .isEqualTo(newPort);
+            assertThat(followed).as("the new primary is followed within a second of the old one stopping").isLessThan(Duration.ofMillis(1500));
+            try (Connection c = connect(session)) {
+                assertThat(one(c, "select pg_is_in_recovery()")).isEqualTo("f");
+                assertThat(one(c, "select inet_server_port()")).isEqualTo(newPort);
+            }
+        }
+    }
+
+    @Test
+    void withHaTheLeaderKeyNamesThePrimaryAndAChangeIsFollowedAtOnce() throws Exception {
+        try (EtcdServer etcd = EtcdServer.start(dir.resolve("etcd"), 1);
+             Client kv = Client.builder().endpoints(etcd.endpoints().split(",")).build();
+             var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            ByteSequence leaderKey = ByteSequence.from("/walferry/test/leader", StandardCharsets.UTF_8);
+            kv.getKVClient().put(leaderKey, ByteSequence.from("pg1", StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS);
+            int rw = freePort();
+            Router r = router(endpoints(rw, "transaction", freePort(), "transaction"), "ha:\n  etcd:\n    endpoints: " + etcd.endpoints() + "\n");
+            awaitPrimary(rw);
+
+            // the key moves to pg2 before pg2 is promoted: pg1 still takes writes, but it is no longer the primary
+            kv.getKVClient().put(leaderKey, ByteSequence.from("pg2", StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS);
+            Await.until(Duration.ofSeconds(5), "the router to drop pg1", () -> r.stats().primary().isEmpty());
+            CompletableFuture<String> waiting = CompletableFuture.supplyAsync(() -> {
+                try (Connection c = connect(rw)) {
+                    return one(c, "select inet_server_port()");
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            }, threads);
+            Await.until(Duration.ofSeconds(10), "the client to wait for a primary", () -> r.stats().waitingForPrimary() == 1);
+            replica.execute("select pg_promote()");
+            long promoted = System.nanoTime();
+            assertThat(waiting.get(20, TimeUnit.SECONDS)).isEqualTo(String.valueOf(replica.port()));
+            assertThat(Duration.ofNanos(System.nanoTime() - promoted)).isLessThan(Duration.ofMillis(1500));
+            assertThat(r.stats().primary()).contains("pg2");
         }
     }
 
