@@ -282,6 +282,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Ser
     private void unlink() {
         ServerConnection s = server;
         server = null;
+        channel.config().setAutoRead(true); // whatever that server's backpressure said no longer holds
         router.backends().release(s);
     }
 
