@@ -435,6 +435,45 @@ class RouterIT {
     }
 
     @Test
+    void theRouterLogsInToServersThatAskForScramOrMd5() throws Exception {
+        primary.execute("create role app login password 'app-secret'");
+        primary.execute("set password_encryption = 'md5'; create role old login password 'old-secret'");
+        primary.hba("host all app 127.0.0.1/32 scram-sha-256\nhost all old 127.0.0.1/32 md5\n"
+                + "host all all 127.0.0.1/32 trust\nhost replication all 127.0.0.1/32 trust\n");
+        primary.execute("select pg_reload_conf()");
+        String verifier = primary.queryString("select rolpassword from pg_authid where rolname = 'app'");
+        Path users = dir.resolve("users.txt");
+        Files.writeString(users, "\"app\" \"" + verifier + "\"\n\"old\" \"old-secret\"\n");
+        Files.setPosixFilePermissions(users, PosixFilePermissions.fromString("rw-------"));
+        int rw = freePort();
+        router(endpoints(rw, "transaction", freePort(), "session").replace("auth: trust", "auth: scram\n  users_file: " + users));
+        for (String[] u : new String[][]{{"app", "app-secret"}, {"old", "old-secret"}}) {
+            Properties p = new Properties();
+            p.setProperty("user", u[0]);
+            p.setProperty("password", u[1]);
+            Await.until(Duration.ofSeconds(30), u[0] + " to log in through the router", () -> {
+                try (Connection c = connect(rw, p)) {
+                    return one(c, "select current_user || ' ' || inet_server_port()").equals(u[0] + " " + primary.port());
+                }
+            });
+        }
+        // the server's verifier changes: the router's no longer fits, the server refuses it, and the client hears why
+        primary.execute("alter role app password 'changed'");
+        primary.execute("select pg_terminate_backend(pid) from pg_stat_activity where usename = 'app'");
+        Properties app = new Properties();
+        app.setProperty("user", "app");
+        app.setProperty("password", "app-secret");
+        Await.until(Duration.ofSeconds(10), "the server to refuse the router's login as app", () -> {
+            try (Connection c = connect(rw, app)) {
+                one(c, "select 1");
+                return false;
+            } catch (SQLException e) {
+                return e.getMessage().contains("password authentication failed for user \"app\"");
+            }
+        });
+    }
+
+    @Test
     void malformedAndOversizedStartupPacketsAreRefusedWithoutHarmToOtherClients() throws Exception {
         int rw = freePort();
         router(endpoints(rw, "session", freePort(), "session").replace("auth: trust", "auth: trust\n  max_message_size: 1MiB"));
