@@ -150,7 +150,7 @@ final class Backends {
     List<RouterStats.Pool> poolStats() {
         List<RouterStats.Pool> out = new ArrayList<>();
         pools.values().forEach(p -> out.add(new RouterStats.Pool(p.key().toString(), p.key().mode().name().toLowerCase(java.util.Locale.ROOT),
-                p.size(), p.busy(), p.waiting())));
+                p.size(), p.busy(), p.waiting(), p.errors())));
         out.sort(Comparator.comparing(RouterStats.Pool::name).thenComparing(RouterStats.Pool::mode));
         return out;
     }

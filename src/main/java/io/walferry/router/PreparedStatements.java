@@ -18,6 +18,7 @@ import java.util.Map;
  * statement leaves the server's copy for other clients and is answered by a Close of a name nothing holds.
  */
 final class PreparedStatements {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PreparedStatements.class);
     /** A statement name nothing ever prepares: closing it is a no-op the server still answers. */
     static final String NOTHING = "walferry_none";
 
@@ -51,6 +52,7 @@ final class PreparedStatements {
         byte[] queryAndTypes = ByteBufUtil.getBytes(body);
         frame.release();
         Definition d = new Definition(serverName(queryAndTypes), queryAndTypes);
+        LOG.debug("router: client prepares {} as {} on {}", name, d.serverName(), s);
         byClientName.put(name, d);
         if (s.hasStatement(d.serverName())) {
             // the client expects a ParseComplete: the server gives it for a fresh Parse, after the router drops its copy
@@ -106,6 +108,7 @@ final class PreparedStatements {
 
     private static void prepare(Definition d, ServerConnection s, ByteBufAllocator alloc) {
         if (!s.hasStatement(d.serverName())) {
+            LOG.debug("router: preparing {} again on {}", d.serverName(), s);
             s.sendParse(parseOf(alloc, d), d.serverName(), true);
         }
     }

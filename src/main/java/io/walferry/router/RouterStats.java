@@ -14,7 +14,7 @@ public record RouterStats(Optional<String> primary, List<String> readable, int c
         pools = List.copyOf(pools);
     }
 
-    /** A pool: its server connections, those in use by a client, and the clients waiting for one. */
-    public record Pool(String name, String mode, int servers, int busy, int waiting) {
+    /** A pool: its server connections, those in use by a client, the clients waiting for one, the errors its servers sent. */
+    public record Pool(String name, String mode, int servers, int busy, int waiting, long errors) {
     }
 }

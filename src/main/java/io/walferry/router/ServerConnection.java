@@ -40,6 +40,9 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
 
         /** A reset (session mode) finished: the connection is clean and idle. */
         void reset(ServerConnection s);
+
+        /** The server answered a client's request with an ErrorResponse. */
+        void error(ServerConnection s);
     }
 
     /** A Parse or Close the router sent, awaiting its ParseComplete or CloseComplete; synthetic ones the client never sees. */
@@ -211,6 +214,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
                 }
             }
             case 'S' -> parameter(frame);
+            case 'E' -> listener.error(this);
             case 'Z' -> {
                 groupsDone++;
                 transactionStatus = (char) frame.getByte(frame.readerIndex() + 5);

@@ -35,6 +35,7 @@ final class ServerPool implements ServerConnection.Listener {
     private final Deque<ServerConnection> idle = new ArrayDeque<>();
     private final Deque<Waiting> waiters = new ArrayDeque<>();
     private ServerCredentials credentials;
+    private long errors;
 
     ServerPool(PoolKey key, int maxSize, ServerConnector connector, Duration waitTimeout) {
         this.key = key;
@@ -150,5 +151,15 @@ final class ServerPool implements ServerConnection.Listener {
     @Override
     public void reset(ServerConnection s) {
         release(s);
+    }
+
+    @Override
+    public void error(ServerConnection s) {
+        errors++;
+    }
+
+    /** ErrorResponses the servers of this pool sent its clients. */
+    long errors() {
+        return errors;
     }
 }

@@ -202,38 +202,27 @@ class RouterIT {
     @Test
     void namedPreparedStatementsWorkInTransactionModeAcrossServerConnections() throws Exception {
         int rw = freePort();
-        router(endpoints(rw, "transaction", freePort(), "transaction").replace("pool_size: 4", "pool_size: 2"));
+        Router r = router(endpoints(rw, "transaction", freePort(), "transaction").replace("pool_size: 4", "pool_size: 2"));
         awaitPrimary(rw);
         Properties named = new Properties();
         named.setProperty("prepareThreshold", "1"); // named server-side statements from the first execution
         try (Connection a = connect(rw, named); Connection holder = connect(rw)) {
+            // each execution its own transaction, committed: pgjdbc would quietly prepare again a statement the server
+            // lacks in autocommit mode, which would hide the router failing to
+            a.setAutoCommit(false);
             PreparedStatement ps = a.prepareStatement("select note, pg_backend_pid() from t where id = ?");
-            List<Integer> pids = new ArrayList<>();
-            for (int i = 1; i <= 3; i++) {
-                ps.setInt(1, i);
-                try (ResultSet r = ps.executeQuery()) {
-                    r.next();
-                    assertThat(r.getString(1)).isEqualTo("row " + i);
-                    pids.add(r.getInt(2));
-                }
-            }
+            List<Integer> pids = rowsAndPids(ps, 1, 3);
             // another client holds the server connection a's statement was prepared on, in a transaction
             holder.setAutoCommit(false);
-            String held = one(holder, "select pg_backend_pid()");
-            List<Integer> others = new ArrayList<>();
-            for (int i = 4; i <= 8; i++) {
-                ps.setInt(1, i);
-                try (ResultSet r = ps.executeQuery()) {
-                    r.next();
-                    assertThat(r.getString(1)).isEqualTo("row " + i);
-                    others.add(r.getInt(2));
-                }
-            }
-            assertThat(others).as("every execution while the other connection was held ran elsewhere").doesNotContain(Integer.parseInt(held));
+            int held = Integer.parseInt(one(holder, "select pg_backend_pid()"));
+            assertThat(pids).as("the held connection is the one the statement was prepared on").containsOnly(held);
+            assertThat(rowsAndPids(ps, 4, 8)).as("every execution while it was held ran elsewhere, prepared again there")
+                    .doesNotContain(held);
+            assertThat(r.stats().pools()).as("no server answered with an error (that pgjdbc would have healed)")
+                    .extracting(RouterStats.Pool::errors).containsOnly(0L);
             holder.rollback();
             // a statement closed and prepared again, and a transaction of several statements
             ps.close();
-            a.setAutoCommit(false);
             PreparedStatement upd = a.prepareStatement("update t set note = ? where id = ?");
             for (int i = 1; i <= 5; i++) {
                 upd.setString(1, "changed " + i);
@@ -250,6 +239,21 @@ class RouterIT {
             assertThat(upd.executeUpdate()).isEqualTo(1);
             a.commit();
         }
+    }
+
+    /** Runs {@code ps} (select note, pg_backend_pid() where id = ?) for ids from..to, checks each row; the server pids. */
+    private static List<Integer> rowsAndPids(PreparedStatement ps, int from, int to) throws SQLException {
+        List<Integer> pids = new ArrayList<>();
+        for (int i = from; i <= to; i++) {
+            ps.setInt(1, i);
+            try (ResultSet r = ps.executeQuery()) {
+                r.next();
+                assertThat(r.getString(1)).isEqualTo("row " + i);
+                pids.add(r.getInt(2));
+            }
+            ps.getConnection().commit();
+        }
+        return pids;
     }
 
     @Test
