@@ -94,4 +94,16 @@ class RouterConfigTest {
         assertThatThrownBy(() -> load(yaml.replace("\\n", "\n"))).isInstanceOf(ConfigException.class)
                 .hasMessageContaining(expected).hasMessageNotContaining("\n");
     }
+
+    @Test
+    void theRouterCommandWithoutARouterSectionIsAConfigurationError() throws IOException {
+        Path p = tmp.resolve("walferry.yaml");
+        Files.writeString(p, CLUSTER);
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        int code = io.walferry.cli.Main.run(new String[]{"-c", p.toString(), "router"}, new java.io.PrintWriter(out),
+                new java.io.PrintWriter(err), Map.of());
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains("no router: section in " + p).contains("hint: add one").hasLineCount(1);
+    }
 }

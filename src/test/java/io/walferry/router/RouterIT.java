@@ -95,17 +95,22 @@ class RouterIT {
 
     /** As {@link #router(String)}, with more top-level sections ({@code ha:}). */
     private Router router(String routerYaml, String more) throws IOException {
+        Router r = Router.start(new ConfigLoader(Map.of()).load(config(routerYaml, more)));
+        routers.add(r);
+        return r;
+    }
+
+    /** A configuration of the two nodes with these router: keys and more top-level sections. */
+    private Path config(String routerYaml, String more) throws IOException {
         Path repo = Files.createDirectories(dir.resolve("repo"));
         String yaml = "cluster: test\nnodes:\n"
                 + "  - name: pg1\n    port: " + primary.port() + "\n    data_directory: " + primary.dataDir() + "\n"
                 + "  - name: pg2\n    port: " + replica.port() + "\n    data_directory: " + replica.dataDir() + "\n"
                 + "repositories:\n  - name: local\n    type: fs\n    path: " + repo + "\n"
                 + more + "router:\n" + routerYaml;
-        Path config = dir.resolve("walferry-" + routers.size() + ".yaml");
+        Path config = Files.createTempFile(dir, "walferry-", ".yaml");
         Files.writeString(config, yaml);
-        Router r = Router.start(new ConfigLoader(Map.of()).load(config));
-        routers.add(r);
-        return r;
+        return config;
     }
 
     /** rw and ro endpoints; a session pool as large as pgbench's clients, a transaction pool half as large. */
@@ -380,6 +385,29 @@ class RouterIT {
             assertThat(waiting.get(20, TimeUnit.SECONDS)).isEqualTo(String.valueOf(replica.port()));
             assertThat(Duration.ofNanos(System.nanoTime() - promoted)).isLessThan(Duration.ofMillis(1500));
             assertThat(r.stats().primary()).contains("pg2");
+        }
+    }
+
+    @Test
+    void theRouterCommandServesUntilItIsStopped() throws Exception {
+        int rw = freePort();
+        Path config = config(endpoints(rw, "transaction", freePort(), "transaction"), "");
+        Path log = dir.resolve("router.log");
+        Process p = new ProcessBuilder(WalferryFixture.launcher().toString(), "-c", config.toString(), "router")
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            Await.until(Duration.ofSeconds(60), "walferry router to serve rw", () -> {
+                try (Connection c = connect(rw)) {
+                    return one(c, "select pg_is_in_recovery()").equals("f");
+                }
+            });
+            p.destroy(); // SIGTERM
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("the router stops on SIGTERM").isTrue();
+            assertThat(Files.readString(log)).contains("router: rw endpoint listening on 127.0.0.1:" + rw)
+                    .contains("router: primary is now pg1");
+            assertThatThrownBy(() -> connect(rw)).isInstanceOf(SQLException.class);
+        } finally {
+            p.destroyForcibly();
         }
     }
 
