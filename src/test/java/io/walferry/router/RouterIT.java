@@ -543,6 +543,30 @@ class RouterIT {
         }
     }
 
+    @Test
+    void aClientThatNeverFinishesItsStartupIsEndedAndClientsBeyondTheLimitAreRefused() throws Exception {
+        int rw = freePort();
+        router(endpoints(rw, "transaction", freePort(), "transaction")
+                .replace("auth: trust", "auth: trust\n  startup_timeout: 2s\n  max_client_connections: 2"));
+        awaitPrimary(rw);
+        try (Connection c = connect(rw); Socket silent = new Socket("127.0.0.1", rw)) {
+            Await.until(Duration.ofSeconds(10), "the silent client to be counted", () -> {
+                try (Connection third = connect(rw)) {
+                    return false;
+                } catch (SQLException e) {
+                    return e.getMessage().contains("sorry, too many clients already");
+                }
+            });
+            silent.setSoTimeout(20_000);
+            byte[] answer = silent.getInputStream().readAllBytes();
+            assertThat(new String(answer, StandardCharsets.UTF_8)).contains("start-up and authentication not finished within 2000 ms");
+            try (Connection third = connect(rw)) {
+                assertThat(one(third, "select 1")).as("its place is free again").isEqualTo("1");
+            }
+            assertThat(one(c, "select 1")).isEqualTo("1");
+        }
+    }
+
     private interface Writes {
         void to(DataOutputStream out) throws IOException;
     }
