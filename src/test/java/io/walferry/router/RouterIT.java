@@ -552,7 +552,7 @@ class RouterIT {
         try (Connection c = connect(rw); Socket silent = new Socket("127.0.0.1", rw)) {
             Await.until(Duration.ofSeconds(10), "the silent client to be counted", () -> {
                 try (Connection third = connect(rw)) {
-                    return false;
+                    return third.isClosed();
                 } catch (SQLException e) {
                     return e.getMessage().contains("sorry, too many clients already");
                 }
