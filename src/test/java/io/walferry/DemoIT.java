@@ -1,5 +1,8 @@
 package io.walferry;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.walferry.testing.Await;
 import io.walferry.testing.PgCluster;
 import io.walferry.testing.S3ProxyServer;
 import io.walferry.testing.ServerUser;
@@ -7,6 +10,10 @@ import io.walferry.testing.TempDirs;
 import io.walferry.testing.WalferryFixture;
 import org.junit.jupiter.api.Test;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -15,23 +22,40 @@ import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The README's first command, as a user runs it: the whole flow, exit 0, every row on every replica. */
 class DemoIT {
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     @Test
     void theDemoRunsEndToEndAndEveryRowReachesEveryReplica() throws Exception {
         Path dir = TempDirs.create("wf-demo-");
         ServerUser.chown(dir);
         try {
             WalferryFixture.Result r = WalferryFixture.exec(ServerUser.wrap(List.of(WalferryFixture.launcher().toString(), "demo",
-                    "--seconds", "5", "--dir", dir.resolve("demo").toString())), dir, Duration.ofMinutes(5));
+                    "--seconds", "5", "--dir", dir.resolve("demo").toString())), dir, Duration.ofMinutes(5), DemoIT::dashboardIsLive);
             assertThat(r.exitCode()).as(r.all()).isZero();
+            assertThat(r.out()).containsPattern("Dashboard: http://127\\.0\\.0\\.1:\\d+/");
             assertThat(r.out()).contains("Took base backup").contains("streams from us-east-1 through replication slot")
                     .contains("replays only from the archive").contains("OK   us-west-2 holds").contains("OK   eu-central-1 holds")
                     .contains("Every row written is on every replica.");
             assertThat(r.out().lines().filter(l -> l.contains("| us-west-2 lag")).count()).as("live status every second").isGreaterThanOrEqualTo(4);
+            // the second act: the primary's node lost under writes, a replica promoted through etcd, the old one back as a replica,
+            // and every acknowledged row on every node
+            assertThat(r.out()).contains("us-east-1 holds the leader key").contains("Lost node us-east-1")
+                    .containsPattern("us-west-2 is the primary [0-9.]+ s after the loss")
+                    .containsPattern("us-east-1 follows us-west-2 [0-9.]+ s after the loss")
+                    .containsPattern("Writes go on on us-west-2: the first acknowledged [0-9.]+ s after the loss")
+                    .containsPattern("OK   us-east-1 holds (\\d+) of the \\1 acknowledged rows")
+                    .containsPattern("OK   us-west-2 holds (\\d+) of the \\1 acknowledged rows")
+                    .containsPattern("OK   eu-central-1 holds (\\d+) of the \\1 acknowledged rows")
+                    .contains("No acknowledged row was lost in the failover.").doesNotContain("WARNING");
+            assertThat(r.all()).doesNotContain("sun.misc.Unsafe");
             // Another local user can reach the ports: no connection is trusted for being local.
             Path demo = dir.resolve("demo");
             for (String node : List.of("us-east-1", "us-west-2", "eu-central-1")) {
@@ -43,6 +67,33 @@ class DemoIT {
         } finally {
             TempDirs.deleteTree(dir);
         }
+    }
+
+    /** The address the demo prints answers while it runs, with the streaming replica's lag read anew every few seconds. */
+    private static void dashboardIsLive(Path stdout) {
+        String[] url = new String[1];
+        Await.until(Duration.ofMinutes(3), "the demo to print the dashboard's address", () -> {
+            Matcher m = Pattern.compile("Dashboard: (\\S+)").matcher(Files.readString(stdout));
+            url[0] = m.find() ? m.group(1) : null;
+            return url[0] != null;
+        });
+        String[] first = new String[1];
+        Await.until(Duration.ofMinutes(2), "the dashboard to show us-west-2 as a replica, and read it again", () -> {
+            JsonNode doc = JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create(url[0] + "api/status")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body());
+            boolean replica = false;
+            for (JsonNode n : doc.path("nodes")) {
+                replica |= n.path("name").asText().equals("us-west-2") && n.path("role").asText().equals("replica") && n.has("lagBytes");
+            }
+            if (!replica) {
+                return false;
+            }
+            if (first[0] == null) {
+                first[0] = doc.path("time").asText();
+                return false;
+            }
+            return !first[0].equals(doc.path("time").asText());
+        });
     }
 
     @Test

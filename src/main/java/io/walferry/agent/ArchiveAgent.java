@@ -6,6 +6,8 @@ import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.fastpath.CatchUpMarkers;
 import io.walferry.fastpath.RuntimeDirectory;
+import io.walferry.monitor.ArchiveBacklog;
+import io.walferry.monitor.ArchiveMetrics;
 import io.walferry.repository.format.EncodeGate;
 import io.walferry.repository.storage.PrivateFiles;
 import org.slf4j.Logger;
@@ -57,6 +59,12 @@ public final class ArchiveAgent implements AutoCloseable {
      *                  it from the agent's failure marker)
      */
     public ArchiveAgent(WalferryConfig config, NodeConfig node, Map<String, String> env, ToIntFunction<Failure> exitCodes) {
+        this(config, node, env, exitCodes, ArchiveMetrics.unregistered());
+    }
+
+    /** As above, counting its pushes in {@code metrics}. */
+    public ArchiveAgent(WalferryConfig config, NodeConfig node, Map<String, String> env, ToIntFunction<Failure> exitCodes,
+                        ArchiveMetrics metrics) {
         this.config = config;
         this.node = node;
         this.status = new ArchiveStatus(node.dataDirectory().resolve("pg_wal"));
@@ -90,9 +98,19 @@ public final class ArchiveAgent implements AutoCloseable {
         EncodeGate encodeGate = EncodeGate.limit(config.archive().workers());
         housekeeping = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("housekeeping").daemon().factory());
         pusher = new LazyPusher(config, encodeGate);
-        pushes = new PushScheduler(status, runtime, pusher, spool, workers, exitCodes, running::get);
+        pushes = new PushScheduler(status, runtime, pusher, spool, workers, exitCodes, running::get, metrics);
         housekeeper = new Housekeeper(config, runtime, status, pushes,
                 new CatchUpService(CatchUpMarkers.in(spool), spool, pusher, config.archive().compression(), encodeGate, running::get));
+    }
+
+    /** The WAL files PostgreSQL has finished and the agent has not acknowledged yet (read now, for a scrape). */
+    public ArchiveBacklog backlog() {
+        try {
+            return status.backlog(runtime::acked, System.currentTimeMillis());
+        } catch (IOException e) {
+            LOG.warn("cannot list {}: {}", status.statusDirectory(), e.getMessage());
+            return ArchiveBacklog.NONE;
+        }
     }
 
     /** Runs until {@link #close()}; returns only then. */

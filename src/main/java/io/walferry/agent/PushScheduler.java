@@ -4,6 +4,7 @@ import io.walferry.archive.ArchivePusher;
 import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.fastpath.RuntimeDirectory;
+import io.walferry.monitor.ArchiveMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,11 +35,12 @@ final class PushScheduler {
     private final ExecutorService workers;
     private final ToIntFunction<Failure> exitCodes;
     private final BooleanSupplier running;
+    private final ArchiveMetrics metrics;
     private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
     private final Map<String, PushSchedule.Retry> retries = new ConcurrentHashMap<>();
 
     PushScheduler(ArchiveStatus status, RuntimeDirectory runtime, LazyPusher pusher, Path spool, ExecutorService workers,
-                  ToIntFunction<Failure> exitCodes, BooleanSupplier running) {
+                  ToIntFunction<Failure> exitCodes, BooleanSupplier running, ArchiveMetrics metrics) {
         this.status = status;
         this.runtime = runtime;
         this.pusher = pusher;
@@ -46,6 +48,7 @@ final class PushScheduler {
         this.workers = workers;
         this.exitCodes = exitCodes;
         this.running = running;
+        this.metrics = metrics;
     }
 
     /** Hands every file that is due to a worker. */
@@ -93,6 +96,7 @@ final class PushScheduler {
             }
             runtime.ack(name, file);
             retries.remove(name);
+            metrics.pushed(before.size(), System.nanoTime() - t0);
             for (ArchivePusher.Missed missed : ArchivePusher.noteMissed(result, () -> spool)) {
                 LOG.warn("{} not stored in optional repository {} ({}): {}", name, missed.repository(),
                         missed.notNoted().map(why -> "and it could not be noted for catching up: " + why).orElse("will catch up"),
@@ -114,6 +118,7 @@ final class PushScheduler {
     }
 
     private void failed(String name, Failure kind, String message) {
+        metrics.failed();
         PushSchedule.Retry retry = PushSchedule.Retry.after(retries.get(name), System.nanoTime(), PushSchedule.RETRY,
                 ThreadLocalRandom.current().nextDouble());
         retries.put(name, retry);

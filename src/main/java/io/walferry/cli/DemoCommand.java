@@ -17,7 +17,8 @@ import java.util.concurrent.Callable;
 
 /** A local multi-region cluster, end to end, in plain words. */
 @Command(name = "demo", mixinStandardHelpOptions = true, description = "Run a local multi-region cluster end to end: primary, streaming and archive-only replicas, "
-        + "backup, workload, live status, and a check that every row reached every replica. With -c FILE, into the repositories "
+        + "backup, workload, live status, and a check that every row reached every replica; then automatic failover through etcd "
+        + "under writes (when etcd is installed), and a check that no acknowledged row was lost. With -c FILE, into the repositories "
         + "FILE configures; otherwise into a filesystem repository of its own.")
 final class DemoCommand implements Callable<Integer> {
     @ParentCommand

@@ -1,8 +1,7 @@
 package io.walferry.cli;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.walferry.config.WalferryConfig;
+import io.walferry.dashboard.StatusJson;
 import io.walferry.ha.HaStatus;
 import io.walferry.ha.MemberState;
 import io.walferry.ha.StoreView;
@@ -37,16 +36,7 @@ final class StatusCommand implements Callable<Integer> {
         Optional<HaStatus.Seen> ha = config.ha().map(h -> HaStatus.read(config));
         PrintWriter out = main.out();
         if (ctx.json()) {
-            ArrayNode a = Output.JSON.createArrayNode();
-            for (ClusterStatus.Node n : nodes) {
-                ObjectNode o = Output.JSON.valueToTree(n);
-                ha.flatMap(HaStatus.Seen::view).ifPresent(v -> {
-                    ObjectNode h = o.putObject("ha").put("leader", v.leader().map(n.name()::equals).orElse(false));
-                    Optional.ofNullable(v.members().get(n.name())).ifPresent(m -> h.put("decision", m.decision()));
-                });
-                a.add(o);
-            }
-            Output.json(out, a);
+            Output.json(out, StatusJson.nodes(Output.JSON, nodes, ha));
         } else {
             render(out, nodes);
             ha.ifPresent(h -> renderHa(out, h));

@@ -78,10 +78,12 @@ public final class ConfigLoader {
         String cluster = top.name("cluster");
         ConnectionConfig connection = connection(top.optionalSection("connection"));
         Map<String, HaConfig.Member> members = new java.util.HashMap<>();
-        List<NodeConfig> nodes = nodes(top, members);
+        Map<String, Integer> metricsPorts = new java.util.HashMap<>();
+        List<NodeConfig> nodes = nodes(top, members, metricsPorts);
         List<RepositoryConfig> repositories = repositories(top);
         ArchiveConfig archive = archive(top.optionalSection("archive"));
         Optional<HaConfig> ha = ha(top.optionalSection("ha"), members, nodes);
+        MonitoringConfig monitoring = monitoring(top.optionalSection("monitoring"), metricsPorts);
         Optional<RouterConfig> router = top.optionalSection("router").map(ConfigLoader::router);
         top.refuseUnknownKeys();
         if (connection.password().map(Secret::inline).orElse(false)) {
@@ -94,7 +96,9 @@ public final class ConfigLoader {
         }
         ha.flatMap(h -> h.etcd().password()).filter(Secret::inline).ifPresent(p -> refuseOpen(file, "ha.etcd.password is written inline"));
         ha.flatMap(h -> h.api().password()).filter(Secret::inline).ifPresent(p -> refuseOpen(file, "ha.api.password is written inline"));
-        return new WalferryConfig(file, cluster, nodes, repositories, archive, connection, ha, router);
+        monitoring.dashboard().password().filter(Secret::inline)
+                .ifPresent(p -> refuseOpen(file, "monitoring.dashboard.password is written inline"));
+        return new WalferryConfig(file, cluster, nodes, repositories, archive, connection, ha, monitoring, router);
     }
 
     private static void refuseOpen(Path file, String why) {
@@ -134,7 +138,7 @@ public final class ConfigLoader {
         return c;
     }
 
-    private static List<NodeConfig> nodes(YamlSection top, Map<String, HaConfig.Member> members) {
+    private static List<NodeConfig> nodes(YamlSection top, Map<String, HaConfig.Member> members, Map<String, Integer> metricsPorts) {
         List<NodeConfig> nodes = new ArrayList<>();
         Set<String> names = new HashSet<>();
         for (YamlSection s : top.list("nodes")) {
@@ -148,6 +152,7 @@ public final class ConfigLoader {
             members.put(name, new HaConfig.Member(s.integer("failover_priority", d.failoverPriority(), 0, 1000),
                     s.bool("nofailover", d.noFailover()), s.bool("promote_from_archive", d.promoteFromArchive()),
                     s.integer("api_port", d.apiPort(), 1, 65535)));
+            metricsPorts.put(name, s.integer("metrics_port", MonitoringConfig.DEFAULT_METRICS_PORT, 1, 65535));
             s.refuseUnknownKeys();
         }
         return nodes;
@@ -340,7 +345,7 @@ public final class ConfigLoader {
             return x;
         }).orElse(HaConfig.Api.LOOPBACK);
         HaConfig ha = new HaConfig(etcd, namespace, ttl, loopWait, retry, s.byteSize("maximum_lag_on_failover", 1L << 20, 0, Long.MAX_VALUE),
-                sync, syncCount, s.bool("failsafe", true), api, members);
+                sync, syncCount, s.bool("synchronous_strict", true), s.duration("primary_start_timeout", Duration.ofMinutes(5)), s.bool("failsafe", true), api, members);
         s.refuseUnknownKeys();
         if (nodes.stream().allMatch(n -> ha.member(n.name()).noFailover())) {
             throw s.error("etcd", "every node has nofailover: true, so no failover could ever happen");
@@ -402,6 +407,42 @@ public final class ConfigLoader {
         }
         s.refuseUnknownKeys();
         return r;
+    }
+
+    private static MonitoringConfig monitoring(Optional<YamlSection> section, Map<String, Integer> metricsPorts) {
+        MonitoringConfig d = MonitoringConfig.defaults(metricsPorts);
+        if (section.isEmpty()) {
+            return d;
+        }
+        YamlSection s = section.get();
+        MonitoringConfig.Dashboard dd = MonitoringConfig.Dashboard.DEFAULT;
+        MonitoringConfig.Dashboard dashboard = s.optionalSection("dashboard").map(ds -> {
+            MonitoringConfig.Dashboard x = new MonitoringConfig.Dashboard(ds.string("listen", dd.listen()),
+                    ds.integer("port", dd.port(), 1, 65535), ds.optionalPath("tls_cert"), ds.optionalPath("tls_key"),
+                    ds.optionalString("username"), ds.secret("password"));
+            if (x.tlsCert().isPresent() != x.tlsKey().isPresent()) {
+                throw ds.error(x.tlsCert().isPresent() ? "tls_key" : "tls_cert", "tls_cert and tls_key go together (the server's certificate)");
+            }
+            if (x.username().isPresent() != x.password().isPresent()) {
+                throw ds.error(x.username().isPresent() ? "password" : "username", "username and password go together");
+            }
+            ds.refuseUnknownKeys();
+            return x;
+        }).orElse(dd);
+        Duration backupMaxAge = s.duration("backup_max_age", d.backupMaxAge());
+        if (backupMaxAge.isZero()) {
+            throw s.error("backup_max_age", "must be longer than 0s");
+        }
+        MonitoringConfig.Alerts da = MonitoringConfig.Alerts.DEFAULT;
+        MonitoringConfig.Alerts alerts = s.optionalSection("alerts").map(as -> {
+            MonitoringConfig.Alerts x = new MonitoringConfig.Alerts(as.byteSize("replica_lag_bytes", da.replicaLagBytes(), 0, Long.MAX_VALUE),
+                    as.duration("replica_lag_time", da.replicaLagTime()), as.byteSize("slot_retained_bytes", da.slotRetainedBytes(), 0, Long.MAX_VALUE));
+            as.refuseUnknownKeys();
+            return x;
+        }).orElse(da);
+        MonitoringConfig m = new MonitoringConfig(s.string("listen", d.listen()), metricsPorts, backupMaxAge, dashboard, alerts);
+        s.refuseUnknownKeys();
+        return m;
     }
 
     private static ArchiveConfig archive(Optional<YamlSection> section) {

@@ -16,11 +16,15 @@ import java.util.Optional;
  * @param retryTimeout           how long one pass retries etcd and PostgreSQL before it gives up
  * @param maximumLagOnFailover   a replica further behind the last known primary position than this is never promoted
  * @param synchronousCount       with synchronous on or quorum: how many standbys must confirm a commit
+ * @param synchronousStrict      with too few healthy standbys commits wait (true), or go on without them and no replica is
+ *                               promoted automatically until one has caught up again (false)
+ * @param primaryStartTimeout    how long the leader may take to start its crashed PostgreSQL again in place, holding the key
+ *                               meanwhile, before it gives the key up for a failover
  * @param failsafe               when etcd is unreachable, the primary keeps serving while every member's API answers
  * @param api                    the agents' REST API: where it listens (loopback unless configured), TLS, credentials
  */
 public record HaConfig(Etcd etcd, String namespace, Duration ttl, Duration loopWait, Duration retryTimeout, long maximumLagOnFailover,
-                       Synchronous synchronous, int synchronousCount, boolean failsafe, Api api, Map<String, Member> members) {
+                       Synchronous synchronous, int synchronousCount, boolean synchronousStrict, Duration primaryStartTimeout, boolean failsafe, Api api, Map<String, Member> members) {
     public HaConfig {
         members = Map.copyOf(members);
     }

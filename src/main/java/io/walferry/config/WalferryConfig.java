@@ -10,7 +10,7 @@ import java.util.stream.Collectors;
 
 /** The whole cluster as one YAML file describes it; immutable once loaded. */
 public record WalferryConfig(Path source, String cluster, List<NodeConfig> nodes, List<RepositoryConfig> repositories,
-                             ArchiveConfig archive, ConnectionConfig connection, Optional<HaConfig> ha,
+                             ArchiveConfig archive, ConnectionConfig connection, Optional<HaConfig> ha, MonitoringConfig monitoring,
                              Optional<RouterConfig> router) {
     public WalferryConfig {
         nodes = List.copyOf(nodes);

@@ -73,7 +73,11 @@ public final class Demo {
     private final Options o;
     private final View view;
     private final List<Path> started = new ArrayList<>();
-    private Process agent;
+    private DemoAgents agents;
+    /** walferry dashboard's port, then each node's agent's metrics port. */
+    private int[] monitoringPorts;
+    private String dashboardUrl;
+    private DemoEtcd etcd;
     private PgControl control;
     private final String cluster;
 
@@ -113,7 +117,9 @@ public final class Demo {
         control = new PgControl(bin);
         view.say("Using PostgreSQL from " + bin.directory());
         int[] ports = {freePort(), freePort(), freePort()};
-        Path config = writeConfig(bin, ports);
+        monitoringPorts = new int[]{freePort(), freePort(), freePort(), freePort()};
+        Path config = writeConfig(bin, ports, Optional.empty());
+        agents = new DemoAgents(o.dir(), o.launcher(), config);
         o.repositoriesFrom().ifPresent(f -> view.say("Using the repositories configured in " + f + ", for a cluster named " + cluster
                 + ": what the demo stores stays there under that name"));
         Path primaryData = o.dir().resolve(NAMES[0]);
@@ -136,8 +142,11 @@ public final class Demo {
         } catch (SQLException e) {
             throw WalferryException.postgres("cannot reach the primary: " + e.getMessage(), null, e);
         }
-        startAgent(config);
+        agents.start(NAMES[0]);
         view.say("Started the walferry agent: it archives WAL in parallel, ahead of PostgreSQL's archiver");
+        dashboardUrl = agents.startDashboard();
+        view.say("Dashboard: " + dashboardUrl + " (open it to watch the cluster while the demo writes; it reads what "
+                + "walferry status reads, every 2 s)");
 
         on(pg, primary, c -> DemoOrders.create(c, 50000));
         view.say("Created table orders with 50000 rows");
@@ -177,18 +186,61 @@ public final class Demo {
             view.say((ok ? "OK   " : "FAIL ") + r.name() + " holds " + rows + " of the " + acknowledged + " rows");
         }
         view.status(new ClusterStatus(cfg, pg).read());
-        if (o.keep()) {
-            view.say("Everything keeps running (--keep). Configuration: " + config + "; try: walferry -c " + config + " status");
-            view.say("Stop it with: " + String.join(" && ", started.stream().map(d -> bin(d)).toList()) + " && kill " + agent.pid());
-        } else {
-            view.say("Stopping the servers and the agent; the data stays under " + o.dir());
-        }
         view.say(all ? "Every row written is on every replica." : "Some rows are missing on a replica: see the status above and " + o.dir());
-        return all ? 0 : 1;
+
+        boolean failover = true;
+        Optional<Path> etcdBinary = DemoEtcd.binary();
+        if (etcdBinary.isEmpty()) {
+            view.say("Skipping the failover act: it needs etcd (Debian: apt-get install etcd-server; run as root, ./walferry demo "
+                    + "installs it)");
+        } else {
+            etcd = DemoEtcd.start(etcdBinary.get(), o.dir(), freePort(), freePort());
+            writePid("etcd.pid", etcd.pid());
+            Map<String, Integer> api = new java.util.LinkedHashMap<>();
+            for (String n : NAMES) {
+                api.put(n, freePort());
+            }
+            writeConfig(bin, ports, Optional.of(new HaPart(etcd.endpoint(), api)));
+            WalferryConfig ha = new ConfigLoader(Map.of()).load(config);
+            dashboardUrl = agents.restartDashboard(); // it reads the configuration once: now with ha:, it shows the HA decisions too
+            view.say("Act two, automatic failover: etcd runs on " + etcd.endpoint() + ", and walferry.yaml has an ha: section (leader "
+                    + "lease " + ha.ha().orElseThrow().ttl().toSeconds() + " s, synchronous: on)");
+            failover = new DemoFailover(view, ha, pg, control, agents, o.dir()).run(NAMES[0], NAMES[1], NAMES[2]);
+            view.status(new ClusterStatus(ha, pg).read());
+            view.say(failover ? "No acknowledged row was lost in the failover." : "Some acknowledged rows are missing: see the agents' logs in "
+                    + o.dir());
+        }
+        if (o.keep()) {
+            view.say("Everything keeps running (--keep), the dashboard too: " + dashboardUrl + ". Configuration: " + config
+                    + "; try: walferry -c " + config + " status");
+            view.say("Stop it with: " + stopCommand());
+        } else {
+            view.say("Stopping the agents, the servers and etcd; the data stays under " + o.dir());
+        }
+        return all && failover ? 0 : 1;
     }
 
-    private String bin(Path dataDir) {
-        return "pg_ctl -D " + dataDir + " stop";
+    /** With --keep: the agents first (else they start the servers again), then the watchdogs, the servers and etcd. */
+    private String stopCommand() {
+        List<String> pids = new ArrayList<>(agents.pids().stream().map(String::valueOf).toList());
+        for (String n : NAMES) {
+            DemoAgents.watchdogPid(o.dir().resolve("spool").resolve(cluster).resolve(n).resolve("ha"), o.dir()).ifPresent(p -> pids.add(String.valueOf(p)));
+        }
+        String servers = String.join(" && ", started.stream().map(d -> "pg_ctl -D " + d + " stop").toList());
+        return (pids.isEmpty() ? "" : "kill " + String.join(" ", pids) + " && ") + servers
+                + (etcd == null ? "" : " && kill " + etcd.pid());
+    }
+
+    /** The ha: part of the demo's configuration: etcd's address and each agent's API port. */
+    private record HaPart(String etcd, Map<String, Integer> apiPorts) {
+    }
+
+    private void writePid(String name, long pid) {
+        try {
+            Files.writeString(o.dir().resolve(name), pid + "\n");
+        } catch (IOException e) {
+            throw new WalferryException(Failure.FAILED, "cannot write " + o.dir().resolve(name) + ": " + e.getMessage(), null, e);
+        }
     }
 
     private long workload(PgConnector pg, NodeConfig primary, WalferryConfig cfg) {
@@ -256,27 +308,43 @@ public final class Demo {
         }
     }
 
-    private Path writeConfig(PgBinaries bin, int[] ports) {
+    /** The demo's walferry.yaml: written once with new secrets, and again with an ha: section for the second act. */
+    private Path writeConfig(PgBinaries bin, int[] ports, Optional<HaPart> ha) {
         StringBuilder y = new StringBuilder("cluster: " + cluster + "\nnodes:\n");
         for (int i = 0; i < NAMES.length; i++) {
             y.append("  - name: ").append(NAMES[i]).append("\n    region: ").append(NAMES[i]).append("\n    host: 127.0.0.1\n    port: ")
                     .append(ports[i]).append("\n    data_directory: ").append(o.dir().resolve(NAMES[i])).append("\n    bin_directory: ")
                     .append(bin.directory()).append('\n');
+            if (ha.isPresent()) {
+                y.append("    api_port: ").append(ha.get().apiPorts().get(NAMES[i])).append('\n');
+            }
+            y.append("    metrics_port: ").append(monitoringPorts[i + 1]).append('\n');
         }
+        y.append("monitoring:\n  dashboard:\n    port: ").append(monitoringPorts[0]).append('\n');
         y.append(o.repositoriesFrom().map(DemoRepositories::section)
                 .orElse("repositories:\n  - name: repository\n    type: fs\n    path: " + o.dir().resolve("repository") + "\n"));
         y.append("archive:\n  compression: lz4\n  workers: 2\n  spool_directory: ").append(o.dir().resolve("spool")).append('\n');
         // The servers take scram-sha-256 only, on loopback and on a socket in the private demo directory: no other
         // local user may connect. The password is random, in files only this user can read; replicas read it from
         // the passfile (primary_conninfo carries none).
-        String secret = java.util.HexFormat.of().formatHex(randomBytes(24));
         y.append("connection:\n  user: postgres\n  sslmode: disable\n  password: ${file:").append(o.dir().resolve(PASSWORD))
                 .append("}\n  passfile: ").append(o.dir().resolve(PASSFILE)).append('\n');
+        // A short lease and loop for a demo that should not take long; Patroni's defaults are 30 s and 10 s.
+        ha.ifPresent(h -> y.append("ha:\n  etcd:\n    endpoints: ").append(h.etcd()).append("\n  ttl: 10s\n  loop_wait: 1s\n  retry_timeout: 2s\n")
+                .append("  synchronous: on\n  synchronous_count: 1\n"));
         Path config = o.dir().resolve("walferry.yaml");
         try {
-            privateFile(o.dir().resolve(PASSWORD), secret + "\n");
-            privateFile(o.dir().resolve(PASSFILE), "127.0.0.1:*:*:postgres:" + secret + "\n");
-            privateFile(config, y.toString());
+            if (ha.isEmpty()) {
+                String secret = java.util.HexFormat.of().formatHex(randomBytes(24));
+                privateFile(o.dir().resolve(PASSWORD), secret + "\n");
+                privateFile(o.dir().resolve(PASSFILE), "127.0.0.1:*:*:postgres:" + secret + "\n");
+                privateFile(config, y.toString());
+            } else {
+                // replaced whole: a server's archive_command may read it at any moment
+                Path tmp = o.dir().resolve("walferry.yaml.tmp");
+                privateFile(tmp, y.toString());
+                Files.move(tmp, config, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
         } catch (IOException e) {
             throw new WalferryException(Failure.FAILED, "cannot write " + config + ": " + e.getMessage(), null, e);
         }
@@ -294,26 +362,6 @@ public final class Demo {
         Files.writeString(p, content);
     }
 
-    private void startAgent(Path config) {
-        try {
-            Path log = o.dir().resolve("agent.log");
-            agent = new ProcessBuilder(o.launcher(), "-c", config.toString(), "agent", "--node", NAMES[0])
-                    .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            Files.writeString(o.dir().resolve("agent.pid"), agent.pid() + "\n");
-            Deadline.after(Duration.ofSeconds(60)).lookingEvery(Duration.ofMillis(100)).awaitOr(() -> {
-                if (readLog(log).contains("agent for node")) {
-                    return true;
-                }
-                if (!agent.isAlive()) {
-                    throw agentDidNotStart(log);
-                }
-                return false;
-            }, () -> agentDidNotStart(log));
-        } catch (IOException e) {
-            throw new WalferryException(Failure.FAILED, "cannot start the agent (" + o.launcher() + "): " + e.getMessage(), null, e);
-        }
-    }
-
     /**
      * A previous run's servers and agent are stopped, and its files removed; only in a directory that
      * {@link DemoDirectory} says nobody else can have planted or written in.
@@ -326,7 +374,7 @@ public final class Demo {
                         "pass --dir with a new directory (the demo starts servers there and deletes what an earlier demo left)");
             }
             if (Files.isDirectory(o.dir(), LinkOption.NOFOLLOW_LINKS)) {
-                stopEarlierAgent();
+                DemoAgents.stopEarlier(o.dir());
                 for (String n : NAMES) {
                     Path d = o.dir().resolve(n);
                     if (DemoDirectory.ours(d) && Files.isRegularFile(d.resolve("postmaster.pid"), LinkOption.NOFOLLOW_LINKS)) {
@@ -351,25 +399,15 @@ public final class Demo {
         }
     }
 
-    /** The earlier run's agent, if agent.pid still names it: this user's walferry agent of this directory's configuration. */
-    private void stopEarlierAgent() throws IOException {
-        Path pidFile = o.dir().resolve("agent.pid");
-        if (!Files.isRegularFile(pidFile, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        String config = "-c " + o.dir().resolve("walferry.yaml") + " agent";
-        String user = System.getProperty("user.name");
-        try {
-            ProcessHandle.of(Long.parseLong(Files.readString(pidFile).strip()))
-                    .filter(p -> p.info().user().map(user::equals).orElse(false))
-                    .filter(p -> p.info().commandLine().map(c -> c.contains(config)).orElse(false))
-                    .ifPresent(ProcessHandle::destroy);
-        } catch (NumberFormatException e) {
-            // not a pid: nothing to stop
-        }
-    }
-
     private void stopAll() {
+        if (agents != null) {
+            agents.stopAll(); // first: an HA agent starts a stopped server again
+            try {
+                DemoAgents.stopEarlier(o.dir()); // the watchdogs the agents started
+            } catch (IOException e) {
+                view.say("could not stop the watchdogs: " + e.getMessage());
+            }
+        }
         for (int i = started.size() - 1; i >= 0; i--) {
             try {
                 control.stop(started.get(i), "fast");
@@ -377,13 +415,8 @@ public final class Demo {
                 view.say("could not stop " + started.get(i) + ": " + e.getMessage());
             }
         }
-        if (agent != null) {
-            agent.destroy();
-            try {
-                agent.waitFor(30, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        if (etcd != null) {
+            etcd.close();
         }
     }
 
@@ -392,18 +425,6 @@ public final class Demo {
             return s.getLocalPort();
         } catch (IOException e) {
             throw new WalferryException(Failure.FAILED, "no free port: " + e.getMessage(), null, e);
-        }
-    }
-
-    private static WalferryException agentDidNotStart(Path log) {
-        return new WalferryException(Failure.FAILED, "the walferry agent did not start: " + readLog(log).strip(), "see " + log);
-    }
-
-    private static String readLog(Path log) {
-        try {
-            return Files.readString(log);
-        } catch (IOException e) {
-            throw new WalferryException(Failure.FAILED, "cannot read the agent's log " + log + ": " + e.getMessage(), null, e);
         }
     }
 }

@@ -34,6 +34,7 @@ final class LocalServer {
                     max_wal_senders = 10
                     max_replication_slots = 10
                     hot_standby = on
+                    wal_log_hints = on
                     archive_mode = on
                     archive_command = '%s'
                     archive_timeout = 10s

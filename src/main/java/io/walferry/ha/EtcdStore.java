@@ -49,11 +49,26 @@ public final class EtcdStore implements ClusterStore {
     private long memberLease;
     private final List<io.etcd.jetcd.Watch.Watcher> watchers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
+    /** The HA loop's store: every call waits at most retry_timeout, so that a pass ends in time. */
     public EtcdStore(HaConfig ha, String cluster) {
+        this(ha, cluster, ha.retryTimeout());
+    }
+
+    /**
+     * A one-shot command's store (switchover, status): it has no lease to keep, so it may wait longer than a pass
+     * (its first call also pays the client's set-up).
+     */
+    public static EtcdStore forCommand(HaConfig ha, String cluster) {
+        return new EtcdStore(ha, cluster, ha.retryTimeout().compareTo(COMMAND_TIMEOUT) > 0 ? ha.retryTimeout() : COMMAND_TIMEOUT);
+    }
+
+    private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(10);
+
+    private EtcdStore(HaConfig ha, String cluster, Duration timeout) {
         this.prefix = ha.prefix(cluster);
-        this.timeout = ha.retryTimeout();
-        ClientBuilder b = Client.builder().endpoints(ha.etcd().endpoints()).connectTimeout(ha.retryTimeout())
-                .retryMaxDuration(ha.retryTimeout()).keepaliveTime(Duration.ofSeconds(30)).keepaliveTimeout(ha.retryTimeout());
+        this.timeout = timeout;
+        ClientBuilder b = Client.builder().endpoints(ha.etcd().endpoints()).connectTimeout(timeout)
+                .retryMaxDuration(timeout).keepaliveTime(Duration.ofSeconds(30)).keepaliveTimeout(timeout);
         ha.etcd().username().ifPresent(u -> b.user(bytes(u)));
         ha.etcd().password().map(Secret::reveal).ifPresent(p -> b.password(bytes(p)));
         if (ha.etcd().caFile().isPresent() || ha.etcd().certFile().isPresent()) {

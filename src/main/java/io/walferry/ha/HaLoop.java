@@ -17,6 +17,8 @@ import io.walferry.postgres.PgControl;
 import io.walferry.postgres.PgRewind;
 import io.walferry.postgres.PostmasterPid;
 import io.walferry.postgres.ServerSettings;
+import io.walferry.postgres.ServerWal;
+import io.walferry.postgres.SynchronousStandbys;
 import io.walferry.replica.Demotion;
 import io.walferry.replica.Promotion;
 import io.walferry.replica.Rejoin;
@@ -61,9 +63,16 @@ public final class HaLoop implements AutoCloseable {
     /** When this agent last renewed (or took) the leader key, in uptime seconds, taken before the request; NaN: it holds none. */
     private double renewedAt = Double.NaN;
     private int startFailures;
+    /** Since when (uptime, seconds) the leader's PostgreSQL has been down; NaN while it runs. */
+    private double downSince = Double.NaN;
+    /** A start of the leader's PostgreSQL was issued and it has not served since. */
+    private boolean startIssued;
     private volatile Decision last = Decision.of(Decision.Action.NONE, "starting");
     private volatile MemberState published;
     private volatile Optional<StoreView> lastView = Optional.empty();
+    /** The primary's WAL position when walferry last changed whom commits wait for (synchronous mode). */
+    private Optional<Lsn> syncWaitFrom = Optional.empty();
+    private String lastSyncWait = "";
     /** When the store last answered (uptime seconds), the leader it named then, and this node's role at the last pass. */
     private volatile double storeOkAt = Double.NaN;
     private volatile Optional<String> lastKnownLeader = Optional.empty();
@@ -178,7 +187,7 @@ public final class HaLoop implements AutoCloseable {
         if (n == me && !PostmasterPid.read(me.dataDirectory()).map(PostmasterPid::alive).orElse(false)) {
             return Optional.empty();
         }
-        try (Connection c = pg.connect(n)) {
+        try (Connection c = pg.connect(n, ha.retryTimeout())) {
             return Optional.of(NodeProbe.probe(c));
         } catch (SQLException | WalferryException e) {
             return Optional.empty();
@@ -195,9 +204,12 @@ public final class HaLoop implements AutoCloseable {
             return new Sight.Local(Sight.Role.PRIMARY, s.timeline(), s.currentLsn(), false, false, false, Optional.empty());
         }
         String conninfo = s.setting("primary_conninfo");
-        boolean archiveOnly = conninfo.isBlank();
+        // The watchdog's fence is a bare standby.signal: such a server follows nobody, and is not an archive-only replica.
+        boolean fenced = watchdog.fired();
+        boolean archiveOnly = conninfo.isBlank() && !fenced;
         boolean follows = leader.map(l -> conninfo.contains("port=" + l.port()) && conninfo.contains("host=" + l.host())).orElse(false);
-        Optional<String> diverged = leader.flatMap(l -> diverged(s, l, view));
+        Optional<String> diverged = fenced && leader.isPresent() ? Optional.of("its watchdog fenced it when the lease ran out")
+                : leader.flatMap(l -> diverged(s, l, view));
         return new Sight.Local(Sight.Role.REPLICA, s.timeline(), s.walHeld(), s.streaming(), archiveOnly, follows, diverged);
     }
 
@@ -240,7 +252,11 @@ public final class HaLoop implements AutoCloseable {
                 case DEMOTE -> demote(d.leader().flatMap(config::node), d.why().startsWith("etcd"));
                 case FOLLOW -> new Repointer(config, pg).repoint(me, config.node(d.leader().orElseThrow()).orElseThrow());
                 case REJOIN, START_REPLICA -> rejoin(d.action() == Decision.Action.START_REPLICA);
-                case START_PRIMARY -> startPrimary();
+                case START_PRIMARY -> {
+                    if (holdWhileStarting()) {
+                        startPrimary();
+                    }
+                }
                 case RELEASE -> {
                     store.releaseLeader(me.name(), Optional.empty());
                     forget();
@@ -253,6 +269,31 @@ public final class HaLoop implements AutoCloseable {
         } catch (IOException e) {
             LOG.error("HA: {}", e.getMessage());
         }
+    }
+
+    /**
+     * The leader's PostgreSQL is down or starting: the leader keeps the key (and moves its watchdog's deadline on) while it
+     * starts it again in place, for up to primary_start_timeout, so that a crash costs a restart and not a failover.
+     * False when the key is lost or the time is up (the next pass then gives the key up).
+     */
+    private boolean holdWhileStarting() throws StoreUnavailable, IOException {
+        double now = Watchdog.uptime();
+        if (Double.isNaN(downSince)) {
+            downSince = now;
+        }
+        if (ha.primaryStartTimeout().isZero() || now - downSince > ha.primaryStartTimeout().toMillis() / 1000.0) {
+            startFailures = HaRules.START_ATTEMPTS;
+            LOG.error("HA: PostgreSQL has not come back within primary_start_timeout ({} s)", ha.primaryStartTimeout().toSeconds());
+            return false;
+        }
+        if (!store.renewLeader(me.name())) {
+            LOG.warn("HA: the leader key was lost while PostgreSQL was down: it is not started as a primary");
+            forget();
+            return false;
+        }
+        renewedAt = now;
+        watchdog.armUntil(now, ha.ttl().toMillis() / 1000.0);
+        return true;
     }
 
     /** True if the lease was renewed; otherwise this primary was demoted. */
@@ -282,10 +323,18 @@ public final class HaLoop implements AutoCloseable {
             List<String> inPostgres = SyncRules.parse(ServerSettings.current(c, "synchronous_standby_names"));
             List<MemberState> healthy = v.members().values().stream().filter(m -> !m.node().equals(me.name())
                     && MemberState.REPLICA.equals(m.role()) && m.streaming() && m.candidate()).toList();
-            List<String> desired = SyncRules.desired(ha.synchronous(), ha.synchronousCount(), healthy, inPostgres);
-            SyncRules.Step step = SyncRules.step(v.sync().orElse(List.of()), inPostgres, desired);
+            List<String> desired = SyncRules.desired(ha.synchronous(), ha.synchronousCount(), ha.synchronousStrict(), healthy, inPostgres);
+            SyncRules.Step step = SyncRules.step(v.sync(), inPostgres, desired, caughtUp(c, inPostgres), ha.synchronousStrict());
             switch (step.kind()) {
                 case NONE -> {
+                }
+                case AWAIT_CATCH_UP -> {
+                    String why = "waiting for " + inPostgres + " to flush past " + syncWaitFrom.map(Lsn::toString).orElse("?")
+                            + " before the store forgets " + v.sync().orElse(List.of());
+                    if (!why.equals(lastSyncWait)) {
+                        LOG.info("HA: {}", why);
+                        lastSyncWait = why;
+                    }
                 }
                 case WRITE_STORE -> {
                     if (store.writeSync(me.name(), step.standbys())) {
@@ -294,9 +343,15 @@ public final class HaLoop implements AutoCloseable {
                 }
                 case SET_POSTGRES -> {
                     ServerSettings.alterSystem(c, "synchronous_standby_names",
-                            SyncRules.standbyNames(ha.synchronous(), ha.synchronousCount(), step.standbys()));
+                            SyncRules.standbyNames(ha.synchronous(), ha.synchronousCount(), ha.synchronousStrict(), step.standbys()));
                     ServerSettings.reload(c);
-                    LOG.info("HA: commits wait for {} of {}", ha.synchronousCount(), step.standbys());
+                    syncWaitFrom = Optional.of(ServerWal.current(c));
+                    if (step.standbys().isEmpty()) {
+                        LOG.warn("HA: no healthy synchronous standby: commits go on without one (synchronous_strict: false), "
+                                + "and no replica is promoted automatically until one has caught up");
+                    } else {
+                        LOG.info("HA: commits wait for {} of {}", Math.min(ha.synchronousCount(), step.standbys().size()), step.standbys());
+                    }
                 }
             }
         } catch (SQLException | WalferryException e) {
@@ -304,14 +359,34 @@ public final class HaLoop implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether every standby PostgreSQL waits for has flushed past the position at which it began to: the position is
+     * remembered when walferry changes the setting, and taken now after an agent restart (later is only safer).
+     */
+    private boolean caughtUp(Connection c, List<String> inPostgres) throws SQLException {
+        if (inPostgres.contains(SyncRules.ANY)) {
+            return true;
+        }
+        if (syncWaitFrom.isEmpty()) {
+            syncWaitFrom = Optional.of(ServerWal.current(c));
+        }
+        Map<String, Lsn> flushed = SynchronousStandbys.flushed(c);
+        Lsn from = syncWaitFrom.get();
+        return inPostgres.stream().allMatch(n -> flushed.containsKey(n) && flushed.get(n).compareTo(from) >= 0);
+    }
+
     private void renewed(double at) throws IOException {
         renewedAt = at;
+        downSince = Double.NaN;
+        startIssued = false;
         startFailures = 0;
         watchdog.armUntil(at, ha.ttl().toMillis() / 1000.0);
     }
 
     private void forget() {
         renewedAt = Double.NaN;
+        downSince = Double.NaN;
+        startIssued = false;
         watchdog.disarm();
     }
 
@@ -327,7 +402,7 @@ public final class HaLoop implements AutoCloseable {
             store.writeSync(me.name(), List.of(SyncRules.ANY));
             try (Connection c = pg.connect(me)) {
                 ServerSettings.alterSystem(c, "synchronous_standby_names",
-                        SyncRules.standbyNames(ha.synchronous(), ha.synchronousCount(), List.of(SyncRules.ANY)));
+                        SyncRules.standbyNames(ha.synchronous(), ha.synchronousCount(), true, List.of(SyncRules.ANY)));
                 ServerSettings.reload(c);
             } catch (SQLException e) {
                 LOG.warn("HA: cannot set synchronous_standby_names before the promotion: {}", e.getMessage());
@@ -363,16 +438,33 @@ public final class HaLoop implements AutoCloseable {
                 () -> BackupSource.choose(config, Optional.empty(), null, RecoveryTarget.none()).repository(), TablespacePlacement.NONE,
                 (done, total) -> { }, ha.retryTimeout().multipliedBy(6));
         LOG.warn("HA: {} rejoined {} ({})", me.name(), r.primary(), r.how().name().toLowerCase());
+        try {
+            watchdog.clearFired();
+        } catch (IOException e) {
+            LOG.warn("HA: cannot remove the watchdog's note: {}", e.getMessage());
+        }
     }
 
+    /**
+     * Starts the leader's PostgreSQL without waiting for it, so that the loop goes on renewing the key through a long
+     * crash recovery; a postmaster that exits before it serves counts as a failed start.
+     */
     private void startPrimary() {
         if (PostmasterPid.read(me.dataDirectory()).map(PostmasterPid::alive).orElse(false)) {
             LOG.info("HA: PostgreSQL is starting; waiting for it");
             return;
         }
+        if (startIssued) {
+            startFailures++;
+            LOG.error("HA: PostgreSQL exited before it served ({} of {}): see {}", startFailures, HaRules.START_ATTEMPTS,
+                    PgControl.logFile(me.dataDirectory()));
+            if (startFailures >= HaRules.START_ATTEMPTS) {
+                return;
+            }
+        }
         try {
-            control.start(me.dataDirectory());
-            startFailures = 0;
+            control.startNoWait(me.dataDirectory());
+            startIssued = true;
         } catch (WalferryException e) {
             startFailures++;
             LOG.error("HA: PostgreSQL did not start ({} of {}): {}", startFailures, HaRules.START_ATTEMPTS, e.oneLine());

@@ -79,7 +79,7 @@ public final class HaRules {
             case DOWN -> s.startFailures() >= START_ATTEMPTS
                     ? Decision.of(Decision.Action.RELEASE, "PostgreSQL did not start " + s.startFailures() + " times on the leader: giving "
                     + "the leader key up for a replica to take")
-                    : Decision.of(Decision.Action.START_PRIMARY, "PostgreSQL is not running on the leader: starting it (crash recovery)");
+                    : Decision.of(Decision.Action.START_PRIMARY, "PostgreSQL is not running on the leader: starting it (crash recovery), holding the key meanwhile");
         };
     }
 
@@ -150,10 +150,14 @@ public final class HaRules {
             return Decision.of(Decision.Action.NONE, "no leader key, and this replica's WAL position is unknown");
         }
         Lsn mine = l.lsn().get();
+        // A published role is as old as that member's last pass (a lost node's key outlives it by up to its lease):
+        // only a primary whose API answered just now is waited for.
         Optional<MemberState> primary = v.members().values().stream()
-                .filter(m -> !m.node().equals(s.me()) && MemberState.PRIMARY.equals(m.role())).findFirst();
+                .filter(m -> !m.node().equals(s.me()) && MemberState.PRIMARY.equals(m.role()) && s.asked().containsKey(m.node()))
+                .findFirst();
         if (primary.isPresent()) {
-            return Decision.of(Decision.Action.NONE, "no leader key, but " + primary.get().node() + " runs as a primary: it takes the key");
+            return Decision.of(Decision.Action.NONE, "no leader key, but " + primary.get().node() + " runs as a primary and answers: "
+                    + "it takes the key");
         }
         if (v.optime().isPresent()) {
             long behind = v.optime().get().value() - mine.value();
@@ -165,11 +169,17 @@ public final class HaRules {
         // In synchronous mode only a standby a commit may have waited for holds every acknowledged one.
         Optional<List<String>> sync = s.timing().synchronous() == HaConfig.Synchronous.OFF ? Optional.empty() : v.sync()
                 .filter(list -> !list.contains(SyncRules.ANY));
+        if (sync.isPresent() && sync.get().isEmpty()) {
+            return Decision.of(Decision.Action.NONE, "no leader key, but commits went on without a synchronous standby "
+                    + "(synchronous_strict: false): no replica is known to hold every acknowledged commit");
+        }
         if (sync.isPresent() && !sync.get().contains(s.me())) {
             return Decision.of(Decision.Action.NONE, "no leader key, but this replica is not one of the synchronous standbys "
                     + sync.get() + ": it may lack acknowledged commits");
         }
-        if (sync.isPresent() && s.timing().synchronous() == HaConfig.Synchronous.QUORUM) {
+        // With quorum a commit is on `count` of the set; with on, while the set changes, the new standbys may still lack
+        // what the old ones confirmed. Either way the most advanced of enough answers holds every acknowledged commit.
+        if (sync.isPresent()) {
             long seen = 1 + sync.get().stream().filter(n -> !n.equals(s.me()) && s.asked().containsKey(n)).count();
             long needed = sync.get().size() - s.timing().synchronousCount() + 1;
             if (seen < needed) {

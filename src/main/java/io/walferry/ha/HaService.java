@@ -93,6 +93,11 @@ public final class HaService implements AutoCloseable {
         return new HaService(store, loop, api);
     }
 
+    /** The loop, for readers of its state (the agent's metrics). */
+    public HaLoop loop() {
+        return loop;
+    }
+
     @Override
     public void close() {
         loop.close();

@@ -14,7 +14,7 @@ public final class HaStatus {
     }
 
     public static Seen read(WalferryConfig config) {
-        try (ClusterStore store = new EtcdStore(config.ha().orElseThrow(), config.cluster())) {
+        try (ClusterStore store = EtcdStore.forCommand(config.ha().orElseThrow(), config.cluster())) {
             return new Seen(Optional.of(store.read()), Optional.empty());
         } catch (StoreUnavailable e) {
             return new Seen(Optional.empty(), Optional.of(e.getMessage()));

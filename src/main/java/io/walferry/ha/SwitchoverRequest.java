@@ -34,7 +34,7 @@ public final class SwitchoverRequest {
         if (config.node(to).isEmpty()) {
             throw WalferryException.config("node '" + to + "' is not in " + config.source(), "use one of: " + config.nodeNames());
         }
-        try (ClusterStore store = new EtcdStore(ha, config.cluster())) {
+        try (ClusterStore store = EtcdStore.forCommand(ha, config.cluster())) {
             StoreView v = store.read();
             String from = v.leader().orElseThrow(() -> new WalferryException(Failure.REFUSED, "no member holds the leader key now",
                     "wait for the HA loop to elect one (walferry status), then ask again"));

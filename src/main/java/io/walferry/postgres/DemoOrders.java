@@ -3,6 +3,7 @@ package io.walferry.postgres;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 
 /** The demo's table of orders: created with some rows, written to in batches, counted on every node. */
 public final class DemoOrders {
@@ -21,6 +22,30 @@ public final class DemoOrders {
                 + "from generate_series(1, ?)")) {
             p.setInt(1, rows);
             return p.executeUpdate();
+        }
+    }
+
+    /** One row in its own transaction; when this returns it is committed, and which server took it is known. */
+    public record Acknowledged(long id, int serverPort) {
+    }
+
+    public static Acknowledged insertOne(Connection c) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("insert into orders (region, amount) values ('us-east-1', "
+                + "random() * 1000) returning id, inet_server_port()");
+             ResultSet r = p.executeQuery()) {
+            r.next();
+            return new Acknowledged(r.getLong(1), r.getInt(2));
+        }
+    }
+
+    /** How many of the rows with these ids the server holds. */
+    public static long present(Connection c, long[] ids) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("select count(*) from orders where id = any(?)")) {
+            p.setArray(1, c.createArrayOf("bigint", java.util.Arrays.stream(ids).boxed().toArray()));
+            try (ResultSet r = p.executeQuery()) {
+                r.next();
+                return r.getLong(1);
+            }
         }
     }
 

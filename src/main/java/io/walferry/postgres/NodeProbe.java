@@ -21,7 +21,7 @@ import java.util.Optional;
 public final class NodeProbe {
     private static final String SETTINGS = "'wal_level', 'archive_mode', 'archive_command', 'wal_log_hints', 'data_checksums', "
             + "'max_wal_senders', 'max_replication_slots', 'synchronous_standby_names', 'primary_conninfo', 'primary_slot_name', "
-            + "'hot_standby', 'server_version_num', 'wal_segment_size'";
+            + "'hot_standby', 'server_version_num', 'wal_segment_size', 'max_slot_wal_keep_size'";
 
     private NodeProbe() {
     }
@@ -52,24 +52,34 @@ public final class NodeProbe {
             int versionNum = Integer.parseInt(settings.get("server_version_num"));
             long segmentSize = Long.parseLong(settings.get("wal_segment_size"));
             Optional<Lsn> current = Optional.empty();
+            Optional<Lsn> flushed = Optional.empty();
+            Optional<Lsn> written = Optional.empty();
+            boolean paused = false;
             Optional<Lsn> received = Optional.empty();
             Optional<Lsn> replayed = Optional.empty();
             Optional<Instant> replayTime = Optional.empty();
             boolean streaming = false;
             int timeline;
             if (!recovery) {
-                try (ResultSet r = s.executeQuery("select pg_current_wal_lsn()::text, pg_walfile_name(pg_current_wal_lsn())")) {
+                try (ResultSet r = s.executeQuery("select pg_current_wal_lsn()::text, pg_walfile_name(pg_current_wal_lsn()), "
+                        + "pg_current_wal_flush_lsn()::text")) {
                     r.next();
                     current = Optional.of(Lsn.parse(r.getString(1)));
                     timeline = (int) Long.parseLong(r.getString(2).substring(0, 8), 16);
+                    flushed = lsn(r.getString(3));
                 }
             } else {
                 Integer receivedTli;
                 try (ResultSet r = s.executeQuery("select pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text, "
                         + "pg_last_xact_replay_timestamp(), (select status from pg_stat_wal_receiver), "
-                        + "(select received_tli from pg_stat_wal_receiver)")) {
+                        + "(select received_tli from pg_stat_wal_receiver), "
+                        + (versionNum >= 130000 ? "(select written_lsn::text from pg_stat_wal_receiver), " : "null, ")
+                        + (versionNum >= 140000 ? "pg_get_wal_replay_pause_state() <> 'not paused'" : "pg_is_wal_replay_paused()"))) {
                     r.next();
                     received = lsn(r.getString(1));
+                    flushed = received;
+                    written = lsn(r.getString(6));
+                    paused = r.getBoolean(7);
                     replayed = lsn(r.getString(2));
                     Timestamp t = r.getTimestamp(3);
                     replayTime = t == null ? Optional.empty() : Optional.of(t.toInstant());
@@ -81,7 +91,7 @@ public final class NodeProbe {
                 timeline = fromFiles.orElse(streaming && receivedTli != null ? receivedTli : checkpointTli);
             }
             return new NodeState(recovery, sysid, versionNum, timeline, history(c, timeline), current, received, replayed, replayTime,
-                    now, streaming, readOnly, recovery ? List.of() : slots(s), archiver(s), settings);
+                    now, streaming, readOnly, recovery ? List.of() : slots(s, versionNum), archiver(s), settings, flushed, written, paused);
         }
     }
 
@@ -133,13 +143,17 @@ public final class NodeProbe {
         }
     }
 
-    private static List<NodeState.Slot> slots(Statement s) throws SQLException {
+    private static List<NodeState.Slot> slots(Statement s, int versionNum) throws SQLException {
         List<NodeState.Slot> slots = new ArrayList<>();
         try (ResultSet r = s.executeQuery("select slot_name, slot_type, active, restart_lsn::text, "
-                + "pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint, wal_status from pg_replication_slots order by slot_name")) {
+                + "pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint, "
+                + (versionNum >= 130000 ? "wal_status, safe_wal_size, " : "null, null, ")
+                + "age(xmin)::bigint, age(catalog_xmin)::bigint from pg_replication_slots order by slot_name")) {
             while (r.next()) {
                 slots.add(new NodeState.Slot(r.getString(1), r.getString(2), r.getBoolean(3), lsn(r.getString(4)),
-                        Optional.ofNullable((Long) r.getObject(5)), Optional.ofNullable(r.getString(6))));
+                        Optional.ofNullable((Long) r.getObject(5)), Optional.ofNullable(r.getString(6)),
+                        Optional.ofNullable((Long) r.getObject(7)), Optional.ofNullable((Long) r.getObject(8)),
+                        Optional.ofNullable((Long) r.getObject(9))));
             }
         }
         return slots;

@@ -13,6 +13,8 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -42,8 +44,49 @@ public final class PgConnector {
         return connect(node, false);
     }
 
+    /**
+     * A connection whose whole login (connect, TLS, authentication) takes at most {@code login}: for a loop that must
+     * go on when a server hangs (a stopped postmaster accepts the TCP connection and never answers).
+     */
+    public Connection connect(NodeConfig node, Duration login) {
+        Properties p = properties(node);
+        p.setProperty("loginTimeout", String.valueOf(Math.max(1, Math.min(login.toSeconds(), config.connectTimeout().toSeconds()))));
+        return open(List.of(node), hostForUrl(node.host()) + ":" + node.port(), p);
+    }
+
     /** A replication connection speaks the walsender protocol (for IDENTIFY_SYSTEM, slots, streams). */
     public Connection connect(NodeConfig node, boolean replication) {
+        Properties p = properties(node);
+        if (replication) {
+            p.setProperty("replication", "database");
+            p.setProperty("assumeMinServerVersion", "10");
+            p.setProperty("preferQueryMode", "simple");
+        }
+        return open(List.of(node), hostForUrl(node.host()) + ":" + node.port(), p);
+    }
+
+    /**
+     * A connection to whichever of the nodes is the primary now (pgjdbc tries them in order and keeps the one that is
+     * not in recovery), as a client of an HA cluster connects. The nodes must need the same TLS settings.
+     */
+    public Connection connectPrimary(List<NodeConfig> nodes) {
+        if (nodes.isEmpty()) {
+            throw new IllegalArgumentException("no nodes");
+        }
+        Properties p = properties(nodes.get(0));
+        for (NodeConfig n : nodes) {
+            ConnectionConfig.Tls tls = config.tlsFor(n.host());
+            if (!tls.sslMode().equals(p.getProperty("sslmode")) || !tls.channelBinding().equals(p.getProperty("channelBinding"))) {
+                throw WalferryException.config("nodes " + nodes.get(0).name() + " and " + n.name() + " need different TLS settings, "
+                        + "so one connection cannot list both", "connect to each node on its own");
+            }
+        }
+        p.setProperty("targetServerType", "primary");
+        String hosts = String.join(",", nodes.stream().map(n -> hostForUrl(n.host()) + ":" + n.port()).toList());
+        return open(nodes, hosts, p);
+    }
+
+    private Properties properties(NodeConfig node) {
         ConnectionConfig.Tls tls = config.tlsFor(node.host());
         tls.weakness().filter(WARNED::add).ifPresent(w -> LOG.warn("node {}: {}", node.name(), w));
         if (tls.sslMode().startsWith("verify-") && config.sslRootCert().isEmpty() && !Files.exists(DEFAULT_ROOT_CERT)) {
@@ -61,16 +104,19 @@ public final class PgConnector {
         config.sslKey().ifPresent(c -> p.setProperty("sslkey", c.toString()));
         p.setProperty("connectTimeout", String.valueOf(Math.max(1, config.connectTimeout().toSeconds())));
         p.setProperty("ApplicationName", "walferry");
-        if (replication) {
-            p.setProperty("replication", "database");
-            p.setProperty("assumeMinServerVersion", "10");
-            p.setProperty("preferQueryMode", "simple");
-        }
-        String url = "jdbc:postgresql://" + hostForUrl(node.host()) + ":" + node.port() + "/" + config.database();
+        return p;
+    }
+
+    private Connection open(List<NodeConfig> nodes, String hosts, Properties p) {
+        String url = "jdbc:postgresql://" + hosts + "/" + config.database();
         try {
             return DriverManager.getConnection(url, p);
         } catch (SQLException e) {
-            String where = "cannot connect to node " + node.name() + " at " + node.host() + ":" + node.port() + " as " + config.user() + ": ";
+            NodeConfig node = nodes.get(0);
+            String where = nodes.size() == 1
+                    ? "cannot connect to node " + node.name() + " at " + node.host() + ":" + node.port() + " as " + config.user() + ": "
+                    : "cannot connect to a primary among nodes " + String.join(", ", nodes.stream().map(NodeConfig::name).toList())
+                    + " as " + config.user() + ": ";
             if (anyCause(e, UnknownHostException.class::isInstance)) {
                 throw WalferryException.postgres(where + "host name " + node.host() + " did not resolve",
                         "check the host of node " + node.name() + " in the configuration, and this machine's DNS", e);

@@ -30,6 +30,15 @@ public final class PgControl {
                 "-w", "-t", "120", "start"), "start", dataDirectory);
     }
 
+    /**
+     * Starts the server and returns once the postmaster runs, without waiting for it to accept connections (crash
+     * recovery may take long): the caller watches it come up.
+     */
+    public void startNoWait(Path dataDirectory) {
+        run(List.of(binaries.program("pg_ctl").toString(), "-D", dataDirectory.toString(), "-l", logFile(dataDirectory).toString(),
+                "-W", "start"), "start", dataDirectory);
+    }
+
     /** Stops the server; {@code mode} is smart, fast or immediate. False if it was not running. */
     public boolean stop(Path dataDirectory, String mode) {
         if (!Files.exists(dataDirectory.resolve("postmaster.pid"))) {

@@ -3,8 +3,13 @@ package io.walferry.postgres;
 import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -16,6 +21,7 @@ import java.util.Optional;
  * restore_command.
  */
 public final class PgRewind {
+    private static final Logger LOG = LoggerFactory.getLogger(PgRewind.class);
     private final PgBinaries binaries;
 
     public PgRewind(PgBinaries binaries) {
@@ -45,6 +51,7 @@ public final class PgRewind {
         pb.environment().put("LC_ALL", "C");
         pb.environment().remove("PGPASSWORD");
         password.ifPresent(p -> pb.environment().put("PGPASSWORD", p));
+        Optional<Path> kept = keepLog(dataDirectory);
         try {
             Process p = pb.start();
             String out = new String(p.getInputStream().readAllBytes()).strip();
@@ -59,6 +66,32 @@ public final class PgRewind {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new WalferryException(Failure.INTERRUPTED, "interrupted while pg_rewind ran", null);
+        } finally {
+            kept.ifPresent(k -> putLogBack(k, dataDirectory));
+        }
+    }
+
+    /** pg_rewind copies the source's files over the target's, its server log too: the target's own is kept aside. */
+    private static Optional<Path> keepLog(Path dataDirectory) {
+        Path log = PgControl.logFile(dataDirectory);
+        if (!Files.exists(log)) {
+            return Optional.empty();
+        }
+        try {
+            Path kept = Files.createTempFile("walferry-server-log-", ".rewind");
+            Files.move(log, kept, StandardCopyOption.REPLACE_EXISTING);
+            return Optional.of(kept);
+        } catch (IOException e) {
+            LOG.warn("cannot keep {} aside during pg_rewind (it will hold the source's): {}", log, e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    private static void putLogBack(Path kept, Path dataDirectory) {
+        try {
+            Files.move(kept, PgControl.logFile(dataDirectory), StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            LOG.warn("cannot put the server log back from {}: {}", kept, e.getMessage());
         }
     }
 }

@@ -134,7 +134,9 @@ final class Fencing {
                             .orElse("")),
                     "primary_slot_name = ''",
                     "restore_command = " + ConfigValue.quote(restoreCommand),
-                    "recovery_target_timeline = 'latest'"));
+                    "recovery_target_timeline = 'latest'",
+                    // a node's own port lives only in this block (its postgresql.conf may be the node's it was copied from)
+                    "port = " + old.port(), "hot_standby = on"));
             Files.deleteIfExists(dir.resolve("recovery.signal"));
             Path signal = dir.resolve("standby.signal");
             Files.writeString(signal, "");

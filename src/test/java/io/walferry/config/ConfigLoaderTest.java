@@ -75,6 +75,40 @@ class ConfigLoaderTest {
         assertThat(c.archive().timeout()).isEqualTo(Duration.ofSeconds(60));
         assertThat(c.nodes().get(0).port()).isEqualTo(5432);
         assertThat(c.repositories().get(0).name()).isEqualTo("repo1");
+        assertThat(c.monitoring().listen()).isEqualTo("127.0.0.1");
+        assertThat(c.monitoring().metricsPort("a")).isEqualTo(9816);
+        assertThat(c.monitoring().dashboard()).isEqualTo(MonitoringConfig.Dashboard.DEFAULT);
+    }
+
+    @Test
+    void monitoring() throws IOException {
+        WalferryConfig c = new ConfigLoader(Map.of("DASH_PW", "s3cret")).load(write("""
+                cluster: c
+                nodes: [{name: a, data_directory: /d, metrics_port: 9901}, {name: b, data_directory: /e}]
+                repositories: [{type: fs, path: /r}]
+                monitoring:
+                  listen: 0.0.0.0
+                  backup_max_age: 2d
+                  dashboard: {listen: 0.0.0.0, port: 8443, tls_cert: /etc/w/c.pem, tls_key: /etc/w/k.pem, username: ops, password: "${env:DASH_PW}"}
+                  alerts: {replica_lag_bytes: 64MiB, replica_lag_time: 5m}
+                """));
+        MonitoringConfig m = c.monitoring();
+        assertThat(m.listen()).isEqualTo("0.0.0.0");
+        assertThat(m.metricsPort("a")).isEqualTo(9901);
+        assertThat(m.metricsPort("b")).isEqualTo(9816);
+        assertThat(m.backupMaxAge()).isEqualTo(Duration.ofDays(2));
+        assertThat(m.dashboard().port()).isEqualTo(8443);
+        assertThat(m.dashboard().tlsKey()).contains(Path.of("/etc/w/k.pem"));
+        assertThat(m.dashboard().password().orElseThrow().reveal()).isEqualTo("s3cret");
+        assertThat(m.alerts()).isEqualTo(new MonitoringConfig.Alerts(64L << 20, Duration.ofMinutes(5),
+                MonitoringConfig.Alerts.DEFAULT.slotRetainedBytes()));
+
+        assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(write("""
+                cluster: c
+                nodes: [{name: a, data_directory: /d}]
+                repositories: [{type: fs, path: /r}]
+                monitoring: {dashboard: {tls_cert: /c.pem}}
+                """))).hasMessageContaining("monitoring.dashboard.tls_key: tls_cert and tls_key go together");
     }
 
     @ParameterizedTest

@@ -258,6 +258,36 @@ class HaIT {
         });
         assertThat(rows(pg.get("pg1"))).isEqualTo(n + 1);
         assertThat(leader()).contains("pg1");
+
+        // Again, and this time its start takes longer than the lease (ttl 10 s): its new postmaster is held stopped
+        // for 15 s. The leader keeps the key while it starts it (primary_start_timeout): no failover.
+        long killed = pg.get("pg1").postmasterPid().orElseThrow();
+        pg.get("pg1").crash();
+        long[] restarted = new long[1];
+        Await.until(Duration.ofSeconds(30), "pg1's agent to start PostgreSQL again", () -> {
+            restarted[0] = pg.get("pg1").postmasterPid().filter(p -> p != killed).orElse(0L);
+            return restarted[0] != 0;
+        });
+        signal("STOP", String.valueOf(restarted[0]));
+        try {
+            long end = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+            while (System.nanoTime() < end) {
+                assertThat(checker.writable("pg2") || checker.writable("pg3")).as("a replica promoted while the leader starts").isFalse();
+                Thread.sleep(200);
+            }
+        } finally {
+            signal("CONT", String.valueOf(restarted[0]));
+        }
+        Await.until(Duration.ofSeconds(60), "pg1 to take writes again", () -> {
+            try {
+                pg.get("pg1").execute("insert into t values (-2, 'after a slow restart')");
+                return true;
+            } catch (SQLException e) {
+                return false;
+            }
+        });
+        assertThat(leader()).contains("pg1");
+        assertThat(pg.get("pg1").queryLong("select timeline_id from pg_control_checkpoint()")).as("no failover").isEqualTo(1);
         checker.assertNeverTwo();
     }
 
@@ -331,6 +361,9 @@ class HaIT {
         assertThat(leader()).as("not before its time").contains("pg2");
         awaitLeader("pg1");
         assertThat(java.time.Instant.now()).isAfter(at);
+        // pg2's postgresql.conf is pg1's (its data came from pg1): demoted, it starts on its own port, without a rewind
+        awaitFollowing("pg2", "pg1");
+        assertThat(agents.get("pg2").log()).doesNotContain("Address already in use").doesNotContain("rewinding");
         checker.assertNeverTwo();
     }
 
@@ -358,6 +391,82 @@ class HaIT {
             assertThat(pg.get(next).queryString("show synchronous_standby_names")).startsWith("FIRST 1 (");
         }
         checker.assertNeverTwo();
+    }
+
+    /**
+     * The synchronous standby pg2 is lost; the leader's commits then wait for pg3, which has not yet received what pg2
+     * confirmed (its WAL receiver is stopped). The primary is lost too before pg3 catches up: pg3 must not be promoted
+     * (it lacks acknowledged rows), and pg2, back, is.
+     */
+    @Test
+    void aNewSynchronousStandbyIsNotPromotedBeforeItHoldsWhatTheOldOneConfirmed() throws Exception {
+        cluster(null, "  synchronous: on\n  synchronous_count: 1\n");
+        startAgents();
+        Await.until(Duration.ofSeconds(60), "pg1's commits to wait for pg2",
+                () -> pg.get("pg1").queryString("show synchronous_standby_names").equals("FIRST 1 (\"pg2\")")
+                        && pg.get("pg1").queryLong("select count(*) from pg_stat_replication where sync_state = 'sync'") == 1);
+        String receiver = pg.get("pg3").queryString("select pid from pg_stat_wal_receiver");
+        signal("STOP", receiver);
+        try {
+            pg.get("pg1").execute("insert into t select g, 'confirmed by pg2' from generate_series(2001, 3000) g");
+            lose("pg2");
+            Await.until(Duration.ofSeconds(60), "pg1's commits to wait for pg3",
+                    () -> pg.get("pg1").queryString("show synchronous_standby_names").equals("FIRST 1 (\"pg3\")"));
+            Await.until(Duration.ofSeconds(30), "pg1's agent to act on the synchronous set (log: " + agents.get("pg1").log() + ")",
+                    () -> agents.get("pg1").log().contains("HA: waiting for [pg3] to flush past")
+                            || agents.get("pg1").log().contains("HA: synchronous standbys recorded: [pg3]"));
+            lose("pg1");
+        } finally {
+            signal("CONT", receiver);
+        }
+        Await.until(Duration.ofSeconds(60), "pg3 to refuse the free key for want of pg2's answer",
+                () -> agents.get("pg3").log().contains("only 1 of the synchronous standbys [pg2, pg3] answered"));
+        assertThat(leader()).isEmpty();
+        pg.get("pg2").start();
+        agents.put("pg2", wf.startAgent("pg2"));
+        assertThat(awaitLeader("pg2", "pg3")).isEqualTo("pg2");
+        assertThat(pg.get("pg2").queryLong("select count(*) from t where id between 2001 and 3000")).isEqualTo(1000);
+        awaitFollowing("pg3", "pg2");
+        awaitRows("pg3", rows(pg.get("pg2")));
+        checker.assertNeverTwo();
+    }
+
+    /**
+     * Not strict: with every standby lost the primary's commits go on (the store then names no synchronous standby, so
+     * that nobody would be promoted), and a standby back is waited for again once it has caught up.
+     */
+    @Test
+    void notStrictCommitsGoOnWithoutStandbysAndWaitAgainForOneThatIsBack() throws Exception {
+        cluster(null, "  synchronous: on\n  synchronous_count: 1\n  synchronous_strict: false\n");
+        startAgents();
+        Await.until(Duration.ofSeconds(60), "pg1's commits to wait for pg2",
+                () -> pg.get("pg1").queryString("show synchronous_standby_names").equals("FIRST 1 (\"pg2\")"));
+        lose("pg2");
+        lose("pg3");
+        Await.until(Duration.ofSeconds(60), "pg1's commits to go on without a standby",
+                () -> pg.get("pg1").queryString("show synchronous_standby_names").isEmpty());
+        assertThat(agents.get("pg1").log()).contains("commits go on without one (synchronous_strict: false)");
+        pg.get("pg1").execute("insert into t select g, 'alone' from generate_series(2001, 2100) g");
+        int logFrom = agents.get("pg1").log().length();
+        pg.get("pg2").start();
+        agents.put("pg2", wf.startAgent("pg2"));
+        Await.until(Duration.ofSeconds(90), "pg1's commits to wait for pg2 again, and the store to name it",
+                () -> pg.get("pg1").queryString("show synchronous_standby_names").equals("FIRST 1 (\"pg2\")")
+                        && agents.get("pg1").log().substring(logFrom).contains("synchronous standbys recorded: [pg2]"));
+        awaitRows("pg2", rows(pg.get("pg1")));
+        checker.assertNeverTwo();
+    }
+
+    /** A node lost at once: its agent, its watchdog and its PostgreSQL killed. */
+    private void lose(String node) throws Exception {
+        agents.get(node).kill9();
+        ServerUser.exec(List.of("pkill", "-9", "-f", "walferry-watchdog.sh " + wf.dir().resolve("spool/test/" + node)), null,
+                Duration.ofSeconds(10));
+        pg.get(node).crash();
+    }
+
+    private static void signal(String which, String pid) throws Exception {
+        ServerUser.exec(List.of("kill", "-" + which, pid), null, Duration.ofSeconds(10));
     }
 
     @Test

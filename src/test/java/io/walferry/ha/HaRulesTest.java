@@ -101,6 +101,18 @@ class HaRulesTest {
     }
 
     @Test
+    void aPrimaryWhoseApiAnswersIsWaitedForButALostOnesStaleKeyIsNot() {
+        StoreView v = store(null, member("pg1", "primary", "0/5000000", 1));
+        Sight lost = sight("pg2", replica("0/5000000", false), v);
+        assertThat(decide(lost).action()).isEqualTo(Decision.Action.PROMOTE);
+        Sight answers = new Sight("pg2", HaConfig.Member.DEFAULT, replica("0/5000000", false), Optional.of(v), Optional.empty(), 0,
+                Map.of("pg1", Lsn.parse("0/5000000")), TIMING);
+        Decision d = decide(answers);
+        assertThat(d.action()).isEqualTo(Decision.Action.NONE);
+        assertThat(d.why()).isEqualTo("no leader key, but pg1 runs as a primary and answers: it takes the key");
+    }
+
+    @Test
     void equallyAdvancedCandidatesGoByPriorityThenName() {
         StoreView v = store(null, member("pg2", "replica", "0/5000000", 1), member("pg3", "replica", "0/5000000", 5));
         assertThat(decide(sight("pg2", replica("0/5000000", false), v)).action()).isEqualTo(Decision.Action.NONE);
@@ -133,8 +145,9 @@ class HaRulesTest {
         assertThat(decide(sight("pg1", primary(1, "0/5000000"), store(null))).action()).isEqualTo(Decision.Action.TAKE_KEY);
         MemberState newer = new MemberState("pg2", "primary", 2, "0/6000000", false, false, true, 1, "", "", "");
         assertThat(decide(sight("pg1", primary(1, "0/5000000"), store(null, newer))).action()).isEqualTo(Decision.Action.DEMOTE);
-        assertThat(decide(sight("pg3", replica("0/5000000", false), store(null, newer))).action()).as("the primary takes it")
-                .isEqualTo(Decision.Action.NONE);
+        Sight pg3 = new Sight("pg3", HaConfig.Member.DEFAULT, replica("0/5000000", false), Optional.of(store(null, newer)),
+                Optional.empty(), 0, Map.of("pg2", Lsn.parse("0/6000000")), TIMING);
+        assertThat(decide(pg3).action()).as("the primary, whose API answers, takes it").isEqualTo(Decision.Action.NONE);
     }
 
     @Test
@@ -175,6 +188,35 @@ class HaRulesTest {
         for (Sight s : List.of(sight("pg1", primary(1, "0/5000000"), store("pg1")), sight("pg2", Sight.Local.down(), store(null)))) {
             assertThat(decide(s).why()).isNotBlank();
         }
+    }
+
+    @Test
+    void whileTheSynchronousSetChangesANewStandbyWaitsForTheOldOnesAnswer() {
+        Sight.Timing sync = new Sight.Timing(Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(10), 1 << 20,
+                HaConfig.Synchronous.ON, 1);
+        // pg2 confirmed the older commits, pg3 the newer ones: only the more advanced of both holds all of them
+        StoreView v = new StoreView(Optional.empty(), Map.of("pg2", member("pg2", "replica", "0/5000000", 1),
+                "pg3", member("pg3", "replica", "0/4F80000", 1)), Optional.of(Lsn.parse("0/5000000")), Optional.empty(), Optional.empty(),
+                Optional.of(List.of("pg2", "pg3")));
+        Sight alone = new Sight("pg3", HaConfig.Member.DEFAULT, replica("0/4F80000", false), Optional.of(v), Optional.empty(), 0, Map.of(), sync);
+        Decision d = decide(alone);
+        assertThat(d.action()).isEqualTo(Decision.Action.NONE);
+        assertThat(d.why()).contains("only 1 of the synchronous standbys [pg2, pg3] answered (2 needed");
+        Sight heard = new Sight("pg3", HaConfig.Member.DEFAULT, replica("0/5000100", false), Optional.of(v), Optional.empty(), 0,
+                Map.of("pg2", Lsn.parse("0/5000000")), sync);
+        assertThat(decide(heard).action()).isEqualTo(Decision.Action.PROMOTE);
+    }
+
+    @Test
+    void afterCommitsWentOnWithoutASynchronousStandbyNobodyIsPromoted() {
+        Sight.Timing sync = new Sight.Timing(Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(10), 1 << 20,
+                HaConfig.Synchronous.ON, 1);
+        StoreView v = new StoreView(Optional.empty(), Map.of("pg3", member("pg3", "replica", "0/5000000", 1)),
+                Optional.of(Lsn.parse("0/5000000")), Optional.empty(), Optional.empty(), Optional.of(List.of()));
+        Decision d = decide(new Sight("pg2", HaConfig.Member.DEFAULT, replica("0/5000000", false), Optional.of(v), Optional.empty(), 0,
+                Map.of("pg3", Lsn.parse("0/5000000")), sync));
+        assertThat(d.action()).isEqualTo(Decision.Action.NONE);
+        assertThat(d.why()).contains("commits went on without a synchronous standby");
     }
 
     @Test

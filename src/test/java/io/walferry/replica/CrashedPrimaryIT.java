@@ -6,6 +6,7 @@ import io.walferry.testing.AgentProcess;
 import io.walferry.testing.Await;
 import io.walferry.testing.PgCluster;
 import io.walferry.testing.PgLogOnFailure;
+import io.walferry.testing.ServerUser;
 import io.walferry.testing.TempDirs;
 import io.walferry.testing.WalferryFixture;
 import io.walferry.testing.WalferryFixture.Result;
@@ -143,8 +144,12 @@ class CrashedPrimaryIT {
     @Test
     void anOldPrimaryWithWritesTheNewOneLacksIsRewound() throws Exception {
         divergedOldPrimary(true);
+        Path log = primary.dataDir().resolve("walferry-server.log");
+        ServerUser.exec(ServerUser.wrap(List.of("bash", "-c", "echo 'what us-east-1 logged before its rewind' >> " + log)), null,
+                Duration.ofSeconds(10));
         Result r = run(0, "replica", "rejoin", "--node", "us-east-1");
         assertThat(r.out()).contains("us-east-1 is a streaming replica of us-west-2 again, rewound with pg_rewind");
+        assertThat(Files.readString(log)).as("its own server log, not the source's copy").contains("what us-east-1 logged before its rewind");
         followsTheNewPrimary();
     }
 

@@ -34,18 +34,23 @@ public final class AgentProcess implements AutoCloseable {
         if (node != null) {
             cmd.addAll(List.of("--node", node));
         }
-        Path log = f.dir().resolve("agent-" + System.nanoTime() + ".log");
+        return launch(f, cmd, "agent for node", "the agent");
+    }
+
+    /** A long-running command of the launcher ({@code walferry dashboard}, say), started once its log shows {@code ready}. */
+    static AgentProcess launch(WalferryFixture f, List<String> cmd, String ready, String what) {
+        Path log = f.dir().resolve("process-" + System.nanoTime() + ".log");
         try {
             ProcessBuilder pb = new ProcessBuilder(f.asServerUser(cmd)).directory(f.dir().toFile())
                     .redirectErrorStream(true).redirectOutput(log.toFile());
             pb.environment().keySet().removeIf(k -> k.startsWith("PG") || k.startsWith("WALFERRY"));
             AgentProcess a = new AgentProcess(pb.start(), log);
-            Await.until(Duration.ofSeconds(60), "the agent to start (log: " + log + ")",
+            Await.until(Duration.ofSeconds(60), what + " to start (log: " + log + ")",
                     () -> {
                         if (!a.process.isAlive()) {
-                            throw new AssertionError("agent exited with " + a.process.exitValue() + ":\n" + a.log());
+                            throw new AssertionError(what + " exited with " + a.process.exitValue() + ":\n" + a.log());
                         }
-                        return a.log().contains("agent for node");
+                        return a.log().contains(ready);
                     });
             return a;
         } catch (IOException e) {

@@ -420,7 +420,8 @@ public final class PgCluster implements AutoCloseable {
         return bin;
     }
 
-    private static int allocatePort() {
+    /** A free loopback port that no other test cluster or server of this JVM was given (for an agent's HTTP server, say). */
+    public static int allocatePort() {
         synchronized (ALLOCATED_PORTS) {
             for (int i = 0; i < 100; i++) {
                 int p;
@@ -487,7 +488,7 @@ public final class PgCluster implements AutoCloseable {
         }
     }
 
-    private Optional<Long> postmasterPid() {
+    public Optional<Long> postmasterPid() {
         try {
             List<String> lines = Files.readAllLines(dataDir.resolve("postmaster.pid"), StandardCharsets.UTF_8);
             if (lines.isEmpty() || lines.get(0).isBlank()) {

@@ -33,6 +33,7 @@ public final class WalferryFixture {
     private String archiveYaml;
     private String repositoriesYaml;
     private String haYaml;
+    private String extraYaml;
     private java.util.Map<String, String> nodeYaml = java.util.Map.of();
     /** The umask the launcher is started with (null: this JVM's). */
     private String umask;
@@ -94,6 +95,9 @@ public final class WalferryFixture {
         if (haYaml != null) {
             y.append("ha:\n").append(haYaml);
         }
+        if (extraYaml != null) {
+            y.append(extraYaml);
+        }
         Files.writeString(config, y.toString());
         ServerUser.chown(config);
     }
@@ -102,6 +106,17 @@ public final class WalferryFixture {
     public void ha(String yaml, java.util.Map<String, String> perNode) {
         haYaml = yaml;
         nodeYaml = java.util.Map.copyOf(perNode);
+        try {
+            writeConfig(nodes, archiveYaml);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Adds keys to nodes ({@code perNode}: indented lines by node name), and a top-level section ({@code extraYaml}, may be null). */
+    public void nodeKeys(java.util.Map<String, String> perNode, String extraYaml) {
+        nodeYaml = java.util.Map.copyOf(perNode);
+        this.extraYaml = extraYaml;
         try {
             writeConfig(nodes, archiveYaml);
         } catch (IOException e) {
@@ -208,6 +223,12 @@ public final class WalferryFixture {
         return new Result(code, out.toString(), err.toString());
     }
 
+    /** {@code walferry dashboard} as the server's OS user, once it prints its address. */
+    public AgentProcess startDashboard() {
+        return AgentProcess.launch(this, List.of(launcher().toString(), "-c", config.toString(), "dashboard"), "walferry dashboard of cluster",
+                "the dashboard");
+    }
+
     public AgentProcess startAgent() {
         return AgentProcess.start(this);
     }
@@ -221,6 +242,17 @@ public final class WalferryFixture {
     }
 
     public static Result exec(List<String> cmd, Path workDir, Duration timeout) {
+        return exec(cmd, workDir, timeout, out -> { });
+    }
+
+    /** What a test checks while a command runs, given the file its standard output goes to. */
+    @FunctionalInterface
+    public interface WhileRunning {
+        void check(Path stdout) throws Exception;
+    }
+
+    /** As above, with {@code whileRunning} checked in another thread as the command runs (its failure fails the test). */
+    public static Result exec(List<String> cmd, Path workDir, Duration timeout, WhileRunning whileRunning) {
         try {
             Path out = Files.createTempFile("wf-out-", ".txt");
             Path err = Files.createTempFile("wf-err-", ".txt");
@@ -230,9 +262,22 @@ public final class WalferryFixture {
                 Map<String, String> env = pb.environment();
                 env.keySet().removeIf(k -> k.startsWith("PG") || k.startsWith("WALFERRY"));
                 Process p = pb.start();
+                java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
+                Thread checker = Thread.ofPlatform().name("while-running").start(() -> {
+                    try {
+                        whileRunning.check(out);
+                    } catch (Throwable t) {
+                        failed.set(t);
+                    }
+                });
                 if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                     p.destroyForcibly();
                     throw new AssertionError("timed out: " + cmd);
+                }
+                checker.join();
+                if (failed.get() != null) {
+                    throw new AssertionError("while " + cmd + " ran: " + failed.get() + "\n" + Files.readString(out) + Files.readString(err),
+                            failed.get());
                 }
                 return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
             } finally {
