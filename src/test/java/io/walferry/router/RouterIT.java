@@ -152,6 +152,17 @@ class RouterIT {
         return WalferryFixture.exec(withEnv, Path.of("/tmp"), Duration.ofMinutes(3));
     }
 
+    /** On another thread: a new client of {@code port} asks which server port it runs on. */
+    private static CompletableFuture<String> serverPortOfNewClient(int port, java.util.concurrent.Executor threads) {
+        return CompletableFuture.supplyAsync(() -> {
+            try (Connection c = connect(port)) {
+                return one(c, "select inet_server_port()");
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        }, threads);
+    }
+
     private void awaitPrimary(int rw) {
         Await.until(Duration.ofSeconds(30), "the router to find the primary", () -> {
             try (Connection c = connect(rw)) {
@@ -323,13 +334,7 @@ class RouterIT {
             assertThatThrownBy(() -> one(b, "select 1")).as("a session on the old primary ends").isInstanceOf(SQLException.class);
 
             // a new client meanwhile waits instead of failing
-            CompletableFuture<String> waiting = CompletableFuture.supplyAsync(() -> {
-                try (Connection c = connect(tx)) {
-                    return one(c, "select inet_server_port()");
-                } catch (SQLException e) {
-                    throw new IllegalStateException(e);
-                }
-            }, threads);
+            CompletableFuture<String> waiting = serverPortOfNewClient(tx, threads);
             CompletableFuture<String> nextTransaction = CompletableFuture.supplyAsync(() -> {
                 try {
                     return one(a, "select inet_server_port()");
@@ -372,13 +377,7 @@ class RouterIT {
             // the key moves to pg2 before pg2 is promoted: pg1 still takes writes, but it is no longer the primary
             kv.getKVClient().put(leaderKey, ByteSequence.from("pg2", StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS);
             Await.until(Duration.ofSeconds(5), "the router to drop pg1", () -> r.stats().primary().isEmpty());
-            CompletableFuture<String> waiting = CompletableFuture.supplyAsync(() -> {
-                try (Connection c = connect(rw)) {
-                    return one(c, "select inet_server_port()");
-                } catch (SQLException e) {
-                    throw new IllegalStateException(e);
-                }
-            }, threads);
+            CompletableFuture<String> waiting = serverPortOfNewClient(rw, threads);
             Await.until(Duration.ofSeconds(10), "the client to wait for a primary", () -> r.stats().waitingForPrimary() == 1);
             replica.execute("select pg_promote()");
             long promoted = System.nanoTime();
