@@ -35,8 +35,8 @@ public final class Router implements AutoCloseable, RouterContext {
     private static final Logger LOG = LoggerFactory.getLogger(Router.class);
 
     private final RouterConfig config;
-    private final NioEventLoopGroup group = new NioEventLoopGroup(1);
-    private final EventLoop loop = group.next();
+    private final NioEventLoopGroup group;
+    private final EventLoop loop;
     private final SecureRandom random = new SecureRandom();
     private final Map<String, UserSecret> users;
     private final Backends backends;
@@ -48,12 +48,21 @@ public final class Router implements AutoCloseable, RouterContext {
         this.config = config.router().orElseThrow(() -> WalferryException.config("no router: section in " + config.source(),
                 "add one: router: { endpoints: { rw: { port: 6432 } } } (see docs/router.md)"));
         this.users = this.config.usersFile().map(UsersFile::load).orElse(Map.of());
+        this.group = new NioEventLoopGroup(1); // after every check that can refuse the configuration: nothing to stop then
+        this.loop = group.next();
         this.backends = new Backends(this.config, new ServerConnector(loop, this.config.connectTimeout()));
         this.watcher = new ClusterWatcher(config, view -> loop.execute(() -> backends.update(view)));
     }
 
     /** Starts the router: every endpoint listening, the watcher probing. */
     public static Router start(WalferryConfig config) {
+        // The router's server connections do not speak TLS yet: clients' passwords and data must not cross a network.
+        for (io.walferry.config.NodeConfig n : config.nodes()) {
+            if (!io.walferry.config.LoopbackHost.is(n.host())) {
+                throw WalferryException.config("node " + n.name() + " at " + n.host() + " is not on loopback, and the router does not "
+                        + "speak TLS to servers yet", "run the router on the servers' host (or through a local tunnel) for now; see docs/router.md");
+            }
+        }
         Router r = new Router(config);
         try {
             r.listen();
