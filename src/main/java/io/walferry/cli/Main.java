@@ -17,7 +17,7 @@ import java.util.Map;
 @Command(name = "walferry", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "WAL archive, backups and replicas for PostgreSQL across regions and accounts.",
         subcommands = {RepoCreateCommand.class, ArchivePushCommand.class, ArchiveGetCommand.class, AgentCommand.class,
-                CheckCommand.class, InfoCommand.class, BackupCommand.class, RestoreCommand.class, ReplicaCommand.class, AuxCommand.class, PromoteCommand.class, SwitchoverCommand.class, StatusCommand.class, LogicalCommand.class, ExpireCommand.class, VerifyCommand.class, DemoCommand.class, ArchivePrefetchCommand.class, RestoreCommandLineCommand.class, SelfTestCommand.class, AlertRulesCommand.class, DashboardCommand.class, CommandLine.HelpCommand.class},
+                CheckCommand.class, InfoCommand.class, BackupCommand.class, RestoreCommand.class, ReplicaCommand.class, AuxCommand.class, PromoteCommand.class, SwitchoverCommand.class, RouterCommand.class, StatusCommand.class, LogicalCommand.class, ExpireCommand.class, VerifyCommand.class, DemoCommand.class, ArchivePrefetchCommand.class, RestoreCommandLineCommand.class, SelfTestCommand.class, AlertRulesCommand.class, DashboardCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:not found (archive-get) or failed, retry later", "2:configuration or usage error",
                 "3:repository unreachable, or an object in it corrupt or missing", "4:PostgreSQL unreachable or refused",
@@ -118,7 +118,7 @@ public final class Main implements Runnable {
             return false;
         }
         String name = sub.commandSpec().name();
-        return name.equals("agent") || name.equals("logical") && sub.subcommand() != null && sub.subcommand().commandSpec().name().equals("run");
+        return name.equals("agent") || name.equals("router") || name.equals("logical") && sub.subcommand() != null && sub.subcommand().commandSpec().name().equals("run");
     }
 
     /** Every command has -V/--version (mixinStandardHelpOptions) and answers it as the top level does. */

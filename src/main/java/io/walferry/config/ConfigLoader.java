@@ -86,6 +86,7 @@ public final class ConfigLoader {
         AuxConfig aux = AuxSection.read(top, nodes, archive, repositories);
         MonitoringConfig monitoring = monitoring(top.optionalSection("monitoring"), metricsPorts);
         List<LogicalStreamConfig> logical = LogicalSection.read(top, nodes, connection);
+        Optional<RouterConfig> router = top.optionalSection("router").map(ConfigLoader::router);
         top.refuseUnknownKeys();
         if (connection.password().map(Secret::inline).orElse(false)) {
             refuseOpen(file, "connection.password is written inline");
@@ -106,7 +107,7 @@ public final class ConfigLoader {
         }
         monitoring.dashboard().password().filter(Secret::inline)
                 .ifPresent(p -> refuseOpen(file, "monitoring.dashboard.password is written inline"));
-        return new WalferryConfig(file, cluster, nodes, repositories, archive, connection, ha, monitoring, aux, logical);
+        return new WalferryConfig(file, cluster, nodes, repositories, archive, connection, ha, monitoring, aux, logical, router);
     }
 
     private static void refuseOpen(Path file, String why) {
@@ -382,6 +383,62 @@ public final class ConfigLoader {
             throw s.error("stream_interval", "expected a duration from 10ms to 1m, got " + stream.interval().toMillis() + "ms");
         }
         return stream;
+    }
+
+    private static RouterConfig router(YamlSection s) {
+        String listen = s.string("listen", "127.0.0.1");
+        List<RouterConfig.Endpoint> endpoints = new ArrayList<>();
+        YamlSection e = s.optionalSection("endpoints").orElseThrow(() -> s.error("endpoints",
+                "is required: endpoints: { rw: { port: 6432 }, ro: { port: 6433 } }"));
+        Map<Integer, String> ports = new java.util.HashMap<>();
+        for (RouterConfig.Role role : RouterConfig.Role.values()) {
+            String name = role.name().toLowerCase(java.util.Locale.ROOT);
+            Optional<YamlSection> section = e.optionalSection(name);
+            if (section.isEmpty()) {
+                continue;
+            }
+            YamlSection x = section.get();
+            int port = x.integer("port", 0, 1, 65535);
+            if (port == 0) {
+                throw x.error("port", "is required: the port clients of the " + name + " endpoint connect to");
+            }
+            String other = ports.put(port, name);
+            if (other != null) {
+                throw x.error("port", "port " + port + " is already the " + other + " endpoint's: give each endpoint its own");
+            }
+            endpoints.add(new RouterConfig.Endpoint(role, port, x.choice("pool_mode", RouterConfig.PoolMode.class,
+                    RouterConfig.PoolMode.TRANSACTION), x.integer("pool_size", 20, 1, 10000)));
+            x.refuseUnknownKeys();
+        }
+        e.refuseUnknownKeys();
+        if (endpoints.isEmpty()) {
+            throw s.error("endpoints", "must name at least one of rw, ro");
+        }
+        RouterConfig.ClientAuth auth = s.choice("auth", RouterConfig.ClientAuth.class, RouterConfig.ClientAuth.SCRAM);
+        Optional<Path> users = s.optionalPath("users_file");
+        if (auth == RouterConfig.ClientAuth.SCRAM && users.isEmpty()) {
+            throw s.error("users_file", "is required with auth: scram (lines \"user\" \"SCRAM-SHA-256$...\", see docs/router.md), or set auth: trust");
+        }
+        if (auth == RouterConfig.ClientAuth.TRUST && users.isPresent()) {
+            throw s.error("users_file", "is only read with auth: scram");
+        }
+        Duration lagTime = s.duration("max_lag_time", Duration.ofSeconds(10));
+        Duration check = s.duration("check_interval", Duration.ofMillis(250));
+        if (check.toMillis() < 50 || check.toMillis() > 1000) {
+            throw s.error("check_interval", "expected from 50ms to 1s (a new primary is followed within one second)");
+        }
+        if (lagTime.compareTo(check) <= 0) {
+            throw s.error("max_lag_time", "must be longer than check_interval (" + check.toMillis() + "ms), or no replica could qualify");
+        }
+        RouterConfig r = new RouterConfig(listen, endpoints, auth, users, s.integer("max_client_connections", 1000, 1, 100000),
+                s.byteSize("max_message_size", 16L << 20, 1L << 20, 1L << 30), s.duration("startup_timeout", Duration.ofSeconds(10)),
+                s.duration("failover_wait", Duration.ofSeconds(30)), s.byteSize("max_lag_bytes", 16L << 20, 0, Long.MAX_VALUE >> 30),
+                lagTime, check, s.duration("connect_timeout", Duration.ofSeconds(5)));
+        if (r.startupTimeout().isZero() || r.connectTimeout().isZero()) {
+            throw s.error(r.startupTimeout().isZero() ? "startup_timeout" : "connect_timeout", "must be longer than 0s");
+        }
+        s.refuseUnknownKeys();
+        return r;
     }
 
     private static MonitoringConfig monitoring(Optional<YamlSection> section, Map<String, Integer> metricsPorts) {

@@ -11,7 +11,7 @@ import java.util.stream.Collectors;
 /** The whole cluster as one YAML file describes it; immutable once loaded. */
 public record WalferryConfig(Path source, String cluster, List<NodeConfig> nodes, List<RepositoryConfig> repositories,
                              ArchiveConfig archive, ConnectionConfig connection, Optional<HaConfig> ha, MonitoringConfig monitoring,
-                             AuxConfig aux, List<LogicalStreamConfig> logical) {
+                             AuxConfig aux, List<LogicalStreamConfig> logical, Optional<RouterConfig> router) {
     public WalferryConfig {
         nodes = List.copyOf(nodes);
         repositories = List.copyOf(repositories);

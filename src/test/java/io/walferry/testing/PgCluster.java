@@ -474,6 +474,11 @@ public final class PgCluster implements AutoCloseable {
         return ServerUser.run(ServerUser.wrap(command), baseDir, timeout);
     }
 
+    /** Replaces pg_hba.conf with {@code lines} (takes effect on reload: select pg_reload_conf()). */
+    public void hba(String lines) {
+        writeDataFile("pg_hba.conf", lines, false);
+    }
+
     private void appendConf(String text) {
         writeDataFile("postgresql.conf", text, true);
     }

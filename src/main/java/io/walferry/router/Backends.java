@@ -1,0 +1,162 @@
+package io.walferry.router;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.walferry.config.NodeConfig;
+import io.walferry.config.RouterConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The pools of every server, and which server a client's next transaction goes to: {@code rw} to the primary, {@code ro}
+ * to the fit replica with the fewest transactions in progress, else the primary. Without a primary (a failover) a client
+ * waits for one up to {@code failover_wait}. When the primary changes, every connection to the old one is closed.
+ * Runs on the router's event loop only.
+ */
+final class Backends {
+    private static final Logger LOG = LoggerFactory.getLogger(Backends.class);
+
+    /** A client's request for a server connection. */
+    record Request(RouterConfig.Endpoint endpoint, String user, String database, Map<String, String> settings,
+                   ServerCredentials credentials, ServerPool.Waiter waiter) {
+    }
+
+    private record Parked(Request request, ScheduledFuture<?> timeout) {
+    }
+
+    private final RouterConfig config;
+    private final ServerConnector connector;
+    private final Map<PoolKey, ServerPool> pools = new HashMap<>();
+    private final List<Parked> parked = new ArrayList<>();
+    private RouteView view = RouteView.NONE;
+    /** The parameters a server reported at login, by user, database and settings: a client logs in without a server. */
+    private final Map<List<Object>, Map<String, String>> parameters = new HashMap<>();
+
+    Backends(RouterConfig config, ServerConnector connector) {
+        this.config = config;
+        this.connector = connector;
+    }
+
+    Optional<Map<String, String>> parameters(String user, String database, Map<String, String> settings) {
+        return Optional.ofNullable(parameters.get(List.of(user, database, settings)));
+    }
+
+    void remember(String user, String database, Map<String, String> settings, Map<String, String> reported) {
+        parameters.put(List.of(user, database, Map.copyOf(settings)), Map.copyOf(reported));
+    }
+
+    RouteView view() {
+        return view;
+    }
+
+    void acquire(Request r) {
+        Optional<NodeConfig> node = target(r.endpoint().role());
+        if (node.isEmpty()) {
+            ScheduledFuture<?> t = connector.loop().schedule(() -> parkedTooLong(r), config.failoverWait().toMillis(), TimeUnit.MILLISECONDS);
+            parked.add(new Parked(r, t));
+            return;
+        }
+        PoolKey key = new PoolKey(node.get(), r.user(), r.database(), r.settings(), r.endpoint().poolMode());
+        pools.computeIfAbsent(key, k -> new ServerPool(k, r.endpoint().poolSize(), connector, config.failoverWait()))
+                .acquire(r.waiter(), r.credentials());
+    }
+
+    private Optional<NodeConfig> target(RouterConfig.Role role) {
+        if (role == RouterConfig.Role.RO && !view.readable().isEmpty()) {
+            return view.readable().stream().min(Comparator.comparingInt(this::busy));
+        }
+        return view.primary();
+    }
+
+    private int busy(NodeConfig node) {
+        int n = 0;
+        for (ServerPool p : pools.values()) {
+            if (p.key().node().equals(node)) {
+                n += p.busy();
+            }
+        }
+        return n;
+    }
+
+    private void parkedTooLong(Request r) {
+        for (Iterator<Parked> i = parked.iterator(); i.hasNext(); ) {
+            if (i.next().request() == r) {
+                i.remove();
+                r.waiter().failed((ByteBuf) null, "no primary within " + config.failoverWait().toMillis()
+                        + " ms (router.failover_wait): the cluster has none now, or its nodes disagree");
+                return;
+            }
+        }
+    }
+
+    void release(ServerConnection s) {
+        ServerPool p = pools.get(s.key);
+        if (p != null) {
+            p.release(s);
+        } else {
+            s.close("its pool is gone");
+        }
+    }
+
+    /** A new view from the watcher: connections to a server that left its role are closed, parked clients go on. */
+    void update(RouteView next) {
+        RouteView before = view;
+        view = next;
+        if (before.primary().isPresent() && !before.primary().equals(next.primary())) {
+            NodeConfig old = before.primary().get();
+            closeNode(old, "node " + old.name() + " is no longer the primary", p -> true);
+        }
+        // a session stays on its server: a session on a replica that no longer qualifies ends, and reconnects to one that does
+        for (NodeConfig r : before.readable()) {
+            if (!next.readable().contains(r) && !next.primary().equals(Optional.of(r))) {
+                closeNode(r, "replica " + r.name() + " no longer serves reads (see the router's log for why)",
+                        p -> p.key().mode() == RouterConfig.PoolMode.SESSION);
+            }
+        }
+        if (!parked.isEmpty() && next.primary().isPresent()) {
+            List<Parked> go = new ArrayList<>(parked);
+            parked.clear();
+            for (Parked p : go) {
+                p.timeout().cancel(false);
+                acquire(p.request());
+            }
+        }
+    }
+
+    private void closeNode(NodeConfig node, String reason, java.util.function.Predicate<ServerPool> which) {
+        for (Iterator<Map.Entry<PoolKey, ServerPool>> i = pools.entrySet().iterator(); i.hasNext(); ) {
+            ServerPool p = i.next().getValue();
+            if (p.key().node().equals(node) && which.test(p)) {
+                LOG.info("router: closing {} connections to {}: {}", p.size(), p.key(), reason);
+                p.closeAll(reason);
+                i.remove();
+            }
+        }
+    }
+
+    int parked() {
+        return parked.size();
+    }
+
+    List<RouterStats.Pool> poolStats() {
+        List<RouterStats.Pool> out = new ArrayList<>();
+        pools.values().forEach(p -> out.add(new RouterStats.Pool(p.key().toString(), p.key().mode().name().toLowerCase(java.util.Locale.ROOT),
+                p.size(), p.busy(), p.waiting(), p.errors())));
+        out.sort(Comparator.comparing(RouterStats.Pool::name).thenComparing(RouterStats.Pool::mode));
+        return out;
+    }
+
+    void closeAll() {
+        pools.values().forEach(p -> p.closeAll("the router is stopping"));
+        pools.clear();
+    }
+}

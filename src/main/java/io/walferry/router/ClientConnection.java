@@ -1,0 +1,374 @@
+package io.walferry.router;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.walferry.config.RouterConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One application connection: start-up and authentication, then its messages relayed to a server connection, which it
+ * holds for its whole session (session mode) or for one transaction at a time (transaction mode: the server goes back to
+ * its pool at a ReadyForQuery that says idle, with no request of the client still unanswered). Runs on the router's
+ * event loop only.
+ */
+final class ClientConnection extends ChannelInboundHandlerAdapter implements ServerPool.Waiter {
+    private static final Logger LOG = LoggerFactory.getLogger(ClientConnection.class);
+    /** Start-up parameters that are the client's own, not settings a server connection must share. */
+    private static final java.util.Set<String> NOT_SETTINGS = java.util.Set.of("user", "database", "application_name");
+
+    private enum State { STARTUP, SASL_FIRST, SASL_FINAL, LOGIN, READY, CLOSED }
+
+    private final RouterContext router;
+    private final RouterConfig.Endpoint endpoint;
+    private Channel channel;
+    private State state = State.STARTUP;
+    private ScheduledFuture<?> startupTimer;
+    private StartupPacket startup;
+    private ClientScram scram;
+    private ServerCredentials credentials;
+    private ServerConnection server;
+    private boolean acquiring;
+    private final Deque<ByteBuf> queued = new ArrayDeque<>();
+    private final PreparedStatements statements = new PreparedStatements();
+    final int cancelPid;
+    final int cancelKey;
+
+    ClientConnection(RouterContext router, RouterConfig.Endpoint endpoint) {
+        this.router = router;
+        this.endpoint = endpoint;
+        this.cancelPid = router.random().nextInt() & 0x7fffffff;
+        this.cancelKey = router.random().nextInt();
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
+        startupTimer = ctx.executor().schedule(() -> fatal("08P01", "start-up and authentication not finished within "
+                + router.config().startupTimeout().toMillis() + " ms"), router.config().startupTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        if (!router.admit(this)) {
+            fatal("53300", "sorry, too many clients already (router.max_client_connections " + router.config().maxClients() + ")");
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf frame = (ByteBuf) msg;
+        if (state == State.CLOSED) {
+            frame.release();
+            return;
+        }
+        try {
+            switch (state) {
+                case STARTUP -> startup(ctx, frame);
+                case SASL_FIRST, SASL_FINAL -> sasl(ctx, frame);
+                case LOGIN -> queued.add(frame.retain());
+                default -> fromClient(frame.retain());
+            }
+        } finally {
+            frame.release();
+        }
+    }
+
+    private void startup(ChannelHandlerContext ctx, ByteBuf frame) {
+        StartupPacket p = StartupPacket.parse(frame);
+        switch (p.code()) {
+            case StartupPacket.SSL_REQUEST, StartupPacket.GSSENC_REQUEST ->
+                    ctx.writeAndFlush(Unpooled.wrappedBuffer(new byte[]{'N'}));
+            case StartupPacket.CANCEL_REQUEST -> {
+                router.cancel(p.cancelPid(), p.cancelKey());
+                close();
+            }
+            default -> {
+                startup = p;
+                if (p.parameters().containsKey("replication")) {
+                    fatal("08P01", "the router does not relay replication connections: connect to the server itself");
+                    return;
+                }
+                if (router.config().auth() == RouterConfig.ClientAuth.TRUST) {
+                    credentials = router.serverCredentials(p.user(), Optional.empty());
+                    login();
+                    return;
+                }
+                Optional<UserSecret> secret = router.user(p.user());
+                if (secret.isEmpty()) {
+                    fatal("28P01", "password authentication failed for user \"" + p.user() + "\"");
+                    LOG.info("router: refused user {}: not in the users file", p.user());
+                    return;
+                }
+                scram = new ClientScram(secret.get().scram(), router.random());
+                state = State.SASL_FIRST;
+                byte[] mechanisms = (ClientScram.MECHANISM + "\0\0").getBytes(StandardCharsets.US_ASCII);
+                ctx.writeAndFlush(Messages.authentication(ctx.alloc(), 10, mechanisms));
+            }
+        }
+    }
+
+    private void sasl(ChannelHandlerContext ctx, ByteBuf frame) {
+        if (frame.getByte(frame.readerIndex()) != 'p') {
+            throw new FrameDecoder.ProtocolViolation("expected a SASL response during authentication");
+        }
+        ByteBuf b = frame.duplicate().skipBytes(5);
+        try {
+            if (state == State.SASL_FIRST) {
+                String mechanism = StartupPacket.cString(b);
+                int length = b.readInt();
+                if (!mechanism.equals(ClientScram.MECHANISM) || length != b.readableBytes()) {
+                    throw new FrameDecoder.ProtocolViolation("expected a SASL initial response for " + ClientScram.MECHANISM);
+                }
+                String serverFirst = scram.serverFirst(b.toString(StandardCharsets.UTF_8));
+                state = State.SASL_FINAL;
+                ctx.writeAndFlush(Messages.authentication(ctx.alloc(), 11, serverFirst.getBytes(StandardCharsets.UTF_8)));
+            } else {
+                ClientScram.Proven proven = scram.clientFinal(b.toString(StandardCharsets.UTF_8));
+                scram = null;
+                credentials = router.serverCredentials(startup.user(), Optional.of(proven.clientKey()));
+                ctx.write(Messages.authentication(ctx.alloc(), 12, proven.serverFinal().getBytes(StandardCharsets.UTF_8)));
+                login();
+            }
+        } catch (ClientScram.Refused e) {
+            LOG.info("router: refused user {}: {}", startup.user(), e.getMessage());
+            fatal("28P01", "password authentication failed for user \"" + startup.user() + "\"");
+        }
+    }
+
+    private Map<String, String> settings() {
+        Map<String, String> s = new HashMap<>(startup.parameters());
+        NOT_SETTINGS.forEach(s::remove);
+        return s;
+    }
+
+    /** The client is who it says: a server connection gives it the server's parameters, then it is ready. */
+    private void login() {
+        startupTimer.cancel(false);
+        state = State.LOGIN;
+        Optional<Map<String, String>> known = endpoint.poolMode() == RouterConfig.PoolMode.TRANSACTION
+                ? router.backends().parameters(startup.user(), startup.database(), settings()) : Optional.empty();
+        if (known.isPresent()) {
+            ready(known.get());
+            if (!queued.isEmpty()) {
+                acquire();
+            }
+        } else {
+            acquire();
+        }
+    }
+
+    /** Tells the client it is in: the server's parameters, its cancel key, ReadyForQuery. */
+    private void ready(Map<String, String> parameters) {
+        var alloc = channel.alloc();
+        channel.write(Messages.authenticationOk(alloc));
+        parameters.forEach((k, v) -> {
+            ByteBuf p = alloc.buffer();
+            p.writeByte('S');
+            p.writeInt(0);
+            Messages.cString(p, k);
+            Messages.cString(p, v);
+            p.setInt(1, p.writerIndex() - 1);
+            channel.write(p);
+        });
+        channel.write(Messages.backendKeyData(alloc, cancelPid, cancelKey));
+        channel.writeAndFlush(Messages.readyForQuery(alloc, 'I'));
+        state = State.READY;
+    }
+
+    private void acquire() {
+        acquiring = true;
+        router.backends().acquire(new Backends.Request(endpoint, startup.user(), startup.database(), settings(), credentials, this));
+    }
+
+    @Override
+    public void granted(ServerConnection s) {
+        acquiring = false;
+        if (state == State.CLOSED) {
+            router.backends().release(s);
+            return;
+        }
+        server = s;
+        s.link(this);
+        if (state == State.LOGIN) {
+            router.backends().remember(startup.user(), startup.database(), settings(), s.parameters());
+            ready(s.parameters());
+            if (endpoint.poolMode() == RouterConfig.PoolMode.TRANSACTION && queued.isEmpty()) {
+                unlink();
+            }
+        }
+        while (server != null && !queued.isEmpty()) {
+            send(queued.poll());
+        }
+        if (server != null) {
+            server.flush();
+        }
+    }
+
+    @Override
+    public void failed(ByteBuf error, String why) {
+        acquiring = false;
+        if (error != null) {
+            if (channel.isActive()) {
+                channel.writeAndFlush(error).addListener(ChannelFutureListener.CLOSE);
+            } else {
+                error.release();
+            }
+            state = State.CLOSED;
+            release();
+            return;
+        }
+        fatal("08006", why);
+    }
+
+    private void fromClient(ByteBuf frame) {
+        char type = (char) frame.getByte(frame.readerIndex());
+        if (type == 'X') {
+            frame.release();
+            close();
+            return;
+        }
+        if (server == null) {
+            queued.add(frame);
+            if (!acquiring) {
+                acquire();
+            }
+            return;
+        }
+        send(frame);
+    }
+
+    private void send(ByteBuf frame) {
+        if (endpoint.poolMode() == RouterConfig.PoolMode.TRANSACTION) {
+            statements.send(frame, server, channel.alloc());
+        } else {
+            server.send(frame);
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (server != null) {
+            server.flush();
+        }
+    }
+
+    /** A message from the linked server, on to the client. */
+    void fromServer(ByteBuf frame) {
+        channel.write(frame, channel.voidPromise());
+    }
+
+    void flush() {
+        channel.flush();
+    }
+
+    /** The server answered every request: in transaction mode, outside a transaction, it goes back to its pool. */
+    void serverQuiet(ServerConnection s) {
+        if (endpoint.poolMode() == RouterConfig.PoolMode.TRANSACTION && s.transactionStatus() == 'I' && queued.isEmpty()) {
+            channel.flush();
+            unlink();
+        }
+    }
+
+    private void unlink() {
+        ServerConnection s = server;
+        server = null;
+        channel.config().setAutoRead(true); // whatever that server's backpressure said no longer holds
+        router.backends().release(s);
+    }
+
+    void serverLost(ServerConnection s, String why) {
+        if (server == s) {
+            server = null;
+            fatal("08006", why);
+        }
+    }
+
+    void serverWritable(boolean writable) {
+        channel.config().setAutoRead(writable);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (server != null) {
+            server.channel().config().setAutoRead(ctx.channel().isWritable());
+        }
+    }
+
+    /** Sends the client a FATAL error and ends its connection. */
+    void fatal(String sqlState, String message) {
+        if (state == State.CLOSED) {
+            return;
+        }
+        if (channel.isActive()) {
+            channel.writeAndFlush(Messages.error(channel.alloc(), "FATAL", sqlState, message)).addListener(ChannelFutureListener.CLOSE);
+        }
+        close();
+    }
+
+    private void close() {
+        state = State.CLOSED;
+        release();
+        channel.close();
+    }
+
+    /** Gives the server connection back: clean (session mode: after a reset), else closed. */
+    private void release() {
+        queued.forEach(ByteBuf::release);
+        queued.clear();
+        ServerConnection s = server;
+        server = null;
+        if (s == null || s.state() != ServerConnection.State.LINKED) {
+            return;
+        }
+        if (s.quiet() && s.transactionStatus() == 'I') {
+            if (endpoint.poolMode() == RouterConfig.PoolMode.SESSION) {
+                s.reset();
+            } else {
+                router.backends().release(s);
+            }
+        } else {
+            s.close("its client left in the middle of a transaction");
+        }
+    }
+
+    /** The server this client's cancel request must go to, if it is in the middle of something. */
+    Optional<ServerConnection> server() {
+        return Optional.ofNullable(server);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (startupTimer != null) {
+            startupTimer.cancel(false);
+        }
+        router.leave(this);
+        if (state != State.CLOSED) {
+            state = State.CLOSED;
+            release();
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        Throwable c = cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+        if (cause instanceof FrameDecoder.ProtocolViolation || c instanceof FrameDecoder.ProtocolViolation) {
+            LOG.info("router: client {} broke the protocol: {}", ctx.channel().remoteAddress(), c.getMessage());
+            fatal("08P01", "protocol violation: " + c.getMessage());
+        } else if (c instanceof java.io.IOException) {
+            close();
+        } else {
+            LOG.warn("router: client {} failed", ctx.channel().remoteAddress(), c);
+            fatal("XX000", "internal error in the router: " + c.getMessage());
+        }
+    }
+}

@@ -1,0 +1,186 @@
+package io.walferry.router;
+
+import io.walferry.config.NodeConfig;
+import io.walferry.config.RouterConfig;
+import io.walferry.config.WalferryConfig;
+import io.walferry.ha.EtcdStore;
+import io.walferry.ha.StoreUnavailable;
+import io.walferry.postgres.PgConnector;
+import io.walferry.postgres.ServerPosition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * Probes every node each {@code check_interval} (each on a connection of its own, in parallel, so that one unreachable
+ * node delays nothing) and, with HA, reads the leader key (watching it, so that a change is acted on at once); decides
+ * with {@link RoutingRules}; logs a new primary and every replica's exclusion or readmission with the reason; and hands
+ * the {@link RouteView} on.
+ */
+final class ClusterWatcher implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterWatcher.class);
+
+    private final WalferryConfig config;
+    private final RouterConfig router;
+    private final PgConnector connector;
+    private final Consumer<RouteView> sink;
+    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "router-watch");
+        t.setDaemon(true);
+        return t;
+    });
+    private final ExecutorService probes = Executors.newVirtualThreadPerTaskExecutor();
+    private final Map<String, Connection> connections = new HashMap<>();
+    private final Map<String, Future<Optional<ServerPosition>>> running = new HashMap<>();
+    private final Optional<EtcdStore> store;
+    private Optional<String> lastLeader = Optional.empty();
+    private final Deque<RoutingRules.Sample> history = new ArrayDeque<>();
+    private Optional<String> primary = Optional.empty();
+    private String primaryWhy = "";
+    private final Map<String, Boolean> fit = new HashMap<>();
+
+    ClusterWatcher(WalferryConfig config, Consumer<RouteView> sink) {
+        this.config = config;
+        this.router = config.router().orElseThrow();
+        this.connector = new PgConnector(config.connection());
+        this.sink = sink;
+        this.store = config.ha().map(ha -> new EtcdStore(ha, config.cluster()));
+    }
+
+    void start() {
+        store.ifPresent(s -> s.watch(() -> scheduler.execute(this::round)));
+        scheduler.scheduleWithFixedDelay(this::round, 0, router.checkInterval().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void round() {
+        try {
+            Map<String, Optional<ServerPosition>> positions = probeAll();
+            Optional<String> leader = null;
+            if (store.isPresent()) {
+                try {
+                    lastLeader = store.get().read().leader();
+                } catch (StoreUnavailable e) {
+                    LOG.debug("router: etcd unavailable, keeping the last leader {}: {}", lastLeader, e.getMessage());
+                }
+                leader = lastLeader;
+            }
+            Instant now = Instant.now();
+            RoutingRules.PrimaryChoice choice = RoutingRules.primary(leader, positions);
+            if (!choice.node().equals(primary) || (choice.node().isEmpty() && !choice.why().equals(primaryWhy))) {
+                LOG.info("router: {}", choice.node().map(n -> "primary is now " + n + " (" + choice.why() + ")")
+                        .orElse("no primary: " + choice.why()));
+                history.clear();
+            }
+            primary = choice.node();
+            primaryWhy = choice.why();
+            Optional<io.walferry.postgres.Lsn> primaryNow = primary.flatMap(p -> positions.get(p)).flatMap(ServerPosition::current);
+            primaryNow.ifPresent(l -> history.add(new RoutingRules.Sample(now, l)));
+            while (history.size() > 1 && history.peek().at().isBefore(now.minus(router.maxLagTime().multipliedBy(2)))) {
+                history.poll();
+            }
+            List<NodeConfig> readable = new ArrayList<>();
+            for (NodeConfig n : config.nodes()) {
+                if (primary.equals(Optional.of(n.name()))) {
+                    continue;
+                }
+                RoutingRules.Fitness f = RoutingRules.replica(positions.get(n.name()), primaryNow, List.copyOf(history), now,
+                        router.maxLagBytes(), router.maxLagTime());
+                Boolean before = fit.put(n.name(), f.fit());
+                if (before == null ? f.fit() : before != f.fit()) {
+                    LOG.info("router: replica {} {}: {}", n.name(), f.fit() ? "serves reads" : "excluded", f.why());
+                }
+                if (f.fit()) {
+                    readable.add(n);
+                }
+            }
+            sink.accept(new RouteView(primary.flatMap(config::node), readable));
+        } catch (RuntimeException e) {
+            LOG.warn("router: a round of checks failed", e);
+        }
+    }
+
+    private Map<String, Optional<ServerPosition>> probeAll() {
+        for (NodeConfig n : config.nodes()) {
+            Future<Optional<ServerPosition>> f = running.get(n.name());
+            if (f == null || f.isDone()) {
+                running.put(n.name(), probes.submit(() -> probe(n)));
+            }
+        }
+        long deadline = System.nanoTime() + Math.max(router.checkInterval().toNanos(), TimeUnit.MILLISECONDS.toNanos(500));
+        Map<String, Optional<ServerPosition>> out = new HashMap<>();
+        for (NodeConfig n : config.nodes()) {
+            try {
+                out.put(n.name(), running.get(n.name()).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+            } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+                out.put(n.name(), Optional.empty());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                out.put(n.name(), Optional.empty());
+            }
+        }
+        return out;
+    }
+
+    private Optional<ServerPosition> probe(NodeConfig n) {
+        Connection c;
+        synchronized (connections) {
+            c = connections.get(n.name());
+        }
+        try {
+            if (c == null) {
+                c = connector.connect(n);
+                c.setNetworkTimeout(probes, (int) Math.max(1000, router.checkInterval().toMillis() * 4));
+                synchronized (connections) {
+                    connections.put(n.name(), c);
+                }
+            }
+            return Optional.of(ServerPosition.read(c));
+        } catch (SQLException | RuntimeException e) {
+            LOG.debug("router: cannot probe {}: {}", n.name(), e.getMessage());
+            if (c != null) {
+                try {
+                    c.close();
+                } catch (SQLException ignored) {
+                    // it is gone either way
+                }
+                synchronized (connections) {
+                    connections.remove(n.name());
+                }
+            }
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public void close() {
+        scheduler.shutdownNow();
+        probes.shutdownNow();
+        store.ifPresent(EtcdStore::close);
+        synchronized (connections) {
+            for (Connection c : connections.values()) {
+                try {
+                    c.close();
+                } catch (SQLException ignored) {
+                    // closing anyway
+                }
+            }
+            connections.clear();
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package io.walferry.router;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/** Opens server connections on the router's event loop, each given up if its login takes longer than the timeout. */
+final class ServerConnector {
+    private final EventLoop loop;
+    private final Duration timeout;
+
+    ServerConnector(EventLoop loop, Duration timeout) {
+        this.loop = loop;
+        this.timeout = timeout;
+    }
+
+    EventLoop loop() {
+        return loop;
+    }
+
+    ServerConnection connect(PoolKey key, ServerCredentials credentials, ServerConnection.Listener listener) {
+        ServerConnection s = new ServerConnection(key, credentials, listener);
+        Bootstrap b = new Bootstrap().group(loop).channel(NioSocketChannel.class)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) timeout.toMillis())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new FrameDecoder(Integer.MAX_VALUE, false), s);
+                    }
+                });
+        b.connect(key.node().host(), key.node().port()).addListener(f -> {
+            if (!f.isSuccess()) {
+                s.failLogin("cannot connect to " + key.node().name() + " at " + key.node().host() + ":" + key.node().port() + ": "
+                        + f.cause().getMessage());
+            }
+        });
+        loop.schedule(() -> {
+            s.failLogin("no login to " + key.node().name() + " within " + timeout.toMillis() + " ms (router.connect_timeout)");
+        }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+        return s;
+    }
+}

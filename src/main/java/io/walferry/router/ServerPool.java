@@ -1,0 +1,165 @@
+package io.walferry.router;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.util.concurrent.ScheduledFuture;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The server connections of one {@link PoolKey}: at most {@code maxSize}, idle ones reused most recently used first, and
+ * clients waiting in turn when all are busy (up to the wait timeout). Runs on the router's event loop only.
+ */
+final class ServerPool implements ServerConnection.Listener {
+    /** A client waiting for a server connection. */
+    interface Waiter {
+        void granted(ServerConnection s);
+
+        /** No connection: the server's ErrorResponse (the waiter releases it) or null, and why. */
+        void failed(ByteBuf error, String why);
+    }
+
+    private record Waiting(Waiter waiter, ScheduledFuture<?> timeout) {
+    }
+
+    private final PoolKey key;
+    private final int maxSize;
+    private final ServerConnector connector;
+    private final Duration waitTimeout;
+    private final Set<ServerConnection> all = new HashSet<>();
+    private final Deque<ServerConnection> idle = new ArrayDeque<>();
+    private final Deque<Waiting> waiters = new ArrayDeque<>();
+    private ServerCredentials credentials;
+    private long errors;
+
+    ServerPool(PoolKey key, int maxSize, ServerConnector connector, Duration waitTimeout) {
+        this.key = key;
+        this.maxSize = maxSize;
+        this.connector = connector;
+        this.waitTimeout = waitTimeout;
+    }
+
+    PoolKey key() {
+        return key;
+    }
+
+    void acquire(Waiter w, ServerCredentials creds) {
+        credentials = creds;
+        while (!idle.isEmpty()) {
+            ServerConnection s = idle.pop();
+            if (s.channel().isActive() && s.state() == ServerConnection.State.IDLE) {
+                w.granted(s);
+                return;
+            }
+        }
+        Waiting waiting = new Waiting(w, connector.loop().schedule(() -> timedOut(w), waitTimeout.toMillis(), TimeUnit.MILLISECONDS));
+        waiters.add(waiting);
+        if (all.size() < maxSize) {
+            open();
+        }
+    }
+
+    private void timedOut(Waiter w) {
+        for (Iterator<Waiting> i = waiters.iterator(); i.hasNext(); ) {
+            if (i.next().waiter() == w) {
+                i.remove();
+                org.slf4j.LoggerFactory.getLogger(ServerPool.class).info("router: pool {} exhausted: {}", key, all);
+                w.failed(null, "no server connection to " + key + " came free within " + waitTimeout.toMillis()
+                        + " ms (router pool_size " + maxSize + ")");
+                return;
+            }
+        }
+    }
+
+    private void open() {
+        all.add(connector.connect(key, credentials, this));
+    }
+
+    /** A linked connection whose client is done with it: to the next waiter, else idle. */
+    void release(ServerConnection s) {
+        if (s.state() == ServerConnection.State.CLOSED) {
+            return;
+        }
+        if (!all.contains(s)) {
+            s.close("its pool was closed");
+            return;
+        }
+        s.idle();
+        Waiting w = waiters.poll();
+        if (w != null) {
+            w.timeout().cancel(false);
+            w.waiter().granted(s);
+        } else {
+            idle.push(s);
+        }
+    }
+
+    /** Linked connections: transactions (or sessions) in progress. */
+    int busy() {
+        return all.size() - idle.size();
+    }
+
+    int size() {
+        return all.size();
+    }
+
+    int waiting() {
+        return waiters.size();
+    }
+
+    /** Closes every connection (the server left its role): linked clients hear {@code reason}. */
+    void closeAll(String reason) {
+        for (ServerConnection s : Set.copyOf(all)) {
+            s.close(reason);
+        }
+        idle.clear();
+    }
+
+    @Override
+    public void loggedIn(ServerConnection s) {
+        release(s);
+    }
+
+    @Override
+    public void loginFailed(ServerConnection s, ByteBuf error, String why) {
+        all.remove(s);
+        // what stopped this login stops the others waiting for the same server, user and database
+        while (!waiters.isEmpty()) {
+            Waiting w = waiters.poll();
+            w.timeout().cancel(false);
+            w.waiter().failed(error == null ? null : error.retainedDuplicate(), why);
+        }
+        if (error != null) {
+            error.release();
+        }
+    }
+
+    @Override
+    public void closed(ServerConnection s) {
+        all.remove(s);
+        idle.remove(s);
+        if (!waiters.isEmpty() && all.size() < maxSize) {
+            open();
+        }
+    }
+
+    @Override
+    public void reset(ServerConnection s) {
+        release(s);
+    }
+
+    @Override
+    public void error(ServerConnection s) {
+        errors++;
+    }
+
+    /** ErrorResponses the servers of this pool sent its clients. */
+    long errors() {
+        return errors;
+    }
+}

@@ -1,0 +1,109 @@
+package io.walferry.config;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The router: section: defaults, every key read, and each mistake as one line with the file, line and key. */
+class RouterConfigTest {
+    @TempDir
+    Path tmp;
+
+    private static final String CLUSTER = """
+            cluster: main
+            nodes:
+              - name: pg1
+                data_directory: /var/lib/postgresql/15/main
+            repositories:
+              - name: local
+                type: fs
+                path: /var/lib/walferry/repo
+            """;
+
+    private WalferryConfig load(String router) throws IOException {
+        Path p = tmp.resolve("walferry.yaml");
+        Files.writeString(p, CLUSTER + "router:\n" + router);
+        return new ConfigLoader(Map.of()).load(p);
+    }
+
+    @Test
+    void defaultsAndEveryKey() throws IOException {
+        RouterConfig d = load("  users_file: /etc/walferry/users.txt\n  endpoints:\n    rw: { port: 6432 }\n").router().orElseThrow();
+        assertThat(d.listen()).isEqualTo("127.0.0.1");
+        assertThat(d.auth()).isEqualTo(RouterConfig.ClientAuth.SCRAM);
+        assertThat(d.endpoints()).containsExactly(new RouterConfig.Endpoint(RouterConfig.Role.RW, 6432, RouterConfig.PoolMode.TRANSACTION, 20));
+        assertThat(d.endpoint(RouterConfig.Role.RO)).isEmpty();
+        assertThat(d.maxLagBytes()).isEqualTo(16L << 20);
+        assertThat(d.maxLagTime()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(d.checkInterval()).isEqualTo(Duration.ofMillis(250));
+        assertThat(d.failoverWait()).isEqualTo(Duration.ofSeconds(30));
+
+        RouterConfig c = load("""
+                  listen: 0.0.0.0
+                  auth: trust
+                  max_client_connections: 50
+                  max_message_size: 2MiB
+                  startup_timeout: 3s
+                  failover_wait: 5s
+                  max_lag_bytes: 4MiB
+                  max_lag_time: 2s
+                  check_interval: 100ms
+                  connect_timeout: 1s
+                  endpoints:
+                    rw: { port: 7000, pool_mode: session, pool_size: 5 }
+                    ro: { port: 7001, pool_mode: transaction, pool_size: 6 }
+                """).router().orElseThrow();
+        assertThat(c.endpoints()).containsExactly(
+                new RouterConfig.Endpoint(RouterConfig.Role.RW, 7000, RouterConfig.PoolMode.SESSION, 5),
+                new RouterConfig.Endpoint(RouterConfig.Role.RO, 7001, RouterConfig.PoolMode.TRANSACTION, 6));
+        assertThat(c).extracting(RouterConfig::listen, RouterConfig::auth, RouterConfig::maxClients, RouterConfig::maxMessageBytes,
+                RouterConfig::startupTimeout, RouterConfig::failoverWait, RouterConfig::maxLagBytes, RouterConfig::maxLagTime,
+                RouterConfig::checkInterval, RouterConfig::connectTimeout).containsExactly("0.0.0.0", RouterConfig.ClientAuth.TRUST, 50,
+                2L << 20, Duration.ofSeconds(3), Duration.ofSeconds(5), 4L << 20, Duration.ofSeconds(2), Duration.ofMillis(100),
+                Duration.ofSeconds(1));
+        Path none = tmp.resolve("plain.yaml");
+        Files.writeString(none, CLUSTER);
+        assertThat(new ConfigLoader(Map.of()).load(none).router()).isEmpty();
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', ignoreLeadingAndTrailingWhitespace = false, value = {
+            "  auth: trust\\n  endpoints: {}\\n|:11: router.endpoints: must name at least one of rw, ro",
+            "  auth: trust\\n|:10: router.endpoints: is required",
+            "  auth: trust\\n  endpoints:\\n    rw: { pool_size: 3 }\\n|:12: router.endpoints.rw.port: is required",
+            "  auth: trust\\n  endpoints:\\n    rw: { port: 6432 }\\n    ro: { port: 6432 }\\n|:13: router.endpoints.ro.port: port 6432 is already the rw endpoint's",
+            "  auth: trust\\n  endpoints:\\n    rw: { port: 6432, pool_mode: statement }\\n|:12: router.endpoints.rw.pool_mode: expected one of session, transaction, got \"statement\"",
+            "  auth: trust\\n  endpoints:\\n    auto: { port: 6432 }\\n|:12: router.endpoints.auto: unknown key",
+            "  endpoints:\\n    rw: { port: 6432 }\\n|router.users_file: is required with auth: scram",
+            "  auth: trust\\n  users_file: /u\\n  endpoints:\\n    rw: { port: 6432 }\\n|:11: router.users_file: is only read with auth: scram",
+            "  auth: trust\\n  check_interval: 5s\\n  endpoints:\\n    rw: { port: 6432 }\\n|:11: router.check_interval: expected from 50ms to 1s",
+            "  auth: trust\\n  max_lag_time: 100ms\\n  endpoints:\\n    rw: { port: 6432 }\\n|:11: router.max_lag_time: must be longer than check_interval",
+            "  auth: trust\\n  pool: 3\\n  endpoints:\\n    rw: { port: 6432 }\\n|:11: router.pool: unknown key",
+    })
+    void mistakesAreOneLineWithTheLineAndKey(String yaml, String expected) {
+        assertThatThrownBy(() -> load(yaml.replace("\\n", "\n"))).isInstanceOf(ConfigException.class)
+                .hasMessageContaining(expected).hasMessageNotContaining("\n");
+    }
+
+    @Test
+    void theRouterCommandWithoutARouterSectionIsAConfigurationError() throws IOException {
+        Path p = tmp.resolve("walferry.yaml");
+        Files.writeString(p, CLUSTER);
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        int code = io.walferry.cli.Main.run(new String[]{"-c", p.toString(), "router"}, new java.io.PrintWriter(out),
+                new java.io.PrintWriter(err), Map.of());
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains("no router: section in " + p).contains("hint: add one").hasLineCount(1);
+    }
+}
