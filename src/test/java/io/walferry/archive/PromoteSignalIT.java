@@ -17,7 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A promotion never waits on the prefetcher: restore_command runs in PostgreSQL's startup process, which sees the
- * promote request only between two calls. With promote.signal in the data directory, the launcher hands the call to
+ * promote request only between two calls. With "promote" (what pg_promote() writes) in the data directory, the launcher hands the call to
  * the JVM at once instead of waiting (up to a minute) for a prefetcher that is stuck, e.g. on a hung repository. The
  * stuck prefetcher is a stand-in process with the prefetcher's command line: the launcher knows a prefetcher only by
  * its pid file and /proc/PID/cmdline.
@@ -66,8 +66,8 @@ class PromoteSignalIT {
             Files.setPosixFilePermissions(queue, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
 
             WalferryFixture.launcher(); // its first use records the startup cache: not part of the call timed below
-            Files.writeString(data.resolve("promote.signal"), "");
-            ServerUser.chown(data.resolve("promote.signal"));
+            Files.writeString(data.resolve("promote"), ""); // what pg_promote() and pg_ctl promote write
+            ServerUser.chown(data.resolve("promote"));
             long t0 = System.nanoTime();
             Result r = wf.run(data, "archive-get", segment, "pg_wal/RECOVERYXLOG");
             Duration took = Duration.ofNanos(System.nanoTime() - t0);
