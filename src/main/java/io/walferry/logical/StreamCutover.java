@@ -249,16 +249,8 @@ public final class StreamCutover {
                 if (cols == null) {
                     break;
                 }
-                try (java.sql.Statement s = c.createStatement()) {
-                    s.execute("savepoint walferry_table");
-                    try {
-                        targetSums.put(t, Optional.of(TableChecksum.sum(c, t, cols)));
-                    } catch (SQLException e) {
-                        LOG.warn("stream {}: cannot read {} on the target: {}", servers.stream().name(), t, StreamCreate.firstLine(e.getMessage()));
-                        s.execute("rollback to savepoint walferry_table");
-                        targetSums.put(t, Optional.empty());
-                    }
-                }
+                targetSums.put(t, TableChecksum.sumIfReadable(c, t, cols, e -> LOG.warn("stream {}: cannot read {} on the target: {}",
+                        servers.stream().name(), t, StreamCreate.firstLine(e.getMessage()))));
             }
             c.rollback();
         } catch (InterruptedException e) {

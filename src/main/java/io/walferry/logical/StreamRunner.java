@@ -173,7 +173,7 @@ public final class StreamRunner {
     private void requireSourceSlot(LogicalStreamConfig stream, Lsn applied) throws SQLException {
         try (Connection c = servers.source()) {
             SourceCheck.Verdict v = SourceCheck.decide(stream.name(), stream.slot(), stream.source().label(), applied,
-                    io.walferry.postgres.Sql.flag(c, "select pg_is_in_recovery()"), LogicalSlots.read(c, stream.slot()));
+                    io.walferry.postgres.ServerInfo.inRecovery(c), LogicalSlots.read(c, stream.slot()));
             if (v.problem().isPresent()) {
                 throw WalferryException.refused(v.problem().get(), v.fix().orElseThrow());
             }

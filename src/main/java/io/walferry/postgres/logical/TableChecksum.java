@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A table's row count and an order-independent checksum of its rows: the sum of a 64-bit hash of each row's text (in
@@ -48,6 +49,24 @@ public final class TableChecksum {
             }
         }
         return columns;
+    }
+
+    /**
+     * The table's sum, or empty when the table cannot be read (it is missing or differs on this side): the transaction
+     * goes on, so that the other tables are still compared.
+     */
+    public static Optional<Sum> sumIfReadable(Connection c, String table, List<String> columns, java.util.function.Consumer<SQLException> unreadable)
+            throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("savepoint walferry_table");
+            try {
+                return Optional.of(sum(c, table, columns));
+            } catch (SQLException e) {
+                unreadable.accept(e);
+                s.execute("rollback to savepoint walferry_table");
+                return Optional.empty();
+            }
+        }
     }
 
     public static Sum sum(Connection c, String table, List<String> columns) throws SQLException {
