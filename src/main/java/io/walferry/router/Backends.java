@@ -33,8 +33,9 @@ final class Backends {
     private record Parked(Request request, ScheduledFuture<?> timeout) {
     }
 
-    private final RouterConfig config;
+    private RouterConfig config;
     private final ServerConnector connector;
+    private final RouteCounters counters = new RouteCounters();
     private final Map<PoolKey, ServerPool> pools = new HashMap<>();
     private final List<Parked> parked = new ArrayList<>();
     private RouteView view = RouteView.NONE;
@@ -58,6 +59,23 @@ final class Backends {
         return view;
     }
 
+    RouteCounters counters() {
+        return counters;
+    }
+
+    /** A reload: pools take their endpoint's new size; waits and new pools follow the new settings. */
+    void reconfigure(RouterConfig next) {
+        config = next;
+        for (ServerPool p : pools.values()) {
+            p.resize(poolSize(p.key().mode(), p.size()));
+        }
+    }
+
+    /** The pool size of the endpoints of {@code mode} (the largest, where rw and ro share a mode and so a node's pools). */
+    private int poolSize(RouterConfig.PoolMode mode, int otherwise) {
+        return config.endpoints().stream().filter(e -> e.poolMode() == mode).mapToInt(RouterConfig.Endpoint::poolSize).max().orElse(otherwise);
+    }
+
     void acquire(Request r) {
         Optional<NodeConfig> node = target(r.endpoint().role());
         if (node.isEmpty()) {
@@ -66,7 +84,7 @@ final class Backends {
             return;
         }
         PoolKey key = new PoolKey(node.get(), r.user(), r.database(), r.settings(), r.endpoint().poolMode());
-        pools.computeIfAbsent(key, k -> new ServerPool(k, r.endpoint().poolSize(), connector, config.failoverWait()))
+        pools.computeIfAbsent(key, k -> new ServerPool(k, poolSize(k.mode(), r.endpoint().poolSize()), connector, config.failoverWait()))
                 .acquire(r.waiter(), r.credentials());
     }
 
@@ -117,6 +135,9 @@ final class Backends {
         }
         // a session stays on its server: a session on a replica that no longer qualifies ends, and reconnects to one that does
         for (NodeConfig r : before.readable()) {
+            if (!next.readable().contains(r)) {
+                counters.excluded(r.name());
+            }
             if (!next.readable().contains(r) && !next.primary().equals(Optional.of(r))) {
                 closeNode(r, "replica " + r.name() + " no longer serves reads (see the router's log for why)",
                         p -> p.key().mode() == RouterConfig.PoolMode.SESSION);
@@ -149,7 +170,7 @@ final class Backends {
 
     List<RouterStats.Pool> poolStats() {
         List<RouterStats.Pool> out = new ArrayList<>();
-        pools.values().forEach(p -> out.add(new RouterStats.Pool(p.key().toString(), p.key().mode().name().toLowerCase(java.util.Locale.ROOT),
+        pools.values().forEach(p -> out.add(new RouterStats.Pool(p.key().toString(), p.key().node().name(), p.key().mode().name().toLowerCase(java.util.Locale.ROOT),
                 p.size(), p.busy(), p.waiting(), p.errors())));
         out.sort(Comparator.comparing(RouterStats.Pool::name).thenComparing(RouterStats.Pool::mode));
         return out;

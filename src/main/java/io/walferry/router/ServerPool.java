@@ -28,7 +28,7 @@ final class ServerPool implements ServerConnection.Listener {
     }
 
     private final PoolKey key;
-    private final int maxSize;
+    private int maxSize;
     private final ServerConnector connector;
     private final Duration waitTimeout;
     private final Set<ServerConnection> all = new HashSet<>();
@@ -80,6 +80,19 @@ final class ServerPool implements ServerConnection.Listener {
         all.add(connector.connect(key, credentials, this));
     }
 
+    /** A reload's pool size: more connections for clients waiting now, or idle ones closed down to the new size. */
+    void resize(int size) {
+        maxSize = size;
+        for (int i = 0; i < waiters.size() && all.size() < maxSize; i++) {
+            open();
+        }
+        while (all.size() > maxSize && !idle.isEmpty()) {
+            ServerConnection s = idle.pop();
+            all.remove(s);
+            s.close("the pool was made smaller (reload)");
+        }
+    }
+
     /** A linked connection whose client is done with it: to the next waiter, else idle. */
     void release(ServerConnection s) {
         if (s.state() == ServerConnection.State.CLOSED) {
@@ -87,6 +100,12 @@ final class ServerPool implements ServerConnection.Listener {
         }
         if (!all.contains(s)) {
             s.close("its pool was closed");
+            return;
+        }
+        if (all.size() > maxSize && waiters.isEmpty()) {
+            s.idle();
+            all.remove(s);
+            s.close("the pool was made smaller (reload)");
             return;
         }
         s.idle();
