@@ -103,17 +103,24 @@ public final class Router implements AutoCloseable, RouterContext {
         }
     }
 
-    /** {@code /metrics} and {@code /status} on {@code router.metrics_listen:metrics_port}, unless the port is 0. */
+    /** {@code /metrics} and {@code /status} on {@code router.metrics_listen:metrics_port}, unless the port is 0 (or taken). */
     private void serveHttp() {
         RouterConfig.Metrics m = config.metrics();
         if (m.port() == 0) {
             return;
         }
-        http = new io.walferry.monitor.HttpServer("the router's metrics (router.metrics_listen, metrics_port)", m.listen(), m.port(), Map.of(
+        try {
+            http = new io.walferry.monitor.HttpServer("the router's metrics (router.metrics_listen, metrics_port)", m.listen(), m.port(), Map.of(
                 "/metrics", req -> new io.walferry.monitor.HttpServer.Response(200,
                         io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter.CONTENT_TYPE, RouterMetrics.text(whole.cluster(), stats())),
                 "/status", req -> new io.walferry.monitor.HttpServer.Response(200, "application/json",
                         RouterStatusJson.write(stats()))), Optional.empty(), Optional.empty());
+        } catch (WalferryException e) {
+            // as the agent does: the router routes on without its stats rather than not at all
+            LOG.error("router: {}; routing goes on without /metrics and /status (hint: set router.metrics_port to a free port, or 0)",
+                    e.getMessage());
+            return;
+        }
         LOG.info("router: metrics on {}/metrics, status on {}/status", http.url(), http.url());
     }
 
