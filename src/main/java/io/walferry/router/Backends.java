@@ -27,7 +27,16 @@ final class Backends {
 
     /** A client's request for a server connection. */
     record Request(RouterConfig.Endpoint endpoint, String user, String database, Map<String, String> settings,
-                   ServerCredentials credentials, ServerPool.Waiter waiter) {
+                   ServerCredentials credentials, ServerPool.Waiter waiter) implements ServerPool.Waiter {
+        @Override
+        public void granted(ServerConnection s) {
+            waiter.granted(s);
+        }
+
+        @Override
+        public void failed(ByteBuf error, String why) {
+            waiter.failed(error, why);
+        }
     }
 
     private record Parked(Request request, ScheduledFuture<?> timeout) {
@@ -79,13 +88,28 @@ final class Backends {
     void acquire(Request r) {
         Optional<NodeConfig> node = target(r.endpoint().role());
         if (node.isEmpty()) {
-            ScheduledFuture<?> t = connector.loop().schedule(() -> parkedTooLong(r), config.failoverWait().toMillis(), TimeUnit.MILLISECONDS);
-            parked.add(new Parked(r, t));
+            park(r, "");
             return;
         }
         PoolKey key = new PoolKey(node.get(), r.user(), r.database(), r.settings(), r.endpoint().poolMode());
-        pools.computeIfAbsent(key, k -> new ServerPool(k, poolSize(k.mode(), r.endpoint().poolSize()), connector, config.failoverWait()))
-                .acquire(r.waiter(), r.credentials());
+        pools.computeIfAbsent(key, k -> new ServerPool(k, poolSize(k.mode(), r.endpoint().poolSize()), connector, config.failoverWait(),
+                        this::unreachable))
+                .acquire(r, r.credentials());
+    }
+
+    /** Waits for the next view with a primary (a failover), up to {@code failover_wait}; {@code last} says what went wrong before. */
+    private void park(Request r, String last) {
+        ScheduledFuture<?> t = connector.loop().schedule(() -> parkedTooLong(r, last), config.failoverWait().toMillis(), TimeUnit.MILLISECONDS);
+        parked.add(new Parked(r, t));
+    }
+
+    /**
+     * The server a client was to get could not be reached: it may have just gone down, before the watcher's next look says
+     * so. The client waits for the next view (the same server if it is still up, else the new primary) rather than
+     * failing at once, as it would have if the watcher had seen the loss first.
+     */
+    private void unreachable(ServerPool.Waiter w, String why) {
+        park((Request) w, why);
     }
 
     private Optional<NodeConfig> target(RouterConfig.Role role) {
@@ -105,12 +129,12 @@ final class Backends {
         return n;
     }
 
-    private void parkedTooLong(Request r) {
+    private void parkedTooLong(Request r, String last) {
         for (Iterator<Parked> i = parked.iterator(); i.hasNext(); ) {
             if (i.next().request() == r) {
                 i.remove();
                 r.waiter().failed((ByteBuf) null, "no primary within " + config.failoverWait().toMillis()
-                        + " ms (router.failover_wait): the cluster has none now, or its nodes disagree");
+                        + " ms (router.failover_wait): the cluster has none now, or its nodes disagree" + (last.isEmpty() ? "" : "; " + last));
                 return;
             }
         }

@@ -45,12 +45,12 @@ final class ServerConnector {
                 });
         b.connect(key.node().host(), key.node().port()).addListener(f -> {
             if (!f.isSuccess()) {
-                s.failLogin("cannot connect to " + key.node().name() + " at " + key.node().host() + ":" + key.node().port() + ": "
+                s.unreachable("cannot connect to " + key.node().name() + " at " + key.node().host() + ":" + key.node().port() + ": "
                         + f.cause().getMessage());
             }
         });
         loop.schedule(() -> {
-            s.failLogin("no login to " + key.node().name() + " within " + timeout.toMillis() + " ms (router.connect_timeout)");
+            s.unreachable("no login to " + key.node().name() + " within " + timeout.toMillis() + " ms (router.connect_timeout)");
         }, timeout.toMillis(), TimeUnit.MILLISECONDS);
         return s;
     }

@@ -24,6 +24,11 @@ final class ServerPool implements ServerConnection.Listener {
         void failed(ByteBuf error, String why);
     }
 
+    /** Hears the waiters of a server that could not be reached: they may wait for the next view of the cluster. */
+    interface Unreachable {
+        void waiting(Waiter w, String why);
+    }
+
     private record Waiting(Waiter waiter, ScheduledFuture<?> timeout) {
     }
 
@@ -31,14 +36,16 @@ final class ServerPool implements ServerConnection.Listener {
     private int maxSize;
     private final ServerConnector connector;
     private final Duration waitTimeout;
+    private final Unreachable unreachable;
     private final Set<ServerConnection> all = new HashSet<>();
     private final Deque<ServerConnection> idle = new ArrayDeque<>();
     private final Deque<Waiting> waiters = new ArrayDeque<>();
     private ServerCredentials credentials;
     private long errors;
 
-    ServerPool(PoolKey key, int maxSize, ServerConnector connector, Duration waitTimeout) {
+    ServerPool(PoolKey key, int maxSize, ServerConnector connector, Duration waitTimeout, Unreachable unreachable) {
         this.key = key;
+        this.unreachable = unreachable;
         this.maxSize = maxSize;
         this.connector = connector;
         this.waitTimeout = waitTimeout;
@@ -151,7 +158,11 @@ final class ServerPool implements ServerConnection.Listener {
         while (!waiters.isEmpty()) {
             Waiting w = waiters.poll();
             w.timeout().cancel(false);
-            w.waiter().failed(error == null ? null : error.retainedDuplicate(), why);
+            if (s.wasUnreachable()) {
+                unreachable.waiting(w.waiter(), why);
+            } else {
+                w.waiter().failed(error == null ? null : error.retainedDuplicate(), why);
+            }
         }
         if (error != null) {
             error.release();
