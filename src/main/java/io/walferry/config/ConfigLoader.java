@@ -433,12 +433,39 @@ public final class ConfigLoader {
         RouterConfig r = new RouterConfig(listen, endpoints, auth, users, s.integer("max_client_connections", 1000, 1, 100000),
                 s.byteSize("max_message_size", 16L << 20, 1L << 20, 1L << 30), s.duration("startup_timeout", Duration.ofSeconds(10)),
                 s.duration("failover_wait", Duration.ofSeconds(30)), s.byteSize("max_lag_bytes", 16L << 20, 0, Long.MAX_VALUE >> 30),
-                lagTime, check, s.duration("connect_timeout", Duration.ofSeconds(5)));
+                lagTime, check, s.duration("connect_timeout", Duration.ofSeconds(5)), s.optionalSection("tls").map(ConfigLoader::routerTls),
+                s.optionalSection("server_tls").map(ConfigLoader::routerServerTls).orElse(RouterConfig.ServerTls.DEFAULT),
+                new RouterConfig.Metrics(s.string("metrics_listen", MonitoringConfig.LOOPBACK),
+                        s.integer("metrics_port", RouterConfig.DEFAULT_METRICS_PORT, 0, 65535)));
         if (r.startupTimeout().isZero() || r.connectTimeout().isZero()) {
             throw s.error(r.startupTimeout().isZero() ? "startup_timeout" : "connect_timeout", "must be longer than 0s");
         }
         s.refuseUnknownKeys();
         return r;
+    }
+
+    private static RouterConfig.ClientTls routerTls(YamlSection s) {
+        Optional<Path> cert = s.optionalPath("certificate");
+        Optional<Path> key = s.optionalPath("key");
+        if (cert.isEmpty() || key.isEmpty()) {
+            throw s.error(cert.isEmpty() ? "certificate" : "key", "is required: the router's certificate chain and its private key (PEM)");
+        }
+        String mode = s.string("clients", "prefer");
+        if (!mode.equals("prefer") && !mode.equals("require")) {
+            throw s.error("clients", "expected prefer (clients choose) or require (clients without TLS are refused), got " + mode);
+        }
+        s.refuseUnknownKeys();
+        return new RouterConfig.ClientTls(cert.get(), key.get(), mode.equals("require"));
+    }
+
+    private static RouterConfig.ServerTls routerServerTls(YamlSection s) {
+        Optional<String> mode = s.optionalString("sslmode");
+        if (mode.isPresent() && !RouterConfig.ServerTls.MODES.contains(mode.get())) {
+            throw s.error("sslmode", "expected one of disable, prefer, require, verify-ca, verify-full, got " + mode.get());
+        }
+        RouterConfig.ServerTls t = new RouterConfig.ServerTls(mode, s.optionalPath("sslrootcert"), s.bool("allow_plaintext", false));
+        s.refuseUnknownKeys();
+        return t;
     }
 
     private static MonitoringConfig monitoring(Optional<YamlSection> section, Map<String, Integer> metricsPorts) {

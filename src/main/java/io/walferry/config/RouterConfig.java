@@ -21,10 +21,15 @@ import java.util.Optional;
  * @param maxLagTime        a replica that has not replayed what the primary wrote this long ago serves no reads
  * @param checkInterval     how often the router probes every node
  * @param connectTimeout    how long opening and authenticating one server connection may take
+ * @param tls               TLS offered to clients (a certificate and key), or none
+ * @param serverTls         TLS of the router's connections to the servers
+ * @param metrics           where the router serves {@code /metrics} and {@code /status}; port 0: nowhere
  */
 public record RouterConfig(String listen, List<Endpoint> endpoints, ClientAuth auth, Optional<Path> usersFile, int maxClients,
                            long maxMessageBytes, Duration startupTimeout, Duration failoverWait, long maxLagBytes, Duration maxLagTime,
-                           Duration checkInterval, Duration connectTimeout) {
+                           Duration checkInterval, Duration connectTimeout, Optional<ClientTls> tls, ServerTls serverTls, Metrics metrics) {
+    public static final int DEFAULT_METRICS_PORT = 9818;
+
     public RouterConfig {
         endpoints = List.copyOf(endpoints);
     }
@@ -44,6 +49,34 @@ public record RouterConfig(String listen, List<Endpoint> endpoints, ClientAuth a
      * @param poolSize server connections per server, user and database; more clients wait for one
      */
     public record Endpoint(Role role, int port, PoolMode poolMode, int poolSize) {
+    }
+
+    /**
+     * TLS for clients ({@code router.tls}): the router's certificate chain and key (PEM), and whether a client may
+     * still connect without it.
+     */
+    public record ClientTls(Path certificate, Path key, boolean required) {
+    }
+
+    /**
+     * TLS to the servers ({@code router.server_tls}), as libpq's sslmode: {@code disable}, {@code prefer},
+     * {@code require}, {@code verify-ca} or {@code verify-full}, against {@code sslrootcert} (else the JDK's CAs).
+     *
+     * @param sslMode        as configured; empty: {@code disable} to a node on loopback, {@code verify-full} to any other
+     * @param allowPlaintext a node off loopback may be reached without TLS ({@code disable} or {@code prefer})
+     */
+    public record ServerTls(Optional<String> sslMode, Optional<Path> sslRootCert, boolean allowPlaintext) {
+        public static final ServerTls DEFAULT = new ServerTls(Optional.empty(), Optional.empty(), false);
+        public static final java.util.Set<String> MODES = java.util.Set.of("disable", "prefer", "require", "verify-ca", "verify-full");
+
+        /** The sslmode of the connections to {@code host}. */
+        public String modeFor(String host) {
+            return sslMode.orElse(LoopbackHost.is(host) ? "disable" : "verify-full");
+        }
+    }
+
+    /** The router's HTTP server: {@code /metrics} (Prometheus) and {@code /status} (JSON); port 0 serves neither. */
+    public record Metrics(String listen, int port) {
     }
 
     public Optional<Endpoint> endpoint(Role role) {

@@ -17,7 +17,7 @@ import java.util.Map;
  * labels every point carries (cluster, node) before its own. A name ending in {@code _bytes} or {@code _seconds} has that
  * unit; counters are named without {@code _total}, which the text format adds.
  */
-final class MetricFamilies {
+public final class MetricFamilies {
     private record Point(Labels labels, double value) {
     }
 
@@ -27,21 +27,21 @@ final class MetricFamilies {
     private final Labels common;
     private final Map<String, Family> families = new LinkedHashMap<>();
 
-    MetricFamilies(Labels common) {
+    public MetricFamilies(Labels common) {
         this.common = common;
     }
 
     /** A gauge's point; {@code labels} are name, value pairs. */
-    void gauge(String name, String help, double value, String... labels) {
+    public void gauge(String name, String help, double value, String... labels) {
         add(name, help, false, value, labels);
     }
 
-    void counter(String name, String help, double value, String... labels) {
+    public void counter(String name, String help, double value, String... labels) {
         add(name, help, true, value, labels);
     }
 
     /** A 0 or 1 gauge. */
-    void flag(String name, String help, boolean value, String... labels) {
+    public void flag(String name, String help, boolean value, String... labels) {
         gauge(name, help, value ? 1 : 0, labels);
     }
 
@@ -51,6 +51,18 @@ final class MetricFamilies {
             throw new IllegalArgumentException(name + " is a gauge and a counter");
         }
         f.points().add(new Point(common.merge(Labels.of(labels)), value));
+    }
+
+    /** The families in Prometheus' text format. */
+    public byte[] text() {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(8 * 1024);
+        try {
+            io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter.create().write(out, snapshots(),
+                    io.prometheus.metrics.config.EscapingScheme.UNDERSCORE_ESCAPING);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e); // a byte array does not fail
+        }
+        return out.toByteArray();
     }
 
     MetricSnapshots snapshots() {

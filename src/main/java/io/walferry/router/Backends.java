@@ -27,14 +27,24 @@ final class Backends {
 
     /** A client's request for a server connection. */
     record Request(RouterConfig.Endpoint endpoint, String user, String database, Map<String, String> settings,
-                   ServerCredentials credentials, ServerPool.Waiter waiter) {
+                   ServerCredentials credentials, ServerPool.Waiter waiter) implements ServerPool.Waiter {
+        @Override
+        public void granted(ServerConnection s) {
+            waiter.granted(s);
+        }
+
+        @Override
+        public void failed(ByteBuf error, String why) {
+            waiter.failed(error, why);
+        }
     }
 
     private record Parked(Request request, ScheduledFuture<?> timeout) {
     }
 
-    private final RouterConfig config;
+    private RouterConfig config;
     private final ServerConnector connector;
+    private final RouteCounters counters = new RouteCounters();
     private final Map<PoolKey, ServerPool> pools = new HashMap<>();
     private final List<Parked> parked = new ArrayList<>();
     private RouteView view = RouteView.NONE;
@@ -58,16 +68,48 @@ final class Backends {
         return view;
     }
 
+    RouteCounters counters() {
+        return counters;
+    }
+
+    /** A reload: pools take their endpoint's new size; waits and new pools follow the new settings. */
+    void reconfigure(RouterConfig next) {
+        config = next;
+        for (ServerPool p : pools.values()) {
+            p.resize(poolSize(p.key().mode(), p.size()));
+        }
+    }
+
+    /** The pool size of the endpoints of {@code mode} (the largest, where rw and ro share a mode and so a node's pools). */
+    private int poolSize(RouterConfig.PoolMode mode, int otherwise) {
+        return config.endpoints().stream().filter(e -> e.poolMode() == mode).mapToInt(RouterConfig.Endpoint::poolSize).max().orElse(otherwise);
+    }
+
     void acquire(Request r) {
         Optional<NodeConfig> node = target(r.endpoint().role());
         if (node.isEmpty()) {
-            ScheduledFuture<?> t = connector.loop().schedule(() -> parkedTooLong(r), config.failoverWait().toMillis(), TimeUnit.MILLISECONDS);
-            parked.add(new Parked(r, t));
+            park(r, "");
             return;
         }
         PoolKey key = new PoolKey(node.get(), r.user(), r.database(), r.settings(), r.endpoint().poolMode());
-        pools.computeIfAbsent(key, k -> new ServerPool(k, r.endpoint().poolSize(), connector, config.failoverWait()))
-                .acquire(r.waiter(), r.credentials());
+        pools.computeIfAbsent(key, k -> new ServerPool(k, poolSize(k.mode(), r.endpoint().poolSize()), connector, config.failoverWait(),
+                        this::unreachable))
+                .acquire(r, r.credentials());
+    }
+
+    /** Waits for the next view with a primary (a failover), up to {@code failover_wait}; {@code last} says what went wrong before. */
+    private void park(Request r, String last) {
+        ScheduledFuture<?> t = connector.loop().schedule(() -> parkedTooLong(r, last), config.failoverWait().toMillis(), TimeUnit.MILLISECONDS);
+        parked.add(new Parked(r, t));
+    }
+
+    /**
+     * The server a client was to get could not be reached: it may have just gone down, before the watcher's next look says
+     * so. The client waits for the next view (the same server if it is still up, else the new primary) rather than
+     * failing at once, as it would have if the watcher had seen the loss first.
+     */
+    private void unreachable(ServerPool.Waiter w, String why) {
+        park((Request) w, why);
     }
 
     private Optional<NodeConfig> target(RouterConfig.Role role) {
@@ -87,12 +129,12 @@ final class Backends {
         return n;
     }
 
-    private void parkedTooLong(Request r) {
+    private void parkedTooLong(Request r, String last) {
         for (Iterator<Parked> i = parked.iterator(); i.hasNext(); ) {
             if (i.next().request() == r) {
                 i.remove();
                 r.waiter().failed((ByteBuf) null, "no primary within " + config.failoverWait().toMillis()
-                        + " ms (router.failover_wait): the cluster has none now, or its nodes disagree");
+                        + " ms (router.failover_wait): the cluster has none now, or its nodes disagree" + (last.isEmpty() ? "" : "; " + last));
                 return;
             }
         }
@@ -117,6 +159,9 @@ final class Backends {
         }
         // a session stays on its server: a session on a replica that no longer qualifies ends, and reconnects to one that does
         for (NodeConfig r : before.readable()) {
+            if (!next.readable().contains(r)) {
+                counters.excluded(r.name());
+            }
             if (!next.readable().contains(r) && !next.primary().equals(Optional.of(r))) {
                 closeNode(r, "replica " + r.name() + " no longer serves reads (see the router's log for why)",
                         p -> p.key().mode() == RouterConfig.PoolMode.SESSION);
@@ -149,7 +194,7 @@ final class Backends {
 
     List<RouterStats.Pool> poolStats() {
         List<RouterStats.Pool> out = new ArrayList<>();
-        pools.values().forEach(p -> out.add(new RouterStats.Pool(p.key().toString(), p.key().mode().name().toLowerCase(java.util.Locale.ROOT),
+        pools.values().forEach(p -> out.add(new RouterStats.Pool(p.key().toString(), p.key().node().name(), p.key().mode().name().toLowerCase(java.util.Locale.ROOT),
                 p.size(), p.busy(), p.waiting(), p.errors())));
         out.sort(Comparator.comparing(RouterStats.Pool::name).thenComparing(RouterStats.Pool::mode));
         return out;

@@ -44,6 +44,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Ser
     private boolean acquiring;
     private final Deque<ByteBuf> queued = new ArrayDeque<>();
     private final PreparedStatements statements = new PreparedStatements();
+    private long acquireStarted;
+    private RouteCounters.Counts counts;
     final int cancelPid;
     final int cancelKey;
 
@@ -86,14 +88,19 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Ser
     private void startup(ChannelHandlerContext ctx, ByteBuf frame) {
         StartupPacket p = StartupPacket.parse(frame);
         switch (p.code()) {
-            case StartupPacket.SSL_REQUEST, StartupPacket.GSSENC_REQUEST ->
-                    ctx.writeAndFlush(Unpooled.wrappedBuffer(new byte[]{'N'}));
+            case StartupPacket.SSL_REQUEST -> encrypt(ctx);
+            case StartupPacket.GSSENC_REQUEST -> ctx.writeAndFlush(Unpooled.wrappedBuffer(new byte[]{'N'}));
             case StartupPacket.CANCEL_REQUEST -> {
                 router.cancel(p.cancelPid(), p.cancelKey());
                 close();
             }
             default -> {
                 startup = p;
+                if (router.tls().clientsRequired() && ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class) == null) {
+                    fatal("28000", "the router accepts only TLS connections: connect with sslmode=require or stronger");
+                    LOG.info("router: refused client {} without TLS (router.tls.clients: require)", ctx.channel().remoteAddress());
+                    return;
+                }
                 if (p.parameters().containsKey("replication")) {
                     fatal("08P01", "the router does not relay replication connections: connect to the server itself");
                     return;
@@ -115,6 +122,23 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Ser
                 ctx.writeAndFlush(Messages.authentication(ctx.alloc(), 10, mechanisms));
             }
         }
+    }
+
+    /** An SSLRequest: 'S' and TLS from the next byte on when the router has a certificate, else 'N'. */
+    private void encrypt(ChannelHandlerContext ctx) {
+        Optional<io.netty.handler.ssl.SslHandler> ssl = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class) == null
+                ? router.tls().forClient(ctx.alloc()) : Optional.empty();
+        if (ssl.isEmpty()) {
+            ctx.writeAndFlush(Unpooled.wrappedBuffer(new byte[]{'N'}));
+            return;
+        }
+        if (ctx.pipeline().get(FrameDecoder.class).buffered()) {
+            // what the client sent after its request did not come through TLS: it cannot be trusted to be the client's
+            throw new FrameDecoder.ProtocolViolation("data after an SSL request, before the TLS handshake");
+        }
+        // 'S' goes out in plain text before the TLS handler is in place (the write has passed it by then)
+        ctx.writeAndFlush(Unpooled.wrappedBuffer(new byte[]{'S'}));
+        ctx.pipeline().addFirst("tls", ssl.get());
     }
 
     private void sasl(ChannelHandlerContext ctx, ByteBuf frame) {
@@ -187,6 +211,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Ser
 
     private void acquire() {
         acquiring = true;
+        acquireStarted = System.nanoTime();
         router.backends().acquire(new Backends.Request(endpoint, startup.user(), startup.database(), settings(), credentials, this));
     }
 
@@ -199,6 +224,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Ser
         }
         server = s;
         s.link(this);
+        counts = router.backends().counters().granted(endpoint.role(), s.key.node().name(), System.nanoTime() - acquireStarted);
         if (state == State.LOGIN) {
             router.backends().remember(startup.user(), startup.database(), settings(), s.parameters());
             ready(s.parameters());
@@ -248,6 +274,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Ser
     }
 
     private void send(ByteBuf frame) {
+        byte type = frame.getByte(frame.readerIndex());
+        if (type == 'Q' || type == 'S' || type == 'F') {
+            counts.queries++;
+        }
         if (endpoint.poolMode() == RouterConfig.PoolMode.TRANSACTION) {
             statements.send(frame, server, channel.alloc());
         } else {

@@ -37,7 +37,7 @@ final class ClusterWatcher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterWatcher.class);
 
     private final WalferryConfig config;
-    private final RouterConfig router;
+    private volatile RouterConfig router;
     private final PgConnector connector;
     private final Consumer<RouteView> sink;
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -61,6 +61,11 @@ final class ClusterWatcher implements AutoCloseable {
         this.connector = new PgConnector(config.connection());
         this.sink = sink;
         this.store = config.ha().map(ha -> new EtcdStore(ha, config.cluster()));
+    }
+
+    /** A reload's lag limits, from the next round on. */
+    void reconfigure(RouterConfig next) {
+        router = next;
     }
 
     void start() {

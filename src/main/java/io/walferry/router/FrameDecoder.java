@@ -30,6 +30,11 @@ final class FrameDecoder extends ByteToMessageDecoder {
         untyped = false;
     }
 
+    /** Bytes received and not yet handed on as a message. */
+    boolean buffered() {
+        return actualReadableBytes() > 0;
+    }
+
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         if (untyped) {

@@ -34,12 +34,19 @@ import java.util.Optional;
 public final class Router implements AutoCloseable, RouterContext {
     private static final Logger LOG = LoggerFactory.getLogger(Router.class);
 
-    private final RouterConfig config;
+    /** The configuration in force; replaced by a reload on the event loop, read there (and by the reload's check). */
+    private volatile WalferryConfig whole;
+    private volatile RouterConfig config;
     private final NioEventLoopGroup group;
     private final EventLoop loop;
     private final SecureRandom random = new SecureRandom();
-    private final Map<String, UserSecret> users;
+    private volatile Map<String, UserSecret> users;
+    private volatile RouterTls tls;
+    private final ServerConnector connector;
     private final Backends backends;
+    private io.walferry.monitor.HttpServer http;
+    private long reloads;
+    private long reloadsRefused;
     private final ClusterWatcher watcher;
     private final List<Channel> listeners = new ArrayList<>();
     private final Map<Integer, ClientConnection> clients = new HashMap<>();
@@ -47,25 +54,22 @@ public final class Router implements AutoCloseable, RouterContext {
     private Router(WalferryConfig config) {
         this.config = config.router().orElseThrow(() -> WalferryException.config("no router: section in " + config.source(),
                 "add one: router: { endpoints: { rw: { port: 6432 } } } (see docs/router.md)"));
+        this.whole = config;
         this.users = this.config.usersFile().map(UsersFile::load).orElse(Map.of());
+        this.tls = RouterTls.of(this.config, config.nodes());
         this.group = new NioEventLoopGroup(1); // after every check that can refuse the configuration: nothing to stop then
         this.loop = group.next();
-        this.backends = new Backends(this.config, new ServerConnector(loop, this.config.connectTimeout()));
+        this.connector = new ServerConnector(loop, this.config.connectTimeout(), tls);
+        this.backends = new Backends(this.config, connector);
         this.watcher = new ClusterWatcher(config, view -> loop.execute(() -> backends.update(view)));
     }
 
     /** Starts the router: every endpoint listening, the watcher probing. */
     public static Router start(WalferryConfig config) {
-        // The router's server connections do not speak TLS yet: clients' passwords and data must not cross a network.
-        for (io.walferry.config.NodeConfig n : config.nodes()) {
-            if (!io.walferry.config.LoopbackHost.is(n.host())) {
-                throw WalferryException.config("node " + n.name() + " at " + n.host() + " is not on loopback, and the router does not "
-                        + "speak TLS to servers yet", "run the router on the servers' host (or through a local tunnel) for now; see docs/router.md");
-            }
-        }
         Router r = new Router(config);
         try {
             r.listen();
+            r.serveHttp();
         } catch (RuntimeException e) {
             r.close();
             throw e;
@@ -82,7 +86,9 @@ public final class Router implements AutoCloseable, RouterContext {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
-                            ch.pipeline().addLast(new FrameDecoder(config.maxMessageBytes(), true), new ClientConnection(Router.this, e));
+                            // a reload may have changed the endpoint's pool mode or size: new clients take the one in force
+                            RouterConfig.Endpoint now = config.endpoint(e.role()).orElse(e);
+                            ch.pipeline().addLast(new FrameDecoder(config.maxMessageBytes(), true), new ClientConnection(Router.this, now));
                         }
                     });
             try {
@@ -94,6 +100,67 @@ public final class Router implements AutoCloseable, RouterContext {
             }
             LOG.info("router: {} endpoint listening on {}:{} ({} pooling, pool_size {})", e.role().name().toLowerCase(java.util.Locale.ROOT),
                     config.listen(), e.port(), e.poolMode().name().toLowerCase(java.util.Locale.ROOT), e.poolSize());
+        }
+    }
+
+    /** {@code /metrics} and {@code /status} on {@code router.metrics_listen:metrics_port}, unless the port is 0 (or taken). */
+    private void serveHttp() {
+        RouterConfig.Metrics m = config.metrics();
+        if (m.port() == 0) {
+            return;
+        }
+        try {
+            http = new io.walferry.monitor.HttpServer("the router's metrics (router.metrics_listen, metrics_port)", m.listen(), m.port(), Map.of(
+                "/metrics", req -> new io.walferry.monitor.HttpServer.Response(200,
+                        io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter.CONTENT_TYPE, RouterMetrics.text(whole.cluster(), stats())),
+                "/status", req -> new io.walferry.monitor.HttpServer.Response(200, "application/json",
+                        RouterStatusJson.write(stats()))), Optional.empty(), Optional.empty());
+        } catch (WalferryException e) {
+            // as the agent does: the router routes on without its stats rather than not at all
+            LOG.error("router: {}; routing goes on without /metrics and /status (hint: set router.metrics_port to a free port, or 0)",
+                    e.getMessage());
+            return;
+        }
+        LOG.info("router: metrics on {}/metrics, status on {}/status", http.url(), http.url());
+    }
+
+    /**
+     * Takes on a new configuration without dropping a client: users, TLS files, lag limits, pool sizes and modes (for new
+     * clients), time limits. A change that needs a restart (addresses, ports, nodes, HA) or a configuration that cannot be
+     * used refuses the whole reload, and the old one stays in force.
+     *
+     * @param load reads the new configuration (its mistakes count as refused reloads)
+     * @return what changed, for the log
+     */
+    public String reload(java.util.function.Supplier<WalferryConfig> load) {
+        try {
+            WalferryConfig next = load.get();
+            RouterConfig r = next.router().orElseThrow(() -> WalferryException.config("no router: section in " + next.source(),
+                    "put the router: section back"));
+            RouterReload.needsRestart(whole, next).ifPresent(why -> {
+                throw WalferryException.config(why + ": a reload cannot change it", "put it back and restart the router to change it");
+            });
+            Map<String, UserSecret> u = r.usersFile().map(UsersFile::load).orElse(Map.of());
+            RouterTls t = RouterTls.of(r, next.nodes());
+            String changed = RouterReload.changes(config, r);
+            loop.submit(() -> {
+                whole = next;
+                config = r;
+                users = u;
+                tls = t;
+                connector.tls(t);
+                backends.reconfigure(r);
+                reloads++;
+            }).get(10, java.util.concurrent.TimeUnit.SECONDS);
+            watcher.reconfigure(r);
+            return changed;
+        } catch (WalferryException e) {
+            loop.execute(() -> reloadsRefused++);
+            throw e;
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("the router's event loop did not take the new configuration", e);
+        } catch (InterruptedException e) {
+            throw WalferryException.interrupted("reloading the router's configuration");
         }
     }
 
@@ -109,7 +176,8 @@ public final class Router implements AutoCloseable, RouterContext {
         try {
             return loop.submit(() -> new RouterStats(backends.view().primary().map(io.walferry.config.NodeConfig::name),
                     backends.view().readable().stream().map(io.walferry.config.NodeConfig::name).toList(), clients.size(),
-                    backends.parked(), backends.poolStats())).get(10, java.util.concurrent.TimeUnit.SECONDS);
+                    backends.parked(), backends.poolStats(), backends.counters().routes(), backends.counters().exclusions(),
+                    reloads, reloadsRefused)).get(10, java.util.concurrent.TimeUnit.SECONDS);
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
             throw new IllegalStateException("the router's event loop did not answer", e);
         } catch (InterruptedException e) {
@@ -130,6 +198,11 @@ public final class Router implements AutoCloseable, RouterContext {
     @Override
     public Backends backends() {
         return backends;
+    }
+
+    @Override
+    public RouterTls tls() {
+        return tls;
     }
 
     @Override
@@ -167,17 +240,27 @@ public final class Router implements AutoCloseable, RouterContext {
             return; // as PostgreSQL does: no answer either way
         }
         c.server().ifPresent(s -> new Bootstrap().group(loop).channel(NioSocketChannel.class)
-                .handler(new io.netty.channel.ChannelInboundHandlerAdapter())
-                .connect(s.key.node().host(), s.key.node().port()).addListener((ChannelFutureListener) f -> {
-                    if (f.isSuccess()) {
-                        f.channel().writeAndFlush(Messages.cancelRequest(f.channel().alloc(), s.backendPid(), s.backendKey()))
-                                .addListener(ChannelFutureListener.CLOSE);
+                .handler(new io.netty.channel.ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new io.netty.channel.ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void channelActive(io.netty.channel.ChannelHandlerContext ctx) {
+                                ctx.writeAndFlush(Messages.cancelRequest(ctx.alloc(), s.backendPid(), s.backendKey()))
+                                        .addListener(ChannelFutureListener.CLOSE);
+                            }
+                        });
+                        tls.toServer(ch, s.key.node(), why -> LOG.info("router: a cancel request was not sent: {}", why));
                     }
-                }));
+                })
+                .connect(s.key.node().host(), s.key.node().port()));
     }
 
     @Override
     public void close() {
+        if (http != null) {
+            http.close();
+        }
         watcher.close();
         listeners.forEach(Channel::close);
         loop.execute(backends::closeAll);

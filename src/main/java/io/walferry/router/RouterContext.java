@@ -13,6 +13,9 @@ interface RouterContext {
 
     Backends backends();
 
+    /** TLS as configured now. */
+    RouterTls tls();
+
     /** Counts a new client in; false when the router holds as many as it may. */
     boolean admit(ClientConnection c);
 

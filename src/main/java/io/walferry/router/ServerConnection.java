@@ -66,6 +66,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
     private final Deque<Pending> pending = new ArrayDeque<>();
     /** Closed by the router (its server left the role): the linked client hears why. */
     private String closeReason;
+    private boolean unreachable;
 
     ServerConnection(PoolKey key, ServerCredentials credentials, Listener listener) {
         this.key = key;
@@ -362,6 +363,18 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The server could not be reached (no TCP connection, or no login in time): perhaps it is down and a failover coming. */
+    void unreachable(String why) {
+        if (state == State.LOGIN) {
+            unreachable = true;
+        }
+        failLogin(why);
+    }
+
+    boolean wasUnreachable() {
+        return unreachable;
     }
 
     /** The connection or its login did not work out: the pool hears why, the channel (if any) is closed. */

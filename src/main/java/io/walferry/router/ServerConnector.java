@@ -14,10 +14,17 @@ import java.util.concurrent.TimeUnit;
 final class ServerConnector {
     private final EventLoop loop;
     private final Duration timeout;
+    private RouterTls tls;
 
-    ServerConnector(EventLoop loop, Duration timeout) {
+    ServerConnector(EventLoop loop, Duration timeout, RouterTls tls) {
         this.loop = loop;
         this.timeout = timeout;
+        this.tls = tls;
+    }
+
+    /** A reload's TLS settings, for the connections opened from now on. */
+    void tls(RouterTls next) {
+        tls = next;
     }
 
     EventLoop loop() {
@@ -33,16 +40,17 @@ final class ServerConnector {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline().addLast(new FrameDecoder(Integer.MAX_VALUE, false), s);
+                        tls.toServer(ch, key.node(), s::failLogin);
                     }
                 });
         b.connect(key.node().host(), key.node().port()).addListener(f -> {
             if (!f.isSuccess()) {
-                s.failLogin("cannot connect to " + key.node().name() + " at " + key.node().host() + ":" + key.node().port() + ": "
+                s.unreachable("cannot connect to " + key.node().name() + " at " + key.node().host() + ":" + key.node().port() + ": "
                         + f.cause().getMessage());
             }
         });
         loop.schedule(() -> {
-            s.failLogin("no login to " + key.node().name() + " within " + timeout.toMillis() + " ms (router.connect_timeout)");
+            s.unreachable("no login to " + key.node().name() + " within " + timeout.toMillis() + " ms (router.connect_timeout)");
         }, timeout.toMillis(), TimeUnit.MILLISECONDS);
         return s;
     }

@@ -24,21 +24,28 @@ final class ServerPool implements ServerConnection.Listener {
         void failed(ByteBuf error, String why);
     }
 
+    /** Hears the waiters of a server that could not be reached: they may wait for the next view of the cluster. */
+    interface Unreachable {
+        void waiting(Waiter w, String why);
+    }
+
     private record Waiting(Waiter waiter, ScheduledFuture<?> timeout) {
     }
 
     private final PoolKey key;
-    private final int maxSize;
+    private int maxSize;
     private final ServerConnector connector;
     private final Duration waitTimeout;
+    private final Unreachable unreachable;
     private final Set<ServerConnection> all = new HashSet<>();
     private final Deque<ServerConnection> idle = new ArrayDeque<>();
     private final Deque<Waiting> waiters = new ArrayDeque<>();
     private ServerCredentials credentials;
     private long errors;
 
-    ServerPool(PoolKey key, int maxSize, ServerConnector connector, Duration waitTimeout) {
+    ServerPool(PoolKey key, int maxSize, ServerConnector connector, Duration waitTimeout, Unreachable unreachable) {
         this.key = key;
+        this.unreachable = unreachable;
         this.maxSize = maxSize;
         this.connector = connector;
         this.waitTimeout = waitTimeout;
@@ -80,6 +87,19 @@ final class ServerPool implements ServerConnection.Listener {
         all.add(connector.connect(key, credentials, this));
     }
 
+    /** A reload's pool size: more connections for clients waiting now, or idle ones closed down to the new size. */
+    void resize(int size) {
+        maxSize = size;
+        for (int i = 0; i < waiters.size() && all.size() < maxSize; i++) {
+            open();
+        }
+        while (all.size() > maxSize && !idle.isEmpty()) {
+            ServerConnection s = idle.pop();
+            all.remove(s);
+            s.close("the pool was made smaller (reload)");
+        }
+    }
+
     /** A linked connection whose client is done with it: to the next waiter, else idle. */
     void release(ServerConnection s) {
         if (s.state() == ServerConnection.State.CLOSED) {
@@ -87,6 +107,12 @@ final class ServerPool implements ServerConnection.Listener {
         }
         if (!all.contains(s)) {
             s.close("its pool was closed");
+            return;
+        }
+        if (all.size() > maxSize && waiters.isEmpty()) {
+            s.idle();
+            all.remove(s);
+            s.close("the pool was made smaller (reload)");
             return;
         }
         s.idle();
@@ -132,7 +158,11 @@ final class ServerPool implements ServerConnection.Listener {
         while (!waiters.isEmpty()) {
             Waiting w = waiters.poll();
             w.timeout().cancel(false);
-            w.waiter().failed(error == null ? null : error.retainedDuplicate(), why);
+            if (s.wasUnreachable()) {
+                unreachable.waiting(w.waiter(), why);
+            } else {
+                w.waiter().failed(error == null ? null : error.retainedDuplicate(), why);
+            }
         }
         if (error != null) {
             error.release();

@@ -106,4 +106,33 @@ class RouterConfigTest {
         assertThat(code).isEqualTo(2);
         assertThat(err.toString()).contains("no router: section in " + p).contains("hint: add one").hasLineCount(1);
     }
+
+    @Test
+    void tlsBothWaysAndTheMetricsServer() throws IOException {
+        RouterConfig d = load("  auth: trust\n  endpoints:\n    rw: { port: 6432 }\n").router().orElseThrow();
+        assertThat(d.tls()).isEmpty();
+        assertThat(d.serverTls()).isEqualTo(RouterConfig.ServerTls.DEFAULT);
+        assertThat(d.metrics()).isEqualTo(new RouterConfig.Metrics("127.0.0.1", RouterConfig.DEFAULT_METRICS_PORT));
+
+        RouterConfig c = load("""
+                  auth: trust
+                  tls: { certificate: /etc/r.crt, key: /etc/r.key, clients: require }
+                  server_tls: { sslmode: verify-ca, sslrootcert: /etc/ca.crt, allow_plaintext: true }
+                  metrics_listen: 0.0.0.0
+                  metrics_port: 0
+                  endpoints:
+                    rw: { port: 6432 }
+                """).router().orElseThrow();
+        assertThat(c.tls()).contains(new RouterConfig.ClientTls(Path.of("/etc/r.crt"), Path.of("/etc/r.key"), true));
+        assertThat(c.serverTls()).isEqualTo(new RouterConfig.ServerTls(java.util.Optional.of("verify-ca"),
+                java.util.Optional.of(Path.of("/etc/ca.crt")), true));
+        assertThat(c.metrics()).isEqualTo(new RouterConfig.Metrics("0.0.0.0", 0));
+
+        assertThatThrownBy(() -> load("  auth: trust\n  tls: { certificate: /c }\n  endpoints:\n    rw: { port: 6432 }\n"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("router.tls.key: is required");
+        assertThatThrownBy(() -> load("  auth: trust\n  tls: { certificate: /c, key: /k, clients: allow }\n  endpoints:\n    rw: { port: 6432 }\n"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("router.tls.clients: expected prefer");
+        assertThatThrownBy(() -> load("  auth: trust\n  server_tls: { sslmode: verify }\n  endpoints:\n    rw: { port: 6432 }\n"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("router.server_tls.sslmode: expected one of");
+    }
 }
