@@ -78,7 +78,7 @@ public final class Demo {
     /** walferry dashboard's port, then each node's agent's metrics port. */
     private int[] monitoringPorts;
     private String dashboardUrl;
-    /** The router's rw and ro ports: applications write and read through them. */
+    /** The router's rw and ro ports (applications write and read through them), then its /metrics port. */
     private int[] routerPorts;
     private DemoEtcd etcd;
     private PgControl control;
@@ -121,7 +121,7 @@ public final class Demo {
         view.say("Using PostgreSQL from " + bin.directory());
         int[] ports = {freePort(), freePort(), freePort()};
         monitoringPorts = new int[]{freePort(), freePort(), freePort(), freePort()};
-        routerPorts = new int[]{freePort(), freePort()};
+        routerPorts = new int[]{freePort(), freePort(), freePort()};
         Path config = writeConfig(bin, ports, Optional.empty());
         agents = new DemoAgents(o.dir(), o.launcher(), config);
         o.repositoriesFrom().ifPresent(f -> view.say("Using the repositories configured in " + f + ", for a cluster named " + cluster
@@ -354,7 +354,8 @@ public final class Demo {
             y.append("    metrics_port: ").append(monitoringPorts[i + 1]).append('\n');
         }
         y.append("monitoring:\n  dashboard:\n    port: ").append(monitoringPorts[0]).append('\n');
-        y.append("router:\n  users_file: ").append(o.dir().resolve(ROUTER_USERS)).append("\n  endpoints:\n    rw: { port: ").append(routerPorts[0])
+        y.append("router:\n  users_file: ").append(o.dir().resolve(ROUTER_USERS)).append("\n  metrics_port: ").append(routerPorts[2])
+                .append("\n  endpoints:\n    rw: { port: ").append(routerPorts[0])
                 .append(" }\n    ro: { port: ").append(routerPorts[1]).append(" }\n");
         y.append(o.repositoriesFrom().map(DemoRepositories::section)
                 .orElse("repositories:\n  - name: repository\n    type: fs\n    path: " + o.dir().resolve("repository") + "\n"));
