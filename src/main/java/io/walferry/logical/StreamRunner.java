@@ -103,8 +103,11 @@ public final class StreamRunner {
             requireSourceSlot(stream, from);
             StreamState.recordRunner(tc, stream.name(), Optional.of(applierName()), Optional.empty());
             tc.commit();
-            ChangeApplier applier = new ChangeApplier(stream.name(), target,
-                    table -> Optional.ofNullable(TargetCatalog.columns(tc, List.of(table)).get(table)), from);
+            ChangeApplier applier = new ChangeApplier(stream.name(), target, table -> {
+                // the session is the sender's while it executes a batch
+                target.awaitCommitted();
+                return Optional.ofNullable(TargetCatalog.columns(tc, List.of(table)).get(table));
+            }, from);
             holder.stream = ChangeStream.start(servers.sourceReplication(), stream.slot(), stream.publication(), from, STATUS_INTERVAL, true);
             streamed = true;
             LOG.info("stream {}: applying from {}", stream.name(), from);

@@ -411,8 +411,11 @@ class LogicalStreamIT {
             c.setAutoCommit(false);
             s.execute("lock table public.big in access exclusive mode");
             run = run();
-            Await.until(Duration.ofSeconds(60), "the applier to wait for the lock on big", () -> LogicalWorkload.queryLong(target,
-                    "select count(*) from pg_stat_activity where usename = 'app' and wait_event_type = 'Lock'") > 0);
+            AgentProcess applying = run;
+            Await.until(Duration.ofSeconds(60), "the applier to wait for the lock on big", () -> {
+                assertThat(applying.isAlive()).as(applying.log()).isTrue();
+                return LogicalWorkload.queryLong(target, "select count(*) from pg_stat_activity where usename = 'app' and wait_event_type = 'Lock'") > 0;
+            });
             run.kill9();
             c.rollback();
         }

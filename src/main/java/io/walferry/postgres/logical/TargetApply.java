@@ -1,40 +1,49 @@
 package io.walferry.postgres.logical;
 
+import io.walferry.config.LogicalStreamConfig.QualifiedName;
 import io.walferry.postgres.Lsn;
 import io.walferry.postgres.Sql;
+import io.walferry.postgres.logical.ApplyOrder.Queued;
+import io.walferry.postgres.logical.ApplyOrder.Run;
 
 import java.sql.BatchUpdateException;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * A target session that applies changes: statements queue up and go to the server together (one round trip for many),
- * in the order they came, inside one transaction that ends with the stream's new position
+ * A target session that applies changes inside one transaction that ends with the stream's new position
  * ({@link StreamState#advance}); its commit waits for the disk (synchronous_commit on), since the source lets the
- * changes go once told. A batch is sent by a thread of its own while the next one is built (the server executes one
- * batch while the stream's next changes are decoded); the next batch, the commit and a rollback wait for it first, so
- * the order stays the stream's and a failure comes back at the latest with the commit.
+ * changes go once told. Changes queue up and go to the server in runs of one statement shape ({@link ApplyOrder}):
+ * each shape is a prepared statement, and a run is one batch of bound values, one round trip. A sender thread of its
+ * own executes what was queued (and then the commit) while the stream's next changes are decoded: at most one batch
+ * is in flight, the next one, the commit and a rollback wait for it first, so the order stays the stream's, and a
+ * failure comes back at the latest with the next commit.
  */
 public final class TargetApply implements AutoCloseable {
-    /** Statements sent at once, at most. */
-    private static final int BATCH = 500;
+    /** Changes, or bytes of their values, sent at once, at most. */
+    private static final int BATCH = 5000;
+    private static final long BATCH_BYTES = 8L << 20;
 
     private final Connection connection;
-    private final Statement batch;
-    private List<String> statements = new ArrayList<>();
-    /** Of the queued statements, by index, the updates and deletes that must find their row. */
-    private Map<Integer, ChangeSql.Change> mustMatch = new HashMap<>();
+    private final Set<QualifiedName> linked;
+    private List<Queued> queued = new ArrayList<>();
+    private long queuedBytes;
+    /** The prepared statement of each shape this session has met (used by the sender only). */
+    private final Map<String, PreparedStatement> statements = new HashMap<>();
     /** Sends one batch at a time, in order. */
     private final ExecutorService sender = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "walferry-apply-sender");
@@ -45,15 +54,13 @@ public final class TargetApply implements AutoCloseable {
     private Future<Void> inFlight;
     /** Set by the sender after each commit. */
     private volatile Lsn committed;
-    /** The statement shapes this session has prepared, by name; the target parses and plans each shape once. */
-    private final Map<String, String> prepared = new HashMap<>();
 
     public TargetApply(Connection connection) throws SQLException {
         this.connection = connection;
         Sql.run(connection, "set synchronous_commit = on");
-        Sql.run(connection, "set standard_conforming_strings = on");
         connection.setAutoCommit(false);
-        this.batch = connection.createStatement();
+        this.linked = TargetCatalog.foreignKeyTables(connection);
+        connection.commit();
     }
 
     /** The session itself, for the stream's state and the catalog (in the same transaction as the changes). */
@@ -68,92 +75,106 @@ public final class TargetApply implements AutoCloseable {
         }
     }
 
-    public void insert(AppliedRelation r, PgOutputMessage.TupleData row) throws SQLException {
-        add(ChangeSql.insert(r, row), false);
+    /** The stream's position on the target was not where this session left it: someone else applies the stream. */
+    public static final class PositionMoved extends SQLException {
+        PositionMoved(String stream) {
+            super("the position of logical stream " + stream + " on the target moved while this process applied it");
+        }
     }
 
-    public void update(AppliedRelation r, java.util.Optional<PgOutputMessage.OldRow> old, PgOutputMessage.TupleData row) throws SQLException {
-        add(ChangeSql.update(r, old, row), true);
+    public void insert(AppliedRelation r, PgOutputMessage.TupleData row) throws SQLException {
+        add(new Queued(ChangeSql.insert(r, row), false, false));
+    }
+
+    public void update(AppliedRelation r, Optional<PgOutputMessage.OldRow> old, PgOutputMessage.TupleData row) throws SQLException {
+        add(new Queued(ChangeSql.update(r, old, row), true, false));
     }
 
     public void delete(AppliedRelation r, PgOutputMessage.OldRow old) throws SQLException {
-        add(ChangeSql.delete(r, old), true);
+        add(new Queued(ChangeSql.delete(r, old), true, false));
     }
 
     public void truncate(List<AppliedRelation> relations, boolean restartIdentity) throws SQLException {
-        add(ChangeSql.truncate(relations, restartIdentity), false);
+        add(new Queued(ChangeSql.truncate(relations, restartIdentity), false, true));
     }
 
-    /**
-     * Queues a change as EXECUTE of its shape, PREPAREd in the same batch the first time (both are plain statements, so
-     * the batch keeps its order and stays one round trip).
-     */
-    private void add(ChangeSql.Change change, boolean mustMatch) throws SQLException {
-        if (change.literals().isEmpty()) {
-            queue(change.shape(), null);
-        } else {
-            String name = prepared.get(change.shape());
-            if (name == null) {
-                name = "walferry_" + (prepared.size() + 1);
-                queue("prepare " + name + "(" + String.join(", ", java.util.Collections.nCopies(change.literals().size(), "text")) + ") as "
-                        + change.shape(), null);
-                prepared.put(change.shape(), name);
-            }
-            queue("execute " + name + "(" + String.join(", ", change.literals()) + ")", mustMatch ? change : null);
-        }
-        if (statements.size() >= BATCH) {
-            send();
+    private void add(Queued q) throws SQLException {
+        queued.add(q);
+        queuedBytes += q.change().bytes();
+        if (queued.size() >= BATCH || queuedBytes >= BATCH_BYTES) {
+            send(Optional.empty());
         }
     }
 
-    private void queue(String sql, ChangeSql.Change mustMatch) {
-        if (mustMatch != null) {
-            this.mustMatch.put(statements.size(), mustMatch);
-        }
-        statements.add(sql);
+    /** What a commit does after the queued changes: move the position and commit. */
+    private record Commit(String stream, Lsn previous, Lsn applied, Instant commitTime, long transactions, long rows, double rowsPerSecond,
+                          double transactionsPerSecond) {
     }
 
-    /** Hands what is queued to the sender, once the batch before it is done. */
-    private void send() throws SQLException {
+    /** Hands what is queued (and the commit, if any) to the sender, once what it is doing is done. */
+    private void send(Optional<Commit> commit) throws SQLException {
         awaitInFlight();
-        if (statements.isEmpty()) {
+        if (queued.isEmpty() && commit.isEmpty()) {
             return;
         }
-        List<String> sql = statements;
-        Map<Integer, ChangeSql.Change> match = mustMatch;
-        statements = new ArrayList<>();
-        mustMatch = new HashMap<>();
+        List<Run> runs = ApplyOrder.runs(queued, linked);
+        queued = new ArrayList<>();
+        queuedBytes = 0;
         inFlight = sender.submit(() -> {
-            execute(sql, match);
+            for (Run run : runs) {
+                execute(run);
+            }
+            if (commit.isPresent()) {
+                Commit c = commit.get();
+                if (!StreamState.advance(connection, c.stream(), c.previous(), c.applied(), c.commitTime(), c.transactions(), c.rows(),
+                        c.rowsPerSecond(), c.transactionsPerSecond())) {
+                    connection.rollback();
+                    throw new PositionMoved(c.stream());
+                }
+                connection.commit();
+                committed = c.applied();
+            }
             return null;
         });
     }
 
-    /** On the sender: one round trip for the batch; an update or delete that matched no row is a {@link RowNotFound}. */
-    private void execute(List<String> sql, Map<Integer, ChangeSql.Change> mustMatch) throws SQLException {
-        if (sql.isEmpty()) {
-            return;
+    /** On the sender: the run's changes, one round trip; an update or delete that matched no row is a {@link RowNotFound}. */
+    private void execute(Run run) throws SQLException {
+        PreparedStatement p = statements.get(run.shape());
+        if (p == null) {
+            p = connection.prepareStatement(run.shape());
+            p.unwrap(org.postgresql.PGStatement.class).setPrepareThreshold(1);
+            statements.put(run.shape(), p);
+        }
+        for (Queued q : run.changes()) {
+            List<String> values = q.change().values();
+            for (int i = 0; i < values.size(); i++) {
+                // untyped: the shape's cast gives each its type
+                if (values.get(i) == null) {
+                    p.setNull(i + 1, Types.OTHER);
+                } else {
+                    p.setObject(i + 1, values.get(i), Types.OTHER);
+                }
+            }
+            p.addBatch();
         }
         int[] counts;
         try {
-            for (String s : sql) {
-                batch.addBatch(s);
-            }
-            counts = batch.executeBatch();
+            counts = p.executeBatch();
         } catch (BatchUpdateException e) {
             throw e.getNextException() != null ? e.getNextException() : e;
         } finally {
-            batch.clearBatch();
+            p.clearBatch();
         }
-        for (var m : new TreeMap<>(mustMatch).entrySet()) {
-            if (counts[m.getKey()] == 0) {
-                String statement = m.getValue().inline();
+        for (int i = 0; i < counts.length; i++) {
+            if (run.changes().get(i).mustMatch() && counts[i] == 0) {
+                String statement = run.changes().get(i).change().inline();
                 throw new RowNotFound(statement.length() > 300 ? statement.substring(0, 300) + "..." : statement);
             }
         }
     }
 
-    /** Waits for the batch the server executes; its failure is this session's. */
+    /** Waits for what the sender does; its failure is this session's. */
     private void awaitInFlight() throws SQLException {
         Future<Void> f = inFlight;
         if (f == null) {
@@ -163,10 +184,7 @@ public final class TargetApply implements AutoCloseable {
         try {
             f.get();
         } catch (ExecutionException e) {
-            // what the failed batch prepared may not exist: the session is given up, but forget them anyway
-            prepared.clear();
-            statements.clear();
-            mustMatch.clear();
+            queued.clear();
             if (e.getCause() instanceof SQLException s) {
                 throw s;
             }
@@ -176,20 +194,7 @@ public final class TargetApply implements AutoCloseable {
             throw new IllegalStateException(e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new SQLException("interrupted while the target applied a batch", e);
-        }
-    }
-
-    /** Sends what is queued and waits until the server has executed it all. */
-    public void flush() throws SQLException {
-        send();
-        awaitInFlight();
-    }
-
-    /** The stream's position on the target was not where this session left it: someone else applies the stream. */
-    public static final class PositionMoved extends SQLException {
-        PositionMoved(String stream) {
-            super("the position of logical stream " + stream + " on the target moved while this process applied it");
+            throw new SQLException("interrupted while the target applied changes", e);
         }
     }
 
@@ -200,44 +205,30 @@ public final class TargetApply implements AutoCloseable {
      */
     public void commit(String stream, Lsn previous, Lsn applied, Instant commitTime, long transactions, long rows, double rowsPerSecond,
                        double transactionsPerSecond) throws SQLException {
-        awaitInFlight();
-        List<String> sql = statements;
-        Map<Integer, ChangeSql.Change> match = mustMatch;
-        statements = new ArrayList<>();
-        mustMatch = new HashMap<>();
-        inFlight = sender.submit(() -> {
-            execute(sql, match);
-            if (!StreamState.advance(connection, stream, previous, applied, commitTime, transactions, rows, rowsPerSecond, transactionsPerSecond)) {
-                connection.rollback();
-                throw new PositionMoved(stream);
-            }
-            connection.commit();
-            committed = applied;
-            return null;
-        });
+        send(Optional.of(new Commit(stream, previous, applied, commitTime, transactions, rows, rowsPerSecond, transactionsPerSecond)));
     }
 
     /**
      * The position of the last commit that is done (durable on the target), if any; a commit that failed throws here. Does
      * not wait.
      */
-    public java.util.Optional<Lsn> committed() throws SQLException {
+    public Optional<Lsn> committed() throws SQLException {
         if (inFlight != null && inFlight.isDone()) {
             awaitInFlight();
         }
-        return java.util.Optional.ofNullable(committed);
+        return Optional.ofNullable(committed);
     }
 
     /** Waits until what was handed to the sender is done; the position of the last commit, if any. */
-    public java.util.Optional<Lsn> awaitCommitted() throws SQLException {
+    public Optional<Lsn> awaitCommitted() throws SQLException {
         awaitInFlight();
-        return java.util.Optional.ofNullable(committed);
+        return Optional.ofNullable(committed);
     }
 
     /** Nothing is queued or on its way to the server. */
     public boolean idle() throws SQLException {
         committed();
-        return inFlight == null && statements.isEmpty();
+        return inFlight == null && queued.isEmpty();
     }
 
     public void rollback() throws SQLException {
@@ -246,23 +237,14 @@ public final class TargetApply implements AutoCloseable {
         } catch (SQLException | RuntimeException e) {
             // rolled back anyway
         }
-        statements.clear();
-        mustMatch.clear();
+        queued.clear();
+        queuedBytes = 0;
         connection.rollback();
-        // a PREPARE outlives the rollback of its transaction, one that was queued but not sent does not exist
-        try (Statement s = connection.createStatement()) {
-            s.execute("deallocate all");
-        }
-        prepared.clear();
     }
 
     @Override
     public void close() throws SQLException {
         sender.shutdownNow();
-        try {
-            batch.close();
-        } finally {
-            connection.close();
-        }
+        connection.close();
     }
 }
