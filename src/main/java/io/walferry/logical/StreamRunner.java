@@ -214,7 +214,7 @@ public final class StreamRunner {
     }
 
     private TargetApply openTarget() throws SQLException {
-        Connection c = servers.target();
+        Connection c = servers.targetForApply();
         try {
             return new TargetApply(c);
         } catch (SQLException | RuntimeException e) {
