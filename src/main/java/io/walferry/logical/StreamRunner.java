@@ -126,7 +126,7 @@ public final class StreamRunner {
                         applier.accept(PgOutputDecoder.decode(message.get()));
                         if (GroupPolicy.DEFAULT.commitNow(applier.inTransaction(), applier.groupTransactions(), applier.groupRows(),
                                 System.nanoTime() - groupStart, 0)) {
-                            commit(applier, holder.stream, rate);
+                            commit(applier, target, holder.stream, rate);
                             progressed = true;
                         }
                         continue;
@@ -139,7 +139,7 @@ public final class StreamRunner {
                     long now = System.nanoTime();
                     if (GroupPolicy.DEFAULT.commitNow(applier.inTransaction(), applier.groupTransactions(), applier.groupRows(),
                             now - groupStart, now - lastReceived)) {
-                        commit(applier, holder.stream, rate);
+                        commit(applier, target, holder.stream, rate);
                         progressed = true;
                     } else if (!applier.inTransaction() && applier.groupTransactions() == 0 && target.idle()) {
                         // Everything received is applied and committed: nothing this stream needs lies before what the
@@ -192,10 +192,15 @@ public final class StreamRunner {
         }
     }
 
-    private void commit(ChangeApplier applier, ChangeStream stream, ApplyRate rate) throws SQLException {
+    private void commit(ChangeApplier applier, TargetApply target, ChangeStream stream, ApplyRate rate) throws SQLException {
         long now = System.nanoTime();
         rate.add(now, applier.groupRows(), applier.groupTransactions());
         ChangeApplier.Committed c = applier.commitGroup(rate.rowsPerSecond(now), rate.transactionsPerSecond(now));
+        // the group before this one has committed by now (the sender finished it before taking this one)
+        Optional<Lsn> done = target.committed();
+        if (done.isPresent()) {
+            stream.confirm(done.get());
+        }
         LOG.debug("stream {}: committing {} transactions, {} rows, up to {}", servers.stream().name(), c.transactions(), c.rows(), c.end());
     }
 
