@@ -381,7 +381,7 @@ class LogicalStreamIT {
      * A backlog applied in groups of many source transactions: changes of one row in one batch (insert, update, key
      * change, delete, insert again), a table without a key, a TRUNCATE between updates, thousands of one-row
      * transactions; the applying process is killed while a group is half sent (held on a lock on the target). Adds
-     * about 20 s.
+     * about 45 s on a loaded machine.
      */
     @Test
     void aBacklogAppliedInGroupsKeepsOrderAndSurvivesAKillInTheMiddleOfAGroup() throws Exception {
