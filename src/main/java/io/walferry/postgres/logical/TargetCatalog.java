@@ -41,7 +41,6 @@ public final class TargetCatalog {
         }
     }
 
-    /** Those of {@code tables} that exist on the target (as any relation). */
     /**
      * The tables a foreign key links on the target, referencing or referenced: their changes keep the source's order
      * against each other ({@link ApplyOrder}).
@@ -57,6 +56,7 @@ public final class TargetCatalog {
         return tables;
     }
 
+    /** Those of {@code tables} that exist on the target (as any relation). */
     public static Set<QualifiedName> existing(Connection c, Collection<QualifiedName> tables) throws SQLException {
         Set<QualifiedName> out = new HashSet<>();
         try (PreparedStatement p = c.prepareStatement("select n.nspname, c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
