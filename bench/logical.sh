@@ -13,6 +13,13 @@
 #    write a backlog of TX transactions; then `walferry logical run` catches up, then the subscription
 #    is enabled and catches up. Seconds until each slot has confirmed the source's last position;
 #    rows/s and transactions/s over that time (rows: pgbench's 4 changes per transaction).
+# 3. The floor: the target executing the same kind and number of changes itself (pgbench's TPC-B changes,
+#    the SELECT left out, on a copy of the target database, synchronous_commit off as the native apply
+#    worker has it), by one session and by 8 sessions: what no applier can beat.
+#
+#   SECTIONS="copy apply" (default); SECTIONS=apply skips pgcopydb and pg_dump (walferry's create still
+#   makes the stream). CPU seconds of the walsenders, the target's backends and walferry's JVM are
+#   reported for each apply: where the time goes.
 # Rows: one line per tool; a result file in bench/results.
 set -Eeuo pipefail
 SELF_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -21,6 +28,7 @@ WF_HOME=${WF_HOME:-$(cd "$SELF_DIR/.." && pwd)}
 # shellcheck source=/dev/null
 source "$ANCHORS/lib.sh"
 TX=${TX:-40000}
+SECTIONS=${SECTIONS:-copy apply}
 RESULTS_DIR=${RESULTS_DIR:-$SELF_DIR/results}
 [[ -f $WF_HOME/target/walferry.jar ]] || die "build first: ./walferry --version"
 command -v pgcopydb >/dev/null || { apt-get install -y -q pgcopydb >/dev/null || die "cannot install pgcopydb"; }
@@ -91,6 +99,7 @@ t0=$(now)
 wf logical create bench >/dev/null
 copy_row "walferry" "$(since "$t0")"
 
+if [[ $SECTIONS == *copy* ]]; then
 log "pgcopydb clone"
 mkdir_pg "$AB_WORK/pgcopydb"
 t0=$(now)
@@ -107,10 +116,15 @@ as_pg "$PGBIN/pg_dump" -h 127.0.0.1 -p "$SRC_PORT" -U postgres -Fd -j2 -f "$AB_W
 as_pg "$PGBIN/pg_restore" -h 127.0.0.1 -p "$DST_PORT" -U postgres -j2 -d dumprestore "$AB_WORK/dump/d"
 copy_row "pg_dump -j2 | pg_restore -j2" "$(since "$t0")"
 rm -rf "$AB_WORK/dump" "$AB_WORK/pgcopydb/work"
+fi
+[[ $SECTIONS == *apply* ]] || exit 0
 
-# the native subscription's slot, at the source's position now (the source is idle: the pg_restore copy matches it)
+# the native subscription's and the floor's databases: copies of walferry's, at the same source position
+for db in native floor; do q "$DST_PORT" "create database $db template wf" >/dev/null; done
+
+# the native subscription's slot, at the source's position now (the source is idle: the copy of wf matches it)
 q "$SRC_PORT" "create publication native for table pgbench_accounts, pgbench_branches, pgbench_tellers, pgbench_history" >/dev/null
-qd "$DST_PORT" dumprestore "create subscription native connection 'host=127.0.0.1 port=$SRC_PORT user=postgres dbname=postgres' \
+qd "$DST_PORT" native "create subscription native connection 'host=127.0.0.1 port=$SRC_PORT user=postgres dbname=postgres' \
   publication native with (copy_data = false, enabled = false)" >/dev/null
 
 log "backlog: $TX pgbench transactions by 8 clients"
@@ -124,25 +138,65 @@ ROWS=$((TX * 4))
   printf '%-24s %10s %10s %10s\n' "apply the backlog" seconds "rows/s" "tx/s"
 } | tee -a "$RESULT_FILE"
 apply_row() { printf '%-24s %10s %10s %10s\n' "$1" "$2" "$(calc "$ROWS/$2" 0)" "$(calc "$TX/$2" 0)" | tee -a "$RESULT_FILE"; }
+# CPU seconds (user+system) of processes: the source's and target's postgres children by role, walferry's JVM
+clk=$(getconf CLK_TCK)
+cpu_of() { local s=0 p; for p in "$@"; do [[ -r /proc/$p/stat ]] && s=$((s + $(awk '{print $14+$15}' "/proc/$p/stat"))); done; echo "$s"; }
+children() { pgrep -P "$(pg_pid "$1")" || true; }
+CPU_BASE=()
+cpu_mark_roles() { CPU_BASE=("$(cpu_of $(children "$SRC"))" "$(cpu_of $(children "$DST"))" "$(cpu_of "$@")"); }
+cpu_report() { # label jvm-pids...
+  local s d j
+  s=$(cpu_of $(children "$SRC")); d=$(cpu_of $(children "$DST")); j=$(cpu_of "${@:2}")
+  printf '#   %s cpu seconds: source %s, target %s, walferry %s\n' "$1" "$(calc "($s-${CPU_BASE[0]})/$clk" 1)" \
+    "$(calc "($d-${CPU_BASE[1]})/$clk" 1)" "$(calc "($j-${CPU_BASE[2]})/$clk" 1)" | tee -a "$RESULT_FILE"
+}
 
 log "walferry logical run"
 t0=$(now)
 (cd "$AB_WORK" && exec runuser -u postgres -- "$WFX/walferry" -c "$CONF" logical run bench) >"$AB_WORK/run.log" 2>&1 &
 RUN_PID=$!
 AB_PIDS+=("$RUN_PID")
+cpu_mark_roles
 wait_for "$SRC_PORT" "select confirmed_flush_lsn >= '$END' from pg_replication_slots where slot_name = 'walferry_bench'" 3600
 apply_row "walferry" "$(since "$t0")"
+cpu_report walferry $(pgrep -f "walferry.jar.*logical run" || true)
 kill -TERM "$RUN_PID"; wait "$RUN_PID" 2>/dev/null || true
 
 log "native subscription"
+cpu_mark_roles
 t0=$(now)
-qd "$DST_PORT" dumprestore "alter subscription native enable" >/dev/null
+qd "$DST_PORT" native "alter subscription native enable" >/dev/null
 wait_for "$SRC_PORT" "select confirmed_flush_lsn >= '$END' from pg_replication_slots where slot_name = 'native'" 3600
 apply_row "native subscription" "$(since "$t0")"
-qd "$DST_PORT" dumprestore "alter subscription native disable; alter subscription native set (slot_name = none); drop subscription native" >/dev/null
+cpu_report native
+qd "$DST_PORT" native "alter subscription native disable; alter subscription native set (slot_name = none); drop subscription native" >/dev/null
+
+# the floor: the same changes executed on the target directly (pgbench's TPC-B without its SELECT)
+cat >"$AB_WORK/changes.sql" <<'SQL'
+\set aid random(1, 100000 * :scale)
+\set bid random(1, 1 * :scale)
+\set tid random(1, 10 * :scale)
+\set delta random(-5000, 5000)
+BEGIN;
+UPDATE pgbench_accounts SET abalance = abalance + :delta WHERE aid = :aid;
+UPDATE pgbench_tellers SET tbalance = tbalance + :delta WHERE tid = :tid;
+UPDATE pgbench_branches SET bbalance = bbalance + :delta WHERE bid = :bid;
+INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (:tid, :bid, :aid, :delta, CURRENT_TIMESTAMP);
+END;
+SQL
+chmod a+r "$AB_WORK/changes.sql"
+for c in 1 8; do
+  log "floor: $c sessions on the target"
+  t0=$(now)
+  PGOPTIONS="-c synchronous_commit=off" "$PGBIN/pgbench" -n -M prepared -s "$SCALE" -c $c -j $((c < 2 ? 1 : 2)) -t $((TX / c)) \
+    -f "$AB_WORK/changes.sql" -h 127.0.0.1 -p "$DST_PORT" -U postgres floor >"$AB_WORK/floor-$c.log" 2>&1 ||
+    { tail "$AB_WORK/floor-$c.log" >&2; die "pgbench on the target failed"; }
+  apply_row "floor, $c session(s)" "$(since "$t0")"
+done
+echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$RESULT_FILE"
 
 # both targets hold what the source holds
-for db in wf dumprestore; do
+for db in wf native; do
   for t in pgbench_accounts pgbench_branches pgbench_tellers pgbench_history; do
     s=$(qd "$SRC_PORT" postgres "select count(*) || ' ' || coalesce(sum(hashtext(x::text)::bigint), 0) from $t x")
     d=$(qd "$DST_PORT" "$db" "select count(*) || ' ' || coalesce(sum(hashtext(x::text)::bigint), 0) from $t x")

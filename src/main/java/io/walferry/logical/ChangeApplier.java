@@ -1,7 +1,6 @@
 package io.walferry.logical;
 
 import io.walferry.config.LogicalStreamConfig.QualifiedName;
-import io.walferry.failure.WalferryException;
 import io.walferry.postgres.Lsn;
 import io.walferry.postgres.logical.AppliedRelation;
 import io.walferry.postgres.logical.PgOutputMessage;
@@ -136,17 +135,15 @@ final class ChangeApplier {
     }
 
     /**
-     * Commits the group on the target with its position, between source transactions only. Returns the rows and
-     * transactions it held.
+     * Commits the group on the target with its position, between source transactions only: the commit is under way when
+     * this returns ({@link TargetApply#committed} says when it is done; the next group follows it in the same session, from
+     * its position). Returns the rows and transactions it held.
      */
     Committed commitGroup(double rowsPerSecond, double transactionsPerSecond) throws SQLException {
         if (inTransaction || groupTransactions == 0) {
             throw new IllegalStateException("no whole group to commit");
         }
-        if (!target.commit(stream, applied, groupEnd, groupCommitTime, groupTransactions, groupRows, rowsPerSecond, transactionsPerSecond)) {
-            throw WalferryException.refused("the position of logical stream " + stream + " on the target moved while this process applied "
-                    + "it: another walferry applies the same stream", "run one walferry logical run (or agent) per stream");
-        }
+        target.commit(stream, applied, groupEnd, groupCommitTime, groupTransactions, groupRows, rowsPerSecond, transactionsPerSecond);
         Committed c = new Committed(groupTransactions, groupRows, groupEnd, groupCommitTime);
         applied = groupEnd;
         groupTransactions = 0;

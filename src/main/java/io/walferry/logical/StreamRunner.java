@@ -32,12 +32,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class StreamRunner {
     private static final Logger LOG = LoggerFactory.getLogger(StreamRunner.class);
-    /** A group commits when the stream has nothing more for now, or at these sizes. */
-    private static final int GROUP_TRANSACTIONS = 2000;
-    private static final long GROUP_ROWS = 20_000;
-    private static final long GROUP_NANOS = Duration.ofMillis(500).toNanos();
     private static final Duration STATUS_INTERVAL = Duration.ofSeconds(10);
     private static final Duration IDLE_PAUSE = Duration.ofMillis(5);
+    /** The pause between polls while a group is open: the next message is likely on its way. */
+    private static final Duration GROUP_PAUSE = Duration.ofMillis(1);
     /** With nothing received for this long, a heartbeat written on the source moves the slot's confirmed position on. */
     static final Duration HEARTBEAT = Duration.ofSeconds(10);
     private static final Duration FIRST_RETRY = Duration.ofSeconds(1);
@@ -105,8 +103,11 @@ public final class StreamRunner {
             requireSourceSlot(stream, from);
             StreamState.recordRunner(tc, stream.name(), Optional.of(applierName()), Optional.empty());
             tc.commit();
-            ChangeApplier applier = new ChangeApplier(stream.name(), target,
-                    table -> Optional.ofNullable(TargetCatalog.columns(tc, List.of(table)).get(table)), from);
+            ChangeApplier applier = new ChangeApplier(stream.name(), target, table -> {
+                // the session is the sender's while it executes a batch
+                target.awaitCommitted();
+                return Optional.ofNullable(TargetCatalog.columns(tc, List.of(table)).get(table));
+            }, from);
             holder.stream = ChangeStream.start(servers.sourceReplication(), stream.slot(), stream.publication(), from, STATUS_INTERVAL, true);
             streamed = true;
             LOG.info("stream {}: applying from {}", stream.name(), from);
@@ -123,18 +124,24 @@ public final class StreamRunner {
                             groupStart = System.nanoTime();
                         }
                         applier.accept(PgOutputDecoder.decode(message.get()));
-                        boolean full = applier.groupTransactions() >= GROUP_TRANSACTIONS || applier.groupRows() >= GROUP_ROWS
-                                || System.nanoTime() - groupStart > GROUP_NANOS;
-                        if (!applier.inTransaction() && applier.groupTransactions() > 0 && full) {
-                            commit(applier, holder.stream, rate);
+                        if (GroupPolicy.DEFAULT.commitNow(applier.inTransaction(), applier.groupTransactions(), applier.groupRows(),
+                                System.nanoTime() - groupStart, 0)) {
+                            commit(applier, target, holder.stream, rate);
                             progressed = true;
                         }
                         continue;
                     }
-                    if (!applier.inTransaction() && applier.groupTransactions() > 0) {
-                        commit(applier, holder.stream, rate);
+                    // a group's end is confirmed to the slot once its commit is done on the target
+                    Optional<Lsn> committed = target.committed();
+                    if (committed.isPresent()) {
+                        holder.stream.confirm(committed.get());
+                    }
+                    long now = System.nanoTime();
+                    if (GroupPolicy.DEFAULT.commitNow(applier.inTransaction(), applier.groupTransactions(), applier.groupRows(),
+                            now - groupStart, now - lastReceived)) {
+                        commit(applier, target, holder.stream, rate);
                         progressed = true;
-                    } else if (!applier.inTransaction()) {
+                    } else if (!applier.inTransaction() && applier.groupTransactions() == 0 && target.idle()) {
                         // Everything received is applied and committed: nothing this stream needs lies before what the
                         // server has sent, so the slot may let that WAL go (an idle source retains none).
                         Lsn received = holder.stream.received();
@@ -142,18 +149,23 @@ public final class StreamRunner {
                             holder.stream.confirm(received);
                             progressed = true;
                         }
-                        if (System.nanoTime() - lastReceived > HEARTBEAT.toNanos()) {
+                        if (now - lastReceived > HEARTBEAT.toNanos()) {
                             heartbeat();
                             lastReceived = System.nanoTime();
                         }
                     }
-                    sleep(IDLE_PAUSE);
+                    sleep(applier.inTransaction() || applier.groupTransactions() > 0 ? GROUP_PAUSE : IDLE_PAUSE);
                 }
             } finally {
                 if (applier.groupTransactions() > 0 || applier.inTransaction()) {
                     applier.abandon();
                     target.rollback();
                 }
+            }
+            // stopped: the last commit finishes, and is confirmed
+            Optional<Lsn> committed = target.awaitCommitted();
+            if (committed.isPresent()) {
+                holder.stream.confirm(committed.get());
             }
             try {
                 StreamState.recordRunner(tc, stream.name(), Optional.empty(), Optional.empty());
@@ -180,12 +192,16 @@ public final class StreamRunner {
         }
     }
 
-    private void commit(ChangeApplier applier, ChangeStream stream, ApplyRate rate) throws SQLException {
+    private void commit(ChangeApplier applier, TargetApply target, ChangeStream stream, ApplyRate rate) throws SQLException {
         long now = System.nanoTime();
         rate.add(now, applier.groupRows(), applier.groupTransactions());
         ChangeApplier.Committed c = applier.commitGroup(rate.rowsPerSecond(now), rate.transactionsPerSecond(now));
-        stream.confirm(c.end());
-        LOG.debug("stream {}: committed {} transactions, {} rows, up to {}", servers.stream().name(), c.transactions(), c.rows(), c.end());
+        // the group before this one has committed by now (the sender finished it before taking this one)
+        Optional<Lsn> done = target.committed();
+        if (done.isPresent()) {
+            stream.confirm(done.get());
+        }
+        LOG.debug("stream {}: committing {} transactions, {} rows, up to {}", servers.stream().name(), c.transactions(), c.rows(), c.end());
     }
 
     /**
@@ -203,7 +219,7 @@ public final class StreamRunner {
     }
 
     private TargetApply openTarget() throws SQLException {
-        Connection c = servers.target();
+        Connection c = servers.targetForApply();
         try {
             return new TargetApply(c);
         } catch (SQLException | RuntimeException e) {
@@ -225,6 +241,10 @@ public final class StreamRunner {
     static WalferryException explain(LogicalStreamConfig stream, Throwable e) {
         if (e instanceof WalferryException w) {
             return w;
+        }
+        if (e instanceof TargetApply.PositionMoved m) {
+            return WalferryException.refused(m.getMessage() + ": another walferry applies the same stream",
+                    "run one walferry logical run (or agent) per stream");
         }
         if (e instanceof TargetApply.RowNotFound r) {
             return WalferryException.refused("logical stream " + stream.name() + " stopped: " + r.getMessage()

@@ -46,6 +46,13 @@ public final class StreamServers {
         return target.connect(server(stream.target(), "target"), false, properties());
     }
 
+    /** The target session that applies changes: a batch of inserts of one shape goes as multi-row INSERTs. */
+    public Connection targetForApply() {
+        Properties p = properties();
+        p.setProperty("reWriteBatchedInserts", "true");
+        return target.connect(server(stream.target(), "target"), false, p);
+    }
+
     public SchemaTransfer.Server sourceForTools() {
         return new SchemaTransfer.Server("the source " + stream.source().label(), stream.source().host(), stream.source().port(),
                 stream.source().connection());

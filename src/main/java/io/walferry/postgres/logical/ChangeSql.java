@@ -1,5 +1,6 @@
 package io.walferry.postgres.logical;
 
+import io.walferry.config.LogicalStreamConfig.QualifiedName;
 import io.walferry.postgres.Sql;
 import io.walferry.postgres.logical.AppliedRelation.AppliedColumn;
 import io.walferry.postgres.logical.PgOutputMessage.Kind;
@@ -13,50 +14,77 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * One change as one SQL statement for the target: a shape with parameters ({@code CAST($1 AS type)}) and the values as
- * text literals, so that the target can prepare each shape once and a whole group of changes still travels in one
- * round trip, in order ({@link TargetApply}). The session must have standard_conforming_strings on (a backslash is then
- * an ordinary character in a literal). Pure.
+ * One change as one SQL statement for the target: a shape with parameters ({@code CAST(? AS type)}) and the values as
+ * text, so that the target prepares each shape once and binds the values of many changes of one shape in one round
+ * trip ({@link TargetApply}, {@link ApplyOrder}). Literals (for messages) assume standard_conforming_strings on. Pure.
  */
 public final class ChangeSql {
-    private static final java.util.regex.Pattern PARAMETER = java.util.regex.Pattern.compile("\\$(\\d+)\\b");
 
     private ChangeSql() {
     }
 
     /**
-     * A statement: {@code shape} with parameters {@code $1..$n}, each a text cast to its column's type, and their values as
-     * SQL literals ({@code 'text'} or {@code null}).
+     * A statement: {@code shape} with JDBC parameters ({@code ?}, outside quoted identifiers), each a text cast to its column's type, and their values
+     * as text ({@code null} for NULL). {@code tables}: the tables it changes (several for a TRUNCATE).
      */
-    public record Change(String shape, List<String> literals) {
+    public record Change(String shape, List<String> values, List<QualifiedName> tables) {
         public Change {
-            literals = List.copyOf(literals);
+            values = java.util.Collections.unmodifiableList(new ArrayList<>(values));
+            tables = List.copyOf(tables);
+        }
+
+        /** The values as SQL literals ({@code 'text'} or {@code null}). */
+        public List<String> literals() {
+            return values.stream().map(v -> v == null ? "null" : Sql.literal(v)).toList();
         }
 
         /** The statement with its values in place (for messages and tests). */
         public String inline() {
-            return PARAMETER.matcher(shape).replaceAll(m -> java.util.regex.Matcher.quoteReplacement(literals.get(Integer.parseInt(m.group(1)) - 1)));
+            List<String> literals = literals();
+            StringBuilder b = new StringBuilder();
+            boolean quoted = false;
+            int next = 0;
+            for (char ch : shape.toCharArray()) {
+                if (ch == '"') {
+                    quoted = !quoted;
+                }
+                if (ch == '?' && !quoted) {
+                    b.append(literals.get(next++));
+                } else {
+                    b.append(ch);
+                }
+            }
+            return b.toString();
+        }
+
+        /** About how many bytes its values hold. */
+        public long bytes() {
+            long n = shape.length();
+            for (String v : values) {
+                n += v == null ? 0 : v.length();
+            }
+            return n;
         }
     }
 
     /** Collects a statement's parameters. */
     private static final class Params {
-        final List<String> literals = new ArrayList<>();
+        final List<String> values = new ArrayList<>();
 
         String add(AppliedColumn c, Value v) {
-            String literal = switch (v.kind()) {
-                case NULL -> "null";
-                case TEXT -> Sql.literal(v.text());
+            String value = switch (v.kind()) {
+                case NULL -> null;
+                case TEXT -> v.text();
                 case BINARY -> throw new IllegalArgumentException("binary values are not requested");
                 case UNCHANGED_TOAST -> throw new IllegalArgumentException("an unchanged TOAST value has no text");
             };
-            literals.add(literal);
-            return "cast($" + literals.size() + " as " + c.type() + ")";
+            values.add(value);
+            return "cast(? as " + c.type() + ")";
         }
 
         String text(String value) {
-            literals.add(Sql.literal(value));
-            return "$" + literals.size();
+            values.add(value);
+            return "?";
         }
     }
 
@@ -74,7 +102,7 @@ public final class ChangeSql {
         }
         boolean overriding = r.columns().stream().anyMatch(AppliedColumn::identityAlways);
         return new Change("insert into " + Identifiers.quote(r.table()) + " (" + String.join(", ", names) + ")"
-                + (overriding ? " overriding system value" : "") + " values (" + String.join(", ", values) + ")", params.literals);
+                + (overriding ? " overriding system value" : "") + " values (" + String.join(", ", values) + ")", params.values, List.of(r.table()));
     }
 
     /**
@@ -107,19 +135,19 @@ public final class ChangeSql {
             sets.add(Identifiers.quote(first.name()) + " = " + Identifiers.quote(first.name()));
         }
         return new Change("update " + Identifiers.quote(r.table()) + " set " + String.join(", ", sets) + " where " + where(r, old, row, params),
-                params.literals);
+                params.values, List.of(r.table()));
     }
 
     public static Change delete(AppliedRelation r, OldRow old) {
         Params params = new Params();
         return new Change("delete from " + Identifiers.quote(r.table()) + " where " + where(r, Optional.of(old), old.row(), params),
-                params.literals);
+                params.values, List.of(r.table()));
     }
 
     /** Without CASCADE: the source lists every published table its truncate reached. */
     public static Change truncate(List<AppliedRelation> relations, boolean restartIdentity) {
         return new Change("truncate " + String.join(", ", relations.stream().map(r -> Identifiers.quote(r.table())).toList())
-                + (restartIdentity ? " restart identity" : ""), List.of());
+                + (restartIdentity ? " restart identity" : ""), List.of(), relations.stream().map(AppliedRelation::table).toList());
     }
 
     /**

@@ -1,40 +1,66 @@
 package io.walferry.postgres.logical;
 
+import io.walferry.config.LogicalStreamConfig.QualifiedName;
 import io.walferry.postgres.Lsn;
 import io.walferry.postgres.Sql;
+import io.walferry.postgres.logical.ApplyOrder.Queued;
+import io.walferry.postgres.logical.ApplyOrder.Run;
 
 import java.sql.BatchUpdateException;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
- * A target session that applies changes: statements queue up and go to the server together (one round trip for many),
- * in the order they came, inside one transaction that ends with the stream's new position
+ * A target session that applies changes inside one transaction that ends with the stream's new position
  * ({@link StreamState#advance}); its commit waits for the disk (synchronous_commit on), since the source lets the
- * changes go once told.
+ * changes go once told. Changes queue up and go to the server in runs of one statement shape ({@link ApplyOrder}):
+ * each shape is a prepared statement, and a run is one batch of bound values, one round trip. A sender thread of its
+ * own executes what was queued (and then the commit) while the stream's next changes are decoded: at most one batch
+ * is in flight, the next one, the commit and a rollback wait for it first, so the order stays the stream's, and a
+ * failure comes back at the latest with the next commit.
  */
 public final class TargetApply implements AutoCloseable {
-    /** Statements sent at once, at most. */
-    private static final int BATCH = 500;
+    /** Changes, or bytes of their values, sent at once, at most. */
+    private static final int BATCH = 5000;
+    private static final long BATCH_BYTES = 8L << 20;
 
     private final Connection connection;
-    private final Statement batch;
-    private final List<String> expectOne = new ArrayList<>();
-    /** The statement shapes this session has prepared, by name; the target parses and plans each shape once. */
-    private final Map<String, String> prepared = new HashMap<>();
+    private final Set<QualifiedName> linked;
+    private List<Queued> queued = new ArrayList<>();
+    private long queuedBytes;
+    /** The prepared statement of each shape this session has met (used by the sender only). */
+    private final Map<String, PreparedStatement> statements = new HashMap<>();
+    /** Sends one batch at a time, in order. */
+    private final ExecutorService sender = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "walferry-apply-sender");
+        t.setDaemon(true);
+        return t;
+    });
+    /** The batch (or commit) the server is executing, if any. */
+    private Future<Void> inFlight;
+    /** Set by the sender after each commit. */
+    private volatile Lsn committed;
 
     public TargetApply(Connection connection) throws SQLException {
         this.connection = connection;
         Sql.run(connection, "set synchronous_commit = on");
-        Sql.run(connection, "set standard_conforming_strings = on");
         connection.setAutoCommit(false);
-        this.batch = connection.createStatement();
+        this.linked = TargetCatalog.foreignKeyTables(connection);
+        connection.commit();
     }
 
     /** The session itself, for the stream's state and the catalog (in the same transaction as the changes). */
@@ -49,106 +75,176 @@ public final class TargetApply implements AutoCloseable {
         }
     }
 
-    public void insert(AppliedRelation r, PgOutputMessage.TupleData row) throws SQLException {
-        add(ChangeSql.insert(r, row), false);
+    /** The stream's position on the target was not where this session left it: someone else applies the stream. */
+    public static final class PositionMoved extends SQLException {
+        PositionMoved(String stream) {
+            super("the position of logical stream " + stream + " on the target moved while this process applied it");
+        }
     }
 
-    public void update(AppliedRelation r, java.util.Optional<PgOutputMessage.OldRow> old, PgOutputMessage.TupleData row) throws SQLException {
-        add(ChangeSql.update(r, old, row), true);
+    public void insert(AppliedRelation r, PgOutputMessage.TupleData row) throws SQLException {
+        add(new Queued(ChangeSql.insert(r, row), false, false));
+    }
+
+    public void update(AppliedRelation r, Optional<PgOutputMessage.OldRow> old, PgOutputMessage.TupleData row) throws SQLException {
+        add(new Queued(ChangeSql.update(r, old, row), true, false));
     }
 
     public void delete(AppliedRelation r, PgOutputMessage.OldRow old) throws SQLException {
-        add(ChangeSql.delete(r, old), true);
+        add(new Queued(ChangeSql.delete(r, old), true, false));
     }
 
     public void truncate(List<AppliedRelation> relations, boolean restartIdentity) throws SQLException {
-        add(ChangeSql.truncate(relations, restartIdentity), false);
+        add(new Queued(ChangeSql.truncate(relations, restartIdentity), false, true));
     }
 
-    /**
-     * Queues a change as EXECUTE of its shape, PREPAREd in the same batch the first time (both are plain statements, so
-     * the batch keeps its order and stays one round trip).
-     */
-    private void add(ChangeSql.Change change, boolean mustMatch) throws SQLException {
-        if (change.literals().isEmpty()) {
-            queue(change.shape(), null);
-        } else {
-            String name = prepared.get(change.shape());
-            if (name == null) {
-                name = "walferry_" + (prepared.size() + 1);
-                queue("prepare " + name + "(" + String.join(", ", java.util.Collections.nCopies(change.literals().size(), "text")) + ") as "
-                        + change.shape(), null);
-                prepared.put(change.shape(), name);
-            }
-            queue("execute " + name + "(" + String.join(", ", change.literals()) + ")", mustMatch ? change : null);
-        }
-        if (expectOne.size() >= BATCH) {
-            flush();
+    private void add(Queued q) throws SQLException {
+        queued.add(q);
+        queuedBytes += q.change().bytes();
+        if (queued.size() >= BATCH || queuedBytes >= BATCH_BYTES) {
+            send(Optional.empty());
         }
     }
 
-    private void queue(String sql, ChangeSql.Change mustMatch) throws SQLException {
-        batch.addBatch(sql);
-        expectOne.add(mustMatch == null ? null : mustMatch.inline());
+    /** What a commit does after the queued changes: move the position and commit. */
+    private record Commit(String stream, Lsn previous, Lsn applied, Instant commitTime, long transactions, long rows, double rowsPerSecond,
+                          double transactionsPerSecond) {
     }
 
-    /** Sends what is queued; an update or delete that matched no row is a {@link RowNotFound}. */
-    public void flush() throws SQLException {
-        if (expectOne.isEmpty()) {
+    /** Hands what is queued (and the commit, if any) to the sender, once what it is doing is done. */
+    private void send(Optional<Commit> commit) throws SQLException {
+        awaitInFlight();
+        if (queued.isEmpty() && commit.isEmpty()) {
             return;
+        }
+        List<Run> runs = ApplyOrder.runs(queued, linked);
+        queued = new ArrayList<>();
+        queuedBytes = 0;
+        inFlight = sender.submit(() -> {
+            for (Run run : runs) {
+                execute(run);
+            }
+            if (commit.isPresent()) {
+                Commit c = commit.get();
+                if (!StreamState.advance(connection, c.stream(), c.previous(), c.applied(), c.commitTime(), c.transactions(), c.rows(),
+                        c.rowsPerSecond(), c.transactionsPerSecond())) {
+                    connection.rollback();
+                    throw new PositionMoved(c.stream());
+                }
+                connection.commit();
+                committed = c.applied();
+            }
+            return null;
+        });
+    }
+
+    /** On the sender: the run's changes, one round trip; an update or delete that matched no row is a {@link RowNotFound}. */
+    private void execute(Run run) throws SQLException {
+        PreparedStatement p = statements.get(run.shape());
+        if (p == null) {
+            p = connection.prepareStatement(run.shape());
+            p.unwrap(org.postgresql.PGStatement.class).setPrepareThreshold(1);
+            statements.put(run.shape(), p);
+        }
+        for (Queued q : run.changes()) {
+            List<String> values = q.change().values();
+            for (int i = 0; i < values.size(); i++) {
+                // untyped: the shape's cast gives each its type
+                if (values.get(i) == null) {
+                    p.setNull(i + 1, Types.OTHER);
+                } else {
+                    p.setObject(i + 1, values.get(i), Types.OTHER);
+                }
+            }
+            p.addBatch();
         }
         int[] counts;
         try {
-            counts = batch.executeBatch();
+            counts = p.executeBatch();
         } catch (BatchUpdateException e) {
-            // what the failed batch prepared may not exist: the session is given up, but forget them anyway
-            prepared.clear();
             throw e.getNextException() != null ? e.getNextException() : e;
         } finally {
-            batch.clearBatch();
+            p.clearBatch();
         }
         for (int i = 0; i < counts.length; i++) {
-            if (expectOne.get(i) != null && counts[i] == 0) {
-                String statement = expectOne.get(i);
-                expectOne.clear();
+            if (run.changes().get(i).mustMatch() && counts[i] == 0) {
+                String statement = run.changes().get(i).change().inline();
                 throw new RowNotFound(statement.length() > 300 ? statement.substring(0, 300) + "..." : statement);
             }
         }
-        expectOne.clear();
+    }
+
+    /** Waits for what the sender does; its failure is this session's. */
+    private void awaitInFlight() throws SQLException {
+        Future<Void> f = inFlight;
+        if (f == null) {
+            return;
+        }
+        inFlight = null;
+        try {
+            f.get();
+        } catch (ExecutionException e) {
+            queued.clear();
+            if (e.getCause() instanceof SQLException s) {
+                throw s;
+            }
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SQLException("interrupted while the target applied changes", e);
+        }
     }
 
     /**
-     * Flushes, moves the stream's position from {@code previous} to {@code applied} and commits. False (and rolled back)
-     * when the position was not {@code previous}: someone else applies the stream.
+     * Sends what is queued, then moves the stream's position from {@code previous} to {@code applied} and commits, all
+     * on the sender: this returns at once, and {@link #committed} tells when the commit is done. The commit fails (and
+     * the session with it) with {@link PositionMoved} when the position was not {@code previous}.
      */
-    public boolean commit(String stream, Lsn previous, Lsn applied, Instant commitTime, long transactions, long rows, double rowsPerSecond,
-                          double transactionsPerSecond) throws SQLException {
-        flush();
-        if (!StreamState.advance(connection, stream, previous, applied, commitTime, transactions, rows, rowsPerSecond, transactionsPerSecond)) {
-            connection.rollback();
-            return false;
+    public void commit(String stream, Lsn previous, Lsn applied, Instant commitTime, long transactions, long rows, double rowsPerSecond,
+                       double transactionsPerSecond) throws SQLException {
+        send(Optional.of(new Commit(stream, previous, applied, commitTime, transactions, rows, rowsPerSecond, transactionsPerSecond)));
+    }
+
+    /**
+     * The position of the last commit that is done (durable on the target), if any; a commit that failed throws here. Does
+     * not wait.
+     */
+    public Optional<Lsn> committed() throws SQLException {
+        if (inFlight != null && inFlight.isDone()) {
+            awaitInFlight();
         }
-        connection.commit();
-        return true;
+        return Optional.ofNullable(committed);
+    }
+
+    /** Waits until what was handed to the sender is done; the position of the last commit, if any. */
+    public Optional<Lsn> awaitCommitted() throws SQLException {
+        awaitInFlight();
+        return Optional.ofNullable(committed);
+    }
+
+    /** Nothing is queued or on its way to the server. */
+    public boolean idle() throws SQLException {
+        committed();
+        return inFlight == null && queued.isEmpty();
     }
 
     public void rollback() throws SQLException {
-        batch.clearBatch();
-        expectOne.clear();
-        connection.rollback();
-        // a PREPARE outlives the rollback of its transaction, one that was queued but not sent does not exist
-        try (Statement s = connection.createStatement()) {
-            s.execute("deallocate all");
+        try {
+            awaitInFlight();
+        } catch (SQLException | RuntimeException e) {
+            // rolled back anyway
         }
-        prepared.clear();
+        queued.clear();
+        queuedBytes = 0;
+        connection.rollback();
     }
 
     @Override
     public void close() throws SQLException {
-        try {
-            batch.close();
-        } finally {
-            connection.close();
-        }
+        sender.shutdownNow();
+        connection.close();
     }
 }

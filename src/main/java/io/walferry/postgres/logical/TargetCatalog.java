@@ -41,6 +41,21 @@ public final class TargetCatalog {
         }
     }
 
+    /**
+     * The tables a foreign key links on the target, referencing or referenced: their changes keep the source's order
+     * against each other ({@link ApplyOrder}).
+     */
+    public static Set<QualifiedName> foreignKeyTables(Connection c) throws SQLException {
+        Set<QualifiedName> tables = new HashSet<>();
+        try (Statement s = c.createStatement(); ResultSet r = s.executeQuery("select n.nspname, t.relname from pg_constraint k "
+                + "join pg_class t on t.oid in (k.conrelid, k.confrelid) join pg_namespace n on n.oid = t.relnamespace where k.contype = 'f'")) {
+            while (r.next()) {
+                tables.add(new QualifiedName(r.getString(1), r.getString(2)));
+            }
+        }
+        return tables;
+    }
+
     /** Those of {@code tables} that exist on the target (as any relation). */
     public static Set<QualifiedName> existing(Connection c, Collection<QualifiedName> tables) throws SQLException {
         Set<QualifiedName> out = new HashSet<>();

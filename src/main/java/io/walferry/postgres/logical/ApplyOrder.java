@@ -1,0 +1,81 @@
+package io.walferry.postgres.logical;
+
+import io.walferry.config.LogicalStreamConfig.QualifiedName;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The order in which a target session sends queued changes, all of them inside one target transaction: as runs of
+ * one statement shape, each run one batch of bound values (one round trip, the shape planned once). Only the
+ * transaction's end is visible to others, so only what the changes check one by one constrains their order: changes
+ * of one table keep the source's order (one row, or unique values moving between rows). Changes of different tables
+ * do not depend on each other unless a foreign key links them, which is checked at each statement (walferry's role
+ * cannot turn the checks off as a native subscription does). So changes are gathered table by table, in the source's
+ * order within each table, where no table of the stretch is linked by a foreign key; otherwise the stretch keeps the
+ * source's order exactly. A TRUNCATE is a barrier: what came before it is sent before it, what came after, after it.
+ * Pure.
+ */
+public final class ApplyOrder {
+    private ApplyOrder() {
+    }
+
+    /**
+     * A queued change.
+     *
+     * @param mustMatch an update or delete that must find its row
+     * @param barrier   nothing moves across it (a TRUNCATE)
+     */
+    public record Queued(ChangeSql.Change change, boolean mustMatch, boolean barrier) {
+    }
+
+    /** Consecutive changes of one shape, sent as one batch. */
+    public record Run(String shape, List<Queued> changes) {
+        public Run {
+            changes = List.copyOf(changes);
+        }
+    }
+
+    /** @param linked tables that a foreign key links (either side) on the target */
+    public static List<Run> runs(List<Queued> queued, Set<QualifiedName> linked) {
+        List<Run> runs = new ArrayList<>();
+        List<Queued> stretch = new ArrayList<>();
+        for (Queued q : queued) {
+            if (q.barrier()) {
+                addStretch(stretch, linked, runs);
+                stretch.clear();
+                runs.add(new Run(q.change().shape(), List.of(q)));
+            } else {
+                stretch.add(q);
+            }
+        }
+        addStretch(stretch, linked, runs);
+        return runs;
+    }
+
+    private static void addStretch(List<Queued> stretch, Set<QualifiedName> linked, List<Run> runs) {
+        boolean keepOrder = stretch.stream().anyMatch(q -> q.change().tables().stream().anyMatch(linked::contains));
+        List<Queued> ordered = stretch;
+        if (!keepOrder) {
+            Map<List<QualifiedName>, List<Queued>> byTable = new LinkedHashMap<>();
+            for (Queued q : stretch) {
+                byTable.computeIfAbsent(q.change().tables(), t -> new ArrayList<>()).add(q);
+            }
+            ordered = byTable.values().stream().flatMap(List::stream).toList();
+        }
+        List<Queued> run = new ArrayList<>();
+        for (Queued q : ordered) {
+            if (!run.isEmpty() && !run.get(0).change().shape().equals(q.change().shape())) {
+                runs.add(new Run(run.get(0).change().shape(), run));
+                run.clear();
+            }
+            run.add(q);
+        }
+        if (!run.isEmpty()) {
+            runs.add(new Run(run.get(0).change().shape(), run));
+        }
+    }
+}

@@ -1,0 +1,69 @@
+package io.walferry.postgres.logical;
+
+import io.walferry.config.LogicalStreamConfig.QualifiedName;
+import io.walferry.postgres.logical.ApplyOrder.Queued;
+import io.walferry.postgres.logical.ApplyOrder.Run;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ApplyOrderTest {
+    private static final QualifiedName A = new QualifiedName("public", "a");
+    private static final QualifiedName B = new QualifiedName("public", "b");
+    private static final QualifiedName C = new QualifiedName("public", "c");
+
+    private static Queued change(QualifiedName table, String kind, String value) {
+        return new Queued(new ChangeSql.Change(kind + " " + table.name(), List.of(value), List.of(table)), !kind.equals("insert"), false);
+    }
+
+    private static Queued truncate(QualifiedName... tables) {
+        return new Queued(new ChangeSql.Change("truncate", List.of(), List.of(tables)), false, true);
+    }
+
+    /** Each run as "shape: values". */
+    private static List<String> order(List<Queued> queued, Set<QualifiedName> linked) {
+        return ApplyOrder.runs(queued, linked).stream().map(ApplyOrderTest::describe).toList();
+    }
+
+    private static String describe(Run r) {
+        return r.shape() + ": " + String.join(",", r.changes().stream().flatMap(q -> q.change().values().stream()).toList());
+    }
+
+    @Test
+    void transactionsOfUnlinkedTablesGoTableByTable_oneBatchPerShape() {
+        // three source transactions, each: update a, update b, insert c
+        List<Queued> q = List.of(change(A, "update", "1"), change(B, "update", "1"), change(C, "insert", "1"),
+                change(A, "update", "2"), change(B, "update", "2"), change(C, "insert", "2"),
+                change(A, "update", "3"), change(B, "update", "3"), change(C, "insert", "3"));
+        assertThat(order(q, Set.of())).containsExactly("update a: 1,2,3", "update b: 1,2,3", "insert c: 1,2,3");
+    }
+
+    @Test
+    void changesOfOneTableKeepTheSourcesOrder() {
+        // one row inserted, updated, deleted and inserted again, between changes of another table
+        List<Queued> q = List.of(change(A, "insert", "1"), change(B, "update", "9"), change(A, "update", "1"), change(A, "delete", "1"),
+                change(B, "update", "8"), change(A, "insert", "1"));
+        assertThat(order(q, Set.of())).containsExactly("insert a: 1", "update a: 1", "delete a: 1", "insert a: 1", "update b: 9,8");
+    }
+
+    @Test
+    void aStretchWithATableLinkedByAForeignKeyKeepsTheSourcesOrderExactly() {
+        List<Queued> q = List.of(change(A, "insert", "1"), change(B, "insert", "1"), change(A, "insert", "2"), change(C, "update", "5"));
+        assertThat(order(q, Set.of(B))).containsExactly("insert a: 1", "insert b: 1", "insert a: 2", "update c: 5");
+    }
+
+    @Test
+    void nothingMovesAcrossATruncate() {
+        List<Queued> q = List.of(change(A, "update", "1"), change(B, "update", "1"), truncate(A, C), change(B, "update", "2"),
+                change(A, "insert", "1"), change(B, "update", "3"));
+        assertThat(order(q, Set.of())).containsExactly("update a: 1", "update b: 1", "truncate: ", "update b: 2,3", "insert a: 1");
+    }
+
+    @Test
+    void nothingQueuedIsNoRun() {
+        assertThat(ApplyOrder.runs(List.of(), Set.of())).isEmpty();
+    }
+}
