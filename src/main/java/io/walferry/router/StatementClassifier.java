@@ -42,6 +42,7 @@ final class StatementClassifier {
 
     private static final Set<String> SESSION_STATE = Set.of("SET", "RESET", "DISCARD", "LISTEN", "UNLISTEN", "PREPARE",
             "DEALLOCATE", "DECLARE", "LOAD");
+    private static final Set<String> PRESENTATION = Set.of("APPLICATION_NAME", "EXTRA_FLOAT_DIGITS");
     private static final Set<String> QUERIES = Set.of("SELECT", "WITH", "VALUES", "TABLE", "(");
 
     private StatementClassifier() {
@@ -106,6 +107,10 @@ final class StatementClassifier {
         if (first.equals("PREPARE") && tokens.size() > 1 && keyword(tokens.get(1)).equals("TRANSACTION")) {
             return StatementRoute.primary("PREPARE TRANSACTION is two-phase commit");
         }
+        if (first.equals("SET") && presentationOnly(tokens)) {
+            return StatementRoute.read("SET " + keyword(tokens.get(tokens.size() > 2 && keyword(tokens.get(1)).equals("SESSION") ? 2 : 1))
+                    .toLowerCase(Locale.ROOT) + " only shapes what this client is sent");
+        }
         if (SESSION_STATE.contains(first)) {
             return StatementRoute.session(first + " keeps state in the session");
         }
@@ -120,6 +125,17 @@ final class StatementClassifier {
             case "COPY" -> copy(tokens);
             default -> StatementRoute.primary(first + " is not a query");
         };
+    }
+
+    /**
+     * {@code SET [SESSION] name ...} of a setting that drivers set when they connect (pgjdbc sets both) and that only
+     * shapes what the client is sent: it does not keep the session on the primary, or no such client would ever read
+     * from a replica.
+     */
+    private static boolean presentationOnly(List<Token> tokens) {
+        int i = tokens.size() > 1 && keyword(tokens.get(1)).equals("SESSION") ? 2 : 1;
+        return i + 1 < tokens.size() && PRESENTATION.contains(keyword(tokens.get(i)))
+                && (keyword(tokens.get(i + 1)).equals("=") || keyword(tokens.get(i + 1)).equals("TO"));
     }
 
     /**

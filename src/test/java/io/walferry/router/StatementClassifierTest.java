@@ -63,6 +63,10 @@ class StatementClassifierTest {
             "COPY t (id, note) TO STDOUT WITH (FORMAT csv)",
             "",
             ";",
+            // what pgjdbc sends when it connects
+            "SET extra_float_digits = 3",
+            "SET application_name = 'PostgreSQL JDBC Driver'",
+            "set session application_name to 'app'",
     })
     void readsMayGoToAReplica(String sql) {
         StatementRoute r = route(sql);
@@ -148,6 +152,7 @@ class StatementClassifierTest {
     @ParameterizedTest
     @ValueSource(strings = {
             "set search_path = app",
+            "set \"application_name\" = 'quoted, so taken as any other setting'",
             "SET SESSION statement_timeout = 0",
             "set local work_mem = '1GB'",
             "reset all",
