@@ -102,7 +102,9 @@ final class Backends {
         StatementRoute r = routes.get(sql);
         if (r == null) {
             r = StatementClassifier.classify(sql, view.functions());
-            routes.put(sql, r);
+            if (sql.length() <= Routes.MAX_TEXT) {
+                routes.put(sql, r);
+            }
         }
         return r;
     }
@@ -111,6 +113,8 @@ final class Backends {
     private static final class Routes extends java.util.LinkedHashMap<String, StatementRoute> {
         private static final long serialVersionUID = 1L;
         private static final int MAX = 4096;
+        /** Longer texts are parsed each time: the cache stays small whatever clients send. */
+        private static final int MAX_TEXT = 1024;
         private transient ReadOnlyFunctions functions;
 
         Routes() {

@@ -208,21 +208,23 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Ser
     /** What the client's queued messages (the start of its next transaction) do, by their SQL. */
     private StatementRoute classifyQueued() {
         StatementRoute route = null;
+        java.util.Set<String> parsedHere = new java.util.HashSet<>();
         for (ByteBuf f : queued) {
             char type = (char) f.getByte(f.readerIndex());
             StatementRoute one = switch (type) {
                 case 'Q' -> router.backends().classify(StartupPacket.cString(f.duplicate().skipBytes(5)));
                 case 'P' -> {
                     ByteBuf b = f.duplicate().skipBytes(5);
-                    StartupPacket.cString(b);
+                    parsedHere.add(StartupPacket.cString(b));
                     yield router.backends().classify(StartupPacket.cString(b));
                 }
                 case 'B' -> {
                     ByteBuf b = f.duplicate().skipBytes(5);
                     StartupPacket.cString(b);
                     String name = StartupPacket.cString(b);
-                    // the unnamed statement is judged by its Parse, queued before this Bind (or it is not there at all)
-                    yield name.isEmpty() ? null : statements.query(name).map(router.backends()::classify)
+                    // a statement parsed in these messages (the unnamed one always is, or it is not there at all) is
+                    // judged by its Parse; one prepared before by the text the router keeps of it
+                    yield name.isEmpty() || parsedHere.contains(name) ? null : statements.query(name).map(router.backends()::classify)
                             .orElse(StatementRoute.primary("a Bind of statement " + name + ", which the router does not know"));
                 }
                 case 'D', 'E', 'C', 'S', 'H' -> null;

@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -83,11 +84,17 @@ class RouterAutoIT {
 
     private static Connection connect(boolean simple) throws SQLException {
         Properties p = new Properties();
-        p.setProperty("user", "postgres");
-        p.setProperty("connectTimeout", "10");
         if (simple) {
             p.setProperty("preferQueryMode", "simple");
         }
+        return connect(p);
+    }
+
+    private static Connection connect(Properties extra) throws SQLException {
+        Properties p = new Properties();
+        p.setProperty("user", "postgres");
+        p.setProperty("connectTimeout", "10");
+        p.putAll(extra);
         return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/postgres", p);
     }
 
@@ -144,6 +151,27 @@ class RouterAutoIT {
             assertThat(ranOn(reads, "select inet_server_port()")).isEqualTo(primary.port());
             reads.commit();
             reads.setAutoCommit(true);
+        }
+        // named prepared statements (pgjdbc prepares on the server from the first execution): each Bind is judged by
+        // the text the router keeps of the statement
+        Properties named = new Properties();
+        named.setProperty("prepareThreshold", "1");
+        try (Connection reads = connect(named); Connection writes = connect(named);
+             PreparedStatement read = reads.prepareStatement("select count(*), inet_server_port() from t where id > ?");
+             PreparedStatement write = writes.prepareStatement("insert into t values (?, 'prepared') returning inet_server_port()")) {
+            awaitReplicaServes(reads);
+            for (int i = 0; i < 3; i++) {
+                read.setInt(1, 0);
+                try (ResultSet r = read.executeQuery()) {
+                    r.next();
+                    assertThat(r.getInt(2)).isEqualTo(replica.port());
+                }
+                write.setInt(1, 10 + i);
+                try (ResultSet r = write.executeQuery()) {
+                    r.next();
+                    assertThat(r.getInt(1)).isEqualTo(primary.port());
+                }
+            }
         }
         // session state keeps the session on the primary
         try (Connection c = connect(false)) {
