@@ -186,6 +186,29 @@ class RouterAutoIT {
     }
 
     @Test
+    void aStatementPreparedInAWritingTransactionLaterReadsOnTheReplica() throws Exception {
+        Properties named = new Properties();
+        named.setProperty("prepareThreshold", "1");
+        try (Connection c = connect(named);
+             PreparedStatement read = c.prepareStatement("select count(*), inet_server_port() from t where id > ?")) {
+            c.setAutoCommit(false);
+            read.setInt(1, 0);
+            try (ResultSet r = read.executeQuery()) {
+                r.next();
+                assertThat(r.getInt(2)).isEqualTo(primary.port());
+            }
+            c.commit();
+            c.setAutoCommit(true);
+            Await.until(Duration.ofSeconds(60), "the prepared read to go to the replica", () -> {
+                try (ResultSet r = read.executeQuery()) {
+                    r.next();
+                    return r.getInt(2) == replica.port();
+                }
+            });
+        }
+    }
+
+    @Test
     void aClientReadsItsOwnWritesWhileTheReplicaLags() throws Exception {
         try (Connection writer = connect(false); Connection other = connect(false)) {
             awaitReplicaServes(writer);
