@@ -111,7 +111,7 @@ final class StatementClassifier {
             return StatementRoute.read("SET " + keyword(tokens.get(tokens.size() > 2 && keyword(tokens.get(1)).equals("SESSION") ? 2 : 1))
                     .toLowerCase(Locale.ROOT) + " only shapes what this client is sent");
         }
-        if (SESSION_STATE.contains(first)) {
+        if (SESSION_STATE.contains(first) || first.equals("CREATE") && temporary(tokens)) {
             return StatementRoute.session(first + " keeps state in the session");
         }
         return switch (first) {
@@ -125,6 +125,12 @@ final class StatementClassifier {
             case "COPY" -> copy(tokens);
             default -> StatementRoute.primary(first + " is not a query");
         };
+    }
+
+    /** {@code CREATE [LOCAL | GLOBAL] TEMP[ORARY] ...}: a temporary table (or view, sequence) lives in the session. */
+    private static boolean temporary(List<Token> tokens) {
+        int i = tokens.size() > 1 && Set.of("LOCAL", "GLOBAL").contains(keyword(tokens.get(1))) ? 2 : 1;
+        return i < tokens.size() && Set.of("TEMP", "TEMPORARY").contains(keyword(tokens.get(i)));
     }
 
     /**

@@ -82,7 +82,6 @@ class StatementClassifierTest {
             "merge into t using u on t.id = u.id when matched then delete",
             "truncate t",
             "create table x (a int)",
-            "CREATE TEMP TABLE x (a int)",
             "drop table t",
             "vacuum t",
             "lock table t",
@@ -162,6 +161,8 @@ class StatementClassifierTest {
             "prepare p as select 1",
             "deallocate p",
             "declare c cursor with hold for select 1",
+            "create temp table x (a int)",
+            "CREATE LOCAL TEMPORARY TABLE x AS SELECT 1",
             "select 1; set x.y = 1",
     })
     void sessionStateKeepsTheSessionOnThePrimary(String sql) {
