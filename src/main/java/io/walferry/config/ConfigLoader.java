@@ -406,13 +406,17 @@ public final class ConfigLoader {
             if (other != null) {
                 throw x.error("port", "port " + port + " is already the " + other + " endpoint's: give each endpoint its own");
             }
-            endpoints.add(new RouterConfig.Endpoint(role, port, x.choice("pool_mode", RouterConfig.PoolMode.class,
-                    RouterConfig.PoolMode.TRANSACTION), x.integer("pool_size", 20, 1, 10000)));
+            RouterConfig.PoolMode mode = x.choice("pool_mode", RouterConfig.PoolMode.class, RouterConfig.PoolMode.TRANSACTION);
+            if (role == RouterConfig.Role.AUTO && mode != RouterConfig.PoolMode.TRANSACTION) {
+                throw x.error("pool_mode", "must be transaction for the auto endpoint: it routes each transaction on its own "
+                        + "(a session stays on one server); use rw or ro for session pooling");
+            }
+            endpoints.add(new RouterConfig.Endpoint(role, port, mode, x.integer("pool_size", 20, 1, 10000)));
             x.refuseUnknownKeys();
         }
         e.refuseUnknownKeys();
         if (endpoints.isEmpty()) {
-            throw s.error("endpoints", "must name at least one of rw, ro");
+            throw s.error("endpoints", "must name at least one of rw, ro, auto");
         }
         RouterConfig.ClientAuth auth = s.choice("auth", RouterConfig.ClientAuth.class, RouterConfig.ClientAuth.SCRAM);
         Optional<Path> users = s.optionalPath("users_file");

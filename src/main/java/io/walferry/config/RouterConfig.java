@@ -34,8 +34,11 @@ public record RouterConfig(String listen, List<Endpoint> endpoints, ClientAuth a
         endpoints = List.copyOf(endpoints);
     }
 
-    /** Where an endpoint's transactions go: {@code rw} to the primary, {@code ro} to a fit replica (else the primary). */
-    public enum Role { RW, RO }
+    /**
+     * Where an endpoint's transactions go: {@code rw} to the primary, {@code ro} to a fit replica (else the primary),
+     * {@code auto} to a fit replica when the transaction is provably read-only, else the primary.
+     */
+    public enum Role { RW, RO, AUTO }
 
     /** When a server connection goes back to the pool: when the client leaves, or at the end of each transaction. */
     public enum PoolMode { SESSION, TRANSACTION }

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.walferry.config.NodeConfig;
 import io.walferry.config.RouterConfig;
+import io.walferry.postgres.Lsn;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,9 +26,20 @@ import java.util.concurrent.TimeUnit;
 final class Backends {
     private static final Logger LOG = LoggerFactory.getLogger(Backends.class);
 
-    /** A client's request for a server connection. */
+    /**
+     * A client's request for a server connection.
+     *
+     * @param route   where this transaction goes: {@code rw} the primary, {@code ro} a fit replica (else the primary)
+     * @param mustSee with {@code ro}: only a replica that has replayed this far (read-your-writes)
+     */
     record Request(RouterConfig.Endpoint endpoint, String user, String database, Map<String, String> settings,
-                   ServerCredentials credentials, ServerPool.Waiter waiter) implements ServerPool.Waiter {
+                   ServerCredentials credentials, ServerPool.Waiter waiter, RouterConfig.Role route, Optional<Lsn> mustSee)
+            implements ServerPool.Waiter {
+        Request(RouterConfig.Endpoint endpoint, String user, String database, Map<String, String> settings,
+                ServerCredentials credentials, ServerPool.Waiter waiter) {
+            this(endpoint, user, database, settings, credentials, waiter, endpoint.role(), Optional.empty());
+        }
+
         @Override
         public void granted(ServerConnection s) {
             waiter.granted(s);
@@ -48,6 +60,7 @@ final class Backends {
     private final Map<PoolKey, ServerPool> pools = new HashMap<>();
     private final List<Parked> parked = new ArrayList<>();
     private RouteView view = RouteView.NONE;
+    private final Routes routes = new Routes();
     /** The parameters a server reported at login, by user, database and settings: a client logs in without a server. */
     private final Map<List<Object>, Map<String, String>> parameters = new HashMap<>();
 
@@ -86,7 +99,7 @@ final class Backends {
     }
 
     void acquire(Request r) {
-        Optional<NodeConfig> node = target(r.endpoint().role());
+        Optional<NodeConfig> node = target(r.route(), r.mustSee());
         if (node.isEmpty()) {
             park(r, "");
             return;
@@ -112,11 +125,50 @@ final class Backends {
         park((Request) w, why);
     }
 
-    private Optional<NodeConfig> target(RouterConfig.Role role) {
-        if (role == RouterConfig.Role.RO && !view.readable().isEmpty()) {
-            return view.readable().stream().min(Comparator.comparingInt(this::busy));
+    private Optional<NodeConfig> target(RouterConfig.Role role, Optional<Lsn> mustSee) {
+        if (role == RouterConfig.Role.RO) {
+            Optional<NodeConfig> replica = view.readable().stream()
+                    .filter(n -> ReadYourWrites.caughtUp(Optional.ofNullable(view.replayed().get(n.name())), mustSee))
+                    .min(Comparator.comparingInt(this::busy));
+            if (replica.isPresent()) {
+                return replica;
+            }
         }
         return view.primary();
+    }
+
+    /** The auto endpoint's decision for a query text (kept for texts seen before: applications repeat theirs). */
+    StatementRoute classify(String sql) {
+        if (routes.functions != view.functions()) {
+            routes.clear();
+            routes.functions = view.functions();
+        }
+        StatementRoute r = routes.get(sql);
+        if (r == null) {
+            r = StatementClassifier.classify(sql, view.functions());
+            if (sql.length() <= Routes.MAX_TEXT) {
+                routes.put(sql, r);
+            }
+        }
+        return r;
+    }
+
+    /** The auto endpoint's decisions by query text, the least recently used dropped first. */
+    private static final class Routes extends java.util.LinkedHashMap<String, StatementRoute> {
+        private static final long serialVersionUID = 1L;
+        private static final int MAX = 4096;
+        /** Longer texts are parsed each time: the cache stays small whatever clients send. */
+        private static final int MAX_TEXT = 1024;
+        private transient ReadOnlyFunctions functions;
+
+        Routes() {
+            super(256, 0.75f, true);
+        }
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, StatementRoute> eldest) {
+            return size() > MAX;
+        }
     }
 
     private int busy(NodeConfig node) {

@@ -46,6 +46,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Ser
     private final PreparedStatements statements = new PreparedStatements();
     private long acquireStarted;
     private RouteCounters.Counts counts;
+    /** Auto endpoint: the session keeps to the primary (it set session state). */
+    private boolean onPrimary;
+    /** Auto endpoint: the transaction in progress went to the primary and may write: its position is asked after it. */
+    private boolean mayWrite;
+    private final ReadYourWrites writes = new ReadYourWrites();
     final int cancelPid;
     final int cancelKey;
 
@@ -212,7 +217,49 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Ser
     private void acquire() {
         acquiring = true;
         acquireStarted = System.nanoTime();
-        router.backends().acquire(new Backends.Request(endpoint, startup.user(), startup.database(), settings(), credentials, this));
+        if (endpoint.role() != RouterConfig.Role.AUTO) {
+            router.backends().acquire(new Backends.Request(endpoint, startup.user(), startup.database(), settings(), credentials, this));
+            return;
+        }
+        AutoRoute.Decision d = AutoRoute.decide(queued.isEmpty() ? Optional.empty() : Optional.of(classifyQueued()), onPrimary,
+                writes.unknown(), writes.mustSee());
+        onPrimary = d.sessionOnPrimary();
+        mayWrite = d.mayWrite();
+        LOG.debug("router: auto: client {} to the {}: {}", cancelPid, d.route() == RouterConfig.Role.RO ? "replicas" : "primary", d.why());
+        router.backends().acquire(new Backends.Request(endpoint, startup.user(), startup.database(), settings(), credentials, this,
+                d.route(), d.mustSee()));
+    }
+
+    /** What the client's queued messages (the start of its next transaction) do, by their SQL. */
+    private StatementRoute classifyQueued() {
+        StatementRoute route = null;
+        java.util.Set<String> parsedHere = new java.util.HashSet<>();
+        for (ByteBuf f : queued) {
+            char type = (char) f.getByte(f.readerIndex());
+            StatementRoute one = switch (type) {
+                case 'Q' -> router.backends().classify(StartupPacket.cString(f.duplicate().skipBytes(5)));
+                case 'P' -> {
+                    ByteBuf b = f.duplicate().skipBytes(5);
+                    parsedHere.add(StartupPacket.cString(b));
+                    yield router.backends().classify(StartupPacket.cString(b));
+                }
+                case 'B' -> {
+                    ByteBuf b = f.duplicate().skipBytes(5);
+                    StartupPacket.cString(b);
+                    String name = StartupPacket.cString(b);
+                    // a statement parsed in these messages (the unnamed one always is, or it is not there at all) is
+                    // judged by its Parse; one prepared before by the text the router keeps of it
+                    yield name.isEmpty() || parsedHere.contains(name) ? null : statements.query(name).map(router.backends()::classify)
+                            .orElse(StatementRoute.primary("a Bind of statement " + name + ", which the router does not know"));
+                }
+                case 'D', 'E', 'C', 'S', 'H' -> null;
+                default -> StatementRoute.primary("message " + type + " is not a query");
+            };
+            if (one != null) {
+                route = route == null ? one : route.and(one);
+            }
+        }
+        return route == null ? StatementRoute.primary("no SQL to judge") : route;
     }
 
     @Override
@@ -265,7 +312,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Ser
         }
         if (server == null) {
             queued.add(frame);
-            if (!acquiring) {
+            // auto: the extended protocol's Parse, Bind, Describe, Execute and Close wait for what ends them (Sync,
+            // Flush), so that the transaction is judged by all of its SQL
+            if (!acquiring && (endpoint.role() != RouterConfig.Role.AUTO || "PBDEC".indexOf(type) < 0)) {
                 acquire();
             }
             return;
@@ -313,7 +362,13 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Ser
         ServerConnection s = server;
         server = null;
         channel.config().setAutoRead(true); // whatever that server's backpressure said no longer holds
-        router.backends().release(s);
+        if (mayWrite) {
+            mayWrite = false;
+            long ask = writes.asking();
+            s.askInsertPosition(p -> writes.answered(ask, p));
+        } else {
+            router.backends().release(s);
+        }
     }
 
     void serverLost(ServerConnection s, String why) {

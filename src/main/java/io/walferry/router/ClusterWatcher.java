@@ -54,6 +54,10 @@ final class ClusterWatcher implements AutoCloseable {
     private Optional<String> primary = Optional.empty();
     private String primaryWhy = "";
     private final Map<String, Boolean> fit = new HashMap<>();
+    /** Learned again now and then: a server upgrade or an extension may change the catalog. */
+    private static final long LEARN_FUNCTIONS_EVERY = TimeUnit.MINUTES.toNanos(5);
+    private volatile ReadOnlyFunctions functions = ReadOnlyFunctions.BUILT_IN_ONLY;
+    private volatile long functionsLearnedAt = System.nanoTime() - LEARN_FUNCTIONS_EVERY - 1;
 
     ClusterWatcher(WalferryConfig config, Consumer<RouteView> sink) {
         this.config = config;
@@ -114,7 +118,11 @@ final class ClusterWatcher implements AutoCloseable {
                     readable.add(n);
                 }
             }
-            sink.accept(new RouteView(primary.flatMap(config::node), readable));
+            Map<String, io.walferry.postgres.Lsn> replayed = new HashMap<>();
+            for (NodeConfig n : readable) {
+                positions.get(n.name()).flatMap(ServerPosition::replayed).ifPresent(l -> replayed.put(n.name(), l));
+            }
+            sink.accept(new RouteView(primary.flatMap(config::node), readable, replayed, functions));
         } catch (RuntimeException e) {
             LOG.warn("router: a round of checks failed", e);
         }
@@ -155,7 +163,11 @@ final class ClusterWatcher implements AutoCloseable {
                     connections.put(n.name(), c);
                 }
             }
-            return Optional.of(ServerPosition.read(c));
+            ServerPosition p = ServerPosition.read(c);
+            if (!p.inRecovery() && System.nanoTime() - functionsLearnedAt > LEARN_FUNCTIONS_EVERY) {
+                learnFunctions(c);
+            }
+            return Optional.of(p);
         } catch (SQLException | RuntimeException e) {
             LOG.debug("router: cannot probe {}: {}", n.name(), e.getMessage());
             if (c != null) {
@@ -169,6 +181,21 @@ final class ClusterWatcher implements AutoCloseable {
                 }
             }
             return Optional.empty();
+        }
+    }
+
+    /** The catalog's functions that cannot write, from a primary's pg_proc: for the auto endpoint. */
+    private void learnFunctions(Connection c) {
+        functionsLearnedAt = System.nanoTime();
+        try {
+            java.util.Set<String> names = io.walferry.postgres.CatalogFunctions.readOnlyNames(c);
+            if (functions.learnedCount() != names.size()) {
+                LOG.info("router: {} of the catalog's functions are known not to write (from pg_proc)", names.size());
+            }
+            functions = new ReadOnlyFunctions(names);
+        } catch (SQLException e) {
+            // the built-in list (or what was learned before) stays; the probe of this round is not spoiled
+            LOG.warn("router: cannot read the catalog's functions from pg_proc: {}", e.getMessage());
         }
     }
 

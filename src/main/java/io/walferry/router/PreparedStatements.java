@@ -31,6 +31,13 @@ final class PreparedStatements {
         return byClientName.size();
     }
 
+    /** The query text of a statement the client prepared under {@code clientName}. */
+    java.util.Optional<String> query(String clientName) {
+        Definition d = byClientName.get(clientName);
+        return d == null ? java.util.Optional.empty()
+                : java.util.Optional.of(StartupPacket.cString(io.netty.buffer.Unpooled.wrappedBuffer(d.queryAndTypes())));
+    }
+
     /** Sends one client message to {@code s}, with its statement names rewritten; takes ownership of {@code frame}. */
     void send(ByteBuf frame, ServerConnection s, ByteBufAllocator alloc) {
         char type = (char) frame.getByte(frame.readerIndex());

@@ -27,7 +27,7 @@ import java.util.Set;
  * ReadyForQuery. Runs on the router's event loop only.
  */
 final class ServerConnection extends ChannelInboundHandlerAdapter {
-    enum State { LOGIN, IDLE, LINKED, RESET, CLOSED }
+    enum State { LOGIN, IDLE, LINKED, RESET, POSITION, CLOSED }
 
     /** What the owner of a connection hears. */
     interface Listener {
@@ -67,6 +67,9 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
     /** Closed by the router (its server left the role): the linked client hears why. */
     private String closeReason;
     private boolean unreachable;
+    /** In state POSITION: who hears the primary's insert position, and the answer so far. */
+    private java.util.function.Consumer<java.util.Optional<io.walferry.postgres.Lsn>> positionTo;
+    private java.util.Optional<io.walferry.postgres.Lsn> position = java.util.Optional.empty();
 
     ServerConnection(PoolKey key, ServerCredentials credentials, Listener listener) {
         this.key = key;
@@ -166,6 +169,44 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
         flush();
     }
 
+    /**
+     * After a client's transaction that may have written, on the primary: asks the server's WAL insert position (the
+     * end of that transaction's commit lies before it), hands it to {@code to}, then goes back to its pool as after a
+     * reset. The client is no longer linked: its next transaction goes wherever it goes meanwhile.
+     */
+    void askInsertPosition(java.util.function.Consumer<java.util.Optional<io.walferry.postgres.Lsn>> to) {
+        state = State.POSITION;
+        client = null;
+        positionTo = to;
+        position = java.util.Optional.empty();
+        send(Messages.query(channel.alloc(), io.walferry.postgres.InsertPosition.QUERY));
+        flush();
+    }
+
+    private void positionAnswer(ByteBuf frame, char type) {
+        if (type == 'D' && frame.getShort(frame.readerIndex() + 5) == 1 && frame.getInt(frame.readerIndex() + 7) > 0) {
+            int length = frame.getInt(frame.readerIndex() + 7);
+            String text = frame.toString(frame.readerIndex() + 11, length, StandardCharsets.US_ASCII);
+            try {
+                position = java.util.Optional.of(io.walferry.postgres.InsertPosition.parse(text));
+            } catch (IllegalArgumentException e) {
+                position = java.util.Optional.empty();
+            }
+        } else if (type == 'Z') {
+            groupsDone++;
+            transactionStatus = (char) frame.getByte(frame.readerIndex() + 5);
+            var to = positionTo;
+            positionTo = null;
+            to.accept(position);
+            if (transactionStatus == 'I' && quiet()) {
+                state = State.IDLE;
+                listener.reset(this);
+            } else {
+                close("it is not idle after the router asked its WAL position");
+            }
+        }
+    }
+
     void close(String reason) {
         closeReason = reason;
         if (channel != null && channel.isActive()) {
@@ -180,6 +221,10 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
         switch (state) {
             case LOGIN -> login(ctx, frame, type);
             case LINKED -> relay(frame, type);
+            case POSITION -> {
+                positionAnswer(frame, type);
+                frame.release();
+            }
             case RESET -> {
                 if (type == 'Z') {
                     groupsDone++;
@@ -402,6 +447,11 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         state = State.CLOSED;
+        if (positionTo != null) {
+            var to = positionTo;
+            positionTo = null;
+            to.accept(java.util.Optional.empty());
+        }
         if (was == State.LOGIN) {
             state = State.LOGIN;
             failLogin("the server closed the connection during login");

@@ -62,10 +62,12 @@ class RouterConfigTest {
                   endpoints:
                     rw: { port: 7000, pool_mode: session, pool_size: 5 }
                     ro: { port: 7001, pool_mode: transaction, pool_size: 6 }
+                    auto: { port: 7002, pool_size: 7 }
                 """).router().orElseThrow();
         assertThat(c.endpoints()).containsExactly(
                 new RouterConfig.Endpoint(RouterConfig.Role.RW, 7000, RouterConfig.PoolMode.SESSION, 5),
-                new RouterConfig.Endpoint(RouterConfig.Role.RO, 7001, RouterConfig.PoolMode.TRANSACTION, 6));
+                new RouterConfig.Endpoint(RouterConfig.Role.RO, 7001, RouterConfig.PoolMode.TRANSACTION, 6),
+                new RouterConfig.Endpoint(RouterConfig.Role.AUTO, 7002, RouterConfig.PoolMode.TRANSACTION, 7));
         assertThat(c).extracting(RouterConfig::listen, RouterConfig::auth, RouterConfig::maxClients, RouterConfig::maxMessageBytes,
                 RouterConfig::startupTimeout, RouterConfig::failoverWait, RouterConfig::maxLagBytes, RouterConfig::maxLagTime,
                 RouterConfig::checkInterval, RouterConfig::connectTimeout).containsExactly("0.0.0.0", RouterConfig.ClientAuth.TRUST, 50,
@@ -78,12 +80,13 @@ class RouterConfigTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', ignoreLeadingAndTrailingWhitespace = false, value = {
-            "  auth: trust\\n  endpoints: {}\\n|:11: router.endpoints: must name at least one of rw, ro",
+            "  auth: trust\\n  endpoints: {}\\n|:11: router.endpoints: must name at least one of rw, ro, auto",
             "  auth: trust\\n|:10: router.endpoints: is required",
             "  auth: trust\\n  endpoints:\\n    rw: { pool_size: 3 }\\n|:12: router.endpoints.rw.port: is required",
             "  auth: trust\\n  endpoints:\\n    rw: { port: 6432 }\\n    ro: { port: 6432 }\\n|:13: router.endpoints.ro.port: port 6432 is already the rw endpoint's",
             "  auth: trust\\n  endpoints:\\n    rw: { port: 6432, pool_mode: statement }\\n|:12: router.endpoints.rw.pool_mode: expected one of session, transaction, got \"statement\"",
-            "  auth: trust\\n  endpoints:\\n    auto: { port: 6432 }\\n|:12: router.endpoints.auto: unknown key",
+            "  auth: trust\\n  endpoints:\\n    any: { port: 6432 }\\n|:12: router.endpoints.any: unknown key",
+            "  auth: trust\\n  endpoints:\\n    auto: { port: 6432, pool_mode: session }\\n|:12: router.endpoints.auto.pool_mode: must be transaction for the auto endpoint",
             "  endpoints:\\n    rw: { port: 6432 }\\n|router.users_file: is required with auth: scram",
             "  auth: trust\\n  users_file: /u\\n  endpoints:\\n    rw: { port: 6432 }\\n|:11: router.users_file: is only read with auth: scram",
             "  auth: trust\\n  check_interval: 5s\\n  endpoints:\\n    rw: { port: 6432 }\\n|:11: router.check_interval: expected from 50ms to 1s",
