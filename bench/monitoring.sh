@@ -8,8 +8,8 @@
 #   sudo bench/monitoring.sh                      # ~3 min (+4 min the first time: the anchors build the workload)
 #
 # Each second: curl's time_total of one scrape of each endpoint (the order alternates), and /proc of both
-# processes (utime+stime, VmRSS). The agent's CPU in the archiving phase is mostly archiving; the idle phase is
-# what scraping costs. The walferry build is frozen as in archive.sh (this script never builds).
+# processes (utime+stime, VmRSS; the agent's resident memory against the 256 MB of #21). The agent's CPU in the
+# archiving phase is mostly archiving; the idle phase is what scraping (and its reading the node each second) costs. The walferry build is frozen as in archive.sh (this script never builds).
 #
 # Env: WF_HOME (default: this script's repo)  EXPORTER (default /usr/bin/prometheus-postgres-exporter, Debian's
 #      package prometheus-postgres-exporter)  IDLE_SECONDS=60  RESULTS_DIR (default bench/results)  KEEP=1
@@ -65,7 +65,8 @@ bg_as_pg() { # logfile cmd...
 cpu_s() { awk -v t="$CLK_TCK" '{ sub(/^.*\) /, ""); printf "%.2f", ($12+$13)/t }' "/proc/$1/stat"; }
 rss_mb() { awk '/^VmRSS:/ { printf "%.1f", $2/1024 }' "/proc/$1/status"; }
 scrape_ms() { curl -s -o /dev/null -w '%{http_code} %{time_total}\n' --max-time 10 "$1" | awk '$1 == 200 { printf "%.2f", $2*1000 }'; }
-# the agent's scrape, and the part of it that read the node, repositories and backlog (walferry_scrape_collect_seconds)
+# the agent's scrape, and the part of it that gathered the values (walferry_scrape_collect_seconds: the agent reads the
+# node and the backlog every second in the background, so this is the last readings, not the reading itself)
 scrape_wf_ms() {
   local t
   t=$(curl -s -o "$AB_WORK/wf.txt" -w '%{http_code} %{time_total}\n' --max-time 10 "$WF_URL" | awk '$1 == 200 { printf "%.2f", $2*1000 }')
@@ -143,7 +144,7 @@ report() { # phase seconds wf_cpu ex_cpu
   local phase=$1 secs=$2
   emit_lat() { awk -v p="$phase" -v c="$1" '$1 == p && $c != "-" { print $c }' "$AB_WORK/samples.txt" | lat_stats; }
   emit_rss() { awk -v p="$phase" -v c="$1" '$1 == p && $c != "-" && $c + 0 > m { m = $c + 0 } END { printf "%.1f", m }' "$AB_WORK/samples.txt"; }
-  printf '%-9s %6.1f s | walferry agent: scrape %s (of which reading: %s), cpu_s=%s (%s%%), rss_max=%s MB | postgres_exporter: scrape %s, cpu_s=%s (%s%%), rss_max=%s MB\n' \
+  printf '%-9s %6.1f s | walferry agent: scrape %s (of which gathering: %s), cpu_s=%s (%s%%), rss_max=%s MB | postgres_exporter: scrape %s, cpu_s=%s (%s%%), rss_max=%s MB\n' \
     "$phase" "$secs" "$(emit_lat 2)" "$(emit_lat 6 | sed 's/^n=[0-9]* //')" "$3" "$(calc "100 * $3 / $secs" 1)" "$(emit_rss 4)" \
     "$(emit_lat 3)" "$4" "$(calc "100 * $4 / $secs" 1)" "$(emit_rss 5)" | tee -a "$RESULT_FILE"
 }

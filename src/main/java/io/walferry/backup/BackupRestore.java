@@ -3,6 +3,7 @@ package io.walferry.backup;
 import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.fastpath.PrefetchQueueReset;
+import io.walferry.monitor.RestoreState;
 import io.walferry.repository.RepositoryLayout;
 import io.walferry.repository.storage.AlignedOutput;
 import io.walferry.repository.format.ObjectHeader;
@@ -20,6 +21,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -58,6 +60,7 @@ public final class BackupRestore {
 
     public void run(Path target) {
         long t0 = System.nanoTime();
+        Instant started = Instant.now();
         // Decided and checked before prepare(), which may empty the target (--force): a refusal changes nothing.
         Map<String, Path> tablespaces = options.tablespaces().decide(manifest, target);
         try {
@@ -106,6 +109,7 @@ public final class BackupRestore {
             for (Path location : tablespaces.values()) {
                 fsyncTree(location);
             }
+            RestoreRecord.write(target, new RestoreState(manifest.id(), repository.name(), started, Instant.now(), manifest.bytes()));
             LOG.info("restore of {}: prepared in {} ms, {} files in {} ms, pg_control and settings {} ms, directories synced in {} ms",
                     manifest.id(), (t1 - t0) / 1_000_000, files.size(), (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000,
                     (System.nanoTime() - t3) / 1_000_000);

@@ -29,7 +29,8 @@ public final class DataDirectoryScan {
     private static final Set<String> LINKED_DIRECTORIES = Set.of("pg_wal", "pg_tblspc");
     private static final Set<String> FILES_LEFT_OUT = Set.of("postmaster.pid", "postmaster.opts", "backup_label",
             "backup_label.old", "tablespace_map", "tablespace_map.old", "standby.signal", "recovery.signal", "recovery.conf",
-            "postgresql.auto.conf.tmp", "current_logfiles.tmp", "backup_manifest", "pg_internal.init");
+            "postgresql.auto.conf.tmp", "current_logfiles.tmp", "backup_manifest", "pg_internal.init",
+            RestoreRecord.FILE);
 
     /** A file to copy: its path in the backup ('/'-separated, relative to the data directory) and where it is now. */
     public record Item(String path, Path source, long size) {

@@ -2,15 +2,19 @@ package io.walferry.cli;
 
 import io.walferry.agent.ArchiveAgent;
 import io.walferry.backup.RepositoryWatch;
+import io.walferry.backup.RestoreRecord;
 import io.walferry.config.NodeConfig;
 import io.walferry.config.WalferryConfig;
 import io.walferry.failure.WalferryException;
 import io.walferry.ha.Decision;
 import io.walferry.ha.HaLoop;
 import io.walferry.ha.HaService;
+import io.walferry.logical.StreamStatus;
+import io.walferry.logical.StreamWatch;
 import io.walferry.monitor.AgentMetrics;
 import io.walferry.monitor.HaState;
 import io.walferry.monitor.HttpServer;
+import io.walferry.monitor.LogicalStreamState;
 import io.walferry.postgres.PgBinaries;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,6 +35,8 @@ final class AgentCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(AgentCommand.class);
     /** How often the agent lists the repositories for its metrics. */
     private static final Duration REPOSITORY_READS = Duration.ofSeconds(60);
+    /** How often it reads the logical streams it reports (two connections each). */
+    private static final Duration STREAM_READS = Duration.ofSeconds(10);
 
     @ParentCommand
     Main main;
@@ -51,6 +57,9 @@ final class AgentCommand implements Callable<Integer> {
         metrics.backlog(agent::backlog);
         RepositoryWatch repositories = new RepositoryWatch(config, REPOSITORY_READS);
         metrics.repositories(repositories::latest);
+        StreamWatch streams = new StreamWatch(StreamWatch.reportedBy(config.logical(), config.nodes(), node.name()), STREAM_READS);
+        metrics.streams(() -> streams.latest().stream().map(AgentCommand::streamState).toList());
+        metrics.restore(() -> RestoreRecord.read(node.dataDirectory()));
         HttpServer http = serveMetrics(config, node, metrics);
         // With ha: configured, the agent is also the node's member of the HA cluster.
         HaService ha = config.ha().isPresent() ? HaService.start(config, node,
@@ -75,6 +84,7 @@ final class AgentCommand implements Callable<Integer> {
                 http.close();
             }
             repositories.close();
+            streams.close();
             metrics.close();
             try {
                 Runtime.getRuntime().removeShutdownHook(stopper);
@@ -83,6 +93,12 @@ final class AgentCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    private static LogicalStreamState streamState(StreamWatch.Reading r) {
+        StreamStatus s = r.status();
+        return new LogicalStreamState(s.stream(), r.at(), s.phase(), s.running(), s.sourceError().isEmpty() && s.targetError().isEmpty(),
+                s.lastError().isPresent() && !s.running(), s.behindBytes(), s.applyLagSeconds(), s.retainedBytes());
     }
 
     /** The agent's HTTP server; archiving goes on without it when its port is taken (said in the log). */

@@ -26,8 +26,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.util.concurrent.DefaultEventExecutorGroup;
-import io.netty.util.concurrent.EventExecutorGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.walferry.failure.WalferryException;
 import org.slf4j.Logger;
@@ -66,6 +64,7 @@ public final class HttpServer implements AutoCloseable {
         }
     }
 
+    /** Answers on the server's I/O thread: from memory, never waiting for a server, a file or a lock held long. */
     @FunctionalInterface
     public interface Handler {
         Response handle(Request request) throws Exception;
@@ -97,8 +96,12 @@ public final class HttpServer implements AutoCloseable {
     public record Tls(Path certificate, Path key) {
     }
 
+    /**
+     * One thread reads each request, answers it and writes the answer: handlers answer from memory (what the agent and the
+     * dashboard read in the background), and a hand-over to another thread would cost a wake-up more, each a wait for a
+     * core while the agent's pushes keep them busy.
+     */
     private final EventLoopGroup group = new NioEventLoopGroup(1, Thread.ofPlatform().name("http-io").daemon().factory());
-    private final EventExecutorGroup handlers = new DefaultEventExecutorGroup(2, Thread.ofPlatform().name("http-handler").daemon().factory());
     /** Every open connection, closed before the event loops stop (else their last events find the loops gone). */
     private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final Channel channel;
@@ -131,7 +134,7 @@ public final class HttpServer implements AutoCloseable {
                                 ch.pipeline().addLast(ssl.newHandler(ch.alloc()));
                             }
                             ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 * 1024));
-                            ch.pipeline().addLast(handlers, new Dispatch(table, auth));
+                            ch.pipeline().addLast(new Dispatch(table, auth));
                         }
                     }).bind(new InetSocketAddress(host, port)).sync().channel();
         } catch (InterruptedException e) {
@@ -166,12 +169,8 @@ public final class HttpServer implements AutoCloseable {
             channel.close().syncUninterruptibly();
         }
         connections.close().awaitUninterruptibly();
-        // Both at once, each quiet for a moment: a closed connection's pipeline is torn down on one and then the other.
         long quiet = seconds == 0 ? 0 : 100;
-        var io = group.shutdownGracefully(quiet, seconds * 1000L, TimeUnit.MILLISECONDS);
-        var work = handlers.shutdownGracefully(quiet, seconds * 1000L, TimeUnit.MILLISECONDS);
-        io.syncUninterruptibly();
-        work.syncUninterruptibly();
+        group.shutdownGracefully(quiet, seconds * 1000L, TimeUnit.MILLISECONDS).syncUninterruptibly();
     }
 
     private static final class Dispatch extends SimpleChannelInboundHandler<FullHttpRequest> {

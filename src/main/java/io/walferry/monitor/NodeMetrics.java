@@ -4,14 +4,9 @@ import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import io.walferry.config.NodeConfig;
-import io.walferry.failure.WalferryException;
-import io.walferry.postgres.NodeProbe;
 import io.walferry.postgres.NodeState;
 import io.walferry.postgres.WalFileName;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
-import java.sql.SQLException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
@@ -22,68 +17,66 @@ import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
- * A node's metrics at scrape time: its server read once ({@link NodeProbe}, on a kept connection), its lag from the
- * primary's {@link WalClock}, its slots and archiver, the agent's archive backlog, the repositories as last read, and HA.
- * What cannot be read is left out (and {@code walferry_node_up} is 0), never reported as 0.
+ * A node's metrics from what the agent last read: its server and archive backlog ({@link NodeReader}, every second, with
+ * a replica's lag from the primary's {@link WalClock}), the repositories, the logical streams, the restore that made its
+ * data directory, and HA. A scrape reads nothing itself: it waits for no query and no file. What could not be read is left
+ * out (and {@code walferry_node_up} is 0), never reported as 0.
  */
 final class NodeMetrics implements MultiCollector {
-    private static final Logger LOG = LoggerFactory.getLogger(NodeMetrics.class);
     /** pg_stat_archiver's times as PostgreSQL prints timestamptz text. */
     private static final DateTimeFormatter PG_TIME = new DateTimeFormatterBuilder().appendPattern("yyyy-MM-dd HH:mm:ss")
             .optionalStart().appendFraction(ChronoField.NANO_OF_SECOND, 0, 9, true).optionalEnd()
             .appendPattern("[XXX][X]").toFormatter();
 
+    /** What the metrics are made of, each as last read. */
+    record Sources(Supplier<Optional<NodeReading>> node, Supplier<List<RepositoryState>> repositories,
+                   Supplier<List<LogicalStreamState>> streams, Supplier<Optional<HaState>> ha) {
+    }
+
     private final NodeConfig node;
     private final Labels common;
-    private final NodeConnection connection;
-    private final PrimarySampler primary;
-    private final Supplier<ArchiveBacklog> backlog;
-    private final Supplier<List<RepositoryState>> repositories;
-    private final Supplier<Optional<HaState>> ha;
+    private final Sources sources;
 
-    NodeMetrics(NodeConfig node, Labels common, NodeConnection connection, PrimarySampler primary, Supplier<ArchiveBacklog> backlog,
-                Supplier<List<RepositoryState>> repositories, Supplier<Optional<HaState>> ha) {
+    NodeMetrics(NodeConfig node, Labels common, Sources sources) {
         this.node = node;
         this.common = common;
-        this.connection = connection;
-        this.primary = primary;
-        this.backlog = backlog;
-        this.repositories = repositories;
-        this.ha = ha;
+        this.sources = sources;
     }
 
     @Override
     public MetricSnapshots collect() {
-        MetricFamilies m = new MetricFamilies(common);
         long t0 = System.nanoTime();
-        Optional<NodeState> state = probe();
-        m.flag("walferry_node_up", "1 when the node's PostgreSQL answered this scrape", state.isPresent());
-        state.ifPresent(s -> node(m, s, t0));
-        ArchiveBacklog b = backlog.get();
-        m.gauge("walferry_archive_backlog_files", "WAL files PostgreSQL finished that are not archived yet (.ready, not acknowledged)", b.files());
-        m.gauge("walferry_archive_backlog_bytes", "Bytes of those files", b.bytes());
-        m.gauge("walferry_archive_backlog_oldest_age_seconds", "How long the oldest of them has waited (0: none waits)", b.oldestAgeSeconds());
-        for (RepositoryState r : repositories.get()) {
+        MetricFamilies m = new MetricFamilies(common);
+        sources.node().get().ifPresent(r -> reading(m, r));
+        for (RepositoryState r : sources.repositories().get()) {
             repository(m, r);
         }
-        ha.get().ifPresent(h -> {
+        for (LogicalStreamState s : sources.streams().get()) {
+            stream(m, s);
+        }
+        sources.ha().get().ifPresent(h -> {
             m.flag("walferry_ha_leader", "1 when this node's agent holds the HA leader key", h.leader());
             m.gauge("walferry_ha_decision", "The HA loop's last decision on this node (its action is the label)", 1, "action", h.action());
         });
-        m.gauge("walferry_scrape_collect_seconds", "How long reading this scrape's values took", (System.nanoTime() - t0) / 1e9);
+        m.gauge("walferry_scrape_collect_seconds", "How long gathering this scrape's values took", (System.nanoTime() - t0) / 1e9);
         return m.snapshots();
     }
 
-    private Optional<NodeState> probe() {
-        try {
-            return Optional.of(connection.use(NodeProbe::probe));
-        } catch (SQLException | WalferryException e) {
-            LOG.debug("node {} does not answer: {}", node.name(), e.getMessage());
-            return Optional.empty();
-        }
+    private void reading(MetricFamilies m, NodeReading r) {
+        m.flag("walferry_node_up", "1 when the node's PostgreSQL answered the agent's last reading", r.state().isPresent());
+        m.gauge("walferry_node_read_timestamp_seconds", "When the agent last read its node (every second, in the background)",
+                seconds(r.at()));
+        m.gauge("walferry_node_read_duration_seconds", "How long that reading took (the node's queries and the .ready backlog)",
+                r.seconds());
+        r.state().ifPresent(s -> node(m, s, r.lag()));
+        r.restore().ifPresent(x -> restore(m, x));
+        ArchiveBacklog b = r.backlog();
+        m.gauge("walferry_archive_backlog_files", "WAL files PostgreSQL finished that are not archived yet (.ready, not acknowledged)", b.files());
+        m.gauge("walferry_archive_backlog_bytes", "Bytes of those files", b.bytes());
+        m.gauge("walferry_archive_backlog_oldest_age_seconds", "How long the oldest of them has waited (0: none waits)", b.oldestAgeSeconds());
     }
 
-    private void node(MetricFamilies m, NodeState s, long now) {
+    private void node(MetricFamilies m, NodeState s, Optional<NodeReading.ReplicaLag> lag) {
         m.gauge("walferry_node_info", "The node's region, role and PostgreSQL version (always 1)", 1, "region", node.region(),
                 "role", s.primary() ? "primary" : "replica", "server_version", String.valueOf(s.versionNum()));
         m.flag("walferry_node_writable", "1 on a primary that takes writes (not fenced read-only)", s.primary() && !s.readOnlyByDefault());
@@ -98,34 +91,23 @@ final class NodeMetrics implements MultiCollector {
         s.writtenLsn().ifPresent(l -> m.gauge(position, positionHelp, l.value(), "position", "received"));
         s.replayedLsn().ifPresent(l -> m.gauge(position, positionHelp, l.value(), "position", "replayed"));
         if (s.inRecovery()) {
-            replica(m, s, now);
+            replica(m, s, lag);
         } else {
             slots(m, s);
         }
         archiver(m, s, segmentSize);
     }
 
-    private void replica(MetricFamilies m, NodeState s, long now) {
+    private static void replica(MetricFamilies m, NodeState s, Optional<NodeReading.ReplicaLag> lag) {
         m.flag("walferry_replica_streaming", "1 when the replica's WAL receiver streams from its upstream", s.streaming());
         m.flag("walferry_replica_replay_paused", "1 when the replica's replay is paused", s.replayPaused());
         s.replayTimestamp().ifPresent(t -> m.gauge("walferry_replica_last_replayed_commit_timestamp_seconds",
                 "The commit time of the last transaction the replica replayed (the primary's clock)", t.toEpochMilli() / 1000.0));
-        if (s.replayedLsn().isEmpty()) {
-            return;
-        }
-        Optional<WalClock.Lag> lag = primary.clock().lag(s.replayedLsn().get(), now);
-        if (lag.isEmpty()) {
-            return;
-        }
-        WalClock.Lag l = lag.get();
-        double seconds = l.seconds();
-        if (l.atLeast() && s.replayTimestamp().isPresent()) {
-            // Behind since before the agent's first sample: its missing WAL was written after its last replayed commit.
-            seconds = Math.max(seconds, (s.serverTime().toEpochMilli() - s.replayTimestamp().get().toEpochMilli()) / 1000.0);
-        }
-        m.gauge("walferry_replica_lag_bytes", "WAL the primary has that the replica has not replayed", l.bytes());
-        m.gauge("walferry_replica_lag_seconds", "How long ago the primary wrote the first WAL the replica has not replayed "
-                + "(0 when it has replayed all of it, however long the primary has been idle)", seconds);
+        lag.ifPresent(l -> {
+            m.gauge("walferry_replica_lag_bytes", "WAL the primary has that the replica has not replayed", l.bytes());
+            m.gauge("walferry_replica_lag_seconds", "How long ago the primary wrote the first WAL the replica has not replayed "
+                    + "(0 when it has replayed all of it, however long the primary has been idle)", l.seconds());
+        });
     }
 
     private static void slots(MetricFamilies m, NodeState s) {
@@ -202,6 +184,27 @@ final class NodeMetrics implements MultiCollector {
                 "The earliest time point-in-time recovery can reach from this repository", seconds(t), l));
         r.pitrTo().ifPresent(t -> m.gauge("walferry_repository_pitr_window_end_timestamp_seconds",
                 "The latest time point-in-time recovery can reach from this repository (its newest WAL)", seconds(t), l));
+    }
+
+    private static void stream(MetricFamilies m, LogicalStreamState s) {
+        String[] l = {"stream", s.stream()};
+        m.gauge("walferry_logical_stream_read_timestamp_seconds", "When the agent last read the logical stream", seconds(s.readAt()), l);
+        m.flag("walferry_logical_stream_readable", "1 when the stream's source and target both answered its last reading", s.readable(), l);
+        s.phase().ifPresent(p -> m.gauge("walferry_logical_stream_phase", "The stream's phase (copying, streaming, cut over) as a label; always 1",
+                1, "stream", s.stream(), "phase", p));
+        m.flag("walferry_logical_stream_running", "1 when a process streams the stream's slot", s.running(), l);
+        m.flag("walferry_logical_stream_failed", "1 when the stream recorded an error and no process streams it", s.failed(), l);
+        s.behindBytes().ifPresent(v -> m.gauge("walferry_logical_stream_lag_bytes", "WAL of the source the stream has not confirmed", v, l));
+        s.lagSeconds().ifPresent(v -> m.gauge("walferry_logical_stream_lag_seconds",
+                "How long the source's WAL waits until the target has it committed (0 once caught up)", v, l));
+        s.retainedBytes().ifPresent(v -> m.gauge("walferry_logical_stream_retained_wal_bytes", "WAL the stream's slot holds back on the source", v, l));
+    }
+
+    private static void restore(MetricFamilies m, RestoreState r) {
+        String[] l = {"repository", r.repository(), "backup", r.backup()};
+        m.gauge("walferry_restore_timestamp_seconds", "When the restore that made this node's data directory ended", seconds(r.stop()), l);
+        m.gauge("walferry_restore_duration_seconds", "How long that restore took, from its start until its files were synced", r.durationSeconds(), l);
+        m.gauge("walferry_restore_size_bytes", "The data files that restore wrote", r.bytes(), l);
     }
 
     private static double seconds(Instant t) {

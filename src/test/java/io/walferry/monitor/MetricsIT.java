@@ -78,12 +78,20 @@ class MetricsIT {
         WalferryFixture wf = new WalferryFixture(dir.resolve("wf"), primary, "  workers: 2\n");
         wf.enableArchiving(primary);
         primary.set("autovacuum", "off");
+        primary.set("wal_level", "logical");
         primary.start();
         replica = PgCluster.existing(dir, "eu-west-1");
         int primaryPort = PgCluster.allocatePort();
         int replicaPort = PgCluster.allocatePort();
         wf.writeConfig(List.of(primary, replica), "  workers: 2\n");
         wf.nodeKeys(Map.of("us-east-1", "    metrics_port: " + primaryPort + "\n", "eu-west-1", "    metrics_port: " + replicaPort + "\n"), null);
+        // a logical stream of table t into another database of the primary: the primary's agent (its source's) reports it
+        wf.logical("""
+                  - name: copy
+                    source: {node: us-east-1, database: postgres}
+                    target: {host: 127.0.0.1, port: %d, database: copy, user: app}
+                    tables: [t]
+                """.formatted(primary.port()));
         ok(wf, "repo-create", "--node", "us-east-1");
         try (AgentProcess primaryAgent = wf.startAgent("us-east-1")) {
             primary.execute("create table t (id bigint primary key, note text)");
@@ -117,6 +125,9 @@ class MetricsIT {
                         .isLessThan(256.0 * (1 << 20));
                 assertThat(value(p, "process_resident_memory_bytes").orElseThrow()).isLessThan(256.0 * 1024 * 1024);
                 String r = scrape(replicaPort);
+                // replica create restored the backup: the replica's agent reports how long that took
+                assertThat(value(r, "walferry_restore_duration_seconds").orElseThrow()).as(r).isPositive();
+                assertThat(r).contains("walferry_restore_size_bytes{backup=\"");
                 assertThat(r).contains("walferry_node_info{cluster=\"test\",node=\"eu-west-1\",region=\"default\",role=\"replica\"")
                         .contains("walferry_replica_streaming{cluster=\"test\",node=\"eu-west-1\"} 1.0")
                         .contains("walferry_wal_position_bytes{cluster=\"test\",node=\"eu-west-1\",position=\"replayed\"}");
@@ -158,6 +169,8 @@ class MetricsIT {
                         () -> value(scrape(primaryPort), "walferry_repository_backups").orElse(0.0) == 1);
                 String repo = scrape(primaryPort);
                 assertThat(value(repo, "walferry_repository_wal_segments").orElseThrow()).isGreaterThanOrEqualTo(2);
+                assertThat(value(repo, "walferry_repository_newest_backup_duration_seconds").orElseThrow()).isPositive();
+                assertThat(repo).doesNotContain("walferry_restore_duration_seconds");
                 assertThat(value(repo, "walferry_repository_pitr_window_start_timestamp_seconds").orElseThrow())
                         .isLessThanOrEqualTo(value(repo, "walferry_repository_pitr_window_end_timestamp_seconds").orElseThrow());
 
@@ -184,6 +197,31 @@ class MetricsIT {
                 Await.until(Duration.ofSeconds(60), "the resumed replica to catch up",
                         () -> value(scrape(replicaPort), "walferry_replica_lag_seconds").orElse(-1.0) == 0);
                 assertThat(replicaAgent.isAlive()).isTrue();
+
+                // the logical stream: its lag while it runs; stopped once its process is gone
+                primary.execute("create role app login");
+                primary.execute("create database copy owner app");
+                ok(wf, "logical", "create", "copy");
+                try (AgentProcess run = wf.startProcess("applying from", "logical", "run", "copy")) {
+                    primary.execute("insert into t select g, 'streamed' from generate_series(40000, 40999) g");
+                    Await.until(Duration.ofSeconds(60), "the primary's agent to report the stream running and caught up", () -> {
+                        String m = scrape(primaryPort);
+                        return value(m, "walferry_logical_stream_running").orElse(0.0) == 1
+                                && value(m, "walferry_logical_stream_lag_bytes").orElse(-1.0) == 0
+                                && value(m, "walferry_logical_stream_lag_seconds").isPresent();
+                    });
+                    String m = scrape(primaryPort);
+                    assertThat(m).contains("walferry_logical_stream_phase{cluster=\"test\",node=\"us-east-1\",phase=\"streaming\",stream=\"copy\"} 1.0")
+                            .contains("walferry_logical_stream_readable{cluster=\"test\",node=\"us-east-1\",stream=\"copy\"} 1.0");
+                    assertThat(scrape(replicaPort)).doesNotContain("walferry_logical_stream");
+                    run.stop();
+                    primary.execute("insert into t select g, 'waits' from generate_series(50000, 50999) g");
+                    Await.until(Duration.ofSeconds(60), "the stream to be reported stopped and behind", () -> {
+                        String x = scrape(primaryPort);
+                        return value(x, "walferry_logical_stream_running").orElse(1.0) == 0
+                                && value(x, "walferry_logical_stream_lag_bytes").orElse(0.0) > 0;
+                    });
+                }
             }
             assertThat(primaryAgent.isAlive()).isTrue();
         }
