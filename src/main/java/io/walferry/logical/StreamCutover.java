@@ -282,8 +282,8 @@ public final class StreamCutover {
             }
             if (System.nanoTime() > deadline) {
                 throw WalferryException.refused("slot " + stream.slot() + " of stream " + stream.name() + " is still in use by another "
-                        + "process after the cutover, so it was not dropped (the stream is cut over)", "stop that process, then: "
-                        + "select pg_drop_replication_slot('" + stream.slot() + "')");
+                        + "process after the cutover, so it was not dropped (the stream is cut over)", "stop that process, then drop the slot on the "
+                        + "source with pg_drop_replication_slot('" + stream.slot() + "')");
             }
             LogicalSlots.disconnect(source, stream.slot());
             Thread.sleep(POLL);

@@ -7,7 +7,7 @@ import java.util.Set;
 /**
  * The functions whose calls the auto endpoint may send to a replica: a built-in list (immutable and stable functions an
  * application commonly calls, and the volatile ones that only read, such as {@code random()} or
- * {@code pg_is_in_recovery()}), and the catalog's immutable and stable functions the router learns from the primary's
+ * {@code pg_is_in_recovery}), and the catalog's immutable and stable functions the router learns from the primary's
  * {@code pg_proc}. A call of any other function (a function of the application's own, {@code nextval},
  * {@code set_config}, {@code pg_advisory_lock}, ...) goes to the primary. An unqualified name is taken as the catalog's,
  * as PostgreSQL resolves it with {@code pg_catalog} first on the search path.

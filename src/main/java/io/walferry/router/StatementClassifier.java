@@ -227,10 +227,10 @@ final class StatementClassifier {
             return "a data-modifying " + s.getClass().getSimpleName().replace("Parenthesed", "").toUpperCase(Locale.ROOT) + " in the query";
         }
         if (node instanceof Select s && s.getForMode() != null) {
-            return "SELECT ... FOR " + s.getForMode().getValue() + " locks rows";
+            return "a SELECT ... FOR " + s.getForMode().getValue() + " locks rows";
         }
         if (node instanceof PlainSelect p && (p.getIntoTables() != null && !p.getIntoTables().isEmpty() || p.getIntoTempTable() != null)) {
-            return "SELECT INTO creates a table";
+            return "a SELECT INTO creates a table";
         }
         if (node instanceof NextValExpression) {
             return "it takes a sequence's next value";

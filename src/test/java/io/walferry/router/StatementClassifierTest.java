@@ -175,7 +175,7 @@ class StatementClassifierTest {
     void reasonsSayWhy() {
         assertThat(route("with d as (delete from t returning *) select * from d").reason()).isEqualTo("a data-modifying DELETE in the query");
         assertThat(route("select nextval('s')").reason()).isEqualTo("it calls nextval(), not known to be read-only");
-        assertThat(route("select * from t for no key update").reason()).isEqualTo("SELECT ... FOR NO KEY UPDATE locks rows");
+        assertThat(route("select * from t for no key update").reason()).isEqualTo("a SELECT ... FOR NO KEY UPDATE locks rows");
         assertThat(route("begin").reason()).isEqualTo("a transaction not declared READ ONLY may write");
         assertThat(route("select 1; insert into t values (1)").reason()).isEqualTo("INSERT is not a query");
         assertThat(route("select 1").reason()).isEqualTo("a query that only reads");
