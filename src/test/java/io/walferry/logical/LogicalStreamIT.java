@@ -281,7 +281,7 @@ class LogicalStreamIT {
                     }
                     assertThat(e.getSQLState()).as(e.getMessage()).isEqualTo("42P01");
                     assertThat(System.nanoTime()).as("create made table big on the target").isLessThan(deadline);
-                    Thread.sleep(5);
+                    io.walferry.testing.Pace.pause(Duration.ofMillis(5));
                 }
             }
             if (held) {

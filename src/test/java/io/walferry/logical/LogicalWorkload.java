@@ -94,11 +94,7 @@ final class LogicalWorkload implements AutoCloseable {
     }
 
     private static void pause() {
-        try {
-            Thread.sleep(10);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        io.walferry.testing.Pace.pause(java.time.Duration.ofMillis(10)); // a client retrying
     }
 
     /** Transactions on one connection until stop or an error that ends the session; the number of the last. */
