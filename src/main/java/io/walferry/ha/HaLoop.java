@@ -1,5 +1,6 @@
 package io.walferry.ha;
 
+import io.walferry.archive.PromotionAnswers;
 import io.walferry.backup.BaseBackup;
 import io.walferry.backup.BackupSource;
 import io.walferry.backup.RecoveryTarget;
@@ -95,9 +96,18 @@ public final class HaLoop implements AutoCloseable {
         this.members = members;
     }
 
-    /** Passes until closed; a change of the leader key (or a handoff, a switchover) starts the next pass at once. */
+    /**
+     * Passes until closed; a change of the leader key (or a handoff, a switchover), and the exit of this node's
+     * postmaster, start the next pass at once.
+     */
     public void run() {
         store.watch(this::wake);
+        try (PostmasterWatch crash = PostmasterWatch.start(me.dataDirectory(), this::wake)) {
+            passes();
+        }
+    }
+
+    private void passes() {
         while (running.get()) {
             long t0 = System.nanoTime();
             try {
@@ -408,7 +418,11 @@ public final class HaLoop implements AutoCloseable {
                 LOG.warn("HA: cannot set synchronous_standby_names before the promotion: {}", e.getMessage());
             }
         }
-        var at = promotion().promoteAsLeader(me, ha.retryTimeout().multipliedBy(3));
+        ServerWal.Position at;
+        // the lookups that end recovery are answered here, not by a JVM each (PromotionAnswers)
+        try (PromotionAnswers answers = PromotionAnswers.start(config, me.dataDirectory())) {
+            at = promotion().promoteAsLeader(me, ha.retryTimeout().multipliedBy(3));
+        }
         LOG.warn("HA: promoted {} on timeline {} at {}", me.name(), at.timeline(), at.lsn());
         // the promotion took time: the lease again, before anyone may take it
         renew();

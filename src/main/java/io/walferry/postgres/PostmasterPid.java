@@ -22,8 +22,22 @@ public record PostmasterPid(long pid, int port) {
         }
     }
 
-    /** A file left by a server that crashed names a process that no longer exists. */
+    /**
+     * A file left by a server that crashed names a process that no longer exists, or a zombie: a killed postmaster
+     * stays one until whoever adopted it reaps it, and ProcessHandle takes a zombie for alive.
+     */
     public boolean alive() {
-        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) && !zombie();
+    }
+
+    private boolean zombie() {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.UTF_8);
+            // "pid (comm) S ...": the state follows the last ')', as comm may hold one
+            int close = stat.lastIndexOf(')');
+            return close > 0 && close + 2 < stat.length() && stat.charAt(close + 2) == 'Z';
+        } catch (IOException e) {
+            return false; // no /proc here, or gone meanwhile: ProcessHandle has answered
+        }
     }
 }
