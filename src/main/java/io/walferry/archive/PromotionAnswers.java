@@ -9,6 +9,9 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -26,8 +29,8 @@ public final class PromotionAnswers implements AutoCloseable {
     private static final long TURN_MILLIS = 5;
 
     private final PrefetchQuestion question;
-    private final Thread thread;
-    private volatile boolean running = true;
+    private final ScheduledExecutorService timer =
+            Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("promotion-answers").daemon().factory());
 
     private static PrefetchQuestion questionOf(PrefetchQueue queue, WalferryConfig config) {
         // Opened at the first question, not before the promotion: reading the segment size is a repository read.
@@ -48,7 +51,7 @@ public final class PromotionAnswers implements AutoCloseable {
         this.question = questionOf(queue, config);
         question.reset();
         question.announce(ProcessHandle.current().pid());
-        this.thread = Thread.ofPlatform().name("promotion-answers").daemon().start(this::loop);
+        timer.scheduleWithFixedDelay(this::answer, 0, TURN_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /** Answers until closed; call it before the promote request. */
@@ -56,29 +59,21 @@ public final class PromotionAnswers implements AutoCloseable {
         return new PromotionAnswers(config, dataDirectory);
     }
 
-    private void loop() {
-        while (running) {
-            try {
-                question.answerIfAsked();
-            } catch (IOException e) {
-                // unanswered, the launcher waits a few seconds and asks a JVM
-                LOG.debug("promotion: cannot answer the launcher: {}", e.toString());
-            }
-            try {
-                Thread.sleep(TURN_MILLIS);
-            } catch (InterruptedException e) {
-                return;
-            }
+    private void answer() {
+        try {
+            question.answerIfAsked();
+        } catch (IOException | RuntimeException e) {
+            // unanswered, the launcher waits a few seconds and asks a JVM (and the next turn comes: a throw would end them)
+            LOG.debug("promotion: cannot answer the launcher: {}", e.toString());
         }
     }
 
     @Override
     public void close() {
-        running = false;
-        thread.interrupt();
+        timer.shutdownNow();
         try {
             // a look on a hung repository must not hold the HA loop: the thread is a daemon, its answer goes unread
-            thread.join(1000);
+            timer.awaitTermination(1, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -6,6 +6,9 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Watches this node's postmaster between the HA loop's passes: when the one that ran exits (a crash, kill -9), the
@@ -19,41 +22,43 @@ final class PostmasterWatch implements AutoCloseable {
 
     private final Path dataDirectory;
     private final Runnable wake;
-    private final Thread thread;
-    private volatile boolean running = true;
+    private final ScheduledExecutorService timer =
+            Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("postmaster-watch").daemon().factory());
+    /** The postmaster last seen alive (0: none). */
+    private long watched;
 
     private PostmasterWatch(Path dataDirectory, Runnable wake) {
         this.dataDirectory = dataDirectory;
         this.wake = wake;
-        this.thread = Thread.ofPlatform().name("postmaster-watch").daemon().start(this::loop);
     }
 
     static PostmasterWatch start(Path dataDirectory, Runnable wake) {
-        return new PostmasterWatch(dataDirectory, wake);
+        PostmasterWatch w = new PostmasterWatch(dataDirectory, wake);
+        w.timer.scheduleWithFixedDelay(w::check, 0, PERIOD_MILLIS, TimeUnit.MILLISECONDS);
+        return w;
     }
 
-    private void loop() {
-        long watched = 0; // the postmaster last seen alive
-        while (running) {
-            Optional<PostmasterPid> p = PostmasterPid.read(dataDirectory);
-            if (p.isPresent() && p.get().alive()) {
-                watched = p.get().pid();
-            } else if (watched != 0) {
-                LOG.info("HA: the postmaster (pid {}) exited: the next pass starts now", watched);
-                watched = 0;
-                wake.run();
-            }
-            try {
-                Thread.sleep(PERIOD_MILLIS);
-            } catch (InterruptedException e) {
-                return;
-            }
+    private void check() {
+        try {
+            checkOnce();
+        } catch (RuntimeException e) {
+            LOG.debug("HA: cannot check the postmaster: {}", e.toString()); // a throw would end the checks
+        }
+    }
+
+    private void checkOnce() {
+        Optional<PostmasterPid> p = PostmasterPid.read(dataDirectory);
+        if (p.isPresent() && p.get().alive()) {
+            watched = p.get().pid();
+        } else if (watched != 0) {
+            LOG.info("HA: the postmaster (pid {}) exited: the next pass starts now", watched);
+            watched = 0;
+            wake.run();
         }
     }
 
     @Override
     public void close() {
-        running = false;
-        thread.interrupt();
+        timer.shutdownNow();
     }
 }

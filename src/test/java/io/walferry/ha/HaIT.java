@@ -262,14 +262,7 @@ class HaIT {
         long n = writeAndReplicate("pg1", 2001, 100);
         pg.get("pg1").crash();
         awaitLeader("pg1");
-        Await.until(Duration.ofSeconds(60), "pg1 to take writes again", () -> {
-            try {
-                pg.get("pg1").execute("insert into t values (-1, 'after restart')");
-                return true;
-            } catch (SQLException e) {
-                return false;
-            }
-        });
+        awaitWrite("pg1", -1, "after restart");
         assertThat(rows(pg.get("pg1"))).isEqualTo(n + 1);
         assertThat(leader()).contains("pg1");
 
@@ -292,14 +285,7 @@ class HaIT {
         } finally {
             signal("CONT", String.valueOf(restarted[0]));
         }
-        Await.until(Duration.ofSeconds(60), "pg1 to take writes again", () -> {
-            try {
-                pg.get("pg1").execute("insert into t values (-2, 'after a slow restart')");
-                return true;
-            } catch (SQLException e) {
-                return false;
-            }
-        });
+        awaitWrite("pg1", -2, "after a slow restart");
         assertThat(leader()).contains("pg1");
         assertThat(pg.get("pg1").queryLong("select timeline_id from pg_control_checkpoint()")).as("no failover").isEqualTo(1);
         checker.assertNeverTwo();
@@ -322,14 +308,7 @@ class HaIT {
                 () -> pg.get("pg1").postmasterPid().filter(p -> p != killed).isPresent());
         assertThat(LocalDateTime.now()).as("restarted before the next pass was due").isBefore(took.plusSeconds(55));
         assertThat(agents.get("pg1").log()).contains("the postmaster (pid " + killed + ") exited: the next pass starts now");
-        Await.until(Duration.ofSeconds(60), "pg1 to take writes again", () -> {
-            try {
-                pg.get("pg1").execute("insert into t values (-1, 'after restart')");
-                return true;
-            } catch (SQLException e) {
-                return false;
-            }
-        });
+        awaitWrite("pg1", -1, "after restart");
         assertThat(leader()).contains("pg1");
         checker.assertNeverTwo();
     }
@@ -498,6 +477,18 @@ class HaIT {
                         && agents.get("pg1").log().substring(logFrom).contains("synchronous standbys recorded: [pg2]"));
         awaitRows("pg2", rows(pg.get("pg1")));
         checker.assertNeverTwo();
+    }
+
+    /** Until {@code node} takes a write of row {@code id}. */
+    private void awaitWrite(String node, long id, String note) {
+        Await.until(Duration.ofSeconds(60), node + " to take writes again", () -> {
+            try {
+                pg.get(node).execute("insert into t values (" + id + ", '" + note + "')");
+                return true;
+            } catch (SQLException e) {
+                return false;
+            }
+        });
     }
 
     /** When the agent logged the first line that contains {@code what} (its log's local time). */
