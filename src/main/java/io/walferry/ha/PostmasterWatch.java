@@ -48,7 +48,8 @@ final class PostmasterWatch implements AutoCloseable {
 
     private void checkOnce() {
         Optional<PostmasterPid> p = PostmasterPid.read(dataDirectory);
-        if (p.isPresent() && p.get().alive()) {
+        // exited: gone, or a zombie not reaped yet (that can take seconds where the init process is slow to reap)
+        if (p.isPresent() && p.get().alive() && !p.get().defunct()) {
             watched = p.get().pid();
         } else if (watched != 0) {
             LOG.info("HA: the postmaster (pid {}) exited: the next pass starts now", watched);

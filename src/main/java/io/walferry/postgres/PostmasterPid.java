@@ -23,11 +23,17 @@ public record PostmasterPid(long pid, int port) {
     }
 
     /**
-     * A file left by a server that crashed names a process that no longer exists, or a zombie: a killed postmaster
-     * stays one until whoever adopted it reaps it, and ProcessHandle takes a zombie for alive.
+     * A file left by a server that crashed names a process that no longer exists. A killed postmaster that nobody has
+     * reaped yet still counts, as it does for PostgreSQL (kill(pid, 0)), which will not start over its lock file until
+     * it is gone: see {@link #defunct()}.
      */
     public boolean alive() {
-        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) && !zombie();
+        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    }
+
+    /** The postmaster has exited and waits to be reaped (a zombie): dead, though {@link #alive()} until reaped. */
+    public boolean defunct() {
+        return alive() && zombie();
     }
 
     private boolean zombie() {
