@@ -44,13 +44,16 @@ class DemoIT {
             assertThat(r.out()).contains("Took base backup").contains("streams from us-east-1 through replication slot")
                     .contains("replays only from the archive").contains("OK   us-west-2 holds").contains("OK   eu-central-1 holds")
                     .contains("Every row written is on every replica.");
+            assertThat(r.out()).as("writes and reads through the router").contains("Started walferry router")
+                    .containsPattern("Reads through the router's ro endpoint: \\d+ on us-east-1, [1-9]\\d* on us-west-2, 0 on eu-central-1");
             assertThat(r.out().lines().filter(l -> l.contains("| us-west-2 lag")).count()).as("live status every second").isGreaterThanOrEqualTo(4);
             // the second act: the primary's node lost under writes, a replica promoted through etcd, the old one back as a replica,
             // and every acknowledged row on every node
             assertThat(r.out()).contains("us-east-1 holds the leader key").contains("Lost node us-east-1")
                     .containsPattern("us-west-2 is the primary [0-9.]+ s after the loss")
                     .containsPattern("us-east-1 follows us-west-2 [0-9.]+ s after the loss")
-                    .containsPattern("Writes go on on us-west-2: the first acknowledged [0-9.]+ s after the loss")
+                    .contains("A client writes one row per transaction through the router's rw endpoint")
+                    .containsPattern("Writes go on on us-west-2 through the same router endpoint: the first acknowledged [0-9.]+ s after the loss")
                     .containsPattern("OK   us-east-1 holds (\\d+) of the \\1 acknowledged rows")
                     .containsPattern("OK   us-west-2 holds (\\d+) of the \\1 acknowledged rows")
                     .containsPattern("OK   eu-central-1 holds (\\d+) of the \\1 acknowledged rows")

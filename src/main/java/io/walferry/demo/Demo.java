@@ -69,6 +69,7 @@ public final class Demo {
     private static final String[] NAMES = {"us-east-1", "us-west-2", "eu-central-1"};
     private static final String PASSWORD = "postgres.password";
     private static final String PASSFILE = "pgpass";
+    private static final String ROUTER_USERS = "router-users";
 
     private final Options o;
     private final View view;
@@ -77,6 +78,8 @@ public final class Demo {
     /** walferry dashboard's port, then each node's agent's metrics port. */
     private int[] monitoringPorts;
     private String dashboardUrl;
+    /** The router's rw and ro ports: applications write and read through them. */
+    private int[] routerPorts;
     private DemoEtcd etcd;
     private PgControl control;
     private final String cluster;
@@ -118,6 +121,7 @@ public final class Demo {
         view.say("Using PostgreSQL from " + bin.directory());
         int[] ports = {freePort(), freePort(), freePort()};
         monitoringPorts = new int[]{freePort(), freePort(), freePort(), freePort()};
+        routerPorts = new int[]{freePort(), freePort()};
         Path config = writeConfig(bin, ports, Optional.empty());
         agents = new DemoAgents(o.dir(), o.launcher(), config);
         o.repositoriesFrom().ifPresent(f -> view.say("Using the repositories configured in " + f + ", for a cluster named " + cluster
@@ -174,7 +178,10 @@ public final class Demo {
         provisioner.create(eu, ReplicaProvisioner.Mode.ARCHIVE, b.id(), true, TablespacePlacement.NONE, Duration.ofMinutes(3));
         view.say("Created replica eu-central-1 from the backup: it has no connection to the primary and replays only from the archive");
 
-        view.say("Writing to the primary for " + o.seconds() + " s; status every second:");
+        agents.startRouter();
+        view.say("Started walferry router: applications write through 127.0.0.1:" + routerPorts[0] + " (rw, to the primary) and read "
+                + "through 127.0.0.1:" + routerPorts[1] + " (ro, to a streaming replica within max_lag, else the primary); transaction pooling");
+        view.say("Writing through the router for " + o.seconds() + " s, and reading through it; status every second:");
         long acknowledged = workload(pg, primary, cfg);
         view.say("Stopped writing: the primary acknowledged " + acknowledged + " rows in all");
         on(pg, primary, ServerWal::switchSegment);
@@ -203,9 +210,10 @@ public final class Demo {
             writeConfig(bin, ports, Optional.of(new HaPart(etcd.endpoint(), api)));
             WalferryConfig ha = new ConfigLoader(Map.of()).load(config);
             dashboardUrl = agents.restartDashboard(); // it reads the configuration once: now with ha:, it shows the HA decisions too
+            agents.restartRouter(); // now it follows the HA leader key
             view.say("Act two, automatic failover: etcd runs on " + etcd.endpoint() + ", and walferry.yaml has an ha: section (leader "
                     + "lease " + ha.ha().orElseThrow().ttl().toSeconds() + " s, synchronous: on)");
-            failover = new DemoFailover(view, ha, pg, control, agents, o.dir()).run(NAMES[0], NAMES[1], NAMES[2]);
+            failover = new DemoFailover(view, ha, pg, control, agents, o.dir(), router("rw", routerPorts[0])).run(NAMES[0], NAMES[1], NAMES[2]);
             view.status(new ClusterStatus(ha, pg).read());
             view.say(failover ? "No acknowledged row was lost in the failover." : "Some acknowledged rows are missing: see the agents' logs in "
                     + o.dir());
@@ -243,20 +251,38 @@ public final class Demo {
         }
     }
 
+    /** One of the router's endpoints, as a server a client connects to. */
+    private static PgConnector.Server router(String endpoint, int port) {
+        return new PgConnector.Server("the router's " + endpoint + " endpoint", "127.0.0.1", port, "connection");
+    }
+
     private long workload(PgConnector pg, NodeConfig primary, WalferryConfig cfg) {
         AtomicLong acknowledged = new AtomicLong(countRows(pg, primary));
         AtomicBoolean stop = new AtomicBoolean();
         Thread writer = new Thread(() -> {
-            try (Connection c = pg.connect(primary)) {
+            try (Connection c = pg.connect(router("rw", routerPorts[0]), false, new java.util.Properties())) {
                 while (!stop.get()) {
                     // committed (autocommit) before it is counted: only acknowledged rows are checked on the replicas
                     acknowledged.addAndGet(DemoOrders.insertBatch(c, 200));
                 }
-            } catch (SQLException e) {
+            } catch (SQLException | WalferryException e) {
                 view.say("the writer stopped: " + e.getMessage());
             }
         }, "demo-writer");
         writer.start();
+        Map<Integer, Integer> readsByPort = new java.util.concurrent.ConcurrentHashMap<>();
+        Thread reader = new Thread(() -> {
+            try (Connection c = pg.connect(router("ro", routerPorts[1]), false, new java.util.Properties())) {
+                Deadline pace = Deadline.after(Duration.ofDays(1)).lookingEvery(Duration.ofMillis(100));
+                while (!stop.get()) {
+                    readsByPort.merge(DemoOrders.readOne(c), 1, Integer::sum);
+                    pace.pause();
+                }
+            } catch (SQLException | WalferryException e) {
+                view.say("the reader stopped: " + e.getMessage());
+            }
+        }, "demo-reader");
+        reader.start();
         Deadline end = Deadline.after(Duration.ofSeconds(o.seconds())).lookingEvery(Duration.ofSeconds(1));
         ClusterStatus status = new ClusterStatus(cfg, pg);
         try {
@@ -269,9 +295,16 @@ public final class Demo {
         }
         try {
             writer.join(30_000);
+            reader.join(30_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        List<String> where = new ArrayList<>();
+        for (NodeConfig n : cfg.nodes()) {
+            where.add(readsByPort.getOrDefault(n.port(), 0) + " on " + n.name());
+        }
+        view.say("Reads through the router's ro endpoint: " + String.join(", ", where) + " (eu-central-1 does not stream, so the "
+                + "router does not send it reads)");
         return acknowledged.get();
     }
 
@@ -321,6 +354,8 @@ public final class Demo {
             y.append("    metrics_port: ").append(monitoringPorts[i + 1]).append('\n');
         }
         y.append("monitoring:\n  dashboard:\n    port: ").append(monitoringPorts[0]).append('\n');
+        y.append("router:\n  users_file: ").append(o.dir().resolve(ROUTER_USERS)).append("\n  endpoints:\n    rw: { port: ").append(routerPorts[0])
+                .append(" }\n    ro: { port: ").append(routerPorts[1]).append(" }\n");
         y.append(o.repositoriesFrom().map(DemoRepositories::section)
                 .orElse("repositories:\n  - name: repository\n    type: fs\n    path: " + o.dir().resolve("repository") + "\n"));
         y.append("archive:\n  compression: lz4\n  workers: 2\n  spool_directory: ").append(o.dir().resolve("spool")).append('\n');
@@ -338,6 +373,7 @@ public final class Demo {
                 String secret = java.util.HexFormat.of().formatHex(randomBytes(24));
                 privateFile(o.dir().resolve(PASSWORD), secret + "\n");
                 privateFile(o.dir().resolve(PASSFILE), "127.0.0.1:*:*:postgres:" + secret + "\n");
+                privateFile(o.dir().resolve(ROUTER_USERS), "\"postgres\" \"" + secret + "\"\n"); // clients log in to the router as to a server
                 privateFile(config, y.toString());
             } else {
                 // replaced whole: a server's archive_command may read it at any moment

@@ -23,6 +23,7 @@ import java.util.stream.Stream;
  */
 final class DemoAgents {
     private static final String DASHBOARD = "dashboard";
+    private static final String ROUTER = "router";
     private final Path dir;
     private final String launcher;
     private final Path config;
@@ -50,6 +51,17 @@ final class DemoAgents {
     String restartDashboard() {
         stop(DASHBOARD);
         return startDashboard();
+    }
+
+    /** Starts walferry router (the router: section of the demo's configuration) and returns once every endpoint listens. */
+    void startRouter() {
+        launch(ROUTER, ROUTER, List.of(ROUTER), "router: ro endpoint listening", "the walferry router");
+    }
+
+    /** Stops the router and starts it again (on the same ports) with the configuration as it is now. */
+    void restartRouter() {
+        stop(ROUTER);
+        startRouter();
     }
 
     /** Starts a long-running walferry command under {@code key}, logging to {@code file}.log; returns its log once it said {@code ready}. */
@@ -116,7 +128,7 @@ final class DemoAgents {
         return ours(haDirectory.resolve("watchdog.pid"), "walferry-watchdog", demoDir).map(ProcessHandle::pid);
     }
 
-    /** What an earlier run left running in {@code dir}: its agents first (else they restart what is stopped), its dashboard, its watchdogs, its etcd. */
+    /** What an earlier run left running in {@code dir}: its agents first (else they restart what is stopped), its dashboard and router, its watchdogs, its etcd. */
     static void stopEarlier(Path dir) throws IOException {
         String agentOf = "-c " + dir.resolve("walferry.yaml") + " agent";
         try (Stream<Path> s = Files.list(dir)) {
@@ -124,7 +136,9 @@ final class DemoAgents {
                 ours(pid, agentOf, dir).ifPresent(DemoAgents::terminate);
             }
         }
-        ours(dir.resolve(DASHBOARD + ".pid"), "-c " + dir.resolve("walferry.yaml") + " " + DASHBOARD, dir).ifPresent(DemoAgents::terminate);
+        for (String command : List.of(DASHBOARD, ROUTER)) {
+            ours(dir.resolve(command + ".pid"), "-c " + dir.resolve("walferry.yaml") + " " + command, dir).ifPresent(DemoAgents::terminate);
+        }
         Path spool = dir.resolve("spool");
         if (Files.isDirectory(spool, LinkOption.NOFOLLOW_LINKS)) {
             try (Stream<Path> s = Files.walk(spool, 4)) {

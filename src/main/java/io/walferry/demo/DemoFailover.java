@@ -29,7 +29,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The demo's second act: every node's agent a member of an HA cluster in etcd, synchronous replication on, a client
- * writing one row per transaction through a connection string that lists every node; then the primary's whole node is
+ * writing one row per transaction through the router's rw endpoint; then the primary's whole node is
  * lost (agent, watchdog and server at once). It tells how long the promotion took, how the old node rejoins, when
  * writes went on, and checks that every acknowledged row is on every node.
  */
@@ -40,14 +40,17 @@ final class DemoFailover {
     private final PgControl control;
     private final DemoAgents agents;
     private final java.nio.file.Path dir;
+    private final PgConnector.Server router;
 
-    DemoFailover(Demo.View view, WalferryConfig cfg, PgConnector pg, PgControl control, DemoAgents agents, java.nio.file.Path dir) {
+    DemoFailover(Demo.View view, WalferryConfig cfg, PgConnector pg, PgControl control, DemoAgents agents, java.nio.file.Path dir,
+                 PgConnector.Server router) {
         this.view = view;
         this.cfg = cfg;
         this.pg = pg;
         this.control = control;
         this.agents = agents;
         this.dir = dir;
+        this.router = router;
     }
 
     /** True when every acknowledged row is on every node at the end. */
@@ -63,11 +66,11 @@ final class DemoFailover {
             view.say("Every node's agent is a member of the HA cluster in etcd: " + primary + " holds the leader key, and each of its "
                     + "commits waits for " + standby + " (synchronous: on)");
 
-            try (Writer w = new Writer(pg, cfg.nodes())) {
+            try (Writer w = new Writer(() -> pg.connect(router, false, new java.util.Properties()))) {
                 Deadline.after(Duration.ofSeconds(60)).lookingEvery(Duration.ofMillis(100)).awaitOr(() -> w.count() >= 200,
                         () -> new WalferryException(Failure.FAILED, "the writer could not write to " + primary + ": " + w.lastError(), null));
-                view.say("A client writes one row per transaction through a connection string that lists all three nodes "
-                        + "(targetServerType=primary): " + w.count() + " rows acknowledged so far");
+                view.say("A client writes one row per transaction through " + router.name() + " (" + router.host() + ":" + router.port()
+                        + "), which follows the HA leader key: " + w.count() + " rows acknowledged so far");
 
                 agents.kill(primary);
                 DemoAgents.killWatchdog(cfg.spoolFor(lost).resolve("ha"), dir);
@@ -94,8 +97,8 @@ final class DemoFailover {
                 int leaderPort = cfg.node(leader).orElseThrow().port();
                 Deadline.after(Duration.ofSeconds(90)).lookingEvery(Duration.ofMillis(100)).awaitOr(() -> w.countOn(leaderPort) >= 100,
                         () -> new WalferryException(Failure.FAILED, "writes did not go on on " + leader + ": " + w.lastError(), null));
-                view.say(String.format("Writes go on on %s: the first acknowledged %.1f s after the loss", leader,
-                        (w.firstAckOn(leaderPort) - t0) / 1e9));
+                view.say(String.format("Writes go on on %s through the same router endpoint: the first acknowledged %.1f s after the loss",
+                        leader, (w.firstAckOn(leaderPort) - t0) / 1e9));
                 w.stop();
                 long[] acked = w.acknowledged();
                 view.say("Stopped writing: " + acked.length + " rows acknowledged, " + w.countOn(lost.port()) + " by " + primary
@@ -210,7 +213,7 @@ final class DemoFailover {
     }
 
     /**
-     * A client of the cluster: one row per transaction on whichever node is the primary, reconnecting when it is lost;
+     * A client of the cluster: one row per transaction through the router, reconnecting when its connection is ended;
      * a row counts once its commit returned. A failed insert may or may not have committed: it is not counted.
      */
     private static final class Writer implements AutoCloseable {
@@ -221,10 +224,10 @@ final class DemoFailover {
         private final AtomicReference<String> lastError = new AtomicReference<>("none");
         private final Thread thread;
 
-        Writer(PgConnector pg, List<NodeConfig> nodes) {
+        Writer(java.util.function.Supplier<Connection> connect) {
             thread = Thread.ofPlatform().name("demo-failover-writer").daemon().start(() -> {
                 while (running.get()) {
-                    try (Connection c = pg.connectPrimary(nodes)) {
+                    try (Connection c = connect.get()) {
                         while (running.get()) {
                             DemoOrders.Acknowledged a = DemoOrders.insertOne(c);
                             synchronized (this) {

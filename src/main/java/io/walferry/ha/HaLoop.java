@@ -63,7 +63,7 @@ public final class HaLoop implements AutoCloseable {
     private boolean woken;
 
     /** When this agent last renewed (or took) the leader key, in uptime seconds, taken before the request; NaN: it holds none. */
-    private double renewedAt = Double.NaN;
+    private volatile double renewedAt = Double.NaN;
     private int startFailures;
     /** Since when (uptime, seconds) the leader's PostgreSQL has been down; NaN while it runs. */
     private double downSince = Double.NaN;
@@ -436,13 +436,16 @@ public final class HaLoop implements AutoCloseable {
                 LOG.warn("HA: cannot set synchronous_standby_names before the promotion: {}", e.getMessage());
             }
         }
+        // The lease is kept while PostgreSQL finishes its recovery, for as long as a leader may take to start its server;
+        // the lookups that end recovery are answered here, not by a JVM each (PromotionAnswers).
+        Duration limit = ha.primaryStartTimeout().isZero() ? ha.ttl() : ha.primaryStartTimeout();
         ServerWal.Position at;
-        // the lookups that end recovery are answered here, not by a JVM each (PromotionAnswers)
-        try (PromotionAnswers answers = PromotionAnswers.start(config, me.dataDirectory())) {
-            at = promotion().promoteAsLeader(me, ha.retryTimeout().multipliedBy(3));
+        try (LeaseKeeper k = LeaseKeeper.during(store, me.name(), ha.loopWait(), limit, this::renewed);
+             PromotionAnswers answers = PromotionAnswers.start(config, me.dataDirectory())) {
+            at = promotion().promoteAsLeader(me, limit);
         }
         LOG.warn("HA: promoted {} on timeline {} at {}", me.name(), at.timeline(), at.lsn());
-        // the promotion took time: the lease again, before anyone may take it
+        // the lease again, before anyone may take it
         renew();
     }
 

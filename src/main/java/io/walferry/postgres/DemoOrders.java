@@ -38,6 +38,15 @@ public final class DemoOrders {
         }
     }
 
+    /** A read of the table; returns the port of the server that ran it (through a router: which node it chose). */
+    public static int readOne(Connection c) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("select inet_server_port(), max(id) from orders");
+             ResultSet r = p.executeQuery()) {
+            r.next();
+            return r.getInt(1);
+        }
+    }
+
     /** How many of the rows with these ids the server holds. */
     public static long present(Connection c, long[] ids) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("select count(*) from orders where id = any(?)")) {

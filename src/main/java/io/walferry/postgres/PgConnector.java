@@ -99,27 +99,6 @@ public final class PgConnector {
         return open(List.of(server), hostForUrl(server.host()) + ":" + server.port(), p, replication);
     }
 
-    /**
-     * A connection to whichever of the nodes is the primary now (pgjdbc tries them in order and keeps the one that is
-     * not in recovery), as a client of an HA cluster connects. The nodes must need the same TLS settings.
-     */
-    public Connection connectPrimary(List<NodeConfig> nodes) {
-        if (nodes.isEmpty()) {
-            throw new IllegalArgumentException("no nodes");
-        }
-        Properties p = properties(Server.of(nodes.get(0)), new Properties());
-        for (NodeConfig n : nodes) {
-            ConnectionConfig.Tls tls = config.tlsFor(n.host());
-            if (!tls.sslMode().equals(p.getProperty("sslmode")) || !tls.channelBinding().equals(p.getProperty("channelBinding"))) {
-                throw WalferryException.config("nodes " + nodes.get(0).name() + " and " + n.name() + " need different TLS settings, "
-                        + "so one connection cannot list both", "connect to each node on its own");
-            }
-        }
-        p.setProperty("targetServerType", "primary");
-        String hosts = String.join(",", nodes.stream().map(n -> hostForUrl(n.host()) + ":" + n.port()).toList());
-        return open(nodes.stream().map(Server::of).toList(), hosts, p, false);
-    }
-
     private Properties properties(Server server, Properties extra) {
         ConnectionConfig.Tls tls = config.tlsFor(server.host());
         tls.weakness(server.settings()).filter(WARNED::add).ifPresent(w -> LOG.warn("{}: {}", server.name(), w));
