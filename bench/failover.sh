@@ -155,6 +155,9 @@ DSN=""
 
 # postgresql.conf lines both tools' nodes get (Patroni: as parameters)
 COMMON_PARAMS=(shared_buffers=128MB max_connections=100 wal_keep_size=1GB wal_log_hints=on "log_line_prefix='%m [%p] '")
+# more settings, e.g. PG_PARAMS="log_min_messages=debug3" to see each restore_command call in the server log
+read -r -a PG_EXTRA <<<"${PG_PARAMS:-}"
+COMMON_PARAMS+=("${PG_EXTRA[@]}")
 
 alloc_nodes() {
   local n

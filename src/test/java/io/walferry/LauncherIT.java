@@ -354,4 +354,50 @@ class LauncherIT {
         String ticket = Files.readString(q.dir().resolve(PrefetchQuestion.ASK)).strip().split(" ")[1];
         assertThat(Files.readString(q.dir().resolve(PrefetchQuestion.ANSWER))).isEqualTo(ticket + " missing\n");
     }
+
+    @Test
+    void whileTheAgentPromotesTheServerItAnswersEveryLookupOfTheEndOfRecoveryWithoutAJvm() throws Exception {
+        Map<String, String> env = Map.of("WALFERRY_RUNTIME_DIR", dir.resolve("run").toString());
+        Files.writeString(data.resolve("PG_VERSION"), "15\n");
+        // the promote request is there (the segment in flight) and standby.signal is not (gone before the parent's history)
+        Files.writeString(data.resolve("promote"), "");
+        PrefetchQueue q = PrefetchQueue.of(data);
+        q.prepare();
+        PrefetchQuestion agent = PrefetchQuestion.forPromotion(q, (name, scratch) -> {
+            if (!name.fileName().equals("00000001.history")) {
+                return false;
+            }
+            try {
+                Files.writeString(scratch, "1\t0/5000060\tno recovery target specified\n");
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            return true;
+        });
+        agent.announce(standIn("walferry agent stand-in").pid());
+        // an absent configuration: a JVM would fail with its own message and exit code, not answer
+        Path question = agent.file(PrefetchQuestion.ASK);
+        for (String name : List.of(segment(3), "00000002.history", "00000001.history")) {
+            Files.deleteIfExists(question);
+            Process asking = start(List.of(WalferryFixture.launcher().toString(), "-c", dir.resolve("absent.yaml").toString(), "archive-get",
+                    name, "pg_wal/RECOVERYXLOG"), data, env);
+            Await.until(Duration.ofSeconds(20), "the launcher's question about " + name, () -> Files.readString(question).endsWith("\n"));
+            agent.answerIfAsked();
+            Run r = exec(asking);
+            if (name.equals("00000001.history")) {
+                assertThat(r.code()).as("found, verified, handed over: " + r.err()).isZero();
+                assertThat(Files.readString(data.resolve("pg_wal/RECOVERYXLOG"))).startsWith("1\t0/5000060");
+            } else {
+                assertThat(r.code()).as(name + ": \"not in the archive\" to PostgreSQL, without a JVM: " + r.err()).isEqualTo(1);
+                assertThat(r.err()).doesNotContain("absent.yaml");
+            }
+        }
+        assertThat(Files.readString(agent.file(PrefetchQuestion.ANSWERED))).isEqualTo("segments 1 histories 1\n");
+
+        // once the agent withdraws, the JVM answers again
+        agent.withdraw();
+        Run r = launch(WalferryFixture.launcher(), data, env, "-c", dir.resolve("absent.yaml").toString(), "archive-get",
+                "00000002.history", "pg_wal/RECOVERYHISTORY");
+        assertThat(r.err()).contains("absent.yaml does not exist");
+    }
 }

@@ -32,6 +32,13 @@ public final class PrefetchQuestion {
      * (a segment streamed in part, asked for again and again, then costs no JVM: docs/streaming.md).
      */
     public static final String HANDED = ".handed-";
+    /**
+     * The channel of a promotion by this node's agent: the same files with this prefix ({@code .promotion.ask}, ...),
+     * apart from the prefetcher's, which may run meanwhile and must not share a scratch file or an answer with it.
+     * {@value #PROMOTER} names the agent while it answers (docs/agent-protocol.md).
+     */
+    public static final String PROMOTION = ".promotion";
+    public static final String PROMOTER = ".promotion.pid";
     private static final Pattern QUESTION = Pattern.compile("([0-9A-F]{24}|[0-9A-F]{8}\\.history) ([0-9]{1,10}-[0-9]{1,12})");
 
     /** The answers, as the launcher reads them. */
@@ -59,15 +66,32 @@ public final class PrefetchQuestion {
     }
 
     private final Path dir;
+    private final String channel;
     private final Look look;
     private String lastQuestion = "";
     private long lastAnsweredNanos;
     private long missingSegments;
     private long missingHistories;
 
+    /** The prefetcher's answers. */
     public PrefetchQuestion(PrefetchQueue queue, Look look) {
+        this(queue, "", look);
+    }
+
+    private PrefetchQuestion(PrefetchQueue queue, String channel, Look look) {
         this.dir = queue.dir();
+        this.channel = channel;
         this.look = look;
+    }
+
+    /** The answers of the agent that promotes the server ({@value #PROMOTION} channel). */
+    public static PrefetchQuestion forPromotion(PrefetchQueue queue, Look look) {
+        return new PrefetchQuestion(queue, PROMOTION, look);
+    }
+
+    /** One of this channel's files. */
+    public Path file(String name) {
+        return dir.resolve(channel + name);
     }
 
     /**
@@ -77,15 +101,31 @@ public final class PrefetchQuestion {
      */
     public void reset() throws IOException {
         removeHanded();
-        Files.deleteIfExists(dir.resolve(ANSWER));
-        Files.deleteIfExists(dir.resolve(ANSWERED));
+        Files.deleteIfExists(file(ANSWER));
+        Files.deleteIfExists(file(ANSWERED));
+    }
+
+    /**
+     * Tells the launcher that process {@code pid} answers on this channel (the promotion's: {@value #PROMOTER}); it asks
+     * only a live process of walferry's agent.
+     */
+    public void announce(long pid) throws IOException {
+        AtomicFile.write(file(".pid"), pid + "\n");
+    }
+
+    /** This channel's answerer stops: its files go, and a launcher asking now gives up on it at once. */
+    public void withdraw() throws IOException {
+        Files.deleteIfExists(file(".pid"));
+        removeHanded();
+        Files.deleteIfExists(file(ASK));
+        Files.deleteIfExists(file(ANSWER));
     }
 
     /** Answers a new question, if there is one; cheap when there is none (one small read). */
     public void answerIfAsked() throws IOException {
         String question;
         try {
-            question = Files.readString(dir.resolve(ASK)).strip();
+            question = Files.readString(file(ASK)).strip();
         } catch (NoSuchFileException e) {
             return;
         }
@@ -100,7 +140,7 @@ public final class PrefetchQuestion {
         WalFileName name = WalFileName.parse(m.group(1));
         removeHanded(); // an earlier launcher's, not taken: it has given up waiting
         Answer answer = look(name, m.group(2));
-        AtomicFile.write(dir.resolve(ANSWER), m.group(2) + " " + answer.word() + "\n");
+        AtomicFile.write(file(ANSWER), m.group(2) + " " + answer.word() + "\n");
         lastAnsweredNanos = System.nanoTime();
         if (answer == Answer.MISSING) {
             if (name instanceof WalFileName.History) {
@@ -108,13 +148,13 @@ public final class PrefetchQuestion {
             } else {
                 missingSegments++;
             }
-            AtomicFile.write(dir.resolve(ANSWERED), "segments " + missingSegments + " histories " + missingHistories + "\n");
+            AtomicFile.write(file(ANSWERED), "segments " + missingSegments + " histories " + missingHistories + "\n");
         }
     }
 
     /** Removes what a look found and no launcher took (the prefetcher stops: it would stay a segment's size in pg_wal). */
     public void removeHanded() throws IOException {
-        try (var files = Files.newDirectoryStream(dir, HANDED + "*")) {
+        try (var files = Files.newDirectoryStream(dir, channel + HANDED + "*")) {
             for (Path f : files) {
                 Files.deleteIfExists(f);
             }
@@ -127,13 +167,13 @@ public final class PrefetchQuestion {
     }
 
     private Answer look(WalFileName name, String ticket) throws IOException {
-        Path scratch = dir.resolve(SCRATCH);
+        Path scratch = file(SCRATCH);
         try {
             if (!look.finds(name, scratch)) {
                 return Answer.MISSING;
             }
             if (Files.exists(scratch)) {
-                Files.move(scratch, dir.resolve(HANDED + ticket), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                Files.move(scratch, file(HANDED + ticket), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             }
             return Answer.FOUND;
         } catch (RuntimeException e) {

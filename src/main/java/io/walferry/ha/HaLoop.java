@@ -1,5 +1,6 @@
 package io.walferry.ha;
 
+import io.walferry.archive.PromotionAnswers;
 import io.walferry.backup.BaseBackup;
 import io.walferry.backup.BackupSource;
 import io.walferry.backup.RecoveryTarget;
@@ -55,6 +56,7 @@ public final class HaLoop implements AutoCloseable {
     private final String restoreCommand;
     private final Watchdog watchdog;
     private final MemberApiClient members;
+    private static final Duration STARTING_PASS = Duration.ofSeconds(1);
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final Object wake = new Object();
     /** Set by a watched change while a pass runs: the next pass starts without a pause. */
@@ -67,6 +69,10 @@ public final class HaLoop implements AutoCloseable {
     private double downSince = Double.NaN;
     /** A start of the leader's PostgreSQL was issued and it has not served since. */
     private boolean startIssued;
+    /** When it was issued (uptime seconds). */
+    private double startIssuedAt;
+    /** The postmaster this agent last said it waits for (logged once, not every pass). */
+    private long waitingFor;
     private volatile Decision last = Decision.of(Decision.Action.NONE, "starting");
     private volatile MemberState published;
     private volatile Optional<StoreView> lastView = Optional.empty();
@@ -95,9 +101,18 @@ public final class HaLoop implements AutoCloseable {
         this.members = members;
     }
 
-    /** Passes until closed; a change of the leader key (or a handoff, a switchover) starts the next pass at once. */
+    /**
+     * Passes until closed; a change of the leader key (or a handoff, a switchover), and the exit of this node's
+     * postmaster, start the next pass at once.
+     */
     public void run() {
         store.watch(this::wake);
+        try (PostmasterWatch crash = PostmasterWatch.start(me.dataDirectory(), this::wake)) {
+            passes();
+        }
+    }
+
+    private void passes() {
         while (running.get()) {
             long t0 = System.nanoTime();
             try {
@@ -105,7 +120,7 @@ public final class HaLoop implements AutoCloseable {
             } catch (RuntimeException e) {
                 LOG.error("HA pass failed: {}", e instanceof WalferryException w ? w.oneLine() : e.toString());
             }
-            long left = ha.loopWait().toNanos() - (System.nanoTime() - t0);
+            long left = pause().toNanos() - (System.nanoTime() - t0);
             synchronized (wake) {
                 // a change seen during the pass (or the pause) starts the next pass now
                 if (!woken && running.get() && left > 0) {
@@ -119,6 +134,19 @@ public final class HaLoop implements AutoCloseable {
                 woken = false;
             }
         }
+    }
+
+    /**
+     * loop_wait; but while the leader starts its PostgreSQL again, a pass a second (at most): the start is issued as
+     * soon as the dead postmaster is reaped, and the pass that finds the server serving is the one that counts the
+     * start as done, before another crash could be taken for a start that failed.
+     */
+    private Duration pause() {
+        return last.action() == Decision.Action.START_PRIMARY ? min(ha.loopWait(), STARTING_PASS) : ha.loopWait();
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 
     /** The last pass's decision. */
@@ -408,10 +436,12 @@ public final class HaLoop implements AutoCloseable {
                 LOG.warn("HA: cannot set synchronous_standby_names before the promotion: {}", e.getMessage());
             }
         }
-        // The lease is kept while PostgreSQL finishes its recovery, for as long as a leader may take to start its server.
+        // The lease is kept while PostgreSQL finishes its recovery, for as long as a leader may take to start its server;
+        // the lookups that end recovery are answered here, not by a JVM each (PromotionAnswers).
         Duration limit = ha.primaryStartTimeout().isZero() ? ha.ttl() : ha.primaryStartTimeout();
         ServerWal.Position at;
-        try (LeaseKeeper k = LeaseKeeper.during(store, me.name(), ha.loopWait(), limit, this::renewed)) {
+        try (LeaseKeeper k = LeaseKeeper.during(store, me.name(), ha.loopWait(), limit, this::renewed);
+             PromotionAnswers answers = PromotionAnswers.start(config, me.dataDirectory())) {
             at = promotion().promoteAsLeader(me, limit);
         }
         LOG.warn("HA: promoted {} on timeline {} at {}", me.name(), at.timeline(), at.lsn());
@@ -455,9 +485,18 @@ public final class HaLoop implements AutoCloseable {
      * crash recovery; a postmaster that exits before it serves counts as a failed start.
      */
     private void startPrimary() {
-        if (PostmasterPid.read(me.dataDirectory()).map(PostmasterPid::alive).orElse(false)) {
-            LOG.info("HA: PostgreSQL is starting; waiting for it");
+        Optional<PostmasterPid> old = PostmasterPid.read(me.dataDirectory()).filter(PostmasterPid::alive);
+        if (old.isPresent()) {
+            if (waitingFor != old.get().pid()) {
+                waitingFor = old.get().pid();
+                // PostgreSQL refuses to start over the lock file of a postmaster that still exists: not a failed start
+                LOG.info(old.get().defunct() ? "HA: the postmaster (pid {}) has exited and is not reaped yet; starting PostgreSQL once it is"
+                        : "HA: PostgreSQL (pid {}) is starting; waiting for it", old.get().pid());
+            }
             return;
+        }
+        if (startIssued && Watchdog.uptime() - startIssuedAt < ha.retryTimeout().toMillis() / 1000.0) {
+            return; // on a busy machine its lock file may not be written yet: not a failed start yet
         }
         if (startIssued) {
             startFailures++;
@@ -470,6 +509,7 @@ public final class HaLoop implements AutoCloseable {
         try {
             control.startNoWait(me.dataDirectory());
             startIssued = true;
+            startIssuedAt = Watchdog.uptime();
         } catch (WalferryException e) {
             startFailures++;
             LOG.error("HA: PostgreSQL did not start ({} of {}): {}", startFailures, HaRules.START_ATTEMPTS, e.oneLine());

@@ -22,8 +22,28 @@ public record PostmasterPid(long pid, int port) {
         }
     }
 
-    /** A file left by a server that crashed names a process that no longer exists. */
+    /**
+     * A file left by a server that crashed names a process that no longer exists. A killed postmaster that nobody has
+     * reaped yet still counts, as it does for PostgreSQL (kill(pid, 0)), which will not start over its lock file until
+     * it is gone: see {@link #defunct()}.
+     */
     public boolean alive() {
         return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    }
+
+    /** The postmaster has exited and waits to be reaped (a zombie): dead, though {@link #alive()} until reaped. */
+    public boolean defunct() {
+        return alive() && zombie();
+    }
+
+    private boolean zombie() {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.UTF_8);
+            // "pid (comm) S ...": the state follows the last ')', as comm may hold one
+            int close = stat.lastIndexOf(')');
+            return close > 0 && close + 2 < stat.length() && stat.charAt(close + 2) == 'Z';
+        } catch (IOException e) {
+            return false; // no /proc here, or gone meanwhile: ProcessHandle has answered
+        }
     }
 }

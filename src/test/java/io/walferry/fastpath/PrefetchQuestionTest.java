@@ -107,4 +107,37 @@ class PrefetchQuestionTest {
         assertThat(dir.resolve(".answered")).doesNotExist();
         assertThat(dir.resolve(".ask")).as("the launcher may have asked it as this prefetcher started").exists();
     }
+
+    @Test
+    void thePromotionsChannelSharesNoFileWithThePrefetchers() throws IOException {
+        PrefetchQuestion prefetcher = question(false);
+        PrefetchQuestion promotion = PrefetchQuestion.forPromotion(new PrefetchQueue(dir), (name, scratch) -> {
+            looked.add(name.fileName() + " " + scratch.getFileName());
+            try {
+                Files.writeString(scratch, "1\t0/5000060\tno recovery target specified\n");
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            return true;
+        });
+        promotion.announce(4242);
+        assertThat(Files.readString(dir.resolve(".promotion.pid"))).isEqualTo("4242\n");
+        ask("00000002.history 1-1\n");
+        Files.writeString(dir.resolve(".promotion.ask"), "00000001.history 2-2\n");
+        prefetcher.answerIfAsked();
+        promotion.answerIfAsked();
+        assertThat(answer()).isEqualTo("1-1 missing\n");
+        assertThat(Files.readString(dir.resolve(".promotion.answer"))).isEqualTo("2-2 found\n");
+        assertThat(looked).containsExactly("00000002.history .question.tmp", "00000001.history .promotion.question.tmp");
+        assertThat(dir.resolve(".promotion.handed-2-2")).hasContent("1\t0/5000060\tno recovery target specified");
+        // a new question to the prefetcher does not remove what the promotion's answer handed over
+        ask("00000003.history 1-3\n");
+        prefetcher.answerIfAsked();
+        assertThat(dir.resolve(".promotion.handed-2-2")).exists();
+
+        promotion.withdraw();
+        assertThat(dir.resolve(".promotion.pid")).doesNotExist();
+        assertThat(dir.resolve(".promotion.handed-2-2")).doesNotExist();
+        assertThat(dir.resolve(".ask")).as("the prefetcher's question stays").exists();
+    }
 }

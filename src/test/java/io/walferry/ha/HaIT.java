@@ -28,6 +28,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -101,6 +103,17 @@ class HaIT {
     }
 
     private void cluster(String etcdEndpoints, String moreHa, int etcdMembers) throws Exception {
+        cluster(etcdEndpoints, moreHa, etcdMembers, FAST);
+    }
+
+    /** The HA timing most tests run with: a failover within seconds. */
+    private static final String FAST = """
+              ttl: 10s
+              loop_wait: 1s
+              retry_timeout: 2s
+            """;
+
+    private void cluster(String etcdEndpoints, String moreHa, int etcdMembers, String timing) throws Exception {
         etcd = EtcdServer.start(dir.resolve("etcd"), etcdMembers);
         PgCluster p1 = PgCluster.init(dir, "pg1", 1);
         pg.put("pg1", p1);
@@ -120,11 +133,8 @@ class HaIT {
         wf.ha("""
                   etcd:
                     endpoints: %s
-                  ttl: 10s
-                  loop_wait: 1s
-                  retry_timeout: 2s
                   maximum_lag_on_failover: 64MB
-                """.formatted(etcdEndpoints == null ? etcd.endpoints() : etcdEndpoints) + moreHa, perNode);
+                """.formatted(etcdEndpoints == null ? etcd.endpoints() : etcdEndpoints) + timing + moreHa, perNode);
         ok("repo-create", "--node", "pg1");
         p1.execute("create table t (id bigint primary key, note text)");
         p1.execute("insert into t select g, 'first' from generate_series(1, 1000) g");
@@ -228,6 +238,10 @@ class HaIT {
         long seconds = (System.nanoTime() - t0) / 1_000_000_000L;
         assertThat(seconds).as("failover within the 10 s lease and a few passes").isLessThan(40);
         assertThat(rows(pg.get(next))).as("every row acknowledged and replicated").isEqualTo(acknowledged);
+        // the end of its recovery asked for the next timeline's history file and the parent's: its agent said "missing"
+        // to both, no JVM (the file stays after the promotion, with the counts)
+        assertThat(Files.readString(pg.get(next).dataDir().resolve("pg_wal/walferry-prefetch/.promotion.answered")))
+                .contains("histories 2");
         String other = next.equals("pg2") ? "pg3" : "pg2";
         awaitFollowing(other, next);
         pg.get(next).execute("insert into t values (-1, 'after failover')");
@@ -248,14 +262,7 @@ class HaIT {
         long n = writeAndReplicate("pg1", 2001, 100);
         pg.get("pg1").crash();
         awaitLeader("pg1");
-        Await.until(Duration.ofSeconds(60), "pg1 to take writes again", () -> {
-            try {
-                pg.get("pg1").execute("insert into t values (-1, 'after restart')");
-                return true;
-            } catch (SQLException e) {
-                return false;
-            }
-        });
+        awaitWrite("pg1", -1, "after restart");
         assertThat(rows(pg.get("pg1"))).isEqualTo(n + 1);
         assertThat(leader()).contains("pg1");
 
@@ -278,16 +285,31 @@ class HaIT {
         } finally {
             signal("CONT", String.valueOf(restarted[0]));
         }
-        Await.until(Duration.ofSeconds(60), "pg1 to take writes again", () -> {
-            try {
-                pg.get("pg1").execute("insert into t values (-2, 'after a slow restart')");
-                return true;
-            } catch (SQLException e) {
-                return false;
-            }
-        });
+        awaitWrite("pg1", -2, "after a slow restart");
         assertThat(leader()).contains("pg1");
         assertThat(pg.get("pg1").queryLong("select timeline_id from pg_control_checkpoint()")).as("no failover").isEqualTo(1);
+        checker.assertNeverTwo();
+    }
+
+    @Test
+    void aKilledPostmasterOfTheLeaderIsStartedAgainBeforeTheNextPassIsDue() throws Exception {
+        // a pass a minute: only the postmaster's watch can bring it back within the minute
+        cluster(null, "", 1, """
+                  ttl: 80s
+                  loop_wait: 60s
+                  retry_timeout: 5s
+                """);
+        startAgents();
+        long killed = pg.get("pg1").postmasterPid().orElseThrow();
+        // the pass that took the key logged it; the next pass is due a minute after that pass began
+        LocalDateTime took = loggedAt(agents.get("pg1").log(), "HA: took the leader key");
+        pg.get("pg1").crash();
+        Await.until(Duration.ofSeconds(50), "pg1's agent to start PostgreSQL again",
+                () -> pg.get("pg1").postmasterPid().filter(p -> p != killed).isPresent());
+        assertThat(LocalDateTime.now()).as("restarted before the next pass was due").isBefore(took.plusSeconds(55));
+        assertThat(agents.get("pg1").log()).contains("the postmaster (pid " + killed + ") exited: the next pass starts now");
+        awaitWrite("pg1", -1, "after restart");
+        assertThat(leader()).contains("pg1");
         checker.assertNeverTwo();
     }
 
@@ -455,6 +477,24 @@ class HaIT {
                         && agents.get("pg1").log().substring(logFrom).contains("synchronous standbys recorded: [pg2]"));
         awaitRows("pg2", rows(pg.get("pg1")));
         checker.assertNeverTwo();
+    }
+
+    /** Until {@code node} takes a write of row {@code id}. */
+    private void awaitWrite(String node, long id, String note) {
+        Await.until(Duration.ofSeconds(60), node + " to take writes again", () -> {
+            try {
+                pg.get(node).execute("insert into t values (" + id + ", '" + note + "')");
+                return true;
+            } catch (SQLException e) {
+                return false;
+            }
+        });
+    }
+
+    /** When the agent logged the first line that contains {@code what} (its log's local time). */
+    private static LocalDateTime loggedAt(String log, String what) {
+        String line = log.lines().filter(l -> l.contains(what)).findFirst().orElseThrow(() -> new AssertionError("not logged: " + what));
+        return LocalDateTime.parse(line.substring(0, 23), DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS"));
     }
 
     /** A node lost at once: its agent, its watchdog and its PostgreSQL killed. */
