@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.walferry.testing.AgentProcess;
 import io.walferry.testing.Await;
 import io.walferry.testing.EtcdServer;
+import io.walferry.testing.Pace;
 import io.walferry.testing.PgCluster;
 import io.walferry.testing.PgLogOnFailure;
 import io.walferry.testing.ServerUser;
@@ -277,11 +278,8 @@ class HaIT {
         });
         signal("STOP", String.valueOf(restarted[0]));
         try {
-            long end = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-            while (System.nanoTime() < end) {
-                assertThat(checker.writable("pg2") || checker.writable("pg3")).as("a replica promoted while the leader starts").isFalse();
-                Thread.sleep(200);
-            }
+            Pace.observe(Duration.ofMillis(200), Duration.ofSeconds(15), () -> assertThat(checker.writable("pg2") || checker.writable("pg3"))
+                    .as("a replica promoted while the leader starts").isFalse());
         } finally {
             signal("CONT", String.valueOf(restarted[0]));
         }
@@ -626,9 +624,7 @@ class HaIT {
                         }
                     } catch (SQLException e) {
                         id++; // the row of a failed insert may or may not exist: not counted, and never reused
-                        try {
-                            Thread.sleep(50); // a client that retries every 50 ms, as the benchmark's
-                        } catch (InterruptedException ie) {
+                        if (!Pace.pause(Duration.ofMillis(50))) { // a client that retries every 50 ms, as the benchmark's
                             return;
                         }
                     }
@@ -685,9 +681,7 @@ class HaIT {
                 if (writable.size() > 1) {
                     overlaps.add(java.time.Instant.now() + " " + writable);
                 }
-                try {
-                    Thread.sleep(100);
-                } catch (InterruptedException e) {
+                if (!Pace.pause(Duration.ofMillis(100))) { // the checker looks ten times a second
                     return;
                 }
             }

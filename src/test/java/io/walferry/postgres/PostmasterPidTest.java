@@ -21,10 +21,8 @@ class PostmasterPidTest {
             long child;
             try (BufferedReader r = new BufferedReader(new InputStreamReader(parent.getInputStream(), StandardCharsets.UTF_8))) {
                 child = Long.parseLong(r.readLine().strip());
-                long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-                while (!Files.readString(Path.of("/proc/" + child + "/stat")).contains(") Z ") && System.nanoTime() < end) {
-                    Thread.sleep(10);
-                }
+                io.walferry.testing.Await.until(Duration.ofSeconds(10), "the child to exit unreaped",
+                        () -> Files.readString(Path.of("/proc/" + child + "/stat")).contains(") Z "));
             }
             PostmasterPid zombie = new PostmasterPid(child, 5432);
             assertThat(zombie.alive()).as("it holds its pid, as kill(pid, 0) says").isTrue();

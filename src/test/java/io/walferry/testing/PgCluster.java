@@ -3,7 +3,6 @@ package io.walferry.testing;
 import io.walferry.postgres.PgBinaries;
 
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -250,15 +249,8 @@ public final class PgCluster implements AutoCloseable {
         // Some may already have exited on their own; what matters is that all are gone below.
         ServerUser.exec(kill, null, Duration.ofSeconds(30));
 
-        long deadline = System.nanoTime() + CRASH_DEADLINE.toNanos();
-        while (pids.stream().anyMatch(PgCluster::isAlive) || !portIsFree()) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("cluster '" + name + "' still has live processes "
-                        + pids.stream().filter(PgCluster::isAlive).toList() + " or port " + port
-                        + " still bound " + CRASH_DEADLINE + " after kill -9");
-            }
-            sleep(50);
-        }
+        Await.until(CRASH_DEADLINE, "cluster '" + name + "''s processes " + pids + " to end and port " + port + " to be free after kill -9",
+                () -> pids.stream().noneMatch(PgCluster::isAlive) && portIsFree());
         if (isZombie(pid.get())) {
             // Nobody has reaped the dead postmaster (pg_ctl detached it, and PID 1 in a container may not
             // reap). A zombie still answers kill(pid, 0), so the next postmaster would take the stale
@@ -550,15 +542,6 @@ public final class PgCluster implements AutoCloseable {
             return new String(all, from, all.length - from, StandardCharsets.UTF_8);
         } catch (IOException e) {
             return "";
-        }
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new UncheckedIOException(new InterruptedIOException("interrupted while waiting"));
         }
     }
 }
