@@ -33,7 +33,6 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
@@ -71,8 +70,7 @@ final class WalStreamer implements Runnable {
 
     /** The name of the slot the agent of {@code node} streams through: letters, digits and underscores, as slot names must be. */
     static String slotName(String node) {
-        String s = "walferry_stream_" + node.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
-        return s.length() > 63 ? s.substring(0, 63) : s;
+        return io.walferry.postgres.SynchronousNames.archiveName(node);
     }
 
     /**
