@@ -168,6 +168,9 @@ class SynchronousArchiveIT {
                         commitRow(primary, i);
                     }
                     assertThat(lsnAtMost(primary, "restart_lsn", before)).as("the slot keeps what was not stored").isTrue();
+                    com.fasterxml.jackson.databind.JsonNode dropped = walStream(wf);
+                    assertThat(dropped.get("synchronous").asText()).isEqualTo("DROPPED");
+                    assertThat(dropped.get("lagBytes").asLong()).as("the WAL not stored").isPositive();
                     String last = primary.queryString("select pg_current_wal_flush_lsn()::text");
                     proxy.plan(r -> FaultProxy.Fault.NONE);
                     Await.until(Duration.ofSeconds(120), "the archive to join the synchronous set again", () -> primary.queryString(
@@ -175,6 +178,14 @@ class SynchronousArchiveIT {
                     assertThat(lsnAtMost(primary, "'" + last + "'::pg_lsn", slotRestart(primary))).as("caught up").isTrue();
                     assertThat(agent.log()).contains("caught up").doesNotContain("differ");
                     commitRow(primary, 51);
+                    com.fasterxml.jackson.databind.JsonNode back = walStream(wf);
+                    assertThat(back.get("synchronous").asText()).isEqualTo("waited for");
+                    assertThat(back.get("active").asBoolean()).isTrue();
+                    assertThat(back.get("syncState").asText()).isEqualTo("sync");
+                    assertThat(back.get("storedLsn").asText()).isEqualTo(slotRestart(primary));
+                    Result text = wf.run("status");
+                    assertThat(text.out()).contains("WAL stream of primary (slot " + SLOT + "): active, stored to ")
+                            .contains("synchronous: commits wait for it");
                 }
                 // every segment and piece stored once, each verified; the prefix of the newest segment holds row 51
                 primary.switchWal();
@@ -184,6 +195,17 @@ class SynchronousArchiveIT {
                 writer.shutdownNow();
             }
         }
+    }
+
+    /** The stream's item of walferry status --output json. */
+    private static com.fasterxml.jackson.databind.JsonNode walStream(WalferryFixture wf) throws java.io.IOException {
+        Result status = wf.run("status", "--output", "json");
+        for (com.fasterxml.jackson.databind.JsonNode item : new com.fasterxml.jackson.databind.ObjectMapper().readTree(status.out())) {
+            if ("wal_stream".equals(item.path("kind").asText())) {
+                return item;
+            }
+        }
+        throw new AssertionError("no wal_stream in " + status.all());
     }
 
     /** A primary archiving into an S3 bucket of its own at {@code port} (S3Proxy, or a proxy in front of it), streaming synchronously. */

@@ -27,7 +27,7 @@ class AlertRulesTest {
             }
             Result check = PrometheusServer.promtool(null, "check", "rules", dir.resolve("alert-rules.yml").toString());
             assertThat(check.exitCode()).as(check.out()).isZero();
-            assertThat(check.out()).contains("SUCCESS: 9 rules found");
+            assertThat(check.out()).contains("SUCCESS: 11 rules found");
             Result test = PrometheusServer.promtool(null, "test", "rules", dir.resolve("alert-rules-test.yml").toString());
             assertThat(test.exitCode()).as(test.out()).isZero();
             assertThat(test.out()).contains("SUCCESS");
