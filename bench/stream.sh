@@ -56,12 +56,13 @@ await() { # await SECONDS WHAT COMMAND...
   local until=$((SECONDS + $1)) what=$2; shift 2
   until "$@" >/dev/null 2>&1; do ((SECONDS < until)) || { echo "timed out waiting for $what" >&2; exit 1; }; sleep 0.2; done
 }
+stream_active() { [[ $(psql_at "$1" "select count(*) from pg_replication_slots where slot_name = 'walferry_stream_primary' and active") == 1 ]]; }
 psql_at() { "$PGBIN/psql" -h 127.0.0.1 -p "$1" -U postgres -d postgres -XAtqc "$2"; }
 
 mkdir -p "$RESULTS_DIR"
 RESULT_FILE=$RESULTS_DIR/stream-$(date +%Y%m%d-%H%M%S).txt
 {
-  echo "# stream $(date -Is) cores=$(nproc) walferry git=$(git -C "$WF_HOME" rev-parse --short HEAD) N=$N IDLE_MS=$IDLE_MS LOAD_SECONDS=$LOAD_SECONDS STREAM_INTERVAL=$STREAM_INTERVAL"
+  echo "# stream $(date -Is) cores=$(nproc) walferry git=${WF_GIT:-$(git -C "$WF_HOME" rev-parse --short HEAD 2>/dev/null)} N=$N IDLE_MS=$IDLE_MS LOAD_SECONDS=$LOAD_SECONDS STREAM_INTERVAL=$STREAM_INTERVAL"
   echo "# uptime: $(uptime)"
   printf '%-11s %-40s %-40s %s\n' mode "isolated commits: lag s" "under pgbench -c 8: lag s" "tps"
 } | tee "$RESULT_FILE"
@@ -119,7 +120,7 @@ CONF
   fi
   as_pg "$PGBIN/pgbench" -h 127.0.0.1 -p "$port" -U postgres -i -s 10 -q postgres >/dev/null 2>&1
   if [[ $mode == wf-stream ]]; then
-    await 60 "the stream slot" test "$(psql_at "$port" "select count(*) from pg_replication_slots where slot_name = 'walferry_stream_primary' and active")" = 1
+    await 60 "the stream slot" stream_active "$port"
   fi
   as_pg "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$port" -U postgres -D "$d/standby" -X stream -c fast $([[ $mode == pg-stream ]] && echo -R)
   DATADIRS+=("$d/standby")

@@ -33,10 +33,6 @@ final class SynchronousArchive implements Runnable {
     private final ArchiveConfig.Stream settings;
     private final BooleanSupplier running;
     private final String archive;
-    private volatile State state = State.WAITING;
-
-    /** What status shows of the synchronous archive. */
-    enum State { WAITING, IN_SET, DROPPED }
 
     SynchronousArchive(WalferryConfig config, NodeConfig node, BooleanSupplier running) {
         this.node = node;
@@ -44,10 +40,6 @@ final class SynchronousArchive implements Runnable {
         this.settings = config.archive().stream();
         this.running = running;
         this.archive = SynchronousNames.archiveName(node.name());
-    }
-
-    State state() {
-        return state;
     }
 
     @Override
@@ -58,7 +50,6 @@ final class SynchronousArchive implements Runnable {
             try (Connection c = connector.connect(node)) {
                 while (running.getAsBoolean()) {
                     if (ServerInfo.inRecovery(c)) {
-                        state = State.WAITING;
                         memory = SynchronousArchiveRules.Memory.start(System.nanoTime());
                     } else {
                         memory = look(c, memory);
@@ -86,24 +77,18 @@ final class SynchronousArchive implements Runnable {
                 slot.map(ReplicationSlots.Held::active).orElse(false), slot.flatMap(ReplicationSlots.Held::restart), ServerWal.flushPosition(c));
         long now = System.nanoTime();
         var action = SynchronousArchiveRules.decide(archive, probe, memory, now, settings.synchronousTimeout(), settings.withStandbys());
-        switch (action.kind()) {
-            case NONE -> state = probe.current().includes(archive) ? State.IN_SET : memory.dropped() ? State.DROPPED : State.WAITING;
-            case JOIN -> {
-                ServerSettings.alterSystem(c, "synchronous_standby_names", action.value());
-                ServerSettings.reload(c);
-                LOG.info("synchronous archive: synchronous_standby_names = '{}': {}", action.value(), action.why());
-                state = State.IN_SET;
-                return memory.after(probe, now).dropped(false);
-            }
-            case DROP -> {
-                ServerSettings.alterSystem(c, "synchronous_standby_names", action.value());
-                ServerSettings.reload(c);
-                LOG.warn("synchronous archive: dropped from synchronous_standby_names (now '{}'): {}", action.value(), action.why());
-                state = State.DROPPED;
-                return memory.after(probe, now).dropped(true);
-            }
+        if (action.kind() == SynchronousArchiveRules.Kind.NONE) {
+            return memory.after(probe, now);
         }
-        return memory.after(probe, now);
+        ServerSettings.alterSystem(c, "synchronous_standby_names", action.value());
+        ServerSettings.reload(c);
+        boolean dropped = action.kind() == SynchronousArchiveRules.Kind.DROP;
+        if (dropped) {
+            LOG.warn("synchronous archive: dropped from synchronous_standby_names (now '{}'): {}", action.value(), action.why());
+        } else {
+            LOG.info("synchronous archive: synchronous_standby_names = '{}': {}", action.value(), action.why());
+        }
+        return memory.after(probe, now).dropped(dropped);
     }
 
     private static void sleep(Duration d) {

@@ -373,7 +373,7 @@ class StreamIT {
     }
 
     /** Inserts row {@code id} and commits; the WAL position just before the commit record. */
-    private static String commitRow(PgCluster primary, int id) throws SQLException {
+    static String commitRow(PgCluster primary, int id) throws SQLException {
         try (java.sql.Connection c = primary.connect(); java.sql.Statement st = c.createStatement()) {
             c.setAutoCommit(false);
             st.execute("insert into t values (" + id + ", 'synchronous')");

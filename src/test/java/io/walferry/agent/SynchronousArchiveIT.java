@@ -140,10 +140,10 @@ class SynchronousArchiveIT {
                 // commits wait (synchronous_timeout 0): nothing is acknowledged, nothing confirmed, while S3 is gone
                 try (AgentProcess agent = wf.startAgent()) {
                     awaitSynchronous(primary);
-                    commitRow(primary, 1);
+                    StreamIT.commitRow(primary, 1);
                     proxy.plan(r -> FaultProxy.Fault.DROP_REQUEST);
                     String before = primary.queryString("select pg_current_wal_insert_lsn()::text");
-                    Future<String> waiting = writer.submit(() -> commitRow(primary, 2));
+                    Future<String> waiting = writer.submit(() -> StreamIT.commitRow(primary, 2));
                     assertThatThrownBy(() -> waiting.get(10, TimeUnit.SECONDS)).as("S3 unreachable: the commit waits")
                             .isInstanceOf(TimeoutException.class);
                     assertThat(lsnAtMost(primary, "restart_lsn", before)).as("nothing confirmed that is not stored").isTrue();
@@ -161,11 +161,11 @@ class SynchronousArchiveIT {
                     awaitSynchronous(primary);
                     proxy.plan(r -> FaultProxy.Fault.DROP_REQUEST);
                     String before = primary.queryString("select pg_current_wal_insert_lsn()::text");
-                    writer.submit(() -> commitRow(primary, 3)).get(120, TimeUnit.SECONDS);
+                    writer.submit(() -> StreamIT.commitRow(primary, 3)).get(120, TimeUnit.SECONDS);
                     assertThat(agent.log()).contains("dropped from synchronous_standby_names");
                     assertThat(primary.queryString("select current_setting('synchronous_standby_names')")).doesNotContain(SLOT);
                     for (int i = 4; i <= 50; i++) {
-                        commitRow(primary, i);
+                        StreamIT.commitRow(primary, i);
                     }
                     assertThat(lsnAtMost(primary, "restart_lsn", before)).as("the slot keeps what was not stored").isTrue();
                     com.fasterxml.jackson.databind.JsonNode dropped = walStream(wf);
@@ -177,7 +177,7 @@ class SynchronousArchiveIT {
                             "select current_setting('synchronous_standby_names')").contains(SLOT));
                     assertThat(lsnAtMost(primary, "'" + last + "'::pg_lsn", slotRestart(primary))).as("caught up").isTrue();
                     assertThat(agent.log()).contains("caught up").doesNotContain("differ");
-                    commitRow(primary, 51);
+                    StreamIT.commitRow(primary, 51);
                     com.fasterxml.jackson.databind.JsonNode back = walStream(wf);
                     assertThat(back.get("synchronous").asText()).isEqualTo("waited for");
                     assertThat(back.get("active").asBoolean()).isTrue();
@@ -253,21 +253,6 @@ class SynchronousArchiveIT {
             }
         } catch (SQLException e) {
             // the server is gone: what was acknowledged is recorded
-        }
-    }
-
-    /** Inserts row {@code id} and commits; the WAL position just before the commit record. */
-    private static String commitRow(PgCluster primary, int id) throws SQLException {
-        try (Connection c = primary.connect(); Statement st = c.createStatement()) {
-            c.setAutoCommit(false);
-            st.execute("insert into t values (" + id + ", 'synchronous')");
-            String lsn;
-            try (ResultSet r = st.executeQuery("select pg_current_wal_insert_lsn()::text")) {
-                r.next();
-                lsn = r.getString(1);
-            }
-            c.commit();
-            return lsn;
         }
     }
 
