@@ -346,8 +346,7 @@ class StreamIT {
             try {
                 try (AgentProcess agent = wf.startAgent()) {
                     awaitStreaming(primary);
-                    primary.execute("alter system set synchronous_standby_names = '" + SLOT + "'");
-                    primary.execute("select pg_reload_conf()");
+                    // the agent names its stream in synchronous_standby_names itself
                     Await.until(Duration.ofSeconds(30), "the stream as the synchronous standby", () -> primary.queryLong(
                             "select count(*) from pg_stat_replication where application_name = '" + SLOT + "' and sync_state = 'sync'") == 1);
                     String before = commitRow(primary, 1);
