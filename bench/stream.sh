@@ -43,7 +43,7 @@ chown postgres: "$WORK"
 PIDS=()
 DATADIRS=()
 cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do kill -- "-$p" 2>/dev/null || true; done
   for d in "${DATADIRS[@]}"; do runuser -u postgres -- "$PGBIN/pg_ctl" -D "$d" -m immediate stop >/dev/null 2>&1 || true; done
   [[ -n ${KEEP:-} ]] || rm -rf "$WORK"
 }
@@ -115,7 +115,8 @@ CONF
   as_pg "$PGBIN/pg_ctl" -D "$d/primary" -l "$d/primary.log" -w start >/dev/null
   if [[ $mode == wf-* ]]; then
     as_pg "$WF_HOME/walferry" -c "$cfg" repo-create >/dev/null
-    as_pg "$WF_HOME/walferry" -c "$cfg" agent --node primary >"$d/agent.log" 2>&1 &
+    # a process group of its own: runuser does not pass SIGTERM on to the agent's JVM, a group kill reaches it
+    setsid runuser -u postgres -- "$WF_HOME/walferry" -c "$cfg" agent --node primary >"$d/agent.log" 2>&1 &
     PIDS+=($!)
   fi
   as_pg "$PGBIN/pgbench" -h 127.0.0.1 -p "$port" -U postgres -i -s 10 -q postgres >/dev/null 2>&1
@@ -146,7 +147,7 @@ CONF
   if [[ $mode == wf-* ]] && grep -q ERROR "$d/agent.log"; then
     echo "# $mode: the agent logged errors:" | tee -a "$RESULT_FILE"; grep ERROR "$d/agent.log" | head -3 | tee -a "$RESULT_FILE"
   fi
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do kill -- "-$p" 2>/dev/null || true; done
   PIDS=()
   as_pg "$PGBIN/pg_ctl" -D "$d/standby" -m immediate stop >/dev/null
   as_pg "$PGBIN/pg_ctl" -D "$d/primary" -m fast stop >/dev/null
