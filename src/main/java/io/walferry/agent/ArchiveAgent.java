@@ -56,6 +56,7 @@ public final class ArchiveAgent implements AutoCloseable {
     private final PushScheduler pushes;
     private final Housekeeper housekeeper;
     private final Thread streamer;
+    private final java.util.Optional<Thread> synchronousArchive;
     private final AuxService aux;
 
     /**
@@ -108,6 +109,9 @@ public final class ArchiveAgent implements AutoCloseable {
         streamer = config.archive().stream().on()
                 ? Thread.ofPlatform().name("stream").daemon().unstarted(new WalStreamer(config, node, pusher, spool, running::get))
                 : Thread.ofVirtual().name("stream-slot").unstarted(() -> WalStreamer.dropSlot(config, node));
+        synchronousArchive = config.archive().stream().synchronous()
+                ? java.util.Optional.of(Thread.ofPlatform().name("synchronous-archive").daemon().unstarted(new SynchronousArchive(config, node, running::get)))
+                : java.util.Optional.empty();
         // A thread of its own: hashing or copying a large directory must not hold housekeeping up.
         auxDirectories = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("aux-directories").daemon().factory());
         aux = new AuxService(config, node, encodeGate);
@@ -131,6 +135,7 @@ public final class ArchiveAgent implements AutoCloseable {
         pusher.openOrFailFast();
         housekeeping.scheduleWithFixedDelay(housekeeper::run, 0, HOUSEKEEPING_SECONDS, TimeUnit.SECONDS);
         streamer.start();
+        synchronousArchive.ifPresent(Thread::start);
         if (!config.aux().directories().isEmpty()) {
             auxDirectories.scheduleWithFixedDelay(aux::run, 0, config.aux().interval().toMillis(), TimeUnit.MILLISECONDS);
         }
@@ -161,6 +166,7 @@ public final class ArchiveAgent implements AutoCloseable {
         LOG.info("agent stopping: finishing pushes under way");
         housekeeping.shutdownNow();
         streamer.interrupt();
+        synchronousArchive.ifPresent(Thread::interrupt);
         auxDirectories.shutdownNow();
         workers.shutdown();
         try {

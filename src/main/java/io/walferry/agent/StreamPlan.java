@@ -25,12 +25,35 @@ record StreamPlan(List<Piece> pieces, boolean complete) {
      * @param waitedNanos how long the oldest byte not stored everywhere has waited
      */
     static StreamPlan of(long received, long segmentSize, Map<String, Long> storedEnds, long waitedNanos, Duration interval, long chunk) {
+        return of(received, segmentSize, storedEnds, new Waits(waitedNanos, 0, 0), interval, chunk);
+    }
+
+    /** How long nothing has arrived after which received WAL is stored at once, if nothing was stored for an interval. */
+    static final Duration QUIET = Duration.ofMillis(20);
+
+    /**
+     * The clocks the decision reads, in nanoseconds.
+     *
+     * @param waited     how long the oldest byte not stored everywhere has waited
+     * @param quiet      how long since the last byte arrived
+     * @param sinceStore how long since a piece was last stored
+     */
+    record Waits(long waited, long quiet, long sinceStore) {
+    }
+
+    /**
+     * As above, and a lone commit is not held back for the interval: once the server has sent nothing more for
+     * {@link #QUIET} and nothing was stored for an interval, what arrived is stored now. A stream of writes still
+     * stores at most once an interval (or per chunk); a commit after an idle spell is stored within QUIET.
+     */
+    static StreamPlan of(long received, long segmentSize, Map<String, Long> storedEnds, Waits waits, Duration interval, long chunk) {
         if (received >= segmentSize) {
             return new StreamPlan(List.of(), true);
         }
         long behind = storedEnds.values().stream().mapToLong(Long::longValue).min().orElse(received);
         long pending = received - behind;
-        if (pending <= 0 || (waitedNanos < interval.toNanos() && pending < chunk)) {
+        boolean lone = waits.quiet() >= QUIET.toNanos() && waits.sinceStore() >= interval.toNanos();
+        if (pending <= 0 || (waits.waited() < interval.toNanos() && pending < chunk && !lone)) {
             return WAIT;
         }
         List<Piece> pieces = new ArrayList<>();

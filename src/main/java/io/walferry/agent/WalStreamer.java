@@ -33,7 +33,6 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
@@ -71,8 +70,7 @@ final class WalStreamer implements Runnable {
 
     /** The name of the slot the agent of {@code node} streams through: letters, digits and underscores, as slot names must be. */
     static String slotName(String node) {
-        String s = "walferry_stream_" + node.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
-        return s.length() > 63 ? s.substring(0, 63) : s;
+        return io.walferry.postgres.SynchronousNames.archiveName(node);
     }
 
     /**
@@ -213,6 +211,9 @@ final class WalStreamer implements Runnable {
         /** What a repository held already when the segment was opened, compared with the stream once it is received. */
         private final Map<String, byte[]> heldBefore = new LinkedHashMap<>();
         private long oldestUnstoredNanos = -1;
+        private long lastArrivalNanos = System.nanoTime();
+        /** When pieces were last stored; -1: not in this session. */
+        private long lastStoreNanos = -1;
 
         Session(ArchivePusher push, ArchiveSet archives, TimelineHistory history, long segmentSize, WalStream stream, Lsn restart) {
             this.push = push;
@@ -235,8 +236,9 @@ final class WalStreamer implements Runnable {
                 } else {
                     pause(Duration.ofMillis(IDLE_POLL_MILLIS));
                 }
-                store(StreamPlan.of(received, segmentSize, storedEnds, oldestUnstoredNanos < 0 ? 0 : System.nanoTime() - oldestUnstoredNanos,
-                        settings.storeAfter(), settings.chunk()));
+                long now = System.nanoTime();
+                store(StreamPlan.of(received, segmentSize, storedEnds, new StreamPlan.Waits(oldestUnstoredNanos < 0 ? 0 : now - oldestUnstoredNanos,
+                        now - lastArrivalNanos, lastStoreNanos < 0 ? Long.MAX_VALUE : now - lastStoreNanos), settings.storeAfter(), settings.chunk()));
             }
         }
 
@@ -273,6 +275,7 @@ final class WalStreamer implements Runnable {
         /** Appends what arrived, finishing each segment it completes. */
         private void take(WalStream.Received r) throws SQLException, IOException {
             ByteBuffer b = r.bytes();
+            lastArrivalNanos = System.nanoTime();
             long at = r.start().value();
             long expected = segmentStart.value() + received;
             if (at > expected) {
@@ -335,6 +338,7 @@ final class WalStreamer implements Runnable {
                 }
             }
             oldestUnstoredNanos = -1;
+            lastStoreNanos = System.nanoTime();
             confirm(segmentStart.value() + StreamPlan.confirmable(requiredEnds()));
         }
 

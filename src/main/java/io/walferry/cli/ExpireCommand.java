@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.walferry.auxdir.AuxExpiry;
 import io.walferry.backup.Retention;
+import io.walferry.backup.StreamPieceExpiry;
 import io.walferry.config.RepositoryConfig;
 import io.walferry.config.WalferryConfig;
 import io.walferry.failure.WalferryException;
@@ -77,12 +78,15 @@ final class ExpireCommand implements Callable<Integer> {
             Retention.Result r = new Retention(repo, record.walSegmentSize()).apply(policy, Instant.now(), dryRun);
             List<AuxExpiry.Result> aux = new AuxExpiry(repo).apply(auxKeepManifests, Duration.ofHours(auxGraceHours), Instant.now(), dryRun);
             aux.forEach(a -> problems.addAll(a.problems()));
+            StreamPieceExpiry.Result pieces = new StreamPieceExpiry(repo).apply(StreamPieceExpiry.DEFAULT_GRACE, Instant.now(), dryRun);
             if (ctx.json()) {
                 ObjectNode o = json.addObject().put("repository", r.repository()).put("dry_run", dryRun)
                         .put("wal_kept_from", r.walKeptFrom().orElse(null)).put("wal_removed", r.walRemoved().size());
                 r.retained().forEach(o.putArray("retained")::add);
                 r.expired().forEach(o.putArray("expired")::add);
                 r.incompleteRemoved().forEach(o.putArray("incomplete_removed")::add);
+                o.put("stream_pieces_removed", pieces.piecesRemoved());
+                pieces.segmentsRemoved().forEach(o.putArray("stream_pieces_removed_of")::add);
                 ArrayNode auxJson = o.putArray("aux_directories");
                 for (AuxExpiry.Result a : aux) {
                     ObjectNode an = auxJson.addObject().put("name", a.name()).put("manifests_kept", a.manifestsKept())
@@ -99,6 +103,12 @@ final class ExpireCommand implements Callable<Integer> {
                 if (!r.incompleteRemoved().isEmpty()) {
                     out.printf("repository %s: %s %d backups that never finished (%s)%n", r.repository(), dryRun ? "would remove" : "removed",
                             r.incompleteRemoved().size(), String.join(", ", r.incompleteRemoved()));
+                }
+                if (pieces.piecesRemoved() > 0 || pieces.segmentsYoung() > 0) {
+                    out.printf("repository %s: %s %d streamed pieces of %d segments stored whole%s%n", r.repository(),
+                            dryRun ? "would remove" : "removed", pieces.piecesRemoved(), pieces.segmentsRemoved().size(),
+                            pieces.segmentsYoung() == 0 ? "" : ", kept those of " + pieces.segmentsYoung() + " stored less than "
+                                    + StreamPieceExpiry.DEFAULT_GRACE.toMinutes() + " min ago");
                 }
                 for (AuxExpiry.Result a : aux) {
                     out.printf("repository %s: aux directory %s: %s %d manifests, kept %d; %s %d objects (%s) no kept manifest names, kept %d "

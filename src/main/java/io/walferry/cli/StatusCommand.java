@@ -10,6 +10,7 @@ import io.walferry.ha.StoreView;
 import io.walferry.logical.StreamServers;
 import io.walferry.logical.StreamStatus;
 import io.walferry.monitor.ClusterStatus;
+import io.walferry.monitor.WalStreamStatus;
 import io.walferry.postgres.PgConnector;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ParentCommand;
@@ -28,6 +29,9 @@ import java.util.concurrent.Callable;
         "Logical streams (logical: in the configuration) follow the nodes: phase, slot lag, WAL retained, safe_wal_size, apply "
                 + "lag, rows and transactions per second, last error (JSON: items with \"kind\": \"logical_stream\" after the nodes' "
                 + "\"kind\": \"node\").",
+        "With archive.stream, the WAL stream of the primary follows the table: its slot, running or not, the position every required "
+                + "repository holds, how far behind that is (bytes, and PostgreSQL's flush_lag), and with archive.synchronous whether "
+                + "commits wait for it (JSON: \"kind\": \"wal_stream\").",
         "Exits 1 when a node is down or refuses walferry's role (authentication failed), a replica has diverged, a logical stream "
                 + "stopped on an error or cannot be read, or more than one primary takes writes (the table then ends with a line saying so; JSON sets 'diverged' or 'warning' on the nodes "
                 + "concerned)."})
@@ -42,14 +46,17 @@ final class StatusCommand implements Callable<Integer> {
         List<ClusterStatus.Node> nodes = new ClusterStatus(config, new PgConnector(config.connection())).read();
         Optional<HaStatus.Seen> ha = config.ha().map(h -> HaStatus.read(config));
         List<StreamStatus> streams = config.logical().stream().map(l -> StreamStatus.read(new StreamServers(l))).toList();
+        List<WalStreamStatus> walStreams = WalStreamStatus.read(config, new PgConnector(config.connection()));
         PrintWriter out = main.out();
         if (ctx.json()) {
             ArrayNode a = StatusJson.nodes(Output.JSON, nodes, ha);
             a.forEach(o -> ((ObjectNode) o).put("kind", "node"));
             streams.forEach(s -> a.add(StreamStatusView.json(s)));
+            walStreams.forEach(w -> a.add(((ObjectNode) Output.JSON.valueToTree(w)).put("kind", "wal_stream")));
             Output.json(out, a);
         } else {
             render(out, nodes);
+            walStreams.forEach(w -> renderWalStream(out, w));
             ha.ifPresent(h -> renderHa(out, h));
             if (!streams.isEmpty()) {
                 out.println();
@@ -58,6 +65,15 @@ final class StatusCommand implements Callable<Integer> {
         }
         boolean haBroken = ha.map(h -> h.view().isEmpty() || h.view().get().leader().isEmpty()).orElse(false);
         return ClusterStatus.unhealthy(nodes) || haBroken || streams.stream().anyMatch(StreamStatus::unhealthy) ? 1 : 0;
+    }
+
+    private static void renderWalStream(PrintWriter out, WalStreamStatus w) {
+        out.printf("WAL stream of %s (slot %s): %s, stored to %s, %s behind%s%s%n", w.node(), w.slot(), w.active() ? "active" : "NOT RUNNING",
+                w.storedLsn() == null ? "-" : w.storedLsn(), w.lagBytes() == null ? "-" : Output.bytes(w.lagBytes()),
+                w.lagSeconds() == null ? "" : String.format(" (%.2f s)", w.lagSeconds()),
+                w.synchronous() == null ? "" : "DROPPED".equals(w.synchronous())
+                        ? "; synchronous archive DROPPED from synchronous_standby_names: commits do not wait for it"
+                        : "; synchronous: commits wait for it");
     }
 
     private static void renderHa(PrintWriter out, HaStatus.Seen ha) {

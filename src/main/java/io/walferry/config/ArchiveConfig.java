@@ -16,7 +16,16 @@ import java.time.Duration;
 public record ArchiveConfig(Compression compression, int workers, Path spoolDirectory, Duration timeout, int prefetch,
                             Stream stream) {
     /** Streaming off, with the default interval and chunk. */
-    public static final Stream NO_STREAM = new Stream(false, Duration.ofSeconds(1), 4L << 20, false);
+    public static final Stream NO_STREAM = new Stream(false, Duration.ofSeconds(1), 4L << 20, false, Duration.ZERO,
+            WithStandbys.BOTH);
+
+    /** How a synchronous archive joins the standbys of synchronous_standby_names (HA's or the user's). */
+    public enum WithStandbys {
+        /** A commit waits for the archive and for the standbys: one confirmation more, the archive first by priority. */
+        BOTH,
+        /** The archive counts as one standby more: with FIRST the last by priority, with ANY one of the quorum. */
+        EITHER
+    }
 
     /**
      * WAL streamed into the repositories.
@@ -24,9 +33,13 @@ public record ArchiveConfig(Compression compression, int workers, Path spoolDire
      * @param on       whether the primary's agent streams
      * @param interval how long received WAL waits at most before it is stored as a piece
      * @param chunk       how many received bytes are stored as a piece at once, whatever the interval
-     * @param synchronous received WAL is stored at once, and the stream may be a synchronous standby
+     * @param synchronous received WAL is stored at once, and the agent adds the stream to synchronous_standby_names
+     * @param synchronousTimeout zero: commits wait for the archive however long; else the archive is dropped from the
+     *                           synchronous set after the stream stored nothing for this long, and joins again once caught up
+     * @param withStandbys how the archive joins the standbys the setting names
      */
-    public record Stream(boolean on, Duration interval, long chunk, boolean synchronous) {
+    public record Stream(boolean on, Duration interval, long chunk, boolean synchronous, Duration synchronousTimeout,
+                         WithStandbys withStandbys) {
         /** How long received WAL waits before it is stored: nothing for a synchronous stream, commits wait for it. */
         public Duration storeAfter() {
             return synchronous ? Duration.ZERO : interval;

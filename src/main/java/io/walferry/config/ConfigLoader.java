@@ -375,7 +375,15 @@ public final class ConfigLoader {
     private static ArchiveConfig.Stream stream(YamlSection s) {
         ArchiveConfig.Stream d = ArchiveConfig.NO_STREAM;
         ArchiveConfig.Stream stream = new ArchiveConfig.Stream(s.bool("stream", d.on()), s.duration("stream_interval", d.interval()),
-                s.byteSize("stream_chunk", d.chunk(), 1L << 20, 64L << 20), s.bool("synchronous", d.synchronous()));
+                s.byteSize("stream_chunk", d.chunk(), 1L << 20, 64L << 20), s.bool("synchronous", d.synchronous()),
+                s.duration("synchronous_timeout", d.synchronousTimeout()),
+                s.choice("synchronous_with_standbys", ArchiveConfig.WithStandbys.class, d.withStandbys()));
+        if (!stream.synchronous() && (s.has("synchronous_timeout") || s.has("synchronous_with_standbys"))) {
+            throw s.error(s.has("synchronous_timeout") ? "synchronous_timeout" : "synchronous_with_standbys", "needs synchronous: on");
+        }
+        if (stream.synchronousTimeout().isNegative() || stream.synchronousTimeout().compareTo(Duration.ofHours(1)) > 0) {
+            throw s.error("synchronous_timeout", "expected 0 (commits wait) or a duration up to 1h, got " + stream.synchronousTimeout().toMillis() + "ms");
+        }
         if (stream.synchronous() && !stream.on()) {
             throw s.error("synchronous", "needs stream: on (the synchronous archive is the stream's agent)");
         }

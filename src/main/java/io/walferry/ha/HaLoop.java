@@ -19,6 +19,7 @@ import io.walferry.postgres.PgRewind;
 import io.walferry.postgres.PostmasterPid;
 import io.walferry.postgres.ServerSettings;
 import io.walferry.postgres.ServerWal;
+import io.walferry.postgres.SynchronousNames;
 import io.walferry.postgres.SynchronousStandbys;
 import io.walferry.replica.Demotion;
 import io.walferry.replica.Promotion;
@@ -348,7 +349,8 @@ public final class HaLoop implements AutoCloseable {
         }
         StoreView v = store.read();
         try (Connection c = pg.connect(me)) {
-            List<String> inPostgres = SyncRules.parse(ServerSettings.current(c, "synchronous_standby_names"));
+            String current = ServerSettings.current(c, "synchronous_standby_names");
+            List<String> inPostgres = SyncRules.parse(standbysPart(current).value());
             List<MemberState> healthy = v.members().values().stream().filter(m -> !m.node().equals(me.name())
                     && MemberState.REPLICA.equals(m.role()) && m.streaming() && m.candidate()).toList();
             List<String> desired = SyncRules.desired(ha.synchronous(), ha.synchronousCount(), ha.synchronousStrict(), healthy, inPostgres);
@@ -370,8 +372,8 @@ public final class HaLoop implements AutoCloseable {
                     }
                 }
                 case SET_POSTGRES -> {
-                    ServerSettings.alterSystem(c, "synchronous_standby_names",
-                            SyncRules.standbyNames(ha.synchronous(), ha.synchronousCount(), ha.synchronousStrict(), step.standbys()));
+                    ServerSettings.alterSystem(c, "synchronous_standby_names", withArchiveAsFound(
+                            SyncRules.standbyNames(ha.synchronous(), ha.synchronousCount(), ha.synchronousStrict(), step.standbys()), current));
                     ServerSettings.reload(c);
                     syncWaitFrom = Optional.of(ServerWal.current(c));
                     if (step.standbys().isEmpty()) {
@@ -385,6 +387,20 @@ public final class HaLoop implements AutoCloseable {
         } catch (SQLException | WalferryException e) {
             LOG.warn("HA: cannot maintain the synchronous standbys: {}", e.getMessage());
         }
+    }
+
+    /**
+     * The standbys' part of synchronous_standby_names: the synchronous archive (archive.synchronous) is the agent's to
+     * add and drop, and stays as the agent left it (SynchronousNames composes the two).
+     */
+    private SynchronousNames standbysPart(String current) {
+        return SynchronousNames.parse(current).withoutArchive(SynchronousNames.archiveName(me.name()), config.archive().stream().withStandbys());
+    }
+
+    private String withArchiveAsFound(String standbys, String current) {
+        String archive = SynchronousNames.archiveName(me.name());
+        Optional<String> keep = SynchronousNames.parse(current).includes(archive) ? Optional.of(archive) : Optional.empty();
+        return SynchronousNames.parse(standbys).withArchive(keep, config.archive().stream().withStandbys()).value();
     }
 
     /**

@@ -20,6 +20,19 @@ public final class ReplicationSlots {
                 .map(Lsn::parse);
     }
 
+    /** A slot as the primary sees it: whether a session streams through it, and where it keeps WAL from. */
+    public record Held(boolean active, java.util.Optional<Lsn> restart) {
+    }
+
+    /** The slot's state; empty if there is no such slot. */
+    public static java.util.Optional<Held> held(Connection c, String slot) throws SQLException {
+        return Sql.maybe(c, "select active::text || ' ' || coalesce(restart_lsn::text, '') from pg_replication_slots where slot_name = ?", slot)
+                .map(v -> {
+                    String[] f = (v + " ").split(" ", -1);
+                    return new Held(f[0].equals("true"), f[1].isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(Lsn.parse(f[1])));
+                });
+    }
+
     /** Drops the slot if it exists and no replica streams through it. */
     public static void dropIfInactive(Connection c, String slot) throws SQLException {
         Sql.run(c, "select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = ? and not active", slot);

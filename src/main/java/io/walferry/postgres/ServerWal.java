@@ -16,6 +16,11 @@ public final class ServerWal {
         return Lsn.parse(Sql.one(c, "select pg_current_wal_lsn()::text"));
     }
 
+    /** How far the primary has flushed its WAL: what a synchronous standby must confirm for a commit to return. */
+    public static Lsn flushPosition(Connection c) throws SQLException {
+        return Lsn.parse(Sql.one(c, "select pg_current_wal_flush_lsn()::text"));
+    }
+
     public static Position position(Connection c) throws SQLException {
         String[] f = Sql.one(c, "select pg_current_wal_lsn()::text || ' ' || pg_walfile_name(pg_current_wal_lsn())").split(" ");
         return new Position(Lsn.parse(f[0]), (int) Long.parseLong(f[1].substring(0, 8), 16));

@@ -503,6 +503,23 @@ public final class Repository {
         return end;
     }
 
+    /** Decodes one stored piece, verified, to {@code out}: its header, or empty when it is not there. */
+    public Optional<ObjectHeader> streamPiece(WalFileName.Segment segment, long offset, OutputStream out, long limit) {
+        String key = RepositoryLayout.streamPiece(segment, offset);
+        return decode(key, key, out, limit);
+    }
+
+    /** The stored pieces of {@code segment} as listed (name, size, modified), in offset order. */
+    public List<Storage.Entry> streamPieceEntries(WalFileName.Segment segment) {
+        return storage.list(RepositoryLayout.streamSegment(segment)).stream().filter(e -> !e.directory() && RepositoryLayout.pieceOffset(e.name()).isPresent())
+                .sorted(Comparator.comparing(Storage.Entry::name)).toList();
+    }
+
+    /** The offset of a piece listed by {@link #streamPieceEntries}. */
+    public static long pieceOffset(Storage.Entry piece) {
+        return RepositoryLayout.pieceOffset(piece.name()).orElseThrow();
+    }
+
     /** The offsets of the stored pieces of {@code segment}, in order. */
     public List<Long> streamPieceOffsets(WalFileName.Segment segment) {
         return storage.list(RepositoryLayout.streamSegment(segment)).stream().filter(e -> !e.directory())

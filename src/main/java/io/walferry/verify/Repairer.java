@@ -223,7 +223,7 @@ public final class Repairer {
             r.history().ifPresent(h -> histories.put(h.timeline(), h));
         }
         RepositoryScan s = t.scan;
-        t.scan = new RepositoryScan(s.repository(), s.required(), s.segmentSize(), wal, histories, s.backups(), s.storedBytes(), s.aux());
+        t.scan = new RepositoryScan(s.repository(), s.required(), s.segmentSize(), wal, histories, s.backups(), s.storedBytes(), s.aux(), s.pieces());
         return r;
     }
 
@@ -322,7 +322,7 @@ public final class Repairer {
             }
         }
         RepositoryScan s = t.scan;
-        t.scan = new RepositoryScan(s.repository(), s.required(), s.segmentSize(), s.wal(), s.histories(), backups, s.storedBytes(), s.aux());
+        t.scan = new RepositoryScan(s.repository(), s.required(), s.segmentSize(), s.wal(), s.histories(), backups, s.storedBytes(), s.aux(), s.pieces());
         return r;
     }
 

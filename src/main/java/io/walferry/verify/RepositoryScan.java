@@ -14,11 +14,18 @@ import java.util.Map;
  * @param histories   the parsed history files that read well, by timeline
  * @param storedBytes the bytes read
  * @param aux         the aux directories (none when one backup was verified)
+ * @param pieces      every streamed piece that was read, with its check, by key (none when one backup was verified)
  */
 public record RepositoryScan(String repository, boolean required, long segmentSize, Map<WalFileName, ObjectCheck> wal,
                              Map<Integer, TimelineHistory> histories, List<BackupScan> backups, long storedBytes,
-                             List<AuxDirectoryScan> aux) {
+                             List<AuxDirectoryScan> aux, Map<String, ObjectCheck> pieces) {
+    public RepositoryScan(String repository, boolean required, long segmentSize, Map<WalFileName, ObjectCheck> wal,
+                          Map<Integer, TimelineHistory> histories, List<BackupScan> backups, long storedBytes, List<AuxDirectoryScan> aux) {
+        this(repository, required, segmentSize, wal, histories, backups, storedBytes, aux, Map.of());
+    }
+
     public RepositoryScan {
+        pieces = Map.copyOf(pieces);
         wal = Map.copyOf(wal);
         histories = Map.copyOf(histories);
         backups = List.copyOf(backups);

@@ -51,9 +51,10 @@ final class RepositoryScanner {
     }
 
     /** What there is to read. */
-    record Plan(List<StoredWal> wal, List<BackupDirectory> backups, List<AuxDirectory> aux) {
+    record Plan(List<StoredWal> wal, List<BackupDirectory> backups, List<AuxDirectory> aux, List<StreamedSegment> streamed) {
         long bytes() {
             return wal.stream().mapToLong(StoredWal::storedBytes).sum()
+                    + streamed.stream().flatMap(p -> p.pieces().stream()).mapToLong(Storage.Entry::size).sum()
                     + backups.stream().flatMap(b -> b.objects().stream()).mapToLong(Storage.Entry::size).sum()
                     + aux.stream().flatMap(a -> java.util.stream.Stream.concat(a.manifests().stream(), a.objects().stream()))
                     .mapToLong(Storage.Entry::size).sum();
@@ -62,6 +63,10 @@ final class RepositoryScanner {
 
     /** An aux directory's manifests and objects, each named by its key below the cluster's directory. */
     record AuxDirectory(String name, List<Storage.Entry> manifests, List<Storage.Entry> objects) {
+    }
+
+    /** A segment's streamed pieces, as listed. */
+    record StreamedSegment(WalFileName.Segment segment, List<Storage.Entry> pieces) {
     }
 
     /** A complete backup's objects, each named by its key below the cluster's directory. */
@@ -99,7 +104,13 @@ final class RepositoryScanner {
                 }
             }
         }
-        return Optional.of(new Plan(wal, backups, aux));
+        List<StreamedSegment> streamed = new ArrayList<>();
+        if (backup.isEmpty()) {
+            for (WalFileName.Segment segment : repository.streamedSegments()) {
+                streamed.add(new StreamedSegment(segment, repository.streamPieceEntries(segment)));
+            }
+        }
+        return Optional.of(new Plan(wal, backups, aux, streamed));
     }
 
     /** The objects directly below {@code directory}, each named by its key. */
@@ -165,6 +176,14 @@ final class RepositoryScanner {
             }
             auxReads.put(a.name(), reads);
         }
+        List<Future<Map<String, ObjectCheck>>> pieceReads = new ArrayList<>();
+        for (StreamedSegment p : plan.streamed()) {
+            pieceReads.add(pool.submit(() -> {
+                Map<String, ObjectCheck> r = readPieces(p);
+                progress.accept(p.pieces().stream().mapToLong(Storage.Entry::size).sum());
+                return r;
+            }));
+        }
         Map<WalFileName, ObjectCheck> walChecks = new HashMap<>();
         Map<Integer, TimelineHistory> histories = new HashMap<>();
         for (WalRead r : results(wal)) {
@@ -220,7 +239,46 @@ final class RepositoryScanner {
             }
             aux.add(new AuxDirectoryScan(a.name(), manifests, objects, named));
         }
-        return new RepositoryScan(repository.name(), required, identity.walSegmentSize(), walChecks, histories, backups, plan.bytes(), aux);
+        Map<String, ObjectCheck> pieces = new java.util.TreeMap<>();
+        results(pieceReads).forEach(pieces::putAll);
+        return new RepositoryScan(repository.name(), required, identity.walSegmentSize(), walChecks, histories, backups, plan.bytes(), aux,
+                pieces);
+    }
+
+    /**
+     * Reads a segment's streamed pieces (docs/streaming.md), each decoded and checked; where the segment is stored whole
+     * too, each piece must hold the very bytes the whole segment holds at its offset. By key ("stream/SEGMENT/OFFSET").
+     */
+    Map<String, ObjectCheck> readPieces(StreamedSegment p) {
+        long segmentSize = identity.walSegmentSize();
+        ByteArrayOutputStream wholeBytes = new ByteArrayOutputStream();
+        boolean whole = decode(() -> repository.decodeWal(p.segment(), wholeBytes)).map(ObjectCheck::good).orElse(false)
+                && wholeBytes.size() == segmentSize;
+        byte[] segment = whole ? wholeBytes.toByteArray() : null;
+        Map<String, ObjectCheck> out = new HashMap<>();
+        for (Storage.Entry e : p.pieces()) {
+            long offset = Repository.pieceOffset(e);
+            String key = "stream/" + p.segment().fileName() + "/" + e.name();
+            if (offset >= segmentSize) {
+                out.put(key, ObjectCheck.corrupt("starts at byte " + offset + ", past the end of a " + segmentSize + "-byte segment"));
+                continue;
+            }
+            ByteArrayOutputStream piece = new ByteArrayOutputStream();
+            Optional<ObjectCheck> read = decode(() -> repository.streamPiece(p.segment(), offset, piece, segmentSize - offset));
+            if (read.isEmpty()) {
+                continue; // removed since the listing: the segment is stored whole
+            }
+            ObjectCheck check = read.get();
+            if (check.good() && piece.size() == 0) {
+                check = ObjectCheck.corrupt("is an empty piece");
+            } else if (check.good() && segment != null && !java.util.Arrays.equals(piece.toByteArray(), 0, piece.size(), segment, (int) offset,
+                    (int) offset + piece.size())) {
+                check = ObjectCheck.corrupt("holds other bytes than the whole segment " + p.segment().fileName() + " stored here (bytes " + offset
+                        + ".." + (offset + piece.size()) + "); recovery reads the whole segment: check it, then remove the piece");
+            }
+            out.put(key, check);
+        }
+        return out;
     }
 
     /** An aux manifest's or object's check, and the parsed manifest when it is a good one. */
@@ -284,7 +342,7 @@ final class RepositoryScanner {
             }
         }
         return wal.size() == scan.wal().size() ? scan : new RepositoryScan(scan.repository(), scan.required(), scan.segmentSize(), wal,
-                scan.histories(), scan.backups(), scan.storedBytes(), scan.aux());
+                scan.histories(), scan.backups(), scan.storedBytes(), scan.aux(), scan.pieces());
     }
 
     /** A WAL file's check, and its parsed content when it is a good history file. */

@@ -61,6 +61,11 @@ final class VerifyRules {
             statuses.add(judgeBackup(repo, b, scan, findings));
         }
         scan.aux().forEach(a -> judgeAux(repo, a, findings));
+        scan.pieces().forEach((key, check) -> {
+            if (!check.good()) {
+                findings.add(new Finding(check.kind(), repo, key, check.detail(), List.of()));
+            }
+        });
         findings.sort(Comparator.comparing(Finding::object).thenComparing(Finding::kind));
         long walObjects = scan.wal().size();
         return new RepositoryResult(repo, scan.required(), walObjects, scan.backupObjects(), scan.auxObjects(), scan.storedBytes(), findings,

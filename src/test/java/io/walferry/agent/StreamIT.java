@@ -234,6 +234,35 @@ class StreamIT {
                 Result verify = wf.run("verify");
                 assertThat(verify.exitCode()).as(verify.all()).isZero();
                 assertThat(verify.out()).startsWith("verify: all good");
+
+                // verify reads pieces: one that differs from the whole segment stored, one whose bytes rotted
+                var repo = new io.walferry.repository.Repository("local", new io.walferry.repository.storage.FsStorage(wf.repo()), "test");
+                var lz4 = new io.walferry.config.Compression(io.walferry.config.CompressionType.LZ4, 0);
+                repo.putStreamPiece(new io.walferry.postgres.WalFileName.Segment(older), 0, olderBytes, 0, olderBytes.length, lz4);
+                var ahead = new io.walferry.postgres.WalFileName.Segment("0000000100000000000000F0");
+                byte[] someWal = new byte[4096];
+                new java.util.Random(7).nextBytes(someWal);
+                repo.putStreamPiece(ahead, 0, someWal, 0, someWal.length, lz4);
+                Path rotted = wf.repo().resolve("test/stream/" + ahead.fileName() + "/00000000");
+                byte[] stored = Files.readAllBytes(rotted);
+                stored[stored.length / 2] ^= 0x40;
+                Files.write(rotted, stored);
+                io.walferry.testing.ServerUser.chown(wf.repo());
+                Result findings = wf.run("verify");
+                assertThat(findings.exitCode()).as(findings.all()).isNotZero();
+                assertThat(findings.all()).contains("stream/" + older + "/00000000").contains("holds other bytes than the whole segment")
+                        .contains("stream/" + ahead.fileName() + "/00000000");
+
+                // expire: the pieces of a segment stored whole go once older than the grace; those of one not stored whole stay
+                Result young = wf.run("expire", "--keep", "10", "--output", "json");
+                assertThat(young.exitCode()).as(young.all()).isZero();
+                assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(young.out()).get(0).get("stream_pieces_removed").asInt())
+                        .as("younger than the grace").isZero();
+                var expired = new io.walferry.backup.StreamPieceExpiry(repo).apply(io.walferry.backup.StreamPieceExpiry.DEFAULT_GRACE,
+                        java.time.Instant.now().plus(Duration.ofMinutes(11)), false);
+                assertThat(expired.segmentsRemoved()).containsExactly(older);
+                assertThat(wf.repo().resolve("test/stream/" + older)).doesNotExist();
+                assertThat(rotted).exists();
             }
         }
     }
@@ -317,8 +346,7 @@ class StreamIT {
             try {
                 try (AgentProcess agent = wf.startAgent()) {
                     awaitStreaming(primary);
-                    primary.execute("alter system set synchronous_standby_names = '" + SLOT + "'");
-                    primary.execute("select pg_reload_conf()");
+                    // the agent names its stream in synchronous_standby_names itself
                     Await.until(Duration.ofSeconds(30), "the stream as the synchronous standby", () -> primary.queryLong(
                             "select count(*) from pg_stat_replication where application_name = '" + SLOT + "' and sync_state = 'sync'") == 1);
                     String before = commitRow(primary, 1);
@@ -344,7 +372,7 @@ class StreamIT {
     }
 
     /** Inserts row {@code id} and commits; the WAL position just before the commit record. */
-    private static String commitRow(PgCluster primary, int id) throws SQLException {
+    static String commitRow(PgCluster primary, int id) throws SQLException {
         try (java.sql.Connection c = primary.connect(); java.sql.Statement st = c.createStatement()) {
             c.setAutoCommit(false);
             st.execute("insert into t values (" + id + ", 'synchronous')");

@@ -29,6 +29,21 @@ class StreamPlanTest {
     }
 
     @Test
+    void aLoneCommitIsStoredOnceTheServerIsQuietButAStreamOfWritesAtMostOnceAnInterval() {
+        long quiet = StreamPlan.QUIET.toNanos();
+        // a commit after an idle spell: stored once nothing more came for QUIET, not after the interval
+        assertThat(StreamPlan.of(1000, SEGMENT, ends(0, 0), new StreamPlan.Waits(quiet, quiet, Long.MAX_VALUE), INTERVAL, CHUNK).pieces())
+                .hasSize(2);
+        assertThat(StreamPlan.of(1000, SEGMENT, ends(0, 0), new StreamPlan.Waits(quiet / 2, quiet / 2, Long.MAX_VALUE), INTERVAL, CHUNK))
+                .as("more may be on its way").isEqualTo(StreamPlan.WAIT);
+        // writes keep coming, or a piece was stored less than an interval ago: the interval holds
+        assertThat(StreamPlan.of(1000, SEGMENT, ends(0, 0), new StreamPlan.Waits(quiet, quiet, INTERVAL.toNanos() / 2), INTERVAL, CHUNK))
+                .isEqualTo(StreamPlan.WAIT);
+        assertThat(StreamPlan.of(1000, SEGMENT, ends(0, 0), new StreamPlan.Waits(INTERVAL.toNanos(), 0, INTERVAL.toNanos() / 2), INTERVAL, CHUNK)
+                .pieces()).hasSize(2);
+    }
+
+    @Test
     void eachRepositoryGetsWhatItLacksFromWhereItsPrefixEnds() {
         // after a restart: "a" held more than "b"; what the stream sends again is not stored twice
         StreamPlan p = StreamPlan.of(5000, SEGMENT, ends(4000, 1000), INTERVAL.toNanos(), INTERVAL, CHUNK);

@@ -73,7 +73,7 @@ class ConfigLoaderTest {
         assertThat(c.archive().compression()).isEqualTo(new Compression(CompressionType.LZ4, 0));
         assertThat(c.archive().workers()).isEqualTo(2);
         assertThat(c.archive().timeout()).isEqualTo(Duration.ofSeconds(60));
-        assertThat(c.archive().stream()).isEqualTo(new ArchiveConfig.Stream(false, Duration.ofSeconds(1), 4L << 20, false));
+        assertThat(c.archive().stream()).isEqualTo(ArchiveConfig.NO_STREAM);
         assertThat(c.nodes().get(0).port()).isEqualTo(5432);
         assertThat(c.repositories().get(0).name()).isEqualTo("repo1");
         assertThat(c.monitoring().listen()).isEqualTo("127.0.0.1");
@@ -224,7 +224,24 @@ class ConfigLoaderTest {
     @Test
     void readsTheStreamKeys() throws IOException {
         WalferryConfig c = new ConfigLoader(Map.of()).load(write(STREAMING));
-        assertThat(c.archive().stream()).isEqualTo(new ArchiveConfig.Stream(true, Duration.ofMillis(500), 8L << 20, true));
+        assertThat(c.archive().stream()).isEqualTo(new ArchiveConfig.Stream(true, Duration.ofMillis(500), 8L << 20, true, Duration.ZERO, ArchiveConfig.WithStandbys.BOTH));
+    }
+
+    @Test
+    void readsTheSynchronousArchiveKeys() throws IOException {
+        WalferryConfig c = new ConfigLoader(Map.of()).load(write(STREAMING + "  synchronous_timeout: 30s\n  synchronous_with_standbys: either\n"));
+        assertThat(c.archive().stream().synchronousTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.archive().stream().withStandbys()).isEqualTo(ArchiveConfig.WithStandbys.EITHER);
+    }
+
+    @Test
+    void badSynchronousArchiveValueGivesOneLine() throws IOException {
+        refusedInOneLine(STREAMING + "  synchronous_timeout: 2h\n",
+                ":22: archive.synchronous_timeout: expected 0 (commits wait) or a duration up to 1h, got 7200000ms");
+        refusedInOneLine(STREAMING + "  synchronous_with_standbys: one\n",
+                ":22: archive.synchronous_with_standbys: expected one of both, either, got \"one\"");
+        refusedInOneLine(STREAMING.replace("synchronous: on", "synchronous: off") + "  synchronous_timeout: 10s\n",
+                ":22: archive.synchronous_timeout: needs synchronous: on");
     }
 
     @ParameterizedTest

@@ -29,7 +29,8 @@ class AlertRulesTest {
             Result check = PrometheusServer.promtool(null, "check", "rules", dir.resolve("alert-rules.yml").toString());
             assertThat(check.exitCode()).as(check.out()).isZero();
             assertThat(check.out()).contains("SUCCESS: " + (rules.split("- alert: ", -1).length - 1) + " rules found");
-            assertThat(rules).contains("- alert: WalferryLogicalStreamBehind").contains("- alert: WalferryLogicalStreamStopped");
+            assertThat(rules).contains("- alert: WalferryLogicalStreamBehind").contains("- alert: WalferryLogicalStreamStopped")
+                    .contains("- alert: WalferryWalStreamNotRunning").contains("- alert: WalferryWalStreamBehind");
             Result test = PrometheusServer.promtool(null, "test", "rules", dir.resolve("alert-rules-test.yml").toString());
             assertThat(test.exitCode()).as(test.out()).isZero();
             assertThat(test.out()).contains("SUCCESS");

@@ -53,6 +53,15 @@ class VerifyRulesTest {
     }
 
     @Test
+    void badStreamedPiecesAreFindingsThatNoBackupNeeds() {
+        RepositoryResult r = VerifyRules.judge(new RepositoryScan("copy", false, SEG, wal(1, 1, 9), Map.of(), List.of(), 0, List.of(),
+                Map.of("stream/00000001000000000000000A/00000000", ObjectCheck.good("xxh64:5"),
+                        "stream/000000010000000000000009/00002000", ObjectCheck.corrupt("holds other bytes than the whole segment"))));
+        assertThat(r.findings()).containsExactly(new Finding(Finding.Kind.CORRUPT, "copy", "stream/000000010000000000000009/00002000",
+                "holds other bytes than the whole segment", List.of()));
+    }
+
+    @Test
     void anIntactRepositoryHasNoFindingAndItsBackupIsOk() {
         RepositoryResult r = judge(wal(1, 1, 9), Map.of(), backup(intactObjects()));
         assertThat(r.findings()).isEmpty();
