@@ -23,10 +23,10 @@ final class ArchiveGetCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
 
-    @Parameters(index = "0", paramLabel = "WAL_FILE", description = "The file PostgreSQL asks for: %f.")
+    @Parameters(index = "0", paramLabel = "WAL_FILE", description = "The file PostgreSQL asks for: %%f.")
     String walFile;
 
-    @Parameters(index = "1", paramLabel = "TARGET", description = "Where to write it: %p.")
+    @Parameters(index = "1", paramLabel = "TARGET", description = "Where to write it: %%p.")
     Path target;
 
     @Override

@@ -20,7 +20,7 @@ final class ArchivePushCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
 
-    @Parameters(index = "0", paramLabel = "WAL_PATH", description = "The file to archive: %p.")
+    @Parameters(index = "0", paramLabel = "WAL_PATH", description = "The file to archive: %%p.")
     Path walPath;
 
     @Override

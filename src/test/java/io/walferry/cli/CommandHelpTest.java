@@ -47,6 +47,19 @@ class CommandHelpTest {
         assertThat(all).contains(List.of("restore"), List.of("replica"), List.of("replica", "create"), List.of("replica", "repoint"),
                 List.of("archive-get"), List.of("archive-push"), List.of("archive-prefetch"), List.of("help"));
         all.add(List.of());
+        // picocli says what it could not format on System.err, past the writers given to it
+        java.io.ByteArrayOutputStream stderr = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream was = System.err;
+        System.setErr(new java.io.PrintStream(stderr, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            helpOfEach(all);
+        } finally {
+            System.setErr(was);
+        }
+        assertThat(stderr.toString(java.nio.charset.StandardCharsets.UTF_8)).as("picocli's own warnings").doesNotContain("WARN");
+    }
+
+    private static void helpOfEach(List<List<String>> all) {
         for (List<String> path : all) {
             for (String flag : List.of("--help", "-h")) {
                 List<String> args = new ArrayList<>(path);
