@@ -387,6 +387,82 @@ class HaIT {
         checker.assertNeverTwo();
     }
 
+    /** Three members in synchronous mode, pg1 the leader with one synchronous standby confirming its commits. */
+    private void synchronousCluster() throws Exception {
+        cluster(null, "  synchronous: on\n  synchronous_count: 1\n");
+    }
+
+    private void awaitSynchronousStandby() {
+        Await.until(Duration.ofSeconds(60), "pg1's commits to wait for a synchronous standby",
+                () -> pg.get("pg1").queryString("show synchronous_standby_names").matches("FIRST 1 \\(\"pg[23]\"\\)")
+                        && pg.get("pg1").queryLong("select count(*) from pg_stat_replication where sync_state = 'sync'") == 1);
+    }
+
+    /** Writes go on on {@code node}, then every row the writer saw acknowledged, before and after the fault, is there. */
+    private void assertEveryAcknowledgedRowOn(Writer w, String node, int atFault) throws Exception {
+        Await.until(Duration.ofSeconds(90), "writes to go on on " + node, () -> w.acknowledged().size() > atFault + 50);
+        w.stop();
+        for (long id : w.acknowledged()) {
+            assertThat(pg.get(node).queryLong("select count(*) from t where id = " + id)).as("acknowledged row " + id + " on " + node)
+                    .isEqualTo(1);
+        }
+    }
+
+    @Test
+    void inSynchronousModeNoAcknowledgedWriteIsLostWhenThePrimaryAgentDies() throws Exception {
+        synchronousCluster();
+        startAgents();
+        awaitSynchronousStandby();
+        try (Writer w = new Writer(pg)) {
+            Await.until(Duration.ofSeconds(30), "the writer to write", () -> w.acknowledged().size() > 200);
+            agents.get("pg1").kill9();
+            int atFault = w.acknowledged().size();
+            Await.until(Duration.ofSeconds(30), "the watchdog to stop pg1", () -> !pg.get("pg1").isRunning());
+            assertEveryAcknowledgedRowOn(w, awaitLeader("pg2", "pg3"), atFault);
+        }
+        checker.assertNeverTwo();
+    }
+
+    @Test
+    void inSynchronousModeNoAcknowledgedWriteIsLostInASwitchover() throws Exception {
+        synchronousCluster();
+        startAgents();
+        awaitSynchronousStandby();
+        try (Writer w = new Writer(pg)) {
+            Await.until(Duration.ofSeconds(30), "the writer to write", () -> w.acknowledged().size() > 200);
+            int atFault = w.acknowledged().size();
+            ok("switchover", "--to", "pg2");
+            assertEveryAcknowledgedRowOn(w, awaitLeader("pg2"), atFault);
+        }
+        awaitFollowing("pg1", "pg2");
+        checker.assertNeverTwo();
+    }
+
+    @Test
+    void inSynchronousModeNoAcknowledgedWriteIsLostWhenThePrimaryIsCutOffFromEtcd() throws Exception {
+        synchronousCluster();
+        try (TcpProxy cut = TcpProxy.start(etcd.clientPort(0))) {
+            Path own = wf.dir().resolve("pg1.yaml");
+            Files.writeString(own, Files.readString(wf.config()).replace(etcd.endpoints(), "http://127.0.0.1:" + cut.port()));
+            ServerUser.chown(own);
+            agents.put("pg1", wf.startAgent("pg1", own));
+            agents.put("pg2", wf.startAgent("pg2"));
+            agents.put("pg3", wf.startAgent("pg3"));
+            awaitLeader("pg1");
+            checker = new TwoPrimaries(pg);
+            awaitSynchronousStandby();
+            try (Writer w = new Writer(pg)) {
+                Await.until(Duration.ofSeconds(30), "the writer to write", () -> w.acknowledged().size() > 200);
+                cut.cut();
+                int atFault = w.acknowledged().size();
+                Await.until(Duration.ofSeconds(30), "pg1 to stop taking writes", () -> !checker.writable("pg1"));
+                assertEveryAcknowledgedRowOn(w, awaitLeader("pg2", "pg3"), atFault);
+            }
+            cut.heal();
+        }
+        checker.assertNeverTwo();
+    }
+
     @Test
     void inSynchronousModeNoAcknowledgedWriteIsLostWhenThePrimaryNodeIsLostUnderWrites() throws Exception {
         cluster(null, "  synchronous: on\n  synchronous_count: 1\n");
