@@ -424,6 +424,24 @@ class HaIT {
     }
 
     @Test
+    void inSynchronousModeNoAcknowledgedWriteIsLostWhenThePrimaryPostmasterIsKilled() throws Exception {
+        synchronousCluster();
+        startAgents();
+        awaitSynchronousStandby();
+        try (Writer w = new Writer(pg)) {
+            Await.until(Duration.ofSeconds(30), "the writer to write", () -> w.acknowledged().size() > 200);
+            long killed = pg.get("pg1").postmasterPid().orElseThrow();
+            pg.get("pg1").crash();
+            int atFault = w.acknowledged().size();
+            Await.until(Duration.ofSeconds(60), "pg1's agent to start PostgreSQL again",
+                    () -> pg.get("pg1").postmasterPid().filter(p -> p != killed).isPresent());
+            assertEveryAcknowledgedRowOn(w, "pg1", atFault);
+        }
+        assertThat(leader()).contains("pg1");
+        checker.assertNeverTwo();
+    }
+
+    @Test
     void inSynchronousModeNoAcknowledgedWriteIsLostInASwitchover() throws Exception {
         synchronousCluster();
         startAgents();
