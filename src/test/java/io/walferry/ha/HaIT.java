@@ -442,6 +442,29 @@ class HaIT {
     }
 
     @Test
+    void inSynchronousModeNoAcknowledgedWriteIsLostWhenEtcdLosesAMemberAndThenItsQuorum() throws Exception {
+        cluster(null, "  synchronous: on\n  synchronous_count: 1\n", 3);
+        startAgents();
+        awaitSynchronousStandby();
+        try (Writer w = new Writer(pg)) {
+            Await.until(Duration.ofSeconds(30), "the writer to write", () -> w.acknowledged().size() > 200);
+            etcd.kill(2);
+            etcd.kill(1);
+            int atFault = w.acknowledged().size();
+            Await.until(Duration.ofSeconds(40), "pg1 to serve in failsafe mode",
+                    () -> JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.get("pg1") + "/member")).GET()
+                            .build(), HttpResponse.BodyHandlers.ofString()).body()).get("decision").asText().contains("failsafe mode"));
+            // the writer goes on for longer than the lease, its commits confirmed by the synchronous standby
+            Pace.observe(Duration.ofSeconds(1), Duration.ofSeconds(12), () -> assertThat(checker.writable("pg1")).isTrue());
+            etcd.restart(1);
+            etcd.restart(2);
+            awaitLeader("pg1");
+            assertEveryAcknowledgedRowOn(w, "pg1", atFault);
+        }
+        checker.assertNeverTwo();
+    }
+
+    @Test
     void inSynchronousModeNoAcknowledgedWriteIsLostInASwitchover() throws Exception {
         synchronousCluster();
         startAgents();
