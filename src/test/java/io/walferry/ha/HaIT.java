@@ -713,6 +713,31 @@ class HaIT {
         checker.assertNeverTwo();
     }
 
+    @Test
+    void inSynchronousModeNoAcknowledgedWriteIsLostInThreeNodeLossesInARow() throws Exception {
+        synchronousCluster();
+        startAgents();
+        String primary = "pg1";
+        try (Writer w = new Writer(pg)) {
+            for (int round = 1; round <= 3; round++) {
+                String current = primary;
+                Await.until(Duration.ofSeconds(90), "round " + round + ": " + current + "'s commits to wait for a synchronous standby",
+                        () -> pg.get(current).queryLong("select count(*) from pg_stat_replication where sync_state = 'sync'") == 1);
+                int before = w.acknowledged().size();
+                Await.until(Duration.ofSeconds(60), "round " + round + ": writes on " + current, () -> w.acknowledged().size() > before + 100);
+                agents.get(current).kill9();
+                ServerUser.exec(List.of("pkill", "-9", "-f", "walferry-watchdog.sh " + wf.dir().resolve("spool/test/" + current)), null,
+                        Duration.ofSeconds(10));
+                pg.get(current).crash();
+                primary = awaitLeader(NODES.stream().filter(x -> !x.equals(current)).toArray(String[]::new));
+                agents.put(current, wf.startAgent(current));
+                awaitFollowing(current, primary);
+            }
+            assertEveryAcknowledgedRowOn(w, primary, w.acknowledged().size());
+        }
+        checker.assertNeverTwo();
+    }
+
     /** Inserts one row at a time through a multi-host URL that finds the primary, and records each acknowledged id. */
     private static final class Writer implements AutoCloseable {
         private final List<Long> acked = new CopyOnWriteArrayList<>();
