@@ -20,11 +20,9 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.stream.Stream;
 
 /**
  * Proves, without PostgreSQL, that this installation can archive: it parses a configuration, registers a
@@ -131,16 +129,5 @@ public final class SelfTest {
                 .putLong(8, name.segmentNumber(SEGMENT) * SEGMENT).putLong(16, 0).putLong(24, id.systemIdentifier())
                 .putInt(32, (int) SEGMENT).putInt(36, 8192);
         return b;
-    }
-
-    public static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }

@@ -1,5 +1,6 @@
 package io.walferry.cli;
 
+import io.walferry.config.DirectoryTree;
 import io.walferry.archive.SelfTest;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ParentCommand;
@@ -31,7 +32,7 @@ final class SelfTestCommand implements Callable<Integer> {
             }
             return 0;
         } finally {
-            SelfTest.deleteTree(scratch);
+            DirectoryTree.delete(scratch);
         }
     }
 }

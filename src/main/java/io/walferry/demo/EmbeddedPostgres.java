@@ -1,5 +1,6 @@
 package io.walferry.demo;
 
+import io.walferry.config.DirectoryTree;
 import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.PgBinaries;
@@ -76,7 +77,15 @@ public final class EmbeddedPostgres {
             Path staging = Files.createTempDirectory(cache, "postgresql-");
             unpack(jar, staging, artifact);
             Files.deleteIfExists(jar);
-            Files.move(staging, home, StandardCopyOption.ATOMIC_MOVE);
+            try {
+                Files.move(staging, home, StandardCopyOption.ATOMIC_MOVE);
+            } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
+                // another process (a second demo, a parallel test) unpacked the same version first: use its copy
+                if (!Files.isExecutable(home.resolve("bin/initdb"))) {
+                    throw e;
+                }
+                DirectoryTree.delete(staging);
+            }
             return new PgBinaries(home.resolve("bin"));
         } catch (IOException | java.security.NoSuchAlgorithmException e) {
             throw new WalferryException(Failure.FAILED, "cannot obtain PostgreSQL binaries: " + e.getMessage(),

@@ -1,5 +1,6 @@
 package io.walferry.logical;
 
+import io.walferry.config.DirectoryTree;
 import io.walferry.config.LogicalStreamConfig;
 import io.walferry.config.LogicalStreamConfig.QualifiedName;
 import io.walferry.failure.Failure;
@@ -26,12 +27,10 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
-import java.util.stream.Stream;
 
 /**
  * {@code walferry logical create}: checks the source, makes the publication and a pgoutput slot that exports its
@@ -202,10 +201,8 @@ public final class StreamCreate {
     }
 
     private static void deleteTree(Path dir) {
-        try (Stream<Path> all = Files.walk(dir)) {
-            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
+        try {
+            DirectoryTree.delete(dir);
         } catch (IOException e) {
             LOG.debug("cannot delete {}: {}", dir, e.getMessage());
         }

@@ -1,5 +1,6 @@
 package io.walferry.verify;
 
+import io.walferry.config.DirectoryTree;
 import io.walferry.archive.ArchiveGetter;
 import io.walferry.backup.BackupManifest;
 import io.walferry.config.Compression;
@@ -24,12 +25,10 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Stream;
 
 /**
  * Repairs what verify found bad or missing in optional repositories, from a verified copy in another one. For
@@ -347,10 +346,8 @@ public final class Repairer {
     }
 
     private static void deleteTree(Path dir) {
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
+        try {
+            DirectoryTree.delete(dir);
         } catch (IOException e) {
             LOG.warn("cannot remove the temporary directory {}: {}", dir, e.getMessage());
         }
