@@ -54,6 +54,8 @@ public final class Router implements AutoCloseable, RouterContext {
     private volatile Optional<UserLookup> lookup;
     private UserSecretCache lookedUp;
     private final Map<String, List<java.util.function.Consumer<UserLookup.Result>>> lookingUp = new HashMap<>();
+    /** Lookups that wait for a server to ask (the router just started, or a failover): each client's start-up timeout bounds it. */
+    private final List<Runnable> awaitingServer = new ArrayList<>();
     private final byte[] unknownUserKey = new byte[32];
     /** Clients counted under their user's max_user_connections, and the user. */
     private final Map<ClientConnection, String> userOf = new HashMap<>();
@@ -71,7 +73,10 @@ public final class Router implements AutoCloseable, RouterContext {
         this.loop = group.next();
         this.connector = new ServerConnector(loop, this.config.connectTimeout(), tls);
         this.backends = new Backends(this.config, connector);
-        this.watcher = new ClusterWatcher(config, view -> loop.execute(() -> backends.update(view)));
+        this.watcher = new ClusterWatcher(config, view -> loop.execute(() -> {
+            backends.update(view);
+            lookUpAwaiting();
+        }));
     }
 
     /** Starts the router: every endpoint listening, the watcher probing. */
@@ -278,7 +283,11 @@ public final class Router implements AutoCloseable, RouterContext {
         // on the primary; during a failover, a replica that serves reads holds the same roles
         Optional<io.walferry.config.NodeConfig> node = backends.view().primary().or(() -> backends.view().readable().stream().findFirst());
         if (node.isEmpty()) {
-            then.accept(UserLookup.Result.failed("auth_query has no server to ask: no primary and no replica serves reads"));
+            if (awaitingServer.size() >= config.maxClients()) {
+                then.accept(UserLookup.Result.failed("auth_query has no server to ask: no primary and no replica serves reads"));
+            } else {
+                awaitingServer.add(() -> secret(name, then));
+            }
             return;
         }
         lookingUp.put(name, new ArrayList<>(List.of(then)));
@@ -292,6 +301,14 @@ public final class Router implements AutoCloseable, RouterContext {
                 all.forEach(c -> c.accept(r));
             }
         }));
+    }
+
+    private void lookUpAwaiting() {
+        if (!awaitingServer.isEmpty() && (backends.view().primary().isPresent() || !backends.view().readable().isEmpty())) {
+            List<Runnable> go = List.copyOf(awaitingServer);
+            awaitingServer.clear();
+            go.forEach(Runnable::run);
+        }
     }
 
     @Override

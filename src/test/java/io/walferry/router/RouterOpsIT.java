@@ -284,6 +284,17 @@ class RouterOpsIT {
         try (Connection c = connect(rw, login("app", "app-secret"))) {
             assertThat(one(c, "select current_user")).as("app's places are free again").isEqualTo("app");
         }
+        // another database is another pool: app's idle connection of the first pool is closed to make room for it
+        primary.execute("create database other");
+        Properties p = new Properties();
+        p.setProperty("user", "app");
+        p.setProperty("password", "app-secret");
+        p.setProperty("sslmode", "disable");
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + rw + "/other", p)) {
+            assertThat(one(c, "select current_database()")).isEqualTo("other");
+        }
+        assertThat(r.stats().pools().stream().filter(pool -> pool.name().startsWith("app@")).mapToInt(RouterStats.Pool::servers).sum())
+                .as("user_pool_size 1 over both pools").isLessThanOrEqualTo(1);
     }
 
     @Test
