@@ -88,7 +88,7 @@ final class Backends {
                 return true;
             }
             for (ServerPool p : pools.values()) {
-                if (p.key() != key && sameUserAndNode(p.key(), key) && p.closeIdle("another pool of its user waits (router.user_pool_size)")) {
+                if (!p.key().equals(key) && sameUserAndNode(p.key(), key) && p.closeIdle("another pool of its user waits (router.user_pool_size)")) {
                     break;
                 }
             }
@@ -98,10 +98,13 @@ final class Backends {
         @Override
         public void gone(PoolKey key) {
             limits.serverGone(key.user(), key.node().name());
-            // after the pool that let it go is done with its own bookkeeping
+            if (limits.limits().poolSize() == 0) {
+                return; // no user limit held anyone back; the pool itself serves its own waiters
+            }
+            // the user's other pools on the node, once the pool that let it go is done with its own bookkeeping
             connector.loop().execute(() -> {
                 for (ServerPool p : List.copyOf(pools.values())) {
-                    if (sameUserAndNode(p.key(), key) && !limits.serversFull(key.user(), key.node().name())) {
+                    if (!p.key().equals(key) && sameUserAndNode(p.key(), key) && !limits.serversFull(key.user(), key.node().name())) {
                         p.retry();
                     }
                 }
@@ -114,7 +117,7 @@ final class Backends {
                 return false;
             }
             for (ServerPool p : pools.values()) {
-                if (p.key() != key && sameUserAndNode(p.key(), key) && p.waiting() > 0) {
+                if (!p.key().equals(key) && sameUserAndNode(p.key(), key) && p.waiting() > 0) {
                     return true;
                 }
             }
