@@ -73,9 +73,12 @@ final class RouterCommand implements Callable<Integer> {
             out.println("clients:  " + s.get("clients").asInt() + " (" + s.get("waiting_for_primary").asInt() + " waiting for a primary)");
             List<List<String>> pools = new ArrayList<>();
             s.get("pools").forEach(p -> pools.add(List.of(p.get("name").asText(), p.get("mode").asText(), p.get("servers").asText(),
-                    p.get("busy").asText(), p.get("waiting").asText(), p.get("errors").asText())));
+                    p.get("busy").asText(), p.get("waiting").asText(), p.get("errors").asText(),
+                    Output.bytes(p.path("client_received_bytes").asLong()), Output.bytes(p.path("client_sent_bytes").asLong()),
+                    Output.bytes(p.path("server_received_bytes").asLong()), Output.bytes(p.path("server_sent_bytes").asLong()))));
             out.println();
-            Output.table(out, "", List.of("POOL", "MODE", "SERVERS", "BUSY", "WAITING", "ERRORS"), pools);
+            Output.table(out, "", List.of("POOL", "MODE", "SERVERS", "BUSY", "WAITING", "ERRORS", "FROM_CLIENTS", "TO_CLIENTS",
+                    "FROM_SERVERS", "TO_SERVERS"), pools);
             List<List<String>> routes = new ArrayList<>();
             s.get("routes").forEach(r -> routes.add(List.of(r.get("endpoint").asText(), r.get("node").asText(),
                     r.get("transactions").asText(), r.get("queries").asText(), String.format("%.3f", r.get("wait_seconds").asDouble()))));

@@ -428,12 +428,25 @@ public final class ConfigLoader {
         }
         RouterConfig.ClientAuth auth = s.choice("auth", RouterConfig.ClientAuth.class, RouterConfig.ClientAuth.SCRAM);
         Optional<Path> users = s.optionalPath("users_file");
-        if (auth == RouterConfig.ClientAuth.SCRAM && users.isEmpty()) {
-            throw s.error("users_file", "is required with auth: scram (lines \"user\" \"SCRAM-SHA-256$...\", see docs/router.md), or set auth: trust");
+        Optional<RouterConfig.AuthQuery> authQuery = s.optionalSection("auth_query").map(ConfigLoader::routerAuthQuery);
+        if (auth == RouterConfig.ClientAuth.SCRAM && users.isEmpty() && authQuery.isEmpty()) {
+            throw s.error("users_file", "is required with auth: scram (lines \"user\" \"SCRAM-SHA-256$...\", see docs/router.md), "
+                    + "unless auth_query looks users up on the primary; or set auth: trust");
         }
         if (auth == RouterConfig.ClientAuth.TRUST && users.isPresent()) {
-            throw s.error("users_file", "is only read with auth: scram");
+            throw s.error("users_file", "is only read with auth: scram or cert");
         }
+        if (auth != RouterConfig.ClientAuth.SCRAM && authQuery.isPresent()) {
+            throw s.error("auth_query", "is only used with auth: scram (it looks up SCRAM verifiers)");
+        }
+        Optional<RouterConfig.ClientTls> clientTls = s.optionalSection("tls").map(ConfigLoader::routerTls);
+        if (auth == RouterConfig.ClientAuth.CERT
+                && clientTls.map(t -> t.clientCertificates() == RouterConfig.ClientCertificates.NONE).orElse(true)) {
+            throw s.error("auth", "cert needs client certificates: set router.tls.clients to verify-ca or verify-full and "
+                    + "router.tls.client_ca");
+        }
+        RouterConfig.UserLimits limits = new RouterConfig.UserLimits(s.integer("max_user_connections", 0, 0, 100000),
+                s.integer("user_pool_size", 0, 0, 10000));
         Duration lagTime = s.duration("max_lag_time", Duration.ofSeconds(10));
         Duration check = s.duration("check_interval", Duration.ofMillis(250));
         if (check.toMillis() < 50 || check.toMillis() > 1000) {
@@ -445,10 +458,10 @@ public final class ConfigLoader {
         RouterConfig r = new RouterConfig(listen, endpoints, auth, users, s.integer("max_client_connections", 1000, 1, 100000),
                 s.byteSize("max_message_size", 16L << 20, 1L << 20, 1L << 30), s.duration("startup_timeout", Duration.ofSeconds(10)),
                 s.duration("failover_wait", Duration.ofSeconds(30)), s.byteSize("max_lag_bytes", 16L << 20, 0, Long.MAX_VALUE >> 30),
-                lagTime, check, s.duration("connect_timeout", Duration.ofSeconds(5)), s.optionalSection("tls").map(ConfigLoader::routerTls),
+                lagTime, check, s.duration("connect_timeout", Duration.ofSeconds(5)), clientTls,
                 s.optionalSection("server_tls").map(ConfigLoader::routerServerTls).orElse(RouterConfig.ServerTls.DEFAULT),
                 new RouterConfig.Metrics(s.string("metrics_listen", MonitoringConfig.LOOPBACK),
-                        s.integer("metrics_port", RouterConfig.DEFAULT_METRICS_PORT, 0, 65535)));
+                        s.integer("metrics_port", RouterConfig.DEFAULT_METRICS_PORT, 0, 65535)), authQuery, limits);
         if (r.startupTimeout().isZero() || r.connectTimeout().isZero()) {
             throw s.error(r.startupTimeout().isZero() ? "startup_timeout" : "connect_timeout", "must be longer than 0s");
         }
@@ -463,11 +476,38 @@ public final class ConfigLoader {
             throw s.error(cert.isEmpty() ? "certificate" : "key", "is required: the router's certificate chain and its private key (PEM)");
         }
         String mode = s.string("clients", "prefer");
-        if (!mode.equals("prefer") && !mode.equals("require")) {
-            throw s.error("clients", "expected prefer (clients choose) or require (clients without TLS are refused), got " + mode);
+        RouterConfig.ClientCertificates certs = switch (mode) {
+            case "prefer", "require" -> RouterConfig.ClientCertificates.NONE;
+            case "verify-ca" -> RouterConfig.ClientCertificates.VERIFY_CA;
+            case "verify-full" -> RouterConfig.ClientCertificates.VERIFY_FULL;
+            default -> throw s.error("clients", "expected prefer (clients choose), require (clients without TLS are refused), "
+                    + "verify-ca (and a client certificate signed by client_ca) or verify-full (and its CN is the user), got " + mode);
+        };
+        Optional<Path> ca = s.optionalPath("client_ca");
+        if (certs != RouterConfig.ClientCertificates.NONE && ca.isEmpty()) {
+            throw s.error("client_ca", "is required with clients: " + mode + ": the CA certificates (PEM) that sign the clients' certificates");
+        }
+        if (certs == RouterConfig.ClientCertificates.NONE && ca.isPresent()) {
+            throw s.error("client_ca", "is only read with clients: verify-ca or verify-full");
         }
         s.refuseUnknownKeys();
-        return new RouterConfig.ClientTls(cert.get(), key.get(), mode.equals("require"));
+        return new RouterConfig.ClientTls(cert.get(), key.get(), !mode.equals("prefer"), certs, ca);
+    }
+
+    private static RouterConfig.AuthQuery routerAuthQuery(YamlSection s) {
+        String user = s.optionalString("user").orElseThrow(() -> s.error("user",
+                "is required: the role the router logs in as to look users up (PgBouncer's auth_user)"));
+        Optional<String> query = s.optionalString("query");
+        if (query.isPresent() && !query.get().contains("$1")) {
+            throw s.error("query", "must take the user name as $1, e.g. select passwd from walferry.user_secret($1)");
+        }
+        Duration ttl = s.duration("cache_ttl", Duration.ofSeconds(10));
+        if (ttl.compareTo(Duration.ofHours(1)) > 0) {
+            throw s.error("cache_ttl", "expected at most 1h: a changed or dropped role must not log in through the router much longer");
+        }
+        RouterConfig.AuthQuery q = new RouterConfig.AuthQuery(user, s.secret("password"), query, s.optionalString("database"), ttl);
+        s.refuseUnknownKeys();
+        return q;
     }
 
     private static RouterConfig.ServerTls routerServerTls(YamlSection s) {

@@ -24,6 +24,12 @@ public record ConnectionConfig(String user, String database, Optional<Secret> pa
                 Optional.empty(), Duration.ofSeconds(10), Optional.empty(), Optional.empty());
     }
 
+    /** The same TLS settings as another role, in {@code otherDatabase} (the router's auth_query). */
+    public ConnectionConfig withLogin(String otherUser, Optional<Secret> otherPassword, String otherDatabase) {
+        return new ConnectionConfig(otherUser, otherDatabase, otherPassword, sslMode, sslRootCert, sslCert, sslKey, connectTimeout,
+                channelBinding, Optional.empty());
+    }
+
     /** The same settings for another database of the server. */
     public ConnectionConfig withDatabase(String other) {
         return new ConnectionConfig(user, other, password, sslMode, sslRootCert, sslCert, sslKey, connectTimeout, channelBinding, passfile);

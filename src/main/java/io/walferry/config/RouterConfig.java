@@ -24,10 +24,13 @@ import java.util.Optional;
  * @param tls               TLS offered to clients (a certificate and key), or none
  * @param serverTls         TLS of the router's connections to the servers
  * @param metrics           where the router serves {@code /metrics} and {@code /status}; port 0: nowhere
+ * @param authQuery         with {@code auth: scram}: users not in the users file are looked up on the primary, as PgBouncer's auth_query
+ * @param userLimits        client connections per user, and server connections per user and node; 0: no limit
  */
 public record RouterConfig(String listen, List<Endpoint> endpoints, ClientAuth auth, Optional<Path> usersFile, int maxClients,
                            long maxMessageBytes, Duration startupTimeout, Duration failoverWait, long maxLagBytes, Duration maxLagTime,
-                           Duration checkInterval, Duration connectTimeout, Optional<ClientTls> tls, ServerTls serverTls, Metrics metrics) {
+                           Duration checkInterval, Duration connectTimeout, Optional<ClientTls> tls, ServerTls serverTls, Metrics metrics,
+                           Optional<AuthQuery> authQuery, UserLimits userLimits) {
     public static final int DEFAULT_METRICS_PORT = 9818;
 
     public RouterConfig {
@@ -43,8 +46,42 @@ public record RouterConfig(String listen, List<Endpoint> endpoints, ClientAuth a
     /** When a server connection goes back to the pool: when the client leaves, or at the end of each transaction. */
     public enum PoolMode { SESSION, TRANSACTION }
 
-    /** SCRAM-SHA-256 against the users file, or none (only for a router on loopback, or behind something that checks). */
-    public enum ClientAuth { SCRAM, TRUST }
+    /**
+     * SCRAM-SHA-256 against the users file (or {@code auth_query}), the client certificate's CN as the user (as
+     * PostgreSQL's {@code cert}), or none (only for a router on loopback, or behind something that checks).
+     */
+    public enum ClientAuth { SCRAM, TRUST, CERT }
+
+    /**
+     * PgBouncer's auth_user and auth_query: the router logs in to the primary as {@code user} and runs {@code query} with
+     * the client's user name as {@code $1}; the row's {@code passwd} column is the SCRAM verifier. Answers are kept for
+     * {@code cacheTtl}.
+     *
+     * @param query    empty: the default of {@code postgres/RoleSecrets}
+     * @param database empty: {@code connection.database}
+     */
+    public record AuthQuery(String user, Optional<Secret> password, Optional<String> query, Optional<String> database, Duration cacheTtl) {
+    }
+
+    /**
+     * Limits per user, beside each pool's {@code pool_size}.
+     *
+     * @param maxConnections client connections one user may hold at once ({@code max_user_connections}); 0: no limit
+     * @param poolSize       server connections one user may hold on one node, over all its pools ({@code user_pool_size}); 0: no limit
+     */
+    public record UserLimits(int maxConnections, int poolSize) {
+        public static final UserLimits NONE = new UserLimits(0, 0);
+    }
+
+    /** How the router checks a client's certificate ({@code router.tls.clients} verify-ca and verify-full). */
+    public enum ClientCertificates {
+        /** None asked for. */
+        NONE,
+        /** Required, and signed by a CA of {@code client_ca}. */
+        VERIFY_CA,
+        /** As {@code VERIFY_CA}, and its CN is the user name the client logs in as. */
+        VERIFY_FULL
+    }
 
     /**
      * One port of the router.
@@ -58,7 +95,10 @@ public record RouterConfig(String listen, List<Endpoint> endpoints, ClientAuth a
      * TLS for clients ({@code router.tls}): the router's certificate chain and key (PEM), and whether a client may
      * still connect without it.
      */
-    public record ClientTls(Path certificate, Path key, boolean required) {
+    public record ClientTls(Path certificate, Path key, boolean required, ClientCertificates clientCertificates, Optional<Path> clientCa) {
+        public ClientTls(Path certificate, Path key, boolean required) {
+            this(certificate, key, required, ClientCertificates.NONE, Optional.empty());
+        }
     }
 
     /**

@@ -63,10 +63,75 @@ final class Backends {
     private final Routes routes = new Routes();
     /** The parameters a server reported at login, by user, database and settings: a client logs in without a server. */
     private final Map<List<Object>, Map<String, String>> parameters = new HashMap<>();
+    private final UserLimits limits;
+    private final ServerPool.Budget budget = new UserBudget();
 
     Backends(RouterConfig config, ServerConnector connector) {
         this.config = config;
         this.connector = connector;
+        this.limits = new UserLimits(config.userLimits());
+    }
+
+    /** The limits per user: client connections (checked at login) and server connections per node (checked here). */
+    UserLimits userLimits() {
+        return limits;
+    }
+
+    /**
+     * {@code user_pool_size} over all the pools of a user on a node: a pool that may not open a connection has an idle
+     * one of another pool closed for it, and a pool of the user that waits is told when one of them goes.
+     */
+    private final class UserBudget implements ServerPool.Budget {
+        @Override
+        public boolean open(PoolKey key) {
+            if (limits.openServer(key.user(), key.node().name())) {
+                return true;
+            }
+            for (ServerPool p : pools.values()) {
+                if (!p.key().equals(key) && sameUserAndNode(p.key(), key) && p.closeIdle("another pool of its user waits (router.user_pool_size)")) {
+                    break;
+                }
+            }
+            return false;
+        }
+
+        @Override
+        public void gone(PoolKey key) {
+            limits.serverGone(key.user(), key.node().name());
+            if (limits.limits().poolSize() == 0) {
+                return; // no user limit held anyone back; the pool itself serves its own waiters
+            }
+            // the user's other pools on the node, once the pool that let it go is done with its own bookkeeping
+            connector.loop().execute(() -> {
+                for (ServerPool p : List.copyOf(pools.values())) {
+                    if (!p.key().equals(key) && sameUserAndNode(p.key(), key) && !limits.serversFull(key.user(), key.node().name())) {
+                        p.retry();
+                    }
+                }
+            });
+        }
+
+        @Override
+        public boolean wantedElsewhere(PoolKey key) {
+            if (!limits.serversFull(key.user(), key.node().name())) {
+                return false;
+            }
+            for (ServerPool p : pools.values()) {
+                if (!p.key().equals(key) && sameUserAndNode(p.key(), key) && p.waiting() > 0) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        @Override
+        public Optional<String> holdsBack(PoolKey key) {
+            return limits.serverLimit(key.user(), key.node().name());
+        }
+
+        private static boolean sameUserAndNode(PoolKey a, PoolKey b) {
+            return a.user().equals(b.user()) && a.node().equals(b.node());
+        }
     }
 
     Optional<Map<String, String>> parameters(String user, String database, Map<String, String> settings) {
@@ -88,6 +153,7 @@ final class Backends {
     /** A reload: pools take their endpoint's new size; waits and new pools follow the new settings. */
     void reconfigure(RouterConfig next) {
         config = next;
+        limits.limits(next.userLimits());
         for (ServerPool p : pools.values()) {
             p.resize(poolSize(p.key().mode(), p.size()));
         }
@@ -106,7 +172,7 @@ final class Backends {
         }
         PoolKey key = new PoolKey(node.get(), r.user(), r.database(), r.settings(), r.endpoint().poolMode());
         pools.computeIfAbsent(key, k -> new ServerPool(k, poolSize(k.mode(), r.endpoint().poolSize()), connector, config.failoverWait(),
-                        this::unreachable))
+                        this::unreachable).budget(budget))
                 .acquire(r, r.credentials());
     }
 
@@ -247,7 +313,8 @@ final class Backends {
     List<RouterStats.Pool> poolStats() {
         List<RouterStats.Pool> out = new ArrayList<>();
         pools.values().forEach(p -> out.add(new RouterStats.Pool(p.key().toString(), p.key().node().name(), p.key().mode().name().toLowerCase(java.util.Locale.ROOT),
-                p.size(), p.busy(), p.waiting(), p.errors())));
+                p.size(), p.busy(), p.waiting(), p.errors(), p.bytes().fromClients, p.bytes().toClients, p.bytes().fromServers,
+                p.bytes().toServers)));
         out.sort(Comparator.comparing(RouterStats.Pool::name).thenComparing(RouterStats.Pool::mode));
         return out;
     }

@@ -30,7 +30,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Ser
     /** Start-up parameters that are the client's own, not settings a server connection must share. */
     private static final java.util.Set<String> NOT_SETTINGS = java.util.Set.of("user", "database", "application_name");
 
-    private enum State { STARTUP, SASL_FIRST, SASL_FINAL, LOGIN, READY, CLOSED }
+    private enum State { STARTUP, LOOKUP, SASL_FIRST, SASL_FINAL, LOGIN, READY, CLOSED }
 
     private final RouterContext router;
     private final RouterConfig.Endpoint endpoint;
@@ -39,6 +39,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Ser
     private ScheduledFuture<?> startupTimer;
     private StartupPacket startup;
     private ClientScram scram;
+    /** The secret the client's SCRAM exchange runs against (null: an unknown user, whose exchange fails), and why. */
+    private UserSecret secret;
+    private String secretWhy = "";
     private ServerCredentials credentials;
     private ServerConnection server;
     private boolean acquiring;
@@ -82,6 +85,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Ser
             switch (state) {
                 case STARTUP -> startup(ctx, frame);
                 case SASL_FIRST, SASL_FINAL -> sasl(ctx, frame);
+                case LOOKUP -> throw new FrameDecoder.ProtocolViolation("a message before the authentication request");
                 case LOGIN -> queued.add(frame.retain());
                 default -> fromClient(frame.retain());
             }
@@ -110,23 +114,42 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Ser
                     fatal("08P01", "the router does not relay replication connections: connect to the server itself");
                     return;
                 }
-                if (router.config().auth() == RouterConfig.ClientAuth.TRUST) {
+                Optional<String> badCertificate = router.tls().refuseClient(ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class),
+                        p.user(), router.config().auth() == RouterConfig.ClientAuth.CERT);
+                if (badCertificate.isPresent()) {
+                    LOG.info("router: refused client {} as user {}: {}", ctx.channel().remoteAddress(), p.user(), badCertificate.get());
+                    fatal("28000", badCertificate.get());
+                    return;
+                }
+                if (router.config().auth() != RouterConfig.ClientAuth.SCRAM) {
+                    // trust, or cert: the certificate just checked names the user
                     credentials = router.serverCredentials(p.user(), Optional.empty());
                     login();
                     return;
                 }
-                Optional<UserSecret> secret = router.user(p.user());
-                if (secret.isEmpty()) {
-                    fatal("28P01", "password authentication failed for user \"" + p.user() + "\"");
-                    LOG.info("router: refused user {}: not in the users file", p.user());
-                    return;
-                }
-                scram = new ClientScram(secret.get().scram(), router.random());
-                state = State.SASL_FIRST;
-                byte[] mechanisms = (ClientScram.MECHANISM + "\0\0").getBytes(StandardCharsets.US_ASCII);
-                ctx.writeAndFlush(Messages.authentication(ctx.alloc(), 10, mechanisms));
+                state = State.LOOKUP;
+                router.secret(p.user(), found -> challenge(ctx, found));
             }
         }
+    }
+
+    /** The user's secret is known (or it is known there is none): the SCRAM exchange starts. */
+    private void challenge(ChannelHandlerContext ctx, UserLookup.Result found) {
+        if (state != State.LOOKUP) {
+            return; // the client left, or was ended, while its user was looked up
+        }
+        if (found.failure().isPresent()) {
+            LOG.warn("router: cannot authenticate user {}: {}", startup.user(), found.failure().get());
+            fatal("08006", "the router cannot look users up now (router.auth_query failed; see the router's log)");
+            return;
+        }
+        secret = found.secret().orElse(null);
+        secretWhy = found.why();
+        // an unknown user goes through the same exchange as a wrong password, and fails at the same step
+        scram = new ClientScram(secret != null ? secret.scram() : router.unknownUser(startup.user()), router.random());
+        state = State.SASL_FIRST;
+        byte[] mechanisms = (ClientScram.MECHANISM + "\0\0").getBytes(StandardCharsets.US_ASCII);
+        ctx.writeAndFlush(Messages.authentication(ctx.alloc(), 10, mechanisms));
     }
 
     /** An SSLRequest: 'S' and TLS from the next byte on when the router has a certificate, else 'N'. */
@@ -164,12 +187,18 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Ser
             } else {
                 ClientScram.Proven proven = scram.clientFinal(b.toString(StandardCharsets.UTF_8));
                 scram = null;
-                credentials = router.serverCredentials(startup.user(), Optional.of(proven.clientKey()));
+                if (secret == null) {
+                    throw new ClientScram.Refused("password authentication failed");
+                }
+                // SCRAM pass-through: the ClientKey the client proved, with the verifier's ServerKey, logs in to a server
+                // that holds the same verifier (the password, when the users file gives one, is used first)
+                credentials = new ServerCredentials(startup.user(), secret.password(), Optional.of(proven.clientKey()),
+                        Optional.of(secret.scram().serverKey()));
                 ctx.write(Messages.authentication(ctx.alloc(), 12, proven.serverFinal().getBytes(StandardCharsets.UTF_8)));
                 login();
             }
         } catch (ClientScram.Refused e) {
-            LOG.info("router: refused user {}: {}", startup.user(), e.getMessage());
+            LOG.info("router: refused user {}: {}", startup.user(), secret == null ? secretWhy : e.getMessage());
             fatal("28P01", "password authentication failed for user \"" + startup.user() + "\"");
         }
     }
@@ -182,6 +211,12 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Ser
 
     /** The client is who it says: a server connection gives it the server's parameters, then it is ready. */
     private void login() {
+        Optional<String> overLimit = router.admitUser(this, startup.user());
+        if (overLimit.isPresent()) {
+            LOG.info("router: refused client {}: {}", channel.remoteAddress(), overLimit.get());
+            fatal("53300", overLimit.get());
+            return;
+        }
         startupTimer.cancel(false);
         state = State.LOGIN;
         Optional<Map<String, String>> known = endpoint.poolMode() == RouterConfig.PoolMode.TRANSACTION
@@ -327,6 +362,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Ser
         if (type == 'Q' || type == 'S' || type == 'F') {
             counts.queries++;
         }
+        server.countFromClient(frame.readableBytes());
         if (endpoint.poolMode() == RouterConfig.PoolMode.TRANSACTION) {
             statements.send(frame, server, channel.alloc());
         } else {

@@ -50,6 +50,15 @@ public final class Router implements AutoCloseable, RouterContext {
     private final ClusterWatcher watcher;
     private final List<Channel> listeners = new ArrayList<>();
     private final Map<Integer, ClientConnection> clients = new HashMap<>();
+    /** auth_query: the lookups (off the loop), their answers for a while, and the clients waiting for one, by user. */
+    private volatile Optional<UserLookup> lookup;
+    private UserSecretCache lookedUp;
+    private final Map<String, List<java.util.function.Consumer<UserLookup.Result>>> lookingUp = new HashMap<>();
+    /** Lookups that wait for a server to ask (the router just started, or a failover): each client's start-up timeout bounds it. */
+    private final List<Runnable> awaitingServer = new ArrayList<>();
+    private final byte[] unknownUserKey = new byte[32];
+    /** Clients counted under their user's max_user_connections, and the user. */
+    private final Map<ClientConnection, String> userOf = new HashMap<>();
 
     private Router(WalferryConfig config) {
         this.config = config.router().orElseThrow(() -> WalferryException.config("no router: section in " + config.source(),
@@ -57,11 +66,17 @@ public final class Router implements AutoCloseable, RouterContext {
         this.whole = config;
         this.users = this.config.usersFile().map(UsersFile::load).orElse(Map.of());
         this.tls = RouterTls.of(this.config, config.nodes());
+        this.lookup = this.config.authQuery().map(q -> new UserLookup(q, config.connection()));
+        this.lookedUp = new UserSecretCache(this.config.authQuery().map(RouterConfig.AuthQuery::cacheTtl).orElse(java.time.Duration.ZERO));
+        random.nextBytes(unknownUserKey);
         this.group = new NioEventLoopGroup(1); // after every check that can refuse the configuration: nothing to stop then
         this.loop = group.next();
         this.connector = new ServerConnector(loop, this.config.connectTimeout(), tls);
         this.backends = new Backends(this.config, connector);
-        this.watcher = new ClusterWatcher(config, view -> loop.execute(() -> backends.update(view)));
+        this.watcher = new ClusterWatcher(config, view -> loop.execute(() -> {
+            backends.update(view);
+            lookUpAwaiting();
+        }));
     }
 
     /** Starts the router: every endpoint listening, the watcher probing. */
@@ -143,11 +158,20 @@ public final class Router implements AutoCloseable, RouterContext {
             Map<String, UserSecret> u = r.usersFile().map(UsersFile::load).orElse(Map.of());
             RouterTls t = RouterTls.of(r, next.nodes());
             String changed = RouterReload.changes(config, r);
+            Optional<UserLookup> nextLookup = r.authQuery().equals(config.authQuery()) && next.connection().equals(whole.connection())
+                    ? lookup : r.authQuery().map(q -> new UserLookup(q, next.connection()));
+            Optional<UserLookup> before = lookup;
             loop.submit(() -> {
                 whole = next;
                 config = r;
                 users = u;
                 tls = t;
+                if (nextLookup != before) {
+                    lookup = nextLookup;
+                    before.ifPresent(UserLookup::close);
+                }
+                // a reload drops what auth_query answered: a role changed on the primary is read again
+                lookedUp = new UserSecretCache(r.authQuery().map(RouterConfig.AuthQuery::cacheTtl).orElse(java.time.Duration.ZERO));
                 connector.tls(t);
                 backends.reconfigure(r);
                 reloads++;
@@ -217,11 +241,79 @@ public final class Router implements AutoCloseable, RouterContext {
     @Override
     public void leave(ClientConnection c) {
         clients.remove(c.cancelPid, c);
+        String user = userOf.remove(c);
+        if (user != null) {
+            backends.userLimits().clientLeft(user);
+        }
+    }
+
+    @Override
+    public Optional<String> admitUser(ClientConnection c, String user) {
+        Optional<String> refused = backends.userLimits().admitClient(user);
+        if (refused.isEmpty()) {
+            userOf.put(c, user);
+        }
+        return refused;
     }
 
     @Override
     public Optional<UserSecret> user(String name) {
         return Optional.ofNullable(users.get(name));
+    }
+
+    @Override
+    public void secret(String name, java.util.function.Consumer<UserLookup.Result> then) {
+        UserSecret inFile = users.get(name);
+        if (inFile != null || lookup.isEmpty()) {
+            then.accept(new UserLookup.Result(Optional.ofNullable(inFile), Optional.empty(), inFile != null ? "in the users file"
+                    : "not in the users file"));
+            return;
+        }
+        Optional<Optional<UserSecret>> kept = lookedUp.get(name, System.nanoTime());
+        if (kept.isPresent()) {
+            then.accept(new UserLookup.Result(kept.get(), Optional.empty(), kept.get().isPresent() ? "found by auth_query"
+                    : "auth_query found no such user (or no SCRAM verifier)"));
+            return;
+        }
+        List<java.util.function.Consumer<UserLookup.Result>> waiting = lookingUp.get(name);
+        if (waiting != null) {
+            waiting.add(then); // one lookup answers every client of the user that asks meanwhile
+            return;
+        }
+        // on the primary; during a failover, a replica that serves reads holds the same roles
+        Optional<io.walferry.config.NodeConfig> node = backends.view().primary().or(() -> backends.view().readable().stream().findFirst());
+        if (node.isEmpty()) {
+            if (awaitingServer.size() >= config.maxClients()) {
+                then.accept(UserLookup.Result.failed("auth_query has no server to ask: no primary and no replica serves reads"));
+            } else {
+                awaitingServer.add(() -> secret(name, then));
+            }
+            return;
+        }
+        lookingUp.put(name, new ArrayList<>(List.of(then)));
+        UserSecretCache into = lookedUp;
+        lookup.get().lookup(node.get(), name, r -> loop.execute(() -> {
+            if (r.failure().isEmpty()) {
+                into.put(name, r.secret(), System.nanoTime());
+            }
+            List<java.util.function.Consumer<UserLookup.Result>> all = lookingUp.remove(name);
+            if (all != null) {
+                all.forEach(c -> c.accept(r));
+            }
+        }));
+    }
+
+    private void lookUpAwaiting() {
+        if (!awaitingServer.isEmpty() && (backends.view().primary().isPresent() || !backends.view().readable().isEmpty())) {
+            List<Runnable> go = List.copyOf(awaitingServer);
+            awaitingServer.clear();
+            go.forEach(Runnable::run);
+        }
+    }
+
+    @Override
+    public UserSecret.Scram unknownUser(String name) {
+        return UserSecret.Scram.unknown(name, unknownUserKey, random);
     }
 
     @Override
@@ -262,6 +354,7 @@ public final class Router implements AutoCloseable, RouterContext {
             http.close();
         }
         watcher.close();
+        lookup.ifPresent(UserLookup::close);
         listeners.forEach(Channel::close);
         loop.execute(backends::closeAll);
         group.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();

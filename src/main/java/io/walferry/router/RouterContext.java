@@ -23,6 +23,18 @@ interface RouterContext {
 
     Optional<UserSecret> user(String name);
 
+    /**
+     * The user's secret, from the users file (which wins) or else {@code auth_query}; {@code then} hears it on the event
+     * loop, at once or when the lookup is done.
+     */
+    void secret(String name, java.util.function.Consumer<UserLookup.Result> then);
+
+    /** A verifier no password fits, for a user the router does not know (the same salt for the same name). */
+    UserSecret.Scram unknownUser(String name);
+
+    /** Counts an authenticated client in under its user's limit, or says why not ({@code max_user_connections}). */
+    Optional<String> admitUser(ClientConnection c, String user);
+
     /** How to log in to servers as {@code user}, with the client's SCRAM ClientKey when it gave one. */
     ServerCredentials serverCredentials(String user, Optional<byte[]> clientKey);
 

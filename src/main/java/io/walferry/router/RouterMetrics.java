@@ -23,6 +23,12 @@ final class RouterMetrics {
             m.gauge("walferry_router_pool_servers_busy", "Server connections of a pool in use by a client.", p.busy(), l);
             m.gauge("walferry_router_pool_clients_waiting", "Clients waiting for a server connection of a pool.", p.waiting(), l);
             m.counter("walferry_router_pool_server_errors", "ErrorResponses the servers of a pool sent its clients.", p.errors(), l);
+            m.counter("walferry_router_pool_client_received_bytes", "Bytes of the messages a pool's clients sent the router.",
+                p.clientReceivedBytes(), l);
+            m.counter("walferry_router_pool_client_sent_bytes", "Bytes of the messages the router sent a pool's clients.", p.clientSentBytes(), l);
+            m.counter("walferry_router_pool_server_received_bytes", "Bytes of the messages a pool's servers sent the router.",
+                p.serverReceivedBytes(), l);
+            m.counter("walferry_router_pool_server_sent_bytes", "Bytes of the messages the router sent a pool's servers.", p.serverSentBytes(), l);
         }
         for (RouterStats.Route r : s.routes()) {
             String[] l = {"endpoint", r.endpoint(), "node", r.node()};

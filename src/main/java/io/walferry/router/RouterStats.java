@@ -21,8 +21,16 @@ public record RouterStats(Optional<String> primary, List<String> readable, int c
         exclusions = Map.copyOf(exclusions);
     }
 
-    /** A pool: its server connections, those in use by a client, the clients waiting for one, the errors its servers sent. */
-    public record Pool(String name, String node, String mode, int servers, int busy, int waiting, long errors) {
+    /**
+     * A pool: its server connections, those in use by a client, the clients waiting for one, the errors its servers sent,
+     * and the bytes of the messages it relayed: received from its clients and sent to them, received from its servers and
+     * sent to them.
+     */
+    public record Pool(String name, String node, String mode, int servers, int busy, int waiting, long errors, long clientReceivedBytes,
+                       long clientSentBytes, long serverReceivedBytes, long serverSentBytes) {
+        public Pool(String name, String node, String mode, int servers, int busy, int waiting, long errors) {
+            this(name, node, mode, servers, busy, waiting, errors, 0, 0, 0, 0);
+        }
     }
 
     /**

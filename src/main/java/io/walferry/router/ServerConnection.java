@@ -70,6 +70,8 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
     /** In state POSITION: who hears the primary's insert position, and the answer so far. */
     private java.util.function.Consumer<java.util.Optional<io.walferry.postgres.Lsn>> positionTo;
     private java.util.Optional<io.walferry.postgres.Lsn> position = java.util.Optional.empty();
+    /** Where the bytes this connection relays are counted: its pool's. */
+    private PoolBytes bytes = new PoolBytes();
 
     ServerConnection(PoolKey key, ServerCredentials credentials, Listener listener) {
         this.key = key;
@@ -135,12 +137,22 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
         return client;
     }
 
+    void countBytes(PoolBytes into) {
+        bytes = into;
+    }
+
+    /** A client's message on its way here, counted as received from the pool's clients. */
+    void countFromClient(int n) {
+        bytes.fromClients += n;
+    }
+
     /** Sends a client's message as it is (or as the router rewrote it). */
     void send(ByteBuf frame) {
         char type = (char) frame.getByte(frame.readerIndex());
         if (type == 'S' || type == 'Q' || type == 'F') {
             groupsSent++;
         }
+        bytes.toServers += frame.readableBytes();
         channel.write(frame, channel.voidPromise());
     }
 
@@ -218,6 +230,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf frame = (ByteBuf) msg;
         char type = (char) frame.getByte(frame.readerIndex());
+        bytes.fromServers += frame.readableBytes();
         switch (state) {
             case LOGIN -> login(ctx, frame, type);
             case LINKED -> relay(frame, type);
@@ -276,6 +289,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
             }
         }
         ClientConnection c = client;
+        bytes.toClients += frame.readableBytes();
         c.fromServer(frame);
         if (type == 'Z' && quiet() && client == c) {
             c.serverQuiet(this);

@@ -29,6 +29,34 @@ final class ServerPool implements ServerConnection.Listener {
         void waiting(Waiter w, String why);
     }
 
+    /**
+     * The limit of server connections per user and node ({@code user_pool_size}), over all the pools of that user on
+     * that node.
+     */
+    interface Budget {
+        Budget NONE = new Budget() {
+        };
+
+        /** Whether the pool may open one more connection; counted if so. */
+        default boolean open(PoolKey key) {
+            return true;
+        }
+
+        /** A counted connection is gone. */
+        default void gone(PoolKey key) {
+        }
+
+        /** Another pool of the same user and node waits under the user's limit: an idle connection here is better closed. */
+        default boolean wantedElsewhere(PoolKey key) {
+            return false;
+        }
+
+        /** The user's limit, when it is what keeps this pool's clients waiting. */
+        default java.util.Optional<String> holdsBack(PoolKey key) {
+            return java.util.Optional.empty();
+        }
+    }
+
     private record Waiting(Waiter waiter, ScheduledFuture<?> timeout) {
     }
 
@@ -42,6 +70,8 @@ final class ServerPool implements ServerConnection.Listener {
     private final Deque<Waiting> waiters = new ArrayDeque<>();
     private ServerCredentials credentials;
     private long errors;
+    private Budget budget = Budget.NONE;
+    private final PoolBytes bytes = new PoolBytes();
 
     ServerPool(PoolKey key, int maxSize, ServerConnector connector, Duration waitTimeout, Unreachable unreachable) {
         this.key = key;
@@ -53,6 +83,16 @@ final class ServerPool implements ServerConnection.Listener {
 
     PoolKey key() {
         return key;
+    }
+
+    /** The limit per user this pool shares with the user's other pools on its node. */
+    ServerPool budget(Budget b) {
+        budget = b;
+        return this;
+    }
+
+    PoolBytes bytes() {
+        return bytes;
     }
 
     void acquire(Waiter w, ServerCredentials creds) {
@@ -76,15 +116,45 @@ final class ServerPool implements ServerConnection.Listener {
             if (i.next().waiter() == w) {
                 i.remove();
                 org.slf4j.LoggerFactory.getLogger(ServerPool.class).info("router: pool {} exhausted: {}", key, all);
-                w.failed(null, "no server connection to " + key + " came free within " + waitTimeout.toMillis()
-                        + " ms (router pool_size " + maxSize + ")");
+                String why = "no server connection to " + key + " came free within " + waitTimeout.toMillis()
+                        + " ms (router pool_size " + maxSize + budget.holdsBack(key).map(l -> "; " + l).orElse("") + ")";
+                w.failed(Messages.error(io.netty.buffer.ByteBufAllocator.DEFAULT, "FATAL", "53300", why), why);
                 return;
             }
         }
     }
 
     private void open() {
-        all.add(connector.connect(key, credentials, this));
+        if (!budget.open(key)) {
+            return; // the user's other pools on this node hold its limit: a waiter gets one when one of theirs goes
+        }
+        ServerConnection s = connector.connect(key, credentials, this);
+        s.countBytes(bytes);
+        all.add(s);
+    }
+
+    /** One of the user's connections to this node went: a waiter held back by the user's limit may get one now. */
+    void retry() {
+        if (!waiters.isEmpty() && all.size() < maxSize) {
+            open();
+        }
+    }
+
+    /** Closes one idle connection, so that another pool of the same user and node may open one; false if none is idle. */
+    boolean closeIdle(String reason) {
+        ServerConnection s = idle.poll();
+        if (s == null) {
+            return false;
+        }
+        forget(s);
+        s.close(reason);
+        return true;
+    }
+
+    private void forget(ServerConnection s) {
+        if (all.remove(s)) {
+            budget.gone(key);
+        }
     }
 
     /** A reload's pool size: more connections for clients waiting now, or idle ones closed down to the new size. */
@@ -95,7 +165,7 @@ final class ServerPool implements ServerConnection.Listener {
         }
         while (all.size() > maxSize && !idle.isEmpty()) {
             ServerConnection s = idle.pop();
-            all.remove(s);
+            forget(s);
             s.close("the pool was made smaller (reload)");
         }
     }
@@ -109,10 +179,11 @@ final class ServerPool implements ServerConnection.Listener {
             s.close("its pool was closed");
             return;
         }
-        if (all.size() > maxSize && waiters.isEmpty()) {
+        if ((all.size() > maxSize || budget.wantedElsewhere(key)) && waiters.isEmpty()) {
+            String reason = all.size() > maxSize ? "the pool was made smaller (reload)" : "another pool of its user waits (router.user_pool_size)";
             s.idle();
-            all.remove(s);
-            s.close("the pool was made smaller (reload)");
+            forget(s);
+            s.close(reason);
             return;
         }
         s.idle();
@@ -153,7 +224,7 @@ final class ServerPool implements ServerConnection.Listener {
 
     @Override
     public void loginFailed(ServerConnection s, ByteBuf error, String why) {
-        all.remove(s);
+        forget(s);
         // what stopped this login stops the others waiting for the same server, user and database
         while (!waiters.isEmpty()) {
             Waiting w = waiters.poll();
@@ -171,7 +242,7 @@ final class ServerPool implements ServerConnection.Listener {
 
     @Override
     public void closed(ServerConnection s) {
-        all.remove(s);
+        forget(s);
         idle.remove(s);
         if (!waiters.isEmpty() && all.size() < maxSize) {
             open();

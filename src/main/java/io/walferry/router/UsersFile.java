@@ -12,7 +12,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.security.SecureRandom;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +27,6 @@ import java.util.regex.Pattern;
  */
 final class UsersFile {
     private static final Pattern LINE = Pattern.compile("\"((?:[^\"]|\"\")+)\"\\s+\"((?:[^\"]|\"\")*)\"\\s*");
-    private static final Pattern VERIFIER = Pattern.compile("SCRAM-SHA-256\\$(\\d+):([^$]+)\\$([^:]+):(.+)");
     private static final int ITERATIONS = 4096;
 
     private UsersFile() {
@@ -71,18 +69,8 @@ final class UsersFile {
 
     private static UserSecret secret(String name, String value, String where) {
         if (value.startsWith("SCRAM-SHA-256$")) {
-            Matcher v = VERIFIER.matcher(value);
-            try {
-                if (v.matches()) {
-                    Base64.Decoder d = Base64.getDecoder();
-                    return new UserSecret(name, Optional.empty(), new UserSecret.Scram(Integer.parseInt(v.group(1)), d.decode(v.group(2)),
-                            d.decode(v.group(3)), d.decode(v.group(4))));
-                }
-            } catch (IllegalArgumentException e) {
-                // reported below
-            }
-            throw WalferryException.config(where + "user " + name + ": not a SCRAM-SHA-256 verifier as pg_authid holds one",
-                    "copy rolpassword from pg_authid as it is");
+            return new UserSecret(name, Optional.empty(), UserSecret.Scram.parse(value).orElseThrow(() -> WalferryException.config(
+                    where + "user " + name + ": not a SCRAM-SHA-256 verifier as pg_authid holds one", "copy rolpassword from pg_authid as it is")));
         }
         if (value.startsWith("md5") && value.length() == 35) {
             throw WalferryException.config(where + "user " + name + ": an MD5 hash cannot authenticate SCRAM clients",

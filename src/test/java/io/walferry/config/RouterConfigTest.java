@@ -99,6 +99,54 @@ class RouterConfigTest {
     }
 
     @Test
+    void authQueryUserLimitsAndClientCertificates() throws IOException {
+        RouterConfig d = load("  users_file: /u\n  endpoints:\n    rw: { port: 6432 }\n").router().orElseThrow();
+        assertThat(d.authQuery()).isEmpty();
+        assertThat(d.userLimits()).isEqualTo(RouterConfig.UserLimits.NONE);
+
+        RouterConfig c = load("""
+                  auth_query: { user: walferry_auth, password: s3cret, query: "select passwd from my.lookup($1)", database: app, cache_ttl: 30s }
+                  max_user_connections: 5
+                  user_pool_size: 2
+                  tls: { certificate: /etc/r.crt, key: /etc/r.key, clients: verify-full, client_ca: /etc/clients.crt }
+                  endpoints:
+                    rw: { port: 6432 }
+                """).router().orElseThrow();
+        RouterConfig.AuthQuery q = c.authQuery().orElseThrow();
+        assertThat(q.user()).isEqualTo("walferry_auth");
+        assertThat(q.password().orElseThrow().reveal()).isEqualTo("s3cret");
+        assertThat(q.toString()).doesNotContain("s3cret");
+        assertThat(q.query()).contains("select passwd from my.lookup($1)");
+        assertThat(q.database()).contains("app");
+        assertThat(q.cacheTtl()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.usersFile()).as("auth_query alone is enough").isEmpty();
+        assertThat(c.userLimits()).isEqualTo(new RouterConfig.UserLimits(5, 2));
+        assertThat(c.tls()).contains(new RouterConfig.ClientTls(Path.of("/etc/r.crt"), Path.of("/etc/r.key"), true,
+                RouterConfig.ClientCertificates.VERIFY_FULL, java.util.Optional.of(Path.of("/etc/clients.crt"))));
+
+        RouterConfig cert = load("  auth: cert\n  tls: { certificate: /c, key: /k, clients: verify-ca, client_ca: /ca }\n"
+                + "  endpoints:\n    rw: { port: 6432 }\n").router().orElseThrow();
+        assertThat(cert.auth()).isEqualTo(RouterConfig.ClientAuth.CERT);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', ignoreLeadingAndTrailingWhitespace = false, value = {
+            "  auth_query: { password: x }\\n|router.auth_query.user: is required",
+            "  auth_query: { user: a, query: select 1 }\\n|router.auth_query.query: must take the user name as $1",
+            "  auth_query: { user: a, cache_ttl: 2h }\\n|router.auth_query.cache_ttl: expected at most 1h",
+            "  auth_query: { user: a, ttl: 1s }\\n|router.auth_query.ttl: unknown key",
+            "  auth: trust\\n  auth_query: { user: a }\\n|router.auth_query: is only used with auth: scram",
+            "  auth: cert\\n|router.auth: cert needs client certificates",
+            "  auth: trust\\n  tls: { certificate: /c, key: /k, clients: verify-ca }\\n|router.tls.client_ca: is required with clients: verify-ca",
+            "  auth: trust\\n  tls: { certificate: /c, key: /k, client_ca: /ca }\\n|router.tls.client_ca: is only read with clients: verify-ca or verify-full",
+            "  auth: trust\\n  max_user_connections: -1\\n|router.max_user_connections",
+    })
+    void authAndLimitMistakesAreOneLine(String yaml, String expected) {
+        assertThatThrownBy(() -> load(yaml.replace("\\n", "\n") + "  endpoints:\n    rw: { port: 6432 }\n")).isInstanceOf(ConfigException.class)
+                .hasMessageContaining(expected).hasMessageNotContaining("\n");
+    }
+
+    @Test
     void theRouterCommandWithoutARouterSectionIsAConfigurationError() throws IOException {
         Path p = tmp.resolve("walferry.yaml");
         Files.writeString(p, CLUSTER);

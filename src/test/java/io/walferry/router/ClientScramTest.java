@@ -69,6 +69,44 @@ class ClientScramTest {
                 .hasMessageContaining("before the client-first");
     }
 
+    /**
+     * SCRAM pass-through, as PgBouncer does it: the ClientKey the router recovers from a client's proof, with the
+     * verifier's ServerKey, is all a SCRAM client needs to log in to a server that holds the same verifier; a client
+     * with a wrong password leaves nothing to log in with.
+     */
+    @Test
+    void theClientKeyOfAProvenClientLogsInToAServerHoldingTheSameVerifier() throws Exception {
+        UserSecret s = users("\"app\" \"" + VERIFIER + "\"\n", "rw-------").get("app");
+        ClientScram.Proven proven = exchange(s, "app-secret");
+        ClientScram server = new ClientScram(s.scram(), new SecureRandom()); // PostgreSQL's side, with the same verifier
+        ScramClient router = ScramClient.builder().advertisedMechanisms(List.of("SCRAM-SHA-256")).username("*")
+                .clientAndServerKey(proven.clientKey(), s.scram().serverKey()).build();
+        router.serverFirstMessage(server.serverFirst(router.clientFirstMessage().toString()));
+        ClientScram.Proven relayed = server.clientFinal(router.clientFinalMessage().toString());
+        router.serverFinalMessage(relayed.serverFinal());
+        assertThat(relayed.clientKey()).isEqualTo(proven.clientKey());
+    }
+
+    @Test
+    void anUnknownUserFailsAtTheSameStepAsAWrongPasswordWithAStableSalt() throws Exception {
+        byte[] key = new byte[32];
+        new SecureRandom().nextBytes(key);
+        UserSecret.Scram a = UserSecret.Scram.unknown("nobody", key, new SecureRandom());
+        UserSecret.Scram b = UserSecret.Scram.unknown("nobody", key, new SecureRandom());
+        assertThat(a.salt()).isEqualTo(b.salt()).hasSize(16);
+        assertThat(UserSecret.Scram.unknown("other", key, new SecureRandom()).salt()).isNotEqualTo(a.salt());
+        UserSecret unknown = new UserSecret("nobody", java.util.Optional.empty(), a);
+        assertThatThrownBy(() -> exchange(unknown, "anything")).isInstanceOf(ClientScram.Refused.class)
+                .hasMessage("password authentication failed");
+    }
+
+    @Test
+    void verifiersAreParsedAsPgAuthidHoldsThem() {
+        assertThat(UserSecret.Scram.parse(VERIFIER)).hasValueSatisfying(v -> assertThat(v.iterations()).isEqualTo(4096));
+        assertThat(UserSecret.Scram.parse("md5" + "0".repeat(32))).isEmpty();
+        assertThat(UserSecret.Scram.parse("SCRAM-SHA-256$4096:!!$a:b")).isEmpty();
+    }
+
     @Test
     void badUsersFilesAreRefusedWithTheLine() {
         assertThatThrownBy(() -> users("\"app\" \"pw\"\n", "rw-r--r--")).hasMessageContaining("is open to other users")

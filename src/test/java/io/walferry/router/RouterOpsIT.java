@@ -134,7 +134,7 @@ class RouterOpsIT {
     }
 
     @Test
-    void tlsToClientsAndToTheServerWithTheirCertificatesVerified() throws Exception {
+    void tlsToClientsAndToTheServerWithTheirCertificatesVerifiedAndClientCertificatesChecked() throws Exception {
         int rw = freePort();
         router(config("127.0.0.1", "  auth: trust\n  metrics_port: 0\n"
                 + "  tls: { certificate: " + cert.certificate() + ", key: " + cert.key() + ", clients: require }\n"
@@ -169,6 +169,132 @@ class RouterOpsIT {
             out.flush();
             assertThat((char) in.readByte()).isEqualTo('S');
         }
+        clientCertificatesSignedByTheCaAndNamingTheUserLogInAndOthersAreRefusedWithTheReason();
+    }
+
+    /** openssl, in {@code in}: fails the test with its output if it fails. */
+    private static void openssl(Path in, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("openssl"));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).directory(in.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0).as(String.join(" ", cmd) + ": " + out).isTrue();
+    }
+
+    /** On the cluster of the TLS test: a router with tls.clients verify-full and auth: cert. */
+    private void clientCertificatesSignedByTheCaAndNamingTheUserLogInAndOthersAreRefusedWithTheReason() throws Exception {
+        Path c = Files.createDirectories(dir.resolve("clients"));
+        openssl(c, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=test clients CA", "-keyout", "ca.key", "-out", "ca.crt");
+        openssl(c, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=app", "-keyout", "app.key", "-out", "app.csr");
+        openssl(c, "x509", "-req", "-in", "app.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "1", "-out", "app.crt");
+        // a CA of the same name and another key: its certificate is offered (the issuer's name fits) and must be refused
+        openssl(c, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=test clients CA", "-keyout", "fake.key", "-out", "fake.crt");
+        openssl(c, "x509", "-req", "-in", "app.csr", "-CA", "fake.crt", "-CAkey", "fake.key", "-CAcreateserial", "-days", "1", "-out", "forged.crt");
+        openssl(c, "pkcs8", "-topk8", "-outform", "DER", "-nocrypt", "-in", "app.key", "-out", "app.pk8");
+        primary.execute("create role app login");
+        int rw = freePort();
+        router(config("127.0.0.1", "  auth: cert\n  metrics_port: 0\n"
+                + "  tls: { certificate: " + cert.certificate() + ", key: " + cert.key() + ", clients: verify-full, client_ca: " + c.resolve("ca.crt") + " }\n"
+                + "  endpoints:\n    rw: { port: " + rw + ", pool_mode: transaction, pool_size: 2 }\n"));
+        String[] app = {"user", "app", "sslmode", "require", "sslcert", c.resolve("app.crt").toString(), "sslkey", c.resolve("app.pk8").toString()};
+        Await.until(Duration.ofSeconds(30), "app to log in with its certificate", () -> {
+            try (Connection conn = connect(rw, app)) {
+                return one(conn, "select current_user").equals("app");
+            }
+        });
+        assertThatThrownBy(() -> connect(rw, "user", "app", "sslmode", "require", "sslcert", c.resolve("none.crt").toString()))
+                .isInstanceOf(SQLException.class).hasMessageContaining("the router accepts only clients with a certificate (router.tls.clients: verify-full)")
+                .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("28000"));
+        assertThatThrownBy(() -> connect(rw, "user", "app", "sslmode", "require", "sslcert", c.resolve("forged.crt").toString(),
+                "sslkey", c.resolve("app.pk8").toString()))
+                .isInstanceOf(SQLException.class).hasMessageContaining("is not signed by a CA of router.tls.client_ca");
+        String[] asPostgres = app.clone();
+        asPostgres[1] = "postgres";
+        assertThatThrownBy(() -> connect(rw, asPostgres)).isInstanceOf(SQLException.class)
+                .hasMessageContaining("the client certificate's CN \"app\" is not the user \"postgres\" (router.auth: cert)");
+        try (Connection conn = connect(rw, app)) {
+            assertThat(one(conn, "select current_user")).as("refusals harm no one else").isEqualTo("app");
+        }
+    }
+
+    /** The function docs/router.md has the DBA create for auth_query, and the role the router looks users up as. */
+    private void authQuerySetUp() throws SQLException {
+        primary.execute("create role walferry_auth login password 'auth-secret'");
+        primary.execute("create schema walferry");
+        primary.execute("create function walferry.user_secret(i_username text) returns table (usename name, passwd text) "
+                + "language sql security definer set search_path = pg_catalog "
+                + "as $$ select usename, passwd from pg_catalog.pg_shadow where usename = i_username $$");
+        primary.execute("revoke all on function walferry.user_secret(text) from public");
+        primary.execute("grant usage on schema walferry to walferry_auth");
+        primary.execute("grant execute on function walferry.user_secret(text) to walferry_auth");
+    }
+
+    private static String[] login(String user, String password) {
+        return new String[]{"user", user, "password", password};
+    }
+
+    @Test
+    void authQueryUsersLogInThroughToTheServerWithTheirScramKeysAndLimitsPerUserHoldWithoutHarmToOthers() throws Exception {
+        authQuerySetUp();
+        primary.execute("create role app login password 'app-secret'");
+        primary.execute("create role report login password 'report-secret'");
+        // the server asks app and report for SCRAM: the router logs in with the keys of the client's own exchange
+        primary.hba("host all app 127.0.0.1/32 scram-sha-256\nhost all report 127.0.0.1/32 scram-sha-256\n"
+                + "host all walferry_auth 127.0.0.1/32 scram-sha-256\nhost all all 127.0.0.1/32 trust\n");
+        primary.execute("select pg_reload_conf()");
+        Path secret = dir.resolve("auth-password");
+        Files.writeString(secret, "auth-secret\n");
+        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
+        int rw = freePort();
+        Router r = router(config("127.0.0.1", "  auth: scram\n  metrics_port: 0\n  failover_wait: 3s\n"
+                + "  auth_query: { user: walferry_auth, password: \"${file:" + secret + "}\" }\n"
+                + "  max_user_connections: 2\n  user_pool_size: 1\n"
+                + "  endpoints:\n    rw: { port: " + rw + ", pool_mode: transaction, pool_size: 4 }\n"));
+        Await.until(Duration.ofSeconds(30), "app to log in through auth_query", () -> {
+            try (Connection c = connect(rw, login("app", "app-secret"))) {
+                return one(c, "select current_user").equals("app");
+            }
+        });
+        assertThatThrownBy(() -> connect(rw, login("app", "wrong"))).isInstanceOf(SQLException.class)
+                .hasMessageContaining("password authentication failed for user \"app\"");
+        assertThatThrownBy(() -> connect(rw, login("nobody", "wrong"))).isInstanceOf(SQLException.class)
+                .hasMessageContaining("password authentication failed for user \"nobody\"");
+
+        Await.until(Duration.ofSeconds(30), "the clients so far to be gone", () -> r.stats().clients() == 0);
+        try (Connection a = connect(rw, login("app", "app-secret")); Connection b = connect(rw, login("app", "app-secret"))) {
+            // max_user_connections 2: a third client of app is refused, report is not
+            assertThatThrownBy(() -> connect(rw, login("app", "app-secret"))).isInstanceOf(SQLException.class)
+                    .hasMessageContaining("too many connections for user \"app\": it holds 2 (router.max_user_connections 2)")
+                    .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("53300"));
+            // user_pool_size 1: while a's transaction holds app's one server connection, b waits and is refused at failover_wait
+            a.setAutoCommit(false);
+            try (Statement st = a.createStatement()) {
+                st.executeUpdate("create temp table held (x int)");
+            }
+            assertThatThrownBy(() -> one(b, "select 1")).isInstanceOf(SQLException.class)
+                    .hasMessageContaining("router.user_pool_size 1: user app holds 1 server connections on node pg1")
+                    .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("53300"));
+            try (Connection report = connect(rw, login("report", "report-secret"))) {
+                assertThat(one(report, "select current_user")).as("another user is not held back").isEqualTo("report");
+            }
+            assertThat(one(a, "select 'a goes on'")).isEqualTo("a goes on");
+            a.commit();
+        }
+        Await.until(Duration.ofSeconds(30), "every client to be gone", () -> r.stats().clients() == 0);
+        try (Connection c = connect(rw, login("app", "app-secret"))) {
+            assertThat(one(c, "select current_user")).as("app's places are free again").isEqualTo("app");
+        }
+        // another database is another pool: app's idle connection of the first pool is closed to make room for it
+        primary.execute("create database other");
+        Properties p = new Properties();
+        p.setProperty("user", "app");
+        p.setProperty("password", "app-secret");
+        p.setProperty("sslmode", "disable");
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + rw + "/other", p)) {
+            assertThat(one(c, "select current_database()")).isEqualTo("other");
+        }
+        assertThat(r.stats().pools().stream().filter(pool -> pool.name().startsWith("app@")).mapToInt(RouterStats.Pool::servers).sum())
+                .as("user_pool_size 1 over both pools").isLessThanOrEqualTo(1);
     }
 
     @Test
@@ -256,6 +382,7 @@ class RouterOpsIT {
                 for (int i = 0; i < 5; i++) {
                     one(c, "select 1");
                 }
+                assertThat(one(c, "select repeat('x', 1000000)")).hasSize(1_000_000);
                 Files.writeString(file, Files.readString(file).replace("pool_size: 2", "pool_size: 4"));
                 new ProcessBuilder("kill", "-HUP", String.valueOf(p.pid())).start().waitFor(10, TimeUnit.SECONDS);
                 Await.until(Duration.ofSeconds(30), "the reload in the log", () -> Files.readString(log).contains("router: configuration reloaded"));
@@ -277,6 +404,12 @@ class RouterOpsIT {
                     .containsPattern("walferry_router_queries_total\\{cluster=\"test\",endpoint=\"rw\",node=\"pg1\"} \\d+")
                     .contains("walferry_router_reloads_total{cluster=\"test\"} 1")
                     .contains("walferry_router_reloads_refused_total{cluster=\"test\"} 1");
+            for (String counter : new String[]{"client_sent", "server_received"}) {
+                java.util.regex.Matcher bytes = java.util.regex.Pattern.compile("walferry_router_pool_" + counter
+                        + "_bytes_total\\{cluster=\"test\",mode=\"transaction\",node=\"pg1\",pool=\"postgres@pg1/postgres\"} (\\S+)").matcher(m.body());
+                assertThat(bytes.find()).as(counter + " in " + m.body()).isTrue();
+                assertThat(Double.parseDouble(bytes.group(1))).as("the large result counted").isGreaterThanOrEqualTo(1_000_000);
+            }
 
             // walferry router status reads the running router's /status (with the configuration it started from)
             Path statusConfig = config("127.0.0.1", "  auth: trust\n  metrics_port: " + metrics + "\n  endpoints:\n    rw: { port: " + rw + " }\n");
@@ -286,9 +419,13 @@ class RouterOpsIT {
             var status = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.out());
             assertThat(status.get("primary").asText()).isEqualTo("pg1");
             assertThat(status.get("routes").get(0).get("queries").asLong()).isGreaterThanOrEqualTo(7);
+            assertThat(status.get("pools").get(0).get("client_sent_bytes").asLong()).isGreaterThanOrEqualTo(1_000_000);
+            assertThat(status.get("pools").get(0).get("server_received_bytes").asLong()).isGreaterThanOrEqualTo(1_000_000);
+            assertThat(status.get("pools").get(0).get("client_received_bytes").asLong()).isPositive();
+            assertThat(status.get("pools").get(0).get("server_sent_bytes").asLong()).isPositive();
             WalferryFixture.Result text = WalferryFixture.exec(List.of(WalferryFixture.launcher().toString(), "-c", statusConfig.toString(),
                     "router", "status"), dir, Duration.ofMinutes(2));
-            assertThat(text.out()).contains("primary:  pg1").contains("ENDPOINT").contains("rw");
+            assertThat(text.out()).contains("primary:  pg1").contains("ENDPOINT").contains("rw").contains("TO_CLIENTS").contains("977.3 KiB");
         } finally {
             p.destroy();
             p.waitFor(30, TimeUnit.SECONDS);
