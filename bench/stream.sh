@@ -155,7 +155,7 @@ CONF
   as_pg "$PGBIN/pg_ctl" -D "$d/primary" -l "$d/primary.log" -w start >/dev/null
   if [[ $mode == pgbr-async ]]; then
     pgbr "$d/pgbr/pgbackrest.conf" --no-online stanza-create >/dev/null
-    mkdir_pg "$d/pgbr/spool-standby" "$d/pgbr/lock-standby"
+    mkdir_pg "$d/pgbr/lock-standby"
   fi
   if [[ $mode == wf-* ]]; then
     as_pg "$WF_HOME/walferry" -c "$cfg" repo-create >/dev/null
@@ -179,7 +179,7 @@ CONF
     # the standby reads the repository only; its own spool and lock paths (archive-get is synchronous)
     cat >>"$d/standby/postgresql.conf" <<CONF
 archive_mode = off
-restore_command = '$PGBACKREST_BIN --config=$d/pgbr/pgbackrest.conf --stanza=$STANZA --archive-async=n --spool-path=$d/pgbr/spool-standby --lock-path=$d/pgbr/lock-standby --pg1-path=$d/standby archive-get %f "%p"'
+restore_command = '$PGBACKREST_BIN --config=$d/pgbr/pgbackrest.conf --stanza=$STANZA --archive-async=n --lock-path=$d/pgbr/lock-standby --pg1-path=$d/standby archive-get %f "%p"'
 wal_retrieve_retry_interval = 200ms
 CONF
   fi
