@@ -99,9 +99,8 @@ RESULT_FILE=$RESULTS_DIR/stream-$(date +%Y%m%d-%H%M%S).txt
   printf '%-11s %-40s %-40s %s\n' mode "isolated commits: lag s" "under pgbench -c 8: lag s" "tps"
 } | tee "$RESULT_FILE"
 
-run_mode() {
-  local mode=$1 d=$WORK/$1 port sport mport cfg
-  port=$(free_port); sport=$(free_port); mport=$(free_port)
+init_primary() { # DIR PORT: a fresh primary in DIR/primary on loopback, its repository and spool directories
+  local d=$1 port=$2
   mkdir -p "$d/repo" "$d/spool"
   chown -R postgres: "$d"
   as_pg "$PGBIN/initdb" -D "$d/primary" -U postgres --auth=trust -E UTF8 --locale=C --no-instructions >/dev/null
@@ -117,6 +116,12 @@ shared_buffers = 128MB
 max_wal_size = 1GB
 CONF
   printf 'host all all 127.0.0.1/32 trust\nhost replication all 127.0.0.1/32 trust\n' >"$d/primary/pg_hba.conf"
+}
+
+run_mode() {
+  local mode=$1 d=$WORK/$1 port sport mport cfg
+  port=$(free_port); sport=$(free_port); mport=$(free_port)
+  init_primary "$d" "$port"
   cfg=$d/walferry.yaml
   if [[ $mode == wf-* ]]; then
     cat >"$cfg" <<YAML
@@ -234,22 +239,7 @@ latency_pcts() { cat "$@" | awk '{print $3}' | sort -n | awk '{a[NR]=$1} END{if 
 run_sync() {
   local mode=$1 d=$WORK/sync-$1 port sport cfg app=""
   port=$(free_port); sport=$(free_port)
-  mkdir -p "$d/repo" "$d/spool"
-  chown -R postgres: "$d"
-  as_pg "$PGBIN/initdb" -D "$d/primary" -U postgres --auth=trust -E UTF8 --locale=C --no-instructions >/dev/null
-  DATADIRS+=("$d/primary")
-  cat >>"$d/primary/postgresql.conf" <<CONF
-listen_addresses = '127.0.0.1'
-port = $port
-unix_socket_directories = ''
-wal_level = replica
-max_wal_senders = 10
-max_replication_slots = 10
-shared_buffers = 128MB
-max_wal_size = 1GB
-synchronous_commit = on
-CONF
-  printf 'host all all 127.0.0.1/32 trust\nhost replication all 127.0.0.1/32 trust\n' >"$d/primary/pg_hba.conf"
+  init_primary "$d" "$port"
   as_pg "$PGBIN/pg_ctl" -D "$d/primary" -l "$d/primary.log" -w start >/dev/null
   as_pg "$PGBIN/pgbench" -h 127.0.0.1 -p "$port" -U postgres -i -s 10 -q postgres >/dev/null 2>&1
   case $mode in
