@@ -61,6 +61,8 @@ class HaIT {
     private final Map<String, AgentProcess> agents = new HashMap<>();
     private WalferryFixture wf;
     private TwoPrimaries checker;
+    /** More archive: settings for the cluster a test starts (archive.stream, archive.synchronous). */
+    private String archiveYaml = "";
 
     @BeforeEach
     void setUp() {
@@ -130,7 +132,7 @@ class HaIT {
             api.put(n, freePort());
             perNode.put(n, "    api_port: " + api.get(n) + "\n");
         }
-        wf.writeConfig(new ArrayList<>(pg.values()), "  workers: 2\n");
+        wf.writeConfig(new ArrayList<>(pg.values()), "  workers: 2\n" + archiveYaml);
         wf.ha("""
                   etcd:
                     endpoints: %s
@@ -504,13 +506,29 @@ class HaIT {
         checker.assertNeverTwo();
     }
 
+    /**
+     * HA's synchronous standby and the synchronous archive (archive.synchronous, docs/streaming.md) together: pg1's
+     * commits wait for both its standby and its archive (synchronous_with_standbys: both); the node that takes over
+     * after pg1 is lost runs with either, and its commits are confirmed by its standby or by its archive alone.
+     */
     @Test
     void inSynchronousModeNoAcknowledgedWriteIsLostWhenThePrimaryNodeIsLostUnderWrites() throws Exception {
+        archiveYaml = "  stream: on\n  synchronous: on\n  synchronous_with_standbys: both\n";
         cluster(null, "  synchronous: on\n  synchronous_count: 1\n");
         startAgents();
-        Await.until(Duration.ofSeconds(60), "pg1's commits to wait for a synchronous standby",
-                () -> pg.get("pg1").queryString("show synchronous_standby_names").matches("FIRST 1 \\(\"pg[23]\"\\)")
-                        && pg.get("pg1").queryLong("select count(*) from pg_stat_replication where sync_state = 'sync'") == 1);
+        Await.until(Duration.ofSeconds(120), "pg1's commits to wait for its archive and a synchronous standby",
+                () -> pg.get("pg1").queryString("show synchronous_standby_names").matches("FIRST 2 \\(\"walferry_stream_pg1\", \"pg[23]\"\\)")
+                        && pg.get("pg1").queryLong("select count(*) from pg_stat_replication where sync_state = 'sync'") == 2);
+        // both: the standby confirms, the archive cannot store: the commit waits until it can
+        String waited = commitWhileTheRepositoryIsReadOnly("pg1", 1_000_001, true);
+        assertThat(lsnAtMost(pg.get("pg1"), waited, "walferry_stream_pg1")).as("acknowledged once stored in the repository").isTrue();
+        // the nodes that may take over run with either
+        wf.writeConfig(new ArrayList<>(pg.values()), "  workers: 2\n  stream: on\n  synchronous: on\n  synchronous_with_standbys: either\n");
+        for (String n : List.of("pg2", "pg3")) {
+            agents.get(n).stop();
+            agents.put(n, wf.startAgent(n));
+        }
+        String next;
         try (Writer w = new Writer(pg)) {
             Await.until(Duration.ofSeconds(30), "the writer to write", () -> w.acknowledged().size() > 200);
             agents.get("pg1").kill9();
@@ -518,7 +536,7 @@ class HaIT {
                     Duration.ofSeconds(10));
             pg.get("pg1").crash();
             int atCrash = w.acknowledged().size();
-            String next = awaitLeader("pg2", "pg3");
+            next = awaitLeader("pg2", "pg3");
             Await.until(Duration.ofSeconds(90), "writes to go on on " + next, () -> w.acknowledged().size() > atCrash + 50);
             w.stop();
             for (long id : w.acknowledged()) {
@@ -527,7 +545,62 @@ class HaIT {
             }
             assertThat(pg.get(next).queryString("show synchronous_standby_names")).startsWith("FIRST 1 (");
         }
+        String archive = "walferry_stream_" + next;
+        Await.until(Duration.ofSeconds(60), next + "'s commits to wait for its standby or its archive",
+                () -> pg.get(next).queryString("show synchronous_standby_names").matches("FIRST 1 \\((\"pg\\d\", )+\"" + archive + "\"\\)"));
+        // either: the archive cannot store, the standby confirms
+        commitWhileTheRepositoryIsReadOnly(next, 1_000_002, false);
+        // either: the last standby lost, the archive alone confirms, and only what it stored
+        Await.until(Duration.ofSeconds(120), archive + " to stream again", () -> pg.get(next).queryLong(
+                "select count(*) from pg_stat_replication where application_name = '" + archive + "'") == 1);
+        lose(NODES.stream().filter(n -> !n.equals(next) && !n.equals("pg1")).findFirst().orElseThrow());
+        String last = commitRow(pg.get(next), 1_000_003, "either: the archive confirms");
+        assertThat(lsnAtMost(pg.get(next), last, archive)).as("acknowledged once stored in the repository").isTrue();
         checker.assertNeverTwo();
+    }
+
+    /**
+     * Commits a row on {@code node} while the repository cannot be written, then makes it writable again: whether the
+     * commit waited for that ({@code waits}); the position after the commit.
+     */
+    private String commitWhileTheRepositoryIsReadOnly(String node, long id, boolean waits) throws Exception {
+        java.util.concurrent.ExecutorService one = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            ServerUser.exec(List.of("chmod", "-R", "u-w", wf.repo().toString()), null, Duration.ofSeconds(30));
+            java.util.concurrent.Future<String> commit = one.submit(() -> commitRow(pg.get(node), id, "while the repository is read-only"));
+            if (waits) {
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> commit.get(5, java.util.concurrent.TimeUnit.SECONDS))
+                        .as("the archive cannot store: the commit waits").isInstanceOf(java.util.concurrent.TimeoutException.class);
+            } else {
+                commit.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            ServerUser.exec(List.of("chmod", "-R", "u+w", wf.repo().toString()), null, Duration.ofSeconds(30));
+            return commit.get(120, java.util.concurrent.TimeUnit.SECONDS);
+        } finally {
+            ServerUser.exec(List.of("chmod", "-R", "u+w", wf.repo().toString()), null, Duration.ofSeconds(30));
+            one.shutdownNow();
+        }
+    }
+
+    /** Commits a row; the WAL position its commit record comes after. */
+    private static String commitRow(PgCluster c, long id, String note) throws SQLException {
+        try (java.sql.Connection conn = c.connect(); java.sql.Statement st = conn.createStatement()) {
+            conn.setAutoCommit(false);
+            st.execute("insert into t values (" + id + ", '" + note + "')");
+            String lsn;
+            try (java.sql.ResultSet r = st.executeQuery("select pg_current_wal_insert_lsn()::text")) {
+                r.next();
+                lsn = r.getString(1);
+            }
+            conn.commit();
+            return lsn;
+        }
+    }
+
+    /** Whether {@code lsn} is at most the restart_lsn of {@code slot}: what every required repository holds. */
+    private static boolean lsnAtMost(PgCluster c, String lsn, String slot) throws SQLException {
+        return c.queryString("select ('" + lsn + "'::pg_lsn <= restart_lsn)::text from pg_replication_slots where slot_name = '" + slot + "'")
+                .equals("true");
     }
 
     /**
