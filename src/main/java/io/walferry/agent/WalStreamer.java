@@ -49,6 +49,8 @@ final class WalStreamer implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(WalStreamer.class);
     private static final Backoff BACKOFF = new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(30));
     private static final long IDLE_POLL_MILLIS = 5;
+    /** A synchronous archive's commits wait for the next look: it looks more often. */
+    private static final long SYNCHRONOUS_POLL_MILLIS = 1;
 
     private final WalferryConfig config;
     private final NodeConfig node;
@@ -231,10 +233,15 @@ final class WalStreamer implements Runnable {
                 Optional<WalStream.Received> r = stream.poll();
                 if (r.isPresent()) {
                     take(r.get());
+                    // everything the server sent already goes into one piece: with a synchronous archive, every
+                    // commit waiting at this moment is confirmed by one store rather than one store each
+                    while (pendingBytes() < settings.chunk() && (r = stream.poll()).isPresent()) {
+                        take(r.get());
+                    }
                 } else if (stream.closed()) {
                     throw new SQLException("the server ended the stream");
                 } else {
-                    pause(Duration.ofMillis(IDLE_POLL_MILLIS));
+                    pause(Duration.ofMillis(settings.synchronous() ? SYNCHRONOUS_POLL_MILLIS : IDLE_POLL_MILLIS));
                 }
                 long now = System.nanoTime();
                 store(StreamPlan.of(received, segmentSize, storedEnds, new StreamPlan.Waits(oldestUnstoredNanos < 0 ? 0 : now - oldestUnstoredNanos,
@@ -340,6 +347,11 @@ final class WalStreamer implements Runnable {
             oldestUnstoredNanos = -1;
             lastStoreNanos = System.nanoTime();
             confirm(segmentStart.value() + StreamPlan.confirmable(requiredEnds()));
+        }
+
+        /** Received bytes of the segment that some repository does not hold yet. */
+        private long pendingBytes() {
+            return received - storedEnds.values().stream().mapToLong(Long::longValue).min().orElse(received);
         }
 
         private Map<String, Long> requiredEnds() {

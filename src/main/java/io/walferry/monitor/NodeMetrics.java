@@ -70,6 +70,13 @@ final class NodeMetrics implements MultiCollector {
                 r.seconds());
         r.state().ifPresent(s -> node(m, s, r.lag()));
         r.restore().ifPresent(x -> restore(m, x));
+        r.walStreamLag().ifPresent(l -> {
+            String slot = io.walferry.postgres.SynchronousNames.archiveName(node.name());
+            m.gauge("walferry_wal_stream_lag_bytes", "WAL the primary wrote that its stream has not stored in every required repository",
+                    l.bytes(), "slot", slot);
+            m.gauge("walferry_wal_stream_lag_seconds", "How long ago the primary wrote the first WAL its stream has not stored in every "
+                    + "required repository (0 when all is stored, however long the primary has been idle)", l.seconds(), "slot", slot);
+        });
         ArchiveBacklog b = r.backlog();
         m.gauge("walferry_archive_backlog_files", "WAL files PostgreSQL finished that are not archived yet (.ready, not acknowledged)", b.files());
         m.gauge("walferry_archive_backlog_bytes", "Bytes of those files", b.bytes());

@@ -59,8 +59,10 @@ final class NodeReader implements AutoCloseable {
         long t0 = System.nanoTime();
         Optional<NodeState> state = probe();
         Optional<NodeReading.ReplicaLag> lag = state.flatMap(s -> lag(s, primary.clock(), t0));
+        Optional<NodeReading.ReplicaLag> streamLag = state.flatMap(s -> walStreamLag(s, connection.node().name(), primary.primary(),
+                primary.clock(), t0));
         ArchiveBacklog b = backlog.get();
-        return new NodeReading(at, (System.nanoTime() - t0) / 1e9, state, lag, b, restore.get());
+        return new NodeReading(at, (System.nanoTime() - t0) / 1e9, state, lag, b, restore.get(), streamLag);
     }
 
     private Optional<NodeState> probe() {
@@ -85,6 +87,21 @@ final class NodeReader implements AutoCloseable {
             }
             return new NodeReading.ReplicaLag(l.bytes(), seconds);
         });
+    }
+
+    /**
+     * The lag of the primary {@code node}'s WAL stream into the repositories at {@code nowNanos}, by the primary's clock (as a
+     * replica's lag): the stream slot's restart_lsn is what every required repository holds (docs/streaming.md). Empty on a
+     * replica, without the slot, or before the clock has sampled this node as the primary.
+     */
+    static Optional<NodeReading.ReplicaLag> walStreamLag(NodeState s, String node, Optional<String> sampledPrimary, WalClock clock,
+                                                         long nowNanos) {
+        if (s.inRecovery() || !sampledPrimary.equals(Optional.of(node))) {
+            return Optional.empty();
+        }
+        String slot = io.walferry.postgres.SynchronousNames.archiveName(node);
+        return s.slots().stream().filter(x -> x.name().equals(slot)).findFirst().flatMap(NodeState.Slot::restartLsn)
+                .flatMap(stored -> clock.lag(stored, nowNanos)).map(l -> new NodeReading.ReplicaLag(l.bytes(), l.seconds()));
     }
 
     @Override

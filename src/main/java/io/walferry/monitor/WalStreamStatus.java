@@ -46,12 +46,22 @@ public record WalStreamStatus(String node, String slot, boolean active, String s
                         .orElse(new WalStreamState(slot, false, java.util.Optional.empty(), java.util.Optional.empty(), java.util.Optional.empty(),
                                 java.util.Optional.empty(), false));
                 out.add(new WalStreamStatus(n.name(), slot, s.active(), s.storedLsn().map(Lsn::toString).orElse(null), s.lagBytes().orElse(null),
-                        s.lagSeconds().orElse(null), s.syncState().orElse(null),
+                        lagSeconds(s).orElse(null), s.syncState().orElse(null),
                         config.archive().stream().synchronous() ? (s.inSynchronousSet() ? "waited for" : "DROPPED") : null));
             } catch (SQLException | WalferryException e) {
                 // the node's row in status says why it cannot be reached
             }
         }
         return out;
+    }
+
+    /**
+     * The stream's lag in seconds: 0 when every byte the primary wrote is stored (an idle primary's stream is not behind,
+     * however long ago it last stored); else PostgreSQL's flush_lag of its connection, from a flush to its storage
+     * confirmed; unknown while the stream is not connected. The agent's walferry_wal_stream_lag_seconds is exact in
+     * every case (it samples the primary's position over time).
+     */
+    static java.util.Optional<Double> lagSeconds(WalStreamState s) {
+        return s.lagBytes().filter(b -> b == 0).map(b -> 0.0).or(s::lagSeconds);
     }
 }

@@ -6,15 +6,26 @@ import io.walferry.testing.HaCluster;
 import io.walferry.testing.Pace;
 import io.walferry.testing.PgCluster;
 import io.walferry.testing.PgLogOnFailure;
+import io.walferry.testing.ServerUser;
 import io.walferry.testing.TcpProxy;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Synchronous mode through a real etcd with three PostgreSQL nodes and their agents: in every fault HaIT covers, a
@@ -131,17 +142,93 @@ class HaSynchronousIT {
         ha.checker().assertNeverTwo();
     }
 
+    /**
+     * HA's synchronous standby and the synchronous archive (archive.synchronous, docs/streaming.md) together: pg1's
+     * commits wait for both its standby and its archive (synchronous_with_standbys: both); the node that takes over
+     * after pg1 is lost runs with either, and its commits are confirmed by its standby or by its archive alone.
+     */
     @Test
     void inSynchronousModeNoAcknowledgedWriteIsLostWhenThePrimaryNodeIsLostUnderWrites() throws Exception {
-        synchronousCluster(1, "");
-        try (AckedWriter w = writingInSynchronousMode()) {
+        ha = HaCluster.create("wf-ha-sync-", NODES, 1, HaCluster.FAST + HaCluster.SYNCHRONOUS,
+                "  stream: on\n  synchronous: on\n  synchronous_with_standbys: both\n");
+        ha.startAgents();
+        Await.until(Duration.ofSeconds(120), "pg1's commits to wait for its archive and a synchronous standby",
+                () -> pg("pg1").queryString("show synchronous_standby_names").matches("FIRST 2 \\(\"walferry_stream_pg1\", \"pg[23]\"\\)")
+                        && pg("pg1").queryLong("select count(*) from pg_stat_replication where sync_state = 'sync'") == 2);
+        // both: the standby confirms, the archive cannot store: the commit waits until it can
+        String waited = commitWhileTheRepositoryIsReadOnly("pg1", 1_000_001, true);
+        assertThat(lsnAtMost(pg("pg1"), waited, "walferry_stream_pg1")).as("acknowledged once stored in the repository").isTrue();
+        // the nodes that may take over run with either
+        ha.archive("  stream: on\n  synchronous: on\n  synchronous_with_standbys: either\n");
+        for (String n : List.of("pg2", "pg3")) {
+            ha.agent(n).stop();
+            ha.startAgent(n);
+        }
+        String next;
+        try (AckedWriter w = ha.writer()) {
+            Await.until(Duration.ofSeconds(30), "the writer to write", () -> w.acknowledged().size() > 200);
             ha.lose("pg1");
             int atCrash = w.acknowledged().size();
-            String next = ha.awaitLeader("pg2", "pg3");
+            next = ha.awaitLeader("pg2", "pg3");
             ha.assertEveryAcknowledgedRowOn(w, next, atCrash);
             assertThat(pg(next).queryString("show synchronous_standby_names")).startsWith("FIRST 1 (");
         }
+        String archive = "walferry_stream_" + next;
+        Await.until(Duration.ofSeconds(60), next + "'s commits to wait for its standby or its archive",
+                () -> pg(next).queryString("show synchronous_standby_names").matches("FIRST 1 \\((\"pg\\d\", )+\"" + archive + "\"\\)"));
+        // either: the archive cannot store, the standby confirms
+        commitWhileTheRepositoryIsReadOnly(next, 1_000_002, false);
+        // either: the last standby lost, the archive alone confirms, and only what it stored
+        Await.until(Duration.ofSeconds(120), archive + " to stream again", () -> pg(next).queryLong(
+                "select count(*) from pg_stat_replication where application_name = '" + archive + "'") == 1);
+        ha.lose(NODES.stream().filter(n -> !n.equals(next) && !n.equals("pg1")).findFirst().orElseThrow());
+        String last = commitRow(pg(next), 1_000_003, "either: the archive confirms");
+        assertThat(lsnAtMost(pg(next), last, archive)).as("acknowledged once stored in the repository").isTrue();
         ha.checker().assertNeverTwo();
+    }
+
+    /**
+     * Commits a row on {@code node} while the repository cannot be written, then makes it writable again: whether the
+     * commit waited for that ({@code waits}); the position after the commit.
+     */
+    private String commitWhileTheRepositoryIsReadOnly(String node, long id, boolean waits) throws Exception {
+        ExecutorService one = Executors.newSingleThreadExecutor();
+        try {
+            ServerUser.exec(List.of("chmod", "-R", "u-w", ha.wf().repo().toString()), null, Duration.ofSeconds(30));
+            Future<String> commit = one.submit(() -> commitRow(pg(node), id, "while the repository is read-only"));
+            if (waits) {
+                assertThatThrownBy(() -> commit.get(5, TimeUnit.SECONDS))
+                        .as("the archive cannot store: the commit waits").isInstanceOf(TimeoutException.class);
+            } else {
+                commit.get(60, TimeUnit.SECONDS);
+            }
+            ServerUser.exec(List.of("chmod", "-R", "u+w", ha.wf().repo().toString()), null, Duration.ofSeconds(30));
+            return commit.get(120, TimeUnit.SECONDS);
+        } finally {
+            ServerUser.exec(List.of("chmod", "-R", "u+w", ha.wf().repo().toString()), null, Duration.ofSeconds(30));
+            one.shutdownNow();
+        }
+    }
+
+    /** Commits a row; the WAL position its commit record comes after. */
+    private static String commitRow(PgCluster c, long id, String note) throws SQLException {
+        try (Connection conn = c.connect(); Statement st = conn.createStatement()) {
+            conn.setAutoCommit(false);
+            st.execute("insert into t values (" + id + ", '" + note + "')");
+            String lsn;
+            try (ResultSet r = st.executeQuery("select pg_current_wal_insert_lsn()::text")) {
+                r.next();
+                lsn = r.getString(1);
+            }
+            conn.commit();
+            return lsn;
+        }
+    }
+
+    /** Whether {@code lsn} is at most the restart_lsn of {@code slot}: what every required repository holds. */
+    private static boolean lsnAtMost(PgCluster c, String lsn, String slot) throws SQLException {
+        return c.queryString("select ('" + lsn + "'::pg_lsn <= restart_lsn)::text from pg_replication_slots where slot_name = '" + slot + "'")
+                .equals("true");
     }
 
     @Test

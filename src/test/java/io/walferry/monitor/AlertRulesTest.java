@@ -30,7 +30,8 @@ class AlertRulesTest {
             assertThat(check.exitCode()).as(check.out()).isZero();
             assertThat(check.out()).contains("SUCCESS: " + (rules.split("- alert: ", -1).length - 1) + " rules found");
             assertThat(rules).contains("- alert: WalferryLogicalStreamBehind").contains("- alert: WalferryLogicalStreamStopped")
-                    .contains("- alert: WalferryWalStreamNotRunning").contains("- alert: WalferryWalStreamBehind");
+                    .contains("- alert: WalferryWalStreamNotRunning").contains("- alert: WalferryWalStreamBehind")
+                    .contains("- alert: WalferryWalStreamLagging");
             Result test = PrometheusServer.promtool(null, "test", "rules", dir.resolve("alert-rules-test.yml").toString());
             assertThat(test.exitCode()).as(test.out()).isZero();
             assertThat(test.out()).contains("SUCCESS");

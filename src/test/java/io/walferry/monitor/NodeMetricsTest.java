@@ -104,4 +104,34 @@ class NodeMetricsTest {
         assertThat(lag.seconds()).isEqualTo(40.0);
         assertThat(NodeReader.lag(s, new WalClock(Duration.ofMinutes(15)), 0)).as("before the primary's first sample").isEmpty();
     }
+
+    @Test
+    void theWalStreamsLagIsTimedByThePrimarysClockAndIsZeroOnceAllIsStoredHoweverLongThePrimaryIsIdle() throws IOException {
+        WalClock clock = new WalClock(Duration.ofMinutes(15));
+        clock.saw(new Lsn(0x4000000), 0);
+        clock.saw(new Lsn(0x5000000), 2_000_000_000L);
+        NodeState behind = primaryWithStreamSlot(new Lsn(0x4000000));
+        NodeReading.ReplicaLag lag = NodeReader.walStreamLag(behind, NODE.name(), Optional.of(NODE.name()), clock, 5_000_000_000L).orElseThrow();
+        assertThat(lag.bytes()).isEqualTo(0x1000000);
+        assertThat(lag.seconds()).as("since the primary wrote past what is stored").isEqualTo(3.0);
+        NodeState stored = primaryWithStreamSlot(new Lsn(0x5000000));
+        assertThat(NodeReader.walStreamLag(stored, NODE.name(), Optional.of(NODE.name()), clock, 3_600_000_000_000L).orElseThrow().seconds())
+                .as("idle for an hour, everything stored").isZero();
+        assertThat(NodeReader.walStreamLag(stored, NODE.name(), Optional.of("other"), clock, 0)).as("the clock samples another primary").isEmpty();
+        assertThat(NodeReader.walStreamLag(replica(AT, Optional.empty()), NODE.name(), Optional.of(NODE.name()), clock, 0)).isEmpty();
+
+        String text = render(metrics(() -> Optional.of(new NodeReading(AT, 0.004, Optional.of(behind), Optional.empty(), ArchiveBacklog.NONE,
+                Optional.empty(), Optional.of(lag))), List.of()));
+        assertThat(text).contains("walferry_wal_stream_lag_seconds{cluster=\"c\",node=\"eu-west-1\",slot=\"walferry_stream_eu_west_1\"} 3.0")
+                .contains("walferry_wal_stream_lag_bytes{cluster=\"c\",node=\"eu-west-1\",slot=\"walferry_stream_eu_west_1\"} 1.6777216E7");
+    }
+
+    private static NodeState primaryWithStreamSlot(Lsn restart) {
+        NodeState.Slot slot = new NodeState.Slot("walferry_stream_eu_west_1", "physical", true, Optional.of(restart), Optional.empty(),
+                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+        return new NodeState(false, "7000000000000000001", 150005, 1, Optional.empty(), Optional.of(new Lsn(0x5000000)),
+                Optional.empty(), Optional.empty(), Optional.empty(), AT, false, false, List.of(slot),
+                new NodeState.Archiver(0, null, null, 0, null, null), Map.of("wal_segment_size", "16777216"),
+                Optional.of(new Lsn(0x5000000)), Optional.empty(), false);
+    }
 }

@@ -50,6 +50,7 @@ public final class HaCluster implements AutoCloseable {
     private EtcdServer etcd;
     private WalferryFixture wf;
     private String haYaml;
+    private String archiveYaml = "";
     private TwoPrimaries checker;
 
     private HaCluster(Path dir, List<String> nodes) {
@@ -63,7 +64,13 @@ public final class HaCluster implements AutoCloseable {
      * Agents are not started.
      */
     public static HaCluster create(String prefix, List<String> nodes, int etcdMembers, String ha) throws Exception {
+        return create(prefix, nodes, etcdMembers, ha, "");
+    }
+
+    /** As {@link #create(String, List, int, String)}, with more {@code archive:} settings (stream, synchronous). */
+    public static HaCluster create(String prefix, List<String> nodes, int etcdMembers, String ha, String archive) throws Exception {
         HaCluster c = new HaCluster(TempDirs.create(prefix), nodes);
+        c.archiveYaml = archive;
         try {
             c.build(etcdMembers, ha);
             return c;
@@ -107,8 +114,14 @@ public final class HaCluster implements AutoCloseable {
     private void writeConfig() throws IOException {
         Map<String, String> perNode = new HashMap<>();
         api.forEach((n, port) -> perNode.put(n, "    api_port: " + port + "\n"));
-        wf.writeConfig(new ArrayList<>(pg.values()), "  workers: 2\n");
+        wf.writeConfig(new ArrayList<>(pg.values()), "  workers: 2\n" + archiveYaml);
         wf.ha(haYaml, perNode);
+    }
+
+    /** New {@code archive:} settings in the configuration; agents started after this read them. */
+    public void archive(String archive) throws IOException {
+        archiveYaml = archive;
+        writeConfig();
     }
 
     /** One more node in the configuration (not in HA's failover set unless it is a streaming replica), not yet made. */
