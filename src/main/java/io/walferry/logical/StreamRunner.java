@@ -42,13 +42,21 @@ public final class StreamRunner {
     private static final Duration LAST_RETRY = Duration.ofSeconds(30);
 
     private final StreamServers servers;
+    /** Who applies, as status shows it: "host pid N", and the agent's node when an agent runs the stream. */
+    private final String applier;
     private final AtomicBoolean stop = new AtomicBoolean();
     /** A session of this process has streamed the slot. */
     private volatile boolean streamed;
 
     public StreamRunner(StreamServers servers) {
+        this(servers, Optional.empty());
+    }
+
+    /** {@code runBy}: who runs it, added to the applier status shows (e.g. "agent of node pg1"). */
+    public StreamRunner(StreamServers servers, Optional<String> runBy) {
         servers.requireWalferryMode();
         this.servers = servers;
+        this.applier = applierName() + runBy.map(r -> " (" + r + ")").orElse("");
     }
 
     /** Asks {@link #run} to return at the next message boundary (a shutdown hook calls it). */
@@ -101,7 +109,7 @@ public final class StreamRunner {
             }
             Lsn from = state.appliedLsn().orElseThrow();
             requireSourceSlot(stream, from);
-            StreamState.recordRunner(tc, stream.name(), Optional.of(applierName()), Optional.empty());
+            StreamState.recordRunner(tc, stream.name(), Optional.of(applier), Optional.empty());
             tc.commit();
             ChangeApplier applier = new ChangeApplier(stream.name(), target, table -> {
                 // the session is the sender's while it executes a batch

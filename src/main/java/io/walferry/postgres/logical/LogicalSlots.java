@@ -96,6 +96,16 @@ public final class LogicalSlots {
         }
     }
 
+    /** The pid of the session that streams the slot now; empty when nobody does (or there is no such slot). */
+    public static Optional<Integer> activePid(Connection c, String name) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("select active_pid from pg_replication_slots where slot_name = ? and active_pid is not null")) {
+            p.setString(1, name);
+            try (ResultSet r = p.executeQuery()) {
+                return r.next() ? Optional.of(r.getInt(1)) : Optional.empty();
+            }
+        }
+    }
+
     /** Ends the session that streams the slot, if any (its client sees the connection end). */
     public static void disconnect(Connection c, String name) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("select pg_terminate_backend(active_pid) from pg_replication_slots "
