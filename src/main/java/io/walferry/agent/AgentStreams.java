@@ -7,6 +7,8 @@ import io.walferry.failure.WalferryException;
 import io.walferry.logical.StreamRunner;
 import io.walferry.logical.StreamServers;
 import io.walferry.postgres.PgConnector;
+import io.walferry.postgres.ReplicationSlots;
+import io.walferry.postgres.ServerSettings;
 import io.walferry.postgres.ServerInfo;
 import io.walferry.postgres.logical.LogicalSlots;
 import org.slf4j.Logger;
@@ -39,8 +41,11 @@ public final class AgentStreams implements AutoCloseable {
     static final Duration PASS = Duration.ofSeconds(5);
     private static final Duration STOP_WAIT = Duration.ofSeconds(30);
 
+    private final WalferryConfig config;
     private final NodeConfig node;
     private final PgConnector pg;
+    /** Some stream's source is a node of the cluster: the primary keeps synchronized_standby_slots (PostgreSQL 17). */
+    private final boolean failoverSlots;
     private final boolean haConfigured;
     private final BooleanSupplier haLeader;
     private final Map<String, Run> runs = new LinkedHashMap<>();
@@ -66,8 +71,10 @@ public final class AgentStreams implements AutoCloseable {
 
     /** {@code haLeader}: whether this agent holds the HA leader key (asked only with ha configured). */
     public AgentStreams(WalferryConfig config, NodeConfig node, boolean haConfigured, BooleanSupplier haLeader) {
+        this.config = config;
         this.node = node;
         this.pg = new PgConnector(config.connection());
+        this.failoverSlots = config.logical().stream().anyMatch(l -> l.source().node().isPresent());
         this.haConfigured = haConfigured;
         this.haLeader = haLeader;
         for (LogicalStreamConfig s : config.logical()) {
@@ -76,7 +83,7 @@ public final class AgentStreams implements AutoCloseable {
             }
         }
         this.timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("logical-agent").daemon().factory());
-        if (!runs.isEmpty()) {
+        if (!runs.isEmpty() || failoverSlots) {
             timer.scheduleWithFixedDelay(this::pass, 0, PASS.toMillis(), TimeUnit.MILLISECONDS);
         }
     }
@@ -92,6 +99,10 @@ public final class AgentStreams implements AutoCloseable {
             Map<String, Optional<Integer>> holders = new LinkedHashMap<>();
             try (Connection c = pg.connect(node)) {
                 inRecovery = Optional.of(ServerInfo.inRecovery(c));
+                if (!inRecovery.get() && failoverSlots && (!haConfigured || haLeader.getAsBoolean())
+                        && c.getMetaData().getDatabaseMajorVersion() >= LogicalSlots.FAILOVER_SLOTS) {
+                    keepStandbySlots(c);
+                }
                 for (Run r : runs.values()) {
                     holders.put(r.stream.name(), r.running() ? Optional.empty() : LogicalSlots.activePid(c, r.stream.slot()));
                 }
@@ -106,6 +117,19 @@ public final class AgentStreams implements AutoCloseable {
             }
         } catch (Throwable t) {
             LOG.error("logical streams: {} (will run again)", t.toString());
+        }
+    }
+
+    /** On the primary: synchronized_standby_slots names the physical slots of the standbys that may be promoted. */
+    private void keepStandbySlots(Connection c) throws SQLException {
+        String wanted = StandbySlots.value(ReplicationSlots.physicalNames(c), config.nodes(), node.name(),
+                n -> config.ha().map(h -> !h.member(n).noFailover()).orElse(true));
+        String current = ServerSettings.current(c, "synchronized_standby_slots");
+        if (!StandbySlots.same(current, wanted)) {
+            ServerSettings.alterSystem(c, "synchronized_standby_slots", wanted);
+            ServerSettings.reload(c);
+            LOG.info("synchronized_standby_slots of node {} set to '{}' (was '{}'): logical streams wait for these standbys", node.name(),
+                    wanted, current);
         }
     }
 

@@ -197,6 +197,24 @@ public final class StreamRunner {
             if (v.problem().isPresent()) {
                 throw WalferryException.refused(v.problem().get(), v.fix().orElseThrow());
             }
+            if (LogicalSlots.failover(c, stream.slot()).equals(Optional.of(false))) {
+                makeFailoverSlot(stream);
+            }
+        }
+    }
+
+    /**
+     * A slot made before the source ran PostgreSQL 17 (or by an earlier walferry) becomes a failover slot, so that
+     * standbys that synchronize slots carry it and a failover does not end the stream.
+     */
+    private void makeFailoverSlot(LogicalStreamConfig stream) {
+        try (Connection r = servers.sourceReplication()) {
+            LogicalSlots.enableFailover(r, stream.slot());
+            LOG.info("stream {}: slot {} is now a failover slot (synchronized to standbys with sync_replication_slots)", stream.name(),
+                    stream.slot());
+        } catch (SQLException | RuntimeException e) {
+            LOG.warn("stream {}: slot {} could not be made a failover slot: {}", stream.name(), stream.slot(),
+                    StreamCreate.firstLine(e.getMessage()));
         }
     }
 

@@ -173,6 +173,122 @@ class LogicalStreamIT {
         Await.until(Duration.ofSeconds(60), "logical run to stop", () -> !again.isAlive());
     }
 
+    /** run: agent: the primary's agent applies the stream, and walferry status says so. Adds about 20 s. */
+    @Test
+    void theAgentOfThePrimaryRunsAStreamWithRunAgent() throws Exception {
+        wf.logical("""
+                  - name: shop
+                    source: {node: src, database: shop}
+                    target: {host: 127.0.0.1, port: %d, database: shop, user: app}
+                    copy_jobs: 2
+                    run: agent
+                """.formatted(target.port()));
+        workload = LogicalWorkload.start(source, 2);
+        workload.awaitCommits(50);
+        ok("logical", "create", "shop");
+        ok("repo-create", "--node", "src");
+        AgentProcess agent = wf.startAgent("src");
+        processes.add(agent);
+        workload.awaitCommits(workload.commits() + 200);
+        Await.until(Duration.ofSeconds(60), "the agent to apply the stream", () -> {
+            JsonNode st = status();
+            return st.path("running").asBoolean() && st.path("applier").asText().endsWith("(agent of node src)");
+        });
+        Result text = wf.inProcess("status");
+        assertThat(text.out()).contains("stream shop: applied by ").contains("(agent of node src) from node src/shop");
+        workload.stop();
+        LogicalWorkload.awaitEqual(source, target, Duration.ofSeconds(120));
+        agent.stop();
+        Await.until(Duration.ofSeconds(60), "the slot let go", () -> !status().path("running").asBoolean());
+        LogicalWorkload.assertEqual(source, target);
+        assertThat(LogicalWorkload.accountsTotal(target)).isEqualTo(LogicalWorkload.accountsTotal(source));
+    }
+
+    /**
+     * A PostgreSQL 17 source fails over: the stream's slot is a failover slot, the standby that walferry replica create made
+     * keeps a synchronized copy of it, the primary waits for that standby before a change reaches the stream
+     * (synchronized_standby_slots), and once the primary is lost and the standby promoted, the new primary's agent resumes
+     * the stream from the copy: every row the new primary holds is on the target once. The stream is set up by hand (the
+     * machine has no pg_dump 17 for logical create); everything after is walferry's.
+     */
+    @Test
+    void aPostgreSql17SourceFailsOverAndTheNewPrimarysAgentResumesFromTheSynchronizedSlot() throws Exception {
+        Path bin17 = OtherMajors.postgres17();
+        PgCluster p17 = PgCluster.init(dir, "p17", 0, bin17);
+        others.add(p17);
+        PgCluster sb = PgCluster.existing(dir, "sb", bin17);
+        others.add(sb);
+        p17.set("wal_level", "logical");
+        wf.enableArchiving(p17);
+        p17.start();
+        String bin = "    bin_directory: " + bin17 + "\n";
+        wf.nodeKeys(java.util.Map.of("p17", bin, "sb", bin), null);
+        wf.writeConfig(List.of(p17, sb), null);
+        wf.logical("""
+                  - name: shop
+                    source: {node: p17, database: shop}
+                    target: {host: 127.0.0.1, port: %d, database: shop, user: app}
+                    run: agent
+                """.formatted(target.port()));
+        wf.writeConfig(List.of(p17, sb), null);
+        p17.execute("create database shop");
+        LogicalWorkload.execute(p17, "create table t (id bigint primary key, v text); create publication walferry_shop for table t");
+        String start = LogicalWorkload.queryString(p17, "select lsn from pg_create_logical_replication_slot('walferry_shop', 'pgoutput')");
+        try (Connection c = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + target.port() + "/shop", "app", "")) {
+            c.createStatement().execute("create table t (id bigint primary key, v text)");
+            io.walferry.postgres.logical.StreamState.ensureTable(c);
+            io.walferry.postgres.logical.StreamState.beginCopy(c, "shop", "walferry_shop", "walferry_shop", "node p17/shop", List.of("public.t"));
+            io.walferry.postgres.logical.StreamState.finishCopy(c, "shop", io.walferry.postgres.Lsn.parse(start));
+        }
+        ok("repo-create", "--node", "p17");
+        AgentProcess first = wf.startAgent("p17");
+        processes.add(first);
+        ok("backup", "--node", "p17");
+        ok("replica", "create", "--node", "sb", "--mode", "streaming");
+        assertThat(sb.queryString("show sync_replication_slots")).isEqualTo("on");
+        assertThat(sb.queryString("show hot_standby_feedback")).isEqualTo("on");
+        assertThat(sb.queryString("show primary_conninfo")).contains("dbname=postgres");
+
+        // the agent runs the stream, makes its slot a failover slot, and makes the primary wait for the standby
+        LogicalWorkload.execute(p17, "insert into t select g, 'before' from generate_series(1, 1000) g");
+        Await.until(Duration.ofSeconds(90), "rows on the target", () -> LogicalWorkload.queryLong(target, "select count(*) from t") == 1000);
+        assertThat(LogicalWorkload.queryString(p17, "select failover from pg_replication_slots where slot_name = 'walferry_shop'")).isEqualTo("t");
+        Await.until(Duration.ofSeconds(60), "synchronized_standby_slots", () -> "walferry_sb".equals(p17.queryString("show synchronized_standby_slots")));
+        LogicalWorkload.execute(p17, "insert into t select g, 'more' from generate_series(1001, 2000) g");
+        Await.until(Duration.ofSeconds(90), "the standby's copy of the slot", () -> sb.queryLong("select count(*) from pg_replication_slots "
+                + "where slot_name = 'walferry_shop' and synced and confirmed_flush_lsn is not null") == 1);
+        Await.until(Duration.ofSeconds(90), "rows on the target", () -> LogicalWorkload.queryLong(target, "select count(*) from t") == 2000);
+
+        // the primary and its agent are lost under writes; the standby is promoted, and its agent resumes the stream
+        java.util.concurrent.atomic.AtomicLong next = new java.util.concurrent.atomic.AtomicLong(2001);
+        Thread writer = Thread.ofPlatform().start(() -> {
+            try (Connection c = p17.connect("shop"); Statement s = c.createStatement()) {
+                while (true) {
+                    s.execute("insert into t values (" + next.get() + ", 'under')");
+                    next.incrementAndGet();
+                }
+            } catch (SQLException e) {
+                // the primary is gone
+            }
+        });
+        Await.until(Duration.ofSeconds(60), "writes under way", () -> next.get() > 2300);
+        first.kill9();
+        p17.crash();
+        writer.join(Duration.ofSeconds(30));
+        Result promoted = wf.run("promote", "--node", "sb");
+        assertThat(promoted.exitCode()).as(promoted.all()).isZero();
+        AgentProcess second = wf.startAgent("sb");
+        processes.add(second);
+        LogicalWorkload.execute(sb, "insert into t select g, 'after' from generate_series(100001, 101000) g");
+        Await.until(Duration.ofSeconds(90), "the stream resumed from the new primary", () -> LogicalWorkload.queryLong(target,
+                "select count(*) from t where v = 'after'") == 1000);
+        assertThat(status().path("applier").asText()).endsWith("(agent of node sb)");
+        assertThat(wf.inProcess("status").out()).contains("(agent of node sb) from node sb/shop");
+        // every row the new primary holds is on the target, once, and nothing else
+        assertThat(LogicalWorkload.queryString(target, "select count(*) || ' ' || sum(id) || ' ' || md5(string_agg(id || v, ',' order by id)) from t"))
+                .isEqualTo(LogicalWorkload.queryString(sb, "select count(*) || ' ' || sum(id) || ' ' || md5(string_agg(id || v, ',' order by id)) from t"));
+    }
+
     @Test
     void wrongWalLevelMissingPrivilegeAndSchemaDriftEachSayOneLine() throws Exception {
         source.set("wal_level", "replica");
