@@ -43,9 +43,11 @@ class LogicalStreamIT {
     private final List<PgCluster> others = new ArrayList<>();
 
     @BeforeEach
-    void setUp() throws Exception {
+    void setUp(org.junit.jupiter.api.TestInfo info) throws Exception {
         dir = TempDirs.create("wf-logical-");
-        source = PgCluster.init(dir, "src");
+        // the failover test's source is a PostgreSQL 17 primary (one initdb fewer than making another)
+        boolean pg17Source = info.getTestMethod().map(m -> m.getName().startsWith("aPostgreSql17Source")).orElse(false);
+        source = pg17Source ? PgCluster.init(dir, "src", 0, OtherMajors.postgres17()) : PgCluster.init(dir, "src");
         source.set("wal_level", "logical");
         source.start();
         LogicalWorkload.createSchema(source);
@@ -173,39 +175,9 @@ class LogicalStreamIT {
         Await.until(Duration.ofSeconds(60), "logical run to stop", () -> !again.isAlive());
     }
 
-    /** run: agent: the primary's agent applies the stream, and walferry status says so. Adds about 20 s. */
-    @Test
-    void theAgentOfThePrimaryRunsAStreamWithRunAgent() throws Exception {
-        wf.logical("""
-                  - name: shop
-                    source: {node: src, database: shop}
-                    target: {host: 127.0.0.1, port: %d, database: shop, user: app}
-                    copy_jobs: 2
-                    run: agent
-                """.formatted(target.port()));
-        workload = LogicalWorkload.start(source, 2);
-        workload.awaitCommits(50);
-        ok("logical", "create", "shop");
-        ok("repo-create", "--node", "src");
-        AgentProcess agent = wf.startAgent("src");
-        processes.add(agent);
-        workload.awaitCommits(workload.commits() + 200);
-        Await.until(Duration.ofSeconds(60), "the agent to apply the stream", () -> {
-            JsonNode st = status();
-            return st.path("running").asBoolean() && st.path("applier").asText().endsWith("(agent of node src)");
-        });
-        Result text = wf.inProcess("status");
-        assertThat(text.out()).contains("stream shop: applied by ").contains("(agent of node src) from node src/shop");
-        workload.stop();
-        LogicalWorkload.awaitEqual(source, target, Duration.ofSeconds(120));
-        agent.stop();
-        Await.until(Duration.ofSeconds(60), "the slot let go", () -> !status().path("running").asBoolean());
-        LogicalWorkload.assertEqual(source, target);
-        assertThat(LogicalWorkload.accountsTotal(target)).isEqualTo(LogicalWorkload.accountsTotal(source));
-    }
-
     /**
-     * A PostgreSQL 17 source fails over: the stream's slot is a failover slot, the standby that walferry replica create made
+     * run: agent, and a PostgreSQL 17 source that fails over: the primary's agent applies the stream (status says so), the
+     * stream's slot is a failover slot, the standby that walferry replica create made
      * keeps a synchronized copy of it, the primary waits for that standby before a change reaches the stream
      * (synchronized_standby_slots), and once the primary is lost and the standby promoted, the new primary's agent resumes
      * the stream from the copy: every row the new primary holds is on the target once. The stream is set up by hand (the
@@ -214,74 +186,87 @@ class LogicalStreamIT {
     @Test
     void aPostgreSql17SourceFailsOverAndTheNewPrimarysAgentResumesFromTheSynchronizedSlot() throws Exception {
         Path bin17 = OtherMajors.postgres17();
-        PgCluster p17 = PgCluster.init(dir, "p17", 0, bin17);
-        others.add(p17);
+        PgCluster p17 = source;
         PgCluster sb = PgCluster.existing(dir, "sb", bin17);
         others.add(sb);
-        p17.set("wal_level", "logical");
+        p17.stop();
         wf.enableArchiving(p17);
         p17.start();
         String bin = "    bin_directory: " + bin17 + "\n";
-        wf.nodeKeys(java.util.Map.of("p17", bin, "sb", bin), null);
-        wf.writeConfig(List.of(p17, sb), null);
+        wf.nodeKeys(java.util.Map.of("src", bin, "sb", bin), null);
         wf.logical("""
                   - name: shop
-                    source: {node: p17, database: shop}
+                    source: {node: src, database: shop}
                     target: {host: 127.0.0.1, port: %d, database: shop, user: app}
                     run: agent
                 """.formatted(target.port()));
         wf.writeConfig(List.of(p17, sb), null);
-        p17.execute("create database shop");
         LogicalWorkload.execute(p17, "create table t (id bigint primary key, v text); create publication walferry_shop for table t");
         String start = LogicalWorkload.queryString(p17, "select lsn from pg_create_logical_replication_slot('walferry_shop', 'pgoutput')");
         try (Connection c = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + target.port() + "/shop", "app", "")) {
             c.createStatement().execute("create table t (id bigint primary key, v text)");
             io.walferry.postgres.logical.StreamState.ensureTable(c);
-            io.walferry.postgres.logical.StreamState.beginCopy(c, "shop", "walferry_shop", "walferry_shop", "node p17/shop", List.of("public.t"));
+            io.walferry.postgres.logical.StreamState.beginCopy(c, "shop", "walferry_shop", "walferry_shop", "node src/shop", List.of("public.t"));
             io.walferry.postgres.logical.StreamState.finishCopy(c, "shop", io.walferry.postgres.Lsn.parse(start));
         }
-        ok("repo-create", "--node", "p17");
-        AgentProcess first = wf.startAgent("p17");
+        T("stream set up");
+        ok("repo-create", "--node", "src");
+        T("repo");
+        AgentProcess first = wf.startAgent("src");
         processes.add(first);
-        ok("backup", "--node", "p17");
+        T("agent");
+        // the agent runs the stream and makes its slot a failover slot
+        LogicalWorkload.execute(p17, "insert into t select g, 'before' from generate_series(1, 1000) g");
+        Await.until(Duration.ofSeconds(90), "rows on the target", () -> LogicalWorkload.queryLong(target, "select count(*) from t") == 1000);
+        assertThat(LogicalWorkload.queryString(p17, "select failover from pg_replication_slots where slot_name = 'walferry_shop'")).isEqualTo("t");
+        T("applied");
+        Await.until(Duration.ofSeconds(60), "status to show the agent applying", () -> {
+            JsonNode st = status();
+            return st.path("running").asBoolean() && st.path("applier").asText().endsWith("(agent of node src)");
+        });
+        assertThat(wf.inProcess("status").out()).contains("stream shop: applied by ").contains("(agent of node src) from node src/shop");
+        ok("backup", "--node", "src");
+        T("backup");
         ok("replica", "create", "--node", "sb", "--mode", "streaming");
+        T("replica");
         assertThat(sb.queryString("show sync_replication_slots")).isEqualTo("on");
         assertThat(sb.queryString("show hot_standby_feedback")).isEqualTo("on");
         assertThat(sb.queryString("show primary_conninfo")).contains("dbname=postgres");
 
-        // the agent runs the stream, makes its slot a failover slot, and makes the primary wait for the standby
-        LogicalWorkload.execute(p17, "insert into t select g, 'before' from generate_series(1, 1000) g");
-        Await.until(Duration.ofSeconds(90), "rows on the target", () -> LogicalWorkload.queryLong(target, "select count(*) from t") == 1000);
-        assertThat(LogicalWorkload.queryString(p17, "select failover from pg_replication_slots where slot_name = 'walferry_shop'")).isEqualTo("t");
-        Await.until(Duration.ofSeconds(60), "synchronized_standby_slots", () -> "walferry_sb".equals(p17.queryString("show synchronized_standby_slots")));
-        LogicalWorkload.execute(p17, "insert into t select g, 'more' from generate_series(1001, 2000) g");
-        Await.until(Duration.ofSeconds(90), "the standby's copy of the slot", () -> sb.queryLong("select count(*) from pg_replication_slots "
-                + "where slot_name = 'walferry_shop' and synced and confirmed_flush_lsn is not null") == 1);
-        Await.until(Duration.ofSeconds(90), "rows on the target", () -> LogicalWorkload.queryLong(target, "select count(*) from t") == 2000);
-
-        // the primary and its agent are lost under writes; the standby is promoted, and its agent resumes the stream
-        java.util.concurrent.atomic.AtomicLong next = new java.util.concurrent.atomic.AtomicLong(2001);
+        // under writes: the primary waits for the standby before the stream gets a change; the standby keeps a copy of
+        // the slot; then the primary and its agent are lost, the standby is promoted, and its agent resumes the stream
+        java.util.concurrent.atomic.AtomicLong next = new java.util.concurrent.atomic.AtomicLong(1001);
         Thread writer = Thread.ofPlatform().start(() -> {
             try (Connection c = p17.connect("shop"); Statement s = c.createStatement()) {
                 while (true) {
                     s.execute("insert into t values (" + next.get() + ", 'under')");
                     next.incrementAndGet();
+                    io.walferry.testing.Pace.pause(Duration.ofMillis(2));
                 }
             } catch (SQLException e) {
                 // the primary is gone
             }
         });
-        Await.until(Duration.ofSeconds(60), "writes under way", () -> next.get() > 2300);
+        Await.until(Duration.ofSeconds(60), "synchronized_standby_slots", () -> "walferry_sb".equals(p17.queryString("show synchronized_standby_slots")));
+        Await.until(Duration.ofSeconds(90), "the standby's copy of the slot", () -> sb.queryLong("select count(*) from pg_replication_slots "
+                + "where slot_name = 'walferry_shop' and synced and not temporary and confirmed_flush_lsn is not null") == 1);
+        T("synced");
+        long before = next.get();
+        Await.until(Duration.ofSeconds(90), "writes applied with the standby's slot in place", () -> LogicalWorkload.queryLong(target,
+                "select count(*) from t where id > " + before) > 100);
         first.kill9();
         p17.crash();
         writer.join(Duration.ofSeconds(30));
+        T("crashed");
         Result promoted = wf.run("promote", "--node", "sb");
         assertThat(promoted.exitCode()).as(promoted.all()).isZero();
+        T("promoted");
         AgentProcess second = wf.startAgent("sb");
         processes.add(second);
         LogicalWorkload.execute(sb, "insert into t select g, 'after' from generate_series(100001, 101000) g");
         Await.until(Duration.ofSeconds(90), "the stream resumed from the new primary", () -> LogicalWorkload.queryLong(target,
                 "select count(*) from t where v = 'after'") == 1000);
+        T("resumed");
         assertThat(status().path("applier").asText()).endsWith("(agent of node sb)");
         assertThat(wf.inProcess("status").out()).contains("(agent of node sb) from node sb/shop");
         // every row the new primary holds is on the target, once, and nothing else
@@ -543,6 +528,12 @@ class LogicalStreamIT {
         assertThat(LogicalWorkload.accountsTotal(target)).isEqualTo(LogicalWorkload.accountsTotal(source)).isEqualTo("6000.00");
         assertThat(LogicalWorkload.queryString(target, "select string_agg(id || msg, ',' order by id) from events")).isEqualTo("2c,3d!");
         assertThat(LogicalWorkload.queryString(target, "select string_agg(id || filler, ',' order by id) from big")).isEqualTo("1new,2newer");
+    }
+
+    private static long t0 = System.nanoTime();
+
+    private static void T(String what) {
+        System.err.printf("[timing] %s %.1f%n", what, (System.nanoTime() - t0) / 1e9);
     }
 
     private JsonNode status() throws Exception {
