@@ -209,26 +209,20 @@ class LogicalStreamIT {
             io.walferry.postgres.logical.StreamState.beginCopy(c, "shop", "walferry_shop", "walferry_shop", "node src/shop", List.of("public.t"));
             io.walferry.postgres.logical.StreamState.finishCopy(c, "shop", io.walferry.postgres.Lsn.parse(start));
         }
-        T("stream set up");
         ok("repo-create", "--node", "src");
-        T("repo");
         AgentProcess first = wf.startAgent("src");
         processes.add(first);
-        T("agent");
         // the agent runs the stream and makes its slot a failover slot
         LogicalWorkload.execute(p17, "insert into t select g, 'before' from generate_series(1, 1000) g");
         Await.until(Duration.ofSeconds(90), "rows on the target", () -> LogicalWorkload.queryLong(target, "select count(*) from t") == 1000);
         assertThat(LogicalWorkload.queryString(p17, "select failover from pg_replication_slots where slot_name = 'walferry_shop'")).isEqualTo("t");
-        T("applied");
         Await.until(Duration.ofSeconds(60), "status to show the agent applying", () -> {
             JsonNode st = status();
             return st.path("running").asBoolean() && st.path("applier").asText().endsWith("(agent of node src)");
         });
         assertThat(wf.inProcess("status").out()).contains("stream shop: applied by ").contains("(agent of node src) from node src/shop");
         ok("backup", "--node", "src");
-        T("backup");
         ok("replica", "create", "--node", "sb", "--mode", "streaming");
-        T("replica");
         assertThat(sb.queryString("show sync_replication_slots")).isEqualTo("on");
         assertThat(sb.queryString("show hot_standby_feedback")).isEqualTo("on");
         assertThat(sb.queryString("show primary_conninfo")).contains("dbname=postgres");
@@ -250,23 +244,19 @@ class LogicalStreamIT {
         Await.until(Duration.ofSeconds(60), "synchronized_standby_slots", () -> "walferry_sb".equals(p17.queryString("show synchronized_standby_slots")));
         Await.until(Duration.ofSeconds(90), "the standby's copy of the slot", () -> sb.queryLong("select count(*) from pg_replication_slots "
                 + "where slot_name = 'walferry_shop' and synced and not temporary and confirmed_flush_lsn is not null") == 1);
-        T("synced");
         long before = next.get();
         Await.until(Duration.ofSeconds(90), "writes applied with the standby's slot in place", () -> LogicalWorkload.queryLong(target,
                 "select count(*) from t where id > " + before) > 100);
         first.kill9();
         p17.crash();
         writer.join(Duration.ofSeconds(30));
-        T("crashed");
         Result promoted = wf.run("promote", "--node", "sb");
         assertThat(promoted.exitCode()).as(promoted.all()).isZero();
-        T("promoted");
         AgentProcess second = wf.startAgent("sb");
         processes.add(second);
         LogicalWorkload.execute(sb, "insert into t select g, 'after' from generate_series(100001, 101000) g");
         Await.until(Duration.ofSeconds(90), "the stream resumed from the new primary", () -> LogicalWorkload.queryLong(target,
                 "select count(*) from t where v = 'after'") == 1000);
-        T("resumed");
         assertThat(status().path("applier").asText()).endsWith("(agent of node sb)");
         assertThat(wf.inProcess("status").out()).contains("(agent of node sb) from node sb/shop");
         // every row the new primary holds is on the target, once, and nothing else
@@ -528,12 +518,6 @@ class LogicalStreamIT {
         assertThat(LogicalWorkload.accountsTotal(target)).isEqualTo(LogicalWorkload.accountsTotal(source)).isEqualTo("6000.00");
         assertThat(LogicalWorkload.queryString(target, "select string_agg(id || msg, ',' order by id) from events")).isEqualTo("2c,3d!");
         assertThat(LogicalWorkload.queryString(target, "select string_agg(id || filler, ',' order by id) from big")).isEqualTo("1new,2newer");
-    }
-
-    private static long t0 = System.nanoTime();
-
-    private static void T(String what) {
-        System.err.printf("[timing] %s %.1f%n", what, (System.nanoTime() - t0) / 1e9);
     }
 
     private JsonNode status() throws Exception {
