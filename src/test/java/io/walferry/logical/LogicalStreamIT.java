@@ -181,7 +181,8 @@ class LogicalStreamIT {
      * keeps a synchronized copy of it, the primary waits for that standby before a change reaches the stream
      * (synchronized_standby_slots), and once the primary is lost and the standby promoted, the new primary's agent resumes
      * the stream from the copy: every row the new primary holds is on the target once. The stream is set up by hand (the
-     * machine has no pg_dump 17 for logical create); everything after is walferry's.
+     * machine has no pg_dump 17 for logical create); everything after is walferry's. Adds about 70 s (150 s on a very loaded
+     * machine).
      */
     @Test
     void aPostgreSql17SourceFailsOverAndTheNewPrimarysAgentResumesFromTheSynchronizedSlot() throws Exception {
