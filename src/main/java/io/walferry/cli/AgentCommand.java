@@ -1,8 +1,10 @@
 package io.walferry.cli;
 
+import io.walferry.agent.AgentStreams;
 import io.walferry.agent.ArchiveAgent;
 import io.walferry.backup.RepositoryWatch;
 import io.walferry.backup.RestoreRecord;
+import io.walferry.config.LogicalStreamConfig;
 import io.walferry.config.NodeConfig;
 import io.walferry.config.WalferryConfig;
 import io.walferry.failure.WalferryException;
@@ -22,10 +24,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.ParentCommand;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 
 /** The long-running agent of one node; stops cleanly on SIGTERM or SIGINT. */
 @Command(name = "agent", mixinStandardHelpOptions = true, description = {
@@ -57,13 +61,17 @@ final class AgentCommand implements Callable<Integer> {
         metrics.backlog(agent::backlog);
         RepositoryWatch repositories = new RepositoryWatch(config, REPOSITORY_READS);
         metrics.repositories(repositories::latest);
-        StreamWatch streams = new StreamWatch(StreamWatch.reportedBy(config.logical(), config.nodes(), node.name()), STREAM_READS);
-        metrics.streams(() -> streams.latest().stream().map(AgentCommand::streamState).toList());
         metrics.restore(() -> RestoreRecord.read(node.dataDirectory()));
         HttpServer http = serveMetrics(config, node, metrics);
         // With ha: configured, the agent is also the node's member of the HA cluster.
         HaService ha = config.ha().isPresent() ? HaService.start(config, node,
                 PgBinaries.find(Optional.ofNullable(main.options.pgBin), node.binDirectory()), ctx.restoreCommand()) : null;
+        // Streams with run: agent: applied by the agent of the source's primary (with ha, the leader).
+        AgentStreams logical = new AgentStreams(config, node, ha != null, () -> ha != null && ha.loop().leader());
+        List<LogicalStreamConfig> reported = StreamWatch.reportedBy(config.logical(), config.nodes(), node.name());
+        StreamWatch streams = new StreamWatch(() -> Stream.concat(reported.stream(), logical.running().stream()),
+                !reported.isEmpty() || config.logical().stream().anyMatch(l -> l.run() == LogicalStreamConfig.RunBy.AGENT), STREAM_READS);
+        metrics.streams(() -> streams.latest().stream().map(AgentCommand::streamState).toList());
         if (ha != null) {
             HaLoop loop = ha.loop();
             metrics.ha(() -> {
@@ -76,6 +84,7 @@ final class AgentCommand implements Callable<Integer> {
         try {
             agent.run();
         } finally {
+            logical.close();
             if (ha != null) {
                 ha.close();
             }

@@ -1,6 +1,7 @@
 package io.walferry.cli;
 
 import io.walferry.config.LogicalStreamConfig;
+import io.walferry.config.NodeConfig;
 import io.walferry.logical.CutoverComparison;
 import io.walferry.logical.StreamCreate;
 import io.walferry.logical.StreamCutover;
@@ -8,12 +9,15 @@ import io.walferry.logical.StreamRunner;
 import io.walferry.logical.StreamServers;
 import io.walferry.logical.StreamStatus;
 import io.walferry.postgres.PgBinaries;
+import io.walferry.postgres.PgConnector;
+import io.walferry.replica.Topology;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
@@ -65,11 +69,24 @@ final class LogicalCommand {
         }
     }
 
+    /**
+     * The stream's servers; a stream the agents run ({@code run: agent}) follows the cluster's primary, so its source is
+     * the node that runs as the primary now (as configured when none or several do).
+     */
+    static StreamServers servers(Context ctx, String name) {
+        LogicalStreamConfig stream = ctx.config().logicalStream(name);
+        if (stream.run() == LogicalStreamConfig.RunBy.AGENT) {
+            Topology topology = new Topology(ctx.config(), new PgConnector(ctx.config().connection()));
+            List<String> primaries = ctx.config().nodes().stream().filter(topology::isRunningPrimary).map(NodeConfig::name).toList();
+            stream = StreamStatus.atPrimary(stream, ctx.config().nodes(), primaries);
+        }
+        return new StreamServers(stream);
+    }
+
     private static int create(Main main, String name, boolean restart) {
         Context ctx = main.context();
-        LogicalStreamConfig stream = ctx.config().logicalStream(name);
         ProgressLine progress = new ProgressLine(main.err(), "copy", ctx.json());
-        StreamCreate.Result r = new StreamCreate(new StreamServers(stream),
+        StreamCreate.Result r = new StreamCreate(servers(ctx, name),
                 major -> PgBinaries.findClient(Optional.ofNullable(main.options.pgBin), major)).create(restart, progress::copied);
         progress.finish();
         PrintWriter out = main.out();
@@ -103,7 +120,7 @@ final class LogicalCommand {
         @Override
         public Integer call() {
             Context ctx = parent.main.context();
-            StreamStatus s = StreamStatus.read(new StreamServers(ctx.config().logicalStream(name)));
+            StreamStatus s = StreamStatus.read(servers(ctx, name));
             if (ctx.json()) {
                 Output.json(parent.main.out(), StreamStatusView.json(s));
             } else {
@@ -143,7 +160,7 @@ final class LogicalCommand {
                         "e.g. --grace 30 --timeout 600");
             }
             ProgressLine progress = new ProgressLine(main.err(), "apply", ctx.json());
-            StreamCutover.Result r = new StreamCutover(new StreamServers(ctx.config().logicalStream(name)))
+            StreamCutover.Result r = new StreamCutover(servers(ctx, name))
                     .cutover(java.time.Duration.ofSeconds(graceSeconds), java.time.Duration.ofSeconds(timeoutSeconds), dropSlot, progress::copied);
             progress.finish();
             PrintWriter out = main.out();

@@ -45,7 +45,9 @@ final class StatusCommand implements Callable<Integer> {
         WalferryConfig config = ctx.config();
         List<ClusterStatus.Node> nodes = new ClusterStatus(config, new PgConnector(config.connection())).read();
         Optional<HaStatus.Seen> ha = config.ha().map(h -> HaStatus.read(config));
-        List<StreamStatus> streams = config.logical().stream().map(l -> StreamStatus.read(new StreamServers(l))).toList();
+        List<String> primaries = nodes.stream().filter(n -> "primary".equals(n.role())).map(ClusterStatus.Node::name).toList();
+        List<StreamStatus> streams = config.logical().stream()
+                .map(l -> StreamStatus.read(new StreamServers(StreamStatus.atPrimary(l, config.nodes(), primaries)))).toList();
         List<WalStreamStatus> walStreams = WalStreamStatus.read(config, new PgConnector(config.connection()));
         PrintWriter out = main.out();
         if (ctx.json()) {

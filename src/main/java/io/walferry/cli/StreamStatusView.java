@@ -39,6 +39,9 @@ final class StreamStatusView {
         Output.table(out, "", List.of("stream", "phase", "running", "slot lag", "retained", "safe wal", "apply lag", "rows/s", "tx/s",
                 "applied"), rows);
         for (StreamStatus s : streams) {
+            if (s.running()) {
+                s.applier().ifPresent(a -> out.printf("stream %s: applied by %s from %s%n", s.stream(), a, s.source()));
+            }
             s.sourceError().ifPresent(e -> out.printf("stream %s: source: %s%n", s.stream(), e));
             s.targetError().ifPresent(e -> out.printf("stream %s: target: %s%n", s.stream(), e));
             s.lastError().ifPresent(e -> out.printf("stream %s: last error: %s%n", s.stream(), e));

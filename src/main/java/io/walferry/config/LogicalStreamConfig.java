@@ -11,9 +11,36 @@ import java.util.Optional;
  * @param publication the publication on the source (created by {@code logical create} unless it exists)
  * @param slot        the logical replication slot on the source
  * @param copyJobs    how many tables (or ranges of a large table) the initial copy copies at the same time
+ * @param run         where the changes are applied from: {@code walferry logical run NAME}, or the agent of the source's primary
  */
 public record LogicalStreamConfig(String name, Endpoint source, Endpoint target, Tables tables, String publication, String slot,
-                                  ApplyMode mode, int copyJobs) {
+                                  ApplyMode mode, int copyJobs, RunBy run) {
+
+    /** A stream applied by {@code walferry logical run} (the default). */
+    public LogicalStreamConfig(String name, Endpoint source, Endpoint target, Tables tables, String publication, String slot,
+                               ApplyMode mode, int copyJobs) {
+        this(name, source, target, tables, publication, slot, mode, copyJobs, RunBy.SERVICE);
+    }
+
+    /** Who runs the stream. */
+    public enum RunBy {
+        /** {@code walferry logical run NAME}: a service of its own, started by systemd or the user. */
+        SERVICE,
+        /** The agent of the node that is the source's primary now (with ha: the leader), on a thread of its own. */
+        AGENT
+    }
+
+    /**
+     * This stream with its source at {@code node} (same database, role and TLS): a stream whose source is a node of the
+     * cluster follows the cluster's primary, which after a failover is another node.
+     */
+    public LogicalStreamConfig withSourceAt(NodeConfig node) {
+        if (source.node().isEmpty() || source.node().get().equals(node.name())) {
+            return this;
+        }
+        Endpoint moved = new Endpoint(Optional.of(node.name()), node.host(), node.port(), source.connection(), source.service());
+        return new LogicalStreamConfig(name, moved, target, tables, publication, slot, mode, copyJobs, run);
+    }
 
     /** Who applies the changes on the target. */
     public enum ApplyMode {

@@ -42,13 +42,21 @@ public final class StreamRunner {
     private static final Duration LAST_RETRY = Duration.ofSeconds(30);
 
     private final StreamServers servers;
+    /** Who applies, as status shows it: "host pid N", and the agent's node when an agent runs the stream. */
+    private final String applier;
     private final AtomicBoolean stop = new AtomicBoolean();
     /** A session of this process has streamed the slot. */
     private volatile boolean streamed;
 
     public StreamRunner(StreamServers servers) {
+        this(servers, Optional.empty());
+    }
+
+    /** {@code runBy}: who runs it, added to the applier status shows (e.g. "agent of node pg1"). */
+    public StreamRunner(StreamServers servers, Optional<String> runBy) {
         servers.requireWalferryMode();
         this.servers = servers;
+        this.applier = applierName() + runBy.map(r -> " (" + r + ")").orElse("");
     }
 
     /** Asks {@link #run} to return at the next message boundary (a shutdown hook calls it). */
@@ -101,7 +109,7 @@ public final class StreamRunner {
             }
             Lsn from = state.appliedLsn().orElseThrow();
             requireSourceSlot(stream, from);
-            StreamState.recordRunner(tc, stream.name(), Optional.of(applierName()), Optional.empty());
+            StreamState.recordRunner(tc, stream.name(), Optional.of(applier), Optional.empty());
             tc.commit();
             ChangeApplier applier = new ChangeApplier(stream.name(), target, table -> {
                 // the session is the sender's while it executes a batch
@@ -189,6 +197,24 @@ public final class StreamRunner {
             if (v.problem().isPresent()) {
                 throw WalferryException.refused(v.problem().get(), v.fix().orElseThrow());
             }
+            if (LogicalSlots.failover(c, stream.slot()).equals(Optional.of(false))) {
+                makeFailoverSlot(stream);
+            }
+        }
+    }
+
+    /**
+     * A slot made before the source ran PostgreSQL 17 (or by an earlier walferry) becomes a failover slot, so that
+     * standbys that synchronize slots carry it and a failover does not end the stream.
+     */
+    private void makeFailoverSlot(LogicalStreamConfig stream) {
+        try (Connection r = servers.sourceReplication()) {
+            LogicalSlots.enableFailover(r, stream.slot());
+            LOG.info("stream {}: slot {} is now a failover slot (synchronized to standbys with sync_replication_slots)", stream.name(),
+                    stream.slot());
+        } catch (SQLException | RuntimeException e) {
+            LOG.warn("stream {}: slot {} could not be made a failover slot: {}", stream.name(), stream.slot(),
+                    StreamCreate.firstLine(e.getMessage()));
         }
     }
 

@@ -1,6 +1,7 @@
 package io.walferry.logical;
 
 import io.walferry.config.LogicalStreamConfig;
+import io.walferry.config.NodeConfig;
 import io.walferry.postgres.Lsn;
 import io.walferry.postgres.NodeProbe;
 import io.walferry.postgres.logical.LogicalSlots;
@@ -9,6 +10,7 @@ import io.walferry.postgres.logical.StreamState;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -35,6 +37,18 @@ public record StreamStatus(String stream, String source, String target, Optional
     public boolean unhealthy() {
         return lastError.isPresent() && !running || sourceError.isPresent() || targetError.isPresent()
                 || walStatus.map(s -> s.equals("lost")).orElse(false) || phase.isPresent() && phase.get().equals("streaming") && confirmedLsn.isEmpty();
+    }
+
+    /**
+     * The stream as read where its source is now: a stream whose source is a node of the cluster follows the cluster's
+     * primary, so when exactly one other node is the primary ({@code primaries}: the nodes seen as primaries), its source
+     * is read there. Pure.
+     */
+    public static LogicalStreamConfig atPrimary(LogicalStreamConfig stream, List<NodeConfig> nodes, List<String> primaries) {
+        if (stream.source().node().isEmpty() || primaries.size() != 1 || primaries.contains(stream.source().node().get())) {
+            return stream;
+        }
+        return nodes.stream().filter(n -> n.name().equals(primaries.get(0))).findFirst().map(stream::withSourceAt).orElse(stream);
     }
 
     public static StreamStatus read(StreamServers servers) {

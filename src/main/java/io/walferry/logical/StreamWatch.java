@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
@@ -28,14 +29,22 @@ public final class StreamWatch implements AutoCloseable {
     public record Reading(StreamStatus status, Instant at) {
     }
 
-    private final List<LogicalStreamConfig> streams;
+    private final Supplier<List<LogicalStreamConfig>> streams;
     private final ScheduledExecutorService timer;
     private volatile List<Reading> latest = List.of();
 
     public StreamWatch(List<LogicalStreamConfig> streams, Duration every) {
-        this.streams = List.copyOf(streams);
+        this(List.copyOf(streams)::stream, !streams.isEmpty(), every);
+    }
+
+    /**
+     * {@code streams}: asked at each reading (the streams an agent runs change as its node gains or loses the primary);
+     * {@code any}: whether it may ever name one.
+     */
+    public StreamWatch(Supplier<java.util.stream.Stream<LogicalStreamConfig>> streams, boolean any, Duration every) {
+        this.streams = () -> streams.get().toList();
         this.timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("logical-watch").daemon().factory());
-        if (!this.streams.isEmpty()) {
+        if (any) {
             timer.scheduleWithFixedDelay(this::readAll, 0, every.toMillis(), TimeUnit.MILLISECONDS);
         }
     }
@@ -43,13 +52,16 @@ public final class StreamWatch implements AutoCloseable {
     /**
      * The streams {@code node}'s agent reports, so that each is reported once in a cluster: those whose source is the
      * node; a stream whose source is not a node of the cluster, by its target's agent; one with neither side a node, by
-     * the first configured node's.
+     * the first configured node's. A stream run by the agents ({@code run: agent}) is reported by the agent that runs it.
      */
     public static List<LogicalStreamConfig> reportedBy(List<LogicalStreamConfig> streams, List<NodeConfig> nodes, String node) {
         Set<String> names = nodes.stream().map(NodeConfig::name).collect(Collectors.toSet());
         String first = nodes.isEmpty() ? "" : nodes.get(0).name();
         List<LogicalStreamConfig> out = new ArrayList<>();
         for (LogicalStreamConfig s : streams) {
+            if (s.run() == LogicalStreamConfig.RunBy.AGENT) {
+                continue;
+            }
             Optional<String> source = s.source().node().filter(names::contains);
             Optional<String> target = s.target().node().filter(names::contains);
             String reporter = source.or(() -> target).orElse(first);
@@ -66,7 +78,7 @@ public final class StreamWatch implements AutoCloseable {
 
     private void readAll() {
         List<Reading> out = new ArrayList<>();
-        for (LogicalStreamConfig s : streams) {
+        for (LogicalStreamConfig s : streams.get()) {
             Instant at = Instant.now();
             try {
                 out.add(new Reading(StreamStatus.read(new StreamServers(s)), at));

@@ -8,6 +8,23 @@ public final class ReplicationSlots {
     private ReplicationSlots() {
     }
 
+    /** The physical slot a streaming replica of this node name uses on its primary. */
+    public static String replicaSlotName(String node) {
+        return "walferry_" + node.toLowerCase().replaceAll("[^a-z0-9_]", "_");
+    }
+
+    /** The names of the server's physical slots. */
+    public static java.util.List<String> physicalNames(Connection c) throws SQLException {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        try (java.sql.Statement s = c.createStatement();
+             java.sql.ResultSet r = s.executeQuery("select slot_name from pg_replication_slots where slot_type = 'physical'")) {
+            while (r.next()) {
+                out.add(r.getString(1));
+            }
+        }
+        return out;
+    }
+
     /** Creates the slot (reserving WAL at once) unless it exists; true if this call created it. */
     public static boolean ensurePhysical(Connection c, String slot) throws SQLException {
         return Sql.maybe(c, "select pg_create_physical_replication_slot(?, true)::text "

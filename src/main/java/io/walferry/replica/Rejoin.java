@@ -167,12 +167,17 @@ public final class Rejoin {
     private void startAsStandby(NodeConfig node, NodeConfig primary, String slot) {
         Path dir = node.dataDirectory();
         try {
-            RecoverySettingsFile.write(dir, "rejoin as a replica of " + primary.name(), List.of(
+            boolean slotSync = SlotSync.wanted(config, pg, primary);
+            List<String> settings = new java.util.ArrayList<>(List.of(
                     "port = " + node.port(), "hot_standby = on",
-                    "primary_conninfo = " + ConfigValue.quote(ReplicaProvisioner.conninfo(primary, node.name(), config.connection())),
+                    "primary_conninfo = " + ConfigValue.quote(ReplicaProvisioner.conninfo(primary, node.name(), config.connection(), slotSync)),
                     "primary_slot_name = " + ConfigValue.quote(slot),
                     "restore_command = " + ConfigValue.quote(restoreCommand),
                     "recovery_target_timeline = 'latest'"));
+            if (slotSync) {
+                settings.addAll(SlotSync.lines());
+            }
+            RecoverySettingsFile.write(dir, "rejoin as a replica of " + primary.name(), settings);
             Files.deleteIfExists(dir.resolve("recovery.signal"));
             Files.writeString(dir.resolve("standby.signal"), "");
         } catch (IOException e) {

@@ -87,8 +87,12 @@ public final class ReplicaProvisioner {
         if (mode == Mode.STREAMING) {
             slot = Optional.of(Topology.slotName(node.name()));
             checkPrimary(primary.get());
-            settings.add("primary_conninfo = " + ConfigValue.quote(conninfo(primary.get(), node.name(), config.connection())));
+            boolean slotSync = SlotSync.wanted(config, pg, primary.get());
+            settings.add("primary_conninfo = " + ConfigValue.quote(conninfo(primary.get(), node.name(), config.connection(), slotSync)));
             settings.add("primary_slot_name = " + ConfigValue.quote(slot.get()));
+            if (slotSync) {
+                settings.addAll(SlotSync.lines());
+            }
         } else {
             // The restore drops the backup's own primary_conninfo from postgresql.auto.conf, but postgresql.conf
             // (a backup of a standby) may set one too: an archive replica must not stream from it.
@@ -175,6 +179,11 @@ public final class ReplicaProvisioner {
      * (the replica reads it from connection.passfile, or the server user's ~/.pgpass).
      */
     static String conninfo(NodeConfig primary, String applicationName, ConnectionConfig c) {
+        return conninfo(primary, applicationName, c, false);
+    }
+
+    /** {@code withDatabase}: with dbname (connection.database), which the slot sync worker of PostgreSQL 17 needs. */
+    static String conninfo(NodeConfig primary, String applicationName, ConnectionConfig c, boolean withDatabase) {
         ConnectionConfig.Tls tls = c.tlsFor(primary.host());
         StringBuilder b = new StringBuilder();
         b.append("host=").append(conninfoValue(primary.host())).append(" port=").append(primary.port())
@@ -187,6 +196,9 @@ public final class ReplicaProvisioner {
         c.sslCert().ifPresent(p -> b.append(" sslcert=").append(conninfoValue(p.toString())));
         c.sslKey().ifPresent(p -> b.append(" sslkey=").append(conninfoValue(p.toString())));
         c.passfile().ifPresent(p -> b.append(" passfile=").append(conninfoValue(p.toString())));
+        if (withDatabase) {
+            b.append(" dbname=").append(conninfoValue(c.database()));
+        }
         return b.toString();
     }
 

@@ -10,6 +10,7 @@ import io.walferry.postgres.ServerSettings;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.List;
 
 /**
  * Points a streaming replica at a primary, with a slot there, by reloading its primary_conninfo; an
@@ -37,13 +38,20 @@ public final class Repointer {
             }
             String slot = Topology.slotName(replica.name());
             boolean created;
+            boolean slotSync;
             try (Connection p = pg.connect(primary)) {
                 created = ReplicationSlots.ensurePhysical(p, slot);
+                slotSync = SlotSync.wanted(config, p.getMetaData().getDatabaseMajorVersion());
             }
             try {
-                String conninfo = ReplicaProvisioner.conninfo(primary, replica.name(), config.connection());
+                String conninfo = ReplicaProvisioner.conninfo(primary, replica.name(), config.connection(), slotSync);
                 ServerSettings.alterSystem(c, "primary_conninfo", conninfo);
                 ServerSettings.alterSystem(c, "primary_slot_name", slot);
+                if (slotSync) {
+                    for (List<String> setting : SlotSync.settings()) {
+                        ServerSettings.alterSystem(c, setting.get(0), setting.get(1));
+                    }
+                }
                 ServerSettings.reload(c);
             } catch (SQLException e) {
                 if (created) {

@@ -87,6 +87,6 @@ public final class Topology {
 
     /** The name of the physical replication slot walferry keeps for a replica node. */
     public static String slotName(String node) {
-        return "walferry_" + node.toLowerCase().replaceAll("[^a-z0-9_]", "_");
+        return ReplicationSlots.replicaSlotName(node);
     }
 }

@@ -89,6 +89,7 @@ class LogicalConfigTest {
         assertThat(l.publication()).isEqualTo("walferry_orders_to_rds");
         assertThat(l.mode()).isEqualTo(ApplyMode.WALFERRY);
         assertThat(l.copyJobs()).isEqualTo(8);
+        assertThat(l.run()).isEqualTo(LogicalStreamConfig.RunBy.SERVICE);
         assertThat(l.target().label()).isEqualTo("shop.abc.us-east-1.rds.amazonaws.com:5432/shop");
     }
 
@@ -106,6 +107,7 @@ class LogicalConfigTest {
                     slot: b_slot
                     publication: b_pub
                     mode: subscription
+                    run: agent
                   - name: c
                     source: {node: pg1}
                     target: {host: 127.0.0.1, database: other, user: app}
@@ -116,6 +118,7 @@ class LogicalConfigTest {
                     tables: all
                 """);
         LogicalStreamConfig a = c.logicalStream("a");
+        assertThat(c.logicalStream("b").run()).isEqualTo(LogicalStreamConfig.RunBy.AGENT);
         assertThat(a.tables()).isEqualTo(new Tables.All());
         assertThat(a.copyJobs()).isEqualTo(4);
         assertThat(a.source().service()).isEqualTo(Service.CRUNCHY_BRIDGE);
@@ -162,7 +165,8 @@ class LogicalConfigTest {
             "publication: 9pub|18|logical[0].publication|expected at most 63 characters",
             "mode: native|18|logical[0].mode|expected one of walferry, subscription, got \"native\"",
             "copy_jobs: 0|18|logical[0].copy_jobs|expected a whole number from 1 to 64",
-            "apply: fast|18|logical[0].apply|unknown key (expected one of: copy_jobs, mode, name, publication, slot, source, tables, target)",
+            "apply: fast|18|logical[0].apply|unknown key (expected one of: copy_jobs, mode, name, publication, run, slot, source, tables, target)",
+            "run: elsewhere|18|logical[0].run|expected one of service, agent, got \"elsewhere\"",
     })
     void everyMistakeIsOneLineWithItsPlace(String entry, int line, String key, String problem) throws IOException {
         // the stream starts at line 15 of the file; its source on 16, target on 17; an extra key on 18
@@ -179,6 +183,15 @@ class LogicalConfigTest {
                 .hasMessageStartingWith(file + ":" + line + ": " + key + ": ")
                 .hasMessageContaining(problem)
                 .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+    }
+
+    @Test
+    void onlyAStreamFromANodeRunsInTheAgent() {
+        assertThatThrownBy(() -> load("""
+                logical:
+                  - {name: s, source: {host: h, database: a, user: u}, target: {host: t, database: a, user: u}, run: agent}
+                """)).hasMessageContaining(":15: logical[0].run: agent runs a stream whose source is a node of this cluster")
+                .hasMessageContaining("walferry logical run s");
     }
 
     @Test

@@ -43,9 +43,11 @@ class LogicalStreamIT {
     private final List<PgCluster> others = new ArrayList<>();
 
     @BeforeEach
-    void setUp() throws Exception {
+    void setUp(org.junit.jupiter.api.TestInfo info) throws Exception {
         dir = TempDirs.create("wf-logical-");
-        source = PgCluster.init(dir, "src");
+        // the failover test's source is a PostgreSQL 17 primary (one initdb fewer than making another)
+        boolean pg17Source = info.getTestMethod().map(m -> m.getName().startsWith("aPostgreSql17Source")).orElse(false);
+        source = pg17Source ? PgCluster.init(dir, "src", 0, OtherMajors.postgres17()) : PgCluster.init(dir, "src");
         source.set("wal_level", "logical");
         source.start();
         LogicalWorkload.createSchema(source);
@@ -171,6 +173,96 @@ class LogicalStreamIT {
         assertThat(workload.commits()).isEqualTo(acknowledged);
         LogicalWorkload.assertEqual(source, target);
         Await.until(Duration.ofSeconds(60), "logical run to stop", () -> !again.isAlive());
+    }
+
+    /**
+     * run: agent, and a PostgreSQL 17 source that fails over: the primary's agent applies the stream (status says so), the
+     * stream's slot is a failover slot, the standby that walferry replica create made
+     * keeps a synchronized copy of it, the primary waits for that standby before a change reaches the stream
+     * (synchronized_standby_slots), and once the primary is lost and the standby promoted, the new primary's agent resumes
+     * the stream from the copy: every row the new primary holds is on the target once. The stream is set up by hand (the
+     * machine has no pg_dump 17 for logical create); everything after is walferry's. Adds about 70 s (150 s on a very loaded
+     * machine).
+     */
+    @Test
+    void aPostgreSql17SourceFailsOverAndTheNewPrimarysAgentResumesFromTheSynchronizedSlot() throws Exception {
+        Path bin17 = OtherMajors.postgres17();
+        PgCluster p17 = source;
+        PgCluster sb = PgCluster.existing(dir, "sb", bin17);
+        others.add(sb);
+        p17.stop();
+        wf.enableArchiving(p17);
+        p17.start();
+        String bin = "    bin_directory: " + bin17 + "\n";
+        wf.nodeKeys(java.util.Map.of("src", bin, "sb", bin), null);
+        wf.logical("""
+                  - name: shop
+                    source: {node: src, database: shop}
+                    target: {host: 127.0.0.1, port: %d, database: shop, user: app}
+                    run: agent
+                """.formatted(target.port()));
+        wf.writeConfig(List.of(p17, sb), null);
+        LogicalWorkload.execute(p17, "create table t (id bigint primary key, v text); create publication walferry_shop for table t");
+        String start = LogicalWorkload.queryString(p17, "select lsn from pg_create_logical_replication_slot('walferry_shop', 'pgoutput')");
+        try (Connection c = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + target.port() + "/shop", "app", "")) {
+            c.createStatement().execute("create table t (id bigint primary key, v text)");
+            io.walferry.postgres.logical.StreamState.ensureTable(c);
+            io.walferry.postgres.logical.StreamState.beginCopy(c, "shop", "walferry_shop", "walferry_shop", "node src/shop", List.of("public.t"));
+            io.walferry.postgres.logical.StreamState.finishCopy(c, "shop", io.walferry.postgres.Lsn.parse(start));
+        }
+        ok("repo-create", "--node", "src");
+        AgentProcess first = wf.startAgent("src");
+        processes.add(first);
+        // the agent runs the stream and makes its slot a failover slot
+        LogicalWorkload.execute(p17, "insert into t select g, 'before' from generate_series(1, 1000) g");
+        Await.until(Duration.ofSeconds(90), "rows on the target", () -> LogicalWorkload.queryLong(target, "select count(*) from t") == 1000);
+        assertThat(LogicalWorkload.queryString(p17, "select failover from pg_replication_slots where slot_name = 'walferry_shop'")).isEqualTo("t");
+        Await.until(Duration.ofSeconds(60), "status to show the agent applying", () -> {
+            JsonNode st = status();
+            return st.path("running").asBoolean() && st.path("applier").asText().endsWith("(agent of node src)");
+        });
+        assertThat(wf.inProcess("status").out()).contains("stream shop: applied by ").contains("(agent of node src) from node src/shop");
+        ok("backup", "--node", "src");
+        ok("replica", "create", "--node", "sb", "--mode", "streaming");
+        assertThat(sb.queryString("show sync_replication_slots")).isEqualTo("on");
+        assertThat(sb.queryString("show hot_standby_feedback")).isEqualTo("on");
+        assertThat(sb.queryString("show primary_conninfo")).contains("dbname=postgres");
+
+        // under writes: the primary waits for the standby before the stream gets a change; the standby keeps a copy of
+        // the slot; then the primary and its agent are lost, the standby is promoted, and its agent resumes the stream
+        java.util.concurrent.atomic.AtomicLong next = new java.util.concurrent.atomic.AtomicLong(1001);
+        Thread writer = Thread.ofPlatform().start(() -> {
+            try (Connection c = p17.connect("shop"); Statement s = c.createStatement()) {
+                while (true) {
+                    s.execute("insert into t values (" + next.get() + ", 'under')");
+                    next.incrementAndGet();
+                    io.walferry.testing.Pace.pause(Duration.ofMillis(2));
+                }
+            } catch (SQLException e) {
+                // the primary is gone
+            }
+        });
+        Await.until(Duration.ofSeconds(60), "synchronized_standby_slots", () -> "walferry_sb".equals(p17.queryString("show synchronized_standby_slots")));
+        Await.until(Duration.ofSeconds(90), "the standby's copy of the slot", () -> sb.queryLong("select count(*) from pg_replication_slots "
+                + "where slot_name = 'walferry_shop' and synced and not temporary and confirmed_flush_lsn is not null") == 1);
+        long before = next.get();
+        Await.until(Duration.ofSeconds(90), "writes applied with the standby's slot in place", () -> LogicalWorkload.queryLong(target,
+                "select count(*) from t where id > " + before) > 100);
+        first.kill9();
+        p17.crash();
+        writer.join(Duration.ofSeconds(30));
+        Result promoted = wf.run("promote", "--node", "sb");
+        assertThat(promoted.exitCode()).as(promoted.all()).isZero();
+        AgentProcess second = wf.startAgent("sb");
+        processes.add(second);
+        LogicalWorkload.execute(sb, "insert into t select g, 'after' from generate_series(100001, 101000) g");
+        Await.until(Duration.ofSeconds(90), "the stream resumed from the new primary", () -> LogicalWorkload.queryLong(target,
+                "select count(*) from t where v = 'after'") == 1000);
+        assertThat(status().path("applier").asText()).endsWith("(agent of node sb)");
+        assertThat(wf.inProcess("status").out()).contains("(agent of node sb) from node sb/shop");
+        // every row the new primary holds is on the target, once, and nothing else
+        assertThat(LogicalWorkload.queryString(target, "select count(*) || ' ' || sum(id) || ' ' || md5(string_agg(id || v, ',' order by id)) from t"))
+                .isEqualTo(LogicalWorkload.queryString(sb, "select count(*) || ' ' || sum(id) || ' ' || md5(string_agg(id || v, ',' order by id)) from t"));
     }
 
     @Test

@@ -38,4 +38,23 @@ class StreamWatchTest {
         assertThat(StreamWatch.reportedBy(streams, NODES, "pg2")).extracting(LogicalStreamConfig::name)
                 .containsExactly("from-pg2", "into-pg2");
     }
+
+    @Test
+    void aStreamTheAgentsRunIsReportedByTheAgentThatRunsItNotHere() {
+        LogicalStreamConfig s = stream("by-agent", "pg2", null);
+        LogicalStreamConfig byAgent = new LogicalStreamConfig(s.name(), s.source(), s.target(), s.tables(), s.publication(), s.slot(),
+                s.mode(), s.copyJobs(), LogicalStreamConfig.RunBy.AGENT);
+        assertThat(StreamWatch.reportedBy(List.of(byAgent), NODES, "pg2")).isEmpty();
+    }
+
+    @Test
+    void aStreamFromANodeIsReadAtThePrimary() {
+        LogicalStreamConfig s = stream("s", "pg1", null);
+        assertThat(StreamStatus.atPrimary(s, NODES, List.of("pg2")).source().node()).contains("pg2");
+        assertThat(StreamStatus.atPrimary(s, NODES, List.of("pg1"))).isSameAs(s);
+        assertThat(StreamStatus.atPrimary(s, NODES, List.of())).as("no primary: as configured").isSameAs(s);
+        assertThat(StreamStatus.atPrimary(s, NODES, List.of("pg1", "pg2"))).as("two primaries: as configured").isSameAs(s);
+        LogicalStreamConfig external = stream("e", null, null);
+        assertThat(StreamStatus.atPrimary(external, NODES, List.of("pg2"))).isSameAs(external);
+    }
 }

@@ -31,4 +31,10 @@ class ConninfoTest {
         assertThat(ReplicaProvisioner.conninfo(node("127.0.0.1"), "west", ConnectionConfig.defaults()))
                 .isEqualTo("host=127.0.0.1 port=5432 user=postgres application_name=west sslmode=prefer");
     }
+
+    @Test
+    void theSlotSyncWorkerOfPostgreSql17GetsADatabase() {
+        assertThat(ReplicaProvisioner.conninfo(node("127.0.0.1"), "west", ConnectionConfig.defaults(), true))
+                .isEqualTo("host=127.0.0.1 port=5432 user=postgres application_name=west sslmode=prefer dbname=postgres");
+    }
 }

@@ -157,8 +157,13 @@ public final class PgCluster implements AutoCloseable {
      * {@code parentDir/name/data}, on a port of its own; not started.
      */
     public static PgCluster existing(Path parentDir, String name) {
+        return existing(parentDir, name, binDir());
+    }
+
+    /** As {@link #existing(Path, String)}, with the server programs of {@code bin} (another major version, say). */
+    public static PgCluster existing(Path parentDir, String name, Path bin) {
         Path baseDir = parentDir.toAbsolutePath().normalize().resolve(name);
-        PgCluster c = new PgCluster(name, binDir(), baseDir, allocatePort());
+        PgCluster c = new PgCluster(name, bin, baseDir, allocatePort());
         try {
             Files.createDirectories(baseDir);
             if (!Files.exists(c.logFile)) {

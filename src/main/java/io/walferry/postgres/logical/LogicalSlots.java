@@ -12,6 +12,8 @@ import java.util.Optional;
 
 /** Logical replication slots on a source: read one, create one that exports its snapshot, drop one. */
 public final class LogicalSlots {
+    /** The first major version whose logical slots can follow a failover (synchronized to standbys). */
+    public static final int FAILOVER_SLOTS = 17;
     private LogicalSlots() {
     }
 
@@ -55,10 +57,16 @@ public final class LogicalSlots {
         }
     }
 
-    /** Creates a pgoutput slot on {@code replication} (a replication connection, which it then owns) and exports its snapshot. */
+    /**
+     * Creates a pgoutput slot on {@code replication} (a replication connection, which it then owns) and exports its snapshot.
+     * On PostgreSQL 17 and later it is a failover slot: standbys that synchronize slots keep a copy, which a promoted
+     * standby streams on from.
+     */
     public static ExportedSlot createExported(Connection replication, String name) throws SQLException {
+        String options = replication.getMetaData().getDatabaseMajorVersion() >= FAILOVER_SLOTS ? " (SNAPSHOT 'export', FAILOVER true)"
+                : " EXPORT_SNAPSHOT";
         try (Statement s = replication.createStatement();
-             ResultSet r = s.executeQuery("CREATE_REPLICATION_SLOT " + Identifiers.quote(name) + " LOGICAL pgoutput EXPORT_SNAPSHOT")) {
+             ResultSet r = s.executeQuery("CREATE_REPLICATION_SLOT " + Identifiers.quote(name) + " LOGICAL pgoutput" + options)) {
             r.next();
             return new ExportedSlot(replication, r.getString("slot_name"), Lsn.parse(r.getString("consistent_point")),
                     r.getString("snapshot_name"));
@@ -93,6 +101,36 @@ public final class LogicalSlots {
              ResultSet r = s.executeQuery("select pg_logical_emit_message(false, 'walferry.heartbeat', '')::text")) {
             r.next();
             return Lsn.parse(r.getString(1));
+        }
+    }
+
+    /** Whether the slot is a failover slot; empty on a server before PostgreSQL 17 (or no such slot). */
+    public static Optional<Boolean> failover(Connection c, String name) throws SQLException {
+        if (c.getMetaData().getDatabaseMajorVersion() < FAILOVER_SLOTS) {
+            return Optional.empty();
+        }
+        try (PreparedStatement p = c.prepareStatement("select failover from pg_replication_slots where slot_name = ?")) {
+            p.setString(1, name);
+            try (ResultSet r = p.executeQuery()) {
+                return r.next() ? Optional.of(r.getBoolean(1)) : Optional.empty();
+            }
+        }
+    }
+
+    /** Makes the slot a failover slot (PostgreSQL 17), on a replication connection; the slot must not be in use. */
+    public static void enableFailover(Connection replication, String name) throws SQLException {
+        try (Statement s = replication.createStatement()) {
+            s.execute("ALTER_REPLICATION_SLOT " + Identifiers.quote(name) + " (FAILOVER true)");
+        }
+    }
+
+    /** The pid of the session that streams the slot now; empty when nobody does (or there is no such slot). */
+    public static Optional<Integer> activePid(Connection c, String name) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("select active_pid from pg_replication_slots where slot_name = ? and active_pid is not null")) {
+            p.setString(1, name);
+            try (ResultSet r = p.executeQuery()) {
+                return r.next() ? Optional.of(r.getInt(1)) : Optional.empty();
+            }
         }
     }
 
