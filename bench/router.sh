@@ -83,7 +83,7 @@ q "$PGPORT_" "vacuum analyze" >/dev/null
 wait_port() { # port what
   local t0; t0=$(now)
   until "$PGBIN/psql" -XAtq -h 127.0.0.1 -p "$1" -U postgres -d "${3:-postgres}" -c "select 1" >/dev/null 2>&1; do
-    awk -v e="$(since "$t0")" 'BEGIN{exit !(e>60)}' && die "$2 not answering on port $1 after 60s"
+    awk -v e="$(since "$t0")" 'BEGIN{exit !(e>180)}' && die "$2 not answering on port $1 after 180s"
     sleep 0.3
   done
 }
