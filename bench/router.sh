@@ -178,8 +178,17 @@ pid_file_name = '$PDIR/pgpool.pid'
 EOF
 : >"$PDIR/pcp.conf"
 chown -R postgres:postgres "$PDIR"
+# pgpool's own pid, not runuser's: a signal to runuser would leave pgpool and its children running. Fast shutdown
+# (SIGINT) ends the children too; it goes first on exit, before lib.sh's cleanup stops PostgreSQL.
+stop_pgpool() {
+  local p
+  p=$(tr -d '\0\n' 2>/dev/null <"$PDIR/pgpool.pid") || return 0
+  kill -INT "$p" 2>/dev/null || return 0
+  for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.2; done
+  kill -KILL "$p" 2>/dev/null || true
+}
+trap 'stop_pgpool; ab_cleanup' EXIT
 as_pg /usr/sbin/pgpool -n -f "$PDIR/pgpool.conf" -F "$PDIR/pcp.conf" >"$PDIR/pgpool.log" 2>&1 &
-AB_PIDS+=($!)
 wait_port "$PPORT" pgpool
 
 # walferry router: rw in session mode, and (another router) in transaction mode
