@@ -171,9 +171,13 @@ final class Backends {
             return;
         }
         PoolKey key = new PoolKey(node.get(), r.user(), r.database(), r.settings(), r.endpoint().poolMode());
-        pools.computeIfAbsent(key, k -> new ServerPool(k, poolSize(k.mode(), r.endpoint().poolSize()), connector, config.failoverWait(),
-                        this::unreachable).budget(budget))
-                .acquire(r, r.credentials());
+        ServerPool pool = pools.get(key);
+        if (pool == null) {
+            pool = new ServerPool(key, poolSize(key.mode(), r.endpoint().poolSize()), connector, config.failoverWait(), this::unreachable)
+                    .budget(budget);
+            pools.put(key, pool);
+        }
+        pool.acquire(r, r.credentials());
     }
 
     /** Waits for the next view with a primary (a failover), up to {@code failover_wait}; {@code last} says what went wrong before. */

@@ -54,6 +54,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Ser
     /** Auto endpoint: the transaction in progress went to the primary and may write: its position is asked after it. */
     private boolean mayWrite;
     private final ReadYourWrites writes = new ReadYourWrites();
+    private Map<String, String> settings;
+    /** The request of an rw or ro client: the same for each of its transactions. */
+    private Backends.Request request;
     final int cancelPid;
     final int cancelKey;
 
@@ -203,10 +206,14 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Ser
         }
     }
 
+    /** The start-up parameters a server connection must share, taken once: every transaction's request names them. */
     private Map<String, String> settings() {
-        Map<String, String> s = new HashMap<>(startup.parameters());
-        NOT_SETTINGS.forEach(s::remove);
-        return s;
+        if (settings == null) {
+            Map<String, String> s = new HashMap<>(startup.parameters());
+            NOT_SETTINGS.forEach(s::remove);
+            settings = Map.copyOf(s);
+        }
+        return settings;
     }
 
     /** The client is who it says: a server connection gives it the server's parameters, then it is ready. */
@@ -253,7 +260,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Ser
         acquiring = true;
         acquireStarted = System.nanoTime();
         if (endpoint.role() != RouterConfig.Role.AUTO) {
-            router.backends().acquire(new Backends.Request(endpoint, startup.user(), startup.database(), settings(), credentials, this));
+            if (request == null) {
+                request = new Backends.Request(endpoint, startup.user(), startup.database(), settings(), credentials, this);
+            }
+            router.backends().acquire(request);
             return;
         }
         AutoRoute.Decision d = AutoRoute.decide(queued.isEmpty() ? Optional.empty() : Optional.of(classifyQueued()), onPrimary,

@@ -17,15 +17,22 @@ final class RouteCounters {
         long waitNanos;
     }
 
-    private record Key(RouterConfig.Role endpoint, String node) {
-    }
-
-    private final Map<Key, Counts> counts = new HashMap<>();
+    private final Map<RouterConfig.Role, Map<String, Counts>> counts = new java.util.EnumMap<>(RouterConfig.Role.class);
     private final Map<String, Long> exclusions = new HashMap<>();
 
     /** A client of {@code endpoint} was given a server connection to {@code node} after waiting {@code waitNanos}. */
     Counts granted(RouterConfig.Role endpoint, String node, long waitNanos) {
-        Counts c = counts.computeIfAbsent(new Key(endpoint, node), k -> new Counts());
+        // nothing allocated once an endpoint has sent to a node: this runs for every transaction in transaction mode
+        Map<String, Counts> byNode = counts.get(endpoint);
+        if (byNode == null) {
+            byNode = new HashMap<>();
+            counts.put(endpoint, byNode);
+        }
+        Counts c = byNode.get(node);
+        if (c == null) {
+            c = new Counts();
+            byNode.put(node, c);
+        }
         c.transactions++;
         c.waitNanos += waitNanos;
         return c;
@@ -41,8 +48,8 @@ final class RouteCounters {
 
     List<RouterStats.Route> routes() {
         List<RouterStats.Route> out = new ArrayList<>();
-        counts.forEach((k, c) -> out.add(new RouterStats.Route(k.endpoint().name().toLowerCase(java.util.Locale.ROOT), k.node(),
-                c.transactions, c.queries, c.waitNanos / 1e9)));
+        counts.forEach((endpoint, byNode) -> byNode.forEach((node, c) -> out.add(new RouterStats.Route(
+                endpoint.name().toLowerCase(java.util.Locale.ROOT), node, c.transactions, c.queries, c.waitNanos / 1e9))));
         out.sort(Comparator.comparing(RouterStats.Route::endpoint).thenComparing(RouterStats.Route::node));
         return out;
     }

@@ -7,10 +7,8 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.walferry.config.RouterConfig;
 import io.walferry.config.WalferryConfig;
 import io.walferry.failure.Failure;
@@ -37,7 +35,8 @@ public final class Router implements AutoCloseable, RouterContext {
     /** The configuration in force; replaced by a reload on the event loop, read there (and by the reload's check). */
     private volatile WalferryConfig whole;
     private volatile RouterConfig config;
-    private final NioEventLoopGroup group;
+    private final RouterTransport transport = RouterTransport.best();
+    private final EventLoopGroup group;
     private final EventLoop loop;
     private final SecureRandom random = new SecureRandom();
     private volatile Map<String, UserSecret> users;
@@ -69,9 +68,10 @@ public final class Router implements AutoCloseable, RouterContext {
         this.lookup = this.config.authQuery().map(q -> new UserLookup(q, config.connection()));
         this.lookedUp = new UserSecretCache(this.config.authQuery().map(RouterConfig.AuthQuery::cacheTtl).orElse(java.time.Duration.ZERO));
         random.nextBytes(unknownUserKey);
-        this.group = new NioEventLoopGroup(1); // after every check that can refuse the configuration: nothing to stop then
+        // after every check that can refuse the configuration: nothing to stop then
+        this.group = transport.group(1, Thread.ofPlatform().name("router-io").factory());
         this.loop = group.next();
-        this.connector = new ServerConnector(loop, this.config.connectTimeout(), tls);
+        this.connector = new ServerConnector(loop, transport, this.config.connectTimeout(), tls);
         this.backends = new Backends(this.config, connector);
         this.watcher = new ClusterWatcher(config, view -> loop.execute(() -> {
             backends.update(view);
@@ -94,8 +94,10 @@ public final class Router implements AutoCloseable, RouterContext {
     }
 
     private void listen() {
+        String why = transport == RouterTransport.NIO ? RouterTransport.whyNotEpoll() : "";
+        LOG.info("router: sockets through {}{}", transport.name(), why.isEmpty() ? "" : " (epoll unavailable: " + why + ")");
         for (RouterConfig.Endpoint e : config.endpoints()) {
-            ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+            ServerBootstrap b = new ServerBootstrap().group(group).channel(transport.serverChannel())
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -331,7 +333,7 @@ public final class Router implements AutoCloseable, RouterContext {
         if (c == null || c.cancelKey != key) {
             return; // as PostgreSQL does: no answer either way
         }
-        c.server().ifPresent(s -> new Bootstrap().group(loop).channel(NioSocketChannel.class)
+        c.server().ifPresent(s -> new Bootstrap().group(loop).channel(transport.socketChannel())
                 .handler(new io.netty.channel.ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {

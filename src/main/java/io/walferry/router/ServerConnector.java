@@ -5,7 +5,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -13,11 +12,13 @@ import java.util.concurrent.TimeUnit;
 /** Opens server connections on the router's event loop, each given up if its login takes longer than the timeout. */
 final class ServerConnector {
     private final EventLoop loop;
+    private final RouterTransport transport;
     private final Duration timeout;
     private RouterTls tls;
 
-    ServerConnector(EventLoop loop, Duration timeout, RouterTls tls) {
+    ServerConnector(EventLoop loop, RouterTransport transport, Duration timeout, RouterTls tls) {
         this.loop = loop;
+        this.transport = transport;
         this.timeout = timeout;
         this.tls = tls;
     }
@@ -33,7 +34,7 @@ final class ServerConnector {
 
     ServerConnection connect(PoolKey key, ServerCredentials credentials, ServerConnection.Listener listener) {
         ServerConnection s = new ServerConnection(key, credentials, listener);
-        Bootstrap b = new Bootstrap().group(loop).channel(NioSocketChannel.class)
+        Bootstrap b = new Bootstrap().group(loop).channel(transport.socketChannel())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) timeout.toMillis())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .handler(new ChannelInitializer<SocketChannel>() {

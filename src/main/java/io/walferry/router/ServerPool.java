@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -57,7 +56,8 @@ final class ServerPool implements ServerConnection.Listener {
         }
     }
 
-    private record Waiting(Waiter waiter, ScheduledFuture<?> timeout) {
+    /** A waiting client and when it stops waiting ({@link System#nanoTime()}). */
+    private record Waiting(Waiter waiter, long deadline) {
     }
 
     private final PoolKey key;
@@ -67,7 +67,9 @@ final class ServerPool implements ServerConnection.Listener {
     private final Unreachable unreachable;
     private final Set<ServerConnection> all = new HashSet<>();
     private final Deque<ServerConnection> idle = new ArrayDeque<>();
+    /** In the order they came, which is the order of their deadlines: one timer, for the first, serves them all. */
     private final Deque<Waiting> waiters = new ArrayDeque<>();
+    private ScheduledFuture<?> timer;
     private ServerCredentials credentials;
     private long errors;
     private Budget budget = Budget.NONE;
@@ -104,23 +106,29 @@ final class ServerPool implements ServerConnection.Listener {
                 return;
             }
         }
-        Waiting waiting = new Waiting(w, connector.loop().schedule(() -> timedOut(w), waitTimeout.toMillis(), TimeUnit.MILLISECONDS));
-        waiters.add(waiting);
+        // no timer of its own for each wait: in transaction mode a busy pool has a wait for nearly every transaction
+        waiters.add(new Waiting(w, System.nanoTime() + waitTimeout.toNanos()));
+        if (timer == null) {
+            timer = connector.loop().schedule(this::timedOut, waitTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        }
         if (all.size() < maxSize) {
             open();
         }
     }
 
-    private void timedOut(Waiter w) {
-        for (Iterator<Waiting> i = waiters.iterator(); i.hasNext(); ) {
-            if (i.next().waiter() == w) {
-                i.remove();
-                org.slf4j.LoggerFactory.getLogger(ServerPool.class).info("router: pool {} exhausted: {}", key, all);
-                String why = "no server connection to " + key + " came free within " + waitTimeout.toMillis()
-                        + " ms (router pool_size " + maxSize + budget.holdsBack(key).map(l -> "; " + l).orElse("") + ")";
-                w.failed(Messages.error(io.netty.buffer.ByteBufAllocator.DEFAULT, "FATAL", "53300", why), why);
-                return;
-            }
+    /** Fails the waiters whose time is up, then waits for the deadline of the first one left. */
+    private void timedOut() {
+        timer = null;
+        long now = System.nanoTime();
+        while (!waiters.isEmpty() && waiters.peek().deadline() - now <= 0) {
+            Waiter w = waiters.poll().waiter();
+            org.slf4j.LoggerFactory.getLogger(ServerPool.class).info("router: pool {} exhausted: {}", key, all);
+            String why = "no server connection to " + key + " came free within " + waitTimeout.toMillis()
+                    + " ms (router pool_size " + maxSize + budget.holdsBack(key).map(l -> "; " + l).orElse("") + ")";
+            w.failed(Messages.error(io.netty.buffer.ByteBufAllocator.DEFAULT, "FATAL", "53300", why), why);
+        }
+        if (!waiters.isEmpty()) {
+            timer = connector.loop().schedule(this::timedOut, waiters.peek().deadline() - now, TimeUnit.NANOSECONDS);
         }
     }
 
@@ -189,7 +197,6 @@ final class ServerPool implements ServerConnection.Listener {
         s.idle();
         Waiting w = waiters.poll();
         if (w != null) {
-            w.timeout().cancel(false);
             w.waiter().granted(s);
         } else {
             idle.push(s);
@@ -228,7 +235,6 @@ final class ServerPool implements ServerConnection.Listener {
         // what stopped this login stops the others waiting for the same server, user and database
         while (!waiters.isEmpty()) {
             Waiting w = waiters.poll();
-            w.timeout().cancel(false);
             if (s.wasUnreachable()) {
                 unreachable.waiting(w.waiter(), why);
             } else {
