@@ -61,8 +61,10 @@ final class LogicalSection {
             }
             LogicalStreamConfig.ApplyMode mode = s.choice("mode", LogicalStreamConfig.ApplyMode.class, LogicalStreamConfig.ApplyMode.WALFERRY);
             int copyJobs = s.integer("copy_jobs", 4, 1, 64);
+            LogicalStreamConfig.ApplyCommit applyCommit = s.choice("apply_commit", LogicalStreamConfig.ApplyCommit.class,
+                    LogicalStreamConfig.ApplyCommit.ASYNC);
             s.refuseUnknownKeys();
-            streams.add(new LogicalStreamConfig(name, source, target, tables, publication, slot, mode, copyJobs));
+            streams.add(new LogicalStreamConfig(name, source, target, tables, publication, slot, mode, copyJobs, applyCommit));
         }
         return streams;
     }

@@ -11,9 +11,18 @@ import java.util.Optional;
  * @param publication the publication on the source (created by {@code logical create} unless it exists)
  * @param slot        the logical replication slot on the source
  * @param copyJobs    how many tables (or ranges of a large table) the initial copy copies at the same time
+ * @param applyCommit how the target commits applied changes
  */
 public record LogicalStreamConfig(String name, Endpoint source, Endpoint target, Tables tables, String publication, String slot,
-                                  ApplyMode mode, int copyJobs) {
+                                  ApplyMode mode, int copyJobs, ApplyCommit applyCommit) {
+
+    /** How the target commits a group of applied transactions. */
+    public enum ApplyCommit {
+        /** synchronous_commit off; a group is confirmed to the slot once the target's WAL is flushed past its commit. */
+        ASYNC,
+        /** Each commit waits for the target's disk before it is confirmed. */
+        SYNC
+    }
 
     /** Who applies the changes on the target. */
     public enum ApplyMode {

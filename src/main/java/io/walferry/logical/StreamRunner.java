@@ -162,8 +162,8 @@ public final class StreamRunner {
                     target.rollback();
                 }
             }
-            // stopped: the last commit finishes, and is confirmed
-            Optional<Lsn> committed = target.awaitCommitted();
+            // stopped: the last commit finishes, is made durable, and is confirmed
+            Optional<Lsn> committed = target.awaitDurable();
             if (committed.isPresent()) {
                 holder.stream.confirm(committed.get());
             }
@@ -221,7 +221,7 @@ public final class StreamRunner {
     private TargetApply openTarget() throws SQLException {
         Connection c = servers.targetForApply();
         try {
-            return new TargetApply(c);
+            return new TargetApply(c, servers.stream().name(), servers.stream().applyCommit() == LogicalStreamConfig.ApplyCommit.ASYNC);
         } catch (SQLException | RuntimeException e) {
             c.close();
             throw e;
