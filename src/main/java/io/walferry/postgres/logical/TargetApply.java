@@ -46,6 +46,8 @@ public final class TargetApply implements AutoCloseable {
 
     private final Connection connection;
     private final Set<QualifiedName> linked;
+    /** Per table, the columns a unique index or exclusion constraint checks. */
+    private final Map<QualifiedName, Set<String>> uniquenessColumns;
     private List<Queued> queued = new ArrayList<>();
     private long queuedBytes;
     /** The prepared statement of each shape this session has met (used by the sender only). */
@@ -77,6 +79,7 @@ public final class TargetApply implements AutoCloseable {
         Sql.run(connection, asynchronous ? "set synchronous_commit = off" : "set synchronous_commit = on");
         connection.setAutoCommit(false);
         this.linked = TargetCatalog.foreignKeyTables(connection);
+        this.uniquenessColumns = TargetCatalog.uniquenessColumns(connection);
         connection.commit();
     }
 
@@ -104,7 +107,32 @@ public final class TargetApply implements AutoCloseable {
     }
 
     public void update(AppliedRelation r, Optional<PgOutputMessage.OldRow> old, PgOutputMessage.TupleData row) throws SQLException {
-        add(new Queued(ChangeSql.update(r, old, row), true, false));
+        add(new Queued(ChangeSql.update(r, old, row), true, false, replaceableKey(r, old, row)));
+    }
+
+    /**
+     * The row's key values when a later update of the row may replace this one ({@link ApplyOrder}): the key stays, the
+     * table is in no foreign key, and no unique index or exclusion constraint checks a column it sets. Else null.
+     */
+    private List<String> replaceableKey(AppliedRelation r, Optional<PgOutputMessage.OldRow> old, PgOutputMessage.TupleData row) {
+        if (old.isPresent() || r.fullIdentity() || linked.contains(r.table())) {
+            return null;
+        }
+        Set<String> checked = uniquenessColumns.getOrDefault(r.table(), Set.of());
+        List<String> key = new ArrayList<>(2);
+        Set<String> keyNames = new java.util.HashSet<>(4);
+        for (int i = 0; i < r.columns().size(); i++) {
+            AppliedRelation.AppliedColumn c = r.columns().get(i);
+            if (c.key()) {
+                PgOutputMessage.Value v = row.values().get(i);
+                if (v.kind() == PgOutputMessage.Kind.UNCHANGED_TOAST) {
+                    return null;
+                }
+                key.add(v.kind() == PgOutputMessage.Kind.NULL ? null : v.text());
+                keyNames.add(c.name());
+            }
+        }
+        return !key.isEmpty() && keyNames.containsAll(checked) ? key : null;
     }
 
     public void delete(AppliedRelation r, PgOutputMessage.OldRow old) throws SQLException {
