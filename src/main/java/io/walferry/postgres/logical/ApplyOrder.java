@@ -62,7 +62,12 @@ public final class ApplyOrder {
     }
 
     private static void addStretch(List<Queued> stretch, Set<QualifiedName> linked, List<Run> runs) {
-        boolean keepOrder = stretch.stream().anyMatch(q -> q.change().tables().stream().anyMatch(linked::contains));
+        boolean keepOrder = false;
+        for (int i = 0; i < stretch.size() && !keepOrder && !linked.isEmpty(); i++) {
+            for (QualifiedName t : stretch.get(i).change().tables()) {
+                keepOrder |= linked.contains(t);
+            }
+        }
         List<Queued> ordered = stretch;
         if (!keepOrder) {
             Map<List<QualifiedName>, List<Queued>> byTable = new LinkedHashMap<>();
