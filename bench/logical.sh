@@ -17,6 +17,9 @@
 #    the SELECT left out, on a copy of the target database, synchronous_commit off as the native apply
 #    worker has it), by one session and by 8 sessions: what no applier can beat.
 #
+#   APPLY_COMMIT=async|sync (default async): the stream's apply_commit. JFR=1 records a JFR profile of the walferry
+#   JVM during the apply (bench/results/logical-*.jfr). A checkpoint on both servers before each apply, so that no
+#   tool pays for the checkpoint of what came before it (the database copies write GiBs of WAL).
 #   SECTIONS="copy apply" (default); SECTIONS=apply skips pgcopydb and pg_dump (walferry's create still
 #   makes the stream). CPU seconds of the walsenders, the target's backends and walferry's JVM are
 #   reported for each apply: where the time goes.
@@ -29,6 +32,8 @@ WF_HOME=${WF_HOME:-$(cd "$SELF_DIR/.." && pwd)}
 source "$ANCHORS/lib.sh"
 TX=${TX:-40000}
 SECTIONS=${SECTIONS:-copy apply}
+APPLY_COMMIT=${APPLY_COMMIT:-async}
+JFR=${JFR:-0}
 RESULTS_DIR=${RESULTS_DIR:-$SELF_DIR/results}
 [[ -f $WF_HOME/target/walferry.jar ]] || die "build first: ./walferry --version"
 command -v pgcopydb >/dev/null || { apt-get install -y -q pgcopydb >/dev/null || die "cannot install pgcopydb"; }
@@ -81,6 +86,7 @@ logical:
     source: {node: source, database: postgres}
     target: {host: 127.0.0.1, port: $DST_PORT, database: wf, user: postgres}
     copy_jobs: 2
+    apply_commit: $APPLY_COMMIT
 YAML
 mkdir_pg "$AB_WORK/repo" "$AB_WORK/spool"
 chown postgres "$CONF"
@@ -88,7 +94,7 @@ wf() { (cd "$AB_WORK" && as_pg "$WFX/walferry" -c "$CONF" "$@"); }
 
 RESULT_FILE=$RESULTS_DIR/logical-$(date +%Y%m%d-%H%M%S).txt
 {
-  echo "# logical $(date -Is) cores=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg) walferry git=$(git -C "$WF_HOME" rev-parse --short HEAD)"
+  echo "# logical $(date -Is) cores=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg) walferry git=$(git -C "$WF_HOME" rev-parse --short HEAD) apply_commit=$APPLY_COMMIT"
   echo "# source database $(mb "$DB_BYTES") MiB (pgbench scale $SCALE + ${RANDOM_MB} MiB random rows), PostgreSQL 15 to 15 on one machine"
   printf '%-24s %10s %10s\n' "initial copy" seconds "MiB/s"
 } | tee "$RESULT_FILE"
@@ -151,9 +157,16 @@ cpu_report() { # label jvm-pids...
     "$(calc "($d-${CPU_BASE[1]})/$clk" 1)" "$(calc "($j-${CPU_BASE[2]})/$clk" 1)" | tee -a "$RESULT_FILE"
 }
 
+checkpoints() { q "$SRC_PORT" "checkpoint" >/dev/null; q "$DST_PORT" "checkpoint" >/dev/null; }
+JVM_OPTS=""
+if [[ $JFR == 1 ]]; then
+  mkdir_pg "$AB_WORK/jfr"
+  JVM_OPTS="-XX:StartFlightRecording=filename=$AB_WORK/jfr/run.jfr,settings=profile"
+fi
+checkpoints
 log "walferry logical run"
 t0=$(now)
-(cd "$AB_WORK" && exec runuser -u postgres -- "$WFX/walferry" -c "$CONF" logical run bench) >"$AB_WORK/run.log" 2>&1 &
+(cd "$AB_WORK" && exec runuser -u postgres -- env WALFERRY_JVM_OPTS="$JVM_OPTS" "$WFX/walferry" -c "$CONF" logical run bench) >"$AB_WORK/run.log" 2>&1 &
 RUN_PID=$!
 AB_PIDS+=("$RUN_PID")
 cpu_mark_roles
@@ -161,7 +174,9 @@ wait_for "$SRC_PORT" "select confirmed_flush_lsn >= '$END' from pg_replication_s
 apply_row "walferry" "$(since "$t0")"
 cpu_report walferry $(pgrep -f "walferry.jar.*logical run" || true)
 kill -TERM "$RUN_PID"; wait "$RUN_PID" 2>/dev/null || true
+[[ $JFR == 1 && -f $AB_WORK/jfr/run.jfr ]] && cp "$AB_WORK/jfr/run.jfr" "${RESULT_FILE%.txt}.jfr"
 
+checkpoints
 log "native subscription"
 cpu_mark_roles
 t0=$(now)

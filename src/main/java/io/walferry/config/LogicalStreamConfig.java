@@ -11,15 +11,36 @@ import java.util.Optional;
  * @param publication the publication on the source (created by {@code logical create} unless it exists)
  * @param slot        the logical replication slot on the source
  * @param copyJobs    how many tables (or ranges of a large table) the initial copy copies at the same time
+ * @param applyCommit how the target commits applied changes
  * @param run         where the changes are applied from: {@code walferry logical run NAME}, or the agent of the source's primary
  */
 public record LogicalStreamConfig(String name, Endpoint source, Endpoint target, Tables tables, String publication, String slot,
-                                  ApplyMode mode, int copyJobs, RunBy run) {
+                                  ApplyMode mode, int copyJobs, ApplyCommit applyCommit, RunBy run) {
+
+    /** A stream applied by {@code walferry logical run} (the default), committing asynchronously (the default). */
+    public LogicalStreamConfig(String name, Endpoint source, Endpoint target, Tables tables, String publication, String slot,
+                               ApplyMode mode, int copyJobs) {
+        this(name, source, target, tables, publication, slot, mode, copyJobs, ApplyCommit.ASYNC, RunBy.SERVICE);
+    }
 
     /** A stream applied by {@code walferry logical run} (the default). */
     public LogicalStreamConfig(String name, Endpoint source, Endpoint target, Tables tables, String publication, String slot,
-                               ApplyMode mode, int copyJobs) {
-        this(name, source, target, tables, publication, slot, mode, copyJobs, RunBy.SERVICE);
+                               ApplyMode mode, int copyJobs, ApplyCommit applyCommit) {
+        this(name, source, target, tables, publication, slot, mode, copyJobs, applyCommit, RunBy.SERVICE);
+    }
+
+    /** A stream committing asynchronously (the default). */
+    public LogicalStreamConfig(String name, Endpoint source, Endpoint target, Tables tables, String publication, String slot,
+                               ApplyMode mode, int copyJobs, RunBy run) {
+        this(name, source, target, tables, publication, slot, mode, copyJobs, ApplyCommit.ASYNC, run);
+    }
+
+    /** How the target commits a group of applied transactions. */
+    public enum ApplyCommit {
+        /** synchronous_commit off; a group is confirmed to the slot once the target's WAL is flushed past its commit. */
+        ASYNC,
+        /** Each commit waits for the target's disk before it is confirmed. */
+        SYNC
     }
 
     /** Who runs the stream. */
@@ -39,7 +60,7 @@ public record LogicalStreamConfig(String name, Endpoint source, Endpoint target,
             return this;
         }
         Endpoint moved = new Endpoint(Optional.of(node.name()), node.host(), node.port(), source.connection(), source.service());
-        return new LogicalStreamConfig(name, moved, target, tables, publication, slot, mode, copyJobs, run);
+        return new LogicalStreamConfig(name, moved, target, tables, publication, slot, mode, copyJobs, applyCommit, run);
     }
 
     /** Who applies the changes on the target. */

@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * {@code walferry logical run}: applies a stream's changes to its target until stopped. Each session reads the applied
  * position from the target, streams the slot from there, applies whole source transactions in groups (one target
- * transaction each, with the position), and confirms a group's end to the slot only after the target committed it.
+ * transaction each, with the position), and confirms a group's end to the slot only once the target's commit is durable.
  * A failure that passes (a server restarting or out of reach) ends the session, and the next one resumes from the
  * target's position after a pause: what was applied is there once, what was not comes again. Other failures stop the
  * stream with one line, also recorded on the target for status.
@@ -170,8 +170,8 @@ public final class StreamRunner {
                     target.rollback();
                 }
             }
-            // stopped: the last commit finishes, and is confirmed
-            Optional<Lsn> committed = target.awaitCommitted();
+            // stopped: the last commit finishes, is made durable, and is confirmed
+            Optional<Lsn> committed = target.awaitDurable();
             if (committed.isPresent()) {
                 holder.stream.confirm(committed.get());
             }
@@ -247,7 +247,7 @@ public final class StreamRunner {
     private TargetApply openTarget() throws SQLException {
         Connection c = servers.targetForApply();
         try {
-            return new TargetApply(c);
+            return new TargetApply(c, servers.stream().name(), servers.stream().applyCommit() == LogicalStreamConfig.ApplyCommit.ASYNC);
         } catch (SQLException | RuntimeException e) {
             c.close();
             throw e;

@@ -69,6 +69,7 @@ class LogicalConfigTest {
                       service: rds
                     tables: [public.orders, sales.items, customers]
                     copy_jobs: 8
+                    apply_commit: sync
                 """);
         LogicalStreamConfig l = c.logicalStream("orders-to-rds");
         assertThat(l.source().node()).contains("pg1");
@@ -90,6 +91,7 @@ class LogicalConfigTest {
         assertThat(l.mode()).isEqualTo(ApplyMode.WALFERRY);
         assertThat(l.copyJobs()).isEqualTo(8);
         assertThat(l.run()).isEqualTo(LogicalStreamConfig.RunBy.SERVICE);
+        assertThat(l.applyCommit()).isEqualTo(LogicalStreamConfig.ApplyCommit.SYNC);
         assertThat(l.target().label()).isEqualTo("shop.abc.us-east-1.rds.amazonaws.com:5432/shop");
     }
 
@@ -121,6 +123,7 @@ class LogicalConfigTest {
         assertThat(c.logicalStream("b").run()).isEqualTo(LogicalStreamConfig.RunBy.AGENT);
         assertThat(a.tables()).isEqualTo(new Tables.All());
         assertThat(a.copyJobs()).isEqualTo(4);
+        assertThat(a.applyCommit()).isEqualTo(LogicalStreamConfig.ApplyCommit.ASYNC);
         assertThat(a.source().service()).isEqualTo(Service.CRUNCHY_BRIDGE);
         assertThat(a.source().connection().connectTimeout()).hasSeconds(10);
         LogicalStreamConfig b = c.logicalStream("b");
@@ -165,8 +168,9 @@ class LogicalConfigTest {
             "publication: 9pub|18|logical[0].publication|expected at most 63 characters",
             "mode: native|18|logical[0].mode|expected one of walferry, subscription, got \"native\"",
             "copy_jobs: 0|18|logical[0].copy_jobs|expected a whole number from 1 to 64",
-            "apply: fast|18|logical[0].apply|unknown key (expected one of: copy_jobs, mode, name, publication, run, slot, source, tables, target)",
             "run: elsewhere|18|logical[0].run|expected one of service, agent, got \"elsewhere\"",
+            "apply_commit: later|18|logical[0].apply_commit|expected one of async, sync, got \"later\"",
+            "apply: fast|18|logical[0].apply|unknown key (expected one of: apply_commit, copy_jobs, mode, name, publication, run, slot, source, tables, target)",
     })
     void everyMistakeIsOneLineWithItsPlace(String entry, int line, String key, String problem) throws IOException {
         // the stream starts at line 15 of the file; its source on 16, target on 17; an extra key on 18

@@ -521,6 +521,71 @@ class LogicalStreamIT {
         assertThat(LogicalWorkload.queryString(target, "select string_agg(id || filler, ',' order by id) from big")).isEqualTo("1new,2newer");
     }
 
+    /**
+     * Asynchronous commit on the target (apply_commit's default): the target's server is killed (kill -9 of the
+     * postmaster and every child) while its last applied commit is visible but not even written (its WAL writer slowed;
+     * the applying process held still for the moment of the kill), up to four times until a crash has lost commits.
+     * Those are lost with the positions stored with them; the slot was not told of them, so the stream resumes from the
+     * target's position and every source transaction is on the target exactly once. Took 92 s at a load average of 25.
+     */
+    @Test
+    void aTargetCrashThatLosesAsynchronousCommitsLosesNothingAndAppliesNothingTwice() throws Exception {
+        // nothing but the applying session writes WAL on the target (no autovacuum, no standby snapshots), and its WAL
+        // writer leaves an asynchronous commit unwritten for seconds
+        target.set("wal_writer_delay", "10000ms");
+        target.set("autovacuum", "off");
+        target.set("wal_level", "minimal");
+        target.set("max_wal_senders", "0");
+        target.restart();
+        workload = LogicalWorkload.start(source, 3);
+        workload.awaitCommits(50);
+        ok("logical", "create", "shop");
+        AgentProcess run = run();
+        long pid = run.jvm().orElseThrow().pid();
+        boolean lost = false;
+        for (int crash = 0; crash < 4 && !lost; crash++) {
+            workload.awaitCommits(workload.commits() + 200);
+            String[] applied = new String[1];
+            try {
+                Await.until(Duration.ofSeconds(60), "an applied commit that the target has not written", () -> {
+                    signal("STOP", pid);
+                    // the applying session between groups, and WAL after its last commit not even written to the kernel
+                    // (asked before a read of the stream's row prunes its page)
+                    boolean unwritten = "t".equals(LogicalWorkload.queryString(target, "select pg_current_wal_insert_lsn() > pg_current_wal_lsn() "
+                            + "and not exists (select from pg_stat_activity where usename = 'app' and state <> 'idle')"));
+                    applied[0] = unwritten ? LogicalWorkload.queryString(target, "select applied_lsn::text from walferry.logical_stream") : null;
+                    if (applied[0] == null) {
+                        signal("CONT", pid);
+                        workload.awaitCommits(workload.commits() + 20);
+                    }
+                    return applied[0] != null;
+                });
+                target.crash();
+                target.start();
+                // the position stored with the lost commits is lost with them (read before the stream resumes)
+                lost = LogicalWorkload.queryLong(target, "select count(*) from walferry.logical_stream where applied_lsn < '" + applied[0] + "'") == 1;
+            } finally {
+                signal("CONT", pid);
+            }
+        }
+        assertThat(lost).as("a crash of the target lost applied commits").isTrue();
+        workload.awaitCommits(workload.commits() + 200);
+        workload.stop();
+        LogicalWorkload.awaitEqual(source, target, Duration.ofSeconds(120));
+        run.stop();
+        LogicalWorkload.assertEqual(source, target);
+        assertThat(LogicalWorkload.accountsTotal(target)).isEqualTo(LogicalWorkload.accountsTotal(source));
+    }
+
+    /** Sends a signal to the JVM; SIGCONT also to runuser above it, which stops itself when its child stops. */
+    private static void signal(String signal, long pid) throws Exception {
+        List<String> command = new ArrayList<>(List.of("kill", "-" + signal, Long.toString(pid)));
+        if (signal.equals("CONT")) {
+            ProcessHandle.of(pid).flatMap(ProcessHandle::parent).ifPresent(p -> command.add(Long.toString(p.pid())));
+        }
+        assertThat(new ProcessBuilder(command).inheritIO().start().waitFor()).isZero();
+    }
+
     private JsonNode status() throws Exception {
         return new ObjectMapper().readTree(wf.inProcess("logical", "status", "shop", "--output", "json").out());
     }

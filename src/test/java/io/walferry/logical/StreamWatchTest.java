@@ -26,7 +26,7 @@ class StreamWatchTest {
 
     private static LogicalStreamConfig stream(String name, String source, String target) {
         return new LogicalStreamConfig(name, side(source), side(target), new LogicalStreamConfig.Tables.All(), name, name,
-                LogicalStreamConfig.ApplyMode.WALFERRY, 1);
+                LogicalStreamConfig.ApplyMode.WALFERRY, 1, LogicalStreamConfig.ApplyCommit.ASYNC);
     }
 
     @Test

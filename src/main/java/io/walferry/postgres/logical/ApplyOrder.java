@@ -3,6 +3,7 @@ package io.walferry.postgres.logical;
 import io.walferry.config.LogicalStreamConfig.QualifiedName;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,8 +29,12 @@ public final class ApplyOrder {
      *
      * @param mustMatch an update or delete that must find its row
      * @param barrier   nothing moves across it (a TRUNCATE)
+     * @param rowKey    for an update that a later one of the same row and shape may replace: the row's key values; else null
      */
-    public record Queued(ChangeSql.Change change, boolean mustMatch, boolean barrier) {
+    public record Queued(ChangeSql.Change change, boolean mustMatch, boolean barrier, List<String> rowKey) {
+        public Queued(ChangeSql.Change change, boolean mustMatch, boolean barrier) {
+            this(change, mustMatch, barrier, null);
+        }
     }
 
     /** Consecutive changes of one shape, sent as one batch. */
@@ -57,7 +62,12 @@ public final class ApplyOrder {
     }
 
     private static void addStretch(List<Queued> stretch, Set<QualifiedName> linked, List<Run> runs) {
-        boolean keepOrder = stretch.stream().anyMatch(q -> q.change().tables().stream().anyMatch(linked::contains));
+        boolean keepOrder = false;
+        for (int i = 0; i < stretch.size() && !keepOrder && !linked.isEmpty(); i++) {
+            for (QualifiedName t : stretch.get(i).change().tables()) {
+                keepOrder |= linked.contains(t);
+            }
+        }
         List<Queued> ordered = stretch;
         if (!keepOrder) {
             Map<List<QualifiedName>, List<Queued>> byTable = new LinkedHashMap<>();
@@ -69,13 +79,26 @@ public final class ApplyOrder {
         List<Queued> run = new ArrayList<>();
         for (Queued q : ordered) {
             if (!run.isEmpty() && !run.get(0).change().shape().equals(q.change().shape())) {
-                runs.add(new Run(run.get(0).change().shape(), run));
+                runs.add(new Run(run.get(0).change().shape(), lastOfEachRow(run)));
                 run.clear();
             }
             run.add(q);
         }
         if (!run.isEmpty()) {
-            runs.add(new Run(run.get(0).change().shape(), run));
+            runs.add(new Run(run.get(0).change().shape(), lastOfEachRow(run)));
         }
+    }
+
+    /** The run without the updates that a later update of the same row in it overwrites. */
+    private static List<Queued> lastOfEachRow(List<Queued> run) {
+        Set<List<String>> later = new HashSet<>();
+        List<Queued> kept = new ArrayList<>(run.size());
+        for (int i = run.size() - 1; i >= 0; i--) {
+            Queued q = run.get(i);
+            if (q.rowKey() == null || later.add(q.rowKey())) {
+                kept.add(q);
+            }
+        }
+        return kept.size() == run.size() ? run : kept.reversed();
     }
 }

@@ -136,6 +136,14 @@ public record StreamState(String stream, String slot, String publication, String
         }
     }
 
+    /** In the caller's transaction: a write to the stream's row that changes nothing it records (a commit to wait for). */
+    public static void touch(Connection c, String stream) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("update " + TABLE + " set updated_at = now() where stream = ?")) {
+            p.setString(1, stream);
+            p.executeUpdate();
+        }
+    }
+
     /** Who applies the stream now (empty: nobody), and why it stopped last, on its own transaction. */
     public static void recordRunner(Connection c, String stream, Optional<String> applier, Optional<String> lastError) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("update " + TABLE + " set applier = ?, last_error = coalesce(?, last_error), "

@@ -26,8 +26,10 @@ import java.util.concurrent.Future;
 
 /**
  * A target session that applies changes inside one transaction that ends with the stream's new position
- * ({@link StreamState#advance}); its commit waits for the disk (synchronous_commit on), since the source lets the
- * changes go once told. Changes queue up and go to the server in runs of one statement shape ({@link ApplyOrder}):
+ * ({@link StreamState#advance}). The source lets the changes go once told, so only durable commits may be confirmed:
+ * either each commit waits for the disk (synchronous_commit on), or, asynchronous, commits do not wait and a commit
+ * counts once the target's WAL is flushed past it ({@link DurableCommits}): a crash of the target that loses it loses
+ * its stored position with it, and the stream resumes from the position that survived. Changes queue up and go to the server in runs of one statement shape ({@link ApplyOrder}):
  * each shape is a prepared statement, and a run is one batch of bound values, one round trip. A sender thread of its
  * own executes what was queued (and then the commit) while the stream's next changes are decoded: at most one batch
  * is in flight, the next one, the commit and a rollback wait for it first, so the order stays the stream's, and a
@@ -37,9 +39,15 @@ public final class TargetApply implements AutoCloseable {
     /** Changes, or bytes of their values, sent at once, at most. */
     private static final int BATCH = 5000;
     private static final long BATCH_BYTES = 8L << 20;
+    /** How often, at most, the target's flush position is asked for while a commit is not known durable. */
+    private static final java.time.Duration FLUSH_POLL = java.time.Duration.ofMillis(10);
+    /** A commit not known durable for this long, with nothing to send, is made durable by a synchronous commit. */
+    private static final java.time.Duration FORCE_FLUSH = java.time.Duration.ofMillis(50);
 
     private final Connection connection;
     private final Set<QualifiedName> linked;
+    /** Per table, the columns a unique index or exclusion constraint checks. */
+    private final Map<QualifiedName, Set<String>> uniquenessColumns;
     private List<Queued> queued = new ArrayList<>();
     private long queuedBytes;
     /** The prepared statement of each shape this session has met (used by the sender only). */
@@ -52,14 +60,26 @@ public final class TargetApply implements AutoCloseable {
     });
     /** The batch (or commit) the server is executing, if any. */
     private Future<Void> inFlight;
-    /** Set by the sender after each commit. */
-    private volatile Lsn committed;
+    /** The commits done, and which of them are durable. */
+    private final DurableCommits durable = new DurableCommits();
+    private final String stream;
+    private final boolean asynchronous;
+    /** When the target's flush position was last asked for (on the stream's thread). */
+    private long flushAsked;
+    /** Changes of the open group were handed to the sender: its transaction holds them until the group's commit. */
+    private boolean groupSent;
 
-    public TargetApply(Connection connection) throws SQLException {
+    /**
+     * @param asynchronous commit with synchronous_commit off, and count a commit once the target's WAL is flushed past it
+     */
+    public TargetApply(Connection connection, String stream, boolean asynchronous) throws SQLException {
         this.connection = connection;
-        Sql.run(connection, "set synchronous_commit = on");
+        this.stream = stream;
+        this.asynchronous = asynchronous;
+        Sql.run(connection, asynchronous ? "set synchronous_commit = off" : "set synchronous_commit = on");
         connection.setAutoCommit(false);
         this.linked = TargetCatalog.foreignKeyTables(connection);
+        this.uniquenessColumns = TargetCatalog.uniquenessColumns(connection);
         connection.commit();
     }
 
@@ -87,7 +107,32 @@ public final class TargetApply implements AutoCloseable {
     }
 
     public void update(AppliedRelation r, Optional<PgOutputMessage.OldRow> old, PgOutputMessage.TupleData row) throws SQLException {
-        add(new Queued(ChangeSql.update(r, old, row), true, false));
+        add(new Queued(ChangeSql.update(r, old, row), true, false, replaceableKey(r, old, row)));
+    }
+
+    /**
+     * The row's key values when a later update of the row may replace this one ({@link ApplyOrder}): the key stays, the
+     * table is in no foreign key, and no unique index or exclusion constraint checks a column it sets. Else null.
+     */
+    private List<String> replaceableKey(AppliedRelation r, Optional<PgOutputMessage.OldRow> old, PgOutputMessage.TupleData row) {
+        if (old.isPresent() || r.fullIdentity() || linked.contains(r.table())) {
+            return null;
+        }
+        Set<String> checked = uniquenessColumns.getOrDefault(r.table(), Set.of());
+        List<String> key = new ArrayList<>(2);
+        Set<String> keyNames = new java.util.HashSet<>(4);
+        for (int i = 0; i < r.columns().size(); i++) {
+            AppliedRelation.AppliedColumn c = r.columns().get(i);
+            if (c.key()) {
+                PgOutputMessage.Value v = row.values().get(i);
+                if (v.kind() == PgOutputMessage.Kind.UNCHANGED_TOAST) {
+                    return null;
+                }
+                key.add(v.kind() == PgOutputMessage.Kind.NULL ? null : v.text());
+                keyNames.add(c.name());
+            }
+        }
+        return !key.isEmpty() && keyNames.containsAll(checked) ? key : null;
     }
 
     public void delete(AppliedRelation r, PgOutputMessage.OldRow old) throws SQLException {
@@ -120,6 +165,7 @@ public final class TargetApply implements AutoCloseable {
         List<Run> runs = ApplyOrder.runs(queued, linked);
         queued = new ArrayList<>();
         queuedBytes = 0;
+        groupSent = commit.isEmpty();
         inFlight = sender.submit(() -> {
             for (Run run : runs) {
                 execute(run);
@@ -132,10 +178,45 @@ public final class TargetApply implements AutoCloseable {
                     throw new PositionMoved(c.stream());
                 }
                 connection.commit();
-                committed = c.applied();
+                if (asynchronous) {
+                    WalPositions w = walPositions();
+                    durable.committed(c.applied(), w.insert(), System.nanoTime());
+                    durable.flushed(w.flush());
+                } else {
+                    durable.committedDurably(c.applied());
+                }
             }
             return null;
         });
+    }
+
+    /** The target's WAL insert and flush positions. */
+    private record WalPositions(Lsn insert, Lsn flush) {
+    }
+
+    /**
+     * On the sender, between transactions: the WAL positions now (the insert position after a commit is at or past its
+     * record's end). Its own transaction ends here, so the session does not sit idle in one until the next group.
+     */
+    private WalPositions walPositions() throws SQLException {
+        try (Statement s = connection.createStatement();
+             java.sql.ResultSet r = s.executeQuery("select pg_current_wal_insert_lsn()::text, pg_current_wal_flush_lsn()::text")) {
+            r.next();
+            WalPositions w = new WalPositions(Lsn.parse(r.getString(1)), Lsn.parse(r.getString(2)));
+            connection.commit();
+            return w;
+        }
+    }
+
+    /**
+     * On the sender, between transactions: makes every commit so far durable with one small synchronous commit (of the
+     * stream's row), which flushes the target's WAL up to it.
+     */
+    private void forceFlush() throws SQLException {
+        Sql.run(connection, "set local synchronous_commit = on");
+        StreamState.touch(connection, stream);
+        connection.commit();
+        durable.allFlushed();
     }
 
     /** On the sender: the run's changes, one round trip; an update or delete that matched no row is a {@link RowNotFound}. */
@@ -209,26 +290,58 @@ public final class TargetApply implements AutoCloseable {
     }
 
     /**
-     * The position of the last commit that is done (durable on the target), if any; a commit that failed throws here. Does
-     * not wait.
+     * The source position of the last commit that is durable on the target, if any; a commit that failed throws here.
+     * Does not wait. With asynchronous commits, while the sender has nothing to do and a commit is not known durable,
+     * it asks the target's flush position now and then, and once such a commit has waited {@link #FORCE_FLUSH} with
+     * nothing else to send (the stream is quiet), it makes it durable with a synchronous commit.
      */
     public Optional<Lsn> committed() throws SQLException {
         if (inFlight != null && inFlight.isDone()) {
             awaitInFlight();
         }
-        return Optional.ofNullable(committed);
+        long now = System.nanoTime();
+        // each check ends a transaction: not while the open group's changes are in it
+        if (inFlight == null && !groupSent && durable.pending() && now - flushAsked >= FLUSH_POLL.toNanos()) {
+            flushAsked = now;
+            boolean force = queued.isEmpty() && now - durable.oldestPendingNanos().orElse(now) >= FORCE_FLUSH.toNanos();
+            inFlight = sender.submit(() -> {
+                if (force) {
+                    forceFlush();
+                } else {
+                    durable.flushed(walPositions().flush());
+                }
+                return null;
+            });
+        }
+        return durable.durable();
     }
 
-    /** Waits until what was handed to the sender is done; the position of the last commit, if any. */
+    /** Waits until what was handed to the sender is done; the position of the last durable commit, if any. */
     public Optional<Lsn> awaitCommitted() throws SQLException {
         awaitInFlight();
-        return Optional.ofNullable(committed);
+        return durable.durable();
     }
 
-    /** Nothing is queued or on its way to the server. */
+    /**
+     * Waits until what was handed to the sender is done and, unless a group is open, every commit is durable; the
+     * position of the last durable one.
+     */
+    public Optional<Lsn> awaitDurable() throws SQLException {
+        awaitInFlight();
+        if (durable.pending() && !groupSent && queued.isEmpty()) {
+            inFlight = sender.submit(() -> {
+                forceFlush();
+                return null;
+            });
+            awaitInFlight();
+        }
+        return durable.durable();
+    }
+
+    /** Nothing is queued or on its way to the server, and every commit is durable. */
     public boolean idle() throws SQLException {
         committed();
-        return inFlight == null && queued.isEmpty();
+        return inFlight == null && queued.isEmpty() && !durable.pending();
     }
 
     public void rollback() throws SQLException {
@@ -239,6 +352,7 @@ public final class TargetApply implements AutoCloseable {
         }
         queued.clear();
         queuedBytes = 0;
+        groupSent = false;
         connection.rollback();
     }
 

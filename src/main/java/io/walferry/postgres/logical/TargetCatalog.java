@@ -9,6 +9,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -51,6 +52,31 @@ public final class TargetCatalog {
                 + "join pg_class t on t.oid in (k.conrelid, k.confrelid) join pg_namespace n on n.oid = t.relnamespace where k.contype = 'f'")) {
             while (r.next()) {
                 tables.add(new QualifiedName(r.getString(1), r.getString(2)));
+            }
+        }
+        return tables;
+    }
+
+    /** Stands for every column: an index over an expression or with a predicate. */
+    public static final String ANY_COLUMN = "*";
+
+    /**
+     * The columns of each table that a unique index or an exclusion constraint checks ({@link #ANY_COLUMN} for one over
+     * an expression or with a predicate): changes that set such columns must keep their order.
+     */
+    public static Map<QualifiedName, Set<String>> uniquenessColumns(Connection c) throws SQLException {
+        Map<QualifiedName, Set<String>> tables = new HashMap<>();
+        try (Statement s = c.createStatement(); ResultSet r = s.executeQuery("select n.nspname, t.relname, "
+                + "i.indexprs is not null or i.indpred is not null, "
+                + "array(select a.attname from pg_attribute a where a.attrelid = t.oid and a.attnum = any(i.indkey::int2[]))::text[] "
+                + "from pg_index i join pg_class t on t.oid = i.indrelid join pg_namespace n on n.oid = t.relnamespace "
+                + "where (i.indisunique or i.indisexclusion) and n.nspname not in ('pg_catalog', 'information_schema')")) {
+            while (r.next()) {
+                Set<String> columns = tables.computeIfAbsent(new QualifiedName(r.getString(1), r.getString(2)), t -> new HashSet<>());
+                if (r.getBoolean(3)) {
+                    columns.add(ANY_COLUMN);
+                }
+                columns.addAll(Arrays.asList((String[]) r.getArray(4).getArray()));
             }
         }
         return tables;

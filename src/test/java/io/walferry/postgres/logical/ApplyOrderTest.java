@@ -49,6 +49,23 @@ class ApplyOrderTest {
         assertThat(order(q, Set.of())).containsExactly("insert a: 1", "update a: 1", "delete a: 1", "insert a: 1", "update b: 9,8");
     }
 
+    /** An update of row {@code key} to {@code value} that a later one of the same row may replace. */
+    private static Queued replaceable(QualifiedName table, String key, String value) {
+        return new Queued(new ChangeSql.Change("update " + table.name(), List.of(value, key), List.of(table)), true, false, List.of(key));
+    }
+
+    @Test
+    void anUpdateThatALaterUpdateOfTheSameRowInTheRunOverwritesIsLeftOut() {
+        // row 1 of a updated three times, row 2 twice, between updates of b; then a delete of row 1 and an update again
+        List<Queued> q = List.of(replaceable(A, "1", "x"), replaceable(B, "1", "y"), replaceable(A, "2", "p"), replaceable(A, "1", "xx"),
+                replaceable(B, "1", "yy"), replaceable(A, "1", "xxx"), replaceable(A, "2", "pp"), change(A, "delete", "1"),
+                replaceable(A, "1", "z"));
+        assertThat(order(q, Set.of())).containsExactly("update a: xxx,1,pp,2", "delete a: 1", "update a: z,1", "update b: yy,1");
+        // updates without a key to replace them by (their order matters) all stay
+        List<Queued> kept = List.of(change(A, "update", "1"), change(A, "update", "1"));
+        assertThat(order(kept, Set.of())).containsExactly("update a: 1,1");
+    }
+
     @Test
     void aStretchWithATableLinkedByAForeignKeyKeepsTheSourcesOrderExactly() {
         List<Queued> q = List.of(change(A, "insert", "1"), change(B, "insert", "1"), change(A, "insert", "2"), change(C, "update", "5"));
