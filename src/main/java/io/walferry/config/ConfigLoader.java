@@ -445,8 +445,8 @@ public final class ConfigLoader {
             throw s.error("auth", "cert needs client certificates: set router.tls.clients to verify-ca or verify-full and "
                     + "router.tls.client_ca");
         }
-        RouterConfig.UserLimits limits = new RouterConfig.UserLimits(s.integer("max_user_connections", 0, 0, 100000),
-                s.integer("user_pool_size", 0, 0, 10000));
+        RouterConfig.UserLimits limits = new RouterConfig.UserLimits(s.integer("max_user_connections", 0, 0, MAX_USER_CONNECTIONS),
+                s.integer("user_pool_size", 0, 0, MAX_USER_POOL_SIZE), s.optionalSection("user_limits").map(ConfigLoader::routerUserLimits).orElse(Map.of()));
         Duration lagTime = s.duration("max_lag_time", Duration.ofSeconds(10));
         Duration check = s.duration("check_interval", Duration.ofMillis(250));
         if (check.toMillis() < 50 || check.toMillis() > 1000) {
@@ -467,6 +467,32 @@ public final class ConfigLoader {
         }
         s.refuseUnknownKeys();
         return r;
+    }
+
+    private static final int MAX_USER_CONNECTIONS = 100000;
+    private static final int MAX_USER_POOL_SIZE = 10000;
+
+    /** {@code router.user_limits}: each user's own {@code max_user_connections} and {@code user_pool_size}, as PgBouncer's [users]. */
+    private static Map<String, RouterConfig.UserLimits.PerUser> routerUserLimits(YamlSection s) {
+        Map<String, RouterConfig.UserLimits.PerUser> out = new java.util.LinkedHashMap<>();
+        for (String user : s.keys()) {
+            YamlSection u = s.optionalSection(user).orElseThrow(() -> s.error(user,
+                    "expected this user's limits, such as { max_user_connections: 50, user_pool_size: 10 }"));
+            RouterConfig.UserLimits.PerUser limits = new RouterConfig.UserLimits.PerUser(
+                    optionalCount(u, "max_user_connections", MAX_USER_CONNECTIONS), optionalCount(u, "user_pool_size", MAX_USER_POOL_SIZE));
+            u.refuseUnknownKeys();
+            if (limits.maxConnections().isEmpty() && limits.poolSize().isEmpty()) {
+                throw s.error(user, "sets neither max_user_connections nor user_pool_size: set one, or remove the user to take the global limits");
+            }
+            out.put(user, limits);
+        }
+        return out;
+    }
+
+    /** A count from 0 to {@code max} when the key is given, else empty. */
+    private static java.util.OptionalInt optionalCount(YamlSection s, String key, int max) {
+        int v = s.integer(key, -1, 0, max);
+        return v < 0 ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(v);
     }
 
     private static RouterConfig.ClientTls routerTls(YamlSection s) {

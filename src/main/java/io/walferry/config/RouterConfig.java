@@ -3,7 +3,10 @@ package io.walferry.config;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.function.Function;
 
 /**
  * The router (the {@code router:} section): the endpoints applications connect to, how clients are authenticated and
@@ -68,9 +71,46 @@ public record RouterConfig(String listen, List<Endpoint> endpoints, ClientAuth a
      *
      * @param maxConnections client connections one user may hold at once ({@code max_user_connections}); 0: no limit
      * @param poolSize       server connections one user may hold on one node, over all its pools ({@code user_pool_size}); 0: no limit
+     * @param users          overrides by user name ({@code user_limits}); a user without one, or a key it does not set, takes the above
      */
-    public record UserLimits(int maxConnections, int poolSize) {
+    public record UserLimits(int maxConnections, int poolSize, Map<String, PerUser> users) {
         public static final UserLimits NONE = new UserLimits(0, 0);
+
+        public UserLimits {
+            users = Map.copyOf(users);
+        }
+
+        public UserLimits(int maxConnections, int poolSize) {
+            this(maxConnections, poolSize, Map.of());
+        }
+
+        /** One user's own limits ({@code router.user_limits.<user>}); empty: the global value; 0: no limit for this user. */
+        public record PerUser(OptionalInt maxConnections, OptionalInt poolSize) {
+        }
+
+        /** A limit in force for one user, and the configuration key it comes from (for messages); 0: no limit. */
+        public record Limit(int value, String key) {
+            /** Whether one holding {@code held} may hold no more. */
+            public boolean reached(int held) {
+                return value > 0 && held >= value;
+            }
+        }
+
+        /** The client connections {@code user} may hold at once. */
+        public Limit clients(String user) {
+            return limit(user, PerUser::maxConnections, maxConnections, "max_user_connections");
+        }
+
+        /** The server connections {@code user} may hold on one node. */
+        public Limit servers(String user) {
+            return limit(user, PerUser::poolSize, poolSize, "user_pool_size");
+        }
+
+        private Limit limit(String user, Function<PerUser, OptionalInt> own, int global, String name) {
+            PerUser u = users.get(user);
+            OptionalInt v = u == null ? OptionalInt.empty() : own.apply(u);
+            return v.isPresent() ? new Limit(v.getAsInt(), "router.user_limits." + user + "." + name) : new Limit(global, "router." + name);
+        }
     }
 
     /** How the router checks a client's certificate ({@code router.tls.clients} verify-ca and verify-full). */

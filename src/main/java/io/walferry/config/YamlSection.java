@@ -65,6 +65,11 @@ final class YamlSection {
         return entries.containsKey(key);
     }
 
+    /** The keys given, in file order (for mappings keyed by a name, such as a user's). */
+    List<String> keys() {
+        return List.copyOf(entries.keySet());
+    }
+
     Optional<String> optionalString(String key) {
         read.add(key);
         NodeTuple t = entries.get(key);

@@ -88,7 +88,8 @@ final class Backends {
                 return true;
             }
             for (ServerPool p : pools.values()) {
-                if (!p.key().equals(key) && sameUserAndNode(p.key(), key) && p.closeIdle("another pool of its user waits (router.user_pool_size)")) {
+                if (!p.key().equals(key) && sameUserAndNode(p.key(), key) && p.closeIdle("another pool of its user waits ("
+                        + limits.limits().servers(key.user()).key() + ")")) {
                     break;
                 }
             }
@@ -98,7 +99,7 @@ final class Backends {
         @Override
         public void gone(PoolKey key) {
             limits.serverGone(key.user(), key.node().name());
-            if (limits.limits().poolSize() == 0) {
+            if (!limits.limitsServers(key.user())) {
                 return; // no user limit held anyone back; the pool itself serves its own waiters
             }
             // the user's other pools on the node, once the pool that let it go is done with its own bookkeeping

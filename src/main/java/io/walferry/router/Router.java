@@ -142,8 +142,8 @@ public final class Router implements AutoCloseable, RouterContext {
     }
 
     /**
-     * Takes on a new configuration without dropping a client: users, TLS files, lag limits, pool sizes and modes (for new
-     * clients), time limits. A change that needs a restart (addresses, ports, nodes, HA) or a configuration that cannot be
+     * Takes on a new configuration without dropping a client: users, TLS files, lag limits, limits per user (global and
+     * each user's own), pool sizes and modes (for new clients), time limits. A change that needs a restart (addresses, ports, nodes, HA) or a configuration that cannot be
      * used refuses the whole reload, and the old one stays in force.
      *
      * @param load reads the new configuration (its mistakes count as refused reloads)

@@ -9,7 +9,8 @@ import java.util.Optional;
 
 /**
  * The limits per user ({@code max_user_connections}: client connections of one user; {@code user_pool_size}: server
- * connections of one user on one node, over all its pools) and the counts they are checked against. Decides only; the
+ * connections of one user on one node, over all its pools), each the global value or the user's own
+ * ({@code user_limits}), and the counts they are checked against. Decides only; the
  * caller refuses the client or keeps it waiting. Runs on the router's event loop only.
  */
 final class UserLimits {
@@ -33,9 +34,9 @@ final class UserLimits {
     /** Counts a client of {@code user} in, or says why not (its message names the limit). */
     Optional<String> admitClient(String user) {
         int now = clients.getOrDefault(user, 0);
-        if (limits.maxConnections() > 0 && now >= limits.maxConnections()) {
-            return Optional.of("too many connections for user \"" + user + "\": it holds " + now
-                    + " (router.max_user_connections " + limits.maxConnections() + ")");
+        RouterConfig.UserLimits.Limit limit = limits.clients(user);
+        if (limit.reached(now)) {
+            return Optional.of("too many connections for user \"" + user + "\": it holds " + now + " (" + limit.key() + " " + limit.value() + ")");
         }
         clients.put(user, now + 1);
         return Optional.empty();
@@ -49,7 +50,7 @@ final class UserLimits {
     boolean openServer(String user, String node) {
         List<String> key = List.of(user, node);
         int now = servers.getOrDefault(key, 0);
-        if (limits.poolSize() > 0 && now >= limits.poolSize()) {
+        if (limits.servers(user).reached(now)) {
             return false;
         }
         servers.put(key, now + 1);
@@ -62,12 +63,18 @@ final class UserLimits {
 
     /** Whether {@code user} holds as many server connections to {@code node} as it may. */
     boolean serversFull(String user, String node) {
-        return limits.poolSize() > 0 && servers.getOrDefault(List.of(user, node), 0) >= limits.poolSize();
+        return limits.servers(user).reached(servers.getOrDefault(List.of(user, node), 0));
+    }
+
+    /** Whether {@code user}'s server connections are limited at all (else no pool waits on the user's others). */
+    boolean limitsServers(String user) {
+        return limits.servers(user).value() > 0;
     }
 
     /** The user limit a client waiting for a server of {@code user} on {@code node} is held back by, for its error. */
     Optional<String> serverLimit(String user, String node) {
-        return serversFull(user, node) ? Optional.of("router.user_pool_size " + limits.poolSize() + ": user " + user + " holds "
+        RouterConfig.UserLimits.Limit limit = limits.servers(user);
+        return serversFull(user, node) ? Optional.of(limit.key() + " " + limit.value() + ": user " + user + " holds "
                 + servers.get(List.of(user, node)) + " server connections on node " + node) : Optional.empty();
     }
 }

@@ -124,6 +124,28 @@ class RouterConfigTest {
         assertThat(c.tls()).contains(new RouterConfig.ClientTls(Path.of("/etc/r.crt"), Path.of("/etc/r.key"), true,
                 RouterConfig.ClientCertificates.VERIFY_FULL, java.util.Optional.of(Path.of("/etc/clients.crt"))));
 
+        assertThat(c.userLimits().users()).as("no overrides").isEmpty();
+
+        RouterConfig.UserLimits own = load("""
+                  auth: trust
+                  max_user_connections: 100
+                  user_pool_size: 20
+                  user_limits:
+                    app: { max_user_connections: 50, user_pool_size: 10 }
+                    report: { max_user_connections: 5 }
+                    admin: { max_user_connections: 0 }
+                  endpoints:
+                    rw: { port: 6432 }
+                """).router().orElseThrow().userLimits();
+        assertThat(own.clients("app")).isEqualTo(new RouterConfig.UserLimits.Limit(50, "router.user_limits.app.max_user_connections"));
+        assertThat(own.servers("app")).isEqualTo(new RouterConfig.UserLimits.Limit(10, "router.user_limits.app.user_pool_size"));
+        assertThat(own.clients("report").value()).isEqualTo(5);
+        assertThat(own.servers("report")).as("a key not set takes the global value")
+                .isEqualTo(new RouterConfig.UserLimits.Limit(20, "router.user_pool_size"));
+        assertThat(own.clients("admin").value()).as("0 is no limit for this user").isZero();
+        assertThat(own.clients("someone")).isEqualTo(new RouterConfig.UserLimits.Limit(100, "router.max_user_connections"));
+        assertThat(own.users().get("report")).isEqualTo(new RouterConfig.UserLimits.PerUser(java.util.OptionalInt.of(5), java.util.OptionalInt.empty()));
+
         RouterConfig cert = load("  auth: cert\n  tls: { certificate: /c, key: /k, clients: verify-ca, client_ca: /ca }\n"
                 + "  endpoints:\n    rw: { port: 6432 }\n").router().orElseThrow();
         assertThat(cert.auth()).isEqualTo(RouterConfig.ClientAuth.CERT);
@@ -140,10 +162,28 @@ class RouterConfigTest {
             "  auth: trust\\n  tls: { certificate: /c, key: /k, clients: verify-ca }\\n|router.tls.client_ca: is required with clients: verify-ca",
             "  auth: trust\\n  tls: { certificate: /c, key: /k, client_ca: /ca }\\n|router.tls.client_ca: is only read with clients: verify-ca or verify-full",
             "  auth: trust\\n  max_user_connections: -1\\n|router.max_user_connections",
+            "  auth: trust\\n  user_limits: { app: { max_user_connections: -1 } }\\n|router.user_limits.app.max_user_connections: expected a whole number from 0 to 100000",
+            "  auth: trust\\n  user_limits: { app: { user_pool_size: 10001 } }\\n|router.user_limits.app.user_pool_size: expected a whole number from 0 to 10000",
+            "  auth: trust\\n  user_limits: { app: { pool_size: 3 } }\\n|router.user_limits.app.pool_size: unknown key (expected one of: max_user_connections, user_pool_size)",
+            "  auth: trust\\n  user_limits: { app: {} }\\n|router.user_limits.app: sets neither max_user_connections nor user_pool_size",
+            "  auth: trust\\n  user_limits: { app: }\\n|router.user_limits.app: expected this user's limits",
+            "  auth: trust\\n  user_limits: { app: 5 }\\n|router.user_limits.app: expected a mapping",
+            "  auth: trust\\n  user_limits: [ app ]\\n|router.user_limits: expected a mapping",
+            "  auth: trust\\n  users: { app: { max_user_connections: 5 } }\\n|router.users: unknown key",
     })
     void authAndLimitMistakesAreOneLine(String yaml, String expected) {
         assertThatThrownBy(() -> load(yaml.replace("\\n", "\n") + "  endpoints:\n    rw: { port: 6432 }\n")).isInstanceOf(ConfigException.class)
                 .hasMessageContaining(expected).hasMessageNotContaining("\n");
+    }
+
+    @Test
+    void aMistakeInAUsersLimitsNamesTheFileAndItsOwnLine() {
+        Path p = tmp.resolve("walferry.yaml");
+        assertThatThrownBy(() -> load("  auth: trust\n  user_limits:\n    app: { max_user_connections: 5 }\n"
+                + "    report: { max_user_connections: five }\n  endpoints:\n    rw: { port: 6432 }\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(p + ":" + (CLUSTER.lines().count() + 5) + ": router.user_limits.report.max_user_connections: ")
+                .hasMessageNotContaining("\n");
     }
 
     @Test

@@ -246,10 +246,11 @@ class RouterOpsIT {
         Files.writeString(secret, "auth-secret\n");
         Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
         int rw = freePort();
-        Router r = router(config("127.0.0.1", "  auth: scram\n  metrics_port: 0\n  failover_wait: 3s\n"
+        Path file = config("127.0.0.1", "  auth: scram\n  metrics_port: 0\n  failover_wait: 3s\n"
                 + "  auth_query: { user: walferry_auth, password: \"${file:" + secret + "}\" }\n"
-                + "  max_user_connections: 2\n  user_pool_size: 1\n"
-                + "  endpoints:\n    rw: { port: " + rw + ", pool_mode: transaction, pool_size: 4 }\n"));
+                + "  max_user_connections: 2\n  user_pool_size: 1\n  user_limits:\n    report: { max_user_connections: 1 }\n"
+                + "  endpoints:\n    rw: { port: " + rw + ", pool_mode: transaction, pool_size: 4 }\n");
+        Router r = router(file);
         Await.until(Duration.ofSeconds(30), "app to log in through auth_query", () -> {
             try (Connection c = connect(rw, login("app", "app-secret"))) {
                 return one(c, "select current_user").equals("app");
@@ -276,6 +277,16 @@ class RouterOpsIT {
                     .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("53300"));
             try (Connection report = connect(rw, login("report", "report-secret"))) {
                 assertThat(one(report, "select current_user")).as("another user is not held back").isEqualTo("report");
+                // report's own max_user_connections 1 (app's is the global 2): its second client is refused, naming report's key
+                assertThatThrownBy(() -> connect(rw, login("report", "report-secret"))).isInstanceOf(SQLException.class)
+                        .hasMessageContaining("too many connections for user \"report\": it holds 1 (router.user_limits.report.max_user_connections 1)")
+                        .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("53300"));
+                // a reload raises it under the connected client
+                Files.writeString(file, Files.readString(file).replace("report: { max_user_connections: 1 }", "report: { max_user_connections: 2 }"));
+                assertThat(r.reload(() -> new ConfigLoader(Map.of()).load(file))).isEqualTo("user_limits");
+                try (Connection second = connect(rw, login("report", "report-secret"))) {
+                    assertThat(one(second, "select current_user")).as("report's raised limit").isEqualTo("report");
+                }
             }
             assertThat(one(a, "select 'a goes on'")).isEqualTo("a goes on");
             a.commit();
