@@ -49,8 +49,6 @@ final class WalStreamer implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(WalStreamer.class);
     private static final Backoff BACKOFF = new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(30));
     private static final long IDLE_POLL_MILLIS = 5;
-    /** A synchronous archive's commits wait for the next look: it looks more often. */
-    private static final long SYNCHRONOUS_POLL_MILLIS = 1;
 
     private final WalferryConfig config;
     private final NodeConfig node;
@@ -240,9 +238,9 @@ final class WalStreamer implements Runnable {
                     }
                 } else if (stream.closed()) {
                     throw new SQLException("the server ended the stream");
-                } else {
-                    pause(Duration.ofMillis(settings.synchronous() ? SYNCHRONOUS_POLL_MILLIS : IDLE_POLL_MILLIS));
-                }
+                } else if (!settings.synchronous()) {
+                    pause(Duration.ofMillis(IDLE_POLL_MILLIS));
+                } // a synchronous archive's commits wait for the next look: poll itself waits (briefly) for the server, and returns as its bytes arrive
                 long now = System.nanoTime();
                 store(StreamPlan.of(received, segmentSize, storedEnds, new StreamPlan.Waits(oldestUnstoredNanos < 0 ? 0 : now - oldestUnstoredNanos,
                         now - lastArrivalNanos, lastStoreNanos < 0 ? Long.MAX_VALUE : now - lastStoreNanos), settings.storeAfter(), settings.chunk()));

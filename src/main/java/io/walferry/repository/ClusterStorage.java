@@ -92,6 +92,14 @@ final class ClusterStorage {
         });
     }
 
+    /** Deletes the objects {@code relativeKeys} of {@code relativeDirectory}. */
+    void deleteAll(String relativeDirectory, List<String> relativeKeys) {
+        writing(relativeDirectory, () -> {
+            storage.deleteAll(relativeKeys.stream().map(this::key).toList());
+            return null;
+        });
+    }
+
     void removeEmptyDirectories(String relativeDirectory) {
         writing(relativeDirectory, () -> {
             storage.removeEmptyDirectories(key(relativeDirectory));

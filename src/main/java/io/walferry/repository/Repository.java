@@ -456,8 +456,10 @@ public final class Repository {
             }
             registrationSeen = true;
             try (PendingObject p = storage.create(key, ObjectHeader.SIZE, Storage.ReadBack.DEVICE)) {
-                ObjectHeader written = ObjectCodec.encode(new java.io.ByteArrayInputStream(bytes, from, length), p, compression, seal(key), length);
-                verifyWritten(key, p, written);
+                ObjectCodec.encode(new java.io.ByteArrayInputStream(bytes, from, length), p, compression, seal(key), length);
+                // Not read back: a synchronous archive's commits wait for every piece, and its header's checksums are
+                // computed from the bytes written (every read of the piece, and verify, checks them). The whole
+                // segment, which replaces the pieces, is read back as every WAL file is.
                 return p.commitIfAbsent();
             }
         });
@@ -534,9 +536,7 @@ public final class Repository {
 
     /** Deletes the streamed pieces of {@code segment}: once the whole segment is stored they are no longer read. */
     public void deleteStreamPieces(WalFileName.Segment segment) {
-        for (long offset : streamPieceOffsets(segment)) {
-            storage.delete(RepositoryLayout.streamPiece(segment, offset));
-        }
+        storage.deleteAll(RepositoryLayout.streamSegment(segment), streamPieceOffsets(segment).stream().map(o -> RepositoryLayout.streamPiece(segment, o)).toList());
         storage.removeEmptyDirectories(RepositoryLayout.streamSegment(segment));
     }
 

@@ -168,13 +168,21 @@ public final class AlignedOutput extends OutputStream {
             return;
         }
         try {
+            awaitPending();
             if (buffer.position() > 0) {
                 int used = buffer.position();
                 int padded = ((used + block - 1) / block) * block;
                 while (buffer.position() < padded) {
                     buffer.put((byte) 0);
                 }
-                flush(padded);
+                // the last buffer is written here: nothing fills meanwhile, and a hand-off to a writer thread is
+                // what a small object (a streamed piece, a commit waiting for it) would mostly wait for
+                buffer.flip().limit(padded);
+                long pos = offset;
+                while (buffer.hasRemaining()) {
+                    pos += channel.write(buffer, pos);
+                }
+                offset += padded;
             }
         } finally {
             try {

@@ -40,13 +40,16 @@ abstract sealed class FileObjectWriter implements ObjectSink permits FileObjectW
         this.payloadOut = new AlignedOutput(channel, payloadOffset, block);
     }
 
-    /** Opens {@code file} (which must not exist, and is made owner-only) for direct I/O if the filesystem allows it, else buffered. */
-    static FileObjectWriter create(Path file, int headerSize, boolean tryDirect) throws IOException {
+    /**
+     * Opens {@code file} (which must not exist, and is made owner-only) for direct I/O if the filesystem allows it, else
+     * buffered; {@code block} is the direct I/O block size of its directory.
+     */
+    static FileObjectWriter create(Path file, int headerSize, boolean tryDirect, int block) throws IOException {
         if (tryDirect) {
             java.util.Optional<FileChannel> ch = AlignedOutput.openDirect(file, new java.nio.file.attribute.FileAttribute<?>[]{PrivateFiles.FILE},
                     StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
             if (ch.isPresent()) {
-                return new Direct(file, ch.get(), headerSize, AlignedOutput.blockSize(file.getParent()));
+                return new Direct(file, ch.get(), headerSize, block);
             }
         }
         FileChannel ch = PrivateFiles.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ);

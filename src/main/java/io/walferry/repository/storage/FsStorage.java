@@ -46,6 +46,11 @@ public final class FsStorage implements Storage {
     private volatile Path realRoot;
     /** Cleared for good once the filesystem refuses O_DIRECT, so that it is not asked again for every object. */
     private volatile boolean tryDirect = true;
+    /** The direct I/O block size of the directory written last: asking costs a read of the mount table (streamed pieces come many a second). */
+    private volatile DirectoryBlock lastBlock;
+
+    private record DirectoryBlock(Path directory, int block) {
+    }
 
     public FsStorage(Path root) {
         this.root = root.toAbsolutePath().normalize();
@@ -63,13 +68,22 @@ public final class FsStorage implements Storage {
         Path temp = target.resolveSibling("." + target.getFileName() + "." + HOST + "." + PID + "."
                 + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1) + ".tmp");
         boolean direct = tryDirect && readBack == ReadBack.DEVICE;
-        FileObjectWriter writer = FileObjectWriter.create(temp, headerSize, direct);
+        FileObjectWriter writer = FileObjectWriter.create(temp, headerSize, direct, direct ? blockSize(target.getParent()) : 1);
         if (direct && !writer.direct()) {
             tryDirect = false;
         }
         return new FsPending(target, temp, writer);
     }
 
+
+    private int blockSize(Path directory) throws IOException {
+        DirectoryBlock b = lastBlock;
+        if (b == null || !b.directory().equals(directory)) {
+            b = new DirectoryBlock(directory, AlignedOutput.blockSize(directory));
+            lastBlock = b;
+        }
+        return b.block();
+    }
 
     @Override
     public Optional<InputStream> open(String key) throws IOException {
@@ -145,6 +159,21 @@ public final class FsStorage implements Storage {
         confined(p.getParent());
         Files.deleteIfExists(p);
         fsyncDirectory(p.getParent());
+    }
+
+    /** One fsync per directory rather than per object: a segment's streamed pieces go at once, and the stream waits. */
+    @Override
+    public void deleteAll(List<String> keys) throws IOException {
+        java.util.Set<Path> directories = new java.util.LinkedHashSet<>();
+        for (String key : keys) {
+            Path p = resolve(key);
+            confined(p.getParent());
+            Files.deleteIfExists(p);
+            directories.add(p.getParent());
+        }
+        for (Path d : directories) {
+            fsyncDirectory(d);
+        }
     }
 
     @Override

@@ -55,6 +55,13 @@ public interface Storage {
 
     void delete(String key) throws IOException;
 
+    /** Deletes the objects {@code keys}, as {@link #delete} each; a driver may make the deletions durable together. */
+    default void deleteAll(List<String> keys) throws IOException {
+        for (String key : keys) {
+            delete(key);
+        }
+    }
+
     /** Removes the directories under (and including) {@code directoryKey} that hold nothing; a no-op where there are none. */
     default void removeEmptyDirectories(String directoryKey) throws IOException {
     }

@@ -26,7 +26,7 @@ class FileObjectWriterTest {
         byte[] header = new byte[72];
         new Random(7).nextBytes(header);
         Path file = tmp.resolve("obj");
-        FileObjectWriter w = FileObjectWriter.create(file, header.length, direct);
+        FileObjectWriter w = FileObjectWriter.create(file, header.length, direct, AlignedOutput.blockSize(file.getParent()));
         assertThat(w.direct()).isEqualTo(direct);
         // Uneven pieces, as a compressor hands them over.
         Random cut = new Random(1);
@@ -54,7 +54,7 @@ class FileObjectWriterTest {
         byte[] header = new byte[72];
         for (int i = 0; i < 3000; i++) {
             Path file = tmp.resolve("w" + i);
-            FileObjectWriter w = FileObjectWriter.create(file, header.length, true);
+            FileObjectWriter w = FileObjectWriter.create(file, header.length, true, AlignedOutput.blockSize(file.getParent()));
             w.write(payload, 0, payload.length);
             w.finish(ByteBuffer.wrap(header));
             w.close();
