@@ -170,6 +170,10 @@ public final class StreamCreate {
                 // the slot is free for the subscription's worker once walferry's replication connection is gone; the data
                 // is copied at the slot's consistent point, where the subscription starts: it copies nothing itself
                 slot.close();
+                try (Connection source = servers.source()) {
+                    // else the subscription's first worker finds the slot in use, fails and is restarted seconds later
+                    awaitSlotReleased(source, stream);
+                }
                 Subscriptions.create(target, servers.subscriptionName(), servers.sourceConninfo(), stream.publication(), stream.slot());
                 LOG.info("stream {}: subscription {} created on the target", stream.name(), servers.subscriptionName());
             }
