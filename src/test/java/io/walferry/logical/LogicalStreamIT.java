@@ -466,6 +466,9 @@ class LogicalStreamIT {
         assertThat(st.path("slot_lag_bytes").isNumber()).as(st.toString()).isTrue();
         assertThat(st.path("apply_lag_seconds").isNumber()).as(st.toString()).isTrue();
         assertThat(st.path("subscription").path("apply_errors").asLong()).as(st.toString()).isZero();
+        JsonNode all = new ObjectMapper().readTree(wf.inProcess("status", "--output", "json").out());
+        assertThat(all.findValues("subscription")).as(all.toString()).hasSize(1).first()
+                .satisfies(sub -> assertThat(sub.path("worker_pid").isNumber()).isTrue());
         // the balances only grow: the target reaching the source's total of now means the writes since the create arrived
         java.math.BigDecimal total = new java.math.BigDecimal(LogicalWorkload.accountsTotal(source));
         Await.until(Duration.ofSeconds(60), "rows written after the create to arrive", () ->
