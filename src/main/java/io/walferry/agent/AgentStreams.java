@@ -78,7 +78,8 @@ public final class AgentStreams implements AutoCloseable {
         this.haConfigured = haConfigured;
         this.haLeader = haLeader;
         for (LogicalStreamConfig s : config.logical()) {
-            if (s.run() == LogicalStreamConfig.RunBy.AGENT) {
+            // a stream of mode: subscription is applied by the target's subscription: nothing for the agent to run
+            if (s.run() == LogicalStreamConfig.RunBy.AGENT && s.mode() == LogicalStreamConfig.ApplyMode.WALFERRY) {
                 runs.put(s.name(), new Run(s.withSourceAt(node)));
             }
         }

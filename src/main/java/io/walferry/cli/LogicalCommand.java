@@ -98,14 +98,15 @@ final class LogicalCommand {
                         case CREATED -> "exists";
                     }).put("slot", r.slot()).put("publication", r.publication())
                     .put("publication_action", r.publicationAction().name().toLowerCase()).put("apply_from", applyFrom)
-                    .put("tables", r.tables()).put("bytes", r.bytes()).put("seconds", r.took().toMillis() / 1000.0));
+                    .put("tables", r.tables()).put("bytes", r.bytes()).put("seconds", r.took().toMillis() / 1000.0)
+                    .put("subscription", r.subscription().orElse(null)));
         } else if (r.kind() == io.walferry.logical.CreateStart.Kind.CREATED) {
             out.printf("logical stream %s exists already (applied up to %s): nothing to do%n", r.stream(), applyFrom);
         } else {
             out.printf("logical stream %s created%s: %d tables, %s copied in %.1f s through slot %s and publication %s; changes apply "
-                            + "from %s (walferry logical run %s)%n", r.stream(), r.kind() == io.walferry.logical.CreateStart.Kind.AGAIN
+                            + "from %s (%s)%n", r.stream(), r.kind() == io.walferry.logical.CreateStart.Kind.AGAIN
                             ? " again" : "", r.tables(), Output.bytes(r.bytes()), r.took().toMillis() / 1000.0, r.slot(), r.publication(),
-                    applyFrom, r.stream());
+                    applyFrom, r.subscription().map(s -> "by subscription " + s + " on the target").orElse("walferry logical run " + r.stream()));
         }
         return 0;
     }
@@ -206,7 +207,13 @@ final class LogicalCommand {
         public Integer call() throws InterruptedException {
             Context ctx = parent.main.context();
             LogicalStreamConfig stream = ctx.config().logicalStream(name);
-            StreamRunner runner = new StreamRunner(new StreamServers(stream));
+            StreamServers servers = new StreamServers(stream);
+            if (servers.subscription()) {
+                parent.main.out().printf("logical stream %s has mode: subscription: subscription %s on the target applies it, nothing to "
+                        + "run (walferry logical status %s)%n", name, servers.subscriptionName(), name);
+                return 0;
+            }
+            StreamRunner runner = new StreamRunner(servers);
             java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
             Thread stopper = new Thread(() -> {
                 runner.stop();

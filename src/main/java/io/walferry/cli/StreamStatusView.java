@@ -25,6 +25,17 @@ final class StreamStatusView {
                 .put("transactions", s.transactions()).put("rows", s.rows()).put("last_error", s.lastError().orElse(null))
                 .put("source_error", s.sourceError().orElse(null)).put("target_error", s.targetError().orElse(null))
                 .put("healthy", !s.unhealthy());
+        s.subscription().ifPresent(name -> {
+            ObjectNode sub = o.putObject("subscription").put("name", name).put("exists", s.subscriptionState().isPresent());
+            s.subscriptionState().ifPresent(st -> {
+                sub.put("enabled", st.enabled()).put("worker_pid", st.workerPid().orElse(null))
+                        .put("received_lsn", lsn(st.receivedLsn())).put("latest_end_lsn", lsn(st.latestEndLsn()))
+                        .put("last_message_seconds_ago", st.receiptAgeSeconds().orElse(null))
+                        .put("apply_errors", st.applyErrors().orElse(null)).put("sync_errors", st.syncErrors().orElse(null));
+                ObjectNode tables = sub.putObject("tables");
+                st.tables().forEach((code, n) -> tables.put(StreamStatus.tableState(code), n));
+            });
+        });
         return o;
     }
 
@@ -42,6 +53,9 @@ final class StreamStatusView {
             if (s.running()) {
                 s.applier().ifPresent(a -> out.printf("stream %s: applied by %s from %s%n", s.stream(), a, s.source()));
             }
+            s.subscriptionState().ifPresent(st -> out.printf("stream %s: subscription %s on the target, tables: %s%n", s.stream(),
+                    s.subscription().orElseThrow(), st.tables().isEmpty() ? "none" : String.join(", ", st.tables().entrySet().stream()
+                            .map(e -> e.getValue() + " " + StreamStatus.tableState(e.getKey())).toList())));
             s.sourceError().ifPresent(e -> out.printf("stream %s: source: %s%n", s.stream(), e));
             s.targetError().ifPresent(e -> out.printf("stream %s: target: %s%n", s.stream(), e));
             s.lastError().ifPresent(e -> out.printf("stream %s: last error: %s%n", s.stream(), e));

@@ -16,6 +16,7 @@ import io.walferry.postgres.logical.SourceFacts;
 import io.walferry.postgres.logical.SourceTables;
 import io.walferry.postgres.logical.SourceTables.Table;
 import io.walferry.postgres.logical.StreamState;
+import io.walferry.postgres.logical.Subscriptions;
 import io.walferry.postgres.logical.TargetCatalog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +41,7 @@ import java.util.function.Function;
  */
 public final class StreamCreate {
     private static final Logger LOG = LoggerFactory.getLogger(StreamCreate.class);
+    private static final Duration SLOT_RELEASE = Duration.ofSeconds(30);
 
     /** Bytes copied so far of the expected total. */
     public interface Progress {
@@ -51,9 +53,10 @@ public final class StreamCreate {
      *
      * @param kind     FRESH or AGAIN: copied now; CREATED: the stream existed, nothing was done
      * @param applyFrom where the stream's changes start (the slot's consistent point), or where it has applied to
+     * @param subscription the target's subscription that applies the changes ({@code mode: subscription})
      */
     public record Result(String stream, CreateStart.Kind kind, String slot, String publication, PublicationPlan.Action publicationAction,
-                         Optional<Lsn> applyFrom, int tables, long bytes, Duration took) {
+                         Optional<Lsn> applyFrom, int tables, long bytes, Duration took, Optional<String> subscription) {
     }
 
     private final StreamServers servers;
@@ -61,7 +64,6 @@ public final class StreamCreate {
 
     /** {@code clientPrograms}: pg_dump and pg_restore of at least the given major version. */
     public StreamCreate(StreamServers servers, Function<Integer, PgBinaries> clientPrograms) {
-        servers.requireWalferryMode();
         this.servers = servers;
         this.clientPrograms = clientPrograms;
     }
@@ -80,14 +82,23 @@ public final class StreamCreate {
             }
             TargetCatalog.TargetFacts targetFacts = TargetCatalog.facts(target);
             requireWritableTarget(stream, targetFacts, target);
+            if (servers.subscription()) {
+                requireSubscriptionRights(stream, target);
+            }
             List<Table> chosen = TableChoice.choose(stream.name(), stream.tables(), SourceTables.read(source, stream.tables()));
             List<QualifiedName> names = chosen.stream().map(Table::name).toList();
             Optional<StreamState> state = StreamState.read(target, stream.name());
+            if (servers.subscription() && state.isPresent() && (restart || state.get().phase() == StreamState.Phase.COPYING)
+                    && Subscriptions.dropIfExists(target, servers.subscriptionName())) {
+                // the subscription of the earlier create goes with its tables; its walsender lets go of the slot soon after
+                LOG.info("stream {}: dropped subscription {} of the earlier create", stream.name(), servers.subscriptionName());
+                slot = awaitSlotReleased(source, stream);
+            }
             CreateStart begin = CreateStart.decide(stream.name(), stream.slot(), stream.source().label(), stream.source().connection().database(),
                     state, slot, names, TargetCatalog.existing(target, names), restart);
             if (begin.kind() == CreateStart.Kind.CREATED) {
                 return new Result(stream.name(), begin.kind(), stream.slot(), stream.publication(), PublicationPlan.Action.USE,
-                        state.flatMap(StreamState::appliedLsn), chosen.size(), 0, Duration.ofNanos(System.nanoTime() - start));
+                        state.flatMap(StreamState::appliedLsn), chosen.size(), 0, Duration.ofNanos(System.nanoTime() - start), subscription());
             }
             PublicationPlan publication = PublicationPlan.decide(stream.name(), stream.publication(),
                     Publications.read(source, stream.publication()), chosen, facts.superuser());
@@ -108,7 +119,7 @@ public final class StreamCreate {
             long bytes = copyAll(chosen, client, target, begin.kind() == CreateStart.Kind.AGAIN, progress);
             Lsn from = StreamState.read(target, stream.name()).flatMap(StreamState::consistentLsn).orElseThrow();
             return new Result(stream.name(), begin.kind(), stream.slot(), stream.publication(), publication.action(), Optional.of(from),
-                    chosen.size(), bytes, Duration.ofNanos(System.nanoTime() - start));
+                    chosen.size(), bytes, Duration.ofNanos(System.nanoTime() - start), subscription());
         } catch (SQLException e) {
             throw new WalferryException(Failure.POSTGRES, "logical create " + stream.name() + " failed: " + firstLine(e.getMessage()),
                     "see the message; after fixing it run logical create again (it starts the copy over)", e);
@@ -155,6 +166,17 @@ public final class StreamCreate {
             if (!triggers.isEmpty()) {
                 LOG.info("stream {}: {} user triggers disabled on the target until cutover", stream.name(), triggers.size());
             }
+            if (servers.subscription()) {
+                // the slot is free for the subscription's worker once walferry's replication connection is gone; the data
+                // is copied at the slot's consistent point, where the subscription starts: it copies nothing itself
+                slot.close();
+                try (Connection source = servers.source()) {
+                    // else the subscription's first worker finds the slot in use, fails and is restarted seconds later
+                    awaitSlotReleased(source, stream);
+                }
+                Subscriptions.create(target, servers.subscriptionName(), servers.sourceConninfo(), stream.publication(), stream.slot());
+                LOG.info("stream {}: subscription {} created on the target", stream.name(), servers.subscriptionName());
+            }
             // a commit that waits for the disk, and so flushes the copy's own asynchronous ones with it
             StreamState.finishCopy(target, stream.name(), slot.consistentPoint());
             done = true;
@@ -164,8 +186,53 @@ public final class StreamCreate {
         } finally {
             deleteTree(work);
             if (!done) {
+                dropSubscriptionAfterFailure(stream, target);
                 dropSlotAfterFailure(stream);
             }
+        }
+    }
+
+    private Optional<String> subscription() {
+        return servers.subscription() ? Optional.of(servers.subscriptionName()) : Optional.empty();
+    }
+
+    /** A subscription made just before the create failed would hold the slot: it goes first. */
+    private void dropSubscriptionAfterFailure(LogicalStreamConfig stream, Connection target) {
+        if (!servers.subscription()) {
+            return;
+        }
+        try {
+            Subscriptions.dropIfExists(target, servers.subscriptionName());
+        } catch (SQLException | RuntimeException e) {
+            LOG.warn("stream {}: could not drop subscription {} after the failed create: {} (the next create drops it)", stream.name(),
+                    servers.subscriptionName(), firstLine(e.getMessage()));
+        }
+    }
+
+    /** The slot once no session streams it any more (the walsender of a subscription just dropped ends soon after). */
+    private static Optional<LogicalSlots.Slot> awaitSlotReleased(Connection source, LogicalStreamConfig stream) throws SQLException {
+        long deadline = System.nanoTime() + SLOT_RELEASE.toNanos();
+        while (true) {
+            Optional<LogicalSlots.Slot> slot = LogicalSlots.read(source, stream.slot());
+            if (slot.isEmpty() || !slot.get().active() || System.nanoTime() > deadline) {
+                return slot;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw WalferryException.interrupted("create");
+            }
+        }
+    }
+
+    /** One line naming what to grant when the target's role may not create the stream's subscription. */
+    private static void requireSubscriptionRights(LogicalStreamConfig stream, Connection target) throws SQLException {
+        Optional<SubscriptionRights.Problem> problem = SubscriptionRights.check(Subscriptions.rights(target),
+                stream.source().connection().password().isPresent());
+        if (problem.isPresent()) {
+            throw new WalferryException(Failure.POSTGRES, problem.get().what() + ", which logical stream " + stream.name()
+                    + " (mode: subscription) needs", problem.get().fix());
         }
     }
 

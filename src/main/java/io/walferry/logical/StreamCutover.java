@@ -11,6 +11,7 @@ import io.walferry.postgres.logical.Sequences;
 import io.walferry.postgres.logical.SourceTables;
 import io.walferry.postgres.logical.SourceWrites;
 import io.walferry.postgres.logical.StreamState;
+import io.walferry.postgres.logical.Subscriptions;
 import io.walferry.postgres.logical.TableChecksum;
 import io.walferry.postgres.logical.TargetCatalog;
 import io.walferry.postgres.logical.TableChecksum.Sum;
@@ -63,7 +64,6 @@ public final class StreamCutover {
     private final StreamServers servers;
 
     public StreamCutover(StreamServers servers) {
-        servers.requireWalferryMode();
         this.servers = servers;
     }
 
@@ -86,7 +86,9 @@ public final class StreamCutover {
                     + stream.slot() + " of stream " + stream.name() + " is gone from the source, so what it did not apply yet is lost",
                     "copy again: walferry logical create " + stream.name() + " --restart"));
             List<SourceTables.Table> tables = SourceTables.read(source, stream.tables());
-            if (!slot.active()) {
+            if (servers.subscription()) {
+                requireSubscription(target);
+            } else if (!slot.active()) {
                 // nobody applies the stream now: cutover applies it itself until the end
                 StreamRunner r = new StreamRunner(servers);
                 runner = r;
@@ -121,11 +123,14 @@ public final class StreamCutover {
                 if (runner != null) {
                     runner.stop();
                     runnerThread.join(SLOT_RELEASE.toMillis());
-                } else {
+                } else if (!servers.subscription()) {
                     // the process that applies the stream sees it cut over when it reconnects, and stops
                     LogicalSlots.disconnect(source, stream.slot());
                 }
                 if (dropSlot) {
+                    if (servers.subscription() && Subscriptions.dropIfExists(target, servers.subscriptionName())) {
+                        LOG.info("stream {}: subscription {} dropped on the target", stream.name(), servers.subscriptionName());
+                    }
                     dropSlotAndPublication(source);
                     dropped = true;
                 }
@@ -142,6 +147,17 @@ public final class StreamCutover {
             if (runner != null) {
                 runner.stop();
             }
+        }
+    }
+
+    /** The subscription applies the stream up to the final position; without it nothing would. */
+    private void requireSubscription(Connection target) throws SQLException {
+        Optional<Subscriptions.State> sub = Subscriptions.read(target, servers.subscriptionName());
+        if (sub.isEmpty() || !sub.get().enabled()) {
+            throw WalferryException.refused("subscription " + servers.subscriptionName() + " of logical stream " + servers.stream().name()
+                    + (sub.isEmpty() ? " is gone from the target" : " is disabled on the target"), sub.isEmpty()
+                    ? "copy again: walferry logical create " + servers.stream().name() + " --restart"
+                    : "ALTER SUBSCRIPTION " + Identifiers.quote(servers.subscriptionName()) + " ENABLE, then cut over again");
         }
     }
 

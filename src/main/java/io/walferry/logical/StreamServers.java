@@ -5,6 +5,7 @@ import io.walferry.config.LogicalStreamConfig.Endpoint;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.PgConnector;
 import io.walferry.postgres.logical.SchemaTransfer;
+import io.walferry.postgres.logical.Subscriptions;
 
 import java.sql.Connection;
 import java.util.Properties;
@@ -21,12 +22,27 @@ public final class StreamServers {
         this.target = new PgConnector(stream.target().connection());
     }
 
-    /** For the commands that apply: mode subscription is accepted by the configuration, but refused here rather than done another way. */
+    /** For walferry's own apply: a {@code mode: subscription} stream is applied by the target's subscription instead. */
     void requireWalferryMode() {
-        if (stream.mode() == LogicalStreamConfig.ApplyMode.SUBSCRIPTION) {
-            throw WalferryException.config("logical stream " + stream.name() + " has mode: subscription, which this version does not "
-                    + "carry out yet", "use mode: walferry (the default: an ordinary role on the target is enough)");
+        if (subscription()) {
+            throw WalferryException.refused("logical stream " + stream.name() + " has mode: subscription: subscription "
+                    + subscriptionName() + " on the target applies it", "nothing to run; see walferry logical status " + stream.name());
         }
+    }
+
+    /** The target's native subscription applies the stream ({@code mode: subscription}). */
+    public boolean subscription() {
+        return stream.mode() == LogicalStreamConfig.ApplyMode.SUBSCRIPTION;
+    }
+
+    /** The name of the stream's subscription on the target: its slot's name, as a native subscription names its slot. */
+    public String subscriptionName() {
+        return stream.slot();
+    }
+
+    /** How the target's subscription reaches the source (holds the password unless a password file is configured). */
+    String sourceConninfo() {
+        return Subscriptions.conninfo(stream.source().host(), stream.source().port(), stream.source().connection());
     }
 
     public LogicalStreamConfig stream() {

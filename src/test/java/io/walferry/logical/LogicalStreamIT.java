@@ -408,12 +408,7 @@ class LogicalStreamIT {
         AgentProcess run = run();
         workload.awaitCommits(workload.commits() + 300);
 
-        Result r = wf.run("logical", "cutover", "shop", "--grace", "2", "--drop-slot", "--output", "json");
-        assertThat(r.exitCode()).as(r.all()).isZero();
-        JsonNode report = new ObjectMapper().readTree(r.out());
-        assertThat(report.path("result").asText()).isEqualTo("cut over");
-        assertThat(report.path("slot_dropped").asBoolean()).isTrue();
-        assertThat(report.path("tables").findValuesAsText("equal")).hasSize(LogicalWorkload.TABLES.size()).containsOnly("true");
+        JsonNode report = cutOverDroppingTheSlot();
         assertThat(report.path("sequences").asInt()).isPositive();
 
         // every write acknowledged before the cutover is on the target, and nothing was written on the source after it
@@ -433,6 +428,61 @@ class LogicalStreamIT {
                 .as("and on again after the cutover").isEqualTo("O");
         // the process that applied the stream stops by itself
         Await.until(Duration.ofSeconds(60), "logical run to stop", () -> !run.isAlive());
+    }
+
+    @Test
+    void aNativeSubscriptionStreamsUnderWritesAndCutsOverLeavingNothingBehind() throws Exception {
+        wf.logical("""
+                  - name: shop
+                    source: {node: src, database: shop}
+                    target: {host: 127.0.0.1, port: %d, database: shop, user: app}
+                    mode: subscription
+                    copy_jobs: 2
+                """.formatted(target.port()));
+        // an ordinary role on PostgreSQL 15 may not create a subscription: one line, and nothing made on the source
+        Result refused = wf.run("logical", "create", "shop");
+        assertThat(refused.exitCode()).isEqualTo(4);
+        assertThat(refused.err().strip().lines()).as(refused.err()).hasSize(1).first().asString()
+                .contains("role app may not create a subscription on the target").contains("ALTER ROLE app SUPERUSER");
+        assertThat(source.queryLong("select count(*) from pg_replication_slots")).isZero();
+
+        target.execute("alter role app superuser");
+        workload = LogicalWorkload.start(source, 3, true);
+        workload.awaitCommits(20);
+        Result created = ok("logical", "create", "shop", "--output", "json");
+        assertThat(new ObjectMapper().readTree(created.out()).path("subscription").asText()).isEqualTo("walferry_shop");
+        Result run = wf.inProcess("logical", "run", "shop");
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.out()).contains("subscription walferry_shop on the target applies it");
+
+        workload.awaitCommits(workload.commits() + 100);
+        Await.until(Duration.ofSeconds(60), "logical status to show the subscription streaming", () -> {
+            JsonNode st = status();
+            return st.path("running").asBoolean() && st.path("healthy").asBoolean()
+                    && st.path("subscription").path("tables").path("ready").asInt() == LogicalWorkload.TABLES.size();
+        });
+        JsonNode st = status();
+        assertThat(st.path("phase").asText()).isEqualTo("streaming");
+        assertThat(st.path("slot_lag_bytes").isNumber()).as(st.toString()).isTrue();
+        assertThat(st.path("apply_lag_seconds").isNumber()).as(st.toString()).isTrue();
+        assertThat(st.path("subscription").path("apply_errors").asLong()).as(st.toString()).isZero();
+        JsonNode all = new ObjectMapper().readTree(wf.inProcess("status", "--output", "json").out());
+        assertThat(all.findValues("subscription")).as(all.toString()).hasSize(1).first()
+                .satisfies(sub -> assertThat(sub.path("worker_pid").isNumber()).isTrue());
+        // the balances only grow: the target reaching the source's total of now means the writes since the create arrived
+        java.math.BigDecimal total = new java.math.BigDecimal(LogicalWorkload.accountsTotal(source));
+        Await.until(Duration.ofSeconds(60), "rows written after the create to arrive", () ->
+                new java.math.BigDecimal(LogicalWorkload.accountsTotal(target)).compareTo(total) >= 0);
+
+        cutOverDroppingTheSlot();
+        long acknowledged = workload.commits();
+        Await.until(Duration.ofSeconds(60), "the workload to be refused", () -> workload.refused() > 0 && workload.commits() == acknowledged);
+        workload.stop();
+        LogicalWorkload.assertEqual(source, target);
+        assertThat(LogicalWorkload.queryLong(target, "select count(*) from pg_subscription")).isZero();
+        assertThat(source.queryLong("select count(*) from pg_replication_slots")).isZero();
+        assertThat(LogicalWorkload.queryLong(source, "select count(*) from pg_publication")).isZero();
+        assertThat(LogicalWorkload.phase(target)).isEqualTo("CUT_OVER");
     }
 
     @Test
@@ -584,6 +634,17 @@ class LogicalStreamIT {
             ProcessHandle.of(pid).flatMap(ProcessHandle::parent).ifPresent(p -> command.add(Long.toString(p.pid())));
         }
         assertThat(new ProcessBuilder(command).inheritIO().start().waitFor()).isZero();
+    }
+
+    /** A cutover under writes with --drop-slot that succeeds: every table equal, the slot dropped. */
+    private JsonNode cutOverDroppingTheSlot() throws Exception {
+        Result r = wf.run("logical", "cutover", "shop", "--grace", "2", "--drop-slot", "--output", "json");
+        assertThat(r.exitCode()).as(r.all()).isZero();
+        JsonNode report = new ObjectMapper().readTree(r.out());
+        assertThat(report.path("result").asText()).isEqualTo("cut over");
+        assertThat(report.path("slot_dropped").asBoolean()).isTrue();
+        assertThat(report.path("tables").findValuesAsText("equal")).hasSize(LogicalWorkload.TABLES.size()).containsOnly("true");
+        return report;
     }
 
     private JsonNode status() throws Exception {
