@@ -15,8 +15,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 class PostmasterPidTest {
     @Test
     void aZombieIsAliveAsPostgresSeesItButDefunct() throws Exception {
-        // the child exits at once and its parent (exec'd into a sleep) never reaps it
-        Process parent = new ProcessBuilder("bash", "-c", "sleep 0 & echo $!; exec sleep 30").start();
+        // the child exits once its parent has become a sleep (exec), which never reaps it: had it exited before the
+        // exec, bash would have reaped it
+        Process parent = new ProcessBuilder("bash", "-c",
+                "p=$$; (until [ \"$(cat /proc/$p/comm)\" = sleep ]; do sleep 0.01; done) & echo $!; exec sleep 30").start();
         try {
             long child;
             try (BufferedReader r = new BufferedReader(new InputStreamReader(parent.getInputStream(), StandardCharsets.UTF_8))) {
