@@ -579,7 +579,7 @@ class LogicalStreamIT {
      * target's position and every source transaction is on the target exactly once. Took 92 s at a load average of 25.
      */
     @Test
-    void aTargetCrashThatLosesAsynchronousCommitsLosesNothingAndAppliesNothingTwice() throws Exception {
+    void aTargetCrashUnderAsynchronousCommitLosesNothingAndAppliesNothingTwice() throws Exception {
         // nothing but the applying session writes WAL on the target (no autovacuum, no standby snapshots), and its WAL
         // writer leaves an asynchronous commit unwritten for seconds
         target.set("wal_writer_delay", "10000ms");
