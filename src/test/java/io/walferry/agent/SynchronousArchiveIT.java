@@ -162,7 +162,9 @@ class SynchronousArchiveIT {
                     proxy.plan(r -> FaultProxy.Fault.DROP_REQUEST);
                     String before = primary.queryString("select pg_current_wal_insert_lsn()::text");
                     writer.submit(() -> StreamIT.commitRow(primary, 3)).get(120, TimeUnit.SECONDS);
-                    assertThat(agent.log()).contains("dropped from synchronous_standby_names");
+                    // the commit returns once the reload drops the archive; the agent logs it just after
+                    Await.until(Duration.ofSeconds(30), "the agent to log the archive dropped",
+                            () -> agent.log().contains("dropped from synchronous_standby_names"));
                     assertThat(primary.queryString("select current_setting('synchronous_standby_names')")).doesNotContain(SLOT);
                     for (int i = 4; i <= 50; i++) {
                         StreamIT.commitRow(primary, i);
