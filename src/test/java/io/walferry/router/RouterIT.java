@@ -4,6 +4,7 @@ import io.walferry.config.ConfigLoader;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.walferry.testing.Await;
+import io.walferry.testing.Pace;
 import io.walferry.testing.EtcdServer;
 import io.walferry.testing.PgCluster;
 import io.walferry.testing.PgLogOnFailure;
@@ -550,6 +551,50 @@ class RouterIT {
             assertThat(one(bystander, "select count(*) from t")).as("the other client's transaction goes on").isEqualTo("100");
             bystander.commit();
         }
+    }
+
+    /**
+     * A client that asks for a large result and stops reading it: the router stops reading that server connection
+     * (its backend then waits to write, ClientWrite) instead of buffering the result, and other clients go on.
+     */
+    @Test
+    void aClientThatStopsReadingHoldsBackOnlyItsOwnServerConnection() throws Exception {
+        int rw = freePort();
+        Router r = router(endpoints(rw, "session", freePort(), "session"));
+        awaitPrimary(rw);
+        try (Socket slow = new Socket()) {
+            slow.setReceiveBufferSize(4096);
+            slow.connect(new java.net.InetSocketAddress("127.0.0.1", rw), 10_000);
+            slow.setSoTimeout(10_000);
+            DataOutputStream out = new DataOutputStream(slow.getOutputStream());
+            byte[] user = "user\0postgres\0database\0postgres\0\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            out.writeInt(8 + user.length);
+            out.writeInt(196608);
+            out.write(user);
+            out.flush();
+            DataInputStream in = new DataInputStream(slow.getInputStream());
+            for (int type = 0; type != 'Z'; ) { // up to ReadyForQuery
+                type = in.readUnsignedByte();
+                in.skipNBytes(in.readInt() - 4);
+            }
+            byte[] query = "select repeat('x', 1000) from generate_series(1, 1000000) -- slow reader\0"
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            out.write('Q');
+            out.writeInt(4 + query.length);
+            out.write(query);
+            out.flush();
+            // the client reads nothing more: the result (about 1 GB) backs up to the server
+            Await.until(Duration.ofSeconds(60), "the slow client's backend to wait to write its result", () -> primary.queryLong(
+                    "select count(*) from pg_stat_activity where query like '%-- slow reader' and wait_event = 'ClientWrite'") == 1);
+            try (Connection other = connect(rw)) {
+                assertThat(one(other, "select count(*) from t")).as("another client of the same endpoint").isEqualTo("100");
+            }
+            // what the router took from the server stays a few buffers' worth: it is not reading the result into memory
+            Pace.observe(Duration.ofMillis(200), Duration.ofSeconds(3), () -> assertThat(r.stats().pools().stream()
+                    .mapToLong(RouterStats.Pool::serverReceivedBytes).sum()).as("bytes read from the server").isLessThan(64L << 20));
+        }
+        Await.until(Duration.ofSeconds(30), "the slow client's server connection to end with it", () -> primary.queryLong(
+                "select count(*) from pg_stat_activity where query like '%-- slow reader' and pid <> pg_backend_pid()") == 0);
     }
 
     @Test
