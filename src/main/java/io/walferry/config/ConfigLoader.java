@@ -461,7 +461,8 @@ public final class ConfigLoader {
                 lagTime, check, s.duration("connect_timeout", Duration.ofSeconds(5)), clientTls,
                 s.optionalSection("server_tls").map(ConfigLoader::routerServerTls).orElse(RouterConfig.ServerTls.DEFAULT),
                 new RouterConfig.Metrics(s.string("metrics_listen", MonitoringConfig.LOOPBACK),
-                        s.integer("metrics_port", RouterConfig.DEFAULT_METRICS_PORT, 0, 65535)), authQuery, limits);
+                        s.integer("metrics_port", RouterConfig.DEFAULT_METRICS_PORT, 0, 65535)), authQuery, limits,
+                s.duration("client_write_timeout", Duration.ofSeconds(60)));
         if (r.startupTimeout().isZero() || r.connectTimeout().isZero()) {
             throw s.error(r.startupTimeout().isZero() ? "startup_timeout" : "connect_timeout", "must be longer than 0s");
         }

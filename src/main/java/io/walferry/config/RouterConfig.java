@@ -19,6 +19,8 @@ import java.util.function.Function;
  * @param maxClients        client connections the router holds at once; one more is refused with an error
  * @param maxMessageBytes   the largest protocol message a client may send; a larger one ends its connection
  * @param startupTimeout    how long a client may take to finish its start-up and authentication
+ * @param clientWriteTimeout how long a client may leave what the router sends it unread (its socket full) before it is
+ *                          disconnected; 0: no limit
  * @param failoverWait      how long a new {@code rw} transaction waits for a primary when there is none
  * @param maxLagBytes       a replica further behind the primary's WAL position than this serves no reads
  * @param maxLagTime        a replica that has not replayed what the primary wrote this long ago serves no reads
@@ -33,7 +35,7 @@ import java.util.function.Function;
 public record RouterConfig(String listen, List<Endpoint> endpoints, ClientAuth auth, Optional<Path> usersFile, int maxClients,
                            long maxMessageBytes, Duration startupTimeout, Duration failoverWait, long maxLagBytes, Duration maxLagTime,
                            Duration checkInterval, Duration connectTimeout, Optional<ClientTls> tls, ServerTls serverTls, Metrics metrics,
-                           Optional<AuthQuery> authQuery, UserLimits userLimits) {
+                           Optional<AuthQuery> authQuery, UserLimits userLimits, Duration clientWriteTimeout) {
     public static final int DEFAULT_METRICS_PORT = 9818;
 
     public RouterConfig {

@@ -12,6 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
@@ -27,6 +28,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class ClientConnection extends ChannelInboundHandlerAdapter implements ServerPool.Waiter {
     private static final Logger LOG = LoggerFactory.getLogger(ClientConnection.class);
+    /** Set while the client's socket is full: when it fires, the client has read nothing for client_write_timeout. */
+    private ScheduledFuture<?> unreadTimer;
     /** Start-up parameters that are the client's own, not settings a server connection must share. */
     private static final java.util.Set<String> NOT_SETTINGS = java.util.Set.of("user", "database", "application_name");
 
@@ -430,8 +433,35 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Ser
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        boolean writable = ctx.channel().isWritable();
         if (server != null) {
-            server.channel().config().setAutoRead(ctx.channel().isWritable());
+            server.channel().config().setAutoRead(writable);
+        }
+        watchUnread(writable);
+    }
+
+    /**
+     * A client whose socket stays full for {@code client_write_timeout} reads nothing of what it is sent: it is
+     * disconnected (an error could not reach it), and its server connection, in the middle of a result, is closed.
+     */
+    private void watchUnread(boolean writable) {
+        Duration limit = router.config().clientWriteTimeout();
+        if (writable || limit.isZero()) {
+            if (unreadTimer != null) {
+                unreadTimer.cancel(false);
+                unreadTimer = null;
+            }
+            return;
+        }
+        if (unreadTimer == null) {
+            unreadTimer = channel.eventLoop().schedule(() -> {
+                unreadTimer = null;
+                if (!channel.isWritable()) {
+                    LOG.info("router: client {} read nothing of what it was sent for {} ms: disconnected (router.client_write_timeout)",
+                            channel.remoteAddress(), limit.toMillis());
+                    channel.close();
+                }
+            }, limit.toMillis(), TimeUnit.MILLISECONDS);
         }
     }
 
@@ -481,6 +511,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Ser
     public void channelInactive(ChannelHandlerContext ctx) {
         if (startupTimer != null) {
             startupTimer.cancel(false);
+        }
+        if (unreadTimer != null) {
+            unreadTimer.cancel(false);
         }
         router.leave(this);
         if (state != State.CLOSED) {

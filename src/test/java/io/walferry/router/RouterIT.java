@@ -555,12 +555,13 @@ class RouterIT {
 
     /**
      * A client that asks for a large result and stops reading it: the router stops reading that server connection
-     * (its backend then waits to write, ClientWrite) instead of buffering the result, and other clients go on.
+     * (its backend then waits to write, ClientWrite) instead of buffering the result, and other clients go on; after
+     * client_write_timeout without reading, the client is disconnected and its server connection closed.
      */
     @Test
-    void aClientThatStopsReadingHoldsBackOnlyItsOwnServerConnection() throws Exception {
+    void aClientThatStopsReadingHoldsBackOnlyItsOwnServerConnectionUntilItIsDisconnected() throws Exception {
         int rw = freePort();
-        Router r = router(endpoints(rw, "session", freePort(), "session"));
+        Router r = router(endpoints(rw, "session", freePort(), "session") + "  client_write_timeout: 10s\n");
         awaitPrimary(rw);
         try (Socket slow = new Socket()) {
             slow.setReceiveBufferSize(4096);
@@ -592,6 +593,8 @@ class RouterIT {
             // what the router took from the server stays a few buffers' worth: it is not reading the result into memory
             Pace.observe(Duration.ofMillis(200), Duration.ofSeconds(3), () -> assertThat(r.stats().pools().stream()
                     .mapToLong(RouterStats.Pool::serverReceivedBytes).sum()).as("bytes read from the server").isLessThan(64L << 20));
+            // it still reads nothing: client_write_timeout ends it
+            Await.until(Duration.ofSeconds(60), "the router to disconnect the client that reads nothing", () -> r.stats().clients() == 0);
         }
         Await.until(Duration.ofSeconds(30), "the slow client's server connection to end with it", () -> primary.queryLong(
                 "select count(*) from pg_stat_activity where query like '%-- slow reader' and pid <> pg_backend_pid()") == 0);
