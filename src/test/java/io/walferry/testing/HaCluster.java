@@ -173,10 +173,6 @@ public final class HaCluster implements AutoCloseable {
         return agents.get(node);
     }
 
-    public int apiPort(String node) {
-        return api.get(node);
-    }
-
     public TwoPrimaries checker() {
         return checker;
     }
