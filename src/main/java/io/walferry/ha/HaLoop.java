@@ -82,6 +82,8 @@ public final class HaLoop implements AutoCloseable {
     private String lastSyncWait = "";
     /** When the store last answered (uptime seconds), the leader it named then, and this node's role at the last pass. */
     private volatile double storeOkAt = Double.NaN;
+    /** When the store last answered again after it had not for longer than the retry timeout (uptime seconds). */
+    private volatile double storeBackAt = Double.NaN;
     private volatile Optional<String> lastKnownLeader = Optional.empty();
     private volatile Sight.Role lastRole = Sight.Role.DOWN;
     /** A failsafe promise: not to replace this leader until then (uptime seconds). */
@@ -203,7 +205,11 @@ public final class HaLoop implements AutoCloseable {
     private Optional<StoreView> readStore() {
         try {
             StoreView v = store.read();
-            storeOkAt = Watchdog.uptime();
+            double now = Watchdog.uptime();
+            if (!Double.isNaN(storeOkAt) && now - storeOkAt > ha.retryTimeout().toMillis() / 1000.0) {
+                storeBackAt = now;
+            }
+            storeOkAt = now;
             lastKnownLeader = v.leader();
             return Optional.of(v);
         } catch (StoreUnavailable e) {
@@ -573,13 +579,15 @@ public final class HaLoop implements AutoCloseable {
     }
 
     /**
-     * A leader's failsafe call: agreed when this member cannot see etcd either (no answer within the retry timeout), is a
-     * replica, and last saw {@code leader} hold the key; the promise not to replace it holds for a ttl.
+     * A leader's failsafe call (see {@link HaRules#agreesToFailsafe}); an agreement is a promise not to replace that
+     * leader for a ttl.
      */
     public boolean acceptFailsafe(String leader) {
         double now = Watchdog.uptime();
-        boolean blind = Double.isNaN(storeOkAt) || now - storeOkAt > ha.retryTimeout().toMillis() / 1000.0;
-        if (blind && lastRole == Sight.Role.REPLICA && lastKnownLeader.map(leader::equals).orElse(true)) {
+        double retry = ha.retryTimeout().toMillis() / 1000.0;
+        boolean blind = Double.isNaN(storeOkAt) || now - storeOkAt > retry;
+        boolean justBack = !Double.isNaN(storeBackAt) && now - storeBackAt < ha.ttl().toMillis() / 1000.0;
+        if (HaRules.agreesToFailsafe(leader, lastRole, blind, justBack, lastKnownLeader)) {
             promisedTo = leader;
             promisedUntil = now + ha.ttl().toMillis() / 1000.0;
             return true;

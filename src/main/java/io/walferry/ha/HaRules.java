@@ -33,6 +33,23 @@ public final class HaRules {
         return withoutLeader(s, v);
     }
 
+    /**
+     * Whether a member agrees to {@code leader}'s failsafe call: it is a replica and cannot see etcd either (and last
+     * saw that leader hold the key, or saw no one), or etcd has only just come back and still names that leader as the
+     * key's holder: the leader's own connection may come back a pass later, and it must not demote for that. A member
+     * that has seen etcd all along refuses, so a primary cut off from etcd alone is replaced without delay.
+     */
+    public static boolean agreesToFailsafe(String leader, Sight.Role role, boolean blind, boolean storeJustBack,
+                                           Optional<String> knownLeader) {
+        if (role != Sight.Role.REPLICA) {
+            return false;
+        }
+        if (blind) {
+            return knownLeader.map(leader::equals).orElse(true);
+        }
+        return storeJustBack && knownLeader.filter(leader::equals).isPresent();
+    }
+
     /** The store did not answer: a primary keeps writing only while its lease surely holds; nobody is promoted. */
     private static Decision withoutStore(Sight s) {
         return switch (s.local().role()) {

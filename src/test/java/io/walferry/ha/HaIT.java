@@ -246,7 +246,7 @@ class HaIT {
 
         ha.etcd().restart(1);
         ha.etcd().restart(2);
-        ha.awaitLeader("pg1");
+        ha.awaitLeaderWithTheLock("pg1");
         assertThat(ha.rows("pg1")).isEqualTo(n + writes);
         ha.checker().assertNeverTwo();
     }

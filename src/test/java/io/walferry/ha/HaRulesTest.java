@@ -253,4 +253,19 @@ class HaRulesTest {
         assertThat(decide(promised).action()).isEqualTo(Decision.Action.NONE);
         assertThat(decide(promised).why()).contains("promised pg1");
     }
+
+    @Test
+    void aReplicaAgreesToFailsafeWhenBlindOrWhenEtcdHasJustComeBackStillNamingThatLeader() {
+        Optional<String> pg1 = Optional.of("pg1");
+        assertThat(HaRules.agreesToFailsafe("pg1", Sight.Role.REPLICA, true, false, pg1)).isTrue();
+        assertThat(HaRules.agreesToFailsafe("pg1", Sight.Role.REPLICA, true, false, Optional.empty())).isTrue();
+        assertThat(HaRules.agreesToFailsafe("pg1", Sight.Role.REPLICA, true, false, Optional.of("pg2"))).as("another leader").isFalse();
+        assertThat(HaRules.agreesToFailsafe("pg1", Sight.Role.PRIMARY, true, false, pg1)).as("a primary never").isFalse();
+        assertThat(HaRules.agreesToFailsafe("pg1", Sight.Role.REPLICA, false, true, pg1))
+                .as("etcd back here first, the key still pg1's: pg1 must not demote for a pass it could not reach etcd").isTrue();
+        assertThat(HaRules.agreesToFailsafe("pg1", Sight.Role.REPLICA, false, true, Optional.empty()))
+                .as("etcd back and the key gone: the leader lost it").isFalse();
+        assertThat(HaRules.agreesToFailsafe("pg1", Sight.Role.REPLICA, false, false, pg1))
+                .as("etcd seen all along: a primary cut off from it alone is replaced").isFalse();
+    }
 }

@@ -108,7 +108,7 @@ class HaSynchronousIT {
             Pace.observe(Duration.ofSeconds(1), Duration.ofSeconds(12), () -> assertThat(ha.checker().writable("pg1")).isTrue());
             ha.etcd().restart(1);
             ha.etcd().restart(2);
-            ha.awaitLeader("pg1");
+            ha.awaitLeaderWithTheLock("pg1");
             ha.assertEveryAcknowledgedRowOn(w, "pg1", atFault);
         }
         ha.checker().assertNeverTwo();

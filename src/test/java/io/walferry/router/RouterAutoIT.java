@@ -62,7 +62,7 @@ class RouterAutoIT {
                 + "  - name: pg1\n    port: " + primary.port() + "\n    data_directory: " + primary.dataDir() + "\n"
                 + "  - name: pg2\n    port: " + replica.port() + "\n    data_directory: " + replica.dataDir() + "\n"
                 + "repositories:\n  - name: local\n    type: fs\n    path: " + Files.createDirectories(dir.resolve("repo")) + "\n"
-                + "router:\n  auth: trust\n  max_lag_bytes: 1GiB\n  max_lag_time: 1h\n  endpoints:\n"
+                + "router:\n  auth: trust\n  metrics_port: 0\n  max_lag_bytes: 1GiB\n  max_lag_time: 1h\n  endpoints:\n"
                 + "    auto: { port: " + port + ", pool_size: 4 }\n";
         Path config = dir.resolve("walferry.yaml");
         Files.writeString(config, yaml);

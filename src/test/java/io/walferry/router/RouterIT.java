@@ -108,7 +108,9 @@ class RouterIT {
                 + "  - name: pg1\n    port: " + primary.port() + "\n    data_directory: " + primary.dataDir() + "\n"
                 + "  - name: pg2\n    port: " + replica.port() + "\n    data_directory: " + replica.dataDir() + "\n"
                 + "repositories:\n  - name: local\n    type: fs\n    path: " + repo + "\n"
-                + more + "router:\n" + routerYaml;
+                + more + "router:\n" + routerYaml
+                // another test's router may run at the same time: no fixed metrics port
+                + (routerYaml.contains("metrics_port:") ? "" : "  metrics_port: 0\n");
         Path config = Files.createTempFile(dir, "walferry-", ".yaml");
         Files.writeString(config, yaml);
         return config;

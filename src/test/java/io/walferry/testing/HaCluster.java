@@ -241,6 +241,12 @@ public final class HaCluster implements AutoCloseable {
         return found[0];
     }
 
+    /** {@code node}, the leader, renewing its key in etcd again (not serving on a lease or in failsafe mode). */
+    public void awaitLeaderWithTheLock(String node) {
+        Await.until(Duration.ofSeconds(90), node + " to renew its leader key in etcd",
+                () -> apiJson(node, "/member").path("decision").asText().equals("no action: I am the leader with the lock"));
+    }
+
     /** The leader among every node but {@code lost}. */
     public String awaitLeaderOtherThan(String lost) {
         return awaitLeader(nodes.stream().filter(n -> !n.equals(lost)).toArray(String[]::new));
