@@ -145,10 +145,11 @@ class StreamIT {
                     archiveOnly(standby, wf);
                     standby.start();
                     first = primary.queryString("select pg_walfile_name(pg_current_wal_lsn())");
-                    // about 5 MB of WAL in commits of 16 kB: segments complete while the standby replays their prefixes
+                    // about 5 MB of WAL in commits of 16 kB (500 different hashes: TOAST cannot compress them) while the
+                    // standby replays their prefixes: several 1 MB segments complete
                     try (java.sql.Connection c = primary.connect(); java.sql.Statement st = c.createStatement()) {
                         for (int i = 1; i <= 300; i++) {
-                            st.execute("insert into t values (" + i + ", repeat(md5(random()::text), 500))");
+                            st.execute("insert into t values (" + i + ", (select string_agg(md5(random()::text), '') from generate_series(1, 500)))");
                         }
                     }
                     String last = primary.queryString("select pg_walfile_name(pg_current_wal_lsn())");
