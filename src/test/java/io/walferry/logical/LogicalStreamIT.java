@@ -430,15 +430,14 @@ class LogicalStreamIT {
         Await.until(Duration.ofSeconds(60), "logical run to stop", () -> !run.isAlive());
     }
 
+    /**
+     * mode: subscription: an ordinary role on a PostgreSQL 15 target is refused; on a PostgreSQL 17 target a role that is
+     * no superuser, a member of pg_create_subscription, owns the subscription (password_required: the source asks its
+     * role for a password, which the stream's configuration holds).
+     */
     @Test
     void aNativeSubscriptionStreamsUnderWritesAndCutsOverLeavingNothingBehind() throws Exception {
-        wf.logical("""
-                  - name: shop
-                    source: {node: src, database: shop}
-                    target: {host: 127.0.0.1, port: %d, database: shop, user: app}
-                    mode: subscription
-                    copy_jobs: 2
-                """.formatted(target.port()));
+        subscriptionStream("{node: src, database: shop}");
         // an ordinary role on PostgreSQL 15 may not create a subscription: one line, and nothing made on the source
         Result refused = wf.run("logical", "create", "shop");
         assertThat(refused.exitCode()).isEqualTo(4);
@@ -446,27 +445,48 @@ class LogicalStreamIT {
                 .contains("role app may not create a subscription on the target").contains("ALTER ROLE app SUPERUSER");
         assertThat(source.queryLong("select count(*) from pg_replication_slots")).isZero();
 
-        target.execute("alter role app superuser");
+        // on PostgreSQL 16 and later, pg_create_subscription
+        target.close();
+        target(PgCluster.init(dir, "dst17", 0, OtherMajors.postgres17()));
+        subscriptionStream("{node: src, database: shop}");
+        refused = wf.run("logical", "create", "shop");
+        assertThat(refused.exitCode()).isEqualTo(4);
+        assertThat(refused.err().strip().lines()).as(refused.err()).hasSize(1).first().asString()
+                .contains("role app may not create a subscription on the target (PostgreSQL 17)")
+                .contains("GRANT pg_create_subscription TO app");
+        target.execute("grant pg_create_subscription to app");
+        // the subscription's role on the source, asked for its password
+        source.execute("create role repl login superuser password 'repl-secret'");
+        source.hba("""
+                host    all             repl            127.0.0.1/32    scram-sha-256
+                host    all             all             127.0.0.1/32    trust
+                host    replication     all             127.0.0.1/32    trust
+                """);
+        source.execute("select pg_reload_conf()");
+        Path password = wf.secretFile("repl.password", "repl-secret");
+        subscriptionStream("{host: 127.0.0.1, port: %d, database: shop, user: repl, password: '${file:%s}'}".formatted(source.port(), password));
+
         workload = LogicalWorkload.start(source, 3, true);
         workload.awaitCommits(20);
         Result created = ok("logical", "create", "shop", "--output", "json");
         assertThat(new ObjectMapper().readTree(created.out()).path("subscription").asText()).isEqualTo("walferry_shop");
-        Result run = wf.inProcess("logical", "run", "shop");
-        assertThat(run.exitCode()).isZero();
+        // as the server's OS user, who owns the password file (a process of another user refuses it)
+        Result run = wf.run("logical", "run", "shop");
+        assertThat(run.exitCode()).as(run.all()).isZero();
         assertThat(run.out()).contains("subscription walferry_shop on the target applies it");
 
         workload.awaitCommits(workload.commits() + 100);
         Await.until(Duration.ofSeconds(60), "logical status to show the subscription streaming", () -> {
-            JsonNode st = status();
+            JsonNode st = statusAsServerUser();
             return st.path("running").asBoolean() && st.path("healthy").asBoolean()
                     && st.path("subscription").path("tables").path("ready").asInt() == LogicalWorkload.TABLES.size();
         });
-        JsonNode st = status();
+        JsonNode st = statusAsServerUser();
         assertThat(st.path("phase").asText()).isEqualTo("streaming");
         assertThat(st.path("slot_lag_bytes").isNumber()).as(st.toString()).isTrue();
         assertThat(st.path("apply_lag_seconds").isNumber()).as(st.toString()).isTrue();
         assertThat(st.path("subscription").path("apply_errors").asLong()).as(st.toString()).isZero();
-        JsonNode all = new ObjectMapper().readTree(wf.inProcess("status", "--output", "json").out());
+        JsonNode all = new ObjectMapper().readTree(wf.run("status", "--output", "json").out());
         assertThat(all.findValues("subscription")).as(all.toString()).hasSize(1).first()
                 .satisfies(sub -> assertThat(sub.path("worker_pid").isNumber()).isTrue());
         // the balances only grow: the target reaching the source's total of now means the writes since the create arrived
@@ -648,6 +668,16 @@ class LogicalStreamIT {
         assertThat(new ProcessBuilder(command).inheritIO().start().waitFor()).isZero();
     }
 
+    private void subscriptionStream(String sourceYaml) {
+        wf.logical("""
+                  - name: shop
+                    source: %s
+                    target: {host: 127.0.0.1, port: %d, database: shop, user: app}
+                    mode: subscription
+                    copy_jobs: 2
+                """.formatted(sourceYaml, target.port()));
+    }
+
     /** A cutover under writes with --drop-slot that succeeds: every table equal, the slot dropped. */
     private JsonNode cutOverDroppingTheSlot() throws Exception {
         Result r = wf.run("logical", "cutover", "shop", "--grace", "2", "--drop-slot", "--output", "json");
@@ -661,6 +691,10 @@ class LogicalStreamIT {
 
     private JsonNode status() throws Exception {
         return new ObjectMapper().readTree(wf.inProcess("logical", "status", "shop", "--output", "json").out());
+    }
+
+    private JsonNode statusAsServerUser() throws Exception {
+        return new ObjectMapper().readTree(wf.run("logical", "status", "shop", "--output", "json").out());
     }
 
     private void awaitConfirmedAtLeast(String lsn) {
