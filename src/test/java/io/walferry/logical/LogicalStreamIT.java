@@ -455,16 +455,24 @@ class LogicalStreamIT {
                 .contains("role app may not create a subscription on the target (PostgreSQL 17)")
                 .contains("GRANT pg_create_subscription TO app");
         target.execute("grant pg_create_subscription to app");
-        // the subscription's role on the source, asked for its password
+        // the subscription's role on the source, with a password the source does not ask for yet: refused in one line
+        // once the subscription connects (after the copy), nothing left holding the slot
         source.execute("create role repl login superuser password 'repl-secret'");
+        Path password = wf.secretFile("repl.password", "repl-secret");
+        subscriptionStream("{host: 127.0.0.1, port: %d, database: shop, user: repl, password: '${file:%s}'}".formatted(source.port(), password));
+        refused = wf.run("logical", "create", "shop");
+        assertThat(refused.exitCode()).as(refused.all()).isEqualTo(4);
+        assertThat(refused.err().strip().lines()).as(refused.err()).hasSize(1).first().asString()
+                .contains("did not ask the subscription's connection (role repl) for its password").contains("password_required")
+                .contains("pg_hba.conf");
+        assertThat(source.queryLong("select count(*) from pg_replication_slots")).isZero();
+        assertThat(LogicalWorkload.queryLong(target, "select count(*) from pg_subscription")).isZero();
         source.hba("""
                 host    all             repl            127.0.0.1/32    scram-sha-256
                 host    all             all             127.0.0.1/32    trust
                 host    replication     all             127.0.0.1/32    trust
                 """);
         source.execute("select pg_reload_conf()");
-        Path password = wf.secretFile("repl.password", "repl-secret");
-        subscriptionStream("{host: 127.0.0.1, port: %d, database: shop, user: repl, password: '${file:%s}'}".formatted(source.port(), password));
 
         workload = LogicalWorkload.start(source, 3, true);
         workload.awaitCommits(20);
