@@ -181,13 +181,22 @@ class LogicalStreamIT {
      * keeps a synchronized copy of it, the primary waits for that standby before a change reaches the stream
      * (synchronized_standby_slots), and once the primary is lost and the standby promoted, the new primary's agent resumes
      * the stream from the copy: every row the new primary holds is on the target once. The stream is set up by hand (the
-     * machine has no pg_dump 17 for logical create); everything after is walferry's. Adds about 70 s (150 s on a very loaded
-     * machine).
+     * machine has no pg_dump 17 for logical create, which says so in one line first); everything after is walferry's. Adds
+     * about 70 s (150 s on a very loaded machine).
      */
     @Test
     void aPostgreSql17SourceFailsOverAndTheNewPrimarysAgentResumesFromTheSynchronizedSlot() throws Exception {
         Path bin17 = OtherMajors.postgres17();
         PgCluster p17 = source;
+        // logical create with a pg_dump older than the source: one line naming the version and where to point walferry,
+        // before anything is made on the source
+        Result oldDump = wf.run("logical", "create", "shop", "--pg-bin", PgCluster.DEFAULT_BIN);
+        assertThat(oldDump.exitCode()).as(oldDump.all()).isEqualTo(2);
+        assertThat(oldDump.err().strip().lines()).as(oldDump.err()).hasSize(1).first().asString()
+                .contains("no pg_dump and pg_restore of PostgreSQL 17 or later").contains(PgCluster.DEFAULT_BIN + " (15)")
+                .contains("point --pg-bin at their bin directory");
+        assertThat(LogicalWorkload.queryLong(p17, "select count(*) from pg_publication")).isZero();
+        assertThat(p17.queryLong("select count(*) from pg_replication_slots")).isZero();
         PgCluster sb = PgCluster.existing(dir, "sb", bin17);
         others.add(sb);
         p17.stop();
