@@ -86,8 +86,10 @@ final class LogicalCommand {
     private static int create(Main main, String name, boolean restart) {
         Context ctx = main.context();
         ProgressLine progress = new ProgressLine(main.err(), "copy", ctx.json());
-        StreamCreate.Result r = new StreamCreate(servers(ctx, name),
-                major -> PgBinaries.findClient(Optional.ofNullable(main.options.pgBin), major)).create(restart, progress::copied);
+        StreamServers servers = servers(ctx, name);
+        Optional<java.nio.file.Path> nodeBin = servers.stream().source().node().flatMap(ctx.config()::node).flatMap(NodeConfig::binDirectory);
+        StreamCreate.Result r = new StreamCreate(servers, major -> PgBinaries.findClient(Optional.ofNullable(main.options.pgBin), nodeBin, major))
+                .create(restart, progress::copied);
         progress.finish();
         PrintWriter out = main.out();
         String applyFrom = r.applyFrom().map(Object::toString).orElse(null);

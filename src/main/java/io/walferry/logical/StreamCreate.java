@@ -174,7 +174,7 @@ public final class StreamCreate {
                     // else the subscription's first worker finds the slot in use, fails and is restarted seconds later
                     awaitSlotReleased(source, stream);
                 }
-                Subscriptions.create(target, servers.subscriptionName(), servers.sourceConninfo(), stream.publication(), stream.slot());
+                createSubscription(stream, target);
                 LOG.info("stream {}: subscription {} created on the target", stream.name(), servers.subscriptionName());
             }
             // a commit that waits for the disk, and so flushes the copy's own asynchronous ones with it
@@ -194,6 +194,21 @@ public final class StreamCreate {
 
     private Optional<String> subscription() {
         return servers.subscription() ? Optional.of(servers.subscriptionName()) : Optional.empty();
+    }
+
+    /** The target's subscription on the stream's slot; a connection to the source without a password is one line with the fix. */
+    private void createSubscription(LogicalStreamConfig stream, Connection target) throws SQLException {
+        try {
+            Subscriptions.create(target, servers.subscriptionName(), servers.sourceConninfo(), stream.publication(), stream.slot());
+        } catch (SQLException e) {
+            Optional<SubscriptionRights.Problem> problem = SubscriptionRights.afterCreate(e.getSQLState(),
+                    Subscriptions.rights(target).role(), stream.source().connection().user());
+            if (problem.isPresent()) {
+                throw new WalferryException(Failure.POSTGRES, problem.get().what() + ": logical stream " + stream.name() + " (mode: "
+                        + "subscription) was not created", problem.get().fix(), e);
+            }
+            throw e;
+        }
     }
 
     /** A subscription made just before the create failed would hold the slot: it goes first. */

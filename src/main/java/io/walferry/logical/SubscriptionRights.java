@@ -18,6 +18,28 @@ public final class SubscriptionRights {
     public record Problem(String what, String fix) {
     }
 
+    /**
+     * PostgreSQL's SQLSTATE when a subscription owned by a role that is no superuser connects without a password (the
+     * string holds none, or the source did not ask for it): prohibited_sql_statement_attempted.
+     */
+    static final String PASSWORD_REQUIRED = "2F003";
+
+    /**
+     * What to do when creating the subscription failed with {@code sqlState}: empty unless the subscription's connection
+     * used no password where PostgreSQL requires one ({@code owner}: the target's role; {@code sourceRole}: the role the
+     * subscription connects to the source as). The string holds the password ({@link #check}), so the source did not ask
+     * for it. Pure.
+     */
+    public static Optional<Problem> afterCreate(String sqlState, String owner, String sourceRole) {
+        if (!PASSWORD_REQUIRED.equals(sqlState)) {
+            return Optional.empty();
+        }
+        return Optional.of(new Problem("the source did not ask the subscription's connection (role " + sourceRole + ") for its password, "
+                + "and PostgreSQL requires a password of a subscription whose owner " + owner + " is no superuser (password_required)",
+                "make the source's pg_hba.conf ask role " + sourceRole + " for a password (scram-sha-256) on connections from the "
+                        + "target's server, then run logical create again"));
+    }
+
     /** {@code password}: the source's connection has a password that can go into the connection string. */
     public static Optional<Problem> check(Rights r, boolean password) {
         if (r.superuser() || r.rdsSuperuser()) {

@@ -62,13 +62,15 @@ public record PgBinaries(Path directory) {
 
     /**
      * The client programs a logical stream's schema copy runs (pg_dump, pg_restore), of major version
-     * {@code minimumMajor} or later (pg_dump refuses to dump a server newer than itself): --pg-bin, else the
-     * newest {@code /usr/lib/postgresql/N/bin}, else PATH, else {@code pg_config --bindir}.
+     * {@code minimumMajor} or later (pg_dump refuses to dump a server newer than itself): --pg-bin alone when given;
+     * else the source node's bin_directory ({@code nodeSetting}), the newest {@code /usr/lib/postgresql/N/bin}, PATH,
+     * {@code pg_config --bindir}. None: one line naming the version needed, what was found, and where to point walferry.
      */
-    public static PgBinaries findClient(Optional<Path> commandLine, int minimumMajor) {
+    public static PgBinaries findClient(Optional<Path> commandLine, Optional<Path> nodeSetting, int minimumMajor) {
         List<Path> candidates = new ArrayList<>();
         commandLine.ifPresent(candidates::add);
         if (commandLine.isEmpty()) {
+            nodeSetting.ifPresent(candidates::add);
             if (Files.isDirectory(DEBIAN_ROOT)) {
                 try (Stream<Path> versions = Files.list(DEBIAN_ROOT)) {
                     versions.filter(v -> v.getFileName().toString().matches("\\d+"))
@@ -90,20 +92,28 @@ public record PgBinaries(Path directory) {
         }
         List<String> seen = new ArrayList<>();
         for (Path dir : candidates) {
+            boolean explicit = commandLine.equals(Optional.of(dir)) || nodeSetting.equals(Optional.of(dir));
             if (!Files.isExecutable(dir.resolve("pg_dump")) || !Files.isExecutable(dir.resolve("pg_restore"))) {
+                if (explicit) {
+                    seen.add(dir + " (no pg_dump and pg_restore)");
+                }
                 continue;
             }
             Optional<Integer> major = majorVersion(dir.resolve("pg_dump"));
             if (major.isPresent() && major.get() >= minimumMajor) {
                 return new PgBinaries(dir);
             }
-            seen.add(dir + " (" + major.map(String::valueOf).orElse("unknown version") + ")");
+            String found = dir + " (" + major.map(String::valueOf).orElse("unknown version") + ")";
+            if (!seen.contains(found)) {
+                seen.add(found);
+            }
         }
-        throw WalferryException.config("no pg_dump and pg_restore of PostgreSQL " + minimumMajor + " or later found"
-                + (seen.isEmpty() ? "" : ": only " + String.join(", ", seen)),
-                commandLine.isPresent() ? "point --pg-bin at a bin directory with pg_dump and pg_restore " + minimumMajor + " or later"
-                        : "install PostgreSQL's client programs " + minimumMajor + " or later (apt install postgresql-client-" + minimumMajor
-                        + "), or pass --pg-bin DIR");
+        throw WalferryException.config("no pg_dump and pg_restore of PostgreSQL " + minimumMajor + " or later, which the source's "
+                        + "PostgreSQL " + minimumMajor + " needs (pg_dump cannot dump a newer server)"
+                        + (seen.isEmpty() ? "" : ": found only " + String.join(", ", seen)),
+                "install PostgreSQL " + minimumMajor + "'s client programs (Debian: postgresql-client-" + minimumMajor + ") and point "
+                        + (commandLine.isPresent() ? "--pg-bin" : "--pg-bin (or the source node's bin_directory)") + " at their bin "
+                        + "directory, unless they are in " + DEBIAN_ROOT + "/" + minimumMajor + "/bin or on PATH");
     }
 
     /** The major version a program says it is ({@code pg_dump --version}: "pg_dump (PostgreSQL) 15.4 ..."). */

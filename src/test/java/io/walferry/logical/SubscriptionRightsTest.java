@@ -27,4 +27,12 @@ class SubscriptionRightsTest {
         assertThat(SubscriptionRights.check(new Rights("app", 16, false, false, false), true).orElseThrow().fix())
                 .startsWith("GRANT pg_create_subscription TO app");
     }
+
+    @Test
+    void aSubscriptionConnectionWithoutAPasswordNamesTheSourceRoleAndPgHba() {
+        SubscriptionRights.Problem p = SubscriptionRights.afterCreate("2F003", "app", "repl").orElseThrow();
+        assertThat(p.what()).contains("role repl").contains("owner app is no superuser").contains("password_required");
+        assertThat(p.fix()).contains("pg_hba.conf").contains("role repl");
+        assertThat(SubscriptionRights.afterCreate("42501", "app", "repl")).isEmpty();
+    }
 }
