@@ -43,6 +43,7 @@
 # Target (issue #23): wf-sync TPS >= 0.8 x pg-sync TPS.
 #
 # Env: MODES SYNC_MODES N IDLE_MS LOAD_SECONDS SYNC_SECONDS STREAM_INTERVAL KEEP=1 (keep the work directory) RESULTS_DIR
+#      STREAM_IN_FLIGHT (archive.stream_in_flight of the wf-sync modes; unset: the default)
 set -Eeuo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 WF_HOME=$(cd "$HERE/.." && pwd)
@@ -94,7 +95,7 @@ psql_at() { "$PGBIN/psql" -h 127.0.0.1 -p "$1" -U postgres -d postgres -XAtqc "$
 mkdir -p "$RESULTS_DIR"
 RESULT_FILE=$RESULTS_DIR/stream-$(date +%Y%m%d-%H%M%S).txt
 {
-  echo "# stream $(date -Is) cores=$(nproc) walferry git=${WF_GIT:-$(git -C "$WF_HOME" rev-parse --short HEAD 2>/dev/null)} N=$N IDLE_MS=$IDLE_MS LOAD_SECONDS=$LOAD_SECONDS STREAM_INTERVAL=$STREAM_INTERVAL"
+  echo "# stream $(date -Is) cores=$(nproc) walferry git=${WF_GIT:-$(git -C "$WF_HOME" rev-parse --short HEAD 2>/dev/null)} N=$N IDLE_MS=$IDLE_MS LOAD_SECONDS=$LOAD_SECONDS STREAM_INTERVAL=$STREAM_INTERVAL STREAM_IN_FLIGHT=${STREAM_IN_FLIGHT:-default}"
   echo "# uptime: $(uptime)"
   printf '%-11s %-40s %-40s %s\n' mode "isolated commits: lag s" "under pgbench -c 8: lag s" "tps"
 } | tee "$RESULT_FILE"
@@ -266,6 +267,7 @@ run_sync() {
           printf 'repositories:\n  - name: local\n    type: fs\n    path: %s\n' "$d/repo"
         fi
         printf 'archive:\n  spool_directory: %s\n  stream: on\n  synchronous: on\n' "$d/spool"
+        [[ -z ${STREAM_IN_FLIGHT:-} ]] || printf '  stream_in_flight: %s\n' "$STREAM_IN_FLIGHT"
       } >"$cfg"
       chown postgres: "$cfg"
       as_pg "$WF_HOME/walferry" -c "$cfg" repo-create >/dev/null

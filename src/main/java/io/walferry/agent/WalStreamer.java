@@ -32,7 +32,9 @@ import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
@@ -48,7 +50,10 @@ import java.util.function.BooleanSupplier;
 final class WalStreamer implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(WalStreamer.class);
     private static final Backoff BACKOFF = new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(30));
-    private static final long IDLE_POLL_MILLIS = 5;
+    /** How long a stream waits for the server's next bytes or a piece's end between looks, while nothing is in flight. */
+    private static final Duration IDLE_POLL = Duration.ofMillis(5);
+    /** The same while pieces are in flight, or for a synchronous archive (its commits wait for the next look). */
+    private static final Duration PIECE_POLL = Duration.ofNanos(200_000);
 
     private final WalferryConfig config;
     private final NodeConfig node;
@@ -137,8 +142,9 @@ final class WalStreamer implements Runnable {
             removeLeftPieces(archives);
             Lsn start = new Lsn(restart.value() - restart.value() % segmentSize);
             LOG.info("stream: receiving WAL of timeline {} through slot {} from {} (the slot keeps {})", info.timeline(), slot, start, restart);
-            try (WalStream stream = WalStream.start(replication, slot, start)) {
-                new Session(push, archives, history, segmentSize, stream, restart).run(start);
+            try (WalStream stream = WalStream.start(replication, slot, start);
+                 PiecesInFlight inFlight = new PiecesInFlight(settings.inFlight(), archives.targets().size())) {
+                new Session(push, archives, history, segmentSize, stream, inFlight, restart).run(start);
             }
         }
         return true;
@@ -192,13 +198,18 @@ final class WalStreamer implements Runnable {
         return file;
     }
 
-    /** The segment being received: its bytes so far and, per repository, where its stored prefix ends. */
+    /**
+     * The segment being received: its bytes so far and, per repository, where its stored prefix ends once the pieces in
+     * flight are stored. Pieces are stored while the next WAL is received ({@link PiecesInFlight}); the slot is
+     * confirmed in their order ({@link ConfirmOrder}).
+     */
     private final class Session {
         private final ArchivePusher push;
         private final ArchiveSet archives;
         private final TimelineHistory history;
         private final long segmentSize;
         private final WalStream stream;
+        private final PiecesInFlight inFlight;
         private final byte[] bytes;
         /** Never confirm before this: the server would move the slot back. */
         private Lsn confirmed;
@@ -206,7 +217,10 @@ final class WalStreamer implements Runnable {
         private WalFileName.Segment segment;
         private Lsn segmentStart;
         private int received;
-        /** Where each repository's stored prefix ends; a repository missing here takes only whole segments now. */
+        /**
+         * Where each repository's stored prefix ends once its pieces in flight are stored; a repository missing here
+         * takes only whole segments now.
+         */
         private final Map<String, Long> storedEnds = new LinkedHashMap<>();
         /** What a repository held already when the segment was opened, compared with the stream once it is received. */
         private final Map<String, byte[]> heldBefore = new LinkedHashMap<>();
@@ -215,12 +229,14 @@ final class WalStreamer implements Runnable {
         /** When pieces were last stored; -1: not in this session. */
         private long lastStoreNanos = -1;
 
-        Session(ArchivePusher push, ArchiveSet archives, TimelineHistory history, long segmentSize, WalStream stream, Lsn restart) {
+        Session(ArchivePusher push, ArchiveSet archives, TimelineHistory history, long segmentSize, WalStream stream, PiecesInFlight inFlight,
+                Lsn restart) {
             this.push = push;
             this.archives = archives;
             this.history = history;
             this.segmentSize = segmentSize;
             this.stream = stream;
+            this.inFlight = inFlight;
             this.bytes = new byte[Math.toIntExact(segmentSize)];
             this.confirmed = restart;
         }
@@ -228,7 +244,8 @@ final class WalStreamer implements Runnable {
         void run(Lsn start) throws SQLException, IOException {
             open(start);
             while (running.getAsBoolean()) {
-                Optional<WalStream.Received> r = stream.poll();
+                // everything received is stored and confirmed: wait in the socket for the server's next bytes, not in a loop
+                Optional<WalStream.Received> r = caughtUp() ? stream.next() : stream.poll();
                 if (r.isPresent()) {
                     take(r.get());
                     // everything the server sent already goes into one piece: with a synchronous archive, every
@@ -238,12 +255,31 @@ final class WalStreamer implements Runnable {
                     }
                 } else if (stream.closed()) {
                     throw new SQLException("the server ended the stream");
-                } else if (!settings.synchronous()) {
-                    pause(Duration.ofMillis(IDLE_POLL_MILLIS));
-                } // a synchronous archive's commits wait for the next look: poll itself waits (briefly) for the server, and returns as its bytes arrive
-                long now = System.nanoTime();
-                store(StreamPlan.of(received, segmentSize, storedEnds, new StreamPlan.Waits(oldestUnstoredNanos < 0 ? 0 : now - oldestUnstoredNanos,
-                        now - lastArrivalNanos, lastStoreNanos < 0 ? Long.MAX_VALUE : now - lastStoreNanos), settings.storeAfter(), settings.chunk()));
+                }
+                settle();
+                if (inFlight.hasRoom()) {
+                    long now = System.nanoTime();
+                    store(StreamPlan.of(received, segmentSize, storedEnds, new StreamPlan.Waits(oldestUnstoredNanos < 0 ? 0 : now - oldestUnstoredNanos,
+                            now - lastArrivalNanos, lastStoreNanos < 0 ? Long.MAX_VALUE : now - lastStoreNanos), settings.storeAfter(), settings.chunk()));
+                }
+                if (r.isEmpty() && !caughtUp()) {
+                    // a piece that ends is confirmed at once; a synchronous archive's next commit is looked for within
+                    // the short wait, a stream's that waits for its interval within the long one
+                    awaitAPiece(inFlight.isEmpty() && !settings.synchronous() ? IDLE_POLL : PIECE_POLL);
+                }
+            }
+        }
+
+        /** Everything received is stored in every repository and confirmed: nothing to do until the server sends more. */
+        private boolean caughtUp() {
+            return inFlight.isEmpty() && pendingBytes() == 0;
+        }
+
+        private void awaitAPiece(Duration d) {
+            try {
+                inFlight.awaitAPiece(d);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
 
@@ -264,6 +300,12 @@ final class WalStreamer implements Runnable {
                     }
                     ByteArrayOutputStream prefix = new ByteArrayOutputStream();
                     long end = r.streamPrefix(segment, prefix, segmentSize);
+                    // pieces past the prefix: stored while one before them failed (several are in flight at once)
+                    int stray = r.deleteStreamPiecesAfter(segment, end);
+                    if (stray > 0) {
+                        LOG.info("stream: removed {} piece(s) of {} past its stored prefix ({} bytes) from repository {}: stored after one that failed, never confirmed",
+                                stray, segment.fileName(), end, r.name());
+                    }
                     storedEnds.put(r.name(), end);
                     if (end > 0) {
                         heldBefore.put(r.name(), prefix.toByteArray());
@@ -320,31 +362,50 @@ final class WalStreamer implements Runnable {
             });
         }
 
-        private void store(StreamPlan plan) throws SQLException {
-            if (plan.complete()) {
-                return; // finished as the last bytes were taken
+        /** Starts storing the plan's pieces, each where its repository's prefix will end; they are confirmed as they settle. */
+        private void store(StreamPlan plan) {
+            if (plan.complete() || plan.pieces().isEmpty()) {
+                return; // complete: finished as the last bytes were taken
             }
-            if (plan.pieces().isEmpty()) {
-                return;
-            }
+            WalFileName.Segment of = segment;
+            List<PiecesInFlight.Piece> pieces = new ArrayList<>(plan.pieces().size());
             for (StreamPlan.Piece p : plan.pieces()) {
                 ArchiveTarget t = archives.target(p.repository()).orElseThrow();
-                try {
-                    PutOutcome o = t.repository().putStreamPiece(segment, p.from(), bytes, (int) p.from(), (int) (p.to() - p.from()),
+                pieces.add(new PiecesInFlight.Piece(p.repository(), t.required(), () -> {
+                    PutOutcome o = t.repository().putStreamPiece(of, p.from(), bytes, (int) p.from(), (int) (p.to() - p.from()),
                             config.archive().compression());
-                    LOG.debug("stream: {} bytes {}..{} of {} {}", p.repository(), p.from(), p.to(), segment.fileName(), o);
-                    storedEnds.put(p.repository(), p.to());
-                } catch (WalferryException e) {
-                    if (t.required() || e.kind() == Failure.CONFLICT) {
-                        throw e;
-                    }
-                    LOG.warn("stream: optional repository {} gets {} only whole: {}", p.repository(), segment.fileName(), e.oneLine());
-                    storedEnds.remove(p.repository());
-                }
+                    LOG.debug("stream: {} bytes {}..{} of {} {}", p.repository(), p.from(), p.to(), of.fileName(), o);
+                }));
+                storedEnds.put(p.repository(), p.to());
             }
+            inFlight.submit(segmentStart.value() + StreamPlan.confirmable(requiredEnds()), pieces);
             oldestUnstoredNanos = -1;
             lastStoreNanos = System.nanoTime();
-            confirm(segmentStart.value() + StreamPlan.confirmable(requiredEnds()));
+        }
+
+        /**
+         * Confirms what the pieces in flight stored, in order. After a failed piece, waits for the rest in flight,
+         * confirms what was stored before the failed one and throws its failure: the next session starts from there.
+         */
+        private void settle() throws SQLException {
+            PiecesInFlight.Progress p = inFlight.progress();
+            if (p.failure().isPresent()) {
+                inFlight.drain();
+                PiecesInFlight.Progress drained = inFlight.progress();
+                dropAll(p);
+                dropAll(drained);
+                confirm(drained.decision().confirm());
+                throw drained.failure().orElseThrow();
+            }
+            dropAll(p);
+            confirm(p.decision().confirm());
+        }
+
+        private void dropAll(PiecesInFlight.Progress p) {
+            for (PiecesInFlight.Dropped d : p.dropped()) {
+                LOG.warn("stream: optional repository {} gets {} only whole: {}", d.repository(), segment.fileName(), d.failure().oneLine());
+                storedEnds.remove(d.repository());
+            }
         }
 
         /** Received bytes of the segment that some repository does not hold yet. */
@@ -364,6 +425,9 @@ final class WalStreamer implements Runnable {
 
         /** The whole segment, stored as archive-push stores it (same checks, name and checksum); its pieces then go. */
         private void finishSegment() throws SQLException, IOException {
+            // the pieces in flight end first: they read this segment's bytes, and its pieces are deleted below
+            inFlight.drain();
+            settle();
             Path file = writeSpool(segment.fileName(), bytes, bytes.length);
             ArchivePusher.Result result;
             try {
@@ -382,6 +446,12 @@ final class WalStreamer implements Runnable {
                 }
             }
             confirm(segmentStart.value() + segmentSize);
+        }
+
+        private void confirm(java.util.OptionalLong position) throws SQLException {
+            if (position.isPresent()) {
+                confirm(position.getAsLong());
+            }
         }
 
         private void confirm(long position) throws SQLException {

@@ -17,7 +17,7 @@ public record ArchiveConfig(Compression compression, int workers, Path spoolDire
                             Stream stream) {
     /** Streaming off, with the default interval and chunk. */
     public static final Stream NO_STREAM = new Stream(false, Duration.ofSeconds(1), 4L << 20, false, Duration.ZERO,
-            WithStandbys.BOTH);
+            WithStandbys.BOTH, 4);
 
     /** How a synchronous archive joins the standbys of synchronous_standby_names (HA's or the user's). */
     public enum WithStandbys {
@@ -37,9 +37,10 @@ public record ArchiveConfig(Compression compression, int workers, Path spoolDire
      * @param synchronousTimeout zero: commits wait for the archive however long; else the archive is dropped from the
      *                           synchronous set after the stream stored nothing for this long, and joins again once caught up
      * @param withStandbys how the archive joins the standbys the setting names
+     * @param inFlight how many pieces of each repository may be being stored at once (their confirmations stay in order)
      */
     public record Stream(boolean on, Duration interval, long chunk, boolean synchronous, Duration synchronousTimeout,
-                         WithStandbys withStandbys) {
+                         WithStandbys withStandbys, int inFlight) {
         /** How long received WAL waits before it is stored: nothing for a synchronous stream, commits wait for it. */
         public Duration storeAfter() {
             return synchronous ? Duration.ZERO : interval;

@@ -377,7 +377,8 @@ public final class ConfigLoader {
         ArchiveConfig.Stream stream = new ArchiveConfig.Stream(s.bool("stream", d.on()), s.duration("stream_interval", d.interval()),
                 s.byteSize("stream_chunk", d.chunk(), 1L << 20, 64L << 20), s.bool("synchronous", d.synchronous()),
                 s.duration("synchronous_timeout", d.synchronousTimeout()),
-                s.choice("synchronous_with_standbys", ArchiveConfig.WithStandbys.class, d.withStandbys()));
+                s.choice("synchronous_with_standbys", ArchiveConfig.WithStandbys.class, d.withStandbys()),
+                s.integer("stream_in_flight", d.inFlight(), 1, 16));
         if (!stream.synchronous() && (s.has("synchronous_timeout") || s.has("synchronous_with_standbys"))) {
             throw s.error(s.has("synchronous_timeout") ? "synchronous_timeout" : "synchronous_with_standbys", "needs synchronous: on");
         }

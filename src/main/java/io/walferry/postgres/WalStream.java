@@ -72,7 +72,19 @@ public final class WalStream implements AutoCloseable {
 
     /** The next bytes the server sent, without waiting; empty when none are there now. */
     public Optional<Received> poll() throws SQLException {
-        ByteBuffer b = stream.readPending();
+        return received(stream.readPending());
+    }
+
+    /**
+     * The next bytes the server sends, waiting for them in the socket however long it takes (no timeout, so a message
+     * is never cut short); the server's keepalives are answered meanwhile, with the status last confirmed. Empty once
+     * the server ended the stream.
+     */
+    public Optional<Received> next() throws SQLException {
+        return received(stream.read());
+    }
+
+    private Optional<Received> received(ByteBuffer b) {
         if (b == null) {
             return Optional.empty();
         }

@@ -534,6 +534,19 @@ public final class Repository {
                 .filter(n -> WalFileName.SEGMENT.matcher(n).matches()).map(WalFileName.Segment::new).sorted(Comparator.comparing(WalFileName.Segment::fileName)).toList();
     }
 
+    /**
+     * Deletes the pieces of {@code segment} that start past {@code prefixEnd}, where its stored prefix ends: pieces stored
+     * while one before them failed (a stream stores several at once). No read reaches them (a prefix stops at its gap),
+     * and the stream that stores the gap's bytes again must not meet them; how many there were.
+     */
+    public int deleteStreamPiecesAfter(WalFileName.Segment segment, long prefixEnd) {
+        List<String> stray = streamPieceOffsets(segment).stream().filter(o -> o > prefixEnd).map(o -> RepositoryLayout.streamPiece(segment, o)).toList();
+        if (!stray.isEmpty()) {
+            storage.deleteAll(RepositoryLayout.streamSegment(segment), stray);
+        }
+        return stray.size();
+    }
+
     /** Deletes the streamed pieces of {@code segment}: once the whole segment is stored they are no longer read. */
     public void deleteStreamPieces(WalFileName.Segment segment) {
         storage.deleteAll(RepositoryLayout.streamSegment(segment), streamPieceOffsets(segment).stream().map(o -> RepositoryLayout.streamPiece(segment, o)).toList());

@@ -224,7 +224,14 @@ class ConfigLoaderTest {
     @Test
     void readsTheStreamKeys() throws IOException {
         WalferryConfig c = new ConfigLoader(Map.of()).load(write(STREAMING));
-        assertThat(c.archive().stream()).isEqualTo(new ArchiveConfig.Stream(true, Duration.ofMillis(500), 8L << 20, true, Duration.ZERO, ArchiveConfig.WithStandbys.BOTH));
+        assertThat(c.archive().stream()).isEqualTo(new ArchiveConfig.Stream(true, Duration.ofMillis(500), 8L << 20, true, Duration.ZERO, ArchiveConfig.WithStandbys.BOTH, 4));
+    }
+
+    @Test
+    void readsHowManyPiecesMayBeInFlight() throws IOException {
+        assertThat(new ConfigLoader(Map.of()).load(write(STREAMING + "  stream_in_flight: 8\n")).archive().stream().inFlight()).isEqualTo(8);
+        assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(write(STREAMING + "  stream_in_flight: 0\n")))
+                .hasMessageContaining("stream_in_flight");
     }
 
     @Test

@@ -66,6 +66,21 @@ class StreamPieceTest {
     }
 
     @Test
+    void piecesStoredPastOneThatFailedAreRemovedSoThatTheNextStreamDoesNotMeetThem() {
+        // several pieces in flight: 1000..3000 failed, 3000..5000 was stored after it
+        repo.putStreamPiece(SEG, 0, wal, 0, 1000, LZ4);
+        repo.putStreamPiece(SEG, 3000, wal, 3000, 2000, LZ4);
+        assertThat(prefix()).hasSize(1000);
+        assertThat(repo.deleteStreamPiecesAfter(SEG, 1000)).isEqualTo(1);
+        assertThat(repo.streamPieceOffsets(SEG)).containsExactly(0L);
+        assertThat(repo.deleteStreamPiecesAfter(SEG, 1000)).isZero();
+        // the next session's pieces may end and start where the removed ones did, with other lengths
+        repo.putStreamPiece(SEG, 1000, wal, 1000, 2000, LZ4);
+        assertThat(repo.putStreamPiece(SEG, 3000, wal, 3000, 2500, LZ4)).isEqualTo(PutOutcome.STORED);
+        assertThat(prefix()).isEqualTo(Arrays.copyOf(wal, 5500));
+    }
+
+    @Test
     void theSameBytesAgainAreStoredAlreadyOtherBytesAreRefusedAndKept() {
         repo.putStreamPiece(SEG, 0, wal, 0, 1000, LZ4);
         assertThat(repo.putStreamPiece(SEG, 0, wal, 0, 1000, LZ4)).isEqualTo(PutOutcome.ALREADY_STORED);
