@@ -40,6 +40,7 @@ final class ClusterWatcher implements AutoCloseable {
     private volatile RouterConfig router;
     private final PgConnector connector;
     private final Consumer<RouteView> sink;
+    private volatile boolean closed;
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "router-watch");
         t.setDaemon(true);
@@ -122,6 +123,9 @@ final class ClusterWatcher implements AutoCloseable {
             for (NodeConfig n : readable) {
                 positions.get(n.name()).flatMap(ServerPosition::replayed).ifPresent(l -> replayed.put(n.name(), l));
             }
+            if (closed) {
+                return;
+            }
             sink.accept(new RouteView(primary.flatMap(config::node), readable, replayed, functions));
         } catch (RuntimeException e) {
             LOG.warn("router: a round of checks failed", e);
@@ -201,8 +205,15 @@ final class ClusterWatcher implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         scheduler.shutdownNow();
         probes.shutdownNow();
+        try {
+            // a round under way ends before the router's event loop, its sink's executor, stops
+            scheduler.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         store.ifPresent(EtcdStore::close);
         synchronized (connections) {
             for (Connection c : connections.values()) {
