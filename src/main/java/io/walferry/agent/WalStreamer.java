@@ -37,6 +37,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -200,8 +201,8 @@ final class WalStreamer implements Runnable {
 
     /**
      * The segment being received: its bytes so far and, per repository, where its stored prefix ends once the pieces in
-     * flight are stored. Pieces are stored while the next WAL is received ({@link PiecesInFlight}); the slot is
-     * confirmed in their order ({@link ConfirmOrder}).
+     * flight are stored. Pieces are stored while the next WAL is received ({@link PiecesInFlight}), and so is a complete
+     * segment, whole; the slot is confirmed in their order ({@link ConfirmOrder}).
      */
     private final class Session {
         private final ArchivePusher push;
@@ -210,7 +211,10 @@ final class WalStreamer implements Runnable {
         private final long segmentSize;
         private final WalStream stream;
         private final PiecesInFlight inFlight;
-        private final byte[] bytes;
+        /** The segment's bytes; a complete segment's stay with its store and the next one's go to the spare buffer. */
+        private byte[] bytes;
+        /** The buffer of the segment before, free once its end is settled (only one segment end is in flight). */
+        private byte[] spare;
         /** Never confirm before this: the server would move the slot back. */
         private Lsn confirmed;
 
@@ -368,11 +372,12 @@ final class WalStreamer implements Runnable {
                 return; // complete: finished as the last bytes were taken
             }
             WalFileName.Segment of = segment;
+            byte[] buffer = bytes;
             List<PiecesInFlight.Piece> pieces = new ArrayList<>(plan.pieces().size());
             for (StreamPlan.Piece p : plan.pieces()) {
                 ArchiveTarget t = archives.target(p.repository()).orElseThrow();
-                pieces.add(new PiecesInFlight.Piece(p.repository(), t.required(), () -> {
-                    PutOutcome o = t.repository().putStreamPiece(of, p.from(), bytes, (int) p.from(), (int) (p.to() - p.from()),
+                pieces.add(new PiecesInFlight.Piece(of.fileName(), p.repository(), t.required(), () -> {
+                    PutOutcome o = t.repository().putStreamPiece(of, p.from(), buffer, (int) p.from(), (int) (p.to() - p.from()),
                             config.archive().compression());
                     LOG.debug("stream: {} bytes {}..{} of {} {}", p.repository(), p.from(), p.to(), of.fileName(), o);
                 }));
@@ -403,8 +408,10 @@ final class WalStreamer implements Runnable {
 
         private void dropAll(PiecesInFlight.Progress p) {
             for (PiecesInFlight.Dropped d : p.dropped()) {
-                LOG.warn("stream: optional repository {} gets {} only whole: {}", d.repository(), segment.fileName(), d.failure().oneLine());
-                storedEnds.remove(d.repository());
+                LOG.warn("stream: optional repository {} gets {} only whole: {}", d.repository(), d.segment(), d.failure().oneLine());
+                if (d.segment().equals(segment.fileName())) {
+                    storedEnds.remove(d.repository()); // a complete segment's piece: it is being stored whole anyway
+                }
             }
         }
 
@@ -423,29 +430,55 @@ final class WalStreamer implements Runnable {
             return out;
         }
 
-        /** The whole segment, stored as archive-push stores it (same checks, name and checksum); its pieces then go. */
-        private void finishSegment() throws SQLException, IOException {
-            // the pieces in flight end first: they read this segment's bytes, and its pieces are deleted below
-            inFlight.drain();
-            settle();
-            Path file = writeSpool(segment.fileName(), bytes, bytes.length);
+        /**
+         * Starts storing the complete segment whole on a thread of its own, while the next one is received and its
+         * pieces stored: its end is a step confirmed in order once it and every piece before it are stored, and its
+         * pieces are deleted after that (docs/streaming.md, "Pieces in flight"). One segment end at a time: the next
+         * waits for the one before, whose buffer it takes.
+         */
+        private void finishSegment() throws SQLException {
+            while (inFlight.segmentEndInFlight()) {
+                awaitAPiece(PIECE_POLL);
+                settle();
+            }
+            WalFileName.Segment of = segment;
+            byte[] buffer = bytes;
+            AtomicReference<ArchivePusher.Result> pushed = new AtomicReference<>();
+            inFlight.submitSegmentEnd(segmentStart.value() + segmentSize,
+                    new PiecesInFlight.Piece(of.fileName(), "(all, whole)", true, () -> pushed.set(storeWhole(of, buffer))),
+                    () -> deletePieces(of, pushed.get()));
+            bytes = spare != null ? spare : new byte[bytes.length];
+            spare = buffer;
+        }
+
+        /** The whole segment, stored as archive-push stores it (same checks, name and checksum). */
+        private ArchivePusher.Result storeWhole(WalFileName.Segment of, byte[] buffer) {
             ArchivePusher.Result result;
             try {
-                result = push.push(file);
-            } finally {
-                Files.deleteIfExists(file);
+                Path file = writeSpool(of.fileName(), buffer, buffer.length);
+                try {
+                    result = push.push(file);
+                } finally {
+                    Files.deleteIfExists(file);
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException("cannot store " + of.fileName() + " whole: " + e.getMessage(), e);
             }
             ArchivePusher.noteMissed(result, () -> spool.getParent()).forEach(m -> LOG.warn("stream: {} missed optional repository {}: {}{}",
-                    segment.fileName(), m.repository(), m.failure().oneLine(), m.notNoted().map(n -> " (not noted for catching up: " + n + ")").orElse("")));
-            LOG.info("stream: {} complete", segment.fileName());
-            for (String stored : result.stored().keySet()) {
+                    of.fileName(), m.repository(), m.failure().oneLine(), m.notNoted().map(n -> " (not noted for catching up: " + n + ")").orElse("")));
+            LOG.info("stream: {} complete", of.fileName());
+            return result;
+        }
+
+        /** Once the whole segment is stored (in the repositories {@code pushed} names), its pieces are no longer read. */
+        private void deletePieces(WalFileName.Segment of, ArchivePusher.Result pushed) {
+            for (String stored : pushed.stored().keySet()) {
                 try {
-                    archives.target(stored).orElseThrow().repository().deleteStreamPieces(segment);
+                    archives.target(stored).orElseThrow().repository().deleteStreamPieces(of);
                 } catch (WalferryException e) {
-                    LOG.warn("stream: cannot remove the pieces of {} from repository {} (they are no longer read): {}", segment.fileName(), stored, e.oneLine());
+                    LOG.warn("stream: cannot remove the pieces of {} from repository {} (they are no longer read): {}", of.fileName(), stored, e.oneLine());
                 }
             }
-            confirm(segmentStart.value() + segmentSize);
         }
 
         private void confirm(java.util.OptionalLong position) throws SQLException {

@@ -28,7 +28,8 @@ import java.util.regex.Pattern;
 /**
  * A repository in a local or mounted directory. A new object is written to a hidden temporary file beside
  * its final name, fsynced, then published with a hard link, which fails rather than replace an existing
- * object; the directory is fsynced after. Temporary names carry host and PID so that an agent can remove
+ * object; the directory is fsynced after (one fsync shared by the commits into a directory at the same time,
+ * {@link DirectorySyncs}). Temporary names carry host and PID so that an agent can remove
  * what a killed writer left, and nothing a live writer still owns.
  *
  * <p>Directories are created owner-only and objects are files only the owner can read ({@link PrivateFiles}).
@@ -48,6 +49,8 @@ public final class FsStorage implements Storage {
     private volatile boolean tryDirect = true;
     /** The direct I/O block size of the directory written last: asking costs a read of the mount table (streamed pieces come many a second). */
     private volatile DirectoryBlock lastBlock;
+    /** A commit's directory fsync, shared with the commits into the same directory at the same time (streamed pieces). */
+    private final DirectorySyncs directorySyncs = new DirectorySyncs(FsStorage::fsyncDirectory);
 
     private record DirectoryBlock(Path directory, int block) {
     }
@@ -72,7 +75,7 @@ public final class FsStorage implements Storage {
         if (direct && !writer.direct()) {
             tryDirect = false;
         }
-        return new FsPending(target, temp, writer);
+        return new FsPending(target, temp, writer, directorySyncs);
     }
 
 
@@ -285,12 +288,14 @@ public final class FsStorage implements Storage {
         private final Path target;
         private final Path temp;
         private final FileObjectWriter writer;
+        private final DirectorySyncs directorySyncs;
         private boolean done;
 
-        FsPending(Path target, Path temp, FileObjectWriter writer) {
+        FsPending(Path target, Path temp, FileObjectWriter writer, DirectorySyncs directorySyncs) {
             this.target = target;
             this.temp = temp;
             this.writer = writer;
+            this.directorySyncs = directorySyncs;
         }
 
         @Override
@@ -331,7 +336,10 @@ public final class FsStorage implements Storage {
                         throw new IOException("the filesystem of " + target.getParent() + " supports neither hard links nor atomic renames", ex);
                     }
                 }
-                fsyncDirectory(target.getParent());
+                // the temporary name goes first, so that the one directory fsync below makes both changes durable
+                // (a crash before it may leave the temporary file: removeAbandoned removes it)
+                Files.deleteIfExists(temp);
+                directorySyncs.sync(target.getParent());
                 return CommitOutcome.CREATED;
             } finally {
                 Files.deleteIfExists(temp);
