@@ -31,14 +31,47 @@ public final class ApplyOrder {
      * @param barrier   nothing moves across it (a TRUNCATE)
      * @param rowKey    for an update that a later one of the same row and shape may replace: the row's key values; else null
      */
-    public record Queued(ChangeSql.Change change, boolean mustMatch, boolean barrier, List<String> rowKey) {
+    public record Queued(ChangeSql.Change change, boolean mustMatch, boolean barrier, RowKey rowKey) {
         public Queued(ChangeSql.Change change, boolean mustMatch, boolean barrier) {
             this(change, mustMatch, barrier, null);
         }
     }
 
+    /** A row's key values, as the source sent them (each with its length; a NULL as -1). */
+    public record RowKey(byte[] bytes) {
+        public static RowKey of(List<byte[]> values) {
+            int n = 0;
+            for (byte[] v : values) {
+                n += 4 + (v == null ? 0 : v.length);
+            }
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(n);
+            for (byte[] v : values) {
+                b.putInt(v == null ? -1 : v.length);
+                if (v != null) {
+                    b.put(v);
+                }
+            }
+            return new RowKey(b.array());
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof RowKey k && java.util.Arrays.equals(bytes, k.bytes);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Arrays.hashCode(bytes);
+        }
+
+        @Override
+        public String toString() {
+            return "RowKey" + java.util.Arrays.toString(bytes);
+        }
+    }
+
     /** Consecutive changes of one shape, sent as one batch. */
-    public record Run(String shape, List<Queued> changes) {
+    public record Run(ChangeSql.Shape shape, List<Queued> changes) {
         public Run {
             changes = List.copyOf(changes);
         }
@@ -78,7 +111,7 @@ public final class ApplyOrder {
         }
         List<Queued> run = new ArrayList<>();
         for (Queued q : ordered) {
-            if (!run.isEmpty() && !run.get(0).change().shape().equals(q.change().shape())) {
+            if (!run.isEmpty() && !run.get(0).change().shape().sameStatement(q.change().shape())) {
                 runs.add(new Run(run.get(0).change().shape(), lastOfEachRow(run)));
                 run.clear();
             }
@@ -91,7 +124,7 @@ public final class ApplyOrder {
 
     /** The run without the updates that a later update of the same row in it overwrites. */
     private static List<Queued> lastOfEachRow(List<Queued> run) {
-        Set<List<String>> later = new HashSet<>();
+        Set<RowKey> later = new HashSet<>();
         List<Queued> kept = new ArrayList<>(run.size());
         for (int i = run.size() - 1; i >= 0; i--) {
             Queued q = run.get(i);

@@ -48,6 +48,10 @@ public final class TargetApply implements AutoCloseable {
     private final Set<QualifiedName> linked;
     /** Per table, the columns a unique index or exclusion constraint checks. */
     private final Map<QualifiedName, Set<String>> uniquenessColumns;
+    /** Statement shapes, built once per relation and kind of change (used by the stream's thread only). */
+    private final ChangeSql sql = new ChangeSql();
+    /** Per relation description: whether its updates may replace each other ({@link #replaceableKey}). */
+    private final Map<AppliedRelation, Boolean> replaceable = new java.util.IdentityHashMap<>();
     private List<Queued> queued = new ArrayList<>();
     private long queuedBytes;
     /** The prepared statement of each shape this session has met (used by the sender only). */
@@ -103,44 +107,54 @@ public final class TargetApply implements AutoCloseable {
     }
 
     public void insert(AppliedRelation r, PgOutputMessage.TupleData row) throws SQLException {
-        add(new Queued(ChangeSql.insert(r, row), false, false));
+        add(new Queued(sql.insert(r, row), false, false));
     }
 
     public void update(AppliedRelation r, Optional<PgOutputMessage.OldRow> old, PgOutputMessage.TupleData row) throws SQLException {
-        add(new Queued(ChangeSql.update(r, old, row), true, false, replaceableKey(r, old, row)));
+        add(new Queued(sql.update(r, old, row), true, false, replaceableKey(r, old, row)));
     }
 
     /**
      * The row's key values when a later update of the row may replace this one ({@link ApplyOrder}): the key stays, the
      * table is in no foreign key, and no unique index or exclusion constraint checks a column it sets. Else null.
      */
-    private List<String> replaceableKey(AppliedRelation r, Optional<PgOutputMessage.OldRow> old, PgOutputMessage.TupleData row) {
-        if (old.isPresent() || r.fullIdentity() || linked.contains(r.table())) {
+    private ApplyOrder.RowKey replaceableKey(AppliedRelation r, Optional<PgOutputMessage.OldRow> old, PgOutputMessage.TupleData row) {
+        if (old.isPresent() || !replaceable.computeIfAbsent(r, this::replaceable)) {
             return null;
         }
-        Set<String> checked = uniquenessColumns.getOrDefault(r.table(), Set.of());
-        List<String> key = new ArrayList<>(2);
-        Set<String> keyNames = new java.util.HashSet<>(4);
+        List<byte[]> key = new ArrayList<>(2);
         for (int i = 0; i < r.columns().size(); i++) {
-            AppliedRelation.AppliedColumn c = r.columns().get(i);
-            if (c.key()) {
+            if (r.columns().get(i).key()) {
                 PgOutputMessage.Value v = row.values().get(i);
                 if (v.kind() == PgOutputMessage.Kind.UNCHANGED_TOAST) {
                     return null;
                 }
-                key.add(v.kind() == PgOutputMessage.Kind.NULL ? null : v.text());
+                key.add(v.data());
+            }
+        }
+        return ApplyOrder.RowKey.of(key);
+    }
+
+    /** Whether updates of the relation that keep their key may replace each other: see {@link #replaceableKey}. */
+    private boolean replaceable(AppliedRelation r) {
+        if (r.fullIdentity() || linked.contains(r.table())) {
+            return false;
+        }
+        Set<String> keyNames = new java.util.HashSet<>();
+        for (AppliedRelation.AppliedColumn c : r.columns()) {
+            if (c.key()) {
                 keyNames.add(c.name());
             }
         }
-        return !key.isEmpty() && keyNames.containsAll(checked) ? key : null;
+        return !keyNames.isEmpty() && keyNames.containsAll(uniquenessColumns.getOrDefault(r.table(), Set.of()));
     }
 
     public void delete(AppliedRelation r, PgOutputMessage.OldRow old) throws SQLException {
-        add(new Queued(ChangeSql.delete(r, old), true, false));
+        add(new Queued(sql.delete(r, old), true, false));
     }
 
     public void truncate(List<AppliedRelation> relations, boolean restartIdentity) throws SQLException {
-        add(new Queued(ChangeSql.truncate(relations, restartIdentity), false, true));
+        add(new Queued(sql.truncate(relations, restartIdentity), false, true));
     }
 
     private void add(Queued q) throws SQLException {
@@ -221,20 +235,21 @@ public final class TargetApply implements AutoCloseable {
 
     /** On the sender: the run's changes, one round trip; an update or delete that matched no row is a {@link RowNotFound}. */
     private void execute(Run run) throws SQLException {
-        PreparedStatement p = statements.get(run.shape());
+        PreparedStatement p = statements.get(run.shape().sql());
         if (p == null) {
-            p = connection.prepareStatement(run.shape());
+            p = connection.prepareStatement(run.shape().sql());
             p.unwrap(org.postgresql.PGStatement.class).setPrepareThreshold(1);
-            statements.put(run.shape(), p);
+            statements.put(run.shape().sql(), p);
         }
         for (Queued q : run.changes()) {
-            List<String> values = q.change().values();
-            for (int i = 0; i < values.size(); i++) {
+            ChangeSql.Change change = q.change();
+            for (int i = 0; i < change.size(); i++) {
                 // untyped: the shape's cast gives each its type
-                if (values.get(i) == null) {
+                String value = change.value(i);
+                if (value == null) {
                     p.setNull(i + 1, Types.OTHER);
                 } else {
-                    p.setObject(i + 1, values.get(i), Types.OTHER);
+                    p.setObject(i + 1, value, Types.OTHER);
                 }
             }
             p.addBatch();

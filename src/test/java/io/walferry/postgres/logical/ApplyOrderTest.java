@@ -16,11 +16,15 @@ class ApplyOrderTest {
     private static final QualifiedName C = new QualifiedName("public", "c");
 
     private static Queued change(QualifiedName table, String kind, String value) {
-        return new Queued(new ChangeSql.Change(kind + " " + table.name(), List.of(value), List.of(table)), !kind.equals("insert"), false);
+        return new Queued(ChangeSql.Change.of(shape(kind + " " + table.name(), table), List.of(value)), !kind.equals("insert"), false);
     }
 
     private static Queued truncate(QualifiedName... tables) {
-        return new Queued(new ChangeSql.Change("truncate", List.of(), List.of(tables)), false, true);
+        return new Queued(ChangeSql.Change.of(ChangeSql.Shape.of("truncate", ChangeSql.Action.TRUNCATE, List.of(tables)), List.of()), false, true);
+    }
+
+    private static ChangeSql.Shape shape(String sql, QualifiedName... tables) {
+        return ChangeSql.Shape.of(sql, ChangeSql.Action.valueOf(sql.substring(0, sql.indexOf(' ')).toUpperCase(java.util.Locale.ROOT)), List.of(tables));
     }
 
     /** Each run as "shape: values". */
@@ -29,7 +33,7 @@ class ApplyOrderTest {
     }
 
     private static String describe(Run r) {
-        return r.shape() + ": " + String.join(",", r.changes().stream().flatMap(q -> q.change().values().stream()).toList());
+        return r.shape().sql() + ": " + String.join(",", r.changes().stream().flatMap(q -> q.change().values().stream()).toList());
     }
 
     @Test
@@ -51,7 +55,8 @@ class ApplyOrderTest {
 
     /** An update of row {@code key} to {@code value} that a later one of the same row may replace. */
     private static Queued replaceable(QualifiedName table, String key, String value) {
-        return new Queued(new ChangeSql.Change("update " + table.name(), List.of(value, key), List.of(table)), true, false, List.of(key));
+        return new Queued(ChangeSql.Change.of(shape("update " + table.name(), table), List.of(value, key)), true, false,
+                ApplyOrder.RowKey.of(List.of(key.getBytes(java.nio.charset.StandardCharsets.UTF_8))));
     }
 
     @Test
