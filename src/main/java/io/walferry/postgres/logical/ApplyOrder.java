@@ -75,6 +75,22 @@ public final class ApplyOrder {
         public Run {
             changes = List.copyOf(changes);
         }
+
+        /**
+         * Whether the run goes as one statement ({@link ChangeSql.Shape#setSql}): updates whose shape allows it, of
+         * distinct rows (each has a key to replace it by, and the run keeps one update per key), at least {@code minRows}.
+         */
+        public boolean asOneUpdate(int minRows) {
+            if (shape.setSql().isEmpty() || changes.size() < minRows) {
+                return false;
+            }
+            for (Queued q : changes) {
+                if (q.rowKey() == null) {
+                    return false;
+                }
+            }
+            return true;
+        }
     }
 
     /** @param linked tables that a foreign key links (either side) on the target */

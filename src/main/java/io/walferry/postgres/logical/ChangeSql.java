@@ -39,15 +39,27 @@ public final class ChangeSql {
      * @param params   for each parameter, the index of its column in the relation
      * @param fromRow  parameters before this index take the new row's values, the others the identity's (the old row
      *                 where the source sent one, else the new row)
+     * @param setSql   for an update that finds its row by the key's equality and sets values that can go in arrays: one
+     *                 statement for many such updates of distinct rows ({@link #setUpdate})
      */
-    public record Shape(String sql, Action action, List<QualifiedName> tables, AppliedRelation relation, int[] params, int fromRow) {
+    public record Shape(String sql, Action action, List<QualifiedName> tables, AppliedRelation relation, int[] params, int fromRow,
+                        Optional<String> setSql) {
         public Shape {
             tables = List.copyOf(tables);
         }
 
         /** A shape of its own (tests, TRUNCATE): no relation, no parameters to take from a row. */
         public static Shape of(String sql, Action action, List<QualifiedName> tables) {
-            return new Shape(sql, action, tables, null, new int[0], 0);
+            return new Shape(sql, action, tables, null, new int[0], 0, Optional.empty());
+        }
+
+        /** The array delimiter of each parameter's type (where all have one). */
+        public char[] delimiters() {
+            char[] d = new char[params.length];
+            for (int p = 0; p < params.length; p++) {
+                d[p] = relation.columns().get(params[p]).arrayDelimiter().orElseThrow();
+            }
+            return d;
         }
 
         /** Shapes are the same statement when their text is. */
@@ -156,7 +168,7 @@ public final class ChangeSql {
         boolean overriding = r.columns().stream().anyMatch(AppliedColumn::identityAlways);
         return new Shape("insert into " + Identifiers.quote(r.table()) + " (" + String.join(", ", names) + ")"
                 + (overriding ? " overriding system value" : "") + " values (" + String.join(", ", values) + ")", Action.INSERT,
-                List.of(r.table()), r, params, params.length);
+                List.of(r.table()), r, params, params.length, Optional.empty());
     }
 
     /** What a column does in an update's SET list. */
@@ -218,8 +230,61 @@ public final class ChangeSql {
             sets.add(Identifiers.quote(first.name()) + " = " + Identifiers.quote(first.name()));
         }
         String where = where(r, signature.charAt(0) == 'f', signature.substring(1 + n), params);
+        int[] p = params.stream().mapToInt(Integer::intValue).toArray();
         return new Shape("update " + Identifiers.quote(r.table()) + " set " + String.join(", ", sets) + " where " + where, Action.UPDATE,
-                List.of(r.table()), r, params.stream().mapToInt(Integer::intValue).toArray(), fromRow);
+                List.of(r.table()), r, p, fromRow, setUpdate(r, signature, p, fromRow));
+    }
+
+    /**
+     * Many updates of one shape as one statement: their values as one array per parameter, unnested into rows joined to
+     * the table by the key; for updates that keep the key and find the row by the equality of the key's values, and
+     * values that can all go in arrays ({@link TargetCatalog.TargetColumn#arrayDelimiter}). Of distinct rows only (two
+     * updates of one row would change it once).
+     */
+    private static Optional<String> setUpdate(AppliedRelation r, String signature, int[] params, int fromRow) {
+        int n = r.columns().size();
+        boolean byKey = signature.charAt(0) == 'e' && fromRow > 0 && signature.substring(1 + n).chars().allMatch(c -> c == NOT_MATCHED || c == EQUALS);
+        for (int p : params) {
+            byKey &= r.columns().get(p).arrayDelimiter().isPresent();
+        }
+        if (!byKey) {
+            return Optional.empty();
+        }
+        List<String> sets = new ArrayList<>();
+        List<String> arrays = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        List<String> match = new ArrayList<>();
+        for (int p = 0; p < params.length; p++) {
+            AppliedColumn c = r.columns().get(params[p]);
+            String value = "v.p" + (p + 1);
+            names.add("p" + (p + 1));
+            arrays.add("cast(? as " + c.type() + "[])");
+            if (p < fromRow) {
+                sets.add(Identifiers.quote(c.name()) + " = " + value);
+            } else {
+                match.add("t." + Identifiers.quote(c.name()) + " = " + value);
+            }
+        }
+        return Optional.of("update " + Identifiers.quote(r.table()) + " as t set " + String.join(", ", sets) + " from unnest("
+                + String.join(", ", arrays) + ") as v(" + String.join(", ", names) + ") where " + String.join(" and ", match));
+    }
+
+    /**
+     * The parameters of a shape's {@link Shape#setSql} for these changes of it (of distinct rows): for each of the
+     * shape's parameters, the changes' values as the text of an array.
+     */
+    public static List<String> setUpdate(Shape shape, List<Change> changes) {
+        char[] delimiters = shape.delimiters();
+        List<String> arrays = new ArrayList<>(delimiters.length);
+        List<byte[]> column = new ArrayList<>(changes.size());
+        for (int p = 0; p < delimiters.length; p++) {
+            column.clear();
+            for (Change c : changes) {
+                column.add(c.raw()[p]);
+            }
+            arrays.add(ArrayText.of(column, delimiters[p]));
+        }
+        return arrays;
     }
 
     public Change delete(AppliedRelation r, OldRow old) {
@@ -231,7 +296,7 @@ public final class ChangeSql {
             List<Integer> params = new ArrayList<>();
             String where = where(r, old.kind() == OldKind.FULL, s.substring(2), params);
             return new Shape("delete from " + Identifiers.quote(r.table()) + " where " + where, Action.DELETE, List.of(r.table()), r,
-                    params.stream().mapToInt(Integer::intValue).toArray(), 0);
+                    params.stream().mapToInt(Integer::intValue).toArray(), 0, Optional.empty());
         });
         return new Change(shape, values(shape, old.row(), old.row()));
     }

@@ -39,6 +39,8 @@ public final class TargetApply implements AutoCloseable {
     /** Changes, or bytes of their values, sent at once, at most. */
     private static final int BATCH = 5000;
     private static final long BATCH_BYTES = 8L << 20;
+    /** Updates of one shape that go as one statement where they can ({@link Run#asOneUpdate}), at least. */
+    private static final int SET_ROWS = 8;
     /** How often, at most, the target's flush position is asked for while a commit is not known durable. */
     private static final java.time.Duration FLUSH_POLL = java.time.Duration.ofMillis(10);
     /** A commit not known durable for this long, with nothing to send, is made durable by a synchronous commit. */
@@ -235,12 +237,45 @@ public final class TargetApply implements AutoCloseable {
 
     /** On the sender: the run's changes, one round trip; an update or delete that matched no row is a {@link RowNotFound}. */
     private void execute(Run run) throws SQLException {
-        PreparedStatement p = statements.get(run.shape().sql());
-        if (p == null) {
-            p = connection.prepareStatement(run.shape().sql());
-            p.unwrap(org.postgresql.PGStatement.class).setPrepareThreshold(1);
-            statements.put(run.shape().sql(), p);
+        if (run.asOneUpdate(SET_ROWS)) {
+            executeAsOneUpdate(run);
+        } else {
+            executeEach(run);
         }
+    }
+
+    private PreparedStatement prepared(String sql) throws SQLException {
+        PreparedStatement p = statements.get(sql);
+        if (p == null) {
+            p = connection.prepareStatement(sql);
+            p.unwrap(org.postgresql.PGStatement.class).setPrepareThreshold(1);
+            statements.put(sql, p);
+        }
+        return p;
+    }
+
+    /**
+     * On the sender: updates of distinct rows as one statement. Where not every one found its row, they go again one by
+     * one (an update sets absolute values: doing it twice in the transaction changes nothing), which names the first
+     * that finds none.
+     */
+    private void executeAsOneUpdate(Run run) throws SQLException {
+        PreparedStatement p = prepared(run.shape().setSql().orElseThrow());
+        List<ChangeSql.Change> changes = new ArrayList<>(run.changes().size());
+        for (Queued q : run.changes()) {
+            changes.add(q.change());
+        }
+        List<String> arrays = ChangeSql.setUpdate(run.shape(), changes);
+        for (int i = 0; i < arrays.size(); i++) {
+            p.setObject(i + 1, arrays.get(i), Types.OTHER);
+        }
+        if (p.executeUpdate() != changes.size()) {
+            executeEach(run);
+        }
+    }
+
+    private void executeEach(Run run) throws SQLException {
+        PreparedStatement p = prepared(run.shape().sql());
         for (Queued q : run.changes()) {
             ChangeSql.Change change = q.change();
             for (int i = 0; i < change.size(); i++) {

@@ -88,4 +88,24 @@ class ApplyOrderTest {
     void nothingQueuedIsNoRun() {
         assertThat(ApplyOrder.runs(List.of(), Set.of())).isEmpty();
     }
+
+    @Test
+    void aRunGoesAsOneUpdateWhereItsShapeAllowsAndEachChangeHasADistinctRow() {
+        ChangeSql.Shape byKey = new ChangeSql.Shape("update a", ChangeSql.Action.UPDATE, List.of(A), null, new int[0], 0,
+                java.util.Optional.of("update a from unnest"));
+        List<Queued> rows = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            rows.add(new Queued(ChangeSql.Change.of(byKey, List.of()), true, false, ApplyOrder.RowKey.of(List.of(new byte[]{(byte) i}))));
+        }
+        rows.add(rows.get(0));
+        List<Run> runs = ApplyOrder.runs(rows, Set.of());
+        assertThat(runs).hasSize(1);
+        assertThat(runs.get(0).changes()).as("one per row").hasSize(3);
+        assertThat(runs.get(0).asOneUpdate(3)).isTrue();
+        assertThat(runs.get(0).asOneUpdate(4)).as("too few").isFalse();
+        rows.add(new Queued(ChangeSql.Change.of(byKey, List.of()), true, false, null));
+        assertThat(ApplyOrder.runs(rows, Set.of()).get(0).asOneUpdate(3)).as("an update whose row may come twice").isFalse();
+        assertThat(ApplyOrder.runs(List.of(change(A, "update", "1"), change(A, "update", "2"), change(A, "update", "3")), Set.of())
+                .get(0).asOneUpdate(1)).as("a shape without the statement").isFalse();
+    }
 }

@@ -106,4 +106,44 @@ class ChangeSqlTest {
         assertThat(sql.insert(again, row(text("1"), Value.NULL, Value.NULL)).shape()).as("a new description of the relation, shapes of its own")
                 .isNotSameAs(sql.insert(T, row(text("1"), Value.NULL, Value.NULL)).shape());
     }
+
+    private static AppliedColumn arrayable(String name, String type, boolean key, char delimiter) {
+        return new AppliedColumn(name, type, key, true, false, Optional.of(delimiter));
+    }
+
+    @Test
+    void updatesFoundByTheirKeyGoAsOneStatementOverArraysOfTheirValues() {
+        AppliedRelation r = new AppliedRelation(1, T.table(), List.of(arrayable("id", ID.type(), true, ','),
+                arrayable("no\"te", NOTE.type(), false, ','), arrayable("b", "\"pg_catalog\".\"box\"", false, ';')), false);
+        ChangeSql sql = new ChangeSql();
+        ChangeSql.Change a = sql.update(r, Optional.empty(), row(text("1"), text("x\"y"), text("(1,1),(0,0)")));
+        ChangeSql.Change b = sql.update(r, Optional.empty(), row(text("2"), Value.NULL, text("(2,2),(0,0)")));
+        assertThat(a.shape().setSql()).contains("update \"public\".\"t\" as t set \"no\"\"te\" = v.p1, \"b\" = v.p2 from unnest("
+                + "cast(? as \"pg_catalog\".\"text\"[]), cast(? as \"pg_catalog\".\"box\"[]), cast(? as \"pg_catalog\".\"int4\"[])) "
+                + "as v(p1, p2, p3) where t.\"id\" = v.p3");
+        assertThat(ChangeSql.setUpdate(a.shape(), List.of(a, b)))
+                .containsExactly("{\"x\\\"y\",NULL}", "{\"(1,1),(0,0)\";\"(2,2),(0,0)\"}", "{\"1\",\"2\"}");
+        // an unchanged TOAST value is left as it is here too
+        assertThat(sql.update(r, Optional.empty(), row(text("3"), text("z"), Value.UNCHANGED_TOAST)).shape().setSql().orElseThrow())
+                .contains("set \"no\"\"te\" = v.p1 from unnest(").doesNotContain("\"b\" =");
+    }
+
+    @Test
+    void updatesThatMoveTheirKeyMatchAsTextOrHoldArraysGoOneByOne() {
+        AppliedRelation r = new AppliedRelation(1, T.table(), List.of(arrayable("id", ID.type(), true, ','),
+                arrayable("no\"te", NOTE.type(), false, ',')), false);
+        ChangeSql sql = new ChangeSql();
+        assertThat(sql.update(r, Optional.of(new OldRow(OldKind.KEY, row(text("1"), Value.NULL))), row(text("2"), text("x"))).shape().setSql())
+                .as("the key changes").isEmpty();
+        assertThat(sql.update(T, Optional.empty(), row(text("1"), text("x"), text("{}"))).shape().setSql())
+                .as("columns whose values cannot go in arrays").isEmpty();
+        AppliedRelation loose = new AppliedRelation(1, T.table(), List.of(new AppliedColumn("id", ID.type(), true, false, false, Optional.of(',')),
+                arrayable("no\"te", NOTE.type(), false, ',')), false);
+        assertThat(sql.update(loose, Optional.empty(), row(text("1"), text("x"))).shape().setSql()).as("a key compared as text").isEmpty();
+        AppliedRelation full = new AppliedRelation(1, T.table(), List.of(arrayable("id", ID.type(), true, ','),
+                arrayable("no\"te", NOTE.type(), true, ',')), true);
+        assertThat(sql.update(full, Optional.of(new OldRow(OldKind.FULL, row(text("1"), text("x")))), row(text("1"), text("y"))).shape().setSql())
+                .as("a full identity").isEmpty();
+        assertThat(sql.insert(r, row(text("1"), text("x"))).shape().setSql()).isEmpty();
+    }
 }
