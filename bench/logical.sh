@@ -20,7 +20,8 @@
 #   APPLY_COMMIT=async|sync (default async): the stream's apply_commit. JFR=1 records a JFR profile of the walferry
 #   JVM during the apply (bench/results/logical-*.jfr). PERF=1 records the target's applying processes with perf
 #   (walferry's sessions; the native apply worker) and writes their hottest functions to bench/results/logical-*.perf-*.txt.
-#   FLOOR=0 skips step 3. A checkpoint on both servers before each apply, so that no
+#   FLOOR=0 skips step 3. Each apply is also timed from its slot's stream start (the slot active): the time
+#   before it is the applier's start (walferry's JVM and its checks; the subscription's worker). A checkpoint on both servers before each apply, so that no
 #   tool pays for the checkpoint of what came before it (the database copies write GiBs of WAL).
 #   SECTIONS="copy apply" (default); SECTIONS=apply skips pgcopydb and pg_dump (walferry's create still
 #   makes the stream). CPU seconds of the walsenders, the target's backends and walferry's JVM are
@@ -183,6 +184,23 @@ perf_stop() {
     grep -E '^ +[0-9]' | head -60 >"${RESULT_FILE%.txt}.perf-$PERF_LABEL-children.txt" || true
 }
 
+# when a slot's stream starts (its walsender is there): the time before it is the applier's start (walferry's JVM,
+# its connections and checks; the subscription's worker), reported apart from the apply itself
+STREAM_T0=""
+stream_started() { # slot
+  local i
+  for i in $(seq 1 1200); do
+    [[ $(q_try "$SRC_PORT" "select active from pg_replication_slots where slot_name = '$1'") == t ]] && { STREAM_T0=$(now); return 0; }
+    sleep 0.05
+  done
+  STREAM_T0=""
+}
+stream_row() { # label
+  [[ -n $STREAM_T0 ]] || return 0
+  local s; s=$(since "$STREAM_T0")
+  printf '#   %s from the stream start: %s s, %s rows/s, %s tx/s\n' "$1" "$s" "$(calc "$ROWS/$s" 0)" "$(calc "$TX/$s" 0)" | tee -a "$RESULT_FILE"
+}
+
 checkpoints() { q "$SRC_PORT" "checkpoint" >/dev/null; q "$DST_PORT" "checkpoint" >/dev/null; }
 JVM_OPTS=""
 if [[ $JFR == 1 ]]; then
@@ -197,8 +215,10 @@ RUN_PID=$!
 AB_PIDS+=("$RUN_PID")
 cpu_mark_roles
 perf_start walferry "select pid from pg_stat_activity where datname = 'wf' and application_name = 'walferry logical bench'"
+stream_started walferry_bench
 wait_for "$SRC_PORT" "select confirmed_flush_lsn >= '$END' from pg_replication_slots where slot_name = 'walferry_bench'" 3600
 apply_row "walferry" "$(since "$t0")"
+stream_row walferry
 perf_stop
 cpu_report walferry $(pgrep -f "walferry.jar.*logical run" || true)
 kill -TERM "$RUN_PID"; wait "$RUN_PID" 2>/dev/null || true
@@ -210,8 +230,10 @@ cpu_mark_roles
 t0=$(now)
 qd "$DST_PORT" native "alter subscription native enable" >/dev/null
 perf_start native "select pid from pg_stat_subscription where subname = 'native' and pid is not null"
+stream_started native
 wait_for "$SRC_PORT" "select confirmed_flush_lsn >= '$END' from pg_replication_slots where slot_name = 'native'" 3600
 apply_row "native subscription" "$(since "$t0")"
+stream_row native
 perf_stop
 cpu_report native
 qd "$DST_PORT" native "alter subscription native disable; alter subscription native set (slot_name = none); drop subscription native" >/dev/null

@@ -91,6 +91,11 @@ public final class ApplyOrder {
             }
             return true;
         }
+
+        /** Whether the run goes as one COPY ({@link ChangeSql.Shape#copySql}): inserts, at least {@code minRows}. */
+        public boolean asCopy(int minRows) {
+            return shape.copySql().isPresent() && changes.size() >= minRows;
+        }
     }
 
     /** @param linked tables that a foreign key links (either side) on the target */

@@ -41,16 +41,17 @@ public final class ChangeSql {
      *                 where the source sent one, else the new row)
      * @param setSql   for an update that finds its row by the key's equality and sets values that can go in arrays: one
      *                 statement for many such updates of distinct rows ({@link #setUpdate})
+     * @param copySql  for an insert: the COPY that inserts many such rows ({@link CopyText})
      */
     public record Shape(String sql, Action action, List<QualifiedName> tables, AppliedRelation relation, int[] params, int fromRow,
-                        Optional<String> setSql) {
+                        Optional<String> setSql, Optional<String> copySql) {
         public Shape {
             tables = List.copyOf(tables);
         }
 
         /** A shape of its own (tests, TRUNCATE): no relation, no parameters to take from a row. */
         public static Shape of(String sql, Action action, List<QualifiedName> tables) {
-            return new Shape(sql, action, tables, null, new int[0], 0, Optional.empty());
+            return new Shape(sql, action, tables, null, new int[0], 0, Optional.empty(), Optional.empty());
         }
 
         /** The array delimiter of each parameter's type (where all have one). */
@@ -166,9 +167,11 @@ public final class ChangeSql {
             params[i] = i;
         }
         boolean overriding = r.columns().stream().anyMatch(AppliedColumn::identityAlways);
+        // COPY sets an identity column GENERATED ALWAYS to the value given, as OVERRIDING SYSTEM VALUE does
         return new Shape("insert into " + Identifiers.quote(r.table()) + " (" + String.join(", ", names) + ")"
                 + (overriding ? " overriding system value" : "") + " values (" + String.join(", ", values) + ")", Action.INSERT,
-                List.of(r.table()), r, params, params.length, Optional.empty());
+                List.of(r.table()), r, params, params.length, Optional.empty(),
+                Optional.of("copy " + Identifiers.quote(r.table()) + " (" + String.join(", ", names) + ") from stdin"));
     }
 
     /** What a column does in an update's SET list. */
@@ -232,7 +235,7 @@ public final class ChangeSql {
         String where = where(r, signature.charAt(0) == 'f', signature.substring(1 + n), params);
         int[] p = params.stream().mapToInt(Integer::intValue).toArray();
         return new Shape("update " + Identifiers.quote(r.table()) + " set " + String.join(", ", sets) + " where " + where, Action.UPDATE,
-                List.of(r.table()), r, p, fromRow, setUpdate(r, signature, p, fromRow));
+                List.of(r.table()), r, p, fromRow, setUpdate(r, signature, p, fromRow), Optional.empty());
     }
 
     /**
@@ -296,7 +299,7 @@ public final class ChangeSql {
             List<Integer> params = new ArrayList<>();
             String where = where(r, old.kind() == OldKind.FULL, s.substring(2), params);
             return new Shape("delete from " + Identifiers.quote(r.table()) + " where " + where, Action.DELETE, List.of(r.table()), r,
-                    params.stream().mapToInt(Integer::intValue).toArray(), 0, Optional.empty());
+                    params.stream().mapToInt(Integer::intValue).toArray(), 0, Optional.empty(), Optional.empty());
         });
         return new Change(shape, values(shape, old.row(), old.row()));
     }

@@ -39,7 +39,7 @@ public final class TargetApply implements AutoCloseable {
     /** Changes, or bytes of their values, sent at once, at most. */
     private static final int BATCH = 5000;
     private static final long BATCH_BYTES = 8L << 20;
-    /** Updates of one shape that go as one statement where they can ({@link Run#asOneUpdate}), at least. */
+    /** Updates or inserts of one shape that go as one statement where they can ({@link Run#asOneUpdate}, {@link Run#asCopy}), at least. */
     private static final int SET_ROWS = 8;
     /** How often, at most, the target's flush position is asked for while a commit is not known durable. */
     private static final java.time.Duration FLUSH_POLL = java.time.Duration.ofMillis(10);
@@ -239,6 +239,22 @@ public final class TargetApply implements AutoCloseable {
     private void execute(Run run) throws SQLException {
         if (run.asOneUpdate(SET_ROWS)) {
             executeAsOneUpdate(run);
+        } else if (run.asCopy(SET_ROWS)) {
+            List<ChangeSql.Change> changes = new ArrayList<>(run.changes().size());
+            for (Queued q : run.changes()) {
+                changes.add(q.change());
+            }
+            byte[] rows = CopyText.rows(changes);
+            org.postgresql.copy.CopyIn copy = connection.unwrap(org.postgresql.PGConnection.class).getCopyAPI()
+                    .copyIn(run.shape().copySql().orElseThrow());
+            try {
+                copy.writeToCopy(rows, 0, rows.length);
+                copy.endCopy();
+            } finally {
+                if (copy.isActive()) {
+                    copy.cancelCopy();
+                }
+            }
         } else {
             executeEach(run);
         }

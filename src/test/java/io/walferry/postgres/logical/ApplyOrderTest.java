@@ -92,7 +92,7 @@ class ApplyOrderTest {
     @Test
     void aRunGoesAsOneUpdateWhereItsShapeAllowsAndEachChangeHasADistinctRow() {
         ChangeSql.Shape byKey = new ChangeSql.Shape("update a", ChangeSql.Action.UPDATE, List.of(A), null, new int[0], 0,
-                java.util.Optional.of("update a from unnest"));
+                java.util.Optional.of("update a from unnest"), java.util.Optional.empty());
         List<Queued> rows = new java.util.ArrayList<>();
         for (int i = 0; i < 3; i++) {
             rows.add(new Queued(ChangeSql.Change.of(byKey, List.of()), true, false, ApplyOrder.RowKey.of(List.of(new byte[]{(byte) i}))));
@@ -107,5 +107,16 @@ class ApplyOrderTest {
         assertThat(ApplyOrder.runs(rows, Set.of()).get(0).asOneUpdate(3)).as("an update whose row may come twice").isFalse();
         assertThat(ApplyOrder.runs(List.of(change(A, "update", "1"), change(A, "update", "2"), change(A, "update", "3")), Set.of())
                 .get(0).asOneUpdate(1)).as("a shape without the statement").isFalse();
+    }
+
+    @Test
+    void aRunOfInsertsGoesAsOneCopy() {
+        ChangeSql.Shape insert = new ChangeSql.Shape("insert a", ChangeSql.Action.INSERT, List.of(A), null, new int[0], 0,
+                java.util.Optional.empty(), java.util.Optional.of("copy a from stdin"));
+        List<Queued> rows = List.of(new Queued(ChangeSql.Change.of(insert, List.of()), false, false),
+                new Queued(ChangeSql.Change.of(insert, List.of()), false, false));
+        assertThat(ApplyOrder.runs(rows, Set.of()).get(0).asCopy(2)).isTrue();
+        assertThat(ApplyOrder.runs(rows, Set.of()).get(0).asCopy(3)).isFalse();
+        assertThat(ApplyOrder.runs(List.of(change(A, "insert", "1"), change(A, "insert", "2")), Set.of()).get(0).asCopy(1)).isFalse();
     }
 }

@@ -38,6 +38,8 @@ class ChangeSqlTest {
                         + "cast('it''s a \\ test' as \"pg_catalog\".\"text\"), cast(null as \"pg_catalog\".\"json\"))");
         AppliedRelation identity = new AppliedRelation(1, T.table(), List.of(new AppliedColumn("id", ID.type(), true, true, true)), false);
         assertThat(new ChangeSql().insert(identity, row(text("7"))).inline()).contains("(\"id\") overriding system value values");
+        assertThat(new ChangeSql().insert(T, row(text("1"), Value.NULL, Value.NULL)).shape().copySql())
+                .contains("copy \"public\".\"t\" (\"id\", \"no\"\"te\", \"doc\") from stdin");
     }
 
     @Test
