@@ -30,14 +30,15 @@ import java.util.concurrent.Future;
  * either each commit waits for the disk (synchronous_commit on), or, asynchronous, commits do not wait and a commit
  * counts once the target's WAL is flushed past it ({@link DurableCommits}): a crash of the target that loses it loses
  * its stored position with it, and the stream resumes from the position that survived. Changes queue up and go to the server in runs of one statement shape ({@link ApplyOrder}):
- * each shape is a prepared statement, and a run is one batch of bound values, one round trip. A sender thread of its
+ * each shape is a prepared statement, and a run is one batch of bound values, one round trip (or, for many inserts, one
+ * COPY; for many updates of distinct rows by their key, one statement over arrays of their values: {@link ChangeSql.Shape}). A sender thread of its
  * own executes what was queued (and then the commit) while the stream's next changes are decoded: at most one batch
  * is in flight, the next one, the commit and a rollback wait for it first, so the order stays the stream's, and a
  * failure comes back at the latest with the next commit.
  */
 public final class TargetApply implements AutoCloseable {
     /** Changes, or bytes of their values, sent at once, at most. */
-    private static final int BATCH = 5000;
+    private static final int BATCH = 20_000;
     private static final long BATCH_BYTES = 8L << 20;
     /** Updates or inserts of one shape that go as one statement where they can ({@link Run#asOneUpdate}, {@link Run#asCopy}), at least. */
     private static final int SET_ROWS = 8;
