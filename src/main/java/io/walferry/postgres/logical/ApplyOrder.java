@@ -92,6 +92,15 @@ public final class ApplyOrder {
             return true;
         }
 
+        /** The run's statements. */
+        public List<ChangeSql.Change> statements() {
+            List<ChangeSql.Change> out = new ArrayList<>(changes.size());
+            for (Queued q : changes) {
+                out.add(q.change());
+            }
+            return out;
+        }
+
         /** Whether the run goes as one COPY ({@link ChangeSql.Shape#copySql}): inserts, at least {@code minRows}. */
         public boolean asCopy(int minRows) {
             return shape.copySql().isPresent() && changes.size() >= minRows;

@@ -241,11 +241,7 @@ public final class TargetApply implements AutoCloseable {
         if (run.asOneUpdate(SET_ROWS)) {
             executeAsOneUpdate(run);
         } else if (run.asCopy(SET_ROWS)) {
-            List<ChangeSql.Change> changes = new ArrayList<>(run.changes().size());
-            for (Queued q : run.changes()) {
-                changes.add(q.change());
-            }
-            byte[] rows = CopyText.rows(changes);
+            byte[] rows = CopyText.rows(run.statements());
             org.postgresql.copy.CopyIn copy = connection.unwrap(org.postgresql.PGConnection.class).getCopyAPI()
                     .copyIn(run.shape().copySql().orElseThrow());
             try {
@@ -278,10 +274,7 @@ public final class TargetApply implements AutoCloseable {
      */
     private void executeAsOneUpdate(Run run) throws SQLException {
         PreparedStatement p = prepared(run.shape().setSql().orElseThrow());
-        List<ChangeSql.Change> changes = new ArrayList<>(run.changes().size());
-        for (Queued q : run.changes()) {
-            changes.add(q.change());
-        }
+        List<ChangeSql.Change> changes = run.statements();
         List<String> arrays = ChangeSql.setUpdate(run.shape(), changes);
         for (int i = 0; i < arrays.size(); i++) {
             p.setObject(i + 1, arrays.get(i), Types.OTHER);
