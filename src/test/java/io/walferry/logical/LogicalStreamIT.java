@@ -581,6 +581,14 @@ class LogicalStreamIT {
         assertThat(LogicalWorkload.queryString(target, "select string_agg(id || msg, ',' order by id) from events")).isEqualTo("2c,3d!");
         assertThat(LogicalWorkload.queryString(target, "select string_agg(id || filler, ',' order by id) from big")).isEqualTo("1new,2newer");
         assertThat(typedRows(target)).isEqualTo(typedRows(source)).contains("389 rows");
+
+        // a row gone from the target stops the stream at the run of updates (one statement) that should change it
+        LogicalWorkload.execute(target, "delete from typed where id = 301");
+        LogicalWorkload.execute(source, "update typed set t = 'is it there?' where id between 290 and 340 and big is null");
+        AgentProcess stopped = run();
+        assertThat(stopped.awaitExit(Duration.ofSeconds(60))).as(stopped.log()).isEqualTo(5);
+        assertThat(stopped.log()).contains("no row on the target matches update \"public\".\"typed\"", "the target differs from the source");
+        assertThat(LogicalWorkload.queryLong(target, "select count(*) from typed where t = 'is it there?'")).as("nothing of it applied").isZero();
     }
 
     /** Rows {@code %d} to {@code %d} of table typed: numbers, JSON, bytes, times, text with what needs quoting, NULLs, TOASTed values. */
