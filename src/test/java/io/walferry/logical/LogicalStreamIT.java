@@ -529,8 +529,12 @@ class LogicalStreamIT {
     void aBacklogAppliedInGroupsKeepsOrderAndSurvivesAKillInTheMiddleOfAGroup() throws Exception {
         LogicalWorkload.execute(source, "insert into big select g, 'old' from generate_series(1, 100) g");
         LogicalWorkload.execute(source, "create table typed (id int primary key, n numeric, j jsonb, b bytea, ts timestamptz, t text, "
-                + "bx box, c \"char\", big text); " + TYPED_ROWS.formatted(1, 50));
+                + "bx box, c \"char\", big text); " + TYPED_ROWS.formatted(1, 50) + "; create table guarded (id int primary key)");
         ok("logical", "create", "shop");
+        // COPY FROM refuses a table under row-level security: its inserts go as INSERT statements
+        LogicalWorkload.execute(target, "alter table guarded enable row level security; alter table guarded force row level security; "
+                + "create policy everything on guarded using (true) with check (true)");
+        LogicalWorkload.execute(source, "insert into guarded select generate_series(1, 20)");
         // many rows of one table and shape in one transaction: inserted, and updated (several times, to NULL, around
         // TOASTed values left unchanged) as runs of one statement each; one moves its key
         LogicalWorkload.execute(source, "begin; " + TYPED_ROWS.formatted(51, 400) + "; "
@@ -581,6 +585,7 @@ class LogicalStreamIT {
         assertThat(LogicalWorkload.queryString(target, "select string_agg(id || msg, ',' order by id) from events")).isEqualTo("2c,3d!");
         assertThat(LogicalWorkload.queryString(target, "select string_agg(id || filler, ',' order by id) from big")).isEqualTo("1new,2newer");
         assertThat(typedRows(target)).isEqualTo(typedRows(source)).contains("389 rows");
+        assertThat(LogicalWorkload.queryLong(target, "select count(*) from guarded")).isEqualTo(20);
 
         // a row gone from the target stops the stream at the run of updates (one statement) that should change it
         LogicalWorkload.execute(target, "delete from typed where id = 301");

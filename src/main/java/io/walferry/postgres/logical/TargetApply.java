@@ -51,6 +51,8 @@ public final class TargetApply implements AutoCloseable {
     private final Set<QualifiedName> linked;
     /** Per table, the columns a unique index or exclusion constraint checks. */
     private final Map<QualifiedName, Set<String>> uniquenessColumns;
+    /** Tables whose inserts go as INSERT statements, not COPY ({@link TargetCatalog#tablesNotForCopy}). */
+    private final Set<QualifiedName> notForCopy;
     /** Statement shapes, built once per relation and kind of change (used by the stream's thread only). */
     private final ChangeSql sql = new ChangeSql();
     /** Per relation description: whether its updates may replace each other ({@link #replaceableKey}). */
@@ -87,6 +89,7 @@ public final class TargetApply implements AutoCloseable {
         connection.setAutoCommit(false);
         this.linked = TargetCatalog.foreignKeyTables(connection);
         this.uniquenessColumns = TargetCatalog.uniquenessColumns(connection);
+        this.notForCopy = TargetCatalog.tablesNotForCopy(connection);
         connection.commit();
     }
 
@@ -240,7 +243,7 @@ public final class TargetApply implements AutoCloseable {
     private void execute(Run run) throws SQLException {
         if (run.asOneUpdate(SET_ROWS)) {
             executeAsOneUpdate(run);
-        } else if (run.asCopy(SET_ROWS)) {
+        } else if (run.asCopy(SET_ROWS) && !notForCopy.contains(run.shape().relation().table())) {
             byte[] rows = CopyText.rows(run.statements());
             org.postgresql.copy.CopyIn copy = connection.unwrap(org.postgresql.PGConnection.class).getCopyAPI()
                     .copyIn(run.shape().copySql().orElseThrow());

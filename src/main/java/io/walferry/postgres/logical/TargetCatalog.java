@@ -58,6 +58,21 @@ public final class TargetCatalog {
         return tables;
     }
 
+    /**
+     * The tables where COPY does not do what INSERT does: row-level security on (COPY FROM refuses such a table) or
+     * rules (COPY ignores them). Their inserts go as INSERT statements.
+     */
+    public static Set<QualifiedName> tablesNotForCopy(Connection c) throws SQLException {
+        Set<QualifiedName> tables = new HashSet<>();
+        try (Statement s = c.createStatement(); ResultSet r = s.executeQuery("select n.nspname, t.relname from pg_class t "
+                + "join pg_namespace n on n.oid = t.relnamespace where t.relkind in ('r', 'p') and (t.relrowsecurity or t.relhasrules)")) {
+            while (r.next()) {
+                tables.add(new QualifiedName(r.getString(1), r.getString(2)));
+            }
+        }
+        return tables;
+    }
+
     /** Stands for every column: an index over an expression or with a predicate. */
     public static final String ANY_COLUMN = "*";
 
