@@ -48,9 +48,14 @@ public final class TargetCatalog {
      * against each other ({@link ApplyOrder}).
      */
     public static Set<QualifiedName> foreignKeyTables(Connection c) throws SQLException {
+        return tables(c, "select n.nspname, t.relname from pg_constraint k "
+                + "join pg_class t on t.oid in (k.conrelid, k.confrelid) join pg_namespace n on n.oid = t.relnamespace where k.contype = 'f'");
+    }
+
+    /** The tables a query returns as schema and name. */
+    private static Set<QualifiedName> tables(Connection c, String query) throws SQLException {
         Set<QualifiedName> tables = new HashSet<>();
-        try (Statement s = c.createStatement(); ResultSet r = s.executeQuery("select n.nspname, t.relname from pg_constraint k "
-                + "join pg_class t on t.oid in (k.conrelid, k.confrelid) join pg_namespace n on n.oid = t.relnamespace where k.contype = 'f'")) {
+        try (Statement s = c.createStatement(); ResultSet r = s.executeQuery(query)) {
             while (r.next()) {
                 tables.add(new QualifiedName(r.getString(1), r.getString(2)));
             }
@@ -63,14 +68,8 @@ public final class TargetCatalog {
      * rules (COPY ignores them). Their inserts go as INSERT statements.
      */
     public static Set<QualifiedName> tablesNotForCopy(Connection c) throws SQLException {
-        Set<QualifiedName> tables = new HashSet<>();
-        try (Statement s = c.createStatement(); ResultSet r = s.executeQuery("select n.nspname, t.relname from pg_class t "
-                + "join pg_namespace n on n.oid = t.relnamespace where t.relkind in ('r', 'p') and (t.relrowsecurity or t.relhasrules)")) {
-            while (r.next()) {
-                tables.add(new QualifiedName(r.getString(1), r.getString(2)));
-            }
-        }
-        return tables;
+        return tables(c, "select n.nspname, t.relname from pg_class t "
+                + "join pg_namespace n on n.oid = t.relnamespace where t.relkind in ('r', 'p') and (t.relrowsecurity or t.relhasrules)");
     }
 
     /** Stands for every column: an index over an expression or with a predicate. */
