@@ -19,7 +19,8 @@
 #
 #   APPLY_COMMIT=async|sync (default async): the stream's apply_commit. JFR=1 records a JFR profile of the walferry
 #   JVM during the apply (bench/results/logical-*.jfr). PERF=1 records the target's applying processes with perf
-#   (walferry's sessions; the native apply worker) and writes their hottest functions to bench/results/logical-*.perf-*.txt.
+#   (walferry's sessions; the native apply worker) and writes their hottest functions to bench/results/logical-*.perf-*.txt,
+#   and what they wait for (pg_stat_activity every 10 ms) to bench/results/logical-*.waits-*.txt.
 #   FLOOR=0 skips step 3. Each apply is also timed from its slot's stream start (the slot active): the time
 #   before it is the applier's start (walferry's JVM and its checks; the subscription's worker). A checkpoint on both servers before each apply, so that no
 #   tool pays for the checkpoint of what came before it (the database copies write GiBs of WAL).
@@ -173,10 +174,18 @@ perf_start() { # label sql-returning-pids
   PERF_LABEL=$1
   perf record -F 499 -g -p "$pids" -o "$AB_WORK/perf-$1.data" >/dev/null 2>&1 &
   PERF_PID=$!
+  # and what they wait for, sampled every 10 ms (off-CPU time perf does not see)
+  echo "select coalesce(wait_event_type || ':' || wait_event, 'on CPU') || ' (' || state || ')' from pg_stat_activity where pid in ($pids) \\watch 0.01" \
+    >"$AB_WORK/waits.sql"
+  chmod a+r "$AB_WORK/waits.sql"
+  "$PGBIN/psql" -XAtq -h 127.0.0.1 -p "$DST_PORT" -U postgres -d postgres -f "$AB_WORK/waits.sql" >"$AB_WORK/waits-$1.txt" 2>/dev/null &
+  WAITS_PID=$!
 }
 perf_stop() {
   [[ -n $PERF_PID ]] || return 0
   kill -INT "$PERF_PID"; wait "$PERF_PID" 2>/dev/null || true
+  kill -TERM "$WAITS_PID" 2>/dev/null || true; wait "$WAITS_PID" 2>/dev/null || true
+  grep -v '^$' "$AB_WORK/waits-$PERF_LABEL.txt" | sort | uniq -c | sort -rn >"${RESULT_FILE%.txt}.waits-$PERF_LABEL.txt" || true
   PERF_PID=""
   perf report -i "$AB_WORK/perf-$PERF_LABEL.data" --no-children --sort symbol --stdio -g none 2>/dev/null | grep -v '^$' |
     grep -E '^ +[0-9]' | head -60 >"${RESULT_FILE%.txt}.perf-$PERF_LABEL.txt" || true

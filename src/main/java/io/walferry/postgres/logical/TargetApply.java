@@ -32,14 +32,19 @@ import java.util.concurrent.Future;
  * its stored position with it, and the stream resumes from the position that survived. Changes queue up and go to the server in runs of one statement shape ({@link ApplyOrder}):
  * each shape is a prepared statement, and a run is one batch of bound values, one round trip (or, for many inserts, one
  * COPY; for many updates of distinct rows by their key, one statement over arrays of their values: {@link ChangeSql.Shape}). A sender thread of its
- * own executes what was queued (and then the commit) while the stream's next changes are decoded: at most one batch
- * is in flight, the next one, the commit and a rollback wait for it first, so the order stays the stream's, and a
- * failure comes back at the latest with the next commit.
+ * own executes what was queued (and then the commit) while the stream's next changes are decoded: it holds at most
+ * {@link #DEPTH} batches and executes them in the order given, so the order stays the stream's; a rollback waits for
+ * them all; a failure comes back at the latest with the commit after the next, and nothing handed after it is sent.
  */
 public final class TargetApply implements AutoCloseable {
     /** Changes, or bytes of their values, sent at once, at most. */
     private static final int BATCH = 20_000;
     private static final long BATCH_BYTES = 8L << 20;
+    /**
+     * Batches handed to the sender at most: while it executes one, the next waits ready, and the stream's thread goes on
+     * reading and decoding (so the source's walsender does not stall) instead of waiting for the first.
+     */
+    private static final int DEPTH = 2;
     /** Updates or inserts of one shape that go as one statement where they can ({@link Run#asOneUpdate}, {@link Run#asCopy}), at least. */
     private static final int SET_ROWS = 8;
     /** How often, at most, the target's flush position is asked for while a commit is not known durable. */
@@ -67,8 +72,10 @@ public final class TargetApply implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
-    /** The batch (or commit) the server is executing, if any. */
-    private Future<Void> inFlight;
+    /** What was handed to the sender and is not known done, oldest first: at most {@link #DEPTH} batches. */
+    private final java.util.Deque<Future<Void>> inFlight = new java.util.ArrayDeque<>();
+    /** A task of the sender failed: those handed after it do nothing (the transaction is lost anyway). */
+    private volatile boolean senderFailed;
     /** The commits done, and which of them are durable. */
     private final DurableCommits durable = new DurableCommits();
     private final String stream;
@@ -176,17 +183,19 @@ public final class TargetApply implements AutoCloseable {
                           double transactionsPerSecond) {
     }
 
-    /** Hands what is queued (and the commit, if any) to the sender, once what it is doing is done. */
+    /** Hands what is queued (and the commit, if any) to the sender, once it holds fewer than {@link #DEPTH} batches. */
     private void send(Optional<Commit> commit) throws SQLException {
-        awaitInFlight();
         if (queued.isEmpty() && commit.isEmpty()) {
             return;
+        }
+        while (inFlight.size() >= DEPTH) {
+            awaitOldest();
         }
         List<Run> runs = ApplyOrder.runs(queued, linked);
         queued = new ArrayList<>();
         queuedBytes = 0;
         groupSent = commit.isEmpty();
-        inFlight = sender.submit(() -> {
+        submit(() -> {
             for (Run run : runs) {
                 execute(run);
             }
@@ -318,13 +327,34 @@ public final class TargetApply implements AutoCloseable {
         }
     }
 
-    /** Waits for what the sender does; its failure is this session's. */
+    /** Hands a task to the sender, after the others; it does nothing once one before it failed. */
+    private void submit(java.util.concurrent.Callable<Void> task) {
+        inFlight.addLast(sender.submit(() -> {
+            if (senderFailed) {
+                throw new SQLException("not sent: what was sent before it failed");
+            }
+            try {
+                return task.call();
+            } catch (Exception | Error e) {
+                senderFailed = true;
+                throw e;
+            }
+        }));
+    }
+
+    /** Waits for everything the sender was handed; the first failure is this session's. */
     private void awaitInFlight() throws SQLException {
-        Future<Void> f = inFlight;
+        while (!inFlight.isEmpty()) {
+            awaitOldest();
+        }
+    }
+
+    /** Waits for the oldest task handed to the sender; its failure is this session's. */
+    private void awaitOldest() throws SQLException {
+        Future<Void> f = inFlight.pollFirst();
         if (f == null) {
             return;
         }
-        inFlight = null;
         try {
             f.get();
         } catch (ExecutionException e) {
@@ -359,15 +389,15 @@ public final class TargetApply implements AutoCloseable {
      * nothing else to send (the stream is quiet), it makes it durable with a synchronous commit.
      */
     public Optional<Lsn> committed() throws SQLException {
-        if (inFlight != null && inFlight.isDone()) {
-            awaitInFlight();
+        while (!inFlight.isEmpty() && inFlight.peekFirst().isDone()) {
+            awaitOldest();
         }
         long now = System.nanoTime();
         // each check ends a transaction: not while the open group's changes are in it
-        if (inFlight == null && !groupSent && durable.pending() && now - flushAsked >= FLUSH_POLL.toNanos()) {
+        if (inFlight.isEmpty() && !groupSent && durable.pending() && now - flushAsked >= FLUSH_POLL.toNanos()) {
             flushAsked = now;
             boolean force = queued.isEmpty() && now - durable.oldestPendingNanos().orElse(now) >= FORCE_FLUSH.toNanos();
-            inFlight = sender.submit(() -> {
+            submit(() -> {
                 if (force) {
                     forceFlush();
                 } else {
@@ -392,7 +422,7 @@ public final class TargetApply implements AutoCloseable {
     public Optional<Lsn> awaitDurable() throws SQLException {
         awaitInFlight();
         if (durable.pending() && !groupSent && queued.isEmpty()) {
-            inFlight = sender.submit(() -> {
+            submit(() -> {
                 forceFlush();
                 return null;
             });
@@ -404,15 +434,18 @@ public final class TargetApply implements AutoCloseable {
     /** Nothing is queued or on its way to the server, and every commit is durable. */
     public boolean idle() throws SQLException {
         committed();
-        return inFlight == null && queued.isEmpty() && !durable.pending();
+        return inFlight.isEmpty() && queued.isEmpty() && !durable.pending();
     }
 
     public void rollback() throws SQLException {
-        try {
-            awaitInFlight();
-        } catch (SQLException | RuntimeException e) {
-            // rolled back anyway
+        while (!inFlight.isEmpty()) {
+            try {
+                awaitOldest();
+            } catch (SQLException | RuntimeException e) {
+                // rolled back anyway
+            }
         }
+        senderFailed = false;
         queued.clear();
         queuedBytes = 0;
         groupSent = false;
