@@ -18,7 +18,11 @@
 #    worker has it), by one session and by 8 sessions: what no applier can beat.
 #
 #   APPLY_COMMIT=async|sync (default async): the stream's apply_commit. JFR=1 records a JFR profile of the walferry
-#   JVM during the apply (bench/results/logical-*.jfr). A checkpoint on both servers before each apply, so that no
+#   JVM during the apply (bench/results/logical-*.jfr). PERF=1 records the target's applying processes with perf
+#   (walferry's sessions; the native apply worker) and writes their hottest functions to bench/results/logical-*.perf-*.txt,
+#   and what they wait for (pg_stat_activity every 10 ms) to bench/results/logical-*.waits-*.txt.
+#   FLOOR=0 skips step 3. Each apply is also timed from its slot's stream start (the slot active): the time
+#   before it is the applier's start (walferry's JVM and its checks; the subscription's worker). A checkpoint on both servers before each apply, so that no
 #   tool pays for the checkpoint of what came before it (the database copies write GiBs of WAL).
 #   SECTIONS="copy apply" (default); SECTIONS=apply skips pgcopydb and pg_dump (walferry's create still
 #   makes the stream). CPU seconds of the walsenders, the target's backends and walferry's JVM are
@@ -34,8 +38,11 @@ TX=${TX:-40000}
 SECTIONS=${SECTIONS:-copy apply}
 APPLY_COMMIT=${APPLY_COMMIT:-async}
 JFR=${JFR:-0}
+PERF=${PERF:-0}
+FLOOR=${FLOOR:-1}
 RESULTS_DIR=${RESULTS_DIR:-$SELF_DIR/results}
 [[ -f $WF_HOME/target/walferry.jar ]] || die "build first: ./walferry --version"
+[[ $PERF != 1 ]] || command -v perf >/dev/null || { apt-get install -y -q linux-perf >/dev/null || die "cannot install perf"; }
 command -v pgcopydb >/dev/null || { apt-get install -y -q pgcopydb >/dev/null || die "cannot install pgcopydb"; }
 
 ensure_workload
@@ -157,6 +164,52 @@ cpu_report() { # label jvm-pids...
     "$(calc "($d-${CPU_BASE[1]})/$clk" 1)" "$(calc "($j-${CPU_BASE[2]})/$clk" 1)" | tee -a "$RESULT_FILE"
 }
 
+# perf on the target's processes that apply (found by a query), until perf_stop; a report of the hottest functions
+PERF_PID=""
+perf_start() { # label sql-returning-pids
+  [[ $PERF == 1 ]] || return 0
+  local pids="" i
+  for i in $(seq 1 100); do pids=$(q_try "$DST_PORT" "$2" | paste -sd, -); [[ -n $pids ]] && break; sleep 0.1; done
+  [[ -n $pids ]] || { log "perf: no process to record for $1"; return 0; }
+  PERF_LABEL=$1
+  perf record -F 499 -g -p "$pids" -o "$AB_WORK/perf-$1.data" >/dev/null 2>&1 &
+  PERF_PID=$!
+  # and what they wait for, sampled every 10 ms (off-CPU time perf does not see)
+  echo "select coalesce(wait_event_type || ':' || wait_event, 'on CPU') || ' (' || state || ')' from pg_stat_activity where pid in ($pids) \\watch 0.01" \
+    >"$AB_WORK/waits.sql"
+  chmod a+r "$AB_WORK/waits.sql"
+  "$PGBIN/psql" -XAtq -h 127.0.0.1 -p "$DST_PORT" -U postgres -d postgres -f "$AB_WORK/waits.sql" >"$AB_WORK/waits-$1.txt" 2>/dev/null &
+  WAITS_PID=$!
+}
+perf_stop() {
+  [[ -n $PERF_PID ]] || return 0
+  kill -INT "$PERF_PID"; wait "$PERF_PID" 2>/dev/null || true
+  kill -TERM "$WAITS_PID" 2>/dev/null || true; wait "$WAITS_PID" 2>/dev/null || true
+  grep -v '^$' "$AB_WORK/waits-$PERF_LABEL.txt" | sort | uniq -c | sort -rn >"${RESULT_FILE%.txt}.waits-$PERF_LABEL.txt" || true
+  PERF_PID=""
+  perf report -i "$AB_WORK/perf-$PERF_LABEL.data" --no-children --sort symbol --stdio -g none 2>/dev/null | grep -v '^$' |
+    grep -E '^ +[0-9]' | head -60 >"${RESULT_FILE%.txt}.perf-$PERF_LABEL.txt" || true
+  perf report -i "$AB_WORK/perf-$PERF_LABEL.data" --children --sort symbol --stdio -g none 2>/dev/null | grep -v '^$' |
+    grep -E '^ +[0-9]' | head -60 >"${RESULT_FILE%.txt}.perf-$PERF_LABEL-children.txt" || true
+}
+
+# when a slot's stream starts (its walsender is there): the time before it is the applier's start (walferry's JVM,
+# its connections and checks; the subscription's worker), reported apart from the apply itself
+STREAM_T0=""
+stream_started() { # slot
+  local i
+  for i in $(seq 1 1200); do
+    [[ $(q_try "$SRC_PORT" "select active from pg_replication_slots where slot_name = '$1'") == t ]] && { STREAM_T0=$(now); return 0; }
+    sleep 0.05
+  done
+  STREAM_T0=""
+}
+stream_row() { # label
+  [[ -n $STREAM_T0 ]] || return 0
+  local s; s=$(since "$STREAM_T0")
+  printf '#   %s from the stream start: %s s, %s rows/s, %s tx/s\n' "$1" "$s" "$(calc "$ROWS/$s" 0)" "$(calc "$TX/$s" 0)" | tee -a "$RESULT_FILE"
+}
+
 checkpoints() { q "$SRC_PORT" "checkpoint" >/dev/null; q "$DST_PORT" "checkpoint" >/dev/null; }
 JVM_OPTS=""
 if [[ $JFR == 1 ]]; then
@@ -170,8 +223,12 @@ t0=$(now)
 RUN_PID=$!
 AB_PIDS+=("$RUN_PID")
 cpu_mark_roles
+perf_start walferry "select pid from pg_stat_activity where datname = 'wf' and application_name = 'walferry logical bench'"
+stream_started walferry_bench
 wait_for "$SRC_PORT" "select confirmed_flush_lsn >= '$END' from pg_replication_slots where slot_name = 'walferry_bench'" 3600
 apply_row "walferry" "$(since "$t0")"
+stream_row walferry
+perf_stop
 cpu_report walferry $(pgrep -f "walferry.jar.*logical run" || true)
 kill -TERM "$RUN_PID"; wait "$RUN_PID" 2>/dev/null || true
 [[ $JFR == 1 && -f $AB_WORK/jfr/run.jfr ]] && cp "$AB_WORK/jfr/run.jfr" "${RESULT_FILE%.txt}.jfr"
@@ -181,8 +238,12 @@ log "native subscription"
 cpu_mark_roles
 t0=$(now)
 qd "$DST_PORT" native "alter subscription native enable" >/dev/null
+perf_start native "select pid from pg_stat_subscription where subname = 'native' and pid is not null"
+stream_started native
 wait_for "$SRC_PORT" "select confirmed_flush_lsn >= '$END' from pg_replication_slots where slot_name = 'native'" 3600
 apply_row "native subscription" "$(since "$t0")"
+stream_row native
+perf_stop
 cpu_report native
 qd "$DST_PORT" native "alter subscription native disable; alter subscription native set (slot_name = none); drop subscription native" >/dev/null
 
@@ -200,7 +261,7 @@ INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (:tid, :bid, :a
 END;
 SQL
 chmod a+r "$AB_WORK/changes.sql"
-for c in 1 8; do
+for c in $([[ $FLOOR == 1 ]] && echo 1 8); do
   log "floor: $c sessions on the target"
   t0=$(now)
   PGOPTIONS="-c synchronous_commit=off" "$PGBIN/pgbench" -n -M prepared -s "$SCALE" -c $c -j $((c < 2 ? 1 : 2)) -t $((TX / c)) \

@@ -15,7 +15,7 @@ import java.time.Duration;
  * @param quiet           nothing received for this long commits the group
  */
 record GroupPolicy(int maxTransactions, long maxRows, Duration maxAge, Duration quiet) {
-    static final GroupPolicy DEFAULT = new GroupPolicy(2000, 20_000, Duration.ofMillis(500), Duration.ofMillis(20));
+    static final GroupPolicy DEFAULT = new GroupPolicy(10_000, 100_000, Duration.ofMillis(500), Duration.ofMillis(20));
 
     /**
      * @param inTransaction  a source transaction is half received (a group holds whole ones only)

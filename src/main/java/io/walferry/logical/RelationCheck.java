@@ -59,7 +59,7 @@ public final class RelationCheck {
                         + ") than on the target (" + t.type() + ")");
             }
             columns.add(new AppliedColumn(c.name(), Identifiers.quote(t.typeSchema()) + "." + Identifiers.quote(t.typeName()),
-                    c.key(), t.comparable(), t.identityAlways()));
+                    c.key(), t.comparable(), t.identityAlways(), t.arrayDelimiter()));
         }
         for (TargetColumn t : targetColumns.get()) {
             if (!sent.contains(t.name()) && t.notNull() && !t.hasDefault() && !t.generated()) {

@@ -565,7 +565,22 @@ class LogicalStreamIT {
     @Test
     void aBacklogAppliedInGroupsKeepsOrderAndSurvivesAKillInTheMiddleOfAGroup() throws Exception {
         LogicalWorkload.execute(source, "insert into big select g, 'old' from generate_series(1, 100) g");
+        LogicalWorkload.execute(source, "create table typed (id int primary key, n numeric, j jsonb, b bytea, ts timestamptz, t text, "
+                + "bx box, c \"char\", big text); " + TYPED_ROWS.formatted(1, 50) + "; create table guarded (id int primary key)");
         ok("logical", "create", "shop");
+        // COPY FROM refuses a table under row-level security: its inserts go as INSERT statements
+        LogicalWorkload.execute(target, "alter table guarded enable row level security; alter table guarded force row level security; "
+                + "create policy everything on guarded using (true) with check (true)");
+        LogicalWorkload.execute(source, "insert into guarded select generate_series(1, 20)");
+        // many rows of one table and shape in one transaction: inserted, and updated (several times, to NULL, around
+        // TOASTed values left unchanged) as runs of one statement each; one moves its key
+        LogicalWorkload.execute(source, "begin; " + TYPED_ROWS.formatted(51, 400) + "; "
+                + "update typed set n = n * 2 + 0.5, j = j || '{\"x\": \"\\\\u00e9 \\\"\"}', b = b || '\\x5c22'::bytea, "
+                + "ts = ts + interval '1 hour 1 microsecond', t = t || ' \"upd\" \\', bx = box(point(id, 1), point(0, 0)) where big is null; "
+                + "update typed set n = null, t = 'toast kept ' || id, c = 'z' where big is not null; "
+                + "update typed set t = null, ts = null where id between 60 and 90; "
+                + "update typed set n = 1e-20, t = 'twice ' || id where id between 70 and 120; "
+                + "update typed set id = id + 1000 where id = 5; delete from typed where id between 200 and 210; commit");
         LogicalWorkload.execute(source, """
                 insert into events values (1, 'a');
                 update events set msg = 'b' where id = 1;
@@ -606,6 +621,40 @@ class LogicalStreamIT {
         assertThat(LogicalWorkload.accountsTotal(target)).isEqualTo(LogicalWorkload.accountsTotal(source)).isEqualTo("6000.00");
         assertThat(LogicalWorkload.queryString(target, "select string_agg(id || msg, ',' order by id) from events")).isEqualTo("2c,3d!");
         assertThat(LogicalWorkload.queryString(target, "select string_agg(id || filler, ',' order by id) from big")).isEqualTo("1new,2newer");
+        assertThat(typedRows(target)).isEqualTo(typedRows(source)).contains("389 rows");
+        assertThat(LogicalWorkload.queryLong(target, "select count(*) from guarded")).isEqualTo(20);
+
+        // a row gone from the target stops the stream at the run of updates (one statement) that should change it
+        LogicalWorkload.execute(target, "delete from typed where id = 301");
+        LogicalWorkload.execute(source, "update typed set t = 'is it there?' where id between 290 and 340 and big is null");
+        AgentProcess stopped = run();
+        assertThat(stopped.awaitExit(Duration.ofSeconds(60))).as(stopped.log()).isEqualTo(5);
+        assertThat(stopped.log()).contains("no row on the target matches update \"public\".\"typed\"", "the target differs from the source");
+        assertThat(LogicalWorkload.queryLong(target, "select count(*) from typed where t = 'is it there?'")).as("nothing of it applied").isZero();
+    }
+
+    /** Rows {@code %d} to {@code %d} of table typed: numbers, JSON, bytes, times, text with what needs quoting, NULLs, TOASTed values. */
+    private static final String TYPED_ROWS = """
+            insert into typed select g, case g %% 5 when 0 then null when 1 then 'NaN' else 12345678901234567890.123456789 * g end,
+              jsonb_build_object('s', 'q"\\' || g, 'u', 'ü', 'a', jsonb_build_array(g, null, true)),
+              decode(md5(g::text) || '00225c7b2c7d', 'hex'),
+              case g %% 4 when 0 then 'infinity' when 1 then null else timestamptz '2020-02-29 23:59:59.999999+05:30' + g * interval '1 day 1 microsecond' end,
+              case g %% 8 when 0 then null when 1 then 'quote " and \\ backslash' when 2 then E'tab\\t newline\\n cr\\r' when 3 then '{a,b}'
+                when 4 then 'NULL' when 5 then '' when 6 then '(1,2);(3,4)' else 'ü ✓ ß ' || g end,
+              box(point(g, g), point(-g, 0.5)), chr(65 + g %% 26),
+              case when g %% 3 = 0 then (select string_agg(md5(x::text || g), '') from generate_series(1, 300) x) end
+            from generate_series(%d, %d) g""";
+
+    /** Table typed's rows as text, in key order, and how many. */
+    private static String typedRows(PgCluster pg) throws SQLException {
+        try (Connection c = pg.connect(LogicalWorkload.DATABASE); Statement s = c.createStatement()) {
+            s.execute("set timezone = 'UTC'");
+            s.execute("set extra_float_digits = 3");
+            try (var r = s.executeQuery("select count(*) || ' rows ' || md5(string_agg(x::text, '|' order by id)) from typed x")) {
+                r.next();
+                return r.getString(1);
+            }
+        }
     }
 
     /**

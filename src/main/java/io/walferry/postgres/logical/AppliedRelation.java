@@ -18,8 +18,14 @@ public record AppliedRelation(int sourceOid, QualifiedName table, List<AppliedCo
 
     /**
      * A column: {@code type} is what a value is cast to (the type without its modifier, so the column's own checks
-     * apply); {@code identityAlways}: GENERATED ALWAYS AS IDENTITY on the target.
+     * apply); {@code identityAlways}: GENERATED ALWAYS AS IDENTITY on the target; {@code arrayDelimiter}: where values
+     * of the type can go as the elements of an array of it, the delimiter of that array's text.
      */
-    public record AppliedColumn(String name, String type, boolean key, boolean comparable, boolean identityAlways) {
+    public record AppliedColumn(String name, String type, boolean key, boolean comparable, boolean identityAlways,
+                                java.util.Optional<Character> arrayDelimiter) {
+        /** A column whose values do not go in arrays. */
+        public AppliedColumn(String name, String type, boolean key, boolean comparable, boolean identityAlways) {
+            this(name, type, key, comparable, identityAlways, java.util.Optional.empty());
+        }
     }
 }

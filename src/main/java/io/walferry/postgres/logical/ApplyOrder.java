@@ -31,16 +31,79 @@ public final class ApplyOrder {
      * @param barrier   nothing moves across it (a TRUNCATE)
      * @param rowKey    for an update that a later one of the same row and shape may replace: the row's key values; else null
      */
-    public record Queued(ChangeSql.Change change, boolean mustMatch, boolean barrier, List<String> rowKey) {
+    public record Queued(ChangeSql.Change change, boolean mustMatch, boolean barrier, RowKey rowKey) {
         public Queued(ChangeSql.Change change, boolean mustMatch, boolean barrier) {
             this(change, mustMatch, barrier, null);
         }
     }
 
+    /** A row's key values, as the source sent them (each with its length; a NULL as -1). */
+    public record RowKey(byte[] bytes) {
+        public static RowKey of(List<byte[]> values) {
+            int n = 0;
+            for (byte[] v : values) {
+                n += 4 + (v == null ? 0 : v.length);
+            }
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(n);
+            for (byte[] v : values) {
+                b.putInt(v == null ? -1 : v.length);
+                if (v != null) {
+                    b.put(v);
+                }
+            }
+            return new RowKey(b.array());
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof RowKey k && java.util.Arrays.equals(bytes, k.bytes);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Arrays.hashCode(bytes);
+        }
+
+        @Override
+        public String toString() {
+            return "RowKey" + java.util.Arrays.toString(bytes);
+        }
+    }
+
     /** Consecutive changes of one shape, sent as one batch. */
-    public record Run(String shape, List<Queued> changes) {
+    public record Run(ChangeSql.Shape shape, List<Queued> changes) {
         public Run {
             changes = List.copyOf(changes);
+        }
+
+        /**
+         * Whether the run goes as one statement ({@link ChangeSql.Shape#setSql}): updates whose shape allows it, of
+         * distinct rows (each has a key to replace it by, and the run keeps one update per key), at least {@code minRows}.
+         */
+        public boolean asOneUpdate(int minRows) {
+            if (shape.setSql().isEmpty() || changes.size() < minRows) {
+                return false;
+            }
+            for (Queued q : changes) {
+                if (q.rowKey() == null) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /** The run's statements. */
+        public List<ChangeSql.Change> statements() {
+            List<ChangeSql.Change> out = new ArrayList<>(changes.size());
+            for (Queued q : changes) {
+                out.add(q.change());
+            }
+            return out;
+        }
+
+        /** Whether the run goes as one COPY ({@link ChangeSql.Shape#copySql}): inserts, at least {@code minRows}. */
+        public boolean asCopy(int minRows) {
+            return shape.copySql().isPresent() && changes.size() >= minRows;
         }
     }
 
@@ -78,7 +141,7 @@ public final class ApplyOrder {
         }
         List<Queued> run = new ArrayList<>();
         for (Queued q : ordered) {
-            if (!run.isEmpty() && !run.get(0).change().shape().equals(q.change().shape())) {
+            if (!run.isEmpty() && !run.get(0).change().shape().sameStatement(q.change().shape())) {
                 runs.add(new Run(run.get(0).change().shape(), lastOfEachRow(run)));
                 run.clear();
             }
@@ -91,7 +154,7 @@ public final class ApplyOrder {
 
     /** The run without the updates that a later update of the same row in it overwrites. */
     private static List<Queued> lastOfEachRow(List<Queued> run) {
-        Set<List<String>> later = new HashSet<>();
+        Set<RowKey> later = new HashSet<>();
         List<Queued> kept = new ArrayList<>(run.size());
         for (int i = run.size() - 1; i >= 0; i--) {
             Queued q = run.get(i);

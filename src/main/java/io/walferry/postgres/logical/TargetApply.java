@@ -30,15 +30,23 @@ import java.util.concurrent.Future;
  * either each commit waits for the disk (synchronous_commit on), or, asynchronous, commits do not wait and a commit
  * counts once the target's WAL is flushed past it ({@link DurableCommits}): a crash of the target that loses it loses
  * its stored position with it, and the stream resumes from the position that survived. Changes queue up and go to the server in runs of one statement shape ({@link ApplyOrder}):
- * each shape is a prepared statement, and a run is one batch of bound values, one round trip. A sender thread of its
- * own executes what was queued (and then the commit) while the stream's next changes are decoded: at most one batch
- * is in flight, the next one, the commit and a rollback wait for it first, so the order stays the stream's, and a
- * failure comes back at the latest with the next commit.
+ * each shape is a prepared statement, and a run is one batch of bound values, one round trip (or, for many inserts, one
+ * COPY; for many updates of distinct rows by their key, one statement over arrays of their values: {@link ChangeSql.Shape}). A sender thread of its
+ * own executes what was queued (and then the commit) while the stream's next changes are decoded: it holds at most
+ * {@link #DEPTH} batches and executes them in the order given, so the order stays the stream's; a rollback waits for
+ * them all; a failure comes back at the latest with the commit after the next, and nothing handed after it is sent.
  */
 public final class TargetApply implements AutoCloseable {
     /** Changes, or bytes of their values, sent at once, at most. */
-    private static final int BATCH = 5000;
+    private static final int BATCH = 20_000;
     private static final long BATCH_BYTES = 8L << 20;
+    /**
+     * Batches handed to the sender at most: while it executes one, the next waits ready, and the stream's thread goes on
+     * reading and decoding (so the source's walsender does not stall) instead of waiting for the first.
+     */
+    private static final int DEPTH = 2;
+    /** Updates or inserts of one shape that go as one statement where they can ({@link Run#asOneUpdate}, {@link Run#asCopy}), at least. */
+    private static final int SET_ROWS = 8;
     /** How often, at most, the target's flush position is asked for while a commit is not known durable. */
     private static final java.time.Duration FLUSH_POLL = java.time.Duration.ofMillis(10);
     /** A commit not known durable for this long, with nothing to send, is made durable by a synchronous commit. */
@@ -48,6 +56,12 @@ public final class TargetApply implements AutoCloseable {
     private final Set<QualifiedName> linked;
     /** Per table, the columns a unique index or exclusion constraint checks. */
     private final Map<QualifiedName, Set<String>> uniquenessColumns;
+    /** Tables whose inserts go as INSERT statements, not COPY ({@link TargetCatalog#tablesNotForCopy}). */
+    private final Set<QualifiedName> notForCopy;
+    /** Statement shapes, built once per relation and kind of change (used by the stream's thread only). */
+    private final ChangeSql sql = new ChangeSql();
+    /** Per relation description: whether its updates may replace each other ({@link #replaceableKey}). */
+    private final Map<AppliedRelation, Boolean> replaceable = new java.util.IdentityHashMap<>();
     private List<Queued> queued = new ArrayList<>();
     private long queuedBytes;
     /** The prepared statement of each shape this session has met (used by the sender only). */
@@ -58,8 +72,10 @@ public final class TargetApply implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
-    /** The batch (or commit) the server is executing, if any. */
-    private Future<Void> inFlight;
+    /** What was handed to the sender and is not known done, oldest first: at most {@link #DEPTH} batches. */
+    private final java.util.Deque<Future<Void>> inFlight = new java.util.ArrayDeque<>();
+    /** A task of the sender failed: those handed after it do nothing (the transaction is lost anyway). */
+    private volatile boolean senderFailed;
     /** The commits done, and which of them are durable. */
     private final DurableCommits durable = new DurableCommits();
     private final String stream;
@@ -80,6 +96,7 @@ public final class TargetApply implements AutoCloseable {
         connection.setAutoCommit(false);
         this.linked = TargetCatalog.foreignKeyTables(connection);
         this.uniquenessColumns = TargetCatalog.uniquenessColumns(connection);
+        this.notForCopy = TargetCatalog.tablesNotForCopy(connection);
         connection.commit();
     }
 
@@ -103,44 +120,54 @@ public final class TargetApply implements AutoCloseable {
     }
 
     public void insert(AppliedRelation r, PgOutputMessage.TupleData row) throws SQLException {
-        add(new Queued(ChangeSql.insert(r, row), false, false));
+        add(new Queued(sql.insert(r, row), false, false));
     }
 
     public void update(AppliedRelation r, Optional<PgOutputMessage.OldRow> old, PgOutputMessage.TupleData row) throws SQLException {
-        add(new Queued(ChangeSql.update(r, old, row), true, false, replaceableKey(r, old, row)));
+        add(new Queued(sql.update(r, old, row), true, false, replaceableKey(r, old, row)));
     }
 
     /**
      * The row's key values when a later update of the row may replace this one ({@link ApplyOrder}): the key stays, the
      * table is in no foreign key, and no unique index or exclusion constraint checks a column it sets. Else null.
      */
-    private List<String> replaceableKey(AppliedRelation r, Optional<PgOutputMessage.OldRow> old, PgOutputMessage.TupleData row) {
-        if (old.isPresent() || r.fullIdentity() || linked.contains(r.table())) {
+    private ApplyOrder.RowKey replaceableKey(AppliedRelation r, Optional<PgOutputMessage.OldRow> old, PgOutputMessage.TupleData row) {
+        if (old.isPresent() || !replaceable.computeIfAbsent(r, this::replaceable)) {
             return null;
         }
-        Set<String> checked = uniquenessColumns.getOrDefault(r.table(), Set.of());
-        List<String> key = new ArrayList<>(2);
-        Set<String> keyNames = new java.util.HashSet<>(4);
+        List<byte[]> key = new ArrayList<>(2);
         for (int i = 0; i < r.columns().size(); i++) {
-            AppliedRelation.AppliedColumn c = r.columns().get(i);
-            if (c.key()) {
+            if (r.columns().get(i).key()) {
                 PgOutputMessage.Value v = row.values().get(i);
                 if (v.kind() == PgOutputMessage.Kind.UNCHANGED_TOAST) {
                     return null;
                 }
-                key.add(v.kind() == PgOutputMessage.Kind.NULL ? null : v.text());
+                key.add(v.data());
+            }
+        }
+        return ApplyOrder.RowKey.of(key);
+    }
+
+    /** Whether updates of the relation that keep their key may replace each other: see {@link #replaceableKey}. */
+    private boolean replaceable(AppliedRelation r) {
+        if (r.fullIdentity() || linked.contains(r.table())) {
+            return false;
+        }
+        Set<String> keyNames = new java.util.HashSet<>();
+        for (AppliedRelation.AppliedColumn c : r.columns()) {
+            if (c.key()) {
                 keyNames.add(c.name());
             }
         }
-        return !key.isEmpty() && keyNames.containsAll(checked) ? key : null;
+        return !keyNames.isEmpty() && keyNames.containsAll(uniquenessColumns.getOrDefault(r.table(), Set.of()));
     }
 
     public void delete(AppliedRelation r, PgOutputMessage.OldRow old) throws SQLException {
-        add(new Queued(ChangeSql.delete(r, old), true, false));
+        add(new Queued(sql.delete(r, old), true, false));
     }
 
     public void truncate(List<AppliedRelation> relations, boolean restartIdentity) throws SQLException {
-        add(new Queued(ChangeSql.truncate(relations, restartIdentity), false, true));
+        add(new Queued(sql.truncate(relations, restartIdentity), false, true));
     }
 
     private void add(Queued q) throws SQLException {
@@ -156,17 +183,19 @@ public final class TargetApply implements AutoCloseable {
                           double transactionsPerSecond) {
     }
 
-    /** Hands what is queued (and the commit, if any) to the sender, once what it is doing is done. */
+    /** Hands what is queued (and the commit, if any) to the sender, once it holds fewer than {@link #DEPTH} batches. */
     private void send(Optional<Commit> commit) throws SQLException {
-        awaitInFlight();
         if (queued.isEmpty() && commit.isEmpty()) {
             return;
+        }
+        while (inFlight.size() >= DEPTH) {
+            awaitOldest();
         }
         List<Run> runs = ApplyOrder.runs(queued, linked);
         queued = new ArrayList<>();
         queuedBytes = 0;
         groupSent = commit.isEmpty();
-        inFlight = sender.submit(() -> {
+        submit(() -> {
             for (Run run : runs) {
                 execute(run);
             }
@@ -221,20 +250,63 @@ public final class TargetApply implements AutoCloseable {
 
     /** On the sender: the run's changes, one round trip; an update or delete that matched no row is a {@link RowNotFound}. */
     private void execute(Run run) throws SQLException {
-        PreparedStatement p = statements.get(run.shape());
-        if (p == null) {
-            p = connection.prepareStatement(run.shape());
-            p.unwrap(org.postgresql.PGStatement.class).setPrepareThreshold(1);
-            statements.put(run.shape(), p);
+        if (run.asOneUpdate(SET_ROWS)) {
+            executeAsOneUpdate(run);
+        } else if (run.asCopy(SET_ROWS) && !notForCopy.contains(run.shape().relation().table())) {
+            byte[] rows = CopyText.rows(run.statements());
+            org.postgresql.copy.CopyIn copy = connection.unwrap(org.postgresql.PGConnection.class).getCopyAPI()
+                    .copyIn(run.shape().copySql().orElseThrow());
+            try {
+                copy.writeToCopy(rows, 0, rows.length);
+                copy.endCopy();
+            } finally {
+                if (copy.isActive()) {
+                    copy.cancelCopy();
+                }
+            }
+        } else {
+            executeEach(run);
         }
+    }
+
+    private PreparedStatement prepared(String sql) throws SQLException {
+        PreparedStatement p = statements.get(sql);
+        if (p == null) {
+            p = connection.prepareStatement(sql);
+            p.unwrap(org.postgresql.PGStatement.class).setPrepareThreshold(1);
+            statements.put(sql, p);
+        }
+        return p;
+    }
+
+    /**
+     * On the sender: updates of distinct rows as one statement. Where not every one found its row, they go again one by
+     * one (an update sets absolute values: doing it twice in the transaction changes nothing), which names the first
+     * that finds none.
+     */
+    private void executeAsOneUpdate(Run run) throws SQLException {
+        PreparedStatement p = prepared(run.shape().setSql().orElseThrow());
+        List<ChangeSql.Change> changes = run.statements();
+        List<String> arrays = ChangeSql.setUpdate(run.shape(), changes);
+        for (int i = 0; i < arrays.size(); i++) {
+            p.setObject(i + 1, arrays.get(i), Types.OTHER);
+        }
+        if (p.executeUpdate() != changes.size()) {
+            executeEach(run);
+        }
+    }
+
+    private void executeEach(Run run) throws SQLException {
+        PreparedStatement p = prepared(run.shape().sql());
         for (Queued q : run.changes()) {
-            List<String> values = q.change().values();
-            for (int i = 0; i < values.size(); i++) {
+            ChangeSql.Change change = q.change();
+            for (int i = 0; i < change.size(); i++) {
                 // untyped: the shape's cast gives each its type
-                if (values.get(i) == null) {
+                String value = change.value(i);
+                if (value == null) {
                     p.setNull(i + 1, Types.OTHER);
                 } else {
-                    p.setObject(i + 1, values.get(i), Types.OTHER);
+                    p.setObject(i + 1, value, Types.OTHER);
                 }
             }
             p.addBatch();
@@ -255,13 +327,34 @@ public final class TargetApply implements AutoCloseable {
         }
     }
 
-    /** Waits for what the sender does; its failure is this session's. */
+    /** Hands a task to the sender, after the others; it does nothing once one before it failed. */
+    private void submit(java.util.concurrent.Callable<Void> task) {
+        inFlight.addLast(sender.submit(() -> {
+            if (senderFailed) {
+                throw new SQLException("not sent: what was sent before it failed");
+            }
+            try {
+                return task.call();
+            } catch (Exception | Error e) {
+                senderFailed = true;
+                throw e;
+            }
+        }));
+    }
+
+    /** Waits for everything the sender was handed; the first failure is this session's. */
     private void awaitInFlight() throws SQLException {
-        Future<Void> f = inFlight;
+        while (!inFlight.isEmpty()) {
+            awaitOldest();
+        }
+    }
+
+    /** Waits for the oldest task handed to the sender; its failure is this session's. */
+    private void awaitOldest() throws SQLException {
+        Future<Void> f = inFlight.pollFirst();
         if (f == null) {
             return;
         }
-        inFlight = null;
         try {
             f.get();
         } catch (ExecutionException e) {
@@ -296,15 +389,15 @@ public final class TargetApply implements AutoCloseable {
      * nothing else to send (the stream is quiet), it makes it durable with a synchronous commit.
      */
     public Optional<Lsn> committed() throws SQLException {
-        if (inFlight != null && inFlight.isDone()) {
-            awaitInFlight();
+        while (!inFlight.isEmpty() && inFlight.peekFirst().isDone()) {
+            awaitOldest();
         }
         long now = System.nanoTime();
         // each check ends a transaction: not while the open group's changes are in it
-        if (inFlight == null && !groupSent && durable.pending() && now - flushAsked >= FLUSH_POLL.toNanos()) {
+        if (inFlight.isEmpty() && !groupSent && durable.pending() && now - flushAsked >= FLUSH_POLL.toNanos()) {
             flushAsked = now;
             boolean force = queued.isEmpty() && now - durable.oldestPendingNanos().orElse(now) >= FORCE_FLUSH.toNanos();
-            inFlight = sender.submit(() -> {
+            submit(() -> {
                 if (force) {
                     forceFlush();
                 } else {
@@ -329,7 +422,7 @@ public final class TargetApply implements AutoCloseable {
     public Optional<Lsn> awaitDurable() throws SQLException {
         awaitInFlight();
         if (durable.pending() && !groupSent && queued.isEmpty()) {
-            inFlight = sender.submit(() -> {
+            submit(() -> {
                 forceFlush();
                 return null;
             });
@@ -341,15 +434,18 @@ public final class TargetApply implements AutoCloseable {
     /** Nothing is queued or on its way to the server, and every commit is durable. */
     public boolean idle() throws SQLException {
         committed();
-        return inFlight == null && queued.isEmpty() && !durable.pending();
+        return inFlight.isEmpty() && queued.isEmpty() && !durable.pending();
     }
 
     public void rollback() throws SQLException {
-        try {
-            awaitInFlight();
-        } catch (SQLException | RuntimeException e) {
-            // rolled back anyway
+        while (!inFlight.isEmpty()) {
+            try {
+                awaitOldest();
+            } catch (SQLException | RuntimeException e) {
+                // rolled back anyway
+            }
         }
+        senderFailed = false;
         queued.clear();
         queuedBytes = 0;
         groupSent = false;

@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /** What a stream's target holds and lets its role do: tables, schemas, columns, triggers. */
@@ -47,14 +48,28 @@ public final class TargetCatalog {
      * against each other ({@link ApplyOrder}).
      */
     public static Set<QualifiedName> foreignKeyTables(Connection c) throws SQLException {
+        return tables(c, "select n.nspname, t.relname from pg_constraint k "
+                + "join pg_class t on t.oid in (k.conrelid, k.confrelid) join pg_namespace n on n.oid = t.relnamespace where k.contype = 'f'");
+    }
+
+    /** The tables a query returns as schema and name. */
+    private static Set<QualifiedName> tables(Connection c, String query) throws SQLException {
         Set<QualifiedName> tables = new HashSet<>();
-        try (Statement s = c.createStatement(); ResultSet r = s.executeQuery("select n.nspname, t.relname from pg_constraint k "
-                + "join pg_class t on t.oid in (k.conrelid, k.confrelid) join pg_namespace n on n.oid = t.relnamespace where k.contype = 'f'")) {
+        try (Statement s = c.createStatement(); ResultSet r = s.executeQuery(query)) {
             while (r.next()) {
                 tables.add(new QualifiedName(r.getString(1), r.getString(2)));
             }
         }
         return tables;
+    }
+
+    /**
+     * The tables where COPY does not do what INSERT does: row-level security on (COPY FROM refuses such a table) or
+     * rules (COPY ignores them). Their inserts go as INSERT statements.
+     */
+    public static Set<QualifiedName> tablesNotForCopy(Connection c) throws SQLException {
+        return tables(c, "select n.nspname, t.relname from pg_class t "
+                + "join pg_namespace n on n.oid = t.relnamespace where t.relkind in ('r', 'p') and (t.relrowsecurity or t.relhasrules)");
     }
 
     /** Stands for every column: an index over an expression or with a predicate. */
@@ -149,9 +164,17 @@ public final class TargetCatalog {
      * @param comparable its type has an equality operator (json, xml and the geometric types, and arrays of them, have none
      *                   or a loose one)
      * @param identityAlways GENERATED ALWAYS AS IDENTITY: an insert must say OVERRIDING SYSTEM VALUE
+     * @param arrayDelimiter where values of the type can be sent as the elements of an array of it (the type has an array
+     *                       type and is no array itself), the delimiter of that array's text; else empty
      */
     public record TargetColumn(String name, int typeOid, String type, String typeSchema, String typeName, boolean generated,
-                               boolean notNull, boolean hasDefault, boolean comparable, boolean identityAlways) {
+                               boolean notNull, boolean hasDefault, boolean comparable, boolean identityAlways,
+                               Optional<Character> arrayDelimiter) {
+        /** A column whose values are not sent in arrays. */
+        public TargetColumn(String name, int typeOid, String type, String typeSchema, String typeName, boolean generated,
+                            boolean notNull, boolean hasDefault, boolean comparable, boolean identityAlways) {
+            this(name, typeOid, type, typeSchema, typeName, generated, notNull, hasDefault, comparable, identityAlways, Optional.empty());
+        }
     }
 
     /** The columns of each table that exists, in order; tables missing on the target are absent. */
@@ -160,7 +183,7 @@ public final class TargetCatalog {
         try (PreparedStatement p = c.prepareStatement("select n.nspname, c.relname, a.attname, a.atttypid, format_type(a.atttypid, null), "
                 + "tn.nspname, t.typname, a.attgenerated <> '', a.attnotnull, a.atthasdef, "
                 + "not (coalesce(et.typname, t.typname) in ('json', 'xml') or coalesce(et.typcategory, t.typcategory) = 'G'), "
-                + "a.attidentity = 'a' "
+                + "a.attidentity = 'a', case when t.typarray <> 0 and t.typcategory <> 'A' then t.typdelim::text end "
                 + "from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace "
                 + "join pg_type t on t.oid = a.atttypid join pg_namespace tn on tn.oid = t.typnamespace "
                 + "left join pg_type et on et.oid = t.typelem and t.typcategory = 'A' "
@@ -172,7 +195,8 @@ public final class TargetCatalog {
                 while (r.next()) {
                     out.computeIfAbsent(new QualifiedName(r.getString(1), r.getString(2)), k -> new ArrayList<>())
                             .add(new TargetColumn(r.getString(3), r.getInt(4), r.getString(5), r.getString(6), r.getString(7),
-                                    r.getBoolean(8), r.getBoolean(9), r.getBoolean(10), r.getBoolean(11), r.getBoolean(12)));
+                                    r.getBoolean(8), r.getBoolean(9), r.getBoolean(10), r.getBoolean(11), r.getBoolean(12),
+                                    Optional.ofNullable(r.getString(13)).filter(d -> d.length() == 1).map(d -> d.charAt(0))));
                 }
             }
         }

@@ -16,11 +16,15 @@ class ApplyOrderTest {
     private static final QualifiedName C = new QualifiedName("public", "c");
 
     private static Queued change(QualifiedName table, String kind, String value) {
-        return new Queued(new ChangeSql.Change(kind + " " + table.name(), List.of(value), List.of(table)), !kind.equals("insert"), false);
+        return new Queued(ChangeSql.Change.of(shape(kind + " " + table.name(), table), List.of(value)), !kind.equals("insert"), false);
     }
 
     private static Queued truncate(QualifiedName... tables) {
-        return new Queued(new ChangeSql.Change("truncate", List.of(), List.of(tables)), false, true);
+        return new Queued(ChangeSql.Change.of(ChangeSql.Shape.of("truncate", ChangeSql.Action.TRUNCATE, List.of(tables)), List.of()), false, true);
+    }
+
+    private static ChangeSql.Shape shape(String sql, QualifiedName... tables) {
+        return ChangeSql.Shape.of(sql, ChangeSql.Action.valueOf(sql.substring(0, sql.indexOf(' ')).toUpperCase(java.util.Locale.ROOT)), List.of(tables));
     }
 
     /** Each run as "shape: values". */
@@ -29,7 +33,7 @@ class ApplyOrderTest {
     }
 
     private static String describe(Run r) {
-        return r.shape() + ": " + String.join(",", r.changes().stream().flatMap(q -> q.change().values().stream()).toList());
+        return r.shape().sql() + ": " + String.join(",", r.changes().stream().flatMap(q -> q.change().values().stream()).toList());
     }
 
     @Test
@@ -51,7 +55,8 @@ class ApplyOrderTest {
 
     /** An update of row {@code key} to {@code value} that a later one of the same row may replace. */
     private static Queued replaceable(QualifiedName table, String key, String value) {
-        return new Queued(new ChangeSql.Change("update " + table.name(), List.of(value, key), List.of(table)), true, false, List.of(key));
+        return new Queued(ChangeSql.Change.of(shape("update " + table.name(), table), List.of(value, key)), true, false,
+                ApplyOrder.RowKey.of(List.of(key.getBytes(java.nio.charset.StandardCharsets.UTF_8))));
     }
 
     @Test
@@ -82,5 +87,36 @@ class ApplyOrderTest {
     @Test
     void nothingQueuedIsNoRun() {
         assertThat(ApplyOrder.runs(List.of(), Set.of())).isEmpty();
+    }
+
+    @Test
+    void aRunGoesAsOneUpdateWhereItsShapeAllowsAndEachChangeHasADistinctRow() {
+        ChangeSql.Shape byKey = new ChangeSql.Shape("update a", ChangeSql.Action.UPDATE, List.of(A), null, new int[0], 0,
+                java.util.Optional.of("update a from unnest"), java.util.Optional.empty());
+        List<Queued> rows = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            rows.add(new Queued(ChangeSql.Change.of(byKey, List.of()), true, false, ApplyOrder.RowKey.of(List.of(new byte[]{(byte) i}))));
+        }
+        rows.add(rows.get(0));
+        List<Run> runs = ApplyOrder.runs(rows, Set.of());
+        assertThat(runs).hasSize(1);
+        assertThat(runs.get(0).changes()).as("one per row").hasSize(3);
+        assertThat(runs.get(0).asOneUpdate(3)).isTrue();
+        assertThat(runs.get(0).asOneUpdate(4)).as("too few").isFalse();
+        rows.add(new Queued(ChangeSql.Change.of(byKey, List.of()), true, false, null));
+        assertThat(ApplyOrder.runs(rows, Set.of()).get(0).asOneUpdate(3)).as("an update whose row may come twice").isFalse();
+        assertThat(ApplyOrder.runs(List.of(change(A, "update", "1"), change(A, "update", "2"), change(A, "update", "3")), Set.of())
+                .get(0).asOneUpdate(1)).as("a shape without the statement").isFalse();
+    }
+
+    @Test
+    void aRunOfInsertsGoesAsOneCopy() {
+        ChangeSql.Shape insert = new ChangeSql.Shape("insert a", ChangeSql.Action.INSERT, List.of(A), null, new int[0], 0,
+                java.util.Optional.empty(), java.util.Optional.of("copy a from stdin"));
+        List<Queued> rows = List.of(new Queued(ChangeSql.Change.of(insert, List.of()), false, false),
+                new Queued(ChangeSql.Change.of(insert, List.of()), false, false));
+        assertThat(ApplyOrder.runs(rows, Set.of()).get(0).asCopy(2)).isTrue();
+        assertThat(ApplyOrder.runs(rows, Set.of()).get(0).asCopy(3)).isFalse();
+        assertThat(ApplyOrder.runs(List.of(change(A, "insert", "1"), change(A, "insert", "2")), Set.of()).get(0).asCopy(1)).isFalse();
     }
 }
