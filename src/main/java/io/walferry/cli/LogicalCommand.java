@@ -3,6 +3,7 @@ package io.walferry.cli;
 import io.walferry.config.LogicalStreamConfig;
 import io.walferry.config.NodeConfig;
 import io.walferry.logical.CutoverComparison;
+import io.walferry.logical.SchemaSync;
 import io.walferry.logical.StreamCreate;
 import io.walferry.logical.StreamCutover;
 import io.walferry.logical.StreamRunner;
@@ -24,7 +25,7 @@ import java.util.concurrent.Callable;
 /** Logical replication streams ({@code logical:} in the configuration): {@code walferry logical create|run|status NAME}. */
 @Command(name = "logical", mixinStandardHelpOptions = true, description = "Logical replication into other servers (docs/logical.md).",
         subcommands = {LogicalCommand.Create.class, LogicalCommand.Run.class, LogicalCommand.Status.class, LogicalCommand.Cutover.class,
-                LogicalCommand.Resync.class})
+                LogicalCommand.Resync.class, LogicalCommand.SyncSchema.class})
 final class LogicalCommand {
     @ParentCommand
     Main main;
@@ -66,6 +67,64 @@ final class LogicalCommand {
         @Override
         public Integer call() {
             return create(parent.main, name, true);
+        }
+    }
+
+    /** Additive schema changes of the source applied to the target: new columns, new tables copied so that they meet the stream. */
+    @Command(name = "sync-schema", mixinStandardHelpOptions = true, description = {
+            "Make the target of a logical stream match the source again after additive schema changes (after the stream stopped on "
+                    + "schema drift, or before): a column the source has and the target lacks is added (its type, a constant "
+                    + "default, NOT NULL where that can hold); a table of the stream's selection that the target lacks is added to "
+                    + "the publication and copied in a snapshot that meets the stream exactly. The stream then resumes (walferry "
+                    + "logical run; an agent tries again within 60 s).",
+            "Anything else (a changed type, a renamed column, a dropped column the target needs) is refused in one line, "
+                    + "changing nothing: walferry logical resync NAME copies again."})
+    static final class SyncSchema extends StreamCommand {
+        @Option(names = "--dry-run", description = "Show what would change on the target, change nothing.")
+        boolean dryRun;
+
+        @Override
+        public Integer call() {
+            Context ctx = parent.main.context();
+            ProgressLine progress = new ProgressLine(parent.main.err(), "copy", ctx.json());
+            StreamServers servers = servers(ctx, name);
+            Optional<java.nio.file.Path> nodeBin = servers.stream().source().node().flatMap(ctx.config()::node)
+                    .flatMap(NodeConfig::binDirectory);
+            SchemaSync.Result r = new SchemaSync(servers, major -> PgBinaries.findClient(Optional.ofNullable(parent.main.options.pgBin),
+                    nodeBin, major)).sync(dryRun, progress::copied);
+            progress.finish();
+            PrintWriter out = parent.main.out();
+            String result = r.plan().nothingToDo() ? "nothing to do" : r.dryRun() ? "planned" : "synced";
+            if (ctx.json()) {
+                com.fasterxml.jackson.databind.node.ObjectNode o = Output.object().put("stream", r.stream()).put("result", result)
+                        .put("dry_run", r.dryRun());
+                com.fasterxml.jackson.databind.node.ArrayNode columns = o.putArray("columns");
+                r.plan().columns().forEach(c -> columns.addObject().put("table", c.table().toString()).put("column", c.column())
+                        .put("type", c.type()).put("default", c.defaultText().orElse(null)).put("not_null", c.notNull())
+                        .put("statement", c.statement()));
+                com.fasterxml.jackson.databind.node.ArrayNode tables = o.putArray("tables");
+                r.plan().tables().forEach(t -> tables.add(t.toString()));
+                com.fasterxml.jackson.databind.node.ArrayNode published = o.putArray("publication_added");
+                r.publicationAdded().forEach(t -> published.add(t.toString()));
+                o.put("copied_at", r.copiedAt().map(Object::toString).orElse(null)).put("bytes", r.bytes())
+                        .put("seconds", r.took().toMillis() / 1000.0);
+                Output.json(out, o);
+                return 0;
+            }
+            if (r.plan().nothingToDo()) {
+                out.printf("logical stream %s: the target's tables match the source's: nothing to do%n", r.stream());
+                return 0;
+            }
+            String verb = r.dryRun() ? "would " : "";
+            r.plan().columns().forEach(c -> out.printf("%s%s%n", r.dryRun() ? "would run: " : "", c.statement()));
+            r.plan().tables().forEach(t -> out.printf("%scopy table %s%s%n", verb, t,
+                    r.publicationAdded().contains(t) ? " (added to publication " + servers.stream().publication() + ")" : ""));
+            if (!r.dryRun()) {
+                out.printf("logical stream %s synced in %.1f s: %d columns added, %d tables copied%s; the stream resumes with walferry "
+                                + "logical run %s%n", r.stream(), r.took().toMillis() / 1000.0, r.plan().columns().size(), r.plan().tables().size(),
+                        r.copiedAt().map(at -> " (" + Output.bytes(r.bytes()) + ", their changes apply from " + at + ")").orElse(""), r.stream());
+            }
+            return 0;
         }
     }
 

@@ -25,6 +25,14 @@ final class ChangeApplier {
     /** Reads a target table's columns (empty when it does not exist). */
     interface TargetTables {
         Optional<List<TargetColumn>> columns(QualifiedName table) throws SQLException;
+
+        /**
+         * Where {@code logical sync-schema} copied the table into the streaming target (empty: it did not): its changes of
+         * transactions that commit before that point are in the copy.
+         */
+        default Optional<Lsn> copiedAt(QualifiedName table) throws SQLException {
+            return Optional.empty();
+        }
     }
 
     private final String stream;
@@ -32,6 +40,10 @@ final class ChangeApplier {
     private final TargetTables tables;
     private final Map<Integer, AppliedRelation> relations = new HashMap<>();
     private final Map<Integer, QualifiedName> types = new HashMap<>();
+    /** Relations that sync-schema copied, with the point their copy holds the changes before. */
+    private final Map<Integer, Lsn> copiedAt = new HashMap<>();
+    /** The commit position of the source transaction being applied. */
+    private Lsn finalLsn;
     private Lsn applied;
     private boolean inTransaction;
     private boolean skipping;
@@ -58,6 +70,7 @@ final class ChangeApplier {
                 inTransaction = true;
                 transactionRows = 0;
                 skipping = b.finalLsn().compareTo(applied) < 0;
+                finalLsn = b.finalLsn();
             }
             case PgOutputMessage.Commit c -> {
                 if (!inTransaction) {
@@ -71,23 +84,26 @@ final class ChangeApplier {
                     groupCommitTime = c.commitTime();
                 }
             }
-            case PgOutputMessage.Relation r -> relations.put(r.oid(), RelationCheck.map(stream, r, types,
-                    tables.columns(new QualifiedName(r.schema().isEmpty() ? "pg_catalog" : r.schema(), r.name()))));
+            case PgOutputMessage.Relation r -> {
+                QualifiedName table = new QualifiedName(r.schema().isEmpty() ? "pg_catalog" : r.schema(), r.name());
+                relations.put(r.oid(), RelationCheck.map(stream, r, types, tables.columns(table)));
+                tables.copiedAt(table).ifPresentOrElse(at -> copiedAt.put(r.oid(), at), () -> copiedAt.remove(r.oid()));
+            }
             case PgOutputMessage.Type t -> types.put(t.oid(), new QualifiedName(t.schema(), t.name()));
             case PgOutputMessage.Insert i -> {
-                if (!skipping) {
+                if (!skipping && !inCopy(i.relation())) {
                     target.insert(relation(i.relation()), i.row());
                     transactionRows++;
                 }
             }
             case PgOutputMessage.Update u -> {
-                if (!skipping) {
+                if (!skipping && !inCopy(u.relation())) {
                     target.update(relation(u.relation()), u.old(), u.row());
                     transactionRows++;
                 }
             }
             case PgOutputMessage.Delete d -> {
-                if (!skipping) {
+                if (!skipping && !inCopy(d.relation())) {
                     target.delete(relation(d.relation()), d.old());
                     transactionRows++;
                 }
@@ -96,10 +112,14 @@ final class ChangeApplier {
                 if (!skipping) {
                     List<AppliedRelation> rs = new ArrayList<>();
                     for (int oid : t.relations()) {
-                        rs.add(relation(oid));
+                        if (!inCopy(oid)) {
+                            rs.add(relation(oid));
+                        }
                     }
-                    target.truncate(rs, t.restartIdentity());
-                    transactionRows++;
+                    if (!rs.isEmpty()) {
+                        target.truncate(rs, t.restartIdentity());
+                        transactionRows++;
+                    }
                 }
             }
             case PgOutputMessage.Origin o -> {
@@ -107,6 +127,12 @@ final class ChangeApplier {
             case PgOutputMessage.LogicalMessage lm -> {
             }
         }
+    }
+
+    /** A change of a table that sync-schema copied, in a transaction that committed before the copy's snapshot: the copy has it. */
+    private boolean inCopy(int relation) {
+        Lsn at = copiedAt.get(relation);
+        return at != null && finalLsn.compareTo(at) < 0;
     }
 
     private AppliedRelation relation(int oid) {

@@ -17,6 +17,7 @@ import io.walferry.postgres.logical.SourceTables;
 import io.walferry.postgres.logical.SourceTables.Table;
 import io.walferry.postgres.logical.StreamState;
 import io.walferry.postgres.logical.Subscriptions;
+import io.walferry.postgres.logical.SyncedTables;
 import io.walferry.postgres.logical.TargetCatalog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -116,6 +117,7 @@ public final class StreamCreate {
             StreamState.ensureTable(target);
             StreamState.beginCopy(target, stream.name(), stream.slot(), stream.publication(), stream.source().label(),
                     names.stream().map(CreateStart::quoted).toList());
+            SyncedTables.forget(target, stream.name()); // the new copy holds what sync-schema copied
             long bytes = copyAll(chosen, client, target, begin.kind() == CreateStart.Kind.AGAIN, progress);
             Lsn from = StreamState.read(target, stream.name()).flatMap(StreamState::consistentLsn).orElseThrow();
             return new Result(stream.name(), begin.kind(), stream.slot(), stream.publication(), publication.action(), Optional.of(from),
@@ -141,31 +143,7 @@ public final class StreamCreate {
         boolean done = false;
         try (slot) {
             LOG.info("stream {}: slot {} exports snapshot {} at {}", stream.name(), slot.name(), slot.snapshot(), slot.consistentPoint());
-            SchemaTransfer schema = new SchemaTransfer(client);
-            Path archive = work.resolve("schema.dump");
-            schema.dump(servers.sourceForTools(), slot.snapshot(), SchemaPlan.dumpSelection(stream.tables(), chosen), archive);
-            List<TocEntry> toc = schema.contents(archive);
-            Set<QualifiedName> types = SchemaPlan.typesToDump(stream.tables(), chosen);
-            types.removeAll(TargetCatalog.existingTypes(target, types));
-            for (String s : SchemaPlan.schemas(chosen, types)) {
-                TargetCatalog.createSchema(target, s);
-            }
-            if (!types.isEmpty()) {
-                Path typeArchive = work.resolve("types.dump");
-                schema.dump(servers.sourceForTools(), slot.snapshot(), SchemaPlan.typeDumpSelection(types), typeArchive);
-                schema.restore(servers.targetForTools(), typeArchive, Section.PRE_DATA,
-                        SchemaPlan.typesOnly(schema.contents(typeArchive), types), 1, work);
-            }
-            Set<String> existingSchemas = TargetCatalog.schemas(target, SchemaPlan.schemasCreated(toc)).keySet();
-            List<TocEntry> entries = SchemaPlan.withoutExistingSchemas(toc, existingSchemas);
-            schema.restore(servers.targetForTools(), archive, Section.PRE_DATA, entries, 1, work);
-            List<CopyPlan.Work> plan = CopyPlan.plan(chosen);
-            long bytes = new ParallelCopy(servers, stream.copyJobs()).run(slot.snapshot(), plan, progress);
-            schema.restore(servers.targetForTools(), archive, Section.POST_DATA, entries, stream.copyJobs(), work);
-            List<List<String>> triggers = TargetCatalog.disableUserTriggers(target, chosen.stream().map(Table::name).toList());
-            if (!triggers.isEmpty()) {
-                LOG.info("stream {}: {} user triggers disabled on the target until cutover", stream.name(), triggers.size());
-            }
+            long bytes = copyTables(servers, client, target, slot.snapshot(), stream.tables(), chosen, work, progress);
             if (servers.subscription()) {
                 // the slot is free for the subscription's worker once walferry's replication connection is gone; the data
                 // is copied at the slot's consistent point, where the subscription starts: it copies nothing itself
@@ -190,6 +168,40 @@ public final class StreamCreate {
                 dropSlotAfterFailure(stream);
             }
         }
+    }
+
+    /**
+     * The schema (pre-data), data and rest of the schema (post-data) of {@code chosen}, chosen by {@code selection}, read
+     * in {@code snapshot}; their user triggers are disabled on the target. Returns the bytes copied.
+     */
+    static long copyTables(StreamServers servers, PgBinaries client, Connection target, String snapshot, LogicalStreamConfig.Tables selection,
+                           List<Table> chosen, Path work, Progress progress) throws SQLException {
+        SchemaTransfer schema = new SchemaTransfer(client);
+        Path archive = work.resolve("schema.dump");
+        schema.dump(servers.sourceForTools(), snapshot, SchemaPlan.dumpSelection(selection, chosen), archive);
+        List<TocEntry> toc = schema.contents(archive);
+        Set<QualifiedName> types = SchemaPlan.typesToDump(selection, chosen);
+        types.removeAll(TargetCatalog.existingTypes(target, types));
+        for (String s : SchemaPlan.schemas(chosen, types)) {
+            TargetCatalog.createSchema(target, s);
+        }
+        if (!types.isEmpty()) {
+            Path typeArchive = work.resolve("types.dump");
+            schema.dump(servers.sourceForTools(), snapshot, SchemaPlan.typeDumpSelection(types), typeArchive);
+            schema.restore(servers.targetForTools(), typeArchive, Section.PRE_DATA,
+                    SchemaPlan.typesOnly(schema.contents(typeArchive), types), 1, work);
+        }
+        Set<String> existingSchemas = TargetCatalog.schemas(target, SchemaPlan.schemasCreated(toc)).keySet();
+        List<TocEntry> entries = SchemaPlan.withoutExistingSchemas(toc, existingSchemas);
+        schema.restore(servers.targetForTools(), archive, Section.PRE_DATA, entries, 1, work);
+        List<CopyPlan.Work> plan = CopyPlan.plan(chosen);
+        long bytes = new ParallelCopy(servers, servers.stream().copyJobs()).run(snapshot, plan, progress);
+        schema.restore(servers.targetForTools(), archive, Section.POST_DATA, entries, servers.stream().copyJobs(), work);
+        List<List<String>> triggers = TargetCatalog.disableUserTriggers(target, chosen.stream().map(Table::name).toList());
+        if (!triggers.isEmpty()) {
+            LOG.info("stream {}: {} user triggers disabled on the target until cutover", servers.stream().name(), triggers.size());
+        }
+        return bytes;
     }
 
     private Optional<String> subscription() {
@@ -282,7 +294,7 @@ public final class StreamCreate {
         }
     }
 
-    private static void deleteTree(Path dir) {
+    static void deleteTree(Path dir) {
         try {
             DirectoryTree.delete(dir);
         } catch (IOException e) {

@@ -1,6 +1,7 @@
 package io.walferry.logical;
 
 import io.walferry.config.LogicalStreamConfig;
+import io.walferry.config.LogicalStreamConfig.QualifiedName;
 import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.Lsn;
@@ -8,6 +9,7 @@ import io.walferry.postgres.logical.ChangeStream;
 import io.walferry.postgres.logical.LogicalSlots;
 import io.walferry.postgres.logical.PgOutputDecoder;
 import io.walferry.postgres.logical.StreamState;
+import io.walferry.postgres.logical.SyncedTables;
 import io.walferry.postgres.logical.TargetApply;
 import io.walferry.postgres.logical.TargetCatalog;
 import org.slf4j.Logger;
@@ -111,10 +113,19 @@ public final class StreamRunner {
             requireSourceSlot(stream, from);
             StreamState.recordRunner(tc, stream.name(), Optional.of(applier), Optional.empty());
             tc.commit();
-            ChangeApplier applier = new ChangeApplier(stream.name(), target, table -> {
-                // the session is the sender's while it executes a batch
-                target.awaitCommitted();
-                return Optional.ofNullable(TargetCatalog.columns(tc, List.of(table)).get(table));
+            ChangeApplier applier = new ChangeApplier(stream.name(), target, new ChangeApplier.TargetTables() {
+                @Override
+                public Optional<List<TargetCatalog.TargetColumn>> columns(QualifiedName table) throws SQLException {
+                    // the session is the sender's while it executes a batch
+                    target.awaitCommitted();
+                    return Optional.ofNullable(TargetCatalog.columns(tc, List.of(table)).get(table));
+                }
+
+                @Override
+                public Optional<Lsn> copiedAt(QualifiedName table) throws SQLException {
+                    target.awaitCommitted();
+                    return SchemaSync.copiedAt(stream.name(), table, SyncedTables.of(tc, stream.name(), table));
+                }
             }, from);
             holder.stream = ChangeStream.start(servers.sourceReplication(), stream.slot(), stream.publication(), from, STATUS_INTERVAL, true);
             streamed = true;

@@ -74,6 +74,20 @@ public final class LogicalSlots {
     }
 
     /**
+     * A temporary pgoutput slot on {@code replication} (which it then owns) that exports its snapshot: the slot goes when
+     * the connection closes. {@code logical sync-schema} copies a new table in that snapshot; the stream's own slot skips
+     * that table's changes of the transactions that committed before the consistent point.
+     */
+    public static ExportedSlot createTemporaryExported(Connection replication, String name) throws SQLException {
+        try (Statement s = replication.createStatement();
+             ResultSet r = s.executeQuery("CREATE_REPLICATION_SLOT " + Identifiers.quote(name) + " TEMPORARY LOGICAL pgoutput EXPORT_SNAPSHOT")) {
+            r.next();
+            return new ExportedSlot(replication, r.getString("slot_name"), Lsn.parse(r.getString("consistent_point")),
+                    r.getString("snapshot_name"));
+        }
+    }
+
+    /**
      * How long the source's WAL waits, as the server measures it, between being written and the slot's client reporting
      * it flushed (pg_stat_replication.flush_lag of the slot's sender); empty while nobody streams the slot, once the
      * client has caught up for a while, or where the role may not see it.

@@ -93,6 +93,46 @@ public final class SourceTables {
         return out;
     }
 
+    /**
+     * A column as {@code logical sync-schema} adds it to the target: its type with the modifier, NOT NULL, and its
+     * default.
+     *
+     * @param type            format_type with the modifier: {@code character varying(20)}
+     * @param baseType        format_type without it, as the target's columns show their types
+     * @param defaultText     the default's expression as pg_get_expr prints it
+     * @param defaultConstant the default is a constant (no function call, no sequence): the target computes the same
+     *                        value for the rows it has
+     */
+    public record ColumnDefinition(String name, int typeOid, String type, String baseType, Optional<QualifiedName> userType, boolean notNull,
+                                   boolean generated, Optional<String> defaultText, boolean defaultConstant) {
+    }
+
+    /** The columns of these tables (by OID, as {@link #read} found them) with their types' modifiers, NOT NULL and defaults. */
+    public static Map<QualifiedName, List<ColumnDefinition>> definitions(Connection c, List<Table> tables) throws SQLException {
+        Map<Integer, QualifiedName> names = new HashMap<>();
+        tables.forEach(t -> names.put(t.oid(), t.name()));
+        Map<QualifiedName, List<ColumnDefinition>> out = new LinkedHashMap<>();
+        try (PreparedStatement p = c.prepareStatement("select a.attrelid, a.attname, a.atttypid, format_type(a.atttypid, a.atttypmod), "
+                + "coalesce(et.oid, t.oid) >= " + FIRST_NORMAL_OID + ", coalesce(etn.nspname, tn.nspname), coalesce(et.typname, t.typname), "
+                + "a.attnotnull, a.attgenerated <> '', pg_get_expr(d.adbin, d.adrelid), d.adbin::text like '{CONST %', format_type(a.atttypid, null) "
+                + "from pg_attribute a join pg_type t on t.oid = a.atttypid join pg_namespace tn on tn.oid = t.typnamespace "
+                + "left join pg_type et on et.oid = t.typelem and t.typcategory = 'A' "
+                + "left join pg_namespace etn on etn.oid = et.typnamespace "
+                + "left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum "
+                + "where a.attrelid = any(?) and a.attnum > 0 and not a.attisdropped order by a.attrelid, a.attnum")) {
+            p.setArray(1, c.createArrayOf("int4", names.keySet().toArray()));
+            try (ResultSet r = p.executeQuery()) {
+                while (r.next()) {
+                    Optional<QualifiedName> user = r.getBoolean(5) ? Optional.of(new QualifiedName(r.getString(6), r.getString(7)))
+                            : Optional.empty();
+                    out.computeIfAbsent(names.get(r.getInt(1)), k -> new ArrayList<>()).add(new ColumnDefinition(r.getString(2), r.getInt(3),
+                            r.getString(4), r.getString(12), user, r.getBoolean(8), r.getBoolean(9), Optional.ofNullable(r.getString(10)), r.getBoolean(11)));
+                }
+            }
+        }
+        return out;
+    }
+
     private static Map<Integer, List<TableColumn>> columns(Connection c, List<Integer> oids) throws SQLException {
         Map<Integer, List<TableColumn>> out = new HashMap<>();
         try (PreparedStatement p = c.prepareStatement("select a.attrelid, a.attname, a.atttypid, format_type(a.atttypid, null), "

@@ -161,6 +161,16 @@ public record StreamState(String stream, String slot, String publication, String
         }
     }
 
+    /** Adds tables (quoted) to those the stream made on the target (logical sync-schema copies them; resync drops them). */
+    public static void addTables(Connection c, String stream, List<String> tables) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("update " + TABLE + " set tables = array(select distinct unnest(tables || ?)), "
+                + "updated_at = now() where stream = ?")) {
+            p.setArray(1, c.createArrayOf("text", tables.toArray()));
+            p.setString(2, stream);
+            p.executeUpdate();
+        }
+    }
+
     public static void markCutOver(Connection c, String stream) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("update " + TABLE + " set phase = 'CUT_OVER', applier = null, last_error = null, "
                 + "rows_per_second = 0, transactions_per_second = 0, updated_at = now() "

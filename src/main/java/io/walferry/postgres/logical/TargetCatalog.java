@@ -147,6 +147,39 @@ public final class TargetCatalog {
         Sql.run(c, "create schema if not exists " + Identifiers.quote(schema));
     }
 
+    /**
+     * A column to add to a target table ({@code logical sync-schema}).
+     *
+     * @param type         as format_type prints it, with the modifier
+     * @param defaultText  a constant default, as the source's pg_get_expr prints it
+     */
+    public record NewColumn(QualifiedName table, String column, String type, Optional<String> defaultText, boolean notNull) {
+        public String statement() {
+            return "ALTER TABLE " + Identifiers.quote(table) + " ADD COLUMN " + Identifiers.quote(column) + " " + type
+                    + defaultText.map(d -> " DEFAULT " + d).orElse("") + (notNull ? " NOT NULL" : "");
+        }
+    }
+
+    /** Adds the columns, in the caller's transaction. */
+    public static void addColumns(Connection c, List<NewColumn> columns) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            for (NewColumn n : columns) {
+                s.execute(n.statement());
+            }
+        }
+    }
+
+    /** Those of {@code tables} (existing on the target) that hold no row. */
+    public static Set<QualifiedName> empty(Connection c, Collection<QualifiedName> tables) throws SQLException {
+        Set<QualifiedName> out = new HashSet<>();
+        for (QualifiedName t : tables) {
+            if (!Sql.flag(c, "select exists (select 1 from " + Identifiers.quote(t) + ")")) {
+                out.add(t);
+            }
+        }
+        return out;
+    }
+
     /** Drops tables an interrupted create made, with what depends on them. */
     public static void dropTables(Connection c, List<String> quotedTables) throws SQLException {
         try (Statement s = c.createStatement()) {
