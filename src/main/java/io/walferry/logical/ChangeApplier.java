@@ -132,7 +132,7 @@ final class ChangeApplier {
     /** A change of a table that sync-schema copied, in a transaction that committed before the copy's snapshot: the copy has it. */
     private boolean inCopy(int relation) {
         Lsn at = copiedAt.get(relation);
-        return at != null && finalLsn.compareTo(at) < 0;
+        return at != null && SchemaSyncPlan.inCopy(finalLsn, at);
     }
 
     private AppliedRelation relation(int oid) {

@@ -72,6 +72,6 @@ public final class RelationCheck {
 
     private static WalferryException drift(String stream, String what) {
         return WalferryException.refused("schema drift in logical stream " + stream + ": " + what,
-                "make the target's table match the source's (add the column or table there), then run the stream again");
+                "add what is new on the source to the target: walferry logical sync-schema " + stream + "; then run the stream again");
     }
 }

@@ -2,6 +2,7 @@ package io.walferry.logical;
 
 import io.walferry.config.LogicalStreamConfig.QualifiedName;
 import io.walferry.failure.WalferryException;
+import io.walferry.postgres.Lsn;
 import io.walferry.postgres.logical.SourceTables;
 import io.walferry.postgres.logical.SourceTables.ColumnDefinition;
 import io.walferry.postgres.logical.TargetCatalog.NewColumn;
@@ -83,6 +84,15 @@ public record SchemaSyncPlan(List<NewColumn> columns, List<QualifiedName> tables
             }
         }
         return new SchemaSyncPlan(columns, tables);
+    }
+
+    /**
+     * Whether the copy of a table sync-schema copied at {@code copiedAt} (its temporary slot's consistent point) holds a
+     * change of the source transaction whose commit record is at {@code transactionCommit}: one that committed before that
+     * point is in the snapshot; one at or after it is streamed by that slot, and so is not.
+     */
+    public static boolean inCopy(Lsn transactionCommit, Lsn copiedAt) {
+        return transactionCommit.compareTo(copiedAt) < 0;
     }
 
     private static NewColumn newColumn(String stream, QualifiedName table, ColumnDefinition c, boolean emptyTable) {

@@ -309,6 +309,120 @@ class LogicalStreamIT {
         assertThat(status().path("last_error").asText()).contains("public.events.extra");
     }
 
+    /**
+     * Under writes: a column added on the source (and filled) stops the stream on drift; a table created on the source
+     * (written before and during) is not in walferry's publication yet. sync-schema refuses a changed type changing
+     * nothing, then adds the column and copies the table while its writes go on; the stream resumes, and every table,
+     * the new one included, is equal: its rows committed around the copy's snapshot are there once (its key refuses a
+     * second insert, a missing one shows in the count).
+     */
+    @Test
+    void syncSchemaAddsAColumnAndCopiesANewTableUnderWritesAndTheStreamResumesExactly() throws Exception {
+        workload = LogicalWorkload.start(source, 2);
+        workload.awaitCommits(50);
+        ok("logical", "create", "shop");
+        AgentProcess run = run();
+        LogicalWorkload.execute(source, "create table notes (id bigint primary key, hits int not null default 0, body text)");
+        java.util.concurrent.atomic.AtomicBoolean fill = new java.util.concurrent.atomic.AtomicBoolean();
+        SideWriter side = new SideWriter(fill);
+        try {
+            side.awaitCommits(100);
+            LogicalWorkload.execute(source, "alter table events add column extra text default 'x'");
+            fill.set(true);
+            assertThat(run.awaitExit(Duration.ofSeconds(90))).as(run.log()).isEqualTo(5);
+            assertThat(run.log().lines().filter(l -> l.contains("schema drift")).toList()).as(run.log()).singleElement().asString()
+                    .contains("column public.events.extra is on the source but not on the target");
+
+            Result dry = ok("logical", "sync-schema", "shop", "--dry-run", "--output", "json");
+            JsonNode plan = new ObjectMapper().readTree(dry.out());
+            assertThat(plan.path("result").asText()).isEqualTo("planned");
+            assertThat(plan.path("columns").findValuesAsText("statement"))
+                    .containsExactly("ALTER TABLE \"public\".\"events\" ADD COLUMN \"extra\" text DEFAULT 'x'::text");
+            assertThat(plan.path("tables").toString()).isEqualTo("[\"public.notes\"]");
+            assertThat(LogicalWorkload.tableExists(target, "notes")).isFalse();
+
+            // a changed type: refused in one line, nothing changed on the target (the additive changes wait too)
+            LogicalWorkload.execute(source, "alter table big alter column filler type varchar(200)");
+            Result refused = wf.run("logical", "sync-schema", "shop");
+            assertThat(refused.exitCode()).as(refused.all()).isEqualTo(5);
+            assertThat(refused.err().strip().lines()).as(refused.err()).hasSize(1).first().asString()
+                    .contains("column public.big.filler is character varying(200) on the source but text on the target")
+                    .contains("walferry logical resync shop");
+            assertThat(LogicalWorkload.queryLong(target, "select count(*) from information_schema.columns where table_name = 'events' "
+                    + "and column_name = 'extra'")).isZero();
+            assertThat(LogicalWorkload.tableExists(target, "notes")).isFalse();
+            LogicalWorkload.execute(source, "alter table big alter column filler type text");
+
+            side.awaitCommits(side.commits() + 100);
+            Result synced = ok("logical", "sync-schema", "shop", "--output", "json");
+            JsonNode done = new ObjectMapper().readTree(synced.out());
+            assertThat(done.path("result").asText()).as(synced.out()).isEqualTo("synced");
+            assertThat(done.path("publication_added").toString()).isEqualTo("[\"public.notes\"]");
+            assertThat(done.path("copied_at").asText()).isNotEmpty();
+            run = run();
+            side.awaitCommits(side.commits() + 200);
+            workload.awaitCommits(workload.commits() + 100);
+        } finally {
+            side.stop();
+        }
+        workload.stop();
+        LogicalWorkload.awaitEqual(source, target, Duration.ofSeconds(120));
+        Await.until(Duration.ofSeconds(60), "notes equal on the target", () -> LogicalWorkload.checksum(source, "notes")
+                .equals(LogicalWorkload.checksum(target, "notes")));
+        run.stop();
+        LogicalWorkload.assertEqual(source, target);
+        assertThat(LogicalWorkload.checksum(target, "notes")).isEqualTo(LogicalWorkload.checksum(source, "notes"));
+        assertThat(LogicalWorkload.queryLong(target, "select count(*) from events where extra like 'filled %'")).isPositive();
+        assertThat(LogicalWorkload.queryLong(target, "select count(*) from notes where hits > 0")).isPositive();
+        Result again = ok("logical", "sync-schema", "shop");
+        assertThat(again.out()).contains("nothing to do");
+    }
+
+    /**
+     * One client writing the new table {@code notes} (an insert and an update of an earlier row per transaction), and
+     * once asked, the new column {@code events.extra}.
+     */
+    private final class SideWriter {
+        private final java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        private final java.util.concurrent.atomic.AtomicLong commits = new java.util.concurrent.atomic.AtomicLong();
+        private final java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        private final Thread thread;
+
+        SideWriter(java.util.concurrent.atomic.AtomicBoolean fill) {
+            thread = new Thread(() -> {
+                try (Connection c = source.connect(LogicalWorkload.DATABASE); Statement s = c.createStatement()) {
+                    for (long n = 1; !stop.get(); n++) {
+                        s.execute("insert into notes values (" + n + ", 0, 'note " + n + "'); update notes set hits = hits + 1 where id = "
+                                + (n / 2 + 1) + (fill.get() ? "; insert into events (id, msg, extra) values (" + -n + ", 'side', 'filled "
+                                + n + "')" : ""));
+                        commits.incrementAndGet();
+                    }
+                } catch (Throwable e) {
+                    failure.set(e);
+                }
+            }, "side-writer");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        long commits() {
+            if (failure.get() != null) {
+                throw new AssertionError("the side writer failed", failure.get());
+            }
+            return commits.get();
+        }
+
+        void awaitCommits(long n) {
+            Await.until(Duration.ofSeconds(120), n + " side commits", () -> commits() >= n);
+        }
+
+        void stop() throws InterruptedException {
+            stop.set(true);
+            thread.join(60_000);
+            commits();
+        }
+    }
+
     @Test
     void aSourceThatFailedOverStopsTheStreamUntilResync() throws Exception {
         ok("logical", "create", "shop");

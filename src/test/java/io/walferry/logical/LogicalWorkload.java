@@ -186,14 +186,27 @@ final class LogicalWorkload implements AutoCloseable {
             s.execute("set timezone = 'UTC'");
             s.execute("set extra_float_digits = 3");
             for (String t : TABLES) {
-                try (ResultSet r = s.executeQuery("select count(*), coalesce(sum(('x' || substr(md5(t::text), 1, 16))::bit(64)::bigint::numeric), 0) "
-                        + "from " + t + " t")) {
-                    r.next();
-                    m.put(t, r.getLong(1) + " rows, checksum " + r.getString(2));
-                }
+                m.put(t, checksum(s, t));
             }
         }
         return m;
+    }
+
+    /** One table's row count and checksum. */
+    static String checksum(PgCluster pg, String table) throws SQLException {
+        try (Connection c = pg.connect(DATABASE); Statement s = c.createStatement()) {
+            s.execute("set timezone = 'UTC'");
+            s.execute("set extra_float_digits = 3");
+            return checksum(s, table);
+        }
+    }
+
+    private static String checksum(Statement s, String table) throws SQLException {
+        try (ResultSet r = s.executeQuery("select count(*), coalesce(sum(('x' || substr(md5(t::text), 1, 16))::bit(64)::bigint::numeric), 0) "
+                + "from " + table + " t")) {
+            r.next();
+            return r.getLong(1) + " rows, checksum " + r.getString(2);
+        }
     }
 
     static void awaitEqual(PgCluster source, PgCluster target, Duration timeout) {

@@ -3,6 +3,7 @@ package io.walferry.logical;
 import io.walferry.config.LogicalStreamConfig.QualifiedName;
 import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
+import io.walferry.postgres.Lsn;
 import io.walferry.postgres.logical.SourceTables.ColumnDefinition;
 import io.walferry.postgres.logical.TargetCatalog.NewColumn;
 import io.walferry.postgres.logical.TargetCatalog.TargetColumn;
@@ -83,6 +84,14 @@ class SchemaSyncPlanTest {
                 "column public.events.msg is no longer on the source but NOT NULL without a default on the target");
         assertRefused(() -> plan(List.of(ID, source("at", 1184, "timestamp with time zone", false, "now()", false)), List.of(ID_THERE),
                 Set.of()), "column public.events.at has the default now() on the source, which is no constant");
+    }
+
+    @Test
+    void aNewTablesChangesAreInItsCopyExactlyWhenTheirTransactionCommittedBeforeTheCopysConsistentPoint() {
+        Lsn q = Lsn.parse("0/3000060");
+        assertThat(SchemaSyncPlan.inCopy(Lsn.parse("0/300005F"), q)).isTrue();
+        assertThat(SchemaSyncPlan.inCopy(q, q)).as("a commit record at the consistent point is streamed, not in the snapshot").isFalse();
+        assertThat(SchemaSyncPlan.inCopy(Lsn.parse("0/3000061"), q)).isFalse();
     }
 
     private static void assertRefused(Runnable r, String what) {
