@@ -305,39 +305,67 @@ class LogicalStreamIT {
         assertThat(run.awaitExit(Duration.ofSeconds(60))).isEqualTo(5);
         List<String> errors = run.log().lines().filter(l -> l.contains("schema drift")).toList();
         assertThat(errors).as(run.log()).hasSize(1);
-        assertThat(errors.get(0)).contains("column public.events.extra is on the source but not on the target");
+        assertThat(errors.get(0)).contains("column public.events.extra is on the source but not on the target")
+                .contains("walferry logical sync-schema shop");
         assertThat(status().path("last_error").asText()).contains("public.events.extra");
+
+        // sync-schema: the column added; a new table, which walferry's publication does not list yet, added to it and copied
+        LogicalWorkload.execute(source, "create table tags (id int primary key, name text); insert into tags select g, 't' || g "
+                + "from generate_series(1, 50) g");
+        Result synced = ok("logical", "sync-schema", "shop", "--output", "json");
+        JsonNode done = new ObjectMapper().readTree(synced.out());
+        assertThat(done.path("columns").findValuesAsText("column")).containsExactly("extra");
+        assertThat(done.path("publication_added").toString()).isEqualTo("[\"public.tags\"]");
+        run = run();
+        LogicalWorkload.execute(source, "insert into tags values (51, 'after'); update tags set name = 'changed' where id = 1; "
+                + "insert into events values (2, 'e', 'y')");
+        Await.until(Duration.ofSeconds(60), "tags and events equal on the target", () -> LogicalWorkload.checksum(source, "tags")
+                .equals(LogicalWorkload.checksum(target, "tags")) && LogicalWorkload.checksum(source, "events")
+                .equals(LogicalWorkload.checksum(target, "events")));
+        run.stop();
+        assertThat(LogicalWorkload.checksum(target, "tags")).startsWith("51 rows");
     }
 
     /**
-     * Under writes: a column added on the source (and filled) stops the stream on drift; a table created on the source
-     * (written before and during) is not in walferry's publication yet. sync-schema refuses a changed type changing
-     * nothing, then adds the column and copies the table while its writes go on; the stream resumes, and every table,
+     * Under writes, with a publication of the schema: a table created on the source (written before and during) stops the
+     * stream on drift, and a column is added there (and filled). sync-schema refuses a changed type changing nothing, then
+     * adds the column and copies the table while its writes go on; the stream resumes, and every table,
      * the new one included, is equal: its rows committed around the copy's snapshot are there once (its key refuses a
      * second insert, a missing one shows in the count).
      */
     @Test
     void syncSchemaAddsAColumnAndCopiesANewTableUnderWritesAndTheStreamResumesExactly() throws Exception {
+        // a publication of the schema: a table created there is published at once, and its first change is drift
+        LogicalWorkload.execute(source, "create publication shop_schema for tables in schema public");
+        wf.logical("""
+                  - name: shop
+                    source: {node: src, database: shop}
+                    target: {host: 127.0.0.1, port: %d, database: shop, user: app}
+                    publication: shop_schema
+                    copy_jobs: 2
+                """.formatted(target.port()));
         workload = LogicalWorkload.start(source, 2);
         workload.awaitCommits(50);
         ok("logical", "create", "shop");
         AgentProcess run = run();
+        workload.awaitCommits(workload.commits() + 50);
         LogicalWorkload.execute(source, "create table notes (id bigint primary key, hits int not null default 0, body text)");
         java.util.concurrent.atomic.AtomicBoolean fill = new java.util.concurrent.atomic.AtomicBoolean();
         SideWriter side = new SideWriter(fill);
         try {
-            side.awaitCommits(100);
-            LogicalWorkload.execute(source, "alter table events add column extra text default 'x'");
-            fill.set(true);
             assertThat(run.awaitExit(Duration.ofSeconds(90))).as(run.log()).isEqualTo(5);
             assertThat(run.log().lines().filter(l -> l.contains("schema drift")).toList()).as(run.log()).singleElement().asString()
-                    .contains("column public.events.extra is on the source but not on the target");
+                    .contains("table public.notes is published on the source but does not exist on the target");
+            // and a column, which writes fill
+            LogicalWorkload.execute(source, "alter table items add column extra text default 'x'");
+            fill.set(true);
+            side.awaitCommits(side.commits() + 100);
 
             Result dry = ok("logical", "sync-schema", "shop", "--dry-run", "--output", "json");
             JsonNode plan = new ObjectMapper().readTree(dry.out());
             assertThat(plan.path("result").asText()).isEqualTo("planned");
             assertThat(plan.path("columns").findValuesAsText("statement"))
-                    .containsExactly("ALTER TABLE \"public\".\"events\" ADD COLUMN \"extra\" text DEFAULT 'x'::text");
+                    .containsExactly("ALTER TABLE \"public\".\"items\" ADD COLUMN \"extra\" text DEFAULT 'x'::text");
             assertThat(plan.path("tables").toString()).isEqualTo("[\"public.notes\"]");
             assertThat(LogicalWorkload.tableExists(target, "notes")).isFalse();
 
@@ -348,7 +376,7 @@ class LogicalStreamIT {
             assertThat(refused.err().strip().lines()).as(refused.err()).hasSize(1).first().asString()
                     .contains("column public.big.filler is character varying(200) on the source but text on the target")
                     .contains("walferry logical resync shop");
-            assertThat(LogicalWorkload.queryLong(target, "select count(*) from information_schema.columns where table_name = 'events' "
+            assertThat(LogicalWorkload.queryLong(target, "select count(*) from information_schema.columns where table_name = 'items' "
                     + "and column_name = 'extra'")).isZero();
             assertThat(LogicalWorkload.tableExists(target, "notes")).isFalse();
             LogicalWorkload.execute(source, "alter table big alter column filler type text");
@@ -357,7 +385,7 @@ class LogicalStreamIT {
             Result synced = ok("logical", "sync-schema", "shop", "--output", "json");
             JsonNode done = new ObjectMapper().readTree(synced.out());
             assertThat(done.path("result").asText()).as(synced.out()).isEqualTo("synced");
-            assertThat(done.path("publication_added").toString()).isEqualTo("[\"public.notes\"]");
+            assertThat(done.path("publication_added").toString()).as("published already").isEqualTo("[]");
             assertThat(done.path("copied_at").asText()).isNotEmpty();
             run = run();
             side.awaitCommits(side.commits() + 200);
@@ -372,7 +400,7 @@ class LogicalStreamIT {
         run.stop();
         LogicalWorkload.assertEqual(source, target);
         assertThat(LogicalWorkload.checksum(target, "notes")).isEqualTo(LogicalWorkload.checksum(source, "notes"));
-        assertThat(LogicalWorkload.queryLong(target, "select count(*) from events where extra like 'filled %'")).isPositive();
+        assertThat(LogicalWorkload.queryLong(target, "select count(*) from items where extra like 'filled %'")).isPositive();
         assertThat(LogicalWorkload.queryLong(target, "select count(*) from notes where hits > 0")).isPositive();
         Result again = ok("logical", "sync-schema", "shop");
         assertThat(again.out()).contains("nothing to do");
@@ -380,7 +408,7 @@ class LogicalStreamIT {
 
     /**
      * One client writing the new table {@code notes} (an insert and an update of an earlier row per transaction), and
-     * once asked, the new column {@code events.extra}.
+     * once asked, the new column {@code items.extra}.
      */
     private final class SideWriter {
         private final java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
@@ -393,7 +421,7 @@ class LogicalStreamIT {
                 try (Connection c = source.connect(LogicalWorkload.DATABASE); Statement s = c.createStatement()) {
                     for (long n = 1; !stop.get(); n++) {
                         s.execute("insert into notes values (" + n + ", 0, 'note " + n + "'); update notes set hits = hits + 1 where id = "
-                                + (n / 2 + 1) + (fill.get() ? "; insert into events (id, msg, extra) values (" + -n + ", 'side', 'filled "
+                                + (n / 2 + 1) + (fill.get() ? "; insert into items (name, extra) values ('side " + n + "', 'filled "
                                 + n + "')" : ""));
                         commits.incrementAndGet();
                     }
