@@ -18,6 +18,10 @@ import java.util.Optional;
 public final class SourceTables {
     /** PostgreSQL's first OID for objects that are not built in. */
     public static final int FIRST_NORMAL_OID = 16384;
+    /** Columns ({@code a}) with their types ({@code t} in {@code tn}) and, for an array, its element type ({@code et} in {@code etn}). */
+    private static final String COLUMNS_AND_TYPES = "from pg_attribute a join pg_type t on t.oid = a.atttypid "
+            + "join pg_namespace tn on tn.oid = t.typnamespace left join pg_type et on et.oid = t.typelem and t.typcategory = 'A' "
+            + "left join pg_namespace etn on etn.oid = et.typnamespace ";
 
     private SourceTables() {
     }
@@ -115,9 +119,7 @@ public final class SourceTables {
         try (PreparedStatement p = c.prepareStatement("select a.attrelid, a.attname, a.atttypid, format_type(a.atttypid, a.atttypmod), "
                 + "coalesce(et.oid, t.oid) >= " + FIRST_NORMAL_OID + ", coalesce(etn.nspname, tn.nspname), coalesce(et.typname, t.typname), "
                 + "a.attnotnull, a.attgenerated <> '', pg_get_expr(d.adbin, d.adrelid), d.adbin::text like '{CONST %', format_type(a.atttypid, null) "
-                + "from pg_attribute a join pg_type t on t.oid = a.atttypid join pg_namespace tn on tn.oid = t.typnamespace "
-                + "left join pg_type et on et.oid = t.typelem and t.typcategory = 'A' "
-                + "left join pg_namespace etn on etn.oid = et.typnamespace "
+                + COLUMNS_AND_TYPES
                 + "left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum "
                 + "where a.attrelid = any(?) and a.attnum > 0 and not a.attisdropped order by a.attrelid, a.attnum")) {
             p.setArray(1, c.createArrayOf("int4", names.keySet().toArray()));
@@ -138,9 +140,7 @@ public final class SourceTables {
         try (PreparedStatement p = c.prepareStatement("select a.attrelid, a.attname, a.atttypid, format_type(a.atttypid, null), "
                 + "a.attgenerated <> '', coalesce(et.oid, t.oid) >= " + FIRST_NORMAL_OID + ", "
                 + "coalesce(etn.nspname, tn.nspname), coalesce(et.typname, t.typname) "
-                + "from pg_attribute a join pg_type t on t.oid = a.atttypid join pg_namespace tn on tn.oid = t.typnamespace "
-                + "left join pg_type et on et.oid = t.typelem and t.typcategory = 'A' "
-                + "left join pg_namespace etn on etn.oid = et.typnamespace "
+                + COLUMNS_AND_TYPES
                 + "where a.attrelid = any(?) and a.attnum > 0 and not a.attisdropped order by a.attrelid, a.attnum")) {
             p.setArray(1, c.createArrayOf("int4", oids.toArray()));
             try (ResultSet r = p.executeQuery()) {
