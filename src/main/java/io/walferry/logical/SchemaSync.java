@@ -13,6 +13,7 @@ import io.walferry.postgres.logical.SourceFacts;
 import io.walferry.postgres.logical.SourceTables;
 import io.walferry.postgres.logical.SourceTables.Table;
 import io.walferry.postgres.logical.StreamState;
+import io.walferry.postgres.logical.Subscriptions;
 import io.walferry.postgres.logical.SyncedTables;
 import io.walferry.postgres.logical.TargetCatalog;
 import org.slf4j.Logger;
@@ -38,7 +39,8 @@ import java.util.function.Function;
  * the copy holds every transaction that committed before that slot's consistent point Q, and the target records Q for
  * those tables ({@link SyncedTables}) once the copy is complete; the stream skips their changes of transactions that
  * commit before Q and applies the later ones, so the copy and the stream meet exactly. Until Q is recorded the stream
- * refuses to apply to them.
+ * refuses to apply to them. With {@code mode: subscription} only the new tables' schema is made; the target's
+ * subscription, refreshed, copies their data itself (its own table synchronization meets its stream).
  */
 public final class SchemaSync {
     private static final Logger LOG = LoggerFactory.getLogger(SchemaSync.class);
@@ -64,12 +66,6 @@ public final class SchemaSync {
     public Result sync(boolean dryRun, StreamCreate.Progress progress) {
         LogicalStreamConfig stream = servers.stream();
         long start = System.nanoTime();
-        if (servers.subscription()) {
-            throw WalferryException.refused("logical sync-schema does not change a stream with mode: subscription (" + stream.name() + ")",
-                    "add the column or table on the target by hand; for a table then ALTER SUBSCRIPTION " + servers.subscriptionName()
-                            + " REFRESH PUBLICATION WITH (copy_data = true) on the target; or copy again: walferry logical resync "
-                            + stream.name());
-        }
         try (Connection source = servers.source(); Connection target = servers.target()) {
             StreamState state = StreamState.read(target, stream.name()).orElseThrow(() -> WalferryException.refused("the target holds no "
                     + "logical stream " + stream.name(), "create it first: walferry logical create " + stream.name()));
@@ -117,10 +113,11 @@ public final class SchemaSync {
             if (!plan.tables().isEmpty()) {
                 List<Table> tables = chosen.stream().filter(t -> plan.tables().contains(t.name())).toList();
                 beginCopy(target, stream.name(), tables, copying);
-                if (!toPublish.isEmpty()) {
+                if (!toPublish.isEmpty() && !servers.subscription()) {
+                    // before the snapshot: the stream has the tables' changes from its consistent point on
                     Publications.addTables(source, stream.publication(), toPublish);
                 }
-                Copied copied = copy(target, tables, clientPrograms.apply(facts.major()), progress);
+                Copied copied = copy(source, target, tables, toPublish, clientPrograms.apply(facts.major()), progress);
                 bytes = copied.bytes();
                 copiedAt = Optional.of(copied.at());
             }
@@ -162,8 +159,12 @@ public final class SchemaSync {
     private record Copied(long bytes, Lsn at) {
     }
 
-    /** Copies the tables in a temporary slot's snapshot and records its consistent point for them. */
-    private Copied copy(Connection target, List<Table> tables, PgBinaries client, StreamCreate.Progress progress) throws SQLException {
+    /**
+     * Copies the tables in a temporary slot's snapshot and records its consistent point for them; with {@code mode:
+     * subscription} makes their schema, publishes them and refreshes the subscription, which copies the data.
+     */
+    private Copied copy(Connection source, Connection target, List<Table> tables, List<QualifiedName> toPublish, PgBinaries client,
+                        StreamCreate.Progress progress) throws SQLException {
         LogicalStreamConfig stream = servers.stream();
         Connection replication = servers.sourceReplication();
         LogicalSlots.ExportedSlot slot;
@@ -184,8 +185,17 @@ public final class SchemaSync {
         try (slot) {
             LOG.info("stream {}: temporary slot {} exports snapshot {} at {}", stream.name(), slot.name(), slot.snapshot(), slot.consistentPoint());
             List<QualifiedName> names = tables.stream().map(Table::name).toList();
+            // a native subscription copies the data itself, in a snapshot that meets its stream
             long bytes = StreamCreate.copyTables(servers, client, target, slot.snapshot(), new LogicalStreamConfig.Tables.Listed(names), tables,
-                    work, progress);
+                    work, progress, !servers.subscription());
+            if (servers.subscription()) {
+                // published once the target has the tables (the subscription's worker fails on a table it lacks)
+                if (!toPublish.isEmpty()) {
+                    Publications.addTables(source, stream.publication(), toPublish);
+                }
+                Subscriptions.refresh(target, servers.subscriptionName());
+                LOG.info("stream {}: subscription {} refreshed: it copies {} new tables", stream.name(), servers.subscriptionName(), tables.size());
+            }
             target.setAutoCommit(false);
             // a commit that waits for the disk, and so flushes the copy's own asynchronous ones with it
             Sql.run(target, "set local synchronous_commit = on");

@@ -143,7 +143,7 @@ public final class StreamCreate {
         boolean done = false;
         try (slot) {
             LOG.info("stream {}: slot {} exports snapshot {} at {}", stream.name(), slot.name(), slot.snapshot(), slot.consistentPoint());
-            long bytes = copyTables(servers, client, target, slot.snapshot(), stream.tables(), chosen, work, progress);
+            long bytes = copyTables(servers, client, target, slot.snapshot(), stream.tables(), chosen, work, progress, true);
             if (servers.subscription()) {
                 // the slot is free for the subscription's worker once walferry's replication connection is gone; the data
                 // is copied at the slot's consistent point, where the subscription starts: it copies nothing itself
@@ -172,10 +172,11 @@ public final class StreamCreate {
 
     /**
      * The schema (pre-data), data and rest of the schema (post-data) of {@code chosen}, chosen by {@code selection}, read
-     * in {@code snapshot}; their user triggers are disabled on the target. Returns the bytes copied.
+     * in {@code snapshot}; their user triggers are disabled on the target. Without {@code data} only the schema (a
+     * native subscription copies the data itself). Returns the bytes copied.
      */
     static long copyTables(StreamServers servers, PgBinaries client, Connection target, String snapshot, LogicalStreamConfig.Tables selection,
-                           List<Table> chosen, Path work, Progress progress) throws SQLException {
+                           List<Table> chosen, Path work, Progress progress, boolean data) throws SQLException {
         SchemaTransfer schema = new SchemaTransfer(client);
         Path archive = work.resolve("schema.dump");
         schema.dump(servers.sourceForTools(), snapshot, SchemaPlan.dumpSelection(selection, chosen), archive);
@@ -195,7 +196,7 @@ public final class StreamCreate {
         List<TocEntry> entries = SchemaPlan.withoutExistingSchemas(toc, existingSchemas);
         schema.restore(servers.targetForTools(), archive, Section.PRE_DATA, entries, 1, work);
         List<CopyPlan.Work> plan = CopyPlan.plan(chosen);
-        long bytes = new ParallelCopy(servers, servers.stream().copyJobs()).run(snapshot, plan, progress);
+        long bytes = data ? new ParallelCopy(servers, servers.stream().copyJobs()).run(snapshot, plan, progress) : 0;
         schema.restore(servers.targetForTools(), archive, Section.POST_DATA, entries, servers.stream().copyJobs(), work);
         List<List<String>> triggers = TargetCatalog.disableUserTriggers(target, chosen.stream().map(Table::name).toList());
         if (!triggers.isEmpty()) {

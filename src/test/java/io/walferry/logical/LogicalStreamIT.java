@@ -559,7 +559,7 @@ class LogicalStreamIT {
         AgentProcess run = run();
         workload.awaitCommits(workload.commits() + 300);
 
-        JsonNode report = cutOverDroppingTheSlot();
+        JsonNode report = cutOverDroppingTheSlot(LogicalWorkload.TABLES.size());
         assertThat(report.path("sequences").asInt()).isPositive();
 
         // every write acknowledged before the cutover is on the target, and nothing was written on the source after it
@@ -653,7 +653,18 @@ class LogicalStreamIT {
         Await.until(Duration.ofSeconds(60), "rows written after the create to arrive", () ->
                 new java.math.BigDecimal(LogicalWorkload.accountsTotal(target)).compareTo(total) >= 0);
 
-        cutOverDroppingTheSlot();
+        // sync-schema: a new table's schema made on the target, published, and the subscription refreshed copies its data
+        LogicalWorkload.execute(source, "create table notes (id bigint primary key, body text); "
+                + "insert into notes select g, 'n' || g from generate_series(1, 100) g");
+        Result synced = wf.run("logical", "sync-schema", "shop", "--output", "json");
+        assertThat(synced.exitCode()).as(synced.all()).isZero();
+        assertThat(new ObjectMapper().readTree(synced.out()).path("publication_added").toString()).isEqualTo("[\"public.notes\"]");
+        LogicalWorkload.execute(source, "insert into notes values (101, 'after'); update notes set body = 'changed' where id = 1");
+        Await.until(Duration.ofSeconds(90), "the subscription to copy notes and stream on", () ->
+                LogicalWorkload.checksum(source, "notes").equals(LogicalWorkload.checksum(target, "notes"))
+                        && statusAsServerUser().path("subscription").path("tables").path("ready").asInt() == LogicalWorkload.TABLES.size() + 1);
+
+        cutOverDroppingTheSlot(LogicalWorkload.TABLES.size() + 1);
         long acknowledged = workload.commits();
         Await.until(Duration.ofSeconds(60), "the workload to be refused", () -> workload.refused() > 0 && workload.commits() == acknowledged);
         workload.stop();
@@ -887,13 +898,13 @@ class LogicalStreamIT {
     }
 
     /** A cutover under writes with --drop-slot that succeeds: every table equal, the slot dropped. */
-    private JsonNode cutOverDroppingTheSlot() throws Exception {
+    private JsonNode cutOverDroppingTheSlot(int tables) throws Exception {
         Result r = wf.run("logical", "cutover", "shop", "--grace", "2", "--drop-slot", "--output", "json");
         assertThat(r.exitCode()).as(r.all()).isZero();
         JsonNode report = new ObjectMapper().readTree(r.out());
         assertThat(report.path("result").asText()).isEqualTo("cut over");
         assertThat(report.path("slot_dropped").asBoolean()).isTrue();
-        assertThat(report.path("tables").findValuesAsText("equal")).hasSize(LogicalWorkload.TABLES.size()).containsOnly("true");
+        assertThat(report.path("tables").findValuesAsText("equal")).hasSize(tables).containsOnly("true");
         return report;
     }
 

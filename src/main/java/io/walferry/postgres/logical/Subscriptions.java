@@ -94,6 +94,16 @@ public final class Subscriptions {
         }
     }
 
+    /**
+     * Has the subscription learn the publication's tables it does not know yet and copy their data (its table
+     * synchronization workers, each in a snapshot that meets the stream). {@code c} must be in autocommit.
+     */
+    public static void refresh(Connection c, String name) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("ALTER SUBSCRIPTION " + Identifiers.quote(name) + " REFRESH PUBLICATION WITH (copy_data = true)");
+        }
+    }
+
     public static boolean exists(Connection c, String name) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("select 1 from pg_subscription where subname = ? and subdbid = "
                 + "(select oid from pg_database where datname = current_database())")) {
