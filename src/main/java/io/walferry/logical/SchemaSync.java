@@ -69,6 +69,10 @@ public final class SchemaSync {
         try (Connection source = servers.source(); Connection target = servers.target()) {
             StreamState state = StreamState.read(target, stream.name()).orElseThrow(() -> WalferryException.refused("the target holds no "
                     + "logical stream " + stream.name(), "create it first: walferry logical create " + stream.name()));
+            if (!SyncedTables.lock(target, stream.name())) {
+                throw WalferryException.refused("another logical sync-schema of stream " + stream.name() + " runs now",
+                        "let it finish (or end it), then run it again");
+            }
             if (state.phase() != StreamState.Phase.STREAMING) {
                 throw WalferryException.refused("logical stream " + stream.name() + " is " + (state.phase() == StreamState.Phase.COPYING
                         ? "still being created" : "cut over") + ": its schema is not synced", state.phase() == StreamState.Phase.COPYING

@@ -381,6 +381,14 @@ class LogicalStreamIT {
             assertThat(LogicalWorkload.tableExists(target, "notes")).isFalse();
             LogicalWorkload.execute(source, "alter table big alter column filler type text");
 
+            // one sync-schema of a stream at a time
+            try (Connection other = target.connect(LogicalWorkload.DATABASE); Statement st = other.createStatement()) {
+                st.execute("select pg_advisory_lock(hashtext('walferry logical sync-schema shop'))");
+                Result busy = wf.run("logical", "sync-schema", "shop");
+                assertThat(busy.exitCode()).as(busy.all()).isEqualTo(5);
+                assertThat(busy.err().strip().lines()).as(busy.err()).hasSize(1).first().asString()
+                        .contains("another logical sync-schema of stream shop runs now");
+            }
             side.awaitCommits(side.commits() + 100);
             Result synced = ok("logical", "sync-schema", "shop", "--output", "json");
             JsonNode done = new ObjectMapper().readTree(synced.out());

@@ -26,6 +26,14 @@ public final class SyncedTables {
     private SyncedTables() {
     }
 
+    /**
+     * Takes the stream's sync-schema lock for the session (released when it ends): false when another session holds it.
+     * Two at once would drop and copy each other's tables.
+     */
+    public static boolean lock(Connection c, String stream) throws SQLException {
+        return Sql.flag(c, "select pg_try_advisory_lock(hashtext('walferry logical sync-schema ' || ?))", stream);
+    }
+
     public static void ensureTable(Connection c) throws SQLException {
         if (!Sql.flag(c, "select to_regclass('" + TABLE + "') is not null")) {
             Sql.run(c, "create table if not exists " + TABLE + " (stream text not null, table_name text not null, copied_lsn pg_lsn, "
