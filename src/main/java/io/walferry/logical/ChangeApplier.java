@@ -86,8 +86,10 @@ final class ChangeApplier {
             }
             case PgOutputMessage.Relation r -> {
                 QualifiedName table = new QualifiedName(r.schema().isEmpty() ? "pg_catalog" : r.schema(), r.name());
+                // first: a table being copied may not exist on the target yet
+                Optional<Lsn> copied = tables.copiedAt(table);
                 relations.put(r.oid(), RelationCheck.map(stream, r, types, tables.columns(table)));
-                tables.copiedAt(table).ifPresentOrElse(at -> copiedAt.put(r.oid(), at), () -> copiedAt.remove(r.oid()));
+                copied.ifPresentOrElse(at -> copiedAt.put(r.oid(), at), () -> copiedAt.remove(r.oid()));
             }
             case PgOutputMessage.Type t -> types.put(t.oid(), new QualifiedName(t.schema(), t.name()));
             case PgOutputMessage.Insert i -> {

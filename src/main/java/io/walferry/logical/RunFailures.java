@@ -9,7 +9,7 @@ import java.util.Set;
 
 /**
  * Which failures of a running stream pass (a server restarting or out of reach, a slot still held by the previous
- * session): the stream waits and resumes from the target's position. Everything else stops it: a schema that drifted,
+ * session, a table that sync-schema is copying): the stream waits and resumes from the target's position. Everything else stops it: a schema that drifted,
  * a row the target lacks, a privilege missing, a password refused. Pure.
  */
 final class RunFailures {
@@ -21,6 +21,9 @@ final class RunFailures {
     }
 
     static boolean passing(Throwable e) {
+        if (e instanceof WalferryException w && w.kind() == Failure.FAILED) {
+            return true; // not this time: a table logical sync-schema is copying
+        }
         if (e instanceof WalferryException w && w.kind() != Failure.POSTGRES) {
             return false; // refused: drift, another applier; configuration
         }

@@ -150,12 +150,14 @@ public final class SchemaSync {
 
     /**
      * For the stream: where a table that sync-schema copied was copied ({@code recorded}: its entry, if any). One it is
-     * copying still, or whose copy was interrupted, is refused: its rows are not all there.
+     * copying still, or whose copy was interrupted, is not applied to yet (its rows are not all there): the stream waits
+     * and tries again (a failure that passes).
      */
     static Optional<Lsn> copiedAt(String stream, QualifiedName table, Optional<Optional<Lsn>> recorded) {
         if (recorded.isPresent() && recorded.get().isEmpty()) {
-            throw WalferryException.refused("table " + table + " of logical stream " + stream + " is being copied by logical sync-schema "
-                    + "(or its copy was interrupted)", "let it finish, or run it again: walferry logical sync-schema " + stream);
+            throw new WalferryException(Failure.FAILED, "table " + table + " of logical stream " + stream + " is being copied by logical "
+                    + "sync-schema (or its copy was interrupted)", "it applies once the copy is done; after an interrupted one run it again: "
+                    + "walferry logical sync-schema " + stream);
         }
         return recorded.flatMap(at -> at);
     }

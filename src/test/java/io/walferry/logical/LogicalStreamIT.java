@@ -322,8 +322,35 @@ class LogicalStreamIT {
         Await.until(Duration.ofSeconds(60), "tags and events equal on the target", () -> LogicalWorkload.checksum(source, "tags")
                 .equals(LogicalWorkload.checksum(target, "tags")) && LogicalWorkload.checksum(source, "events")
                 .equals(LogicalWorkload.checksum(target, "events")));
-        run.stop();
         assertThat(LogicalWorkload.checksum(target, "tags")).startsWith("51 rows");
+
+        // sync-schema while the stream applies: a new table, written meanwhile, waits for its copy and then streams on
+        LogicalWorkload.execute(source, "create table labels (id int primary key, n int not null)");
+        java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread writer = new Thread(() -> {
+            try (Connection c = source.connect(LogicalWorkload.DATABASE); Statement st = c.createStatement()) {
+                for (int n = 1; writing.get(); n++) {
+                    st.execute("insert into labels values (" + n + ", 0); update labels set n = n + 1 where id = " + (n / 2 + 1));
+                }
+            } catch (Throwable e) {
+                failed.set(e);
+            }
+        }, "labels-writer");
+        writer.start();
+        try {
+            ok("logical", "sync-schema", "shop");
+            Await.until(Duration.ofSeconds(60), "labels to stream on", () -> LogicalWorkload.queryLong(target,
+                    "select count(*) from labels") > LogicalWorkload.queryLong(target, "select count(*) from tags"));
+        } finally {
+            writing.set(false);
+            writer.join(30_000);
+        }
+        assertThat(failed.get()).isNull();
+        Await.until(Duration.ofSeconds(60), "labels equal on the target", () -> LogicalWorkload.checksum(source, "labels")
+                .equals(LogicalWorkload.checksum(target, "labels")));
+        assertThat(run.isAlive()).as("the stream went on: " + run.log()).isTrue();
+        run.stop();
     }
 
     /**

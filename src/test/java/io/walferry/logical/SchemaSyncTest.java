@@ -15,12 +15,13 @@ class SchemaSyncTest {
     private static final QualifiedName NOTES = new QualifiedName("public", "notes");
 
     @Test
-    void theStreamSkipsBeforeWhereATableWasCopiedAndRefusesOneBeingCopied() {
+    void theStreamSkipsBeforeWhereATableWasCopiedAndWaitsForOneBeingCopied() {
         assertThat(SchemaSync.copiedAt("shop", NOTES, Optional.empty())).isEmpty();
         assertThat(SchemaSync.copiedAt("shop", NOTES, Optional.of(Optional.of(Lsn.parse("0/3000060"))))).contains(Lsn.parse("0/3000060"));
         assertThatThrownBy(() -> SchemaSync.copiedAt("shop", NOTES, Optional.of(Optional.empty())))
                 .isInstanceOfSatisfying(WalferryException.class, e -> {
-                    assertThat(e.kind()).isEqualTo(Failure.REFUSED);
+                    assertThat(e.kind()).isEqualTo(Failure.FAILED);
+                    assertThat(RunFailures.passing(e)).as("the stream waits for the copy").isTrue();
                     assertThat(e.getMessage()).isEqualTo("table public.notes of logical stream shop is being copied by logical sync-schema "
                             + "(or its copy was interrupted)");
                     assertThat(e.hint()).contains("walferry logical sync-schema shop");
