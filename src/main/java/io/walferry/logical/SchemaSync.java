@@ -78,30 +78,9 @@ public final class SchemaSync {
                         ? "still being created" : "cut over") + ": its schema is not synced", state.phase() == StreamState.Phase.COPYING
                         ? "run walferry logical create " + stream.name() + " to completion" : "nothing to sync any more");
             }
-            SourceFacts facts = SourceFacts.read(source);
-            List<Table> chosen = TableChoice.choose(stream.name(), stream.tables(), SourceTables.read(source, stream.tables()));
-            List<QualifiedName> names = chosen.stream().map(Table::name).toList();
-            Map<QualifiedName, List<TargetCatalog.TargetColumn>> targetColumns = TargetCatalog.columns(target, names);
-            Set<QualifiedName> copying = new HashSet<>();
-            SyncedTables.read(target, stream.name()).forEach((t, at) -> {
-                if (at.isEmpty()) {
-                    copying.add(t);
-                }
-            });
-            Set<QualifiedName> present = new HashSet<>(targetColumns.keySet());
-            present.removeAll(copying);
-            SchemaSyncPlan plan = SchemaSyncPlan.decide(stream.name(), SourceTables.definitions(source, chosen), targetColumns,
-                    TargetCatalog.empty(target, present), copying);
-            List<QualifiedName> toPublish = List.of();
-            if (!plan.tables().isEmpty()) {
-                PublicationPlan publication = PublicationPlan.decide(stream.name(), stream.publication(),
-                        Publications.read(source, stream.publication()), chosen, facts.superuser());
-                if (publication.action() == PublicationPlan.Action.CREATE) {
-                    throw WalferryException.refused("publication " + stream.publication() + " of logical stream " + stream.name()
-                            + " is gone from the source", "copy again: walferry logical resync " + stream.name());
-                }
-                toPublish = publication.toAdd();
-            }
+            Planned planned = plan(source, target);
+            SchemaSyncPlan plan = planned.plan();
+            List<QualifiedName> toPublish = planned.toPublish();
             if (dryRun || plan.nothingToDo()) {
                 return new Result(stream.name(), plan, dryRun, toPublish, Optional.empty(), 0, Duration.ofNanos(System.nanoTime() - start));
             }
@@ -115,13 +94,13 @@ public final class SchemaSync {
             Optional<Lsn> copiedAt = Optional.empty();
             long bytes = 0;
             if (!plan.tables().isEmpty()) {
-                List<Table> tables = chosen.stream().filter(t -> plan.tables().contains(t.name())).toList();
-                beginCopy(target, stream.name(), tables, copying);
+                List<Table> tables = planned.chosen().stream().filter(t -> plan.tables().contains(t.name())).toList();
+                beginCopy(target, stream.name(), tables, planned.copying());
                 if (!toPublish.isEmpty() && !servers.subscription()) {
                     // before the snapshot: the stream has the tables' changes from its consistent point on
                     Publications.addTables(source, stream.publication(), toPublish);
                 }
-                Copied copied = copy(source, target, tables, toPublish, clientPrograms.apply(facts.major()), progress);
+                Copied copied = copy(source, target, tables, toPublish, clientPrograms.apply(planned.sourceMajor()), progress);
                 bytes = copied.bytes();
                 copiedAt = Optional.of(copied.at());
             }
@@ -134,7 +113,43 @@ public final class SchemaSync {
     }
 
     /**
-     * Records the tables as being copied (the stream refuses to apply to them meanwhile) and as the stream's (resync drops
+     * The plan from the stream's tables on both sides now; with the tables an interrupted sync-schema was copying, those to
+     * add to the publication, and the source's major version.
+     */
+    private record Planned(SchemaSyncPlan plan, List<Table> chosen, Set<QualifiedName> copying, List<QualifiedName> toPublish, int sourceMajor) {
+    }
+
+    private Planned plan(Connection source, Connection target) throws SQLException {
+        LogicalStreamConfig stream = servers.stream();
+        SourceFacts facts = SourceFacts.read(source);
+        List<Table> chosen = TableChoice.choose(stream.name(), stream.tables(), SourceTables.read(source, stream.tables()));
+        List<QualifiedName> names = chosen.stream().map(Table::name).toList();
+        Map<QualifiedName, List<TargetCatalog.TargetColumn>> targetColumns = TargetCatalog.columns(target, names);
+        Set<QualifiedName> copying = new HashSet<>();
+        SyncedTables.read(target, stream.name()).forEach((t, at) -> {
+            if (at.isEmpty()) {
+                copying.add(t);
+            }
+        });
+        Set<QualifiedName> present = new HashSet<>(targetColumns.keySet());
+        present.removeAll(copying);
+        SchemaSyncPlan plan = SchemaSyncPlan.decide(stream.name(), SourceTables.definitions(source, chosen), targetColumns,
+                TargetCatalog.empty(target, present), copying);
+        List<QualifiedName> toPublish = List.of();
+        if (!plan.tables().isEmpty()) {
+            PublicationPlan publication = PublicationPlan.decide(stream.name(), stream.publication(),
+                    Publications.read(source, stream.publication()), chosen, facts.superuser());
+            if (publication.action() == PublicationPlan.Action.CREATE) {
+                throw WalferryException.refused("publication " + stream.publication() + " of logical stream " + stream.name()
+                        + " is gone from the source", "copy again: walferry logical resync " + stream.name());
+            }
+            toPublish = publication.toAdd();
+        }
+        return new Planned(plan, chosen, copying, toPublish, facts.major());
+    }
+
+    /**
+     * Records the tables as being copied (the stream waits to apply to them meanwhile) and as the stream's (resync drops
      * them), after dropping what an interrupted sync-schema left of those it was copying.
      */
     private static void beginCopy(Connection target, String stream, List<Table> tables, Set<QualifiedName> copying) throws SQLException {
