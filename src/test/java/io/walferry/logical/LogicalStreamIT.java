@@ -351,6 +351,16 @@ class LogicalStreamIT {
                 .equals(LogicalWorkload.checksum(target, "labels")));
         assertThat(run.isAlive()).as("the stream went on: " + run.log()).isTrue();
         run.stop();
+
+        // what an interrupted sync-schema leaves (a table recorded as being copied, partly there): copied again from scratch
+        LogicalWorkload.execute(source, "create table memo (id int primary key, t text); insert into memo select g, 'm' from generate_series(1, 20) g");
+        LogicalWorkload.execute(target, "insert into walferry.logical_synced_table (stream, table_name) values ('shop', '\"public\".\"memo\"'); "
+                + "create table memo (id int primary key, t text); insert into memo values (1, 'partial'), (99, 'not on the source')");
+        Result again = ok("logical", "sync-schema", "shop", "--output", "json");
+        assertThat(new ObjectMapper().readTree(again.out()).path("tables").toString()).isEqualTo("[\"public.memo\"]");
+        assertThat(LogicalWorkload.checksum(target, "memo")).isEqualTo(LogicalWorkload.checksum(source, "memo"));
+        assertThat(LogicalWorkload.queryString(target, "select copied_lsn is not null from walferry.logical_synced_table "
+                + "where table_name = '\"public\".\"memo\"'")).isEqualTo("t");
     }
 
     /**
