@@ -4,6 +4,7 @@ import io.walferry.config.LogicalStreamConfig;
 import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.Lsn;
+import io.walferry.postgres.logical.AppliedSet;
 import io.walferry.postgres.logical.ChangeStream;
 import io.walferry.postgres.logical.LogicalSlots;
 import io.walferry.postgres.logical.PgOutputDecoder;
@@ -20,6 +21,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -111,6 +113,17 @@ public final class StreamRunner {
             requireSourceSlot(stream, from);
             StreamState.recordRunner(tc, stream.name(), Optional.of(applier), Optional.empty());
             tc.commit();
+            Set<Lsn> appliedSet = AppliedSet.read(tc, stream.name());
+            tc.commit();
+            if (stream.applySessions() > 1 || !appliedSet.isEmpty()) {
+                // parallel apply (or one lane, to finish what an earlier parallel session left in the applied set)
+                ParallelSession parallel = new ParallelSession(stream, tc, stop, this::heartbeat, from, appliedSet);
+                holder.stream = ChangeStream.start(servers.sourceReplication(), stream.slot(), stream.publication(), from, STATUS_INTERVAL, true);
+                streamed = true;
+                boolean progressed = parallel.run(holder.stream, stream.applySessions(), this::openTarget);
+                recordStop(tc);
+                return progressed;
+            }
             ChangeApplier applier = new ChangeApplier(stream.name(), target, table -> {
                 // the session is the sender's while it executes a batch
                 target.awaitCommitted();
@@ -175,13 +188,17 @@ public final class StreamRunner {
             if (committed.isPresent()) {
                 holder.stream.confirm(committed.get());
             }
-            try {
-                StreamState.recordRunner(tc, stream.name(), Optional.empty(), Optional.empty());
-                tc.commit();
-            } catch (SQLException e) {
-                LOG.debug("stream {}: could not record the stop: {}", stream.name(), e.getMessage());
-            }
+            recordStop(tc);
             return progressed;
+        }
+    }
+
+    private void recordStop(Connection tc) {
+        try {
+            StreamState.recordRunner(tc, servers.stream().name(), Optional.empty(), Optional.empty());
+            tc.commit();
+        } catch (SQLException e) {
+            LOG.debug("stream {}: could not record the stop: {}", servers.stream().name(), e.getMessage());
         }
     }
 
