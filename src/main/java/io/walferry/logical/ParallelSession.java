@@ -43,6 +43,11 @@ final class ParallelSession {
     private static final Duration GROUP_PAUSE = Duration.ofMillis(1);
     /** How often, at most, P moves while transactions are applied (each move is a synchronous commit). */
     private static final Duration MOVE_INTERVAL = Duration.ofMillis(50);
+    /**
+     * A source transaction with more changes than this is not held until its commit: once every lane has committed what
+     * it holds, it is applied in the first lane as it arrives, alone, and commits alone.
+     */
+    static final int LARGE = 100_000;
 
     private final LogicalStreamConfig stream;
     private final Connection control;
@@ -59,6 +64,9 @@ final class ParallelSession {
     private List<SourceChange> transaction;
     /** The transaction being received ends at or before P: it is not held. */
     private boolean skipping;
+    /** The lane a large transaction goes to as it arrives, alone ({@link #LARGE}); null otherwise. */
+    private Lane alone;
+    private long aloneRows;
     private long lastMove;
     private boolean progressed;
 
@@ -93,6 +101,9 @@ final class ParallelSession {
             LOG.info("stream {}: applying from {} with {} target sessions", stream.name(), ledger.position(), sessions);
             apply();
             // stopped: a transaction half received is dropped; what the lanes hold commits; P moves past it
+            if (alone != null) {
+                alone.target.rollback();
+            }
             for (Lane lane : lanes) {
                 lane.commitOpen();
                 lane.target.awaitCommitted();
@@ -196,6 +207,8 @@ final class ParallelSession {
                 transaction = null;
                 if (skipping) {
                     skipping = false;
+                } else if (alone != null) {
+                    finishAlone(c.endLsn(), c.commitTime());
                 } else if (ledger.applied(c.endLsn())) {
                     ledger.done(c.endLsn(), 0, c.commitTime());
                 } else if (held.isEmpty()) {
@@ -231,12 +244,55 @@ final class ParallelSession {
         return columns;
     }
 
-    private void hold(SourceChange change) {
-        if (transaction != null) {
+    private void hold(SourceChange change) throws SQLException {
+        if (alone != null) {
+            alone.apply(change);
+            aloneRows++;
+        } else if (transaction != null) {
             transaction.add(change);
+            if (transaction.size() >= LARGE) {
+                goAlone();
+            }
         } else if (!skipping) {
             throw new IllegalStateException("a change outside a transaction");
         }
+    }
+
+    /** The transaction held is large: every lane commits what it holds, and the first one applies it from here on. */
+    private void goAlone() throws SQLException {
+        LOG.info("stream {}: a transaction of more than {} changes is applied alone", stream.name(), LARGE);
+        for (Lane lane : lanes) {
+            lane.commitOpen();
+            lane.target.awaitCommitted();
+            lane.prune();
+        }
+        alone = lanes.get(0);
+        aloneRows = 0;
+        for (SourceChange change : transaction) {
+            alone.apply(change);
+            aloneRows++;
+        }
+        transaction.clear();
+    }
+
+    /**
+     * The large transaction's commit: it commits alone (nothing else is handed out meanwhile), unless the applied set
+     * says it is on the target already (it ended after P and was applied before a restart): then it is rolled back.
+     */
+    private void finishAlone(Lsn end, Instant commitTime) throws SQLException {
+        Lane lane = alone;
+        alone = null;
+        if (ledger.applied(end)) {
+            lane.target.rollback();
+            ledger.done(end, 0, commitTime);
+            return;
+        }
+        ledger.dispatched(end, aloneRows, commitTime);
+        lane.ends.add(end);
+        lane.rows += aloneRows;
+        lane.commitOpen();
+        lane.target.awaitCommitted();
+        lane.prune();
     }
 
     private AppliedRelation relation(int oid) {
@@ -331,16 +387,20 @@ final class ParallelSession {
                 started = System.nanoTime();
             }
             for (SourceChange change : held) {
-                switch (change) {
-                    case SourceChange.Insert i -> target.insert(i.relation(), i.row());
-                    case SourceChange.Update u -> target.update(u.relation(), u.old(), u.row());
-                    case SourceChange.Delete d -> target.delete(d.relation(), d.old());
-                    case SourceChange.Truncate t -> target.truncate(t.relations(), t.restartIdentity());
-                }
+                apply(change);
             }
             keys.add(k);
             ends.add(end);
             rows += held.size();
+        }
+
+        void apply(SourceChange change) throws SQLException {
+            switch (change) {
+                case SourceChange.Insert i -> target.insert(i.relation(), i.row());
+                case SourceChange.Update u -> target.update(u.relation(), u.old(), u.row());
+                case SourceChange.Delete d -> target.delete(d.relation(), d.old());
+                case SourceChange.Truncate t -> target.truncate(t.relations(), t.restartIdentity());
+            }
         }
 
         void commitOpen() throws SQLException {

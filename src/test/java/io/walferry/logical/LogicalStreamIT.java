@@ -196,8 +196,11 @@ class LogicalStreamIT {
         workload.stop();
         LogicalWorkload.execute(source, "do $$ begin for i in 1..1000 loop update big set filler = filler || '.' where id = i % 100 + 1; "
                 + "commit; end loop; end $$");
+        // a transaction too large to hold goes alone, as it arrives
+        LogicalWorkload.execute(source, "insert into big select g, 'large' from generate_series(1000, 1000 + " + ParallelSession.LARGE + ") g");
         LogicalWorkload.awaitEqual(source, target, Duration.ofSeconds(120));
         run.stop();
+        assertThat(run.log()).contains("is applied alone");
         LogicalWorkload.assertEqual(source, target);
         assertThat(LogicalWorkload.accountsTotal(target)).isEqualTo(LogicalWorkload.accountsTotal(source));
         assertThat(LogicalWorkload.queryLong(target, "select count(*) from walferry.logical_applied")).as("the position moved past it all").isZero();
