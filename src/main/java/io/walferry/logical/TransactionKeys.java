@@ -22,7 +22,8 @@ import java.util.Set;
  * row's identity does not tell what it may conflict with: a TRUNCATE, a table with a full identity (or none), a
  * table with a unique index or exclusion constraint on the target that checks other columns than the identity
  * (two rows may trade a unique value), a key value the source did not send; and a table linked by a foreign key gives
- * the one key all linked tables share. Pure.
+ * the one key all linked tables share. An insert into a table with a full identity and no unique index (a history,
+ * a log) is keyed by its whole row: such inserts do not conflict with each other. Pure.
  *
  * @param linked            tables a foreign key links on the target (referencing or referenced)
  * @param uniquenessColumns per table, the columns a unique index or exclusion constraint checks on the target
@@ -37,7 +38,13 @@ record TransactionKeys(Set<QualifiedName> linked, Map<QualifiedName, Set<String>
         KeySet.Builder keys = new KeySet.Builder();
         for (SourceChange change : changes) {
             switch (change) {
-                case SourceChange.Insert i -> row(keys, i.relation(), Optional.of(i.row()));
+                case SourceChange.Insert i -> {
+                    if (insertsCommute(i.relation())) {
+                        keys.row(i.relation().table(), wholeRow(i.row()));
+                    } else {
+                        row(keys, i.relation(), Optional.of(i.row()));
+                    }
+                }
                 case SourceChange.Update u -> {
                     if (u.old().isPresent()) {
                         row(keys, u.relation(), old(u.relation(), u.old().get()));
@@ -85,6 +92,23 @@ record TransactionKeys(Set<QualifiedName> linked, Map<QualifiedName, Set<String>
         } else {
             keys.whole(table);
         }
+    }
+
+    /**
+     * Inserts into a table whose rows are found by all their values (full identity), which no unique index or
+     * exclusion constraint checks and no foreign key links: they conflict with no other insert, only with the
+     * updates, deletes and truncates of the table (whole-table keys), so each is keyed by its whole row.
+     */
+    private boolean insertsCommute(AppliedRelation r) {
+        return r.fullIdentity() && !linked.contains(r.table()) && uniquenessColumns.getOrDefault(r.table(), Set.of()).isEmpty();
+    }
+
+    private static RowKey wholeRow(TupleData row) {
+        List<byte[]> values = new ArrayList<>(row.values().size());
+        for (Value v : row.values()) {
+            values.add(v.data());
+        }
+        return RowKey.of(values);
     }
 
     /** Whether a row's identity alone tells which changes of the table it may conflict with. */

@@ -81,9 +81,19 @@ class TransactionKeysTest {
         KeySet truncate = keys.of(List.of(new SourceChange.Truncate(List.of(ORDERS_R), false)));
         assertThat(truncate.overlaps(insert(ORDERS_R, "1"))).isTrue();
         assertThat(truncate.overlaps(insert(ACCOUNTS_R, "1"))).isFalse();
-        assertThat(insert(EVENTS_R, "1").overlaps(insert(EVENTS_R, "2"))).as("replica identity full").isTrue();
+        KeySet deleteEvent = keys.of(List.of(new SourceChange.Delete(EVENTS_R, new OldRow(OldKind.FULL, row("1", "x")))));
+        assertThat(deleteEvent.overlaps(insert(EVENTS_R, "2"))).as("replica identity full: found by all its values").isTrue();
+        assertThat(deleteEvent.overlaps(insert(ACCOUNTS_R, "1"))).isFalse();
         assertThat(insert(USERS_R, "1").overlaps(insert(USERS_R, "2"))).as("two rows may trade a unique email").isTrue();
         assertThat(insert(USERS_R, "1").overlaps(insert(ACCOUNTS_R, "1"))).isFalse();
+    }
+
+    @Test
+    void insertsIntoATableWithAFullIdentityAndNoUniqueIndexDoNotConflict() {
+        assertThat(insert(EVENTS_R, "1").overlaps(insert(EVENTS_R, "2"))).isFalse();
+        assertThat(insert(EVENTS_R, "1").overlaps(keys.of(List.of(new SourceChange.Truncate(List.of(EVENTS_R), false))))).isTrue();
+        AppliedRelation uniqueFull = new AppliedRelation(1, USERS, USERS_R.columns(), true);
+        assertThat(insert(uniqueFull, "1").overlaps(insert(uniqueFull, "2"))).as("a unique email").isTrue();
     }
 
     @Test
