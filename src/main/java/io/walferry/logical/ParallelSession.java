@@ -318,6 +318,10 @@ final class ParallelSession {
                     return;
                 }
                 case LaneChoice.Drain drain -> {
+                    // every lane commits what it holds first: none sits in an open transaction while the others are waited for
+                    for (Lane lane : lanes) {
+                        lane.commitOpen();
+                    }
                     for (int i : drain.lanes()) {
                         Lane lane = lanes.get(i);
                         lane.commitOpen();

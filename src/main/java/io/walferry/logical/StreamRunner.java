@@ -111,7 +111,8 @@ public final class StreamRunner {
             }
             Lsn from = state.appliedLsn().orElseThrow();
             requireSourceSlot(stream, from);
-            StreamState.recordRunner(tc, stream.name(), Optional.of(applier), Optional.empty());
+            StreamState.recordRunner(tc, stream.name(), Optional.of(applier + (stream.applySessions() > 1
+                    ? ", " + stream.applySessions() + " target sessions" : "")), Optional.empty());
             tc.commit();
             Set<Lsn> appliedSet = AppliedSet.read(tc, stream.name());
             tc.commit();

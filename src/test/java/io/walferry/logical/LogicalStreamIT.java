@@ -171,6 +171,7 @@ class LogicalStreamIT {
         ok("logical", "create", "shop");
         AgentProcess run = run();
         assertThat(run.log()).contains("with 3 target sessions");
+        assertThat(status().path("applier").asText()).endsWith(", 3 target sessions");
         Await.until(Duration.ofSeconds(60), "changes applied on the target", () -> LogicalWorkload.transactionsApplied(target) > 0);
 
         try (Connection c = target.connect(LogicalWorkload.DATABASE); Statement s = c.createStatement()) {
