@@ -23,7 +23,9 @@
 #   and what they wait for (pg_stat_activity every 10 ms) to bench/results/logical-*.waits-*.txt.
 #   APPLY_SESSIONS="1 3" (default "1"): one walferry apply per count (the stream's apply_sessions), each on its own copy
 #   of the target database and its own copy of the slot (pg_copy_logical_replication_slot), all at the same position
-#   and applying the same backlog one after the other. FLOOR=0 skips step 3. Each apply is also timed from its slot's stream start (the slot active): the time
+#   and applying the same backlog one after the other. BACKLOG=independent writes a backlog of transactions that
+#   seldom touch the same rows (one account updated, one history row inserted: 2 rows each, no branch or teller)
+#   instead of pgbench's TPC-B (whose 100 branches every transaction updates). FLOOR=0 skips step 3. Each apply is also timed from its slot's stream start (the slot active): the time
 #   before it is the applier's start (walferry's JVM and its checks; the subscription's worker). A checkpoint on both servers before each apply, so that no
 #   tool pays for the checkpoint of what came before it (the database copies write GiBs of WAL).
 #   SECTIONS="copy apply" (default); SECTIONS=apply skips pgcopydb and pg_dump (walferry's create still
@@ -43,6 +45,7 @@ JFR=${JFR:-0}
 PERF=${PERF:-0}
 FLOOR=${FLOOR:-1}
 APPLY_SESSIONS=${APPLY_SESSIONS:-1}
+BACKLOG=${BACKLOG:-tpcb}
 read -ra SESSIONS <<<"$APPLY_SESSIONS"
 RESULTS_DIR=${RESULTS_DIR:-$SELF_DIR/results}
 [[ -f $WF_HOME/target/walferry.jar ]] || die "build first: ./walferry --version"
@@ -162,14 +165,28 @@ q "$SRC_PORT" "create publication native for table pgbench_accounts, pgbench_bra
 qd "$DST_PORT" native "create subscription native connection 'host=127.0.0.1 port=$SRC_PORT user=postgres dbname=postgres' \
   publication native with (copy_data = false, enabled = false)" >/dev/null
 
-log "backlog: $TX pgbench transactions by 8 clients"
-"$PGBIN/pgbench" -n -c 8 -j 2 -t $((TX / 8)) -h 127.0.0.1 -p "$SRC_PORT" -U postgres postgres >"$AB_WORK/pgbench.log" 2>&1 ||
+log "backlog: $TX pgbench transactions ($BACKLOG) by 8 clients"
+BACKLOG_ARGS=()
+ROWS=$((TX * 4))
+if [[ $BACKLOG == independent ]]; then
+  cat >"$AB_WORK/independent.sql" <<'SQL'
+\set aid random(1, 100000 * :scale)
+\set delta random(-5000, 5000)
+BEGIN;
+UPDATE pgbench_accounts SET abalance = abalance + :delta WHERE aid = :aid;
+INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (1, 1, :aid, :delta, CURRENT_TIMESTAMP);
+END;
+SQL
+  chmod a+r "$AB_WORK/independent.sql"
+  BACKLOG_ARGS=(-s "$SCALE" -f "$AB_WORK/independent.sql")
+  ROWS=$((TX * 2))
+fi
+"$PGBIN/pgbench" -n "${BACKLOG_ARGS[@]}" -c 8 -j 2 -t $((TX / 8)) -h 127.0.0.1 -p "$SRC_PORT" -U postgres postgres >"$AB_WORK/pgbench.log" 2>&1 ||
   { tail "$AB_WORK/pgbench.log" >&2; die "pgbench failed"; }
 END=$(q "$SRC_PORT" "select pg_current_wal_lsn()")
-BACKLOG=$(q "$SRC_PORT" "select pg_wal_lsn_diff('$END', confirmed_flush_lsn)::bigint from pg_replication_slots where slot_name = 'native'")
-ROWS=$((TX * 4))
+BACKLOG_BYTES=$(q "$SRC_PORT" "select pg_wal_lsn_diff('$END', confirmed_flush_lsn)::bigint from pg_replication_slots where slot_name = 'native'")
 {
-  echo "# backlog: $TX transactions, $ROWS rows, $(mb "$BACKLOG") MiB of WAL"
+  echo "# backlog ($BACKLOG): $TX transactions, $ROWS rows, $(mb "$BACKLOG_BYTES") MiB of WAL"
   printf '%-24s %10s %10s %10s\n' "apply the backlog" seconds "rows/s" "tx/s"
 } | tee -a "$RESULT_FILE"
 apply_row() { printf '%-24s %10s %10s %10s\n' "$1" "$2" "$(calc "$ROWS/$2" 0)" "$(calc "$TX/$2" 0)" | tee -a "$RESULT_FILE"; }
