@@ -154,7 +154,8 @@ class LogicalStreamIT {
      * apply_sessions: 3 under the concurrent workload: one target session waits for a lock on the target while the others
      * go on, so later source transactions commit before an earlier one (their ends in the applied set, the position
      * behind them), and run is killed then; once more later with every session busy. The next runs skip exactly what
-     * the position and the set hold: at the end every table is equal, no ledger row is there twice, and the set is empty.
+     * the position and the set hold: at the end a cutover (while run applies) compares every table equal, no ledger row
+     * is there twice, and the set is empty.
      */
     @Test
     void severalTargetSessionsSurviveAKillWhileOneWaitsAndApplyNothingTwice() throws Exception {
@@ -200,7 +201,11 @@ class LogicalStreamIT {
         // a transaction too large to hold goes alone, as it arrives
         LogicalWorkload.execute(source, "insert into big select g, 'large' from generate_series(1000, 1000 + " + ParallelSession.LARGE + ") g");
         LogicalWorkload.awaitEqual(source, target, Duration.ofSeconds(120));
-        run.stop();
+        // cutover waits until the slot has confirmed its final position, which only the position P moves
+        Result cutover = wf.run("logical", "cutover", "shop", "--grace", "0", "--output", "json");
+        assertThat(cutover.exitCode()).as(cutover.all()).isZero();
+        AgentProcess last = run;
+        Await.until(Duration.ofSeconds(60), "logical run to stop once cut over", () -> !last.isAlive());
         assertThat(run.log()).contains("is applied alone");
         LogicalWorkload.assertEqual(source, target);
         assertThat(LogicalWorkload.accountsTotal(target)).isEqualTo(LogicalWorkload.accountsTotal(source));
