@@ -15,8 +15,6 @@ import java.util.Set;
  * whole table meets anything of that table, or both touch linked tables. Pure.
  */
 record KeySet(Set<QualifiedName> wholeTables, Map<QualifiedName, Set<RowKey>> rows, boolean linked) {
-    static final KeySet EMPTY = new KeySet(Set.of(), Map.of(), false);
-
     KeySet {
         wholeTables = Set.copyOf(wholeTables);
         Map<QualifiedName, Set<RowKey>> copy = new HashMap<>();

@@ -132,7 +132,7 @@ final class ParallelSession {
                 continue;
             }
             housekeeping(now - lastReceived);
-            if (transaction == null && ledger.settled() && lanesIdle()) {
+            if (transaction == null && !skipping && ledger.settled() && lanesIdle()) {
                 // everything received is applied, committed and under P: the slot may let go of what the server sent
                 Lsn received = changes.received();
                 if (received.compareTo(changes.confirmed()) > 0) {
