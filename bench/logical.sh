@@ -21,7 +21,11 @@
 #   JVM during the apply (bench/results/logical-*.jfr). PERF=1 records the target's applying processes with perf
 #   (walferry's sessions; the native apply worker) and writes their hottest functions to bench/results/logical-*.perf-*.txt,
 #   and what they wait for (pg_stat_activity every 10 ms) to bench/results/logical-*.waits-*.txt.
-#   FLOOR=0 skips step 3. Each apply is also timed from its slot's stream start (the slot active): the time
+#   APPLY_SESSIONS="1 3" (default "1"): one walferry apply per count (the stream's apply_sessions), each on its own copy
+#   of the target database and its own copy of the slot (pg_copy_logical_replication_slot), all at the same position
+#   and applying the same backlog one after the other. BACKLOG=independent writes a backlog of transactions that
+#   seldom touch the same rows (one account updated, one history row inserted: 2 rows each, no branch or teller)
+#   instead of pgbench's TPC-B (whose 100 branches every transaction updates). FLOOR=0 skips step 3. Each apply is also timed from its slot's stream start (the slot active): the time
 #   before it is the applier's start (walferry's JVM and its checks; the subscription's worker). A checkpoint on both servers before each apply, so that no
 #   tool pays for the checkpoint of what came before it (the database copies write GiBs of WAL).
 #   SECTIONS="copy apply" (default); SECTIONS=apply skips pgcopydb and pg_dump (walferry's create still
@@ -40,6 +44,9 @@ APPLY_COMMIT=${APPLY_COMMIT:-async}
 JFR=${JFR:-0}
 PERF=${PERF:-0}
 FLOOR=${FLOOR:-1}
+APPLY_SESSIONS=${APPLY_SESSIONS:-1}
+BACKLOG=${BACKLOG:-tpcb}
+read -ra SESSIONS <<<"$APPLY_SESSIONS"
 RESULTS_DIR=${RESULTS_DIR:-$SELF_DIR/results}
 [[ -f $WF_HOME/target/walferry.jar ]] || die "build first: ./walferry --version"
 [[ $PERF != 1 ]] || command -v perf >/dev/null || { apt-get install -y -q linux-perf >/dev/null || die "cannot install perf"; }
@@ -94,14 +101,27 @@ logical:
     target: {host: 127.0.0.1, port: $DST_PORT, database: wf, user: postgres}
     copy_jobs: 2
     apply_commit: $APPLY_COMMIT
+    apply_sessions: ${SESSIONS[0]}
 YAML
+# the other session counts: streams of their own on copies of the target database and of the slot (made below)
+for ((i = 1; i < ${#SESSIONS[@]}; i++)); do
+  cat >>"$CONF" <<YAML
+  - name: bench_p$i
+    source: {node: source, database: postgres}
+    target: {host: 127.0.0.1, port: $DST_PORT, database: wf_p$i, user: postgres}
+    publication: walferry_bench
+    slot: walferry_bench_p$i
+    apply_commit: $APPLY_COMMIT
+    apply_sessions: ${SESSIONS[$i]}
+YAML
+done
 mkdir_pg "$AB_WORK/repo" "$AB_WORK/spool"
 chown postgres "$CONF"
 wf() { (cd "$AB_WORK" && as_pg "$WFX/walferry" -c "$CONF" "$@"); }
 
 RESULT_FILE=$RESULTS_DIR/logical-$(date +%Y%m%d-%H%M%S).txt
 {
-  echo "# logical $(date -Is) cores=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg) walferry git=$(git -C "$WF_HOME" rev-parse --short HEAD) apply_commit=$APPLY_COMMIT"
+  echo "# logical $(date -Is) cores=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg) walferry git=$(git -C "$WF_HOME" rev-parse --short HEAD) apply_commit=$APPLY_COMMIT apply_sessions=${SESSIONS[*]}"
   echo "# source database $(mb "$DB_BYTES") MiB (pgbench scale $SCALE + ${RANDOM_MB} MiB random rows), PostgreSQL 15 to 15 on one machine"
   printf '%-24s %10s %10s\n' "initial copy" seconds "MiB/s"
 } | tee "$RESULT_FILE"
@@ -134,20 +154,39 @@ fi
 
 # the native subscription's and the floor's databases: copies of walferry's, at the same source position
 for db in native floor; do q "$DST_PORT" "create database $db template wf" >/dev/null; done
+for ((i = 1; i < ${#SESSIONS[@]}; i++)); do
+  q "$DST_PORT" "create database wf_p$i template wf" >/dev/null
+  qd "$DST_PORT" "wf_p$i" "update walferry.logical_stream set stream = 'bench_p$i', slot = 'walferry_bench_p$i'" >/dev/null
+  q "$SRC_PORT" "select pg_copy_logical_replication_slot('walferry_bench', 'walferry_bench_p$i')" >/dev/null
+done
 
 # the native subscription's slot, at the source's position now (the source is idle: the copy of wf matches it)
 q "$SRC_PORT" "create publication native for table pgbench_accounts, pgbench_branches, pgbench_tellers, pgbench_history" >/dev/null
 qd "$DST_PORT" native "create subscription native connection 'host=127.0.0.1 port=$SRC_PORT user=postgres dbname=postgres' \
   publication native with (copy_data = false, enabled = false)" >/dev/null
 
-log "backlog: $TX pgbench transactions by 8 clients"
-"$PGBIN/pgbench" -n -c 8 -j 2 -t $((TX / 8)) -h 127.0.0.1 -p "$SRC_PORT" -U postgres postgres >"$AB_WORK/pgbench.log" 2>&1 ||
+log "backlog: $TX pgbench transactions ($BACKLOG) by 8 clients"
+BACKLOG_ARGS=()
+ROWS=$((TX * 4))
+if [[ $BACKLOG == independent ]]; then
+  cat >"$AB_WORK/independent.sql" <<'SQL'
+\set aid random(1, 100000 * :scale)
+\set delta random(-5000, 5000)
+BEGIN;
+UPDATE pgbench_accounts SET abalance = abalance + :delta WHERE aid = :aid;
+INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (1, 1, :aid, :delta, CURRENT_TIMESTAMP);
+END;
+SQL
+  chmod a+r "$AB_WORK/independent.sql"
+  BACKLOG_ARGS=(-s "$SCALE" -f "$AB_WORK/independent.sql")
+  ROWS=$((TX * 2))
+fi
+"$PGBIN/pgbench" -n "${BACKLOG_ARGS[@]}" -c 8 -j 2 -t $((TX / 8)) -h 127.0.0.1 -p "$SRC_PORT" -U postgres postgres >"$AB_WORK/pgbench.log" 2>&1 ||
   { tail "$AB_WORK/pgbench.log" >&2; die "pgbench failed"; }
 END=$(q "$SRC_PORT" "select pg_current_wal_lsn()")
-BACKLOG=$(q "$SRC_PORT" "select pg_wal_lsn_diff('$END', confirmed_flush_lsn)::bigint from pg_replication_slots where slot_name = 'native'")
-ROWS=$((TX * 4))
+BACKLOG_BYTES=$(q "$SRC_PORT" "select pg_wal_lsn_diff('$END', confirmed_flush_lsn)::bigint from pg_replication_slots where slot_name = 'native'")
 {
-  echo "# backlog: $TX transactions, $ROWS rows, $(mb "$BACKLOG") MiB of WAL"
+  echo "# backlog ($BACKLOG): $TX transactions, $ROWS rows, $(mb "$BACKLOG_BYTES") MiB of WAL"
   printf '%-24s %10s %10s %10s\n' "apply the backlog" seconds "rows/s" "tx/s"
 } | tee -a "$RESULT_FILE"
 apply_row() { printf '%-24s %10s %10s %10s\n' "$1" "$2" "$(calc "$ROWS/$2" 0)" "$(calc "$TX/$2" 0)" | tee -a "$RESULT_FILE"; }
@@ -216,22 +255,27 @@ if [[ $JFR == 1 ]]; then
   mkdir_pg "$AB_WORK/jfr"
   JVM_OPTS="-XX:StartFlightRecording=filename=$AB_WORK/jfr/run.jfr,settings=profile"
 fi
-checkpoints
-log "walferry logical run"
-t0=$(now)
-(cd "$AB_WORK" && exec runuser -u postgres -- env WALFERRY_JVM_OPTS="$JVM_OPTS" "$WFX/walferry" -c "$CONF" logical run bench) >"$AB_WORK/run.log" 2>&1 &
-RUN_PID=$!
-AB_PIDS+=("$RUN_PID")
-cpu_mark_roles
-perf_start walferry "select pid from pg_stat_activity where datname = 'wf' and application_name = 'walferry logical bench'"
-stream_started walferry_bench
-wait_for "$SRC_PORT" "select confirmed_flush_lsn >= '$END' from pg_replication_slots where slot_name = 'walferry_bench'" 3600
-apply_row "walferry" "$(since "$t0")"
-stream_row walferry
-perf_stop
-cpu_report walferry $(pgrep -f "walferry.jar.*logical run" || true)
-kill -TERM "$RUN_PID"; wait "$RUN_PID" 2>/dev/null || true
-[[ $JFR == 1 && -f $AB_WORK/jfr/run.jfr ]] && cp "$AB_WORK/jfr/run.jfr" "${RESULT_FILE%.txt}.jfr"
+walferry_apply() { # stream slot-suffix sessions
+  checkpoints
+  log "walferry logical run $1 ($3 target sessions)"
+  t0=$(now)
+  (cd "$AB_WORK" && exec runuser -u postgres -- env WALFERRY_JVM_OPTS="$JVM_OPTS" "$WFX/walferry" -c "$CONF" logical run "$1") >"$AB_WORK/run-$1.log" 2>&1 &
+  RUN_PID=$!
+  AB_PIDS+=("$RUN_PID")
+  cpu_mark_roles
+  perf_start "walferry-$3" "select pid from pg_stat_activity where datname like 'wf%' and application_name = 'walferry logical $1'"
+  stream_started "walferry_bench$2"
+  wait_for "$SRC_PORT" "select confirmed_flush_lsn >= '$END' from pg_replication_slots where slot_name = 'walferry_bench$2'" 3600
+  apply_row "walferry, $3 session(s)" "$(since "$t0")"
+  stream_row "walferry, $3 session(s)"
+  perf_stop
+  cpu_report "walferry, $3 session(s)" $(pgrep -f "walferry.jar.*logical run $1\$" || true)
+  kill -TERM "$RUN_PID"; wait "$RUN_PID" 2>/dev/null || true
+  [[ $JFR == 1 && -f $AB_WORK/jfr/run.jfr ]] && cp "$AB_WORK/jfr/run.jfr" "${RESULT_FILE%.txt}.$1.jfr"
+  return 0
+}
+walferry_apply bench "" "${SESSIONS[0]}"
+for ((i = 1; i < ${#SESSIONS[@]}; i++)); do walferry_apply "bench_p$i" "_p$i" "${SESSIONS[$i]}"; done
 
 checkpoints
 log "native subscription"
@@ -272,7 +316,7 @@ done
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$RESULT_FILE"
 
 # both targets hold what the source holds
-for db in wf native; do
+for db in wf native $(for ((i = 1; i < ${#SESSIONS[@]}; i++)); do echo "wf_p$i"; done); do
   for t in pgbench_accounts pgbench_branches pgbench_tellers pgbench_history; do
     s=$(qd "$SRC_PORT" postgres "select count(*) || ' ' || coalesce(sum(hashtext(x::text)::bigint), 0) from $t x")
     d=$(qd "$DST_PORT" "$db" "select count(*) || ' ' || coalesce(sum(hashtext(x::text)::bigint), 0) from $t x")

@@ -63,13 +63,15 @@ final class LogicalSection {
             int copyJobs = s.integer("copy_jobs", 4, 1, 64);
             LogicalStreamConfig.ApplyCommit applyCommit = s.choice("apply_commit", LogicalStreamConfig.ApplyCommit.class,
                     LogicalStreamConfig.ApplyCommit.ASYNC);
+            int applySessions = s.integer("apply_sessions", 1, 1, 32);
             LogicalStreamConfig.RunBy run = s.choice("run", LogicalStreamConfig.RunBy.class, LogicalStreamConfig.RunBy.SERVICE);
             if (run == LogicalStreamConfig.RunBy.AGENT && source.node().isEmpty()) {
                 throw s.error("run", "agent runs a stream whose source is a node of this cluster (source: {node: NAME}); an external "
                         + "source is run by walferry logical run " + name + " (run: service)");
             }
             s.refuseUnknownKeys();
-            streams.add(new LogicalStreamConfig(name, source, target, tables, publication, slot, mode, copyJobs, applyCommit, run));
+            streams.add(new LogicalStreamConfig(name, source, target, tables, publication, slot, mode, copyJobs, applyCommit, run,
+                    applySessions));
         }
         return streams;
     }

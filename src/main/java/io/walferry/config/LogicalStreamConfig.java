@@ -13,9 +13,16 @@ import java.util.Optional;
  * @param copyJobs    how many tables (or ranges of a large table) the initial copy copies at the same time
  * @param applyCommit how the target commits applied changes
  * @param run         where the changes are applied from: {@code walferry logical run NAME}, or the agent of the source's primary
+ * @param applySessions target sessions that apply independent source transactions side by side (1: one session, in order)
  */
 public record LogicalStreamConfig(String name, Endpoint source, Endpoint target, Tables tables, String publication, String slot,
-                                  ApplyMode mode, int copyJobs, ApplyCommit applyCommit, RunBy run) {
+                                  ApplyMode mode, int copyJobs, ApplyCommit applyCommit, RunBy run, int applySessions) {
+
+    /** A stream applied with one target session (the default). */
+    public LogicalStreamConfig(String name, Endpoint source, Endpoint target, Tables tables, String publication, String slot,
+                               ApplyMode mode, int copyJobs, ApplyCommit applyCommit, RunBy run) {
+        this(name, source, target, tables, publication, slot, mode, copyJobs, applyCommit, run, 1);
+    }
 
     /** A stream applied by {@code walferry logical run} (the default), committing asynchronously (the default). */
     public LogicalStreamConfig(String name, Endpoint source, Endpoint target, Tables tables, String publication, String slot,
@@ -60,7 +67,7 @@ public record LogicalStreamConfig(String name, Endpoint source, Endpoint target,
             return this;
         }
         Endpoint moved = new Endpoint(Optional.of(node.name()), node.host(), node.port(), source.connection(), source.service());
-        return new LogicalStreamConfig(name, moved, target, tables, publication, slot, mode, copyJobs, applyCommit, run);
+        return new LogicalStreamConfig(name, moved, target, tables, publication, slot, mode, copyJobs, applyCommit, run, applySessions);
     }
 
     /** Who applies the changes on the target. */

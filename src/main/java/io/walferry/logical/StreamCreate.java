@@ -7,6 +7,7 @@ import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.Lsn;
 import io.walferry.postgres.PgBinaries;
+import io.walferry.postgres.logical.AppliedSet;
 import io.walferry.postgres.logical.LogicalSlots;
 import io.walferry.postgres.logical.Publications;
 import io.walferry.postgres.logical.SchemaTransfer;
@@ -118,6 +119,8 @@ public final class StreamCreate {
             StreamState.beginCopy(target, stream.name(), stream.slot(), stream.publication(), stream.source().label(),
                     names.stream().map(CreateStart::quoted).toList());
             SyncedTables.forget(target, stream.name()); // the new copy holds what sync-schema copied
+            // an earlier copy's applied set (parallel apply) holds positions of its slot, not of this one
+            AppliedSet.clear(target, stream.name());
             long bytes = copyAll(chosen, client, target, begin.kind() == CreateStart.Kind.AGAIN, progress);
             Lsn from = StreamState.read(target, stream.name()).flatMap(StreamState::consistentLsn).orElseThrow();
             return new Result(stream.name(), begin.kind(), stream.slot(), stream.publication(), publication.action(), Optional.of(from),

@@ -5,6 +5,7 @@ import io.walferry.config.LogicalStreamConfig.QualifiedName;
 import io.walferry.failure.Failure;
 import io.walferry.failure.WalferryException;
 import io.walferry.postgres.Lsn;
+import io.walferry.postgres.logical.AppliedSet;
 import io.walferry.postgres.logical.ChangeStream;
 import io.walferry.postgres.logical.LogicalSlots;
 import io.walferry.postgres.logical.PgOutputDecoder;
@@ -22,6 +23,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -111,8 +113,20 @@ public final class StreamRunner {
             }
             Lsn from = state.appliedLsn().orElseThrow();
             requireSourceSlot(stream, from);
-            StreamState.recordRunner(tc, stream.name(), Optional.of(applier), Optional.empty());
+            StreamState.recordRunner(tc, stream.name(), Optional.of(applier + (stream.applySessions() > 1
+                    ? ", " + stream.applySessions() + " target sessions" : "")), Optional.empty());
             tc.commit();
+            Set<Lsn> appliedSet = AppliedSet.read(tc, stream.name());
+            tc.commit();
+            if (stream.applySessions() > 1 || !appliedSet.isEmpty()) {
+                // parallel apply (or one lane, to finish what an earlier parallel session left in the applied set)
+                ParallelSession parallel = new ParallelSession(stream, tc, stop, this::heartbeat, from, appliedSet);
+                holder.stream = ChangeStream.start(servers.sourceReplication(), stream.slot(), stream.publication(), from, STATUS_INTERVAL, true);
+                streamed = true;
+                boolean progressed = parallel.run(holder.stream, stream.applySessions(), this::openTarget);
+                recordStop(tc);
+                return progressed;
+            }
             ChangeApplier applier = new ChangeApplier(stream.name(), target, new ChangeApplier.TargetTables() {
                 @Override
                 public Optional<List<TargetCatalog.TargetColumn>> columns(QualifiedName table) throws SQLException {
@@ -186,13 +200,17 @@ public final class StreamRunner {
             if (committed.isPresent()) {
                 holder.stream.confirm(committed.get());
             }
-            try {
-                StreamState.recordRunner(tc, stream.name(), Optional.empty(), Optional.empty());
-                tc.commit();
-            } catch (SQLException e) {
-                LOG.debug("stream {}: could not record the stop: {}", stream.name(), e.getMessage());
-            }
+            recordStop(tc);
             return progressed;
+        }
+    }
+
+    private void recordStop(Connection tc) {
+        try {
+            StreamState.recordRunner(tc, servers.stream().name(), Optional.empty(), Optional.empty());
+            tc.commit();
+        } catch (SQLException e) {
+            LOG.debug("stream {}: could not record the stop: {}", servers.stream().name(), e.getMessage());
         }
     }
 

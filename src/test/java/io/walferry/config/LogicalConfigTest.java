@@ -70,6 +70,7 @@ class LogicalConfigTest {
                     tables: [public.orders, sales.items, customers]
                     copy_jobs: 8
                     apply_commit: sync
+                    apply_sessions: 4
                 """);
         LogicalStreamConfig l = c.logicalStream("orders-to-rds");
         assertThat(l.source().node()).contains("pg1");
@@ -92,6 +93,7 @@ class LogicalConfigTest {
         assertThat(l.copyJobs()).isEqualTo(8);
         assertThat(l.run()).isEqualTo(LogicalStreamConfig.RunBy.SERVICE);
         assertThat(l.applyCommit()).isEqualTo(LogicalStreamConfig.ApplyCommit.SYNC);
+        assertThat(l.applySessions()).isEqualTo(4);
         assertThat(l.target().label()).isEqualTo("shop.abc.us-east-1.rds.amazonaws.com:5432/shop");
     }
 
@@ -124,6 +126,7 @@ class LogicalConfigTest {
         assertThat(a.tables()).isEqualTo(new Tables.All());
         assertThat(a.copyJobs()).isEqualTo(4);
         assertThat(a.applyCommit()).isEqualTo(LogicalStreamConfig.ApplyCommit.ASYNC);
+        assertThat(a.applySessions()).isEqualTo(1);
         assertThat(a.source().service()).isEqualTo(Service.CRUNCHY_BRIDGE);
         assertThat(a.source().connection().connectTimeout()).hasSeconds(10);
         LogicalStreamConfig b = c.logicalStream("b");
@@ -170,7 +173,8 @@ class LogicalConfigTest {
             "copy_jobs: 0|18|logical[0].copy_jobs|expected a whole number from 1 to 64",
             "run: elsewhere|18|logical[0].run|expected one of service, agent, got \"elsewhere\"",
             "apply_commit: later|18|logical[0].apply_commit|expected one of async, sync, got \"later\"",
-            "apply: fast|18|logical[0].apply|unknown key (expected one of: apply_commit, copy_jobs, mode, name, publication, run, slot, source, tables, target)",
+            "apply_sessions: 0|18|logical[0].apply_sessions|expected a whole number from 1 to 32",
+            "apply: fast|18|logical[0].apply|unknown key (expected one of: apply_commit, apply_sessions, copy_jobs, mode, name, publication, run, slot, source, tables, target)",
     })
     void everyMistakeIsOneLineWithItsPlace(String entry, int line, String key, String problem) throws IOException {
         // the stream starts at line 15 of the file; its source on 16, target on 17; an extra key on 18

@@ -150,6 +150,68 @@ class LogicalStreamIT {
         assertThat(LogicalWorkload.accountsTotal(target)).isEqualTo(LogicalWorkload.accountsTotal(source));
     }
 
+    /**
+     * apply_sessions: 3 under the concurrent workload: one target session waits for a lock on the target while the others
+     * go on, so later source transactions commit before an earlier one (their ends in the applied set, the position
+     * behind them), and run is killed then; once more later with every session busy. The next runs skip exactly what
+     * the position and the set hold: at the end a cutover (while run applies) compares every table equal, no ledger row
+     * is there twice, and the set is empty.
+     */
+    @Test
+    void severalTargetSessionsSurviveAKillWhileOneWaitsAndApplyNothingTwice() throws Exception {
+        wf.logical("""
+                  - name: shop
+                    source: {node: src, database: shop}
+                    target: {host: 127.0.0.1, port: %d, database: shop, user: app}
+                    copy_jobs: 2
+                    apply_sessions: 3
+                """.formatted(target.port()));
+        LogicalWorkload.execute(source, "insert into big select g, 'b' from generate_series(1, 100) g");
+        workload = LogicalWorkload.start(source, 3);
+        workload.awaitCommits(50);
+        ok("logical", "create", "shop");
+        AgentProcess run = run();
+        assertThat(run.log()).contains("with 3 target sessions");
+        assertThat(status().path("applier").asText()).endsWith(", 3 target sessions");
+        Await.until(Duration.ofSeconds(60), "changes applied on the target", () -> LogicalWorkload.transactionsApplied(target) > 0);
+
+        try (Connection c = target.connect(LogicalWorkload.DATABASE); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            s.execute("lock table public.big in access exclusive mode");
+            LogicalWorkload.execute(source, "update big set filler = 'waits' where id = 1");
+            workload.awaitCommits(workload.commits() + 100);
+            AgentProcess applying = run;
+            Await.until(Duration.ofSeconds(90), "later transactions applied while one session waits for the lock on big", () -> {
+                assertThat(applying.isAlive()).as(applying.log()).isTrue();
+                return LogicalWorkload.queryLong(target, "select count(*) from pg_stat_activity where usename = 'app' "
+                        + "and wait_event_type = 'Lock'") > 0
+                        && LogicalWorkload.queryLong(target, "select count(*) from walferry.logical_applied") > 20;
+            });
+            run.kill9();
+            c.rollback();
+        }
+        assertThat(LogicalWorkload.queryLong(target, "select count(*) from big where filler = 'waits'")).isZero();
+        run = run();
+        workload.awaitCommits(workload.commits() + 300);
+        run.kill9();
+        run = run();
+        workload.stop();
+        LogicalWorkload.execute(source, "do $$ begin for i in 1..1000 loop update big set filler = filler || '.' where id = i % 100 + 1; "
+                + "commit; end loop; end $$");
+        // a transaction too large to hold goes alone, as it arrives
+        LogicalWorkload.execute(source, "insert into big select g, 'large' from generate_series(1000, 1000 + " + ParallelSession.LARGE + ") g");
+        LogicalWorkload.awaitEqual(source, target, Duration.ofSeconds(120));
+        // cutover waits until the slot has confirmed its final position, which only the position P moves
+        Result cutover = wf.run("logical", "cutover", "shop", "--grace", "0", "--output", "json");
+        assertThat(cutover.exitCode()).as(cutover.all()).isZero();
+        AgentProcess last = run;
+        Await.until(Duration.ofSeconds(60), "logical run to stop once cut over", () -> !last.isAlive());
+        assertThat(run.log()).contains("is applied alone");
+        LogicalWorkload.assertEqual(source, target);
+        assertThat(LogicalWorkload.accountsTotal(target)).isEqualTo(LogicalWorkload.accountsTotal(source));
+        assertThat(LogicalWorkload.queryLong(target, "select count(*) from walferry.logical_applied")).as("the position moved past it all").isZero();
+    }
+
     @Test
     void toAPostgreSql17TargetUnderWritesAndAKillThenCutOver() throws Exception {
         target.close();

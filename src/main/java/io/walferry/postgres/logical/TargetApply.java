@@ -185,7 +185,16 @@ public final class TargetApply implements AutoCloseable {
 
     /** Hands what is queued (and the commit, if any) to the sender, once it holds fewer than {@link #DEPTH} batches. */
     private void send(Optional<Commit> commit) throws SQLException {
-        if (queued.isEmpty() && commit.isEmpty()) {
+        hand(commit.map(c -> (Ending) () -> commitWithPosition(c)));
+    }
+
+    /** What ends a group on the sender, after its changes: it commits the target's transaction. */
+    private interface Ending {
+        void run() throws SQLException;
+    }
+
+    private void hand(Optional<Ending> ending) throws SQLException {
+        if (queued.isEmpty() && ending.isEmpty()) {
             return;
         }
         while (inFlight.size() >= DEPTH) {
@@ -194,29 +203,47 @@ public final class TargetApply implements AutoCloseable {
         List<Run> runs = ApplyOrder.runs(queued, linked);
         queued = new ArrayList<>();
         queuedBytes = 0;
-        groupSent = commit.isEmpty();
+        groupSent = ending.isEmpty();
         submit(() -> {
             for (Run run : runs) {
                 execute(run);
             }
-            if (commit.isPresent()) {
-                Commit c = commit.get();
-                if (!StreamState.advance(connection, c.stream(), c.previous(), c.applied(), c.commitTime(), c.transactions(), c.rows(),
-                        c.rowsPerSecond(), c.transactionsPerSecond())) {
-                    connection.rollback();
-                    throw new PositionMoved(c.stream());
-                }
-                connection.commit();
-                if (asynchronous) {
-                    WalPositions w = walPositions();
-                    durable.committed(c.applied(), w.insert(), System.nanoTime());
-                    durable.flushed(w.flush());
-                } else {
-                    durable.committedDurably(c.applied());
-                }
+            if (ending.isPresent()) {
+                ending.get().run();
             }
             return null;
         });
+    }
+
+    /** On the sender: moves the stream's position, commits, and notes when the commit is durable. */
+    private void commitWithPosition(Commit c) throws SQLException {
+        if (!StreamState.advance(connection, c.stream(), c.previous(), c.applied(), c.commitTime(), c.transactions(), c.rows(),
+                c.rowsPerSecond(), c.transactionsPerSecond())) {
+            connection.rollback();
+            throw new PositionMoved(c.stream());
+        }
+        connection.commit();
+        if (asynchronous) {
+            WalPositions w = walPositions();
+            durable.committed(c.applied(), w.insert(), System.nanoTime());
+            durable.flushed(w.flush());
+        } else {
+            durable.committedDurably(c.applied());
+        }
+    }
+
+    /**
+     * Parallel apply: sends what is queued, then inserts the ends of the group's source transactions into the stream's
+     * applied set ({@link AppliedSet}) and commits, all on the sender; {@code committed} runs there once the commit is
+     * done. The stream's position is left alone (whoever moves it makes these commits durable first).
+     */
+    public void commitApplied(String stream, List<Lsn> ends, Runnable committed) throws SQLException {
+        List<Lsn> copy = List.copyOf(ends);
+        hand(Optional.of(() -> {
+            AppliedSet.insert(connection, stream, copy);
+            connection.commit();
+            committed.run();
+        }));
     }
 
     /** The target's WAL insert and flush positions. */
