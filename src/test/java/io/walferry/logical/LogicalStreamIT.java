@@ -430,7 +430,8 @@ class LogicalStreamIT {
      * stream on drift, and a column is added there (and filled). sync-schema refuses a changed type changing nothing, then
      * adds the column and copies the table while its writes go on; the stream resumes, and every table,
      * the new one included, is equal: its rows committed around the copy's snapshot are there once (its key refuses a
-     * second insert, a missing one shows in the count).
+     * second insert, a missing one shows in the count). Applied by two target sessions (apply_sessions: 2), so that the
+     * skip before the copy's point is tested where parallel apply decodes; the drift test below tests it with one.
      */
     @Test
     void syncSchemaAddsAColumnAndCopiesANewTableUnderWritesAndTheStreamResumesExactly() throws Exception {
@@ -442,6 +443,7 @@ class LogicalStreamIT {
                     target: {host: 127.0.0.1, port: %d, database: shop, user: app}
                     publication: shop_schema
                     copy_jobs: 2
+                    apply_sessions: 2
                 """.formatted(target.port()));
         workload = LogicalWorkload.start(source, 2);
         workload.awaitCommits(50);
