@@ -99,6 +99,17 @@ class PieceFileTest {
     }
 
     @Test
+    void aFileDeletedByAnotherProcessIsNotAppendedTo() throws Exception {
+        repo.putStreamPiece(SEG, 0, wal, 0, 1000, LZ4);
+        // expire, or another agent's session, deleted it: the segment was stored whole
+        Files.delete(file());
+        assertThat(prefix(repo)).isEmpty();
+        assertThat(repo.putStreamPiece(SEG, 0, wal, 0, 2000, LZ4)).isEqualTo(PutOutcome.STORED);
+        assertThat(file()).exists();
+        assertThat(prefix(repo)).isEqualTo(Arrays.copyOf(wal, 2000));
+    }
+
+    @Test
     void piecesStoredAtOnceAreAppendedInOffsetOrder() throws Exception {
         // the later piece starts first: it waits for the one before it, which is in flight too (a thread each, as the agent's)
         ExecutorService threads = Executors.newFixedThreadPool(2);

@@ -127,7 +127,8 @@ public final class FsStorage implements Storage {
     private PieceFile pieceFile(Path p) throws IOException {
         synchronized (PIECE_FILES) {
             PieceFile f = PIECE_FILES.get(p);
-            if (f != null && !f.isBroken()) {
+            // a file deleted meanwhile (the segment stored whole, by another process) is not appended to
+            if (f != null && !f.isBroken() && f.stillThere()) {
                 return f;
             }
             PIECE_FILES.remove(p);
@@ -168,7 +169,7 @@ public final class FsStorage implements Storage {
             synchronized (PIECE_FILES) {
                 writing = PIECE_FILES.get(p);
             }
-            if (writing != null && !writing.isBroken() && Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+            if (writing != null && !writing.isBroken() && writing.stillThere()) {
                 return Optional.of(writing.read());
             }
             return Optional.of(Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS));

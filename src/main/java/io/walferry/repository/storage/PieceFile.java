@@ -26,6 +26,8 @@ final class PieceFile implements AutoCloseable {
     private final Path file;
     private final FileChannel channel;
     private final FileLock lock;
+    /** The file's identity (device and inode) when it was opened: a file deleted and made again since is another. */
+    private final Object fileKey;
     /** Where the next frame goes in the file, and the segment offset it must start at. */
     private long position;
     private long nextOffset;
@@ -35,10 +37,11 @@ final class PieceFile implements AutoCloseable {
     /** Set by a write or fdatasync that failed: what the file holds past {@link #durable} is unknown, nothing more is appended. */
     private IOException broken;
 
-    private PieceFile(Path file, FileChannel channel, FileLock lock, long position, long nextOffset) {
+    private PieceFile(Path file, FileChannel channel, FileLock lock, Object fileKey, long position, long nextOffset) {
         this.file = file;
         this.channel = channel;
         this.lock = lock;
+        this.fileKey = fileKey;
         this.position = position;
         this.nextOffset = nextOffset;
         this.durable = position;
@@ -75,7 +78,8 @@ final class PieceFile implements AutoCloseable {
             if (created) {
                 directorySync.sync(file.getParent());
             }
-            return new PieceFile(file, channel, lock, scan.validEnd(), Math.max(0, scan.end()));
+            Object key = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS).fileKey();
+            return new PieceFile(file, channel, lock, key, scan.validEnd(), Math.max(0, scan.end()));
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
@@ -209,6 +213,16 @@ final class PieceFile implements AutoCloseable {
                 return n;
             }
         };
+    }
+
+    /** True while the file at its path is still the one this writer opened (another process may have deleted it). */
+    boolean stillThere() {
+        try {
+            Object now = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS).fileKey();
+            return now != null && now.equals(fileKey);
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     synchronized boolean isBroken() {
