@@ -154,11 +154,8 @@ class PieceFileTest {
 
     @Test
     void aBadFrameThatGoodOnesFollowIsCorruption() throws Exception {
-        repo.putStreamPiece(SEG, 0, wal, 0, 1000, NONE);
-        repo.putStreamPiece(SEG, 1000, wal, 1000, 1000, NONE);
-        repo.putStreamPiece(SEG, 2000, wal, 2000, 1000, NONE);
-        byte[] good = Files.readAllBytes(file());
-        int frame = PieceFrames.HEADER + 72 + 1000;
+        byte[] good = framesOf1000Bytes(3);
+        int frame = FRAME_OF_1000;
 
         byte[] payload = good.clone();
         payload[frame + PieceFrames.HEADER + 72 + 10] ^= 1; // the second frame's piece
@@ -183,13 +180,21 @@ class PieceFileTest {
 
     @Test
     void aFrameInTheWrongPlaceIsCorruption() throws Exception {
-        repo.putStreamPiece(SEG, 0, wal, 0, 1000, NONE);
-        repo.putStreamPiece(SEG, 1000, wal, 1000, 1000, NONE);
-        byte[] bytes = Files.readAllBytes(file());
-        int frame = PieceFrames.HEADER + 72 + 1000;
-        frameHeader(bytes, frame, 5000, 1000);
+        byte[] bytes = framesOf1000Bytes(2);
+        frameHeader(bytes, FRAME_OF_1000, 5000, 1000);
         rewrite(bytes);
         assertThatThrownBy(() -> prefix(repo)).isInstanceOf(CorruptObjectException.class).hasMessageContaining("where offset 1000 was due");
+    }
+
+    /** The size of the frame of an uncompressed piece of 1000 bytes. */
+    private static final int FRAME_OF_1000 = PieceFrames.HEADER + 72 + 1000;
+
+    /** Stores {@code count} uncompressed pieces of 1000 bytes from offset 0 on; the piece file's bytes. */
+    private byte[] framesOf1000Bytes(int count) throws Exception {
+        for (int i = 0; i < count; i++) {
+            repo.putStreamPiece(SEG, i * 1000L, wal, i * 1000, 1000, NONE);
+        }
+        return Files.readAllBytes(file());
     }
 
     /** Writes a valid frame header at {@code at}: what only a writer that got the offset wrong, or someone by hand, would write. */

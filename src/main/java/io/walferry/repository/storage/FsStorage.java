@@ -127,8 +127,8 @@ public final class FsStorage implements Storage {
     private PieceFile pieceFile(Path p) throws IOException {
         synchronized (PIECE_FILES) {
             PieceFile f = PIECE_FILES.get(p);
-            // a file deleted meanwhile (the segment stored whole, by another process) is not appended to
-            if (f != null && !f.isBroken() && f.stillThere()) {
+            // a file deleted meanwhile (the segment stored whole, by another process), or made read-only, is opened again (or not)
+            if (f != null && !f.isBroken() && f.usable()) {
                 return f;
             }
             PIECE_FILES.remove(p);
@@ -169,7 +169,7 @@ public final class FsStorage implements Storage {
             synchronized (PIECE_FILES) {
                 writing = PIECE_FILES.get(p);
             }
-            if (writing != null && !writing.isBroken() && writing.stillThere()) {
+            if (writing != null && !writing.isBroken() && writing.usable()) {
                 return Optional.of(writing.read());
             }
             return Optional.of(Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS));

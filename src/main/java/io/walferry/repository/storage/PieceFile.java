@@ -215,11 +215,17 @@ final class PieceFile implements AutoCloseable {
         };
     }
 
-    /** True while the file at its path is still the one this writer opened (another process may have deleted it). */
-    boolean stillThere() {
+    /**
+     * True while the file at its path is still the one this writer opened (another process may have deleted it) and its owner
+     * may write it: a repository made read-only (chmod) is not written through a descriptor opened before.
+     */
+    boolean usable() {
         try {
-            Object now = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS).fileKey();
-            return now != null && now.equals(fileKey);
+            java.nio.file.attribute.PosixFileAttributes now = Files.readAttributes(file, java.nio.file.attribute.PosixFileAttributes.class,
+                    java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            return java.util.Objects.equals(fileKey, now.fileKey()) && now.permissions().contains(java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+        } catch (UnsupportedOperationException e) {
+            return true; // no POSIX attributes, no file keys: nothing to tell
         } catch (IOException e) {
             return false;
         }
