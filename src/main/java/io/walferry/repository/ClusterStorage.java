@@ -78,6 +78,18 @@ final class ClusterStorage {
         return storage.create(key(relativeKey), headerSize, readBack);
     }
 
+    boolean appendsPieces() {
+        return storage.appendsPieces();
+    }
+
+    Storage.CommitOutcome appendPiece(String relativeKey, long offset, int length, java.nio.ByteBuffer frame) throws IOException {
+        return storage.appendPiece(key(relativeKey), offset, length, frame);
+    }
+
+    void truncatePieces(String relativeKey, long end) throws IOException {
+        storage.truncatePieces(key(relativeKey), end);
+    }
+
     // ---- whole operations -------------------------------------------------------------------------------------
 
     /** The entries directly under {@code relativeDirectory}. */

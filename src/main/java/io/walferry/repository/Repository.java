@@ -18,6 +18,7 @@ import io.walferry.repository.format.ObjectCodec;
 import io.walferry.repository.format.ObjectHeader;
 import io.walferry.repository.format.ObjectHeader.MalformedObjectException;
 import io.walferry.repository.format.ObjectSeal;
+import io.walferry.repository.format.PieceFrames;
 import io.walferry.repository.storage.FsStorage;
 import io.walferry.repository.storage.PrivateFiles;
 import io.walferry.repository.storage.S3Storage;
@@ -445,21 +446,30 @@ public final class Repository {
     /**
      * Stores bytes {@code offset} to {@code offset + length} of {@code segment} as a streamed piece (docs/streaming.md):
      * verified like every object, never overwriting. A piece already stored with the same bytes counts as stored; one
-     * with other bytes is refused (CONFLICT) and kept.
+     * with other bytes is refused (CONFLICT) and kept. A filesystem repository appends it to the segment's piece file
+     * (docs/repository-format.md, "Appended pieces"), unless the segment's pieces are objects already (an older walferry).
      */
     public PutOutcome putStreamPiece(WalFileName.Segment segment, long offset, byte[] bytes, int from, int length, Compression compression) {
         String key = RepositoryLayout.streamPiece(segment, offset);
-        CommitOutcome outcome = storage.writing(key, () -> {
+        boolean append = storage.appendsPieces() && appendsPieces(segment);
+        String written = append ? RepositoryLayout.streamPieceFile(segment) : key;
+        CommitOutcome outcome = storage.writing(written, () -> {
             if (!(storage.remote() && registrationSeen) && !storage.exists(RepositoryLayout.REGISTRATION)) {
                 throw WalferryException.repository("repository " + describe() + " holds no registration for cluster "
                         + cluster, "is it mounted? run walferry repo-create once it is", null);
             }
             registrationSeen = true;
+            // Not read back: a synchronous archive's commits wait for every piece, and its header's checksums are
+            // computed from the bytes written (every read of the piece, and verify, checks them). The whole
+            // segment, which replaces the pieces, is read back as every WAL file is.
+            if (append) {
+                PieceFrames.Sink frame = new PieceFrames.Sink(length);
+                // sealed under the piece's own key, as a piece object is: a frame cannot be moved to another offset
+                ObjectCodec.encode(new java.io.ByteArrayInputStream(bytes, from, length), frame, compression, seal(key), length);
+                return storage.appendPiece(written, offset, length, frame.frame(offset, length));
+            }
             try (PendingObject p = storage.create(key, ObjectHeader.SIZE, Storage.ReadBack.DEVICE)) {
                 ObjectCodec.encode(new java.io.ByteArrayInputStream(bytes, from, length), p, compression, seal(key), length);
-                // Not read back: a synchronous archive's commits wait for every piece, and its header's checksums are
-                // computed from the bytes written (every read of the piece, and verify, checks them). The whole
-                // segment, which replaces the pieces, is read back as every WAL file is.
                 return p.commitIfAbsent();
             }
         });
@@ -467,7 +477,7 @@ public final class Repository {
             return PutOutcome.STORED;
         }
         ByteArrayOutputStream stored = new ByteArrayOutputStream(length);
-        decode(key, key, stored, length + 1L);
+        streamPiece(segment, offset, stored, length + 1L);
         if (!java.util.Arrays.equals(stored.toByteArray(), 0, stored.size(), bytes, from, from + length)) {
             throw new WalferryException(Failure.CONFLICT, "repository " + name + " already holds " + storage.key(key) + " with other bytes ("
                     + stored.size() + " stored, " + length + " new); the stored piece was kept",
@@ -476,24 +486,100 @@ public final class Repository {
         return PutOutcome.ALREADY_STORED;
     }
 
+    /** The segment whose pieces were found to go to its piece file: pieces of one segment come many a second. */
+    private volatile String appendingSegment;
+
+    /** True unless {@code segment}'s pieces are objects already (written by an older walferry): they go on as objects. */
+    private boolean appendsPieces(WalFileName.Segment segment) {
+        if (segment.fileName().equals(appendingSegment)) {
+            return true;
+        }
+        boolean objects = storage.list(RepositoryLayout.streamSegment(segment)).stream()
+                .anyMatch(e -> !e.directory() && RepositoryLayout.pieceOffset(e.name()).isPresent());
+        if (!objects) {
+            appendingSegment = segment.fileName();
+        }
+        return !objects;
+    }
+
+    /** A segment's piece file as it was read: its bytes, its frames, its listing. */
+    private record PieceFileRead(byte[] bytes, PieceFrames.Scan scan, Storage.Entry entry) {
+    }
+
+    /** The piece file of {@code segment} when {@code listed} (its directory's listing) has one; empty if it vanished since. */
+    private Optional<PieceFileRead> readPieceFile(WalFileName.Segment segment, List<Storage.Entry> listed) {
+        Optional<Storage.Entry> entry = listed.stream().filter(e -> !e.directory() && e.name().equals(RepositoryLayout.PIECE_FILE)).findFirst();
+        if (entry.isEmpty()) {
+            return Optional.empty();
+        }
+        String key = RepositoryLayout.streamPieceFile(segment);
+        return storage.reading(key, () -> {
+            Optional<InputStream> in = storage.open(key);
+            if (in.isEmpty()) {
+                return Optional.empty();
+            }
+            try (InputStream s = in.get()) {
+                byte[] bytes = s.readAllBytes();
+                return Optional.of(new PieceFileRead(bytes, PieceFrames.scan(bytes, bytes.length), entry.get()));
+            }
+        });
+    }
+
+    /** Decodes {@code frame} of {@code segment}'s piece file, verified, to {@code out}. */
+    private ObjectHeader decodeFrame(WalFileName.Segment segment, PieceFileRead file, PieceFrames.Frame frame, OutputStream out, long limit) {
+        String key = RepositoryLayout.streamPieceFile(segment);
+        return storage.reading(key, () -> {
+            try {
+                ObjectHeader h = ObjectCodec.decode(new java.io.ByteArrayInputStream(file.bytes(), (int) frame.position() + PieceFrames.HEADER,
+                        frame.encodedLength()), out, seal(RepositoryLayout.streamPiece(segment, frame.offset())), limit);
+                if (h.originalSize() != frame.originalLength()) {
+                    throw new MalformedObjectException("decodes to " + h.originalSize() + " bytes, its frame says " + frame.originalLength());
+                }
+                return h;
+            } catch (MalformedObjectException e) {
+                throw new CorruptObjectException(name, storage.key(key), "frame at segment offset " + frame.offset() + " " + e.getMessage());
+            } catch (ObjectSeal.KeyRequiredException e) {
+                throw WalferryException.config("repository " + name + " holds encrypted objects (" + storage.key(key)
+                        + ") and no key is configured", "set encryption.key of repository " + name);
+            }
+        });
+    }
+
+    /** Refuses a piece file with a bad frame that good ones follow, as a corrupt object is refused. */
+    private PieceFileRead undamaged(WalFileName.Segment segment, PieceFileRead file) {
+        if (file.scan().damage().isPresent()) {
+            throw new CorruptObjectException(name, storage.key(RepositoryLayout.streamPieceFile(segment)), file.scan().damage().get().problem());
+        }
+        return file;
+    }
+
     /**
      * Decodes the stored prefix of {@code segment}: its streamed pieces from byte 0 on, as long as each starts where the
-     * one before ended, verified, to {@code out}; how many bytes that is (0: no piece). Pieces past a gap are not used.
+     * one before ended, verified, to {@code out}; how many bytes that is (0: no piece). Pieces past a gap are not used,
+     * nor a piece file's torn tail.
      */
     public long streamPrefix(WalFileName.Segment segment, OutputStream out, long segmentSize) {
-        List<Long> offsets = streamPieceOffsets(segment);
+        List<Storage.Entry> listed = storage.list(RepositoryLayout.streamSegment(segment));
+        Optional<PieceFileRead> file = readPieceFile(segment, listed).map(f -> undamaged(segment, f));
+        java.util.Set<Long> objects = new java.util.HashSet<>();
+        listed.stream().filter(e -> !e.directory()).forEach(e -> RepositoryLayout.pieceOffset(e.name()).ifPresent(objects::add));
         long end = 0;
-        for (long offset : offsets) {
-            if (offset != end) {
+        while (end < segmentSize) {
+            ByteArrayOutputStream piece = new ByteArrayOutputStream();
+            long at = end;
+            Optional<PieceFrames.Frame> frame = file.flatMap(f -> f.scan().at(at));
+            if (objects.contains(end)) {
+                String key = RepositoryLayout.streamPiece(segment, end);
+                if (decode(key, key, piece, segmentSize - end).isEmpty()) {
+                    break; // removed since the listing: the whole segment is stored now
+                }
+            } else if (frame.isPresent()) {
+                decodeFrame(segment, file.get(), frame.get(), piece, segmentSize - end);
+            } else {
                 break;
             }
-            String key = RepositoryLayout.streamPiece(segment, offset);
-            ByteArrayOutputStream piece = new ByteArrayOutputStream();
-            if (decode(key, key, piece, segmentSize - offset).isEmpty()) {
-                break; // removed since the listing: the whole segment is stored now
-            }
             if (piece.size() == 0) {
-                throw new CorruptObjectException(name, storage.key(key), "is an empty piece");
+                throw new CorruptObjectException(name, storage.key(RepositoryLayout.streamPiece(segment, end)), "is an empty piece");
             }
             try {
                 piece.writeTo(out);
@@ -505,16 +591,46 @@ public final class Repository {
         return end;
     }
 
-    /** Decodes one stored piece, verified, to {@code out}: its header, or empty when it is not there. */
+    /**
+     * Decodes one stored piece, verified, to {@code out}: its header, or empty when it is not there. A piece file's bad frame
+     * that good ones follow is reported at the offset where it was due ({@link CorruptObjectException}).
+     */
     public Optional<ObjectHeader> streamPiece(WalFileName.Segment segment, long offset, OutputStream out, long limit) {
         String key = RepositoryLayout.streamPiece(segment, offset);
-        return decode(key, key, out, limit);
+        Optional<ObjectHeader> object = decode(key, key, out, limit);
+        if (object.isPresent() || !storage.appendsPieces()) {
+            return object;
+        }
+        Optional<PieceFileRead> file = readPieceFile(segment, storage.list(RepositoryLayout.streamSegment(segment)));
+        if (file.isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<PieceFrames.Frame> frame = file.get().scan().at(offset);
+        if (frame.isPresent()) {
+            return Optional.of(decodeFrame(segment, file.get(), frame.get(), out, limit));
+        }
+        if (file.get().scan().damage().filter(d -> d.offset() == offset).isPresent()) {
+            undamaged(segment, file.get());
+        }
+        return Optional.empty();
     }
 
-    /** The stored pieces of {@code segment} as listed (name, size, modified), in offset order. */
+    /**
+     * The stored pieces of {@code segment} as listed (name, size, modified), in offset order: objects, and the frames of its
+     * piece file, each named by its offset as an object would be (the file's modification time; its frame's size); a bad frame
+     * that good ones follow is listed too, at the offset where it was due, so that reading it reports it.
+     */
     public List<Storage.Entry> streamPieceEntries(WalFileName.Segment segment) {
-        return storage.list(RepositoryLayout.streamSegment(segment)).stream().filter(e -> !e.directory() && RepositoryLayout.pieceOffset(e.name()).isPresent())
-                .sorted(Comparator.comparing(Storage.Entry::name)).toList();
+        List<Storage.Entry> listed = storage.list(RepositoryLayout.streamSegment(segment));
+        List<Storage.Entry> out = new ArrayList<>(listed.stream().filter(e -> !e.directory() && RepositoryLayout.pieceOffset(e.name()).isPresent()).toList());
+        readPieceFile(segment, listed).ifPresent(f -> {
+            for (PieceFrames.Frame frame : f.scan().frames()) {
+                out.add(new Storage.Entry("%08X".formatted(frame.offset()), PieceFrames.HEADER + frame.encodedLength(), false, f.entry().modified()));
+            }
+            f.scan().damage().ifPresent(d -> out.add(new Storage.Entry("%08X".formatted(d.offset()), 0, false, f.entry().modified())));
+        });
+        out.sort(Comparator.comparing(Storage.Entry::name));
+        return out;
     }
 
     /** The offset of a piece listed by {@link #streamPieceEntries}. */
@@ -524,8 +640,7 @@ public final class Repository {
 
     /** The offsets of the stored pieces of {@code segment}, in order. */
     public List<Long> streamPieceOffsets(WalFileName.Segment segment) {
-        return storage.list(RepositoryLayout.streamSegment(segment)).stream().filter(e -> !e.directory())
-                .flatMap(e -> RepositoryLayout.pieceOffset(e.name()).stream()).sorted().toList();
+        return streamPieceEntries(segment).stream().map(Repository::pieceOffset).distinct().toList();
     }
 
     /** The segments that have streamed pieces stored, in name order. */
@@ -537,19 +652,39 @@ public final class Repository {
     /**
      * Deletes the pieces of {@code segment} that start past {@code prefixEnd}, where its stored prefix ends: pieces stored
      * while one before them failed (a stream stores several at once). No read reaches them (a prefix stops at its gap),
-     * and the stream that stores the gap's bytes again must not meet them; how many there were.
+     * and the stream that stores the gap's bytes again must not meet them; how many there were. A piece file is cut after
+     * the frame that ends there (and its torn tail with it).
      */
     public int deleteStreamPiecesAfter(WalFileName.Segment segment, long prefixEnd) {
-        List<String> stray = streamPieceOffsets(segment).stream().filter(o -> o > prefixEnd).map(o -> RepositoryLayout.streamPiece(segment, o)).toList();
+        List<Storage.Entry> listed = storage.list(RepositoryLayout.streamSegment(segment));
+        List<String> stray = listed.stream().filter(e -> !e.directory()).flatMap(e -> RepositoryLayout.pieceOffset(e.name()).stream())
+                .filter(o -> o > prefixEnd).map(o -> RepositoryLayout.streamPiece(segment, o)).toList();
         if (!stray.isEmpty()) {
             storage.deleteAll(RepositoryLayout.streamSegment(segment), stray);
         }
-        return stray.size();
+        Optional<PieceFileRead> file = readPieceFile(segment, listed);
+        long frames = file.map(f -> f.scan().frames().stream().filter(fr -> fr.end() > prefixEnd).count()).orElse(0L);
+        if (file.isPresent() && (frames > 0 || file.get().bytes().length > file.get().scan().validEnd())) {
+            String key = RepositoryLayout.streamPieceFile(segment);
+            storage.writing(key, () -> {
+                storage.truncatePieces(key, prefixEnd);
+                return null;
+            });
+        }
+        return stray.size() + (int) frames;
     }
 
     /** Deletes the streamed pieces of {@code segment}: once the whole segment is stored they are no longer read. */
     public void deleteStreamPieces(WalFileName.Segment segment) {
-        storage.deleteAll(RepositoryLayout.streamSegment(segment), streamPieceOffsets(segment).stream().map(o -> RepositoryLayout.streamPiece(segment, o)).toList());
+        List<String> keys = new ArrayList<>();
+        for (Storage.Entry e : storage.list(RepositoryLayout.streamSegment(segment))) {
+            if (!e.directory() && RepositoryLayout.pieceOffset(e.name()).isPresent()) {
+                keys.add(RepositoryLayout.streamPiece(segment, RepositoryLayout.pieceOffset(e.name()).orElseThrow()));
+            } else if (!e.directory() && e.name().equals(RepositoryLayout.PIECE_FILE)) {
+                keys.add(RepositoryLayout.streamPieceFile(segment));
+            }
+        }
+        storage.deleteAll(RepositoryLayout.streamSegment(segment), keys);
         storage.removeEmptyDirectories(RepositoryLayout.streamSegment(segment));
     }
 

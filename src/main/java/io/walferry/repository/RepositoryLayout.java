@@ -19,6 +19,7 @@ import java.util.regex.Pattern;
  *   backup/&lt;id&gt;/data/&lt;path&gt;[@n]        and a file's chunks ("@n" for the chunks after the first)
  *   verify/&lt;name&gt;                     what a verify run found
  *   stream/&lt;segment&gt;/&lt;offset&gt;         a piece of a segment streamed before it was complete (8 hex digits: its first byte)
+ *   stream/&lt;segment&gt;/pieces           or, in a filesystem repository, all of them appended to one file as frames
  *   aux/&lt;name&gt;/objects/&lt;address&gt;      a chunk of a file of aux directory &lt;name&gt;, by its content
  *   aux/&lt;name&gt;/manifests/&lt;id&gt;         what the directory held at a time (the newest complete one wins)
  * </pre>
@@ -71,6 +72,14 @@ public final class RepositoryLayout {
             throw new IllegalArgumentException("offset out of range: " + offset);
         }
         return streamSegment(segment) + "/" + "%08X".formatted(offset);
+    }
+
+    /** The name, below its segment's directory, of the file a filesystem repository appends the segment's pieces to. */
+    static final String PIECE_FILE = "pieces";
+
+    /** The key of the file a filesystem repository appends the streamed pieces of {@code segment} to. */
+    static String streamPieceFile(WalFileName.Segment segment) {
+        return streamSegment(segment) + "/" + PIECE_FILE;
     }
 
     /** The offset a piece's name below its segment's directory gives; empty for a name walferry does not write. */

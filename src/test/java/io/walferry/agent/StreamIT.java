@@ -70,7 +70,7 @@ class StreamIT {
         try (PgCluster primary = PgCluster.init(dir, "primary", 1)) {
             WalferryFixture wf = new WalferryFixture(dir.resolve("wf"), primary, streaming());
             ownMetricsPorts(wf);
-            commitReachesTheArchiveOnlyStandby(primary, wf);
+            commitReachesTheArchiveOnlyStandby(primary, wf, true);
         }
     }
 
@@ -95,11 +95,11 @@ class StreamIT {
                           access_key_id: ${file:%s}
                           secret_access_key: ${file:%s}
                     """.formatted(s3.endpoint(), id, secret));
-            commitReachesTheArchiveOnlyStandby(primary, wf);
+            commitReachesTheArchiveOnlyStandby(primary, wf, false);
         }
     }
 
-    private void commitReachesTheArchiveOnlyStandby(PgCluster primary, WalferryFixture wf) throws Exception {
+    private void commitReachesTheArchiveOnlyStandby(PgCluster primary, WalferryFixture wf, boolean filesystem) throws Exception {
         wf.enableArchiving(primary);
         primary.start();
         assertThat(wf.run("repo-create").exitCode()).isZero();
@@ -124,6 +124,12 @@ class StreamIT {
                     System.out.printf("StreamIT: row %d visible on the standby after %d ms%n", i, (System.nanoTime() - started) / 1_000_000);
                 }
                 assertThat(primary.queryString("select pg_walfile_name(pg_current_wal_lsn())")).as("still the same segment").isEqualTo(segment);
+                if (filesystem) {
+                    // a filesystem repository: the segment's pieces appended to one file, which the standby read
+                    try (Stream<Path> names = Files.list(wf.repo().resolve("test/stream/" + segment))) {
+                        assertThat(names.map(n -> n.getFileName().toString())).containsExactly("pieces");
+                    }
+                }
                 assertThat(primary.queryLong("select count(*) from pg_stat_archiver where last_archived_wal >= '" + segment + "'"))
                         .as("the segment was not archived: the standby read the streamed prefix").isZero();
                 assertThat(standby.queryLong("select count(*) from pg_stat_wal_receiver")).as("no streaming replication").isZero();
@@ -182,6 +188,8 @@ class StreamIT {
                 primary.execute("insert into t select g, 'before the kill' from generate_series(1, 200) g");
                 Path pieces = wf.repo().resolve("test/stream/" + segment);
                 Await.until(Duration.ofSeconds(30), "pieces of " + segment, () -> Files.isDirectory(pieces) && count(pieces) > 0);
+                assertThat(count(pieces)).as("one file of appended pieces").isEqualTo(1);
+                assertThat(pieces.resolve("pieces")).exists();
                 Await.until(Duration.ofSeconds(30), "the slot to confirm what was streamed", () -> primary.queryString(
                         "select (restart_lsn >= pg_current_wal_flush_lsn())::text from pg_replication_slots where slot_name = '" + SLOT + "'").equals("true"));
                 confirmedBefore = slotRestart(primary);
@@ -213,6 +221,12 @@ class StreamIT {
                 Result get = wf.run(work, "archive-get", segment, work.resolve("RECOVERYXLOG").toString());
                 assertThat(get.exitCode()).as(get.all()).isZero();
                 assertThat(Files.size(work.resolve("RECOVERYXLOG"))).isEqualTo(1 << 20);
+                // the prefix it was given is the server's WAL up to where the slot confirmed it, across the kill
+                int confirmed = (int) (io.walferry.postgres.Lsn.parse(slotRestart(primary)).value() % (1 << 20));
+                byte[] given = Files.readAllBytes(work.resolve("RECOVERYXLOG"));
+                byte[] server = Files.readAllBytes(primary.dataDir().resolve("pg_wal/" + segment));
+                assertThat(confirmed).as("past the WAL written before the kill").isGreaterThan(0);
+                assertThat(java.util.Arrays.equals(given, 0, confirmed, server, 0, confirmed)).as("the stored prefix is the server's WAL").isTrue();
 
                 // the segment completes: stored whole, by the stream and by archive_command alike, its pieces gone
                 String last = primary.switchWal();
@@ -248,10 +262,12 @@ class StreamIT {
                 var ahead = new io.walferry.postgres.WalFileName.Segment("0000000100000000000000F0");
                 byte[] someWal = new byte[4096];
                 new java.util.Random(7).nextBytes(someWal);
-                repo.putStreamPiece(ahead, 0, someWal, 0, someWal.length, lz4);
-                Path rotted = wf.repo().resolve("test/stream/" + ahead.fileName() + "/00000000");
+                repo.putStreamPiece(ahead, 0, someWal, 0, 2048, lz4);
+                repo.putStreamPiece(ahead, 2048, someWal, 2048, 2048, lz4);
+                // the first of the two frames appended to the segment's piece file (a good frame follows it: damage, no torn tail)
+                Path rotted = wf.repo().resolve("test/stream/" + ahead.fileName() + "/pieces");
                 byte[] stored = Files.readAllBytes(rotted);
-                stored[stored.length / 2] ^= 0x40;
+                stored[stored.length / 4] ^= 0x40;
                 Files.write(rotted, stored);
                 io.walferry.testing.ServerUser.chown(wf.repo());
                 Result findings = wf.run("verify");
@@ -333,7 +349,7 @@ class StreamIT {
                 Await.until(Duration.ofSeconds(60), "the stream to refuse the foreign piece",
                         () -> agent.log().contains("that differ from the WAL the server sends"));
                 assertThat(slotRestart(primary)).as("nothing confirmed past the refused piece").isEqualTo(restart);
-                assertThat(Files.readAllBytes(wf.repo().resolve("test/stream/" + segment + "/00000000"))).as("the stored piece, kept")
+                assertThat(Files.readAllBytes(wf.repo().resolve("test/stream/" + segment + "/pieces"))).as("the stored piece, kept")
                         .isNotEmpty();
             }
         }

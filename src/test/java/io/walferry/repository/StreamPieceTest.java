@@ -21,7 +21,10 @@ import java.util.Random;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** Streamed pieces of a segment: immutable, verified, read back as the contiguous prefix from byte 0. */
+/**
+ * Streamed pieces of a segment stored as objects of their own (S3, and a filesystem repository written by an older walferry):
+ * immutable, verified, read back as the contiguous prefix from byte 0. Piece files: {@link PieceFileTest}.
+ */
 class StreamPieceTest {
     private static final long SEGMENT = 1 << 20;
     private static final WalFileName.Segment SEG = new WalFileName.Segment("000000010000000000000003");
@@ -34,7 +37,7 @@ class StreamPieceTest {
 
     @BeforeEach
     void setUp() {
-        repo = new Repository("local", new FsStorage(root), "c");
+        repo = new Repository("local", new PiecesAsObjects(new FsStorage(root)), "c");
         repo.register(ClusterRecord.of("c", new ClusterIdentity(1, new PgVersion(15), SEGMENT), "now", "test"));
         new Random(7).nextBytes(wal);
     }
@@ -99,7 +102,7 @@ class StreamPieceTest {
         Path encryptedRoot = Files.createDirectories(root.resolve("enc"));
         java.util.Optional<io.walferry.config.EncryptionConfig> key = java.util.Optional.of(new io.walferry.config.EncryptionConfig(
                 new io.walferry.config.Secret("sCsfz9rTpsNvrCTyDEH3Ep+pNwb1hrB0kmqVhLs165hlBYyao20RiJyMsD/Yexi6", "test")));
-        Repository enc = new Repository("enc", new FsStorage(encryptedRoot), "c", key);
+        Repository enc = new Repository("enc", new PiecesAsObjects(new FsStorage(encryptedRoot)), "c", key);
         enc.register(ClusterRecord.of("c", new ClusterIdentity(1, new PgVersion(15), SEGMENT), "now", "test"));
         enc.putStreamPiece(SEG, 0, wal, 0, 1000, LZ4);
         enc.putStreamPiece(SEG, 1000, wal, 1000, 1000, LZ4);

@@ -19,7 +19,9 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
@@ -55,6 +57,11 @@ public final class FsStorage implements Storage {
     private record DirectoryBlock(Path directory, int block) {
     }
 
+    /** Piece files open for appending, in this JVM: one writer each (the file's lock keeps other processes out). */
+    private static final Map<Path, PieceFile> PIECE_FILES = new LinkedHashMap<>(8, 0.75f, true);
+    /** Piece files kept open: the segment being streamed and the one before, being stored whole. */
+    private static final int PIECE_FILES_KEPT = 4;
+
     public FsStorage(Path root) {
         this.root = root.toAbsolutePath().normalize();
     }
@@ -89,10 +96,82 @@ public final class FsStorage implements Storage {
     }
 
     @Override
+    public boolean appendsPieces() {
+        return true;
+    }
+
+    @Override
+    public CommitOutcome appendPiece(String key, long offset, int length, java.nio.ByteBuffer frame) throws IOException {
+        Path p = resolve(key);
+        createDirectories(confined(p.getParent()));
+        PieceFile file = pieceFile(p);
+        try {
+            return file.append(offset, length, frame);
+        } finally {
+            if (file.isBroken()) {
+                forgetPieceFile(p, file);
+            }
+        }
+    }
+
+    @Override
+    public void truncatePieces(String key, long end) throws IOException {
+        Path p = resolve(key);
+        confined(p.getParent());
+        if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+            pieceFile(p).truncateAfter(end);
+        }
+    }
+
+    /** The open writer of the piece file {@code p}, opened (locked, its torn tail cut off) if there is none or it broke. */
+    private PieceFile pieceFile(Path p) throws IOException {
+        synchronized (PIECE_FILES) {
+            PieceFile f = PIECE_FILES.get(p);
+            // a file deleted meanwhile (the segment stored whole, by another process), or made read-only, is opened again (or not)
+            if (f != null && !f.isBroken() && f.usable()) {
+                return f;
+            }
+            PIECE_FILES.remove(p);
+            if (f != null) {
+                f.close();
+            }
+            f = PieceFile.open(p, directorySyncs);
+            PIECE_FILES.put(p, f);
+            if (PIECE_FILES.size() > PIECE_FILES_KEPT) {
+                var eldest = PIECE_FILES.entrySet().iterator();
+                PieceFile old = eldest.next().getValue();
+                eldest.remove();
+                old.close();
+            }
+            return f;
+        }
+    }
+
+    /** Closes the writer of the piece file {@code p}, if one is open (before the file is deleted, or once it broke). */
+    private static void forgetPieceFile(Path p, PieceFile only) throws IOException {
+        PieceFile f;
+        synchronized (PIECE_FILES) {
+            f = PIECE_FILES.get(p);
+            if (f == null || (only != null && f != only)) {
+                return;
+            }
+            PIECE_FILES.remove(p);
+        }
+        f.close();
+    }
+
+    @Override
     public Optional<InputStream> open(String key) throws IOException {
         try {
             Path p = resolve(key);
             confined(p.getParent());
+            PieceFile writing;
+            synchronized (PIECE_FILES) {
+                writing = PIECE_FILES.get(p);
+            }
+            if (writing != null && !writing.isBroken() && writing.usable()) {
+                return Optional.of(writing.read());
+            }
             return Optional.of(Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS));
         } catch (NoSuchFileException e) {
             return Optional.empty();
@@ -160,6 +239,7 @@ public final class FsStorage implements Storage {
     public void delete(String key) throws IOException {
         Path p = resolve(key);
         confined(p.getParent());
+        forgetPieceFile(p, null);
         Files.deleteIfExists(p);
         fsyncDirectory(p.getParent());
     }
@@ -171,6 +251,7 @@ public final class FsStorage implements Storage {
         for (String key : keys) {
             Path p = resolve(key);
             confined(p.getParent());
+            forgetPieceFile(p, null);
             Files.deleteIfExists(p);
             directories.add(p.getParent());
         }

@@ -66,6 +66,27 @@ public interface Storage {
     default void removeEmptyDirectories(String directoryKey) throws IOException {
     }
 
+    /**
+     * True where a segment's streamed pieces are appended to one file ({@link #appendPiece}) rather than stored as an
+     * object each (docs/repository-format.md, "Appended pieces").
+     */
+    default boolean appendsPieces() {
+        return false;
+    }
+
+    /**
+     * Appends the frame of a piece of {@code length} bytes at segment {@code offset} to the piece file {@code key} and returns
+     * once it is durable; waits for the pieces before it. ALREADY_EXISTS, writing nothing, when the file holds the segment from
+     * {@code offset} on already: the caller compares the bytes.
+     */
+    default CommitOutcome appendPiece(String key, long offset, int length, java.nio.ByteBuffer frame) throws IOException {
+        throw new UnsupportedOperationException("pieces are objects here");
+    }
+
+    /** Cuts the piece file {@code key} after the frame that ends at segment offset {@code end}; a no-op without one. */
+    default void truncatePieces(String key, long end) throws IOException {
+    }
+
     /** Removes temporary objects that a crashed writer of this host left behind. */
     int removeAbandoned(String directoryKey) throws IOException;
 
