@@ -29,6 +29,7 @@ import io.walferry.repository.storage.Storage.PendingObject;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.ref.SoftReference;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -513,7 +514,11 @@ public final class Repository {
             return Optional.empty();
         }
         String key = RepositoryLayout.streamPieceFile(segment);
-        return storage.reading(key, () -> {
+        CachedPieceFile cached = lastPieceFile.get();
+        if (cached != null && cached.key().equals(key) && cached.read().entry().equals(entry.get())) {
+            return Optional.of(cached.read()); // listed unchanged since it was read whole: an appended file only grows
+        }
+        Optional<PieceFileRead> read = storage.reading(key, () -> {
             Optional<InputStream> in = storage.open(key);
             if (in.isEmpty()) {
                 return Optional.empty();
@@ -523,7 +528,18 @@ public final class Repository {
                 return Optional.of(new PieceFileRead(bytes, PieceFrames.scan(bytes, bytes.length), entry.get()));
             }
         });
+        read.filter(r -> r.bytes().length == r.entry().size()).ifPresent(r -> lastPieceFile = new SoftReference<>(new CachedPieceFile(key, r)));
+        return read;
     }
+
+    private record CachedPieceFile(String key, PieceFileRead read) {
+    }
+
+    /**
+     * The piece file read last, reused while a listing shows it as it was then: verify, expiry and a conflict check read one
+     * segment's frames one by one, and each would otherwise read the whole file again. Soft: a long-running agent may let it go.
+     */
+    private volatile SoftReference<CachedPieceFile> lastPieceFile = new SoftReference<>(null);
 
     /** Decodes {@code frame} of {@code segment}'s piece file, verified, to {@code out}. */
     private ObjectHeader decodeFrame(WalFileName.Segment segment, PieceFileRead file, PieceFrames.Frame frame, OutputStream out, long limit) {
