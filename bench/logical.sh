@@ -28,6 +28,8 @@
 #   instead of pgbench's TPC-B (whose 100 branches every transaction updates). FLOOR=0 skips step 3. Each apply is also timed from its slot's stream start (the slot active): the time
 #   before it is the applier's start (walferry's JVM and its checks; the subscription's worker). A checkpoint on both servers before each apply, so that no
 #   tool pays for the checkpoint of what came before it (the database copies write GiBs of WAL).
+#   The copy's floor (FLOOR=1): the schema restored before the data, every table piped by psql from COPY TO to COPY FROM
+#   (binary, 2 at a time, the largest first), then indexes and constraints with pg_restore -j2.
 #   SECTIONS="copy apply" (default); SECTIONS=apply skips pgcopydb and pg_dump (walferry's create still
 #   makes the stream). CPU seconds of the walsenders, the target's backends and walferry's JVM are
 #   reported for each apply: where the time goes.
@@ -149,6 +151,26 @@ as_pg "$PGBIN/pg_dump" -h 127.0.0.1 -p "$SRC_PORT" -U postgres -Fd -j2 -f "$AB_W
 as_pg "$PGBIN/pg_restore" -h 127.0.0.1 -p "$DST_PORT" -U postgres -j2 -d dumprestore "$AB_WORK/dump/d"
 copy_row "pg_dump -j2 | pg_restore -j2" "$(since "$t0")"
 rm -rf "$AB_WORK/dump" "$AB_WORK/pgcopydb/work"
+
+if [[ $FLOOR == 1 ]]; then
+  # the same work with no tool in the way: the schema before the data, each table's rows piped from COPY TO to COPY FROM
+  # in binary by psql (two at a time, the largest first), then indexes and constraints with two jobs
+  log "floor: COPY piped by psql, 2 at a time"
+  q "$DST_PORT" "create database floorcopy" >/dev/null
+  mkdir_pg "$AB_WORK/floorschema"
+  t0=$(now)
+  as_pg "$PGBIN/pg_dump" -h 127.0.0.1 -p "$SRC_PORT" -U postgres -Fd --schema-only -f "$AB_WORK/floorschema/d" postgres
+  as_pg "$PGBIN/pg_restore" -h 127.0.0.1 -p "$DST_PORT" -U postgres --section=pre-data -d floorcopy "$AB_WORK/floorschema/d"
+  q "$SRC_PORT" "select format('%I.%I', schemaname, relname) from pg_stat_user_tables order by pg_total_relation_size(relid) desc" |
+    xargs -P2 -I{} bash -o pipefail -c "$PGBIN/psql -XAtq -h 127.0.0.1 -p $SRC_PORT -U postgres -d postgres -v ON_ERROR_STOP=1 \
+      -c '\\copy {} to stdout (format binary)' | $PGBIN/psql -XAtq -h 127.0.0.1 -p $DST_PORT -U postgres -d floorcopy \
+      -v ON_ERROR_STOP=1 -c '\\copy {} from stdin (format binary)'"
+  as_pg "$PGBIN/pg_restore" -h 127.0.0.1 -p "$DST_PORT" -U postgres -j2 --section=post-data -d floorcopy "$AB_WORK/floorschema/d"
+  copy_row "floor: psql COPY pipes" "$(since "$t0")"
+  [[ $(qd "$DST_PORT" floorcopy "select count(*) from pgbench_accounts") == $(q "$SRC_PORT" "select count(*) from pgbench_accounts") ]] ||
+    die "the floor's copy of pgbench_accounts differs from the source"
+  rm -rf "$AB_WORK/floorschema"
+fi
 fi
 [[ $SECTIONS == *apply* ]] || exit 0
 
