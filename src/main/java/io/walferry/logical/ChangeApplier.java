@@ -40,10 +40,8 @@ final class ChangeApplier {
     private final TargetTables tables;
     private final Map<Integer, AppliedRelation> relations = new HashMap<>();
     private final Map<Integer, QualifiedName> types = new HashMap<>();
-    /** Relations that sync-schema copied, with the point their copy holds the changes before. */
-    private final Map<Integer, Lsn> copiedAt = new HashMap<>();
-    /** The commit position of the source transaction being applied. */
-    private Lsn finalLsn;
+    /** Relations that sync-schema copied: their changes the copy holds are skipped. */
+    private final CopiedRelations copied = new CopiedRelations();
     private Lsn applied;
     private boolean inTransaction;
     private boolean skipping;
@@ -70,7 +68,7 @@ final class ChangeApplier {
                 inTransaction = true;
                 transactionRows = 0;
                 skipping = b.finalLsn().compareTo(applied) < 0;
-                finalLsn = b.finalLsn();
+                copied.begin(b.finalLsn());
             }
             case PgOutputMessage.Commit c -> {
                 if (!inTransaction) {
@@ -87,25 +85,25 @@ final class ChangeApplier {
             case PgOutputMessage.Relation r -> {
                 QualifiedName table = new QualifiedName(r.schema().isEmpty() ? "pg_catalog" : r.schema(), r.name());
                 // first: a table being copied may not exist on the target yet
-                Optional<Lsn> copied = tables.copiedAt(table);
+                Optional<Lsn> copiedAt = tables.copiedAt(table);
                 relations.put(r.oid(), RelationCheck.map(stream, r, types, tables.columns(table)));
-                copied.ifPresentOrElse(at -> copiedAt.put(r.oid(), at), () -> copiedAt.remove(r.oid()));
+                copied.relation(r.oid(), copiedAt);
             }
             case PgOutputMessage.Type t -> types.put(t.oid(), new QualifiedName(t.schema(), t.name()));
             case PgOutputMessage.Insert i -> {
-                if (!skipping && !inCopy(i.relation())) {
+                if (!skipping && !copied.inCopy(i.relation())) {
                     target.insert(relation(i.relation()), i.row());
                     transactionRows++;
                 }
             }
             case PgOutputMessage.Update u -> {
-                if (!skipping && !inCopy(u.relation())) {
+                if (!skipping && !copied.inCopy(u.relation())) {
                     target.update(relation(u.relation()), u.old(), u.row());
                     transactionRows++;
                 }
             }
             case PgOutputMessage.Delete d -> {
-                if (!skipping && !inCopy(d.relation())) {
+                if (!skipping && !copied.inCopy(d.relation())) {
                     target.delete(relation(d.relation()), d.old());
                     transactionRows++;
                 }
@@ -114,7 +112,7 @@ final class ChangeApplier {
                 if (!skipping) {
                     List<AppliedRelation> rs = new ArrayList<>();
                     for (int oid : t.relations()) {
-                        if (!inCopy(oid)) {
+                        if (!copied.inCopy(oid)) {
                             rs.add(relation(oid));
                         }
                     }
@@ -131,11 +129,6 @@ final class ChangeApplier {
         }
     }
 
-    /** A change of a table that sync-schema copied, in a transaction that committed before the copy's snapshot: the copy has it. */
-    private boolean inCopy(int relation) {
-        Lsn at = copiedAt.get(relation);
-        return at != null && SchemaSyncPlan.inCopy(finalLsn, at);
-    }
 
     private AppliedRelation relation(int oid) {
         AppliedRelation r = relations.get(oid);

@@ -60,10 +60,8 @@ final class ParallelSession {
     private final List<Lane> lanes = new ArrayList<>();
     private final Map<Integer, AppliedRelation> relations = new HashMap<>();
     private final Map<Integer, QualifiedName> types = new HashMap<>();
-    /** Relations that sync-schema copied, with the point their copy holds the changes before. */
-    private final Map<Integer, Lsn> copiedAt = new HashMap<>();
-    /** The commit position of the source transaction being received. */
-    private Lsn finalLsn;
+    /** Relations that sync-schema copied: their changes the copy holds are skipped. */
+    private final CopiedRelations copied = new CopiedRelations();
     private final ApplyRate rate = new ApplyRate(System.nanoTime());
     /** The source transaction being received: its changes, held until its commit; null between transactions. */
     private List<SourceChange> transaction;
@@ -202,7 +200,7 @@ final class ParallelSession {
                 }
                 // one that ends at or before P commits before it: skipped whole without holding it
                 skipping = b.finalLsn().compareTo(ledger.position()) < 0;
-                finalLsn = b.finalLsn();
+                copied.begin(b.finalLsn());
                 transaction = skipping ? null : new ArrayList<>();
             }
             case PgOutputMessage.Commit c -> {
@@ -227,30 +225,30 @@ final class ParallelSession {
             case PgOutputMessage.Relation r -> {
                 QualifiedName table = new QualifiedName(r.schema().isEmpty() ? "pg_catalog" : r.schema(), r.name());
                 // first: a table being copied may not exist on the target yet
-                Optional<Lsn> copied = SchemaSync.copiedAt(stream.name(), table, SyncedTables.of(control, stream.name(), table));
+                Optional<Lsn> copiedAt = SchemaSync.copiedAt(stream.name(), table, SyncedTables.of(control, stream.name(), table));
                 relations.put(r.oid(), RelationCheck.map(stream.name(), r, types, columns(table)));
-                copied.ifPresentOrElse(at -> copiedAt.put(r.oid(), at), () -> copiedAt.remove(r.oid()));
+                copied.relation(r.oid(), copiedAt);
             }
             case PgOutputMessage.Type t -> types.put(t.oid(), new QualifiedName(t.schema(), t.name()));
             case PgOutputMessage.Insert i -> {
-                if (!inCopy(i.relation())) {
+                if (!copied.inCopy(i.relation())) {
                     hold(new SourceChange.Insert(relation(i.relation()), i.row()));
                 }
             }
             case PgOutputMessage.Update u -> {
-                if (!inCopy(u.relation())) {
+                if (!copied.inCopy(u.relation())) {
                     hold(new SourceChange.Update(relation(u.relation()), u.old(), u.row()));
                 }
             }
             case PgOutputMessage.Delete d -> {
-                if (!inCopy(d.relation())) {
+                if (!copied.inCopy(d.relation())) {
                     hold(new SourceChange.Delete(relation(d.relation()), d.old()));
                 }
             }
             case PgOutputMessage.Truncate t -> {
                 List<AppliedRelation> rs = new ArrayList<>();
                 for (int oid : t.relations()) {
-                    if (!inCopy(oid)) {
+                    if (!copied.inCopy(oid)) {
                         rs.add(relation(oid));
                     }
                 }
@@ -265,11 +263,6 @@ final class ParallelSession {
         }
     }
 
-    /** A change of a table that sync-schema copied, in a transaction that committed before the copy's snapshot: the copy has it. */
-    private boolean inCopy(int relation) {
-        Lsn at = copiedAt.get(relation);
-        return at != null && SchemaSyncPlan.inCopy(finalLsn, at);
-    }
 
     private Optional<List<TargetCatalog.TargetColumn>> columns(QualifiedName table) throws SQLException {
         Optional<List<TargetCatalog.TargetColumn>> columns = Optional.ofNullable(TargetCatalog.columns(control, List.of(table)).get(table));
